@@ -1,0 +1,171 @@
+//! Errors of the Autopilot client, each with the class the retry logic and the state machine act on.
+//!
+//! Messages never carry the API key or a request URL (paths can hold an email address).
+
+use std::time::Duration;
+
+/// Whether trying the same request again later can succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Throttling, server faults, lost connections and timeouts: try again later.
+    Retryable,
+    /// A rejected key, a rejected request, a missing object: trying again changes nothing.
+    Fatal,
+}
+
+/// What went wrong talking to Autopilot.
+#[derive(Debug, thiserror::Error)]
+pub enum AutopilotError {
+    #[error("Autopilot rejected the API key (401): check the key, or connect the destination again with a valid one")]
+    Unauthorized,
+    #[error("Autopilot throttled the request (429)")]
+    Throttled { retry_after: Option<Duration> },
+    #[error("Autopilot rejected the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("Autopilot has no such {what}")]
+    NotFound { what: &'static str },
+    #[error("Autopilot failed to answer ({status}): {message}")]
+    Server { status: u16, message: String },
+    #[error("could not reach Autopilot: {0}")]
+    Transport(String),
+    #[error("Autopilot did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("Autopilot's answer could not be read: {0}; check the destination's Autopilot URL")]
+    InvalidResponse(String),
+    #[error("gave up after {attempts} attempts in {:.1}s: {last}", elapsed.as_secs_f64())]
+    RetriesExhausted {
+        attempts: u32,
+        elapsed: Duration,
+        #[source]
+        last: Box<AutopilotError>,
+    },
+}
+
+impl AutopilotError {
+    /// The retry class of this error.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Throttled { .. }
+            | Self::Server { .. }
+            | Self::Transport(_)
+            | Self::Timeout(_)
+            | Self::RetriesExhausted { .. } => ErrorClass::Retryable,
+            Self::Unauthorized
+            | Self::Rejected { .. }
+            | Self::NotFound { .. }
+            | Self::InvalidResponse(_) => ErrorClass::Fatal,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.class() == ErrorClass::Retryable
+    }
+
+    /// A stable name for the class of this error, matched by the state machine's `Retry` and
+    /// `Catch` and written into reports. Never changes once released.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "Unauthorized",
+            Self::Throttled { .. } => "Throttled",
+            Self::Rejected { .. } => "InvalidRequest",
+            Self::NotFound { .. } => "NotFound",
+            Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
+            Self::InvalidResponse(_) => "InvalidResponse",
+            Self::RetriesExhausted { last, .. } => last.type_name(),
+        }
+    }
+
+    /// The `Retry-After` the server asked for, if this is a throttling answer.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_reqwest(err: reqwest::Error, timeout: Duration) -> Self {
+        if err.is_timeout() {
+            return Self::Timeout(timeout);
+        }
+        // The URL can hold an email address in its path: never let it into the message.
+        let err = err.without_url();
+        let mut text = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self::Transport(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_type_names() {
+        let table: Vec<(AutopilotError, ErrorClass, &str)> = vec![
+            (
+                AutopilotError::Unauthorized,
+                ErrorClass::Fatal,
+                "Unauthorized",
+            ),
+            (
+                AutopilotError::Throttled { retry_after: None },
+                ErrorClass::Retryable,
+                "Throttled",
+            ),
+            (
+                AutopilotError::Rejected {
+                    status: 400,
+                    message: "bad".into(),
+                },
+                ErrorClass::Fatal,
+                "InvalidRequest",
+            ),
+            (
+                AutopilotError::NotFound { what: "list" },
+                ErrorClass::Fatal,
+                "NotFound",
+            ),
+            (
+                AutopilotError::Server {
+                    status: 503,
+                    message: "down".into(),
+                },
+                ErrorClass::Retryable,
+                "Transient",
+            ),
+            (
+                AutopilotError::Transport("reset".into()),
+                ErrorClass::Retryable,
+                "Transient",
+            ),
+            (
+                AutopilotError::Timeout(Duration::from_secs(1)),
+                ErrorClass::Retryable,
+                "Transient",
+            ),
+            (
+                AutopilotError::InvalidResponse("html".into()),
+                ErrorClass::Fatal,
+                "InvalidResponse",
+            ),
+            (
+                AutopilotError::RetriesExhausted {
+                    attempts: 3,
+                    elapsed: Duration::from_secs(2),
+                    last: Box::new(AutopilotError::Throttled { retry_after: None }),
+                },
+                ErrorClass::Retryable,
+                "Throttled",
+            ),
+        ];
+        for (err, class, name) in table {
+            assert_eq!(err.class(), class, "{err}");
+            assert_eq!(err.type_name(), name, "{err}");
+        }
+    }
+}

@@ -1,0 +1,563 @@
+//! The Autopilot REST API v1 client.
+//!
+//! Autopilot's limits, which everything here respects:
+//! - at most 100 contacts per bulk upsert (`POST /contacts`), enforced by [`ContactBatch`]; request
+//!   bodies stay far under the documented 2 MB;
+//! - an invalid email in a bulk upsert fails the whole request with 400: the batch is split until
+//!   the offending contacts are isolated, every good one is written ([`bulk`]);
+//! - throttling answers 429, optionally with `Retry-After` and a body
+//!   `{"error": {"try-in-seconds": n}}`; no rate is documented (the successor product documents 10
+//!   requests/second per account): requests are paced by one adaptive limiter ([`pacing`]);
+//! - a request that timed out may still have been carried out: every write is an upsert by email,
+//!   so it can be repeated safely ([`retry`]).
+//!
+//! Layers, outermost first: retry loop → pacer slot → one HTTP attempt with a timeout → answer
+//! classification.
+
+pub mod bulk;
+pub mod contact;
+pub mod error;
+pub mod pacing;
+pub mod retry;
+
+pub use bulk::{BulkOutcome, Rejection};
+pub use contact::{Contact, ContactBatch, ContactError, MAX_CONTACTS_PER_BULK};
+pub use error::{AutopilotError, ErrorClass};
+pub use pacing::AdaptivePacer;
+pub use retry::RetryPolicy;
+
+use futures::StreamExt;
+use reqwest::{header::HeaderValue, Method};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Autopilot's public API.
+pub const DEFAULT_BASE_URL: &str = "https://api2.autopilothq.com/v1";
+/// Requests per second when nothing else is configured (what the successor product documents).
+pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 10.0;
+/// The largest answer body read; anything bigger is refused, not buffered.
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+const KEY_HEADER: &str = "autopilotapikey";
+
+/// How to reach one Autopilot account.
+#[derive(Debug)]
+pub struct ClientConfig {
+    pub base_url: Url,
+    pub requests_per_second: f64,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    /// Defaults for `base_url`: 10 requests/second, 30 s per request, the default retry policy.
+    pub fn new(base_url: Url) -> Self {
+        Self {
+            base_url,
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Counters of what the client did, for progress output and benchmarks.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    /// HTTP attempts made.
+    pub requests: AtomicU64,
+    /// Attempts answered 429.
+    pub throttled: AtomicU64,
+    /// Attempts that were retried for any reason.
+    pub retries: AtomicU64,
+    /// Bulk requests that were split to isolate rejected contacts.
+    pub splits: AtomicU64,
+}
+
+/// Snapshot of [`ClientStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub throttled: u64,
+    pub retries: u64,
+    pub splits: u64,
+}
+
+impl ClientStats {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            requests: self.requests.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            splits: self.splits.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The account a key belongs to (`GET /account`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    #[serde(default)]
+    pub instance_id: Value,
+    #[serde(default)]
+    pub organization_name: Option<String>,
+}
+
+/// One list (`GET /lists`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListInfo {
+    pub list_id: String,
+    pub title: String,
+}
+
+/// A page of list members (`GET /list/{id}/contacts`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberPage {
+    #[serde(default)]
+    pub contacts: Vec<Value>,
+    #[serde(default)]
+    pub total_contacts: Option<u64>,
+    #[serde(default)]
+    pub bookmark: Option<String>,
+}
+
+/// A client for one Autopilot account. Cheap to clone; clones share the pacer and the counters,
+/// so all concurrent senders of a process together stay inside the account's rate limit.
+#[derive(Clone)]
+pub struct AutopilotClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    key: SecretString,
+    timeout: Duration,
+    retry: RetryPolicy,
+    pacer: AdaptivePacer,
+    stats: ClientStats,
+}
+
+impl std::fmt::Debug for AutopilotClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AutopilotClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AutopilotClient {
+    pub fn new(config: ClientConfig, key: SecretString) -> Result<Self, AutopilotError> {
+        if HeaderValue::from_str(key.expose_secret()).is_err() || key.expose_secret().is_empty() {
+            return Err(AutopilotError::Rejected {
+                status: 0,
+                message: "the API key is empty or holds characters no HTTP header can carry".into(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("autopilot-export/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AutopilotError::from_reqwest(e, config.timeout))?;
+        let mut base_url = config.base_url;
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                key,
+                timeout: config.timeout,
+                retry: config.retry,
+                pacer: AdaptivePacer::new(config.requests_per_second),
+                stats: ClientStats::default(),
+            }),
+        })
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot()
+    }
+
+    pub fn pacer(&self) -> &AdaptivePacer {
+        &self.inner.pacer
+    }
+
+    /// `GET /account`: the account the key belongs to; a 401 means the key is not valid.
+    pub async fn account(&self) -> Result<Account, AutopilotError> {
+        self.call(Method::GET, &["account"], None, "account").await
+    }
+
+    /// `GET /lists`.
+    pub async fn lists(&self) -> Result<Vec<ListInfo>, AutopilotError> {
+        #[derive(Deserialize)]
+        struct Lists {
+            lists: Vec<ListInfo>,
+        }
+        let lists: Lists = self.call(Method::GET, &["lists"], None, "list").await?;
+        Ok(lists.lists)
+    }
+
+    /// `POST /list`: creates a list and returns its id.
+    pub async fn create_list(&self, name: &str) -> Result<String, AutopilotError> {
+        #[derive(Deserialize)]
+        struct Created {
+            list_id: String,
+        }
+        let body = serde_json::json!({ "name": name });
+        let created: Created = self
+            .call(Method::POST, &["list"], Some(&body), "list")
+            .await?;
+        Ok(created.list_id)
+    }
+
+    /// `POST /list/{list}/contact/{email}`: adds an existing contact to a list.
+    pub async fn add_to_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
+        self.call::<Value>(
+            Method::POST,
+            &["list", list_id, "contact", email],
+            None,
+            "contact",
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `DELETE /list/{list}/contact/{email}`: takes a contact off a list (the contact stays).
+    pub async fn remove_from_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
+        self.call::<Value>(
+            Method::DELETE,
+            &["list", list_id, "contact", email],
+            None,
+            "contact",
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `GET /list/{list}/contact/{email}`: whether the contact is on the list.
+    pub async fn is_member(&self, list_id: &str, email: &str) -> Result<bool, AutopilotError> {
+        match self
+            .call::<Value>(
+                Method::GET,
+                &["list", list_id, "contact", email],
+                None,
+                "contact",
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(AutopilotError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /list/{list}/contacts[/{bookmark}]`: one page of members.
+    pub async fn list_members_page(
+        &self,
+        list_id: &str,
+        bookmark: Option<&str>,
+    ) -> Result<MemberPage, AutopilotError> {
+        let mut path = vec!["list", list_id, "contacts"];
+        path.extend(bookmark);
+        self.call(Method::GET, &path, None, "list").await
+    }
+
+    /// Every member of a list, following bookmarks.
+    pub async fn list_members(&self, list_id: &str) -> Result<Vec<Value>, AutopilotError> {
+        let mut members = Vec::new();
+        let mut bookmark: Option<String> = None;
+        loop {
+            let page = self.list_members_page(list_id, bookmark.as_deref()).await?;
+            let empty = page.contacts.is_empty();
+            members.extend(page.contacts);
+            match page.bookmark {
+                Some(next) if !empty && bookmark.as_deref() != Some(next.as_str()) => {
+                    bookmark = Some(next)
+                }
+                _ => return Ok(members),
+            }
+        }
+    }
+
+    /// One bulk `POST /contacts` of at most 100 contacts, with retries but no splitting.
+    pub async fn upsert_batch(&self, batch: &[Contact]) -> Result<(), AutopilotError> {
+        debug_assert!(batch.len() <= MAX_CONTACTS_PER_BULK);
+        let contacts: Vec<Value> = batch.iter().map(Contact::to_autopilot_json).collect();
+        let body = serde_json::json!({ "contacts": contacts });
+        self.call::<Value>(Method::POST, &["contacts"], Some(&body), "contact")
+            .await
+            .map(drop)
+    }
+
+    /// Sends one request, retrying what is worth retrying, and decodes the JSON answer.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &[&str],
+        body: Option<&Value>,
+        what: &'static str,
+    ) -> Result<T, AutopilotError> {
+        let url = self.url(path)?;
+        let body = body.map(serde_json::to_vec).transpose().map_err(|e| {
+            AutopilotError::InvalidResponse(format!("request could not be encoded: {e}"))
+        })?;
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let permit = self.inner.pacer.acquire().await;
+            let result = self.attempt(&method, &url, body.as_deref(), what).await;
+            let err = match result {
+                Ok(bytes) => {
+                    self.inner.pacer.on_success(permit);
+                    return decode(&bytes);
+                }
+                Err(err) => err,
+            };
+            if let AutopilotError::Throttled { retry_after } = &err {
+                self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                self.inner.pacer.on_throttled(permit, *retry_after);
+            }
+            if !err.is_retryable() {
+                return Err(err);
+            }
+            let delay = self.inner.retry.delay(attempt, &err);
+            if attempt >= self.inner.retry.max_attempts
+                || started.elapsed() + delay > self.inner.retry.max_elapsed
+            {
+                return Err(AutopilotError::RetriesExhausted {
+                    attempts: attempt,
+                    elapsed: started.elapsed(),
+                    last: Box::new(err),
+                });
+            }
+            self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                attempt,
+                error_type = err.type_name(),
+                delay_ms = delay.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One HTTP attempt: the raw body of a 2xx answer, or the error its status stands for.
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+        what: &'static str,
+    ) -> Result<Vec<u8>, AutopilotError> {
+        self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let timeout = self.inner.timeout;
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .header(KEY_HEADER, self.inner.key.expose_secret())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| AutopilotError::from_reqwest(e, timeout))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = read_capped(response, timeout).await?;
+        match retry::classify_status(status) {
+            retry::StatusClass::Success => Ok(bytes),
+            retry::StatusClass::Throttled => Err(AutopilotError::Throttled {
+                retry_after: retry_after.or_else(|| try_in_seconds(&bytes)),
+            }),
+            retry::StatusClass::Unauthorized => Err(AutopilotError::Unauthorized),
+            retry::StatusClass::NotFound => Err(AutopilotError::NotFound { what }),
+            retry::StatusClass::Retry => Err(AutopilotError::Server {
+                status,
+                message: answer_message(&bytes),
+            }),
+            retry::StatusClass::BadRequest | retry::StatusClass::Fatal => {
+                Err(AutopilotError::Rejected {
+                    status,
+                    message: answer_message(&bytes),
+                })
+            }
+        }
+    }
+
+    fn url(&self, path: &[&str]) -> Result<Url, AutopilotError> {
+        let mut url = self.inner.base_url.clone();
+        {
+            let mut segments = url.path_segments_mut().map_err(|_| {
+                AutopilotError::InvalidResponse("the Autopilot URL cannot hold a path".into())
+            })?;
+            segments.pop_if_empty();
+            segments.extend(path);
+        }
+        Ok(url)
+    }
+}
+
+async fn read_capped(
+    response: reqwest::Response,
+    timeout: Duration,
+) -> Result<Vec<u8>, AutopilotError> {
+    if response.content_length().unwrap_or(0) > MAX_ANSWER_BYTES as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| AutopilotError::from_reqwest(e, timeout))?;
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large() -> AutopilotError {
+    AutopilotError::InvalidResponse(format!(
+        "the answer is larger than {} MB",
+        MAX_ANSWER_BYTES / (1024 * 1024)
+    ))
+}
+
+/// Decodes a 2xx answer; an empty body reads as JSON `null`.
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AutopilotError> {
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(text).map_err(|e| {
+        AutopilotError::InvalidResponse(format!(
+            "expected JSON, got {} ({} bytes): {e}",
+            describe_body(bytes),
+            bytes.len()
+        ))
+    })
+}
+
+/// The `error.try-in-seconds` of a 429 body, if there is one.
+fn try_in_seconds(bytes: &[u8]) -> Option<Duration> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    let secs = value.get("error")?.get("try-in-seconds")?;
+    let secs = secs
+        .as_f64()
+        .or_else(|| secs.as_str().and_then(|s| s.parse().ok()))?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
+/// A short, printable message from an error answer: Autopilot's own words where it gave them.
+fn answer_message(bytes: &[u8]) -> String {
+    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+        let found = [
+            value.pointer("/error/message"),
+            value.get("message"),
+            value.get("error"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.as_str().map(str::to_string));
+        if let Some(message) = found {
+            return truncate(&message, 300);
+        }
+    }
+    describe_body(bytes)
+}
+
+fn describe_body(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        "an empty body".into()
+    } else if trimmed.starts_with('<') {
+        "an HTML page".into()
+    } else {
+        format!("\"{}\"", truncate(trimmed, 120))
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_from_answers() {
+        let table: [(&[u8], &str); 6] = [
+            (br#"{"error":"Bad email"}"#, "Bad email"),
+            (
+                br#"{"error":{"message":"rate limit","try-in-seconds":3}}"#,
+                "rate limit",
+            ),
+            (br#"{"message":"nope"}"#, "nope"),
+            (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
+            (b"", "an empty body"),
+            (b"plain words", "\"plain words\""),
+        ];
+        for (body, expected) in table {
+            assert_eq!(answer_message(body), expected);
+        }
+    }
+
+    #[test]
+    fn try_in_seconds_from_body() {
+        let body = br#"{"error":{"code":"rate-limit","message":"rate limit","try-in-seconds":10}}"#;
+        assert_eq!(try_in_seconds(body), Some(Duration::from_secs(10)));
+        assert_eq!(try_in_seconds(b"{}"), None);
+        assert_eq!(try_in_seconds(b"<html>"), None);
+    }
+
+    #[test]
+    fn decode_refuses_html_with_a_clear_message() {
+        let err = decode::<Account>(b"<html>login</html>").unwrap_err();
+        assert!(err.to_string().contains("HTML page"), "{err}");
+        assert!(decode::<Value>(b"").unwrap().is_null());
+    }
+
+    #[test]
+    fn key_never_printed() {
+        let config = ClientConfig::new(Url::parse("http://127.0.0.1:1/v1").unwrap());
+        let client =
+            AutopilotClient::new(config, SecretString::from("sk-very-secret".to_string())).unwrap();
+        assert!(!format!("{client:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn emails_in_paths_are_escaped() {
+        let config = ClientConfig::new(Url::parse("http://127.0.0.1:1/v1").unwrap());
+        let client = AutopilotClient::new(config, SecretString::from("k".to_string())).unwrap();
+        let url = client
+            .url(&["list", "l1", "contact", "a+b/c@x.io"])
+            .unwrap();
+        assert_eq!(url.path(), "/v1/list/l1/contact/a+b%2Fc@x.io");
+    }
+}
