@@ -1,0 +1,226 @@
+//! The Autopilot client against a real sandbox, one test per class of answer.
+
+use integration_tests::{client, client_with_key, contacts, sandbox};
+use sandbox::Faults;
+use shared::autopilot::{AutopilotError, Contact, ContactBatch};
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn send_all(client: &shared::autopilot::AutopilotClient, all: Vec<Contact>) -> usize {
+    let mut written = 0;
+    for batch in ContactBatch::split(all) {
+        let outcome = client.upsert_contacts(&batch).await.expect("batch is written");
+        assert!(outcome.rejected.is_empty());
+        written += outcome.written;
+    }
+    written
+}
+
+#[tokio::test]
+async fn ok_answers_write_every_contact() {
+    let sandbox = sandbox(|c| c).await;
+    let client = client(&sandbox, 1000.0);
+    assert_eq!(send_all(&client, contacts("ok", 250)).await, 250);
+    let state = sandbox.state();
+    assert_eq!(state.contacts.len(), 250);
+    assert_eq!(sandbox.counters().bulk_requests, 3);
+    let account = client.account().await.unwrap();
+    assert_eq!(account.organization_name.as_deref(), Some("Sandbox Inc."));
+}
+
+#[tokio::test]
+async fn bad_request_is_bisected_to_the_offending_contacts() {
+    let sandbox = sandbox(|c| c).await;
+    let client = client(&sandbox, 1000.0);
+    let mut all = contacts("bisect", 100);
+    for i in [3, 50, 99] {
+        all[i] = Contact::new(&format!("broken-{i}@@example.com")).unwrap();
+    }
+    let batch = ContactBatch::new(all).unwrap();
+    let outcome = client.upsert_contacts(&batch).await.unwrap();
+    let rejected: Vec<usize> = outcome.rejected.iter().map(|r| r.index).collect();
+    assert_eq!(rejected, [3, 50, 99]);
+    assert_eq!(outcome.written, 97);
+    assert!(outcome.rejected[0].message.contains("not a valid email"));
+    assert_eq!(sandbox.state().contacts.len(), 97);
+    assert_eq!(sandbox.counters().contacts_written, 97);
+}
+
+#[tokio::test]
+async fn unauthorized_is_fatal_and_not_retried() {
+    let sandbox = sandbox(|c| c).await;
+    let client = client_with_key(&sandbox, 1000.0, "wrong-key");
+    let err = client.account().await.unwrap_err();
+    assert!(matches!(err, AutopilotError::Unauthorized), "{err}");
+    assert_eq!(err.type_name(), "Unauthorized");
+    assert!(!err.to_string().contains("wrong-key"));
+    assert_eq!(sandbox.counters().requests, 1);
+}
+
+async fn throttled_requests_are_retried(retry_after_header: bool) {
+    let sandbox = sandbox(|mut c| {
+        c.retry_after_header = retry_after_header;
+        c.rate(4.0)
+    })
+    .await;
+    // Twice as fast as the sandbox allows: it must be throttled and still write everything.
+    let client = client(&sandbox, 8.0);
+    assert_eq!(send_all(&client, contacts("throttle", 1200)).await, 1200);
+    let counters = sandbox.counters();
+    assert!(counters.throttled > 0, "{counters:?}");
+    assert_eq!(client.stats().throttled, counters.throttled);
+    assert_eq!(sandbox.state().contacts.len(), 1200);
+}
+
+#[tokio::test]
+async fn throttling_with_retry_after() {
+    throttled_requests_are_retried(true).await;
+}
+
+#[tokio::test]
+async fn throttling_with_try_in_seconds_only() {
+    throttled_requests_are_retried(false).await;
+}
+
+#[tokio::test]
+async fn server_errors_dropped_connections_and_slow_answers_are_retried() {
+    let table = [
+        Faults {
+            error_rate: 0.4,
+            ..Faults::default()
+        },
+        Faults {
+            drop_rate: 0.4,
+            ..Faults::default()
+        },
+        Faults {
+            slow_rate: 0.4,
+            slow_ms: 1500,
+            ..Faults::default()
+        },
+        Faults {
+            outage_after_ms: Some(0),
+            outage_ms: 600,
+            ..Faults::default()
+        },
+    ];
+    for faults in table {
+        let label = format!("{faults:?}");
+        let sandbox = sandbox(|c| c.faults(Faults { seed: Some(11), ..faults })).await;
+        let client = client(&sandbox, 1000.0);
+        assert_eq!(send_all(&client, contacts("fault", 1000)).await, 1000, "{label}");
+        assert_eq!(sandbox.state().contacts.len(), 1000, "{label}");
+        assert!(client.stats().retries > 0, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn retries_are_bounded() {
+    let sandbox = sandbox(|c| {
+        c.faults(Faults {
+            error_rate: 1.0,
+            ..Faults::default()
+        })
+    })
+    .await;
+    let client = client(&sandbox, 1000.0);
+    let batch = ContactBatch::new(contacts("down", 5)).unwrap();
+    let err = client.upsert_contacts(&batch).await.unwrap_err();
+    match &err {
+        AutopilotError::RetriesExhausted { attempts, .. } => assert_eq!(*attempts, 12),
+        other => panic!("expected retries to run out, got {other}"),
+    }
+    assert_eq!(err.type_name(), "Transient");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn lists_membership_and_paging() {
+    let sandbox = sandbox(|c| c).await;
+    let client = client(&sandbox, 1000.0);
+    let list = client.create_list("VIP Customers").await.unwrap();
+    assert_eq!(client.lists().await.unwrap()[0].title, "VIP Customers");
+    let members: Vec<Contact> = contacts("member", 230)
+        .into_iter()
+        .map(|c| c.with_list(&list))
+        .collect();
+    send_all(&client, members).await;
+    let listed = client.list_members(&list).await.unwrap();
+    let emails: HashSet<String> = listed
+        .iter()
+        .map(|c| c["Email"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(emails.len(), 230);
+    assert!(client.is_member(&list, "member-7@example.com").await.unwrap());
+    client.remove_from_list(&list, "member-7@example.com").await.unwrap();
+    assert!(!client.is_member(&list, "member-7@example.com").await.unwrap());
+    client.add_to_list(&list, "MEMBER-7@example.com").await.unwrap();
+    assert!(client.is_member(&list, "member-7@example.com").await.unwrap());
+    let err = client.add_to_list(&list, "nobody@example.com").await.unwrap_err();
+    assert!(matches!(err, AutopilotError::NotFound { .. }), "{err}");
+    // A contact whose list does not exist is refused by itself; the rest is written.
+    let stray = vec![
+        Contact::new("a@example.com").unwrap().with_list("contactlist_nope"),
+        Contact::new("b@example.com").unwrap(),
+    ];
+    let outcome = client
+        .upsert_contacts(&ContactBatch::new(stray).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((outcome.written, outcome.rejected.len()), (1, 1));
+}
+
+/// A server that answers every request with the same raw bytes.
+async fn raw_server(answer: Vec<u8>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(&answer).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+fn http(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+#[tokio::test]
+async fn garbage_answers_are_clear_errors() {
+    use secrecy::SecretString;
+    use shared::autopilot::{AutopilotClient, ClientConfig, RetryPolicy};
+    let huge = vec![b'x'; 17 * 1024 * 1024];
+    let table: Vec<(Vec<u8>, &str, &str)> = vec![
+        (http("200 OK", "text/html", b"<html>Sign in</html>"), "InvalidResponse", "HTML page"),
+        (http("200 OK", "application/json", b""), "InvalidResponse", "empty body"),
+        (http("200 OK", "application/json", b"{\"lists\": 5}"), "InvalidResponse", "expected JSON"),
+        (http("200 OK", "text/plain", &huge), "InvalidResponse", "larger than"),
+        (http("502 Bad Gateway", "text/html", b"<html>502</html>"), "Transient", "HTML page"),
+        (b"not http at all\r\n\r\n".to_vec(), "Transient", "could not reach"),
+    ];
+    for (answer, type_name, text) in table {
+        let url = raw_server(answer).await;
+        let mut config = ClientConfig::new(url.parse().unwrap());
+        config.timeout = Duration::from_secs(5);
+        config.retry = RetryPolicy::new(2, Duration::from_secs(5))
+            .with_delays(Duration::from_millis(1), Duration::from_millis(5));
+        let client = AutopilotClient::new(config, SecretString::from("k".to_string())).unwrap();
+        let err = client.lists().await.unwrap_err();
+        assert_eq!(err.type_name(), type_name, "{err}");
+        assert!(err.to_string().contains(text), "{err}");
+    }
+}
