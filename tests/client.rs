@@ -10,7 +10,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn send_all(client: &shared::autopilot::AutopilotClient, all: Vec<Contact>) -> usize {
     let mut written = 0;
     for batch in ContactBatch::split(all) {
-        let outcome = client.upsert_contacts(&batch).await.expect("batch is written");
+        let outcome = client
+            .upsert_contacts(&batch)
+            .await
+            .expect("batch is written");
         assert!(outcome.rejected.is_empty());
         written += outcome.written;
     }
@@ -107,9 +110,19 @@ async fn server_errors_dropped_connections_and_slow_answers_are_retried() {
     ];
     for faults in table {
         let label = format!("{faults:?}");
-        let sandbox = sandbox(|c| c.faults(Faults { seed: Some(11), ..faults })).await;
+        let sandbox = sandbox(|c| {
+            c.faults(Faults {
+                seed: Some(11),
+                ..faults
+            })
+        })
+        .await;
         let client = client(&sandbox, 1000.0);
-        assert_eq!(send_all(&client, contacts("fault", 1000)).await, 1000, "{label}");
+        assert_eq!(
+            send_all(&client, contacts("fault", 1000)).await,
+            1000,
+            "{label}"
+        );
         assert_eq!(sandbox.state().contacts.len(), 1000, "{label}");
         assert!(client.stats().retries > 0, "{label}");
     }
@@ -152,16 +165,36 @@ async fn lists_membership_and_paging() {
         .map(|c| c["Email"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(emails.len(), 230);
-    assert!(client.is_member(&list, "member-7@example.com").await.unwrap());
-    client.remove_from_list(&list, "member-7@example.com").await.unwrap();
-    assert!(!client.is_member(&list, "member-7@example.com").await.unwrap());
-    client.add_to_list(&list, "MEMBER-7@example.com").await.unwrap();
-    assert!(client.is_member(&list, "member-7@example.com").await.unwrap());
-    let err = client.add_to_list(&list, "nobody@example.com").await.unwrap_err();
+    assert!(client
+        .is_member(&list, "member-7@example.com")
+        .await
+        .unwrap());
+    client
+        .remove_from_list(&list, "member-7@example.com")
+        .await
+        .unwrap();
+    assert!(!client
+        .is_member(&list, "member-7@example.com")
+        .await
+        .unwrap());
+    client
+        .add_to_list(&list, "MEMBER-7@example.com")
+        .await
+        .unwrap();
+    assert!(client
+        .is_member(&list, "member-7@example.com")
+        .await
+        .unwrap());
+    let err = client
+        .add_to_list(&list, "nobody@example.com")
+        .await
+        .unwrap_err();
     assert!(matches!(err, AutopilotError::NotFound { .. }), "{err}");
     // A contact whose list does not exist is refused by itself; the rest is written.
     let stray = vec![
-        Contact::new("a@example.com").unwrap().with_list("contactlist_nope"),
+        Contact::new("a@example.com")
+            .unwrap()
+            .with_list("contactlist_nope"),
         Contact::new("b@example.com").unwrap(),
     ];
     let outcome = client
@@ -205,12 +238,36 @@ async fn garbage_answers_are_clear_errors() {
     use shared::autopilot::{AutopilotClient, ClientConfig, RetryPolicy};
     let huge = vec![b'x'; 17 * 1024 * 1024];
     let table: Vec<(Vec<u8>, &str, &str)> = vec![
-        (http("200 OK", "text/html", b"<html>Sign in</html>"), "InvalidResponse", "HTML page"),
-        (http("200 OK", "application/json", b""), "InvalidResponse", "empty body"),
-        (http("200 OK", "application/json", b"{\"lists\": 5}"), "InvalidResponse", "expected JSON"),
-        (http("200 OK", "text/plain", &huge), "InvalidResponse", "larger than"),
-        (http("502 Bad Gateway", "text/html", b"<html>502</html>"), "Transient", "HTML page"),
-        (b"not http at all\r\n\r\n".to_vec(), "Transient", "could not reach"),
+        (
+            http("200 OK", "text/html", b"<html>Sign in</html>"),
+            "InvalidResponse",
+            "HTML page",
+        ),
+        (
+            http("200 OK", "application/json", b""),
+            "InvalidResponse",
+            "empty body",
+        ),
+        (
+            http("200 OK", "application/json", b"{\"lists\": 5}"),
+            "InvalidResponse",
+            "expected JSON",
+        ),
+        (
+            http("200 OK", "text/plain", &huge),
+            "InvalidResponse",
+            "larger than",
+        ),
+        (
+            http("502 Bad Gateway", "text/html", b"<html>502</html>"),
+            "Transient",
+            "HTML page",
+        ),
+        (
+            b"not http at all\r\n\r\n".to_vec(),
+            "Transient",
+            "could not reach",
+        ),
     ];
     for (answer, type_name, text) in table {
         let url = raw_server(answer).await;

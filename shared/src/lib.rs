@@ -3,3 +3,12 @@
 //! shells around the jobs here.
 
 pub mod autopilot;
+pub mod csv_snapshot;
+pub mod destination;
+pub mod email;
+pub mod field_mapping;
+pub mod jobs;
+pub mod secrets;
+pub mod store;
+
+pub use jobs::{Deps, JobError};

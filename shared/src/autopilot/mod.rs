@@ -21,7 +21,7 @@ pub mod pacing;
 pub mod retry;
 
 pub use bulk::{BulkOutcome, Rejection};
-pub use contact::{Contact, ContactBatch, ContactError, MAX_CONTACTS_PER_BULK};
+pub use contact::{Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK};
 pub use error::{AutopilotError, ErrorClass};
 pub use pacing::AdaptivePacer;
 pub use retry::RetryPolicy;

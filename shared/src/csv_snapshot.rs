@@ -1,0 +1,209 @@
+//! Segment snapshots: CSV with a header row, optionally gzip-compressed (recognised by its magic
+//! bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF or LF line ends, RFC 4180
+//! quoting. Read as a stream, one row at a time, never whole.
+
+use crate::field_mapping::RowProblem;
+use std::io::{BufRead, BufReader, Read};
+
+/// Opens a snapshot where it lives. Synchronous: snapshots are parsed on a blocking thread.
+pub trait SnapshotReader: Send + Sync {
+    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String>;
+}
+
+/// Snapshots on the local file system; `s3://` sources need the S3 reader of the AWS deployment.
+#[derive(Debug, Clone, Default)]
+pub struct LocalFiles;
+
+impl SnapshotReader for LocalFiles {
+    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String> {
+        if source.starts_with("s3://") {
+            return Err(format!(
+                "{source} is in S3, which the local command does not read: download it and configure the segment with its local path, or run the export on AWS"
+            ));
+        }
+        let file = std::fs::File::open(source).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "the snapshot {source} does not exist: check the path, or configure the segment again with `--segment 'NAME=PATH'`"
+            ),
+            _ => format!("the snapshot {source} cannot be opened: {e}"),
+        })?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(format!("the snapshot {source} is a folder, not a CSV file"));
+        }
+        Ok(Box::new(file))
+    }
+}
+
+/// One data row: its number (the header is row 1; blank lines are skipped and not counted) and
+/// its fields, or why they are unusable.
+#[derive(Debug)]
+pub struct Row {
+    pub number: u64,
+    pub fields: Result<Vec<String>, RowProblem>,
+}
+
+/// A snapshot being read row by row.
+pub struct SnapshotRows {
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    header: Vec<String>,
+    record: csv::ByteRecord,
+    number: u64,
+}
+
+impl SnapshotRows {
+    /// Reads the header; an empty snapshot or an unreadable header is an error.
+    pub fn open(source: &str, input: Box<dyn Read + Send>) -> Result<Self, String> {
+        let mut buffered = BufReader::with_capacity(256 * 1024, input);
+        let magic = buffered
+            .fill_buf()
+            .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
+        let decoded: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
+            Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(
+                buffered,
+            )))
+        } else {
+            Box::new(buffered)
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(decoded);
+        let mut record = csv::ByteRecord::new();
+        let has_header = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
+        if !has_header {
+            return Err(format!(
+                "the snapshot {source} is empty: a snapshot needs a header row naming its columns"
+            ));
+        }
+        let mut header = Vec::with_capacity(record.len());
+        for (i, field) in record.iter().enumerate() {
+            let text = std::str::from_utf8(field).map_err(|_| {
+                format!(
+                    "the header of the snapshot {source} is not UTF-8 text: save it as UTF-8 CSV"
+                )
+            })?;
+            let text = if i == 0 {
+                text.trim_start_matches('\u{feff}')
+            } else {
+                text
+            };
+            header.push(text.trim().to_string());
+        }
+        Ok(Self {
+            reader,
+            header,
+            record,
+            number: 1,
+        })
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The next data row; `Err` only when the snapshot itself cannot be read further.
+    pub fn next_row(&mut self) -> Result<Option<Row>, String> {
+        loop {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| {
+                    format!("the snapshot cannot be read past row {}: {e}", self.number)
+                })?;
+            if !more {
+                return Ok(None);
+            }
+            // A line of only spaces is not a row anybody meant to export (empty lines never reach here).
+            if self.record.len() == 1 && self.record[0].iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.number += 1;
+            let fields = self
+                .record
+                .iter()
+                .map(|f| std::str::from_utf8(f).map(str::to_string))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| RowProblem {
+                    code: "not_utf8",
+                    message: "the row is not UTF-8 text".into(),
+                });
+            return Ok(Some(Row {
+                number: self.number,
+                fields,
+            }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn rows(bytes: Vec<u8>) -> (Vec<String>, Vec<(u64, Vec<String>)>) {
+        let mut snapshot =
+            SnapshotRows::open("test.csv", Box::new(std::io::Cursor::new(bytes))).unwrap();
+        let header = snapshot.header().to_vec();
+        let mut out = Vec::new();
+        while let Some(row) = snapshot.next_row().unwrap() {
+            out.push((row.number, row.fields.unwrap()));
+        }
+        (header, out)
+    }
+
+    #[test]
+    fn bom_crlf_quotes_and_blank_lines() {
+        let text = "\u{feff}email,name\r\n\"a@x.io\",\"Lee, Ann\"\r\n\r\nb@x.io,\"two\nlines \"\"quoted\"\"\"\r\n";
+        let (header, rows) = rows(text.as_bytes().to_vec());
+        assert_eq!(header, ["email", "name"]);
+        assert_eq!(rows[0], (2, vec!["a@x.io".into(), "Lee, Ann".into()]));
+        assert_eq!(
+            rows[1],
+            (3, vec!["b@x.io".into(), "two\nlines \"quoted\"".into()])
+        );
+    }
+
+    #[test]
+    fn gzip_is_recognised_by_its_bytes() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"email\na@x.io\n").unwrap();
+        let (header, rows) = rows(gz.finish().unwrap());
+        assert_eq!(header, ["email"]);
+        assert_eq!(rows.len(), 1);
+    }
+
+    #[test]
+    fn empty_snapshot_and_bad_bytes() {
+        let err = SnapshotRows::open("e.csv", Box::new(std::io::Cursor::new(Vec::new())))
+            .err()
+            .unwrap();
+        assert!(err.contains("is empty"), "{err}");
+        let mut snapshot = SnapshotRows::open(
+            "b.csv",
+            Box::new(std::io::Cursor::new(b"email\n\xff\xfe@x.io\n".to_vec())),
+        )
+        .unwrap();
+        assert_eq!(
+            snapshot
+                .next_row()
+                .unwrap()
+                .unwrap()
+                .fields
+                .unwrap_err()
+                .code,
+            "not_utf8"
+        );
+        let corrupt = vec![0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3];
+        assert!(SnapshotRows::open("c.csv.gz", Box::new(std::io::Cursor::new(corrupt))).is_err());
+    }
+
+    #[test]
+    fn missing_and_s3_sources_are_explained() {
+        let err = LocalFiles.open("/no/such/file.csv").err().unwrap();
+        assert!(err.contains("does not exist"), "{err}");
+        let err = LocalFiles.open("s3://bucket/key.csv").err().unwrap();
+        assert!(err.contains("S3"), "{err}");
+    }
+}

@@ -1,0 +1,145 @@
+//! A destination: one Autopilot account, its data matching and its segments. Stored as
+//! `destinations/{id}.json`; the API key is never part of it.
+
+use crate::store::{get_json, put_json, ObjectStore};
+use crate::JobError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The recommended most distinct profiles per destination.
+pub const DEFAULT_PROFILE_LIMIT: u64 = 100_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Destination {
+    pub id: String,
+    pub display_name: String,
+    pub autopilot_url: String,
+    /// Autopilot's name for the account the key belongs to.
+    pub account_name: Option<String>,
+    pub consent: Consent,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub data_matching: Option<DataMatching>,
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+    #[serde(default = "default_limit")]
+    pub profile_limit: u64,
+    /// Requests per second Autopilot allows this account.
+    #[serde(default = "default_rate")]
+    pub requests_per_second: f64,
+}
+
+fn default_limit() -> u64 {
+    DEFAULT_PROFILE_LIMIT
+}
+
+fn default_rate() -> f64 {
+    crate::autopilot::DEFAULT_REQUESTS_PER_SECOND
+}
+
+/// The data-privacy agreement given when the destination was connected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consent {
+    pub agreed_at: DateTime<Utc>,
+    /// Who exports run as.
+    pub export_user: String,
+}
+
+/// Which profile columns fill which Autopilot fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataMatching {
+    /// The column holding the email address (required).
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Other standard fields: Autopilot field name → column.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+    /// Custom fields: Autopilot key (`integer--Age`) → column.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
+}
+
+/// A segment and the snapshot it is read from; its Autopilot list has the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub name: String,
+    /// A local path or an `s3://bucket/key` URL.
+    pub source: String,
+}
+
+/// Object keys of a destination and its exports.
+pub mod keys {
+    pub fn destination(id: &str) -> String {
+        format!("destinations/{id}.json")
+    }
+    pub fn running(destination: &str) -> String {
+        format!("exports/{destination}/running.json")
+    }
+    pub fn export_prefix(destination: &str, export: &str) -> String {
+        format!("exports/{destination}/{export}/")
+    }
+    pub fn plan(destination: &str, export: &str) -> String {
+        format!("exports/{destination}/{export}/plan.json")
+    }
+    pub fn invalid(destination: &str, export: &str) -> String {
+        format!("exports/{destination}/{export}/invalid.json")
+    }
+    pub fn chunk(destination: &str, export: &str, chunk: u32) -> String {
+        format!("exports/{destination}/{export}/chunks/{chunk:06}.json")
+    }
+    pub fn result(destination: &str, export: &str, chunk: u32) -> String {
+        format!("exports/{destination}/{export}/results/{chunk:06}.json")
+    }
+    pub fn report(destination: &str, export: &str) -> String {
+        format!("exports/{destination}/{export}/report.json")
+    }
+    pub fn rejected(destination: &str, export: &str) -> String {
+        format!("exports/{destination}/{export}/rejected.csv")
+    }
+}
+
+/// Loads a destination or says clearly that there is none.
+pub async fn load(store: &dyn ObjectStore, id: &str) -> Result<Destination, JobError> {
+    if crate::store::check_key(&keys::destination(id)).is_err() || id.contains('/') {
+        return Err(unknown(id));
+    }
+    get_json(store, &keys::destination(id))
+        .await?
+        .ok_or_else(|| unknown(id))
+}
+
+fn unknown(id: &str) -> JobError {
+    JobError::NotFound(format!(
+        "there is no destination '{id}': list them with `autopilot-export destinations`, or connect one"
+    ))
+}
+
+pub async fn save(store: &dyn ObjectStore, destination: &Destination) -> Result<(), JobError> {
+    Ok(put_json(store, &keys::destination(&destination.id), destination).await?)
+}
+
+/// A destination id from a display name: lower-case letters, digits and dashes.
+pub fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').chars().take(48).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs() {
+        assert_eq!(super::slug("  Marketing — EU (prod) "), "marketing-eu-prod");
+        assert_eq!(super::slug("***"), "");
+    }
+}

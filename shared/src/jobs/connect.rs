@@ -1,0 +1,102 @@
+//! `connect`: validates an API key against Autopilot, stores it in the secret store and the
+//! destination (without the key) in the object store. Nothing is stored when the key is refused.
+
+use super::{Deps, JobError};
+use crate::autopilot::{AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
+use crate::destination::{self, Consent, Destination, DEFAULT_PROFILE_LIMIT};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+pub struct Input {
+    pub display_name: String,
+    /// Never serialized back out: `SecretString` does not implement `Serialize` here.
+    pub api_key: SecretString,
+    /// The data-privacy notice was agreed to ("I agree").
+    pub consent: bool,
+    #[serde(default)]
+    pub export_user: Option<String>,
+    #[serde(default)]
+    pub autopilot_url: Option<String>,
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Output {
+    pub destination_id: String,
+    pub account_name: Option<String>,
+}
+
+pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
+    if !input.consent {
+        return Err(JobError::InvalidInput(
+            "consent is required: profiles leave your platform's compliance boundary when exported; agree to the data-privacy notice (--agree) to connect".into(),
+        ));
+    }
+    let name = input.display_name.trim();
+    let id = destination::slug(name);
+    if id.is_empty() {
+        return Err(JobError::InvalidInput(
+            "the destination needs a display name with at least one letter or digit".into(),
+        ));
+    }
+    if deps
+        .store
+        .exists(&destination::keys::destination(&id))
+        .await?
+    {
+        return Err(JobError::Conflict(format!(
+            "a destination '{id}' already exists: choose another name, or remove it first with `autopilot-export remove {id}`"
+        )));
+    }
+    let rate = match input.requests_per_second {
+        Some(r) if !(r.is_finite() && r > 0.0) => {
+            return Err(JobError::InvalidInput(
+                "requests per second must be a positive number".into(),
+            ))
+        }
+        Some(r) => r,
+        None => DEFAULT_REQUESTS_PER_SECOND,
+    };
+    let url = input
+        .autopilot_url
+        .as_deref()
+        .unwrap_or(DEFAULT_BASE_URL)
+        .trim()
+        .to_string();
+    let client = deps.clients.for_key(&url, input.api_key.clone(), rate)?;
+    let account = client.account().await.map_err(|e| match e {
+        AutopilotError::Unauthorized => JobError::Autopilot(AutopilotError::Unauthorized),
+        other => other.into(),
+    })?;
+    deps.secrets.put(&id, &input.api_key).await?;
+    let destination = Destination {
+        id: id.clone(),
+        display_name: name.to_string(),
+        autopilot_url: url,
+        account_name: account.organization_name.clone(),
+        consent: Consent {
+            agreed_at: chrono::Utc::now(),
+            export_user: input
+                .export_user
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| "unknown".into()),
+        },
+        created_at: chrono::Utc::now(),
+        data_matching: None,
+        segments: Vec::new(),
+        profile_limit: DEFAULT_PROFILE_LIMIT,
+        requests_per_second: rate,
+    };
+    if let Err(e) = destination::save(deps.store.as_ref(), &destination).await {
+        // Do not leave a key behind for a destination that does not exist.
+        let _ = deps.secrets.delete(&id).await;
+        return Err(e);
+    }
+    tracing::info!(destination = %id, "destination connected");
+    Ok(Output {
+        destination_id: id,
+        account_name: account.organization_name,
+    })
+}

@@ -1,0 +1,305 @@
+//! `finalize`: the export's report. Per segment it accounts for every row read — sent, invalid
+//! (by reason), duplicate, rejected by Autopilot (by message) or unsent (a chunk that did not
+//! finish) — writes `report.json` and `rejected.csv` beside it, deletes the chunk objects and
+//! releases the destination for the next export.
+
+use super::plan::{InvalidRow, Plan};
+use super::upload_chunk::ChunkResult;
+use super::{Deps, JobError};
+use crate::destination::keys;
+use crate::store::{get_json, put_json};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub destination_id: String,
+    pub export_id: String,
+    /// Why the export stopped, when it did.
+    #[serde(default)]
+    pub failure: Option<Failure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub error_type: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every valid profile is in its list.
+    Succeeded,
+    /// Some contacts were sent, others were refused by Autopilot or not sent.
+    PartiallySucceeded,
+    Failed,
+}
+
+/// How the rows of a segment (or of all segments) ended. `rows_read` equals the sum of the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub rows_read: u64,
+    pub sent: u64,
+    pub invalid: u64,
+    pub invalid_by_reason: BTreeMap<String, u64>,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub rejected_by_message: BTreeMap<String, u64>,
+    pub unsent: u64,
+}
+
+impl Counts {
+    /// Whether every row is in exactly one bucket.
+    pub fn adds_up(&self) -> bool {
+        self.rows_read == self.sent + self.invalid + self.duplicates + self.rejected + self.unsent
+    }
+
+    fn add(&mut self, other: &Counts) {
+        self.rows_read += other.rows_read;
+        self.sent += other.sent;
+        self.invalid += other.invalid;
+        self.duplicates += other.duplicates;
+        self.rejected += other.rejected;
+        self.unsent += other.unsent;
+        for (k, v) in &other.invalid_by_reason {
+            *self.invalid_by_reason.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.rejected_by_message {
+            *self.rejected_by_message.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentReport {
+    pub name: String,
+    pub list_id: String,
+    pub list_created: bool,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub destination_id: String,
+    pub export_id: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: DateTime<Utc>,
+    pub duration_seconds: f64,
+    pub requests_per_second: f64,
+    /// ⌈contacts/100⌉ / rate: the least time Autopilot's rate limit allows for this export.
+    pub rate_limit_floor_seconds: f64,
+    pub distinct_profiles: u64,
+    pub segments: Vec<SegmentReport>,
+    pub totals: Counts,
+    /// Where the row-by-row list of refused rows is, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_file: Option<String>,
+}
+
+/// Small by design: it travels through the state machine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Output {
+    pub status: Status,
+    pub report_key: String,
+    pub sent: u64,
+    pub failure: Option<Failure>,
+}
+
+pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
+    let store = deps.store.as_ref();
+    let (dest, export) = (&input.destination_id, &input.export_id);
+    let plan: Option<Plan> = get_json(store, &keys::plan(dest, export)).await?;
+    let invalid: Vec<InvalidRow> = get_json(store, &keys::invalid(dest, export))
+        .await?
+        .unwrap_or_default();
+    let mut results = Vec::new();
+    for key in store
+        .list(&format!("{}results/", keys::export_prefix(dest, export)))
+        .await?
+    {
+        if let Some(result) = get_json::<ChunkResult>(store, &key).await? {
+            results.push(result);
+        }
+    }
+    let finished_at = Utc::now();
+    let report = build_report(&input, plan.as_ref(), &results, finished_at);
+    let rejected_csv = rejected_csv(plan.as_ref(), &invalid, &results)?;
+    if let Some(csv) = rejected_csv {
+        store
+            .put(&keys::rejected(dest, export), Bytes::from(csv))
+            .await?;
+    }
+    let report_key = keys::report(dest, export);
+    put_json(store, &report_key, &report).await?;
+    if let Some(plan) = &plan {
+        for number in 0..plan.chunks.len() as u32 {
+            store.delete(&keys::chunk(dest, export, number)).await?;
+        }
+    }
+    let running: Option<serde_json::Value> = get_json(store, &keys::running(dest)).await?;
+    if running
+        .as_ref()
+        .and_then(|r| r.get("export_id"))
+        .and_then(|v| v.as_str())
+        == Some(export.as_str())
+    {
+        store.delete(&keys::running(dest)).await?;
+    }
+    tracing::info!(destination = %dest, export = %export, status = ?report.status, sent = report.totals.sent, "export finished");
+    Ok(Output {
+        status: report.status,
+        report_key,
+        sent: report.totals.sent,
+        failure: report.failure,
+    })
+}
+
+fn build_report(
+    input: &Input,
+    plan: Option<&Plan>,
+    results: &[ChunkResult],
+    finished_at: DateTime<Utc>,
+) -> Report {
+    let mut segments = Vec::new();
+    let mut totals = Counts::default();
+    let mut to_send = 0;
+    if let Some(plan) = plan {
+        for (index, segment) in plan.segments.iter().enumerate() {
+            let mut counts = Counts {
+                rows_read: segment.rows_read,
+                invalid: segment.invalid.values().sum(),
+                invalid_by_reason: segment.invalid.clone(),
+                duplicates: segment.duplicates,
+                ..Counts::default()
+            };
+            let mut accounted = 0;
+            for result in results.iter().filter(|r| r.segment == index) {
+                counts.sent += result.sent;
+                counts.rejected += result.rejected.len() as u64;
+                for r in &result.rejected {
+                    *counts
+                        .rejected_by_message
+                        .entry(r.message.clone())
+                        .or_default() += 1;
+                }
+                accounted += result.sent + result.rejected.len() as u64;
+            }
+            counts.unsent = segment.contacts.saturating_sub(accounted);
+            to_send += segment.contacts;
+            totals.add(&counts);
+            segments.push(SegmentReport {
+                name: segment.name.clone(),
+                list_id: segment.list_id.clone(),
+                list_created: segment.list_created,
+                counts,
+            });
+        }
+    }
+    let failure = input.failure.clone().or_else(|| {
+        (plan.is_some() && totals.unsent > 0).then(|| Failure {
+            error_type: "Incomplete".into(),
+            message: format!(
+                "{} contacts were not sent: run the export again to send them",
+                totals.unsent
+            ),
+        })
+    });
+    let status = match (&failure, totals.sent, totals.rejected) {
+        (None, _, 0) => Status::Succeeded,
+        (None, _, _) => Status::PartiallySucceeded,
+        (Some(_), 0, _) => Status::Failed,
+        (Some(_), _, _) => Status::PartiallySucceeded,
+    };
+    let rate = plan.map_or(0.0, |p| p.requests_per_second);
+    let requests = to_send.div_ceil(crate::autopilot::MAX_CONTACTS_PER_BULK as u64);
+    Report {
+        destination_id: input.destination_id.clone(),
+        export_id: input.export_id.clone(),
+        status,
+        failure,
+        started_at: plan.map(|p| p.started_at),
+        finished_at,
+        duration_seconds: plan.map_or(0.0, |p| {
+            (finished_at - p.started_at).num_milliseconds() as f64 / 1000.0
+        }),
+        requests_per_second: rate,
+        rate_limit_floor_seconds: if rate > 0.0 {
+            requests as f64 / rate
+        } else {
+            0.0
+        },
+        distinct_profiles: plan.map_or(0, |p| p.distinct_profiles),
+        segments,
+        totals,
+        rejected_file: None,
+    }
+    .with_rejected_file(&input.destination_id, &input.export_id, results, plan)
+}
+
+impl Report {
+    fn with_rejected_file(
+        mut self,
+        dest: &str,
+        export: &str,
+        results: &[ChunkResult],
+        plan: Option<&Plan>,
+    ) -> Self {
+        let any = self.totals.invalid > 0 || results.iter().any(|r| !r.rejected.is_empty());
+        if any && plan.is_some() {
+            self.rejected_file = Some(keys::rejected(dest, export));
+        }
+        self
+    }
+}
+
+/// `rejected.csv`: segment, row, email, reason — rows refused before sending and contacts refused
+/// by Autopilot, in row order per segment.
+fn rejected_csv(
+    plan: Option<&Plan>,
+    invalid: &[InvalidRow],
+    results: &[ChunkResult],
+) -> Result<Option<Vec<u8>>, JobError> {
+    let Some(plan) = plan else { return Ok(None) };
+    let mut rows: Vec<(usize, u64, &str, String)> = invalid
+        .iter()
+        .map(|r| (r.segment, r.row, r.email.as_str(), r.reason.clone()))
+        .collect();
+    for result in results {
+        for r in &result.rejected {
+            rows.push((
+                result.segment,
+                r.row,
+                r.email.as_str(),
+                format!("rejected_by_autopilot: {}", r.message),
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    rows.sort_by_key(|r| (r.0, r.1));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error =
+        |e: csv::Error| JobError::InvalidInput(format!("rejected.csv could not be written: {e}"));
+    writer
+        .write_record(["segment", "row", "email", "reason"])
+        .map_err(csv_error)?;
+    for (segment, row, email, reason) in rows {
+        let name = plan.segments.get(segment).map_or("", |s| s.name.as_str());
+        writer
+            .write_record([name, &row.to_string(), email, &reason])
+            .map_err(csv_error)?;
+    }
+    writer
+        .into_inner()
+        .map(Some)
+        .map_err(|e| JobError::InvalidInput(e.to_string()))
+}

@@ -1,0 +1,153 @@
+//! The jobs an export is made of. Each is `run(input, &deps) -> Result<output, JobError>` with
+//! serde input and output types: those types are the Step Functions payload contract, so they
+//! carry ids, keys and counts, never contacts and never the API key.
+
+pub mod configure;
+pub mod connect;
+pub mod finalize;
+pub mod plan;
+pub mod remove;
+pub mod upload_chunk;
+
+use crate::autopilot::{AutopilotClient, AutopilotError, ClientConfig, RetryPolicy};
+use crate::csv_snapshot::SnapshotReader;
+use crate::destination::Destination;
+use crate::secrets::{SecretError, SecretStore};
+use crate::store::{ObjectStore, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Why a job failed. Every variant has a stable type name ([`JobError::type_name`]) that the state
+/// machine's `Retry` and `Catch` match on.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the segments hold {distinct} distinct profiles, more than this destination's limit of {limit}: nothing was sent. Raise the limit with `autopilot-export configure DEST --profile-limit N` (mind your Autopilot contract's contact cap) or export fewer segments")]
+    LimitExceeded { distinct: u64, limit: u64 },
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Autopilot(#[from] AutopilotError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+impl JobError {
+    /// The stable name of this error's class.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "InvalidInput",
+            Self::NotFound(_) => "NotFound",
+            Self::LimitExceeded { .. } => "LimitExceeded",
+            Self::Conflict(_) => "ExportRunning",
+            Self::Autopilot(e) => e.type_name(),
+            Self::Store(StoreError::NotFound(_)) | Self::Secret(SecretError::NotFound(_)) => {
+                "NotFound"
+            }
+            Self::Store(StoreError::InvalidKey(_)) => "InvalidInput",
+            Self::Store(_) | Self::Secret(_) => "Transient",
+        }
+    }
+
+    /// Whether running the job again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.type_name(), "Throttled" | "Transient")
+    }
+}
+
+/// Settings for the clients the jobs build.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub max_elapsed: Duration,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_attempts: 10,
+            max_elapsed: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Builds Autopilot clients, one per destination and process, so every concurrent upload of a
+/// process shares one pacer. The key is fetched from the secret store once and kept in the client.
+pub struct Clients {
+    settings: ClientSettings,
+    cache: Mutex<HashMap<String, AutopilotClient>>,
+}
+
+impl Clients {
+    pub fn new(settings: ClientSettings) -> Self {
+        Self {
+            settings,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A client for a key that is not stored yet (connect, key rotation).
+    pub fn for_key(
+        &self,
+        url: &str,
+        key: secrecy::SecretString,
+        rate: f64,
+    ) -> Result<AutopilotClient, JobError> {
+        let base_url = url::Url::parse(url).map_err(|e| {
+            JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
+        })?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(JobError::InvalidInput(format!(
+                "'{url}' is not an http(s) URL"
+            )));
+        }
+        let mut config = ClientConfig::new(base_url);
+        config.requests_per_second = rate;
+        config.timeout = self.settings.timeout;
+        config.retry = RetryPolicy::new(self.settings.max_attempts, self.settings.max_elapsed);
+        Ok(AutopilotClient::new(config, key)?)
+    }
+
+    /// The shared client of a destination at `rate` requests/second.
+    pub async fn for_destination(
+        &self,
+        destination: &Destination,
+        secrets: &dyn SecretStore,
+        rate: f64,
+    ) -> Result<AutopilotClient, JobError> {
+        let cache_key = format!("{}@{rate}", destination.id);
+        if let Some(client) = self.lock().get(&cache_key) {
+            return Ok(client.clone());
+        }
+        let key = secrets.get(&destination.id).await?;
+        let client = self.for_key(&destination.autopilot_url, key, rate)?;
+        Ok(self.lock().entry(cache_key).or_insert(client).clone())
+    }
+
+    /// Forgets a destination's clients (after its key changed or it was removed).
+    pub fn forget(&self, destination_id: &str) {
+        let prefix = format!("{destination_id}@");
+        self.lock().retain(|k, _| !k.starts_with(&prefix));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, AutopilotClient>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What the jobs run against.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn ObjectStore>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub snapshots: Arc<dyn SnapshotReader>,
+    pub clients: Arc<Clients>,
+}

@@ -1,0 +1,124 @@
+//! `upload_chunk`: sends one chunk in bulk upserts of at most 100 (paced, retried, bisected) and
+//! stores its result. A chunk whose result exists is not sent again, so running this twice
+//! changes nothing more. A chunk that fails stores no result and can simply be run again: every
+//! write is an upsert by email.
+
+use super::plan::{ChunkFile, Plan};
+use super::{Deps, JobError};
+use crate::autopilot::ContactBatch;
+use crate::destination::{self, keys};
+use crate::store::{get_json, put_json};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Input {
+    pub destination_id: String,
+    pub export_id: String,
+    pub chunk: u32,
+    /// This sender's share of the destination's rate; the destination's whole rate by default.
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Output {
+    pub chunk: u32,
+    pub sent: u64,
+    pub rejected: u64,
+}
+
+/// `results/{chunk}.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChunkResult {
+    pub chunk: u32,
+    pub segment: usize,
+    pub sent: u64,
+    pub rejected: Vec<RejectedContact>,
+}
+
+/// A contact Autopilot refused, with its message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RejectedContact {
+    pub row: u64,
+    pub email: String,
+    pub message: String,
+}
+
+pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
+    let store = deps.store.as_ref();
+    let result_key = keys::result(&input.destination_id, &input.export_id, input.chunk);
+    if let Some(done) = get_json::<ChunkResult>(store, &result_key).await? {
+        return Ok(summary(&done));
+    }
+    let destination = destination::load(store, &input.destination_id).await?;
+    let plan: Plan = get_json(store, &keys::plan(&input.destination_id, &input.export_id))
+        .await?
+        .ok_or_else(|| JobError::NotFound(format!("export {} has no plan", input.export_id)))?;
+    let chunk: ChunkFile = get_json(
+        store,
+        &keys::chunk(&input.destination_id, &input.export_id, input.chunk),
+    )
+    .await?
+    .ok_or_else(|| {
+        JobError::NotFound(format!(
+            "export {} has no chunk {}",
+            input.export_id, input.chunk
+        ))
+    })?;
+    let list_id = plan
+        .segments
+        .get(chunk.segment)
+        .map(|s| s.list_id.clone())
+        .ok_or_else(|| {
+            JobError::InvalidInput(format!("chunk {} names an unknown segment", input.chunk))
+        })?;
+    let rate = input
+        .requests_per_second
+        .unwrap_or(plan.requests_per_second);
+    let client = deps
+        .clients
+        .for_destination(&destination, deps.secrets.as_ref(), rate)
+        .await?;
+
+    let mut result = ChunkResult {
+        chunk: input.chunk,
+        segment: chunk.segment,
+        sent: 0,
+        rejected: Vec::new(),
+    };
+    let contacts: Vec<_> = chunk
+        .contacts
+        .into_iter()
+        .map(|c| c.with_list(&list_id))
+        .collect();
+    let mut offset = 0;
+    for batch in ContactBatch::split(contacts) {
+        let outcome = client.upsert_contacts(&batch).await?;
+        result.sent += outcome.written as u64;
+        for rejection in outcome.rejected {
+            let index = offset + rejection.index;
+            result.rejected.push(RejectedContact {
+                row: chunk.rows.get(index).copied().unwrap_or_default(),
+                email: batch.contacts()[rejection.index].email().to_string(),
+                message: rejection.message,
+            });
+        }
+        offset += batch.len();
+    }
+    put_json(store, &result_key, &result).await?;
+    tracing::info!(
+        chunk = input.chunk,
+        sent = result.sent,
+        rejected = result.rejected.len(),
+        "chunk sent"
+    );
+    Ok(summary(&result))
+}
+
+fn summary(result: &ChunkResult) -> Output {
+    Output {
+        chunk: result.chunk,
+        sent: result.sent,
+        rejected: result.rejected.len() as u64,
+    }
+}

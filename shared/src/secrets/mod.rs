@@ -1,0 +1,75 @@
+//! The `SecretStore` port: one Autopilot API key per destination, and nowhere else.
+//! Adapters: [`FileSecrets`] (files readable by the owner only) here; Secrets Manager beside the
+//! Lambda functions. Every adapter must pass [`conformance`].
+
+mod file;
+
+pub use file::FileSecrets;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("no API key is stored for destination {0}: connect it again")]
+    NotFound(String),
+    #[error("the secret store failed for destination {destination}: {source}")]
+    Io {
+        destination: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    async fn put(&self, destination_id: &str, key: &SecretString) -> Result<(), SecretError>;
+    async fn get(&self, destination_id: &str) -> Result<SecretString, SecretError>;
+    /// Deletes the key; deleting a missing key is not an error.
+    async fn delete(&self, destination_id: &str) -> Result<(), SecretError>;
+}
+
+/// The behaviour every `SecretStore` adapter must show.
+pub mod conformance {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    pub async fn run(secrets: &dyn SecretStore) {
+        assert!(matches!(
+            secrets.get("conformance-d1").await,
+            Err(SecretError::NotFound(_))
+        ));
+        secrets
+            .put("conformance-d1", &SecretString::from("k1".to_string()))
+            .await
+            .unwrap();
+        secrets
+            .put("conformance-d2", &SecretString::from("k2".to_string()))
+            .await
+            .unwrap();
+        assert_eq!(
+            secrets.get("conformance-d1").await.unwrap().expose_secret(),
+            "k1"
+        );
+        secrets
+            .put("conformance-d1", &SecretString::from("k1b".to_string()))
+            .await
+            .unwrap();
+        assert_eq!(
+            secrets.get("conformance-d1").await.unwrap().expose_secret(),
+            "k1b",
+            "put replaces"
+        );
+        assert_eq!(
+            secrets.get("conformance-d2").await.unwrap().expose_secret(),
+            "k2",
+            "one key per destination"
+        );
+        secrets.delete("conformance-d1").await.unwrap();
+        secrets.delete("conformance-d1").await.unwrap();
+        let err = secrets.get("conformance-d1").await.unwrap_err();
+        assert!(matches!(err, SecretError::NotFound(_)));
+        assert!(!err.to_string().contains("k1"));
+        secrets.delete("conformance-d2").await.unwrap();
+    }
+}

@@ -1,0 +1,94 @@
+//! The `ObjectStore` port: where destinations, export plans, chunks, results and reports live.
+//! Adapters: [`LocalStore`] (a folder) here; S3 beside the Lambda functions. Every adapter must
+//! pass [`conformance::run`].
+
+pub mod conformance;
+mod local;
+
+pub use local::LocalStore;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// What went wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no object at {0}")]
+    NotFound(String),
+    #[error("{0} is not a valid object key: keys are relative paths without '..' or empty parts")]
+    InvalidKey(String),
+    #[error("storage failed at {key}: {source}")]
+    Io {
+        key: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Objects by key: get, put (whole, atomic), list by prefix, delete.
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    /// The whole object, or `NotFound`.
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError>;
+    /// Writes an object whole; readers see the old or the new version, never a part.
+    async fn put(&self, key: &str, data: Bytes) -> Result<(), StoreError>;
+    /// Keys starting with `prefix`, sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// Deletes an object; deleting a missing object is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Whether an object exists.
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        match self.get(key).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Reads a JSON object, `None` when it does not exist.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    store: &dyn ObjectStore,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    match store.get(key).await {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Io {
+                key: key.to_string(),
+                source: Box::new(e),
+            }),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a JSON object.
+pub async fn put_json<T: serde::Serialize>(
+    store: &dyn ObjectStore,
+    key: &str,
+    value: &T,
+) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Io {
+        key: key.to_string(),
+        source: Box::new(e),
+    })?;
+    store.put(key, Bytes::from(bytes)).await
+}
+
+/// Checks a key is a plain relative path, the same rule for every adapter.
+pub fn check_key(key: &str) -> Result<(), StoreError> {
+    let ok = !key.is_empty()
+        && !key.starts_with('/')
+        && key
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && !key.contains('\\')
+        && !key.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidKey(key.to_string()))
+    }
+}
