@@ -8,6 +8,7 @@ pub mod destination;
 pub mod email;
 pub mod field_mapping;
 pub mod jobs;
+pub mod local_export;
 pub mod secrets;
 pub mod store;
 

@@ -25,6 +25,9 @@ pub struct Input {
     pub export_id: Option<String>,
     #[serde(default)]
     pub chunk_size: Option<usize>,
+    /// Overrides the destination's requests/second for this export.
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
 }
 
 /// Small by design: it travels through the state machine.
@@ -181,7 +184,10 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         destination_id: destination.id.clone(),
         export_id: export_id.clone(),
         started_at,
-        requests_per_second: destination.requests_per_second,
+        requests_per_second: input
+            .requests_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .unwrap_or(destination.requests_per_second),
         distinct_profiles: scan.distinct,
         segments,
         chunks,

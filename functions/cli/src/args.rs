@@ -1,0 +1,172 @@
+//! The command line, as design.md lays it out.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "autopilot-export",
+    version,
+    about = "Export customer segments to Autopilot lists"
+)]
+pub struct Cli {
+    /// Where destinations, exports, reports and keys are kept.
+    #[arg(
+        long,
+        global = true,
+        default_value = ".autopilot-export",
+        env = "AUTOPILOT_EXPORT_DATA_DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// Print one JSON document instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sandbox + sample segments + connect + configure + export + read-back check, in one go.
+    Demo {
+        /// Distinct profiles in the sample segments.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
+        profiles: u64,
+        /// The sandbox's rate limit (requests/second); the export runs at it.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+    },
+    /// Serve the Autopilot-compatible sandbox until interrupted.
+    Sandbox(SandboxArgs),
+    /// Connect an Autopilot account: validate its API key and store it.
+    Connect {
+        /// The destination's display name; its id is derived from it.
+        #[arg(long)]
+        name: String,
+        /// Agree to the data-privacy notice: exported profiles leave your platform.
+        #[arg(long)]
+        agree: bool,
+        /// Environment variable holding the API key.
+        #[arg(
+            long,
+            default_value = "AUTOPILOT_API_KEY",
+            conflicts_with = "api_key_stdin"
+        )]
+        api_key_env: String,
+        /// Read the API key from standard input instead.
+        #[arg(long)]
+        api_key_stdin: bool,
+        /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
+        #[arg(long)]
+        autopilot_url: Option<String>,
+        /// Who exports run as.
+        #[arg(long)]
+        export_user: Option<String>,
+        /// Requests per second the account allows (default 10).
+        #[arg(long)]
+        requests_per_second: Option<f64>,
+    },
+    /// Data matching and segments of a destination.
+    Configure(ConfigureArgs),
+    /// Export the destination's segments now (resumes an interrupted export).
+    Export {
+        dest: String,
+        /// Overrides the destination's requests/second for this export.
+        #[arg(long)]
+        requests_per_second: Option<f64>,
+        /// Chunks uploaded at once (they share one rate limit).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+        concurrency: u32,
+        /// Contacts per chunk.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        chunk_size: Option<u64>,
+    },
+    /// The report of the latest (or the given) export.
+    Status {
+        dest: String,
+        export_id: Option<String>,
+    },
+    /// The connected destinations.
+    Destinations,
+    /// Remove a destination and delete its key.
+    Remove { dest: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigureArgs {
+    pub dest: String,
+    /// Column holding the email address.
+    #[arg(long)]
+    pub email_field: String,
+    #[arg(long)]
+    pub first_name_field: Option<String>,
+    #[arg(long)]
+    pub last_name_field: Option<String>,
+    /// A standard Autopilot field from a column: `Company=company_name`.
+    #[arg(long = "field", value_parser = pair)]
+    pub fields: Vec<(String, String)>,
+    /// A typed custom field from a column: `string--Loyalty--Tier=tier`.
+    #[arg(long = "custom", value_parser = pair)]
+    pub custom: Vec<(String, String)>,
+    /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
+    #[arg(long = "segment", value_parser = pair, required = true)]
+    pub segments: Vec<(String, String)>,
+    /// Most distinct profiles an export may hold (default 100,000).
+    #[arg(long)]
+    pub profile_limit: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Requests per second per key; 0 for no limit.
+    #[arg(long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Requests a key may bank (default: one second's worth).
+    #[arg(long)]
+    pub burst: Option<f64>,
+    /// The API key the sandbox accepts.
+    #[arg(long, default_value = "sandbox-key")]
+    pub api_key: String,
+    /// Answer 429 without a Retry-After header (the body still says try-in-seconds).
+    #[arg(long)]
+    pub no_retry_after: bool,
+    /// Probability of answering 500.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Probability of dropping the connection without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Probability of answering only after --slow-ms.
+    #[arg(long, default_value_t = 0.0)]
+    pub slow_rate: f64,
+    #[arg(long, default_value_t = 35_000)]
+    pub slow_ms: u64,
+    /// Probability that a request starts a burst of 429s lasting --throttle-burst-ms.
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_burst_rate: f64,
+    #[arg(long, default_value_t = 2_000)]
+    pub throttle_burst_ms: u64,
+    /// Start an outage (503 to everything) this long after start…
+    #[arg(long)]
+    pub outage_after_ms: Option<u64>,
+    /// …lasting this long.
+    #[arg(long, default_value_t = 30_000)]
+    pub outage_ms: u64,
+    /// Seed for the fault draws.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// `NAME=VALUE`, both non-empty, split at the first `=`.
+fn pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!(
+            "'{text}' must be written NAME=VALUE, for example 'VIP Customers=vip.csv'"
+        )),
+    }
+}

@@ -1,0 +1,191 @@
+//! What the command prints: progress while an export runs, and readable summaries (or JSON).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use shared::destination::Destination;
+use shared::jobs::connect;
+use shared::jobs::finalize::{Counts, Report, Status};
+use shared::local_export::{self, Progress};
+use shared::{Deps, JobError};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Runs an export with a progress bar on a terminal (a line every 10% elsewhere); Ctrl-C stops it
+/// and says how to finish it.
+pub async fn export_with_progress(
+    deps: &Deps,
+    options: &local_export::Options,
+    json: bool,
+) -> Result<Report, Box<dyn std::error::Error + Send + Sync>> {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if json || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} contacts · {per_sec} · eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message("reading snapshots");
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let plain = !json && !std::io::stderr().is_terminal();
+    let last_tenth = Mutex::new(0u64);
+    let on_progress = |event: Progress| match event {
+        Progress::Planned {
+            contacts,
+            already_done,
+            resumed,
+        } => {
+            bar.set_length(contacts);
+            bar.set_position(already_done);
+            bar.set_message(if resumed { "resuming" } else { "sending" });
+            if plain {
+                eprintln!(
+                    "{} {contacts} contacts{}",
+                    if resumed {
+                        "resuming export:"
+                    } else {
+                        "sending"
+                    },
+                    if resumed {
+                        format!(", {already_done} already sent")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        Progress::ChunkDone { contacts } => {
+            bar.inc(contacts);
+            if plain {
+                let len = bar.length().unwrap_or(0).max(1);
+                let tenth = bar.position() * 10 / len;
+                let mut last = last_tenth.lock().unwrap_or_else(|e| e.into_inner());
+                if tenth > *last {
+                    *last = tenth;
+                    eprintln!("{}% sent", tenth * 10);
+                }
+            }
+        }
+    };
+    let started = Instant::now();
+    let result = tokio::select! {
+        result = local_export::run(deps, options, &on_progress) => result,
+        _ = tokio::signal::ctrl_c() => {
+            bar.abandon_with_message("interrupted");
+            return Err(format!("interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export without sending anything twice", started.elapsed().as_secs_f64(), options.destination_id).into());
+        }
+    };
+    bar.finish_and_clear();
+    result.map_err(|e: JobError| e.into())
+}
+
+pub fn connected(out: &connect::Output, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"destination_id": out.destination_id, "account_name": out.account_name})
+        );
+    } else {
+        println!(
+            "Connected {} (Autopilot account: {}). The key is stored; next: autopilot-export configure {} --email-field COLUMN --segment 'NAME=PATH'",
+            out.destination_id,
+            out.account_name.as_deref().unwrap_or("unnamed"),
+            out.destination_id
+        );
+    }
+}
+
+pub fn destinations(found: &[Destination], json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(found)?);
+        return Ok(());
+    }
+    if found.is_empty() {
+        println!(
+            "No destinations yet: connect one with `autopilot-export connect --name NAME --agree`."
+        );
+    }
+    for d in found {
+        println!(
+            "{:<24} {:<28} {} segment(s), limit {}, {} req/s, account {}",
+            d.id,
+            d.display_name,
+            d.segments.len(),
+            d.profile_limit,
+            d.requests_per_second,
+            d.account_name.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+/// Prints a report: a table per segment, the status, time against the floor, and where files are.
+pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    let status = match report.status {
+        Status::Succeeded => "succeeded",
+        Status::PartiallySucceeded => "partially succeeded",
+        Status::Failed => "FAILED",
+    };
+    println!(
+        "Export {} of {}: {status}",
+        report.export_id, report.destination_id
+    );
+    if let Some(failure) = &report.failure {
+        println!("  reason ({}): {}", failure.error_type, failure.message);
+    }
+    if !report.segments.is_empty() {
+        println!(
+            "  {:<24} {:>9} {:>9} {:>8} {:>10} {:>9} {:>7}",
+            "segment", "rows", "sent", "invalid", "duplicate", "rejected", "unsent"
+        );
+        for s in &report.segments {
+            println!(
+                "  {}{}",
+                row(&s.name, &s.counts),
+                if s.list_created {
+                    "  (list created)"
+                } else {
+                    ""
+                }
+            );
+        }
+        println!("  {}", row("total", &report.totals));
+        for (reason, n) in &report.totals.invalid_by_reason {
+            println!("    invalid: {reason}: {n}");
+        }
+        for (message, n) in &report.totals.rejected_by_message {
+            println!("    rejected by Autopilot: {message}: {n}");
+        }
+        println!(
+            "  {} distinct profiles · {:.1}s against a rate-limit floor of {:.1}s at {} req/s",
+            report.distinct_profiles,
+            report.duration_seconds,
+            report.rate_limit_floor_seconds,
+            report.requests_per_second
+        );
+    }
+    let base = shared::destination::keys::report(&report.destination_id, &report.export_id);
+    println!("  report: {}", data_dir.join(base).display());
+    if let Some(rejected) = &report.rejected_file {
+        println!("  refused rows: {}", data_dir.join(rejected).display());
+    }
+    Ok(())
+}
+
+fn row(name: &str, c: &Counts) -> String {
+    let name: String = name.chars().take(24).collect();
+    format!(
+        "{:<24} {:>9} {:>9} {:>8} {:>10} {:>9} {:>7}",
+        name, c.rows_read, c.sent, c.invalid, c.duplicates, c.rejected, c.unsent
+    )
+}

@@ -1,0 +1,186 @@
+//! An export run in one process: plan → uploads (bounded concurrency, one shared pacer) →
+//! finalize, the same sequence the state machine runs on AWS. An export that was interrupted
+//! (no report yet) is picked up where it stopped by the next run: chunks with a result are not
+//! sent again, the others are resent, which the upsert by email makes harmless.
+
+use crate::destination::{self, keys};
+use crate::jobs::finalize::{self, Failure, Report};
+use crate::jobs::plan::{self, Plan};
+use crate::jobs::{upload_chunk, Deps, JobError};
+use crate::store::{get_json, put_json};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+/// How to run an export.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub destination_id: String,
+    /// Chunk uploads in flight at once; they share one rate limit.
+    pub concurrency: usize,
+    pub chunk_size: Option<usize>,
+    pub requests_per_second: Option<f64>,
+}
+
+/// Progress of a running export, for progress bars.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// The plan is ready: `contacts` to send, `already_sent` of them by an earlier run.
+    Planned {
+        contacts: u64,
+        already_done: u64,
+        resumed: bool,
+    },
+    /// A chunk finished with this many contacts accounted for.
+    ChunkDone { contacts: u64 },
+}
+
+/// `exports/{destination}/running.json`: the export in progress, so the next run resumes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Running {
+    pub export_id: String,
+    pub started_at: DateTime<Utc>,
+}
+
+/// Runs (or resumes) an export to its report. Errors that stop the export are finalized into a
+/// failed report before they are returned, so `status` shows them too.
+pub async fn run(
+    deps: &Deps,
+    options: &Options,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, JobError> {
+    let store = deps.store.as_ref();
+    let destination = destination::load(store, &options.destination_id).await?;
+    let dest = destination.id.as_str();
+    let resumable = match get_json::<Running>(store, &keys::running(dest)).await? {
+        Some(running)
+            if !store
+                .exists(&keys::report(dest, &running.export_id))
+                .await? =>
+        {
+            Some(running)
+        }
+        _ => None,
+    };
+    let resumed = resumable.is_some();
+    let running = match resumable {
+        Some(running) => running,
+        None => {
+            let running = Running {
+                export_id: plan::new_export_id(),
+                started_at: Utc::now(),
+            };
+            put_json(store, &keys::running(dest), &running).await?;
+            running
+        }
+    };
+    let export_id = running.export_id.clone();
+
+    let plan: Plan = match get_json(store, &keys::plan(dest, &export_id)).await? {
+        Some(plan) => plan,
+        None => {
+            let input = plan::Input {
+                destination_id: dest.to_string(),
+                export_id: Some(export_id.clone()),
+                chunk_size: options.chunk_size,
+                requests_per_second: options.requests_per_second,
+            };
+            if let Err(e) = plan::run(input, deps).await {
+                return Err(fail(deps, dest, &export_id, e).await);
+            }
+            get_json(store, &keys::plan(dest, &export_id))
+                .await?
+                .ok_or_else(|| JobError::NotFound(format!("export {export_id} lost its plan")))?
+        }
+    };
+
+    let done: std::collections::HashSet<String> = store
+        .list(&format!(
+            "{}results/",
+            keys::export_prefix(dest, &export_id)
+        ))
+        .await?
+        .into_iter()
+        .collect();
+    let mut already_done = 0;
+    let mut todo = Vec::new();
+    for (number, chunk) in plan.chunks.iter().enumerate() {
+        if done.contains(&keys::result(dest, &export_id, number as u32)) {
+            already_done += u64::from(chunk.contacts);
+        } else {
+            todo.push((number as u32, u64::from(chunk.contacts)));
+        }
+    }
+    let contacts = plan.segments.iter().map(|s| s.contacts).sum();
+    progress(Progress::Planned {
+        contacts,
+        already_done,
+        resumed,
+    });
+
+    let export = export_id.as_str();
+    let mut uploads = futures::stream::iter(todo)
+        .map(|(chunk, count)| async move {
+            let input = upload_chunk::Input {
+                destination_id: dest.to_string(),
+                export_id: export.to_string(),
+                chunk,
+                requests_per_second: None,
+            };
+            (upload_chunk::run(input, deps).await, count)
+        })
+        .buffer_unordered(options.concurrency.max(1));
+    let mut failure: Option<JobError> = None;
+    while let Some((result, count)) = uploads.next().await {
+        match result {
+            Ok(_) => progress(Progress::ChunkDone { contacts: count }),
+            Err(e) => {
+                tracing::warn!(error_type = e.type_name(), "chunk failed; the export stops");
+                failure.get_or_insert(e);
+                break;
+            }
+        }
+    }
+    drop(uploads);
+
+    let finalized = finalize::run(
+        finalize::Input {
+            destination_id: dest.to_string(),
+            export_id: export_id.clone(),
+            failure: failure.as_ref().map(failure_of),
+        },
+        deps,
+    )
+    .await?;
+    if let Some(e) = failure {
+        if finalized.sent == 0 {
+            return Err(e);
+        }
+    }
+    get_json(store, &finalized.report_key)
+        .await?
+        .ok_or_else(|| JobError::NotFound(format!("export {export_id} has no report")))
+}
+
+fn failure_of(e: &JobError) -> Failure {
+    Failure {
+        error_type: e.type_name().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Records a failed export and hands the error back.
+async fn fail(deps: &Deps, dest: &str, export_id: &str, error: JobError) -> JobError {
+    let input = finalize::Input {
+        destination_id: dest.to_string(),
+        export_id: export_id.to_string(),
+        failure: Some(failure_of(&error)),
+    };
+    if let Err(e) = finalize::run(input, deps).await {
+        tracing::warn!(
+            error_type = e.type_name(),
+            "the failed export could not be recorded"
+        );
+    }
+    error
+}
