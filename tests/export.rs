@@ -56,7 +56,12 @@ fn matching() -> DataMatching {
     }
 }
 
-async fn configure(deps: &Deps, dest: &str, segments: &[(&str, &Path)], limit: Option<u64>) -> Result<(), JobError> {
+async fn configure(
+    deps: &Deps,
+    dest: &str,
+    segments: &[(&str, &Path)],
+    limit: Option<u64>,
+) -> Result<(), JobError> {
     configure::run(
         configure::Input {
             destination_id: dest.into(),
@@ -118,13 +123,16 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
     // Gzip without a .gz name, LF line ends, overlapping with segment A.
     let b = dir.path().join("b.csv");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(b"age,Email,First Name\n7,bob@example.com,Bob\n8,hal@example.com,Hal\n").unwrap();
+    gz.write_all(b"age,Email,First Name\n7,bob@example.com,Bob\n8,hal@example.com,Hal\n")
+        .unwrap();
     std::fs::write(&b, gz.finish().unwrap()).unwrap();
 
     let sandbox = sandbox(|c| c.rate(200.0)).await;
     let deps = deps(dir.path());
     let dest = connect(&deps, &sandbox, 200.0).await;
-    configure(&deps, &dest, &[("Segment A", &a), ("Segment B", &b)], None).await.unwrap();
+    configure(&deps, &dest, &[("Segment A", &a), ("Segment B", &b)], None)
+        .await
+        .unwrap();
     let report = export(&deps, &dest, 2).await.unwrap();
 
     assert_eq!(
@@ -137,10 +145,26 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
     );
     assert_eq!(report.status, Status::PartiallySucceeded);
     let seg_a = &report.segments[0].counts;
-    assert_eq!((seg_a.rows_read, seg_a.sent, seg_a.invalid, seg_a.duplicates, seg_a.rejected, seg_a.unsent), (9, 3, 4, 1, 1, 0));
-    assert_eq!(seg_a.invalid_by_reason, BTreeMap::from([
-        ("invalid_email".to_string(), 1), ("invalid_value".to_string(), 1),
-        ("missing_email".to_string(), 1), ("wrong_column_count".to_string(), 1)]));
+    assert_eq!(
+        (
+            seg_a.rows_read,
+            seg_a.sent,
+            seg_a.invalid,
+            seg_a.duplicates,
+            seg_a.rejected,
+            seg_a.unsent
+        ),
+        (9, 3, 4, 1, 1, 0)
+    );
+    assert_eq!(
+        seg_a.invalid_by_reason,
+        BTreeMap::from([
+            ("invalid_email".to_string(), 1),
+            ("invalid_value".to_string(), 1),
+            ("missing_email".to_string(), 1),
+            ("wrong_column_count".to_string(), 1)
+        ])
+    );
     for s in &report.segments {
         assert!(s.counts.adds_up(), "{s:?}");
         assert!(s.list_created);
@@ -151,18 +175,38 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
     assert_eq!(sandbox.counters().consent_fields_received, 0);
     // Custom fields arrive typed; empty values are not sent.
     let state = sandbox.state();
-    let ann = state.contacts.iter().find(|c| c["Email"] == "ann@example.com").unwrap();
+    let ann = state
+        .contacts
+        .iter()
+        .find(|c| c["Email"] == "ann@example.com")
+        .unwrap();
     assert_eq!(ann["custom"]["integer--Age"], 41);
     assert_eq!(ann["FirstName"], "Lee, Ann");
-    let bob = state.contacts.iter().find(|c| c["Email"] == "bob@example.com").unwrap();
+    let bob = state
+        .contacts
+        .iter()
+        .find(|c| c["Email"] == "bob@example.com")
+        .unwrap();
     assert_eq!(bob["custom"]["integer--Age"], 7);
 
-    let rejected = std::fs::read_to_string(dir.path().join("data").join(report.rejected_file.unwrap())).unwrap();
+    let rejected =
+        std::fs::read_to_string(dir.path().join("data").join(report.rejected_file.unwrap()))
+            .unwrap();
     let lines: Vec<&str> = rejected.lines().collect();
     assert_eq!(lines[0], "segment,row,email,reason");
     assert_eq!(lines.len(), 6, "{rejected}");
-    assert!(lines.iter().any(|l| l.starts_with("Segment A,5,cat@example.com,\"wrong_column_count")), "{rejected}");
-    assert!(lines.iter().any(|l| l.starts_with("Segment A,9,fay@host.invalid,rejected_by_autopilot")), "{rejected}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Segment A,5,cat@example.com,\"wrong_column_count")),
+        "{rejected}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Segment A,9,fay@host.invalid,rejected_by_autopilot")),
+        "{rejected}"
+    );
     // Chunks are gone, the report stays.
     let keys = deps.store.list(&format!("exports/{dest}/")).await.unwrap();
     assert!(!keys.iter().any(|k| k.contains("/chunks/")), "{keys:?}");
@@ -175,20 +219,39 @@ async fn refused_before_sending(dir: &Path, snapshot: &[u8], limit: Option<u64>,
     let sandbox = sandbox(|c| c).await;
     let deps = deps(dir);
     let dest = connect(&deps, &sandbox, 100.0).await;
-    configure(&deps, &dest, &[("S", &path)], limit).await.unwrap();
+    configure(&deps, &dest, &[("S", &path)], limit)
+        .await
+        .unwrap();
     let before = sandbox.counters().requests;
     let err = export(&deps, &dest, 10).await.unwrap_err();
     assert!(err.to_string().contains(expect), "{err}");
-    assert_eq!(sandbox.counters().requests, before, "no request reached Autopilot");
+    assert_eq!(
+        sandbox.counters().requests,
+        before,
+        "no request reached Autopilot"
+    );
     assert!(sandbox.state().lists.is_empty());
-    shared::jobs::remove::run(shared::jobs::remove::Input { destination_id: dest }, &deps).await.unwrap();
+    shared::jobs::remove::run(
+        shared::jobs::remove::Input {
+            destination_id: dest,
+        },
+        &deps,
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
 async fn unusable_input_fails_before_the_first_request() {
     let dir = tempfile::tempdir().unwrap();
     refused_before_sending(dir.path(), b"", None, "is empty").await;
-    refused_before_sending(dir.path(), b"mail,First Name,age\na@x.io,A,1\n", None, "no column 'Email'").await;
+    refused_before_sending(
+        dir.path(),
+        b"mail,First Name,age\na@x.io,A,1\n",
+        None,
+        "no column 'Email'",
+    )
+    .await;
     let three = b"Email,First Name,age\na@x.io,A,1\nb@x.io,B,2\nc@x.io,C,3\nA@X.IO,A,1\n";
     let err_text = "3 distinct profiles, more than this destination's limit of 2";
     refused_before_sending(dir.path(), three, Some(2), err_text).await;
@@ -209,25 +272,49 @@ async fn bad_setup_is_refused_with_clear_messages() {
     };
     let err = connect::run(input(false, KEY), &deps).await.unwrap_err();
     assert!(err.to_string().contains("consent is required"), "{err}");
-    let err = connect::run(input(true, "wrong-key"), &deps).await.unwrap_err();
+    let err = connect::run(input(true, "wrong-key"), &deps)
+        .await
+        .unwrap_err();
     assert_eq!(err.type_name(), "Unauthorized");
-    assert!(err.to_string().contains("rejected the API key") && !err.to_string().contains("wrong-key"), "{err}");
-    assert!(deps.store.list("destinations/").await.unwrap().is_empty(), "nothing stored for a refused key");
+    assert!(
+        err.to_string().contains("rejected the API key") && !err.to_string().contains("wrong-key"),
+        "{err}"
+    );
+    assert!(
+        deps.store.list("destinations/").await.unwrap().is_empty(),
+        "nothing stored for a refused key"
+    );
 
     let err = export(&deps, "nope", 10).await.unwrap_err();
-    assert!(err.to_string().contains("there is no destination 'nope'"), "{err}");
+    assert!(
+        err.to_string().contains("there is no destination 'nope'"),
+        "{err}"
+    );
 
     let dest = connect(&deps, &sandbox, 100.0).await;
     let missing = dir.path().join("missing.csv");
-    configure(&deps, &dest, &[("S", &missing)], None).await.unwrap();
+    configure(&deps, &dest, &[("S", &missing)], None)
+        .await
+        .unwrap();
     let err = export(&deps, &dest, 10).await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
-    let err = configure(&deps, &dest, &[("S", &missing)], Some(0)).await.unwrap_err();
+    let err = configure(&deps, &dest, &[("S", &missing)], Some(0))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("at least 1"), "{err}");
     let mut bad = matching();
     bad.custom.insert("colour--Eyes".into(), "eyes".into());
     let err = configure::run(
-        configure::Input { destination_id: dest.clone(), data_matching: bad, segments: vec![Segment { name: "S".into(), source: "x.csv".into() }], profile_limit: None, requests_per_second: None },
+        configure::Input {
+            destination_id: dest.clone(),
+            data_matching: bad,
+            segments: vec![Segment {
+                name: "S".into(),
+                source: "x.csv".into(),
+            }],
+            profile_limit: None,
+            requests_per_second: None,
+        },
         &deps,
     )
     .await
@@ -235,7 +322,14 @@ async fn bad_setup_is_refused_with_clear_messages() {
     assert!(err.to_string().contains("unknown type 'colour'"), "{err}");
 
     // Removing deletes the key; later exports fail clearly.
-    shared::jobs::remove::run(shared::jobs::remove::Input { destination_id: dest.clone() }, &deps).await.unwrap();
+    shared::jobs::remove::run(
+        shared::jobs::remove::Input {
+            destination_id: dest.clone(),
+        },
+        &deps,
+    )
+    .await
+    .unwrap();
     assert!(!dir.path().join(format!("data/secrets/{dest}.key")).exists());
     let err = export(&deps, &dest, 10).await.unwrap_err();
     assert_eq!(err.type_name(), "NotFound");
@@ -257,15 +351,35 @@ async fn uploading_a_chunk_twice_sends_it_once() {
     let sandbox = sandbox(|c| c).await;
     let deps = deps(dir.path());
     let dest = connect(&deps, &sandbox, 1000.0).await;
-    configure(&deps, &dest, &[("P", &path)], None).await.unwrap();
-    let planned = plan::run(plan::Input { destination_id: dest.clone(), chunk_size: Some(100), ..Default::default() }, &deps).await.unwrap();
+    configure(&deps, &dest, &[("P", &path)], None)
+        .await
+        .unwrap();
+    let planned = plan::run(
+        plan::Input {
+            destination_id: dest.clone(),
+            chunk_size: Some(100),
+            ..Default::default()
+        },
+        &deps,
+    )
+    .await
+    .unwrap();
     assert_eq!(planned.chunks, [0, 1, 2]);
-    let input = upload_chunk::Input { destination_id: dest.clone(), export_id: planned.export_id.clone(), chunk: 1, requests_per_second: None };
+    let input = upload_chunk::Input {
+        destination_id: dest.clone(),
+        export_id: planned.export_id.clone(),
+        chunk: 1,
+        requests_per_second: None,
+    };
     let first = upload_chunk::run(input.clone(), &deps).await.unwrap();
     let requests = sandbox.counters().requests;
     let second = upload_chunk::run(input, &deps).await.unwrap();
     assert_eq!((first.sent, second.sent), (100, 100));
-    assert_eq!(sandbox.counters().requests, requests, "the second run sent nothing");
+    assert_eq!(
+        sandbox.counters().requests,
+        requests,
+        "the second run sent nothing"
+    );
     assert_eq!(sandbox.counters().contacts_written, 100);
 }
 
@@ -277,12 +391,17 @@ async fn an_interrupted_export_is_finished_by_the_next_run() {
     let sandbox = sandbox(|c| c.rate(20.0)).await;
     let deps = deps(dir.path());
     let dest = connect(&deps, &sandbox, 20.0).await;
-    configure(&deps, &dest, &[("P", &path)], None).await.unwrap();
+    configure(&deps, &dest, &[("P", &path)], None)
+        .await
+        .unwrap();
     // Stop the first run part-way, as Ctrl-C or a kill would.
     let first = tokio::time::timeout(Duration::from_millis(1200), export(&deps, &dest, 200)).await;
     assert!(first.is_err(), "the first run was interrupted");
     let written_before = sandbox.counters().contacts_written;
-    assert!(written_before > 0 && written_before < 3000, "{written_before}");
+    assert!(
+        written_before > 0 && written_before < 3000,
+        "{written_before}"
+    );
     let report = export(&deps, &dest, 200).await.unwrap();
     assert_eq!(report.status, Status::Succeeded);
     assert_eq!(report.totals.sent, 3000);
@@ -301,13 +420,26 @@ async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
     let sandbox = sandbox(|c| c).await;
     let deps = deps(dir.path());
     let dest = connect(&deps, &sandbox, 1000.0).await;
-    configure(&deps, &dest, &[("P", &path)], None).await.unwrap();
+    configure(&deps, &dest, &[("P", &path)], None)
+        .await
+        .unwrap();
     sandbox.set_api_keys(vec!["another-key".into()]);
     let err = export(&deps, &dest, 100).await.unwrap_err();
     assert_eq!(err.type_name(), "Unauthorized");
-    let reports: Vec<String> = deps.store.list(&format!("exports/{dest}/")).await.unwrap().into_iter().filter(|k| k.ends_with("report.json")).collect();
-    let report: Report = serde_json::from_slice(&deps.store.get(&reports[0]).await.unwrap()).unwrap();
+    let reports: Vec<String> = deps
+        .store
+        .list(&format!("exports/{dest}/"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.ends_with("report.json"))
+        .collect();
+    let report: Report =
+        serde_json::from_slice(&deps.store.get(&reports[0]).await.unwrap()).unwrap();
     assert_eq!(report.status, Status::Failed);
     assert_eq!(report.failure.unwrap().error_type, "Unauthorized");
-    assert!(sandbox.counters().requests <= 3, "no retry loop on a revoked key");
+    assert!(
+        sandbox.counters().requests <= 3,
+        "no retry loop on a revoked key"
+    );
 }
