@@ -179,7 +179,7 @@ pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliRe
 fn email(i: u64, refused: &HashSet<u64>) -> String {
     if refused.contains(&i) {
         format!("person{i}@example.invalid")
-    } else if i % 7 == 0 {
+    } else if i.is_multiple_of(7) {
         format!("Person{i}@Example.com")
     } else {
         format!("person{i}@example.com")

@@ -210,17 +210,15 @@ async fn status(
         get_json::<local_export::Running>(store, &destination::keys::running(&destination.id))
             .await?
     {
-        if export_id.is_none() || export_id.as_deref() == Some(running.export_id.as_str()) {
-            if !store
-                .exists(&destination::keys::report(
-                    &destination.id,
-                    &running.export_id,
-                ))
-                .await?
-            {
-                println!("Export {} started at {} has not finished: run `autopilot-export export {}` to finish it.", running.export_id, running.started_at, destination.id);
-                return Ok(());
-            }
+        let asked_for =
+            export_id.is_none() || export_id.as_deref() == Some(running.export_id.as_str());
+        let report = destination::keys::report(&destination.id, &running.export_id);
+        if asked_for && !store.exists(&report).await? {
+            println!(
+                "Export {} started at {} has not finished: run `autopilot-export export {}` to finish it.",
+                running.export_id, running.started_at, destination.id
+            );
+            return Ok(());
         }
     }
     let export_id = match export_id {
