@@ -84,10 +84,9 @@ async fn configure(
 
 async fn export(deps: &Deps, dest: &str, chunk_size: usize) -> Result<Report, JobError> {
     let options = local_export::Options {
-        destination_id: dest.into(),
         concurrency: 3,
         chunk_size: Some(chunk_size),
-        requests_per_second: None,
+        ..local_export::Options::new(dest)
     };
     local_export::run(deps, &options, &|_: Progress| {}).await
 }

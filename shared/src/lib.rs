@@ -3,6 +3,7 @@
 //! shells around the jobs here.
 
 pub mod autopilot;
+pub mod baseline;
 pub mod csv_snapshot;
 pub mod destination;
 pub mod email;

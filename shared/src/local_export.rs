@@ -20,6 +20,37 @@ pub struct Options {
     pub concurrency: usize,
     pub chunk_size: Option<usize>,
     pub requests_per_second: Option<f64>,
+    /// Send every contact, not only what changed since the last export.
+    pub full: bool,
+    /// Let a run through that trips a guardrail.
+    pub override_guardrails: bool,
+}
+
+impl Options {
+    pub fn new(destination_id: &str) -> Self {
+        Self {
+            destination_id: destination_id.to_string(),
+            concurrency: 4,
+            chunk_size: None,
+            requests_per_second: None,
+            full: false,
+            override_guardrails: false,
+        }
+    }
+}
+
+/// A dry run: what an export would do, counted without writing anything anywhere.
+pub async fn preview(deps: &Deps, options: &Options) -> Result<plan::Output, JobError> {
+    plan::run(
+        plan::Input {
+            destination_id: options.destination_id.clone(),
+            full: options.full,
+            dry_run: true,
+            ..plan::Input::default()
+        },
+        deps,
+    )
+    .await
 }
 
 /// Progress of a running export, for progress bars.
@@ -84,6 +115,9 @@ pub async fn run(
                 export_id: Some(export_id.clone()),
                 chunk_size: options.chunk_size,
                 requests_per_second: options.requests_per_second,
+                full: options.full,
+                dry_run: false,
+                override_guardrails: options.override_guardrails,
             };
             if let Err(e) = plan::run(input, deps).await {
                 return Err(fail(deps, dest, &export_id, e).await);

@@ -80,6 +80,15 @@ pub enum Command {
         /// Contacts per chunk.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         chunk_size: Option<u64>,
+        /// Show what the export would send and remove, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send every contact, not only what changed since the last export.
+        #[arg(long)]
+        full: bool,
+        /// Export even when a guardrail trips (a large share of a list removed, a segment shrunk by half).
+        #[arg(long)]
+        override_guardrails: bool,
     },
     /// The report of the latest (or the given) export.
     Status {

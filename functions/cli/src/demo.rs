@@ -129,12 +129,7 @@ pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliRe
     say("4. configured data matching: email, names, Company, integer--Age, string--Loyalty--Tier, date--Signup--Date".into());
     say("5. exporting…".into());
 
-    let options = local_export::Options {
-        destination_id: dest.clone(),
-        concurrency: 4,
-        chunk_size: None,
-        requests_per_second: None,
-    };
+    let options = local_export::Options::new(&dest);
     let report = crate::output::export_with_progress(&deps, &options, json).await?;
     crate::output::report(&report, &work.join("data"), json)?;
 

@@ -108,13 +108,22 @@ async fn run(cli: Cli) -> CliResult {
             requests_per_second,
             concurrency,
             chunk_size,
+            dry_run,
+            full,
+            override_guardrails,
         } => {
             let options = local_export::Options {
-                destination_id: dest,
                 concurrency: concurrency as usize,
                 chunk_size: chunk_size.map(|c| c as usize),
                 requests_per_second,
+                full,
+                override_guardrails,
+                ..local_export::Options::new(&dest)
             };
+            if dry_run {
+                let preview = local_export::preview(&deps, &options).await?;
+                return output::preview(&preview, cli.json);
+            }
             let report = output::export_with_progress(&deps, &options, cli.json).await?;
             output::report(&report, &cli.data_dir, cli.json)?;
             if report.status == shared::jobs::finalize::Status::Failed {

@@ -145,8 +145,17 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
     }
     if !report.segments.is_empty() {
         println!(
-            "  {:<24} {:>9} {:>9} {:>8} {:>10} {:>9} {:>7}",
-            "segment", "rows", "sent", "invalid", "duplicate", "rejected", "unsent"
+            "  {:<24} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>6} {:>8}",
+            "segment",
+            "rows",
+            "added",
+            "updated",
+            "unchanged",
+            "invalid",
+            "duplicate",
+            "rejected",
+            "unsent",
+            "removed"
         );
         for s in &report.segments {
             println!(
@@ -185,7 +194,59 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
 fn row(name: &str, c: &Counts) -> String {
     let name: String = name.chars().take(24).collect();
     format!(
-        "{:<24} {:>9} {:>9} {:>8} {:>10} {:>9} {:>7}",
-        name, c.rows_read, c.sent, c.invalid, c.duplicates, c.rejected, c.unsent
+        "{:<24} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>6} {:>8}",
+        name,
+        c.rows_read,
+        c.added,
+        c.updated,
+        c.unchanged,
+        c.invalid,
+        c.duplicates,
+        c.rejected,
+        c.unsent,
+        c.removed
     )
+}
+
+/// Prints what a dry run found.
+pub fn preview(out: &shared::jobs::plan::Output, json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(out)?);
+        return Ok(());
+    }
+    println!(
+        "Dry run of {}: nothing was written to Autopilot.",
+        out.destination_id
+    );
+    println!(
+        "  {:<24} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}",
+        "segment", "adds", "updates", "unchanged", "removals", "rejects", "duplicate"
+    );
+    for s in out.preview.iter().flatten() {
+        let name: String = s.name.chars().take(24).collect();
+        println!(
+            "  {:<24} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}{}{}",
+            name,
+            s.adds,
+            s.updates,
+            s.unchanged,
+            s.removals,
+            s.rejects,
+            s.duplicates,
+            if s.list_exists {
+                ""
+            } else {
+                "  (list would be created)"
+            },
+            if s.full { "  (full resend)" } else { "" }
+        );
+        for sample in &s.samples {
+            println!("      {sample}");
+        }
+    }
+    println!(
+        "  {} contacts to send, {} removals, {} distinct profiles",
+        out.contacts, out.removals, out.distinct_profiles
+    );
+    Ok(())
 }

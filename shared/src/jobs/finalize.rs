@@ -1,12 +1,15 @@
-//! `finalize`: the export's report. Per segment it accounts for every row read — sent, invalid
-//! (by reason), duplicate, rejected by Autopilot (by message) or unsent (a chunk that did not
-//! finish) — writes `report.json` and `rejected.csv` beside it, deletes the chunk objects and
-//! releases the destination for the next export.
+//! `finalize`: the export's report. Per segment it accounts for every row read — sent (added or
+//! updated), unchanged since the last export, invalid (by reason), duplicate, rejected by Autopilot
+//! (by message) or unsent (a chunk that did not finish) — and the members taken off the list. It
+//! writes `report.json` and `rejected.csv` beside it, commits the new baseline when nothing failed,
+//! deletes the chunk objects and releases the destination for the next export.
 
-use super::plan::{InvalidRow, Plan};
+use super::plan::{ChunkKind, InvalidRow, Plan};
 use super::upload_chunk::ChunkResult;
 use super::{Deps, JobError};
+use crate::baseline::{self, Baseline};
 use crate::destination::keys;
+use crate::email;
 use crate::store::{get_json, put_json};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -42,7 +45,14 @@ pub enum Status {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub rows_read: u64,
+    /// Contacts Autopilot accepted: `added + updated`.
     pub sent: u64,
+    pub added: u64,
+    pub updated: u64,
+    /// Contacts as the last export left them: not sent.
+    pub unchanged: u64,
+    /// Members this connector had added who left the segment, taken off the list.
+    pub removed: u64,
     pub invalid: u64,
     pub invalid_by_reason: BTreeMap<String, u64>,
     pub duplicates: u64,
@@ -54,12 +64,22 @@ pub struct Counts {
 impl Counts {
     /// Whether every row is in exactly one bucket.
     pub fn adds_up(&self) -> bool {
-        self.rows_read == self.sent + self.invalid + self.duplicates + self.rejected + self.unsent
+        self.rows_read
+            == self.sent
+                + self.unchanged
+                + self.invalid
+                + self.duplicates
+                + self.rejected
+                + self.unsent
     }
 
     fn add(&mut self, other: &Counts) {
         self.rows_read += other.rows_read;
         self.sent += other.sent;
+        self.added += other.added;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.removed += other.removed;
         self.invalid += other.invalid;
         self.duplicates += other.duplicates;
         self.rejected += other.rejected;
@@ -139,6 +159,14 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     }
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;
+    let candidate = baseline::candidate_key(dest, export);
+    if report.failure.is_none() {
+        if let (Some(plan), Some(next)) = (&plan, get_json::<Baseline>(store, &candidate).await?) {
+            let old = baseline::load(store, dest).await?;
+            baseline::save(store, dest, &confirmed(next, old.as_ref(), plan, &results)).await?;
+        }
+    }
+    store.delete(&candidate).await?;
     if let Some(plan) = &plan {
         for number in 0..plan.chunks.len() as u32 {
             store.delete(&keys::chunk(dest, export, number)).await?;
@@ -162,6 +190,36 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     })
 }
 
+/// The candidate baseline, less what Autopilot refused: a refused contact keeps the state it had
+/// (or none), so the next export sends it again.
+fn confirmed(
+    mut next: Baseline,
+    old: Option<&Baseline>,
+    plan: &Plan,
+    results: &[ChunkResult],
+) -> Baseline {
+    for result in results {
+        let Some(name) = plan.segments.get(result.segment).map(|s| &s.name) else {
+            continue;
+        };
+        let before = old.and_then(|o| o.segments.get(name));
+        let Some(segment) = next.segments.get_mut(name) else {
+            continue;
+        };
+        for rejected in &result.rejected {
+            let key = email::dedupe_key(&rejected.email);
+            match before
+                .filter(|b| b.list_id == segment.list_id)
+                .and_then(|b| b.contacts.get(&key))
+            {
+                Some(fp) => segment.contacts.insert(key, *fp),
+                None => segment.contacts.remove(&key),
+            };
+        }
+    }
+    next
+}
+
 fn build_report(
     input: &Input,
     plan: Option<&Plan>,
@@ -171,10 +229,12 @@ fn build_report(
     let mut segments = Vec::new();
     let mut totals = Counts::default();
     let mut to_send = 0;
+    let mut removals_pending = 0;
     if let Some(plan) = plan {
         for (index, segment) in plan.segments.iter().enumerate() {
             let mut counts = Counts {
                 rows_read: segment.rows_read,
+                unchanged: segment.unchanged,
                 invalid: segment.invalid.values().sum(),
                 invalid_by_reason: segment.invalid.clone(),
                 duplicates: segment.duplicates,
@@ -182,6 +242,11 @@ fn build_report(
             };
             let mut accounted = 0;
             for result in results.iter().filter(|r| r.segment == index) {
+                match result.kind {
+                    ChunkKind::Add => counts.added += result.sent,
+                    ChunkKind::Update => counts.updated += result.sent,
+                    ChunkKind::Remove => counts.removed += result.removed,
+                }
                 counts.sent += result.sent;
                 counts.rejected += result.rejected.len() as u64;
                 for r in &result.rejected {
@@ -193,6 +258,7 @@ fn build_report(
                 accounted += result.sent + result.rejected.len() as u64;
             }
             counts.unsent = segment.contacts.saturating_sub(accounted);
+            removals_pending += segment.removals.saturating_sub(counts.removed);
             to_send += segment.contacts;
             totals.add(&counts);
             segments.push(SegmentReport {
@@ -204,10 +270,10 @@ fn build_report(
         }
     }
     let failure = input.failure.clone().or_else(|| {
-        (plan.is_some() && totals.unsent > 0).then(|| Failure {
+        (plan.is_some() && (totals.unsent > 0 || removals_pending > 0)).then(|| Failure {
             error_type: "Incomplete".into(),
             message: format!(
-                "{} contacts were not sent: run the export again to send them",
+                "{} contacts were not sent and {removals_pending} members not removed: run the export again to finish",
                 totals.unsent
             ),
         })
@@ -219,7 +285,8 @@ fn build_report(
         (Some(_), _, _) => Status::PartiallySucceeded,
     };
     let rate = plan.map_or(0.0, |p| p.requests_per_second);
-    let requests = to_send.div_ceil(crate::autopilot::MAX_CONTACTS_PER_BULK as u64);
+    let removals: u64 = plan.map_or(0, |p| p.segments.iter().map(|s| s.removals).sum());
+    let requests = to_send.div_ceil(crate::autopilot::MAX_CONTACTS_PER_BULK as u64) + removals;
     Report {
         destination_id: input.destination_id.clone(),
         export_id: input.export_id.clone(),

@@ -30,6 +30,8 @@ pub enum JobError {
     LimitExceeded { distinct: u64, limit: u64 },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    GuardrailTripped(String),
     #[error(transparent)]
     Autopilot(#[from] AutopilotError),
     #[error(transparent)]
@@ -46,6 +48,7 @@ impl JobError {
             Self::NotFound(_) => "NotFound",
             Self::LimitExceeded { .. } => "LimitExceeded",
             Self::Conflict(_) => "ExportRunning",
+            Self::GuardrailTripped(_) => "GuardrailTripped",
             Self::Autopilot(e) => e.type_name(),
             Self::Store(StoreError::NotFound(_)) | Self::Secret(SecretError::NotFound(_)) => {
                 "NotFound"

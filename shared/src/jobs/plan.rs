@@ -1,21 +1,34 @@
 //! `plan` (the export function): reads every segment snapshot as a stream, maps and checks each
-//! row, drops duplicates, writes chunk objects and the plan, and makes sure every segment's list
-//! exists. Anything that makes the export unusable (unknown destination, missing snapshot or
-//! column, more distinct profiles than the limit) fails here, before the first request to Autopilot.
+//! row, drops duplicates, compares each contact with the baseline of the last export, writes chunk
+//! objects (adds, updates, removals) and the plan, and makes sure every segment's list exists.
+//!
+//! Anything that makes the export unusable (unknown destination, missing snapshot or column, more
+//! distinct profiles than the limit) fails before the first request to Autopilot; a run that would
+//! remove or shrink too much fails before anything is sent (the guardrails). A dry run stops
+//! after counting and writes nothing anywhere.
 
 use super::{Deps, JobError};
-use crate::autopilot::Contact;
-use crate::csv_snapshot::SnapshotRows;
-use crate::destination::{self, keys, Destination};
+use crate::autopilot::{AutopilotClient, Contact};
+use crate::baseline::{self, Baseline, SegmentBaseline};
+use crate::csv_snapshot::{SnapshotReader, SnapshotRows};
+use crate::destination::{self, keys, DataMatching, Destination};
 use crate::email;
 use crate::field_mapping::RowMapper;
 use crate::store::put_json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Contacts per chunk object when nothing else is asked for.
 pub const DEFAULT_CHUNK_SIZE: usize = 1000;
+/// Removals per chunk: each costs a request of its own.
+const REMOVALS_PER_CHUNK: usize = 200;
+/// Guardrail: the largest share of a list's members (added by us) one run may remove.
+pub const MAX_REMOVAL_SHARE: f64 = 0.2;
+/// Guardrail: the largest share by which a segment may shrink against the baseline.
+pub const MAX_SHRINK_SHARE: f64 = 0.5;
+/// Sample payloads shown per segment by a dry run.
+const SAMPLES: usize = 3;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Input {
@@ -28,6 +41,15 @@ pub struct Input {
     /// Overrides the destination's requests/second for this export.
     #[serde(default)]
     pub requests_per_second: Option<f64>,
+    /// Send every contact, whatever the baseline says.
+    #[serde(default)]
+    pub full: bool,
+    /// Count and show, write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Let a run through that trips a guardrail.
+    #[serde(default)]
+    pub override_guardrails: bool,
 }
 
 /// Small by design: it travels through the state machine.
@@ -35,10 +57,32 @@ pub struct Input {
 pub struct Output {
     pub destination_id: String,
     pub export_id: String,
-    /// Chunk numbers to upload, 0..chunk_count.
+    /// Chunk numbers to upload, 0..chunk_count (none for a dry run).
     pub chunks: Vec<u32>,
+    /// Contacts to send.
     pub contacts: u64,
+    pub removals: u64,
     pub distinct_profiles: u64,
+    /// What a dry run found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Vec<SegmentPreview>>,
+}
+
+/// A dry run's view of one segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentPreview {
+    pub name: String,
+    pub list_exists: bool,
+    pub full: bool,
+    pub adds: u64,
+    pub updates: u64,
+    pub unchanged: u64,
+    pub removals: u64,
+    /// Rows refused before sending.
+    pub rejects: u64,
+    pub duplicates: u64,
+    /// A few payloads as they would be sent, emails masked.
+    pub samples: Vec<serde_json::Value>,
 }
 
 /// `plan.json`: what an export will send, and everything later steps need to report on it.
@@ -58,28 +102,52 @@ pub struct SegmentPlan {
     pub name: String,
     pub list_id: String,
     pub list_created: bool,
+    /// Every contact was sent, not only the changed ones.
+    pub full: bool,
     /// Data rows read (the header and blank lines not counted).
     pub rows_read: u64,
-    /// Contacts to send.
+    /// Contacts to send: `adds + updates`.
     pub contacts: u64,
+    pub adds: u64,
+    pub updates: u64,
+    /// Contacts whose fields are as the last export left them: not sent.
+    pub unchanged: u64,
+    /// Members this connector added who left the segment: taken off the list.
+    pub removals: u64,
     /// Rows whose email (ignoring case) came earlier in the same snapshot.
     pub duplicates: u64,
     /// Rows refused before sending, by reason code.
     pub invalid: BTreeMap<String, u64>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChunkKind {
+    Add,
+    Update,
+    Remove,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChunkInfo {
     pub segment: usize,
+    pub kind: ChunkKind,
+    /// Contacts (or removals) in the chunk.
     pub contacts: u32,
 }
 
-/// A chunk object: contacts of one segment and the snapshot rows they came from.
+/// A chunk object: contacts of one segment and the rows they came from, or emails to take off
+/// the segment's list.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChunkFile {
     pub segment: usize,
+    pub kind: ChunkKind,
+    #[serde(default)]
     pub rows: Vec<u64>,
+    #[serde(default)]
     pub contacts: Vec<Contact>,
+    #[serde(default)]
+    pub removals: Vec<String>,
 }
 
 /// A row refused before sending, for `rejected.csv`.
@@ -100,6 +168,32 @@ pub fn new_export_id() -> String {
     )
 }
 
+/// What one segment's scan found, beyond its counts.
+struct SegmentScan {
+    plan: SegmentPlan,
+    /// Every lower-cased email the snapshot names, on valid rows or not: people still in it.
+    present: HashSet<String>,
+    /// Lower-cased email → fingerprint of every valid distinct contact.
+    fingerprints: HashMap<String, u64>,
+    samples: Vec<serde_json::Value>,
+}
+
+struct Scan {
+    segments: Vec<SegmentScan>,
+    invalid: Vec<InvalidRow>,
+    distinct: u64,
+}
+
+/// How a segment is compared with its baseline during a scan.
+#[derive(Clone, Copy)]
+struct Compare<'a> {
+    base: Option<&'a SegmentBaseline>,
+    /// Send everything, changed or not.
+    full: bool,
+    /// Send only what is unchanged against the baseline (its list was recreated).
+    only_unchanged: bool,
+}
+
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
     let matching = destination.data_matching.clone().filter(|_| !destination.segments.is_empty()).ok_or_else(|| {
@@ -114,72 +208,259 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             "the chunk size must be at least 1".into(),
         ));
     }
-    let export_id = input.export_id.unwrap_or_else(new_export_id);
+    let export_id = input.export_id.clone().unwrap_or_else(new_export_id);
     let started_at = Utc::now();
+    let matching_fp = baseline::matching_fingerprint(&matching, &destination.segments);
+    let old = baseline::load(deps.store.as_ref(), &destination.id).await?;
+    let full_all = input.full
+        || old
+            .as_ref()
+            .is_none_or(|b| b.matching_fingerprint != matching_fp);
+    let old_segment = |name: &str| old.as_ref().and_then(|b| b.segments.get(name));
 
-    // Parse on a blocking thread; chunks come back over a bounded channel and are stored here.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<ChunkFile>(4);
-    let snapshots = deps.snapshots.clone();
-    let segments = destination.segments.clone();
-    let limit = destination.profile_limit;
-    let parser = tokio::task::spawn_blocking(move || {
-        scan_segments(
-            &segments,
-            &matching,
-            snapshots.as_ref(),
-            chunk_size,
-            limit,
-            tx,
+    let mut writer = ChunkWriter::new(deps, &destination.id, &export_id, input.dry_run);
+    let modes: Vec<(usize, Compare)> = destination
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let base = old_segment(&s.name);
+            (
+                i,
+                Compare {
+                    base,
+                    full: full_all || base.is_none(),
+                    only_unchanged: false,
+                },
+            )
+        })
+        .collect();
+    let scan = scan(
+        deps,
+        &destination,
+        &matching,
+        &modes,
+        chunk_size,
+        &mut writer,
+    )
+    .await;
+    let mut scan = match scan.and_then(|s| {
+        if s.distinct > destination.profile_limit {
+            Err(JobError::LimitExceeded {
+                distinct: s.distinct,
+                limit: destination.profile_limit,
+            })
+        } else {
+            Ok(s)
+        }
+    }) {
+        Ok(scan) => scan,
+        Err(e) => return Err(writer.discard(e).await),
+    };
+
+    // From here on Autopilot is asked, read-only until every check has passed.
+    let client = match deps
+        .clients
+        .for_destination(
+            &destination,
+            deps.secrets.as_ref(),
+            destination.requests_per_second,
         )
-    });
-    let mut chunks = Vec::new();
-    let mut store_error = None;
-    while let Some(chunk) = rx.recv().await {
-        let number = chunks.len() as u32;
-        let info = ChunkInfo {
-            segment: chunk.segment,
-            contacts: chunk.contacts.len() as u32,
-        };
-        if let Err(e) = put_json(
-            deps.store.as_ref(),
-            &keys::chunk(&destination.id, &export_id, number),
-            &chunk,
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return Err(writer.discard(e).await),
+    };
+    let lists = match client.lists().await {
+        Ok(lists) => lists,
+        Err(e) => return Err(writer.discard(e.into()).await),
+    };
+    let existing: HashMap<&str, &str> = lists
+        .iter()
+        .map(|l| (l.title.as_str(), l.list_id.as_str()))
+        .collect();
+
+    // A segment whose list is gone (or was recreated) gets everything sent again, and nothing
+    // removed: its members left with the old list.
+    let recreated: HashSet<usize> = destination
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            old_segment(&s.name)
+                .is_some_and(|b| existing.get(s.name.as_str()) != Some(&b.list_id.as_str()))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let rescans: Vec<(usize, Compare)> = modes
+        .iter()
+        .filter(|(i, mode)| recreated.contains(i) && !mode.full)
+        .map(|(i, mode)| {
+            (
+                *i,
+                Compare {
+                    only_unchanged: true,
+                    ..*mode
+                },
+            )
+        })
+        .collect();
+    if !rescans.is_empty() {
+        let again = match scan_only(
+            deps,
+            &destination,
+            &matching,
+            &rescans,
+            chunk_size,
+            &mut writer,
         )
         .await
         {
-            store_error = Some(e);
-            break;
+            Ok(again) => again,
+            Err(e) => return Err(writer.discard(e).await),
+        };
+        for ((index, _), resent) in rescans.iter().zip(again) {
+            let plan = &mut scan.segments[*index].plan;
+            plan.updates += resent;
+            plan.unchanged -= resent;
+            plan.contacts += resent;
+            plan.full = true;
         }
-        chunks.push(info);
     }
-    drop(rx);
-    let scanned = parser
-        .await
-        .map_err(|e| JobError::InvalidInput(format!("reading the snapshots stopped: {e}")));
-    let outcome = match (store_error, scanned) {
-        (Some(e), _) => Err(e.into()),
-        (None, Err(e)) | (None, Ok(Err(e))) => Err(e),
-        (None, Ok(Ok(scan))) if scan.distinct > limit => Err(JobError::LimitExceeded {
-            distinct: scan.distinct,
-            limit,
-        }),
-        (None, Ok(Ok(scan))) => Ok(scan),
-    };
-    let scan = match outcome {
-        Ok(scan) => scan,
-        Err(e) => {
-            discard_chunks(deps, &destination.id, &export_id, chunks.len()).await;
-            return Err(e);
-        }
-    };
 
-    let segments = match resolve_lists(&destination, scan.segments, deps).await {
-        Ok(segments) => segments,
-        Err(e) => {
-            discard_chunks(deps, &destination.id, &export_id, chunks.len()).await;
-            return Err(e);
+    // Removals and guardrails.
+    let mut removals: Vec<Vec<String>> = Vec::new();
+    let mut tripped = Vec::new();
+    for (index, segment) in scan.segments.iter_mut().enumerate() {
+        let mut gone = Vec::new();
+        if let Some(base) = old_segment(&segment.plan.name).filter(|_| !recreated.contains(&index))
+        {
+            gone = base
+                .contacts
+                .keys()
+                .filter(|email| !segment.present.contains(*email) && base.added_by_us(email))
+                .cloned()
+                .collect();
+            gone.sort();
+            let ours = base.contacts.keys().filter(|e| base.added_by_us(e)).count();
+            let share = gone.len() as f64 / ours.max(1) as f64;
+            if share > MAX_REMOVAL_SHARE {
+                tripped.push(format!(
+                    "segment '{}' would take {} of the {ours} members this connector added off its list ({:.0}%, more than {:.0}%)",
+                    segment.plan.name, gone.len(), share * 100.0, MAX_REMOVAL_SHARE * 100.0
+                ));
+            }
+            let before = base.contacts.len();
+            let now = segment.fingerprints.len();
+            if before > 0 && (now as f64) < (1.0 - MAX_SHRINK_SHARE) * before as f64 {
+                tripped.push(format!(
+                    "segment '{}' shrank from {before} to {now} profiles since the last export (more than {:.0}%)",
+                    segment.plan.name, MAX_SHRINK_SHARE * 100.0
+                ));
+            }
         }
+        segment.plan.removals = gone.len() as u64;
+        removals.push(gone);
+    }
+    if !tripped.is_empty() && !input.override_guardrails && !input.dry_run {
+        let message = format!(
+            "stopped before sending anything: {}. If the snapshot is right, run the export again with --override-guardrails (API: override_guardrails: true)",
+            tripped.join("; ")
+        );
+        return Err(writer.discard(JobError::GuardrailTripped(message)).await);
+    }
+
+    if input.dry_run {
+        let preview = scan
+            .segments
+            .iter()
+            .map(|s| SegmentPreview {
+                name: s.plan.name.clone(),
+                list_exists: existing.contains_key(s.plan.name.as_str()),
+                full: s.plan.full,
+                adds: s.plan.adds,
+                updates: s.plan.updates,
+                unchanged: s.plan.unchanged,
+                removals: s.plan.removals,
+                rejects: s.plan.invalid.values().sum(),
+                duplicates: s.plan.duplicates,
+                samples: s.samples.clone(),
+            })
+            .collect();
+        return Ok(Output {
+            destination_id: destination.id,
+            export_id,
+            chunks: Vec::new(),
+            contacts: scan.segments.iter().map(|s| s.plan.contacts).sum(),
+            removals: scan.segments.iter().map(|s| s.plan.removals).sum(),
+            distinct_profiles: scan.distinct,
+            preview: Some(preview),
+        });
+    }
+
+    for (index, gone) in removals.into_iter().enumerate() {
+        for part in gone.chunks(REMOVALS_PER_CHUNK) {
+            let chunk = ChunkFile {
+                segment: index,
+                kind: ChunkKind::Remove,
+                rows: Vec::new(),
+                contacts: Vec::new(),
+                removals: part.to_vec(),
+            };
+            if let Err(e) = writer.write(chunk).await {
+                return Err(writer.discard(e).await);
+            }
+        }
+    }
+
+    // Lists: create the missing ones; note who was on an existing list before we first wrote to it.
+    let mut next = Baseline {
+        export_id: export_id.clone(),
+        matching_fingerprint: matching_fp,
+        segments: BTreeMap::new(),
     };
+    for (index, segment) in scan.segments.iter_mut().enumerate() {
+        let name = segment.plan.name.clone();
+        let base = old_segment(&name).filter(|_| !recreated.contains(&index));
+        let (list_id, foreign) = match existing.get(name.as_str()) {
+            Some(id) => {
+                let foreign = match base {
+                    Some(base) => base.foreign.clone(),
+                    None => match members_before(&client, id).await {
+                        Ok(f) => f,
+                        Err(e) => return Err(writer.discard(e.into()).await),
+                    },
+                };
+                (id.to_string(), foreign)
+            }
+            None => match client.create_list(&name).await {
+                Ok(id) => {
+                    segment.plan.list_created = true;
+                    (id, BTreeSet::new())
+                }
+                Err(e) => return Err(writer.discard(e.into()).await),
+            },
+        };
+        segment.plan.list_id = list_id.clone();
+        let mut contacts = std::mem::take(&mut segment.fingerprints);
+        if let Some(base) = base {
+            // People still in the segment on rows that are now refused stay on the list as they were.
+            for (email, fp) in &base.contacts {
+                if segment.present.contains(email) && !contacts.contains_key(email) {
+                    contacts.insert(email.clone(), *fp);
+                }
+            }
+        }
+        next.segments.insert(
+            name,
+            SegmentBaseline {
+                list_id,
+                contacts,
+                foreign,
+            },
+        );
+    }
+
     let plan = Plan {
         destination_id: destination.id.clone(),
         export_id: export_id.clone(),
@@ -189,162 +470,364 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             .filter(|r| r.is_finite() && *r > 0.0)
             .unwrap_or(destination.requests_per_second),
         distinct_profiles: scan.distinct,
-        segments,
-        chunks,
+        segments: scan.segments.into_iter().map(|s| s.plan).collect(),
+        chunks: writer.chunks.clone(),
     };
+    let store = deps.store.as_ref();
     put_json(
-        deps.store.as_ref(),
+        store,
+        &baseline::candidate_key(&destination.id, &export_id),
+        &next,
+    )
+    .await?;
+    put_json(
+        store,
         &keys::invalid(&destination.id, &export_id),
         &scan.invalid,
     )
     .await?;
-    put_json(
-        deps.store.as_ref(),
-        &keys::plan(&destination.id, &export_id),
-        &plan,
-    )
-    .await?;
+    put_json(store, &keys::plan(&destination.id, &export_id), &plan).await?;
     let contacts = plan.segments.iter().map(|s| s.contacts).sum();
-    tracing::info!(destination = %destination.id, export = %export_id, chunks = plan.chunks.len(), contacts, distinct = scan.distinct, "export planned");
+    let removals = plan.segments.iter().map(|s| s.removals).sum();
+    tracing::info!(destination = %destination.id, export = %export_id, chunks = plan.chunks.len(), contacts, removals, distinct = scan.distinct, "export planned");
     Ok(Output {
         destination_id: destination.id,
         export_id,
         chunks: (0..plan.chunks.len() as u32).collect(),
         contacts,
+        removals,
         distinct_profiles: scan.distinct,
+        preview: None,
     })
 }
 
-struct Scan {
-    segments: Vec<SegmentPlan>,
-    invalid: Vec<InvalidRow>,
-    distinct: u64,
+/// Lower-cased emails on a list before this connector first wrote to it.
+async fn members_before(
+    client: &AutopilotClient,
+    list_id: &str,
+) -> Result<BTreeSet<String>, crate::autopilot::AutopilotError> {
+    let members = client.list_members(list_id).await?;
+    Ok(members
+        .iter()
+        .filter_map(|m| m.get("Email").and_then(|e| e.as_str()))
+        .map(email::dedupe_key)
+        .collect())
 }
 
-/// Reads every snapshot, sending full chunks as they fill. Once the limit is passed nothing more
-/// is sent, but counting goes on so the error can say how many profiles there are.
-fn scan_segments(
-    segments: &[destination::Segment],
-    matching: &destination::DataMatching,
-    snapshots: &dyn crate::csv_snapshot::SnapshotReader,
+/// Stores chunk objects as they come, numbering them; forgets them all when the plan fails.
+struct ChunkWriter<'a> {
+    deps: &'a Deps,
+    destination: &'a str,
+    export: &'a str,
+    dry_run: bool,
+    chunks: Vec<ChunkInfo>,
+}
+
+impl<'a> ChunkWriter<'a> {
+    fn new(deps: &'a Deps, destination: &'a str, export: &'a str, dry_run: bool) -> Self {
+        Self {
+            deps,
+            destination,
+            export,
+            dry_run,
+            chunks: Vec::new(),
+        }
+    }
+
+    async fn write(&mut self, chunk: ChunkFile) -> Result<(), JobError> {
+        let info = ChunkInfo {
+            segment: chunk.segment,
+            kind: chunk.kind,
+            contacts: (chunk.contacts.len() + chunk.removals.len()) as u32,
+        };
+        if !self.dry_run {
+            let key = keys::chunk(self.destination, self.export, self.chunks.len() as u32);
+            put_json(self.deps.store.as_ref(), &key, &chunk).await?;
+        }
+        self.chunks.push(info);
+        Ok(())
+    }
+
+    async fn discard(&mut self, error: JobError) -> JobError {
+        if !self.dry_run {
+            for number in 0..self.chunks.len() as u32 {
+                let _ = self
+                    .deps
+                    .store
+                    .delete(&keys::chunk(self.destination, self.export, number))
+                    .await;
+            }
+        }
+        self.chunks.clear();
+        error
+    }
+}
+
+/// Scans the given segments, storing their chunks.
+async fn scan(
+    deps: &Deps,
+    destination: &Destination,
+    matching: &DataMatching,
+    modes: &[(usize, Compare<'_>)],
     chunk_size: usize,
-    limit: u64,
-    tx: tokio::sync::mpsc::Sender<ChunkFile>,
+    writer: &mut ChunkWriter<'_>,
 ) -> Result<Scan, JobError> {
     let mut everyone: HashSet<String> = HashSet::new();
-    let mut plans = Vec::with_capacity(segments.len());
+    let mut segments = Vec::new();
     let mut invalid = Vec::new();
-    for (index, segment) in segments.iter().enumerate() {
-        let fail = |message: String| {
-            JobError::InvalidInput(format!("segment '{}': {message}", segment.name))
-        };
-        let input = snapshots.open(&segment.source).map_err(fail)?;
-        let mut rows = SnapshotRows::open(&segment.source, input).map_err(fail)?;
-        let mapper = RowMapper::new(matching, rows.header()).map_err(fail)?;
-        let mut plan = SegmentPlan {
-            name: segment.name.clone(),
-            ..SegmentPlan::default()
-        };
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut chunk = ChunkFile {
-            segment: index,
-            rows: Vec::new(),
-            contacts: Vec::new(),
-        };
-        while let Some(row) = rows.next_row().map_err(fail)? {
-            plan.rows_read += 1;
-            let mapped = match row.fields {
-                Err(problem) => Err((problem, String::new())),
-                Ok(fields) => {
-                    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-                    mapper
-                        .map(&fields)
-                        .map_err(|problem| (problem, mapper.email_of(&fields).to_string()))
-                }
-            };
-            let contact = match mapped {
-                Ok(contact) => contact,
-                Err((problem, email)) => {
-                    *plan.invalid.entry(problem.code.to_string()).or_default() += 1;
-                    invalid.push(InvalidRow {
-                        segment: index,
-                        row: row.number,
-                        email,
-                        reason: format!("{}: {}", problem.code, problem.message),
-                    });
-                    continue;
-                }
-            };
-            let key = email::dedupe_key(contact.email());
-            if !seen.insert(key.clone()) {
-                plan.duplicates += 1;
-                continue;
-            }
-            everyone.insert(key);
-            plan.contacts += 1;
-            if everyone.len() as u64 > limit {
-                continue;
-            }
-            chunk.rows.push(row.number);
-            chunk.contacts.push(contact);
-            if chunk.contacts.len() == chunk_size {
-                let full = std::mem::replace(
-                    &mut chunk,
-                    ChunkFile {
-                        segment: index,
-                        rows: Vec::new(),
-                        contacts: Vec::new(),
-                    },
-                );
-                if tx.blocking_send(full).is_err() {
-                    return Err(JobError::InvalidInput("storing chunks failed".into()));
-                }
-            }
-        }
-        if !chunk.contacts.is_empty() && tx.blocking_send(chunk).is_err() {
-            return Err(JobError::InvalidInput("storing chunks failed".into()));
-        }
-        plans.push(plan);
+    for (index, mode) in modes {
+        let segment = scan_segment(
+            deps,
+            destination,
+            matching,
+            *index,
+            *mode,
+            chunk_size,
+            writer,
+            &mut invalid,
+            &mut everyone,
+        )
+        .await?;
+        segments.push(segment);
     }
     Ok(Scan {
-        segments: plans,
+        segments,
         invalid,
         distinct: everyone.len() as u64,
     })
 }
 
-/// Finds each segment's list by name, creating the missing ones.
-async fn resolve_lists(
-    destination: &Destination,
-    mut segments: Vec<SegmentPlan>,
+/// Scans segments again for their previously unchanged contacts; returns how many each resent.
+async fn scan_only(
     deps: &Deps,
-) -> Result<Vec<SegmentPlan>, JobError> {
-    let client = deps
-        .clients
-        .for_destination(
+    destination: &Destination,
+    matching: &DataMatching,
+    modes: &[(usize, Compare<'_>)],
+    chunk_size: usize,
+    writer: &mut ChunkWriter<'_>,
+) -> Result<Vec<u64>, JobError> {
+    let mut counts = Vec::new();
+    for (index, mode) in modes {
+        let segment = scan_segment(
+            deps,
             destination,
-            deps.secrets.as_ref(),
-            destination.requests_per_second,
+            matching,
+            *index,
+            *mode,
+            chunk_size,
+            writer,
+            &mut Vec::new(),
+            &mut HashSet::new(),
         )
         .await?;
-    let existing = client.lists().await?;
-    for segment in &mut segments {
-        match existing.iter().find(|l| l.title == segment.name) {
-            Some(list) => segment.list_id = list.list_id.clone(),
-            None => {
-                segment.list_id = client.create_list(&segment.name).await?;
-                segment.list_created = true;
-            }
-        }
+        counts.push(segment.plan.contacts);
     }
-    Ok(segments)
+    Ok(counts)
 }
 
-async fn discard_chunks(deps: &Deps, destination: &str, export: &str, count: usize) {
-    for number in 0..count as u32 {
-        let _ = deps
-            .store
-            .delete(&keys::chunk(destination, export, number))
-            .await;
+/// What the parsing thread hands back for each contact worth sending.
+struct Parsed {
+    chunk: Option<ChunkFile>,
+    done: Option<Box<(SegmentScan, Vec<InvalidRow>, HashSet<String>)>>,
+}
+
+/// Parses one snapshot on a blocking thread; full chunks are stored as they fill.
+#[allow(clippy::too_many_arguments)]
+async fn scan_segment(
+    deps: &Deps,
+    destination: &Destination,
+    matching: &DataMatching,
+    index: usize,
+    mode: Compare<'_>,
+    chunk_size: usize,
+    writer: &mut ChunkWriter<'_>,
+    invalid: &mut Vec<InvalidRow>,
+    everyone: &mut HashSet<String>,
+) -> Result<SegmentScan, JobError> {
+    let segment = destination.segments[index].clone();
+    let matching = matching.clone();
+    let snapshots = deps.snapshots.clone();
+    let base = mode.base.map(|b| b.contacts.clone());
+    let (full, only_unchanged) = (mode.full, mode.only_unchanged);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4);
+    let parser = tokio::task::spawn_blocking(move || {
+        parse_segment(
+            &segment,
+            &matching,
+            snapshots.as_ref(),
+            index,
+            base.as_ref(),
+            full,
+            only_unchanged,
+            chunk_size,
+            &tx,
+        )
+    });
+    let mut result = None;
+    let mut store_error = None;
+    while let Some(parsed) = rx.recv().await {
+        if let Some(chunk) = parsed.chunk {
+            if let Err(e) = writer.write(chunk).await {
+                store_error = Some(e);
+                break;
+            }
+        }
+        if parsed.done.is_some() {
+            result = parsed.done;
+        }
     }
+    drop(rx);
+    let parsed = parser
+        .await
+        .map_err(|e| JobError::InvalidInput(format!("reading the snapshots stopped: {e}")))?;
+    if let Some(e) = store_error {
+        return Err(e);
+    }
+    parsed?;
+    let (scan, rows, emails) = *result
+        .ok_or_else(|| JobError::InvalidInput("reading the snapshot stopped early".into()))?;
+    invalid.extend(rows);
+    everyone.extend(emails);
+    Ok(scan)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parse_segment(
+    segment: &destination::Segment,
+    matching: &DataMatching,
+    snapshots: &dyn SnapshotReader,
+    index: usize,
+    base: Option<&HashMap<String, u64>>,
+    full: bool,
+    only_unchanged: bool,
+    chunk_size: usize,
+    tx: &tokio::sync::mpsc::Sender<Parsed>,
+) -> Result<(), JobError> {
+    let fail =
+        |message: String| JobError::InvalidInput(format!("segment '{}': {message}", segment.name));
+    let input = snapshots.open(&segment.source).map_err(fail)?;
+    let mut rows = SnapshotRows::open(&segment.source, input).map_err(fail)?;
+    let mapper = RowMapper::new(matching, rows.header()).map_err(fail)?;
+    let mut plan = SegmentPlan {
+        name: segment.name.clone(),
+        full,
+        ..SegmentPlan::default()
+    };
+    let mut present = HashSet::new();
+    let mut fingerprints = HashMap::new();
+    let mut invalid = Vec::new();
+    let mut samples = Vec::new();
+    let new_chunk = |kind| ChunkFile {
+        segment: index,
+        kind,
+        rows: Vec::new(),
+        contacts: Vec::new(),
+        removals: Vec::new(),
+    };
+    let mut adds = new_chunk(ChunkKind::Add);
+    let mut updates = new_chunk(ChunkKind::Update);
+    let send = |chunk: ChunkFile| {
+        tx.blocking_send(Parsed {
+            chunk: Some(chunk),
+            done: None,
+        })
+        .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
+    };
+    while let Some(row) = rows.next_row().map_err(fail)? {
+        plan.rows_read += 1;
+        let mapped = match row.fields {
+            Err(problem) => Err((problem, String::new())),
+            Ok(fields) => {
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                let email = mapper.email_of(&fields);
+                if !email.is_empty() {
+                    present.insert(email::dedupe_key(email));
+                }
+                mapper
+                    .map(&fields)
+                    .map_err(|problem| (problem, email.to_string()))
+            }
+        };
+        let contact = match mapped {
+            Ok(contact) => contact,
+            Err((problem, email)) => {
+                *plan.invalid.entry(problem.code.to_string()).or_default() += 1;
+                invalid.push(InvalidRow {
+                    segment: index,
+                    row: row.number,
+                    email,
+                    reason: format!("{}: {}", problem.code, problem.message),
+                });
+                continue;
+            }
+        };
+        let key = email::dedupe_key(contact.email());
+        if fingerprints.contains_key(&key) {
+            plan.duplicates += 1;
+            continue;
+        }
+        let fp = baseline::fingerprint(&contact);
+        let before = base.and_then(|b| b.get(&key)).copied();
+        fingerprints.insert(key, fp);
+        let target = match before {
+            Some(old) if only_unchanged && old == fp => {
+                plan.contacts += 1;
+                &mut updates
+            }
+            _ if only_unchanged => continue,
+            None => {
+                plan.adds += 1;
+                &mut adds
+            }
+            Some(old) if full || old != fp => {
+                plan.updates += 1;
+                &mut updates
+            }
+            Some(_) => {
+                plan.unchanged += 1;
+                continue;
+            }
+        };
+        if samples.len() < SAMPLES {
+            samples.push(masked(&contact));
+        }
+        target.rows.push(row.number);
+        target.contacts.push(contact);
+        if target.contacts.len() == chunk_size {
+            let kind = target.kind;
+            send(std::mem::replace(target, new_chunk(kind)))?;
+        }
+    }
+    for chunk in [adds, updates] {
+        if !chunk.contacts.is_empty() {
+            send(chunk)?;
+        }
+    }
+    if !only_unchanged {
+        plan.contacts = plan.adds + plan.updates;
+    }
+    let emails: HashSet<String> = fingerprints.keys().cloned().collect();
+    let scan = SegmentScan {
+        plan,
+        present,
+        fingerprints,
+        samples,
+    };
+    tx.blocking_send(Parsed {
+        chunk: None,
+        done: Some(Box::new((scan, invalid, emails))),
+    })
+    .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
+}
+
+/// A contact's payload with its email masked, for previews.
+fn masked(contact: &Contact) -> serde_json::Value {
+    let mut value = contact.to_autopilot_json();
+    let email = contact.email();
+    let shown = match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    };
+    value["Email"] = serde_json::Value::String(shown);
+    value
 }

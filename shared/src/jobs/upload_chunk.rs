@@ -1,11 +1,11 @@
-//! `upload_chunk`: sends one chunk in bulk upserts of at most 100 (paced, retried, bisected) and
-//! stores its result. A chunk whose result exists is not sent again, so running this twice
+//! `upload_chunk`: sends one chunk in bulk upserts of at most 100 (paced, retried, bisected), or
+//! takes a removal chunk's members off the segment's list one request each, and stores its result. A chunk whose result exists is not sent again, so running this twice
 //! changes nothing more. A chunk that fails stores no result and can simply be run again: every
 //! write is an upsert by email.
 
-use super::plan::{ChunkFile, Plan};
+use super::plan::{ChunkFile, ChunkKind, Plan};
 use super::{Deps, JobError};
-use crate::autopilot::ContactBatch;
+use crate::autopilot::{AutopilotError, ContactBatch};
 use crate::destination::{self, keys};
 use crate::store::{get_json, put_json};
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ pub struct Output {
     pub chunk: u32,
     pub sent: u64,
     pub rejected: u64,
+    pub removed: u64,
 }
 
 /// `results/{chunk}.json`.
@@ -32,8 +33,17 @@ pub struct Output {
 pub struct ChunkResult {
     pub chunk: u32,
     pub segment: usize,
+    #[serde(default = "add_kind")]
+    pub kind: ChunkKind,
     pub sent: u64,
     pub rejected: Vec<RejectedContact>,
+    /// Members taken off the list (removal chunks).
+    #[serde(default)]
+    pub removed: u64,
+}
+
+fn add_kind() -> ChunkKind {
+    ChunkKind::Add
 }
 
 /// A contact Autopilot refused, with its message.
@@ -83,9 +93,18 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let mut result = ChunkResult {
         chunk: input.chunk,
         segment: chunk.segment,
+        kind: chunk.kind,
         sent: 0,
         rejected: Vec::new(),
+        removed: 0,
     };
+    for email in &chunk.removals {
+        // Already gone (taken off by hand, or the contact deleted) is as good as removed.
+        match client.remove_from_list(&list_id, email).await {
+            Ok(()) | Err(AutopilotError::NotFound { .. }) => result.removed += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
     let contacts: Vec<_> = chunk
         .contacts
         .into_iter()
@@ -120,5 +139,6 @@ fn summary(result: &ChunkResult) -> Output {
         chunk: result.chunk,
         sent: result.sent,
         rejected: result.rejected.len() as u64,
+        removed: result.removed,
     }
 }
