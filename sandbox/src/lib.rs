@@ -143,6 +143,19 @@ impl Sandbox {
         self.shared.store().create_list(title)
     }
 
+    /// Renames a list directly, as a person would (to the connector, the old list is gone).
+    pub fn rename_list(&self, title: &str, new_title: &str) {
+        let mut store = self.shared.store();
+        let id = store
+            .lists()
+            .iter()
+            .find(|(_, l)| l.title == title)
+            .map(|(id, _)| id.clone());
+        if let Some(list) = id.and_then(|id| store.list_mut(&id)) {
+            list.title = new_title.to_string();
+        }
+    }
+
     /// Puts an email on a list directly (creating the contact), as a person would by hand.
     pub fn add_member_by_hand(&self, list_id: &str, email: &str) -> Result<(), String> {
         let mut store = self.shared.store();

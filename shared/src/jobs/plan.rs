@@ -176,6 +176,8 @@ struct SegmentScan {
     /// Lower-cased email → fingerprint of every valid distinct contact.
     fingerprints: HashMap<String, u64>,
     samples: Vec<serde_json::Value>,
+    /// Rows refused before sending.
+    invalid: Vec<InvalidRow>,
 }
 
 struct Scan {
@@ -628,7 +630,7 @@ async fn scan_only(
 /// What the parsing thread hands back for each contact worth sending.
 struct Parsed {
     chunk: Option<ChunkFile>,
-    done: Option<Box<(SegmentScan, Vec<InvalidRow>, HashSet<String>)>>,
+    done: Option<Box<SegmentScan>>,
 }
 
 /// Parses one snapshot on a blocking thread; full chunks are stored as they fill.
@@ -684,10 +686,10 @@ async fn scan_segment(
         return Err(e);
     }
     parsed?;
-    let (scan, rows, emails) = *result
+    let mut scan = *result
         .ok_or_else(|| JobError::InvalidInput("reading the snapshot stopped early".into()))?;
-    invalid.extend(rows);
-    everyone.extend(emails);
+    invalid.append(&mut scan.invalid);
+    everyone.extend(scan.fingerprints.keys().cloned());
     Ok(scan)
 }
 
@@ -806,16 +808,16 @@ fn parse_segment(
     if !only_unchanged {
         plan.contacts = plan.adds + plan.updates;
     }
-    let emails: HashSet<String> = fingerprints.keys().cloned().collect();
     let scan = SegmentScan {
         plan,
         present,
         fingerprints,
         samples,
+        invalid,
     };
     tx.blocking_send(Parsed {
         chunk: None,
-        done: Some(Box::new((scan, invalid, emails))),
+        done: Some(Box::new(scan)),
     })
     .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
 }

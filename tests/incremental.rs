@@ -1,0 +1,348 @@
+//! Incremental exports against a real sandbox: only changes are sent, departed members leave
+//! their list, hand-added members stay, failures lose nothing, guardrails stop large removals.
+
+use integration_tests::{sandbox, KEY};
+use sandbox::Sandbox;
+use secrecy::SecretString;
+use shared::destination::{DataMatching, Segment};
+use shared::jobs::finalize::{Report, Status};
+use shared::jobs::{configure, connect, ClientSettings, Clients};
+use shared::local_export::{self, Options, Progress};
+use shared::store::LocalStore;
+use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    snapshot: PathBuf,
+    deps: Deps,
+    sandbox: Sandbox,
+    dest: String,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = dir.path().join("segment.csv");
+        let sandbox = sandbox(|c| c).await;
+        let deps = Deps {
+            store: Arc::new(LocalStore::new(dir.path().join("data"))),
+            secrets: Arc::new(FileSecrets::new(dir.path().join("data/secrets"))),
+            snapshots: Arc::new(LocalFiles),
+            clients: Arc::new(Clients::new(ClientSettings {
+                timeout: Duration::from_secs(2),
+                max_attempts: 3,
+                max_elapsed: Duration::from_secs(10),
+            })),
+        };
+        let dest = connect::run(
+            connect::Input {
+                display_name: "Incremental".into(),
+                api_key: SecretString::from(KEY.to_string()),
+                consent: true,
+                export_user: None,
+                autopilot_url: Some(sandbox.base_url()),
+                requests_per_second: Some(5000.0),
+            },
+            &deps,
+        )
+        .await
+        .unwrap()
+        .destination_id;
+        let fixture = Self {
+            _dir: dir,
+            snapshot,
+            deps,
+            sandbox,
+            dest,
+        };
+        fixture.configure("tier").await;
+        fixture
+    }
+
+    async fn configure(&self, tier_column: &str) {
+        configure::run(
+            configure::Input {
+                destination_id: self.dest.clone(),
+                data_matching: DataMatching {
+                    email: "email".into(),
+                    first_name: Some("first".into()),
+                    last_name: None,
+                    fields: BTreeMap::new(),
+                    custom: BTreeMap::from([("string--Tier".into(), tier_column.into())]),
+                },
+                segments: vec![Segment {
+                    name: "Members".into(),
+                    source: self.snapshot.display().to_string(),
+                }],
+                profile_limit: Some(1_000_000),
+                requests_per_second: None,
+            },
+            &self.deps,
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Writes people `ids`, the ones in `changed` with a new first name.
+    fn write(&self, ids: impl Iterator<Item = u32>, changed: &HashSet<u32>) {
+        let mut text = String::from("email,first,tier,tier2\n");
+        for i in ids {
+            let first = if changed.contains(&i) {
+                format!("New{i}")
+            } else {
+                format!("P{i}")
+            };
+            text.push_str(&format!("p{i}@example.com,{first},gold,silver\n"));
+        }
+        std::fs::write(&self.snapshot, text).unwrap();
+    }
+
+    async fn export_with(&self, options: Options) -> Result<Report, JobError> {
+        local_export::run(&self.deps, &options, &|_: Progress| {}).await
+    }
+
+    async fn export(&self) -> Report {
+        self.export_with(Options::new(&self.dest))
+            .await
+            .expect("export succeeds")
+    }
+
+    fn members(&self) -> HashSet<String> {
+        self.sandbox
+            .state()
+            .list("Members")
+            .map(|l| l.members.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn written(&self) -> u64 {
+        self.sandbox.counters().contacts_written
+    }
+}
+
+#[tokio::test]
+async fn unchanged_data_sends_nothing_and_one_percent_sends_exactly_that() {
+    let f = Fixture::new().await;
+    f.write(0..10_000, &HashSet::new());
+    let first = f.export().await;
+    assert_eq!((first.totals.added, first.totals.unchanged), (10_000, 0));
+
+    let requests = f.sandbox.counters().requests;
+    let written = f.written();
+    let second = f.export().await;
+    assert_eq!(second.status, Status::Succeeded);
+    assert_eq!((second.totals.sent, second.totals.unchanged), (0, 10_000));
+    assert_eq!(f.written(), written, "no contact sent");
+    let made = f.sandbox.counters().requests - requests;
+    assert!(made <= 3, "{made} requests for an unchanged segment");
+    assert!(second.segments[0].counts.adds_up());
+
+    let changed: HashSet<u32> = (0..10_000).step_by(100).collect();
+    f.write(0..10_000, &changed);
+    let third = f.export().await;
+    assert_eq!(
+        (
+            third.totals.updated,
+            third.totals.added,
+            third.totals.unchanged
+        ),
+        (100, 0, 9_900)
+    );
+    assert_eq!(f.written() - written, 100);
+    let state = f.sandbox.state();
+    let p100 = state
+        .contacts
+        .iter()
+        .find(|c| c["Email"] == "p100@example.com")
+        .unwrap();
+    assert_eq!(p100["FirstName"], "New100");
+}
+
+#[tokio::test]
+async fn departed_members_leave_the_list_and_hand_added_ones_stay() {
+    let f = Fixture::new().await;
+    f.write(0..1000, &HashSet::new());
+    let first = f.export().await;
+    let list = first.segments[0].list_id.clone();
+    f.sandbox
+        .add_member_by_hand(&list, "manual@example.com")
+        .unwrap();
+
+    f.write(100..1000, &HashSet::new());
+    let report = f.export().await;
+    assert_eq!(report.totals.removed, 100);
+    let members = f.members();
+    assert_eq!(members.len(), 901);
+    assert!(members.contains("manual@example.com"));
+    assert!(!members.contains("p5@example.com"));
+    // Taken off the list, not deleted.
+    assert!(f
+        .sandbox
+        .state()
+        .contacts
+        .iter()
+        .any(|c| c["Email"] == "p5@example.com"));
+    assert_eq!(report.totals.sent, 0);
+
+    // Coming back puts them on the list again.
+    f.write(0..1000, &HashSet::new());
+    let back = f.export().await;
+    assert_eq!(back.totals.added, 100);
+    assert_eq!(f.members().len(), 1001);
+}
+
+#[tokio::test]
+async fn members_of_an_existing_list_are_never_removed() {
+    let f = Fixture::new().await;
+    let list = f.sandbox.create_list("Members");
+    f.sandbox
+        .add_member_by_hand(&list, "p1@example.com")
+        .unwrap();
+    f.sandbox
+        .add_member_by_hand(&list, "outsider@example.com")
+        .unwrap();
+    f.write(0..100, &HashSet::new());
+    f.export().await;
+    f.write(2..100, &HashSet::new());
+    let report = f.export().await;
+    // p0 was ours; p1 was on the list before this connector wrote to it.
+    assert_eq!(report.totals.removed, 1);
+    let members = f.members();
+    assert!(members.contains("p1@example.com") && members.contains("outsider@example.com"));
+    assert!(!members.contains("p0@example.com"));
+}
+
+#[tokio::test]
+async fn a_failed_export_loses_nothing_for_the_next_one() {
+    let f = Fixture::new().await;
+    f.write(0..1000, &HashSet::new());
+    f.export().await;
+    let changed: HashSet<u32> = (0..50).collect();
+    f.write(0..1000, &changed);
+    f.sandbox.set_api_keys(vec!["revoked".into()]);
+    let err = f.export_with(Options::new(&f.dest)).await.unwrap_err();
+    assert_eq!(err.type_name(), "Unauthorized");
+    f.sandbox.set_api_keys(vec![KEY.into()]);
+    let written = f.written();
+    let report = f.export().await;
+    assert_eq!(
+        report.totals.updated, 50,
+        "the failed run's changes are sent by the next"
+    );
+    assert_eq!(f.written() - written, 50);
+    assert_eq!(f.export().await.totals.sent, 0);
+}
+
+#[tokio::test]
+async fn guardrails_stop_large_removals_and_shrinks_unless_overridden() {
+    let f = Fixture::new().await;
+    f.write(0..1000, &HashSet::new());
+    f.export().await;
+    f.write(0..700, &HashSet::new());
+    let requests = f.sandbox.counters().requests;
+    let err = f.export_with(Options::new(&f.dest)).await.unwrap_err();
+    assert_eq!(err.type_name(), "GuardrailTripped");
+    assert!(
+        err.to_string().contains("300 of the 1000")
+            && err.to_string().contains("--override-guardrails"),
+        "{err}"
+    );
+    assert!(
+        f.sandbox.counters().requests - requests <= 1,
+        "only the read of the lists"
+    );
+    assert_eq!(f.members().len(), 1000);
+
+    f.write(0..400, &HashSet::new());
+    let err = f.export_with(Options::new(&f.dest)).await.unwrap_err();
+    assert!(err.to_string().contains("shrank from 1000 to 400"), "{err}");
+
+    let options = Options {
+        override_guardrails: true,
+        ..Options::new(&f.dest)
+    };
+    let report = f.export_with(options).await.unwrap();
+    assert_eq!(report.totals.removed, 600);
+    assert_eq!(f.members().len(), 400);
+}
+
+#[tokio::test]
+async fn changed_mapping_or_full_resends_everything_and_dry_run_writes_nothing() {
+    let f = Fixture::new().await;
+    f.write(0..500, &HashSet::new());
+    f.export().await;
+
+    let changed: HashSet<u32> = (0..5).collect();
+    f.write(0..490, &changed);
+    let requests = f.sandbox.counters().requests;
+    let preview = local_export::preview(&f.deps, &Options::new(&f.dest))
+        .await
+        .unwrap();
+    let segment = &preview.preview.as_ref().unwrap()[0];
+    assert_eq!(
+        (
+            segment.adds,
+            segment.updates,
+            segment.unchanged,
+            segment.removals
+        ),
+        (0, 5, 485, 10)
+    );
+    assert!(segment.samples[0]["Email"]
+        .as_str()
+        .unwrap()
+        .contains("***@example.com"));
+    assert_eq!(
+        f.sandbox.counters().requests - requests,
+        1,
+        "a dry run only reads the lists"
+    );
+    assert_eq!(f.members().len(), 500);
+
+    f.configure("tier2").await;
+    let written = f.written();
+    let report = f.export().await;
+    assert_eq!((report.totals.updated, report.totals.unchanged), (490, 0));
+    assert_eq!(
+        report.totals.removed, 10,
+        "removals still follow the ledger"
+    );
+    assert_eq!(f.written() - written, 490);
+    let state = f.sandbox.state();
+    assert_eq!(
+        state
+            .contacts
+            .iter()
+            .find(|c| c["Email"] == "p7@example.com")
+            .unwrap()["custom"]["string--Tier"],
+        "silver"
+    );
+
+    let written = f.written();
+    let full = f
+        .export_with(Options {
+            full: true,
+            ..Options::new(&f.dest)
+        })
+        .await
+        .unwrap();
+    assert_eq!(full.totals.updated, 490);
+    assert_eq!(f.written() - written, 490);
+}
+
+#[tokio::test]
+async fn a_deleted_list_gets_everyone_back() {
+    let f = Fixture::new().await;
+    f.write(0..300, &HashSet::new());
+    f.export().await;
+    // Someone deletes the list in Autopilot; a new one of the same name is made.
+    f.sandbox.rename_list("Members", "Old Members");
+    let report = f.export().await;
+    assert!(report.segments[0].list_created);
+    assert_eq!(report.totals.sent, 300);
+    assert_eq!(f.members().len(), 300);
+}
