@@ -75,6 +75,7 @@ async fn configure(
                 .collect(),
             profile_limit: limit,
             requests_per_second: None,
+            schedule: None,
         },
         deps,
     )
@@ -313,6 +314,7 @@ async fn bad_setup_is_refused_with_clear_messages() {
             }],
             profile_limit: None,
             requests_per_second: None,
+            schedule: None,
         },
         &deps,
     )
@@ -369,6 +371,7 @@ async fn uploading_a_chunk_twice_sends_it_once() {
         export_id: planned.export_id.clone(),
         chunk: 1,
         requests_per_second: None,
+        deadline: None,
     };
     let first = upload_chunk::run(input.clone(), &deps).await.unwrap();
     let requests = sandbox.counters().requests;

@@ -80,6 +80,7 @@ impl Fixture {
                 }],
                 profile_limit: Some(1_000_000),
                 requests_per_second: None,
+                schedule: None,
             },
             &self.deps,
         )

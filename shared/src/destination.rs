@@ -28,6 +28,15 @@ pub struct Destination {
     /// Requests per second Autopilot allows this account.
     #[serde(default = "default_rate")]
     pub requests_per_second: f64,
+    /// Whether the scheduled refresh exports this destination (on AWS).
+    #[serde(default)]
+    pub schedule: Schedule,
+}
+
+/// The scheduled refresh of a destination.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub enabled: bool,
 }
 
 fn default_limit() -> u64 {
@@ -90,6 +99,9 @@ pub mod keys {
     }
     pub fn chunk(destination: &str, export: &str, chunk: u32) -> String {
         format!("exports/{destination}/{export}/chunks/{chunk:06}.json")
+    }
+    pub fn partial(destination: &str, export: &str, chunk: u32) -> String {
+        format!("exports/{destination}/{export}/partial/{chunk:06}.json")
     }
     pub fn result(destination: &str, export: &str, chunk: u32) -> String {
         format!("exports/{destination}/{export}/results/{chunk:06}.json")

@@ -3,6 +3,8 @@
 //! shells around the jobs here.
 
 pub mod autopilot;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod baseline;
 pub mod csv_snapshot;
 pub mod destination;

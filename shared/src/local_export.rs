@@ -8,9 +8,8 @@ use crate::jobs::finalize::{self, Failure, Report};
 use crate::jobs::plan::{self, Plan};
 use crate::jobs::{upload_chunk, Deps, JobError};
 use crate::store::{get_json, put_json};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 
 /// How to run an export.
 #[derive(Debug, Clone)]
@@ -66,12 +65,7 @@ pub enum Progress {
     ChunkDone { contacts: u64 },
 }
 
-/// `exports/{destination}/running.json`: the export in progress, so the next run resumes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Running {
-    pub export_id: String,
-    pub started_at: DateTime<Utc>,
-}
+pub use crate::jobs::lock::Running;
 
 /// Runs (or resumes) an export to its report. Errors that stop the export are finalized into a
 /// failed report before they are returned, so `status` shows them too.
@@ -160,6 +154,7 @@ pub async fn run(
                 export_id: export.to_string(),
                 chunk,
                 requests_per_second: None,
+                deadline: None,
             };
             (upload_chunk::run(input, deps).await, count)
         })

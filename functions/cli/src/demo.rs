@@ -122,6 +122,7 @@ pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliRe
                 .collect(),
             profile_limit: Some(profiles.max(100_000)),
             requests_per_second: None,
+            schedule: None,
         },
         &deps,
     )

@@ -203,6 +203,7 @@ fn configure_input(args: ConfigureArgs) -> configure::Input {
             .collect(),
         profile_limit: args.profile_limit,
         requests_per_second: None,
+        schedule: None,
     }
 }
 

@@ -15,6 +15,9 @@ pub struct Input {
     pub profile_limit: Option<u64>,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
+    /// Turns the scheduled refresh on or off (on AWS); unchanged when absent.
+    #[serde(default)]
+    pub schedule: Option<destination::Schedule>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +70,9 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             source: s.source.trim().to_string(),
         })
         .collect();
+    if let Some(schedule) = input.schedule {
+        destination.schedule = schedule;
+    }
     if let Some(limit) = input.profile_limit {
         destination.profile_limit = limit;
     }

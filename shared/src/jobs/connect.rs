@@ -88,6 +88,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         segments: Vec::new(),
         profile_limit: DEFAULT_PROFILE_LIMIT,
         requests_per_second: rate,
+        schedule: Default::default(),
     };
     if let Err(e) = destination::save(deps.store.as_ref(), &destination).await {
         // Do not leave a key behind for a destination that does not exist.
@@ -97,6 +98,30 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     tracing::info!(destination = %id, "destination connected");
     Ok(Output {
         destination_id: id,
+        account_name: account.organization_name,
+    })
+}
+
+/// A new key for a connected destination: validated against Autopilot first, then stored.
+#[derive(Debug, Deserialize)]
+pub struct RotateInput {
+    pub destination_id: String,
+    pub api_key: SecretString,
+}
+
+pub async fn rotate_key(input: RotateInput, deps: &Deps) -> Result<Output, JobError> {
+    let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
+    let client = deps.clients.for_key(
+        &destination.autopilot_url,
+        input.api_key.clone(),
+        destination.requests_per_second,
+    )?;
+    let account = client.account().await?;
+    deps.secrets.put(&destination.id, &input.api_key).await?;
+    deps.clients.forget(&destination.id);
+    tracing::info!(destination = %destination.id, "API key rotated");
+    Ok(Output {
+        destination_id: destination.id,
         account_name: account.organization_name,
     })
 }

@@ -133,7 +133,10 @@ pub struct Output {
     pub failure: Option<Failure>,
 }
 
-pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
+pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
+    if let Some(failure) = &mut input.failure {
+        failure.message = readable_cause(&failure.message);
+    }
     let store = deps.store.as_ref();
     let (dest, export) = (&input.destination_id, &input.export_id);
     let plan: Option<Plan> = get_json(store, &keys::plan(dest, export)).await?;
@@ -188,6 +191,18 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         sent: report.totals.sent,
         failure: report.failure,
     })
+}
+
+/// A Step Functions error cause is the function's JSON error report; keep only its message.
+fn readable_cause(cause: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(cause)
+        .ok()
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| cause.to_string())
 }
 
 /// The candidate baseline, less what Autopilot refused: a refused contact keeps the state it had

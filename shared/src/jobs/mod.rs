@@ -5,6 +5,7 @@
 pub mod configure;
 pub mod connect;
 pub mod finalize;
+pub mod lock;
 pub mod plan;
 pub mod remove;
 pub mod upload_chunk;

@@ -63,6 +63,9 @@ pub struct Output {
     pub contacts: u64,
     pub removals: u64,
     pub distinct_profiles: u64,
+    /// The destination's requests/second for this export, shared by all its uploads.
+    #[serde(default)]
+    pub requests_per_second: f64,
     /// What a dry run found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<Vec<SegmentPreview>>,
@@ -396,6 +399,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             contacts: scan.segments.iter().map(|s| s.plan.contacts).sum(),
             removals: scan.segments.iter().map(|s| s.plan.removals).sum(),
             distinct_profiles: scan.distinct,
+            requests_per_second: destination.requests_per_second,
             preview: Some(preview),
         });
     }
@@ -499,6 +503,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         contacts,
         removals,
         distinct_profiles: scan.distinct,
+        requests_per_second: plan.requests_per_second,
         preview: None,
     })
 }

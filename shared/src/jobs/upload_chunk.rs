@@ -1,7 +1,9 @@
 //! `upload_chunk`: sends one chunk in bulk upserts of at most 100 (paced, retried, bisected), or
 //! takes a removal chunk's members off the segment's list one request each, and stores its result. A chunk whose result exists is not sent again, so running this twice
 //! changes nothing more. A chunk that fails stores no result and can simply be run again: every
-//! write is an upsert by email.
+//! write is an upsert by email. Given a deadline (a Lambda function's time budget), a chunk stops
+//! between requests when the deadline has passed, stores its progress and answers `done: false`;
+//! the next run of the same input carries on from there.
 
 use super::plan::{ChunkFile, ChunkKind, Plan};
 use super::{Deps, JobError};
@@ -18,11 +20,16 @@ pub struct Input {
     /// This sender's share of the destination's rate; the destination's whole rate by default.
     #[serde(default)]
     pub requests_per_second: Option<f64>,
+    /// No new request starts after this instant; set by the Lambda function from its time budget.
+    #[serde(skip)]
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Output {
     pub chunk: u32,
+    /// `false` when the deadline came first: run the same input again to finish.
+    pub done: bool,
     pub sent: u64,
     pub rejected: u64,
     pub removed: u64,
@@ -44,6 +51,14 @@ pub struct ChunkResult {
 
 fn add_kind() -> ChunkKind {
     ChunkKind::Add
+}
+
+/// `partial/{chunk}.json`: what a chunk stopped by its deadline had done.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Partial {
+    result: ChunkResult,
+    /// Removals or contacts already handled.
+    next: usize,
 }
 
 /// A contact Autopilot refused, with its message.
@@ -90,20 +105,36 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .for_destination(&destination, deps.secrets.as_ref(), rate)
         .await?;
 
-    let mut result = ChunkResult {
-        chunk: input.chunk,
-        segment: chunk.segment,
-        kind: chunk.kind,
-        sent: 0,
-        rejected: Vec::new(),
-        removed: 0,
+    let partial_key = keys::partial(&input.destination_id, &input.export_id, input.chunk);
+    let (mut result, mut next) = match get_json::<Partial>(store, &partial_key).await? {
+        Some(partial) => (partial.result, partial.next),
+        None => (
+            ChunkResult {
+                chunk: input.chunk,
+                segment: chunk.segment,
+                kind: chunk.kind,
+                sent: 0,
+                rejected: Vec::new(),
+                removed: 0,
+            },
+            0,
+        ),
     };
-    for email in &chunk.removals {
+    let out_of_time = || {
+        input
+            .deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+    };
+    for email in chunk.removals.iter().skip(next) {
+        if out_of_time() {
+            return pause(store, &partial_key, result, next).await;
+        }
         // Already gone (taken off by hand, or the contact deleted) is as good as removed.
         match client.remove_from_list(&list_id, email).await {
             Ok(()) | Err(AutopilotError::NotFound { .. }) => result.removed += 1,
             Err(e) => return Err(e.into()),
         }
+        next += 1;
     }
     let contacts: Vec<_> = chunk
         .contacts
@@ -125,6 +156,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         offset += batch.len();
     }
     put_json(store, &result_key, &result).await?;
+    store.delete(&partial_key).await?;
     tracing::info!(
         chunk = input.chunk,
         sent = result.sent,
@@ -134,9 +166,26 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     Ok(summary(&result))
 }
 
+/// Stores a chunk's progress and says it is not done.
+async fn pause(
+    store: &dyn crate::store::ObjectStore,
+    key: &str,
+    result: ChunkResult,
+    next: usize,
+) -> Result<Output, JobError> {
+    let output = Output {
+        done: false,
+        ..summary(&result)
+    };
+    put_json(store, key, &Partial { result, next }).await?;
+    tracing::info!(chunk = output.chunk, next, "chunk paused at its deadline");
+    Ok(output)
+}
+
 fn summary(result: &ChunkResult) -> Output {
     Output {
         chunk: result.chunk,
+        done: true,
         sent: result.sent,
         rejected: result.rejected.len() as u64,
         removed: result.removed,

@@ -67,6 +67,28 @@ pub async fn run(store: &dyn ObjectStore) {
         "delete removes"
     );
 
+    assert!(store
+        .put_if_absent("conformance/lock.json", Bytes::from_static(b"first"))
+        .await
+        .unwrap());
+    assert!(!store
+        .put_if_absent("conformance/lock.json", Bytes::from_static(b"second"))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.get("conformance/lock.json").await.unwrap(),
+        Bytes::from_static(b"first"),
+        "put_if_absent keeps the first"
+    );
+    store.delete("conformance/lock.json").await.unwrap();
+    assert!(
+        store
+            .put_if_absent("conformance/lock.json", Bytes::from_static(b"third"))
+            .await
+            .unwrap(),
+        "free again after delete"
+    );
+
     for bad in ["", "/abs", "a/../b", "a//b", "a/./b"] {
         assert!(
             matches!(

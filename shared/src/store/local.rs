@@ -108,6 +108,27 @@ impl ObjectStore for LocalStore {
         })?
     }
 
+    async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
+        let path = self.path(key)?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| io(key, e))?;
+        }
+        // Write the content aside, then link it into place: linking fails if the key exists.
+        let tmp = path.with_extension(format!("tmp-{:016x}", fastrand::u64(..)));
+        tokio::fs::write(&tmp, &data)
+            .await
+            .map_err(|e| io(key, e))?;
+        let linked = tokio::fs::hard_link(&tmp, &path).await;
+        let _ = tokio::fs::remove_file(&tmp).await;
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io(key, e)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path(key)?;
         match tokio::fs::remove_file(&path).await {

@@ -36,6 +36,9 @@ pub trait ObjectStore: Send + Sync {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
     /// Deletes an object; deleting a missing object is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Writes an object only if none exists at `key`; `false` when one did. Atomic: of two
+    /// concurrent callers exactly one gets `true`.
+    async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError>;
 
     /// Whether an object exists.
     async fn exists(&self, key: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,94 @@
+//! `Executions`: starts and describes export executions of the state machine.
+
+use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
+
+#[derive(Debug, Clone)]
+pub struct Executions {
+    client: aws_sdk_sfn::Client,
+    state_machine_arn: String,
+}
+
+/// What starting an execution did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    Started {
+        execution_arn: String,
+    },
+    /// An execution of that name exists already (a duplicated event): nothing new was started.
+    AlreadyStarted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Other,
+}
+
+impl Executions {
+    pub fn new(client: aws_sdk_sfn::Client, state_machine_arn: &str) -> Self {
+        Self {
+            client,
+            state_machine_arn: state_machine_arn.to_string(),
+        }
+    }
+
+    /// Starts an execution named `name` (unique per state machine; a name is the export id).
+    pub async fn start(
+        &self,
+        name: &str,
+        input: &serde_json::Value,
+    ) -> Result<StartOutcome, String> {
+        let started = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(name)
+            .input(input.to_string())
+            .send()
+            .await;
+        match started {
+            Ok(out) => Ok(StartOutcome::Started {
+                execution_arn: out.execution_arn().to_string(),
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_already_exists()) =>
+            {
+                Ok(StartOutcome::AlreadyStarted)
+            }
+            Err(e) => Err(format!(
+                "the export could not be started: {}",
+                super::describe(&e)
+            )),
+        }
+    }
+
+    /// The status of the execution named `name`.
+    pub async fn status(&self, name: &str) -> Result<ExecutionStatus, String> {
+        let arn = format!(
+            "{}:{name}",
+            self.state_machine_arn
+                .replacen(":stateMachine:", ":execution:", 1)
+        );
+        let out = self
+            .client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "the export's status could not be read: {}",
+                    super::describe(&e)
+                )
+            })?;
+        Ok(match out.status() {
+            SfnStatus::Running => ExecutionStatus::Running,
+            SfnStatus::Succeeded => ExecutionStatus::Succeeded,
+            SfnStatus::Failed | SfnStatus::Aborted | SfnStatus::TimedOut => ExecutionStatus::Failed,
+            _ => ExecutionStatus::Other,
+        })
+    }
+}

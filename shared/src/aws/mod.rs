@@ -1,0 +1,81 @@
+//! The AWS adapters: `S3Store` and `S3Snapshots` (S3), `SecretsManagerSecrets` (Secrets Manager)
+//! and `Executions` (Step Functions). Only this module imports the AWS SDK.
+//!
+//! Configuration is read once, from the environment, by [`Settings::from_env`]; the names are the
+//! template's environment variables. The SDK itself honours `AWS_ENDPOINT_URL`, `AWS_REGION` and
+//! the usual credential variables, which is how the tests point it at moto.
+
+mod executions;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+mod s3;
+mod secrets_manager;
+
+pub use executions::{ExecutionStatus, Executions, StartOutcome};
+pub use s3::{S3Snapshots, S3Store};
+pub use secrets_manager::SecretsManagerSecrets;
+
+/// The deployment's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATA_BUCKET`: the bucket of destinations, exports and baselines.
+    pub data_bucket: String,
+    /// `S3_FORCE_PATH_STYLE`: `true` for emulators that do not serve virtual-host buckets.
+    pub force_path_style: bool,
+    /// `SECRET_PREFIX`: secrets are named `{prefix}{destination_id}`.
+    pub secret_prefix: String,
+    /// `STATE_MACHINE_ARN`: the export state machine (API and scheduler functions only).
+    pub state_machine_arn: Option<String>,
+    /// `MAX_CONCURRENCY`: chunk uploads the state machine runs at once; each gets its share of a
+    /// destination's rate.
+    pub max_concurrency: u32,
+}
+
+impl Settings {
+    /// Reads the settings; a missing required variable is an error that names it.
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_bucket = var("DATA_BUCKET")
+            .ok_or("the environment variable DATA_BUCKET is not set: it names the data bucket")?;
+        let max_concurrency = match var("MAX_CONCURRENCY") {
+            Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                format!("MAX_CONCURRENCY must be a positive whole number, not '{v}'")
+            })?,
+            None => 4,
+        };
+        Ok(Self {
+            data_bucket,
+            force_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true" || v == "1"),
+            secret_prefix: var("SECRET_PREFIX").unwrap_or_else(|| "autopilot-export/".into()),
+            state_machine_arn: var("STATE_MACHINE_ARN"),
+            max_concurrency,
+        })
+    }
+}
+
+/// The SDK's shared configuration (region, credentials, endpoint) from the environment.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}
+
+/// An S3 client, path-style when the settings ask for it.
+pub fn s3_client(sdk: &aws_config::SdkConfig, settings: &Settings) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(settings.force_path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The message of an SDK error with its causes, never the request (which can hold a key).
+pub(crate) fn describe<E: std::error::Error>(err: &E) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

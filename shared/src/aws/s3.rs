@@ -1,0 +1,163 @@
+//! `S3Store`: objects in the data bucket, written with server-side encryption; and `S3Snapshots`:
+//! segment snapshots read from any `s3://` URL as a stream.
+
+use crate::csv_snapshot::SnapshotReader;
+use crate::store::{check_key, ObjectStore, StoreError};
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use bytes::Bytes;
+
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Store {
+    pub fn new(client: aws_sdk_s3::Client, bucket: &str) -> Self {
+        Self {
+            client,
+            bucket: bucket.to_string(),
+        }
+    }
+}
+
+fn failed<E: std::error::Error + Send + Sync + 'static>(key: &str, err: E) -> StoreError {
+    StoreError::Io {
+        key: key.to_string(),
+        source: super::describe(&err).into(),
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
+        check_key(key)?;
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(service) if service.is_no_such_key() => StoreError::NotFound(key.to_string()),
+                _ => failed(key, e),
+            })?;
+        let body = object.body.collect().await.map_err(|e| failed(key, e))?;
+        Ok(body.into_bytes())
+    }
+
+    async fn put(&self, key: &str, data: Bytes) -> Result<(), StoreError> {
+        check_key(key)?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from(data))
+            .send()
+            .await
+            .map_err(|e| failed(key, e))?;
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(prefix, e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        check_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| failed(key, e))?;
+        Ok(())
+    }
+
+    async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
+        check_key(key)?;
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from(data))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => Ok(false),
+            Err(e) => Err(failed(key, e)),
+        }
+    }
+}
+
+/// Reads `s3://bucket/key` snapshots as streams; local paths are refused (a Lambda function has
+/// no business reading its own file system for customer data).
+#[derive(Debug, Clone)]
+pub struct S3Snapshots {
+    client: aws_sdk_s3::Client,
+    runtime: tokio::runtime::Handle,
+}
+
+impl S3Snapshots {
+    /// Must be called inside the Tokio runtime that will serve the reads.
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self {
+            client,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+}
+
+impl SnapshotReader for S3Snapshots {
+    /// Called on a blocking thread: the request is made on the runtime and the body bridged into
+    /// a synchronous reader, so the snapshot streams without being held whole.
+    fn open(&self, source: &str) -> Result<Box<dyn std::io::Read + Send>, String> {
+        let (bucket, key) = source
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "'{source}' is not an s3://bucket/key URL: on AWS, segments are read from S3"
+                )
+            })?;
+        let request = self.client.get_object().bucket(bucket).key(key).send();
+        let object = self.runtime.block_on(request).map_err(|e| match e.as_service_error() {
+            Some(service) if service.is_no_such_key() => format!(
+                "the snapshot {source} does not exist: check the URL, or configure the segment again"
+            ),
+            _ => format!("the snapshot {source} cannot be read: {}", super::describe(&e)),
+        })?;
+        let reader = object.body.into_async_read();
+        Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(
+            reader,
+            self.runtime.clone(),
+        )))
+    }
+}
