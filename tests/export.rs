@@ -445,3 +445,50 @@ async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
         "no retry loop on a revoked key"
     );
 }
+
+#[tokio::test]
+async fn a_chunk_out_of_time_pauses_and_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.csv");
+    people(&path, 450);
+    let sandbox = sandbox(|c| c).await;
+    let deps = deps(dir.path());
+    let dest = connect(&deps, &sandbox, 1000.0).await;
+    configure(&deps, &dest, &[("P", &path)], None)
+        .await
+        .unwrap();
+    let planned = plan::run(
+        plan::Input {
+            destination_id: dest.clone(),
+            chunk_size: Some(450),
+            ..Default::default()
+        },
+        &deps,
+    )
+    .await
+    .unwrap();
+    let input = upload_chunk::Input {
+        destination_id: dest.clone(),
+        export_id: planned.export_id.clone(),
+        chunk: 0,
+        requests_per_second: None,
+        // Already past: each run sends one batch of 100 and pauses.
+        deadline: Some(tokio::time::Instant::now()),
+    };
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let out = upload_chunk::run(input.clone(), &deps).await.unwrap();
+        if out.done {
+            assert_eq!(out.sent, 450);
+            break;
+        }
+        assert_eq!(out.sent, 100 * runs);
+    }
+    assert_eq!(runs, 5);
+    assert_eq!(
+        sandbox.counters().contacts_written,
+        450,
+        "nothing sent twice across runs"
+    );
+}

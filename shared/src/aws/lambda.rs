@@ -63,3 +63,23 @@ impl From<JobError> for lambda_runtime::Diagnostic {
         }
     }
 }
+
+/// Reads an event into a job's input; a malformed event is an `InvalidInput` (fatal, never
+/// retried), described without quoting its values.
+pub fn parse<T: serde::de::DeserializeOwned>(event: serde_json::Value) -> Result<T, JobError> {
+    serde_json::from_value(event).map_err(|e| crate::jobs::input_error(&e))
+}
+
+/// The instant after which a function should start no new request: its deadline less a margin
+/// (a fifth of the time it has, between 5 and 90 seconds) to store progress.
+pub fn budget(context: &lambda_runtime::Context) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms));
+    let margin = (left / 5).clamp(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(90),
+    );
+    tokio::time::Instant::now() + left.saturating_sub(margin)
+}

@@ -155,3 +155,51 @@ pub struct Deps {
     pub snapshots: Arc<dyn SnapshotReader>,
     pub clients: Arc<Clients>,
 }
+
+/// An input that could not be read, described without quoting any of its values (a value may be
+/// an API key typed into the wrong field).
+pub fn input_error(err: &serde_json::Error) -> JobError {
+    let text = err.to_string();
+    let head = text.split(" at line ").next().unwrap_or_default();
+    let message = if ["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| head.starts_with(p))
+    {
+        head.to_string()
+    } else if err.is_syntax() || err.is_eof() {
+        "the body is not valid JSON".to_string()
+    } else {
+        "a field has a value of the wrong type or format".to_string()
+    };
+    let position = if err.line() > 0 {
+        format!(" (line {}, column {})", err.line(), err.column())
+    } else {
+        String::new()
+    };
+    JobError::InvalidInput(format!("{message}{position}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn input_errors_never_quote_values() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            consent: bool,
+            name: String,
+        }
+        let table = [
+            (r#"{"consent": "sk-secret-1", "name": "x"}"#, "wrong type"),
+            (r#"{"name": "x"}"#, "missing field `consent`"),
+            (r#"{"consent": true, "name": "x""#, "not valid JSON"),
+            (r#"not json sk-secret-1"#, "not valid JSON"),
+        ];
+        for (body, expected) in table {
+            let err = super::input_error(&serde_json::from_str::<Body>(body).unwrap_err());
+            assert!(err.to_string().contains(expected), "{err}");
+            assert!(!err.to_string().contains("sk-secret"), "{err}");
+            assert_eq!(err.type_name(), "InvalidInput");
+        }
+    }
+}

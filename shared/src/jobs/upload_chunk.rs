@@ -120,15 +120,19 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             0,
         ),
     };
-    let out_of_time = || {
-        input
-            .deadline
-            .is_some_and(|d| tokio::time::Instant::now() >= d)
+    // At least one request per run, so a chunk always moves on however short its budget.
+    let mut progressed = false;
+    let out_of_time = |progressed: bool| {
+        progressed
+            && input
+                .deadline
+                .is_some_and(|d| tokio::time::Instant::now() >= d)
     };
     for email in chunk.removals.iter().skip(next) {
-        if out_of_time() {
+        if out_of_time(progressed) {
             return pause(store, &partial_key, result, next).await;
         }
+        progressed = true;
         // Already gone (taken off by hand, or the contact deleted) is as good as removed.
         match client.remove_from_list(&list_id, email).await {
             Ok(()) | Err(AutopilotError::NotFound { .. }) => result.removed += 1,
@@ -136,13 +140,20 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         }
         next += 1;
     }
+    let skip = next.saturating_sub(chunk.removals.len());
     let contacts: Vec<_> = chunk
         .contacts
         .into_iter()
+        .skip(skip)
         .map(|c| c.with_list(&list_id))
         .collect();
-    let mut offset = 0;
+    let mut offset = skip;
     for batch in ContactBatch::split(contacts) {
+        if out_of_time(progressed) {
+            let done = chunk.removals.len() + offset;
+            return pause(store, &partial_key, result, done).await;
+        }
+        progressed = true;
         let outcome = client.upsert_contacts(&batch).await?;
         result.sent += outcome.written as u64;
         for rejection in outcome.rejected {
@@ -161,7 +172,8 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         chunk = input.chunk,
         sent = result.sent,
         rejected = result.rejected.len(),
-        "chunk sent"
+        removed = result.removed,
+        "chunk done"
     );
     Ok(summary(&result))
 }
