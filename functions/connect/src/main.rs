@@ -1,1 +1,31 @@
-fn main() {}
+//! The connect function: serves the HTTP API (API Gateway HTTP API, payload v2, IAM-authorised).
+
+use connect::Api;
+use lambda_http::{service_fn, Body, Error, Request, Response};
+use shared::aws::lambda;
+
+async fn serve(api: &Api, request: Request) -> Result<Response<Body>, Error> {
+    let answer = api
+        .handle(
+            request.method().as_str(),
+            request.uri().path(),
+            request.body().as_ref(),
+        )
+        .await;
+    tracing::info!(method = %request.method(), status = answer.status, "request answered");
+    Ok(Response::builder()
+        .status(answer.status)
+        .header("content-type", "application/json")
+        .body(Body::Text(answer.body.to_string()))?)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda::init_logs();
+    let (deps, settings) = lambda::deps().await?;
+    let api = Api {
+        deps,
+        executions: lambda::executions(&settings).await?,
+    };
+    lambda_http::run(service_fn(|request| serve(&api, request))).await
+}

@@ -3,10 +3,29 @@
 //! numbers and the rate each concurrent upload may use.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::aws::{lambda, Settings};
 use shared::jobs::{lock, plan};
 use shared::{Deps, JobError};
+
+/// The state machine's Plan input: the execution's input and its name.
+#[derive(Deserialize)]
+struct Event {
+    request: Request,
+    export_id: String,
+}
+
+/// What starts an export (API, schedule or a manual execution).
+#[derive(Deserialize)]
+struct Request {
+    destination_id: String,
+    #[serde(default)]
+    full: bool,
+    #[serde(default)]
+    override_guardrails: bool,
+    #[serde(default)]
+    chunk_size: Option<usize>,
+}
 
 #[derive(Serialize)]
 struct Output {
@@ -21,20 +40,17 @@ async fn handle(
     deps: &Deps,
     settings: &Settings,
 ) -> Result<Output, JobError> {
-    let input: plan::Input = lambda::parse(event.payload)?;
-    let export_id = input
-        .export_id
-        .clone()
-        .ok_or_else(|| JobError::InvalidInput("missing field `export_id`".into()))?;
-    lock::acquire(deps, &input.destination_id, &export_id).await?;
-    let plan = plan::run(
-        plan::Input {
-            dry_run: false,
-            ..input
-        },
-        deps,
-    )
-    .await?;
+    let Event { request, export_id } = lambda::parse(event.payload)?;
+    lock::acquire(deps, &request.destination_id, &export_id).await?;
+    let input = plan::Input {
+        destination_id: request.destination_id,
+        export_id: Some(export_id),
+        chunk_size: request.chunk_size,
+        full: request.full,
+        override_guardrails: request.override_guardrails,
+        ..plan::Input::default()
+    };
+    let plan = plan::run(input, deps).await?;
     let upload_rate = plan.requests_per_second / f64::from(settings.max_concurrency);
     Ok(Output { plan, upload_rate })
 }

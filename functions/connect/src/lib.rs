@@ -1,0 +1,269 @@
+//! The HTTP API of autopilot-export (API Gateway HTTP API, IAM-authorised), as design.md lays it
+//! out. Routing and answers live here, apart from the Lambda adapter in `main.rs`, so they are
+//! tested as plain functions. Errors are JSON `{"error": type, "message": text}` with a 4xx for
+//! anything the caller can fix; no answer ever contains an API key.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shared::aws::{ExecutionStatus, Executions, StartOutcome};
+use shared::destination::{self, keys, Destination};
+use shared::jobs::{configure, connect, lock, plan, remove};
+use shared::store::get_json;
+use shared::{Deps, JobError};
+
+/// What the API works with.
+pub struct Api {
+    pub deps: Deps,
+    pub executions: Executions,
+}
+
+/// An answer: status code and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    fn ok(status: u16, body: Value) -> Self {
+        Self { status, body }
+    }
+
+    fn error(status: u16, error: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: json!({"error": error, "message": message.into()}),
+        }
+    }
+}
+
+impl From<JobError> for Answer {
+    fn from(err: JobError) -> Self {
+        let status = match err.type_name() {
+            "InvalidInput" | "Unauthorized" => 400,
+            "NotFound" => 404,
+            "ExportRunning" => 409,
+            "LimitExceeded" | "GuardrailTripped" | "InvalidRequest" => 422,
+            "Throttled" | "Transient" | "InvalidResponse" => 502,
+            _ => 500,
+        };
+        Answer::error(status, err.type_name(), err.to_string())
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| Answer::from(shared::jobs::input_error(&e)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigureBody {
+    data_matching: destination::DataMatching,
+    segments: Vec<destination::Segment>,
+    #[serde(default)]
+    profile_limit: Option<u64>,
+    #[serde(default)]
+    requests_per_second: Option<f64>,
+    #[serde(default)]
+    schedule: Option<destination::Schedule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyBody {
+    api_key: secrecy::SecretString,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ExportBody {
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    full: bool,
+    #[serde(default)]
+    override_guardrails: bool,
+}
+
+impl Api {
+    /// Answers one request.
+    pub async fn handle(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+        let parts: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        let result = match (method, parts.as_slice()) {
+            ("POST", ["destinations"]) => self.connect(body).await,
+            ("GET", ["destinations"]) => self.list().await,
+            ("GET", ["destinations", id]) => self.read(id).await,
+            ("PUT", ["destinations", id]) => self.configure(id, body).await,
+            ("DELETE", ["destinations", id]) => self.remove(id).await,
+            ("PUT", ["destinations", id, "key"]) => self.rotate(id, body).await,
+            ("POST", ["destinations", id, "exports"]) => self.start_export(id, body).await,
+            ("GET", ["destinations", id, "exports", export]) => {
+                self.export_status(id, export).await
+            }
+            (
+                _,
+                ["destinations"]
+                | ["destinations", _]
+                | ["destinations", _, "key" | "exports"]
+                | ["destinations", _, "exports", _],
+            ) => Err(Answer::error(
+                405,
+                "MethodNotAllowed",
+                format!("{method} is not allowed on {path}"),
+            )),
+            _ => Err(Answer::error(
+                404,
+                "NotFound",
+                format!("no route {method} {path}"),
+            )),
+        };
+        result.unwrap_or_else(|answer| answer)
+    }
+
+    async fn connect(&self, body: &[u8]) -> Result<Answer, Answer> {
+        let input: connect::Input = parse(body)?;
+        let out = connect::run(input, &self.deps).await?;
+        Ok(Answer::ok(
+            201,
+            json!({"destination_id": out.destination_id, "account_name": out.account_name}),
+        ))
+    }
+
+    async fn list(&self) -> Result<Answer, Answer> {
+        let store = self.deps.store.as_ref();
+        let mut found = Vec::new();
+        for key in store.list("destinations/").await.map_err(JobError::from)? {
+            if let Some(d) = get_json::<Destination>(store, &key)
+                .await
+                .map_err(JobError::from)?
+            {
+                found.push(d);
+            }
+        }
+        Ok(Answer::ok(200, json!({ "destinations": found })))
+    }
+
+    async fn read(&self, id: &str) -> Result<Answer, Answer> {
+        let destination = destination::load(self.deps.store.as_ref(), id).await?;
+        Ok(Answer::ok(200, json!(destination)))
+    }
+
+    async fn configure(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+        let body: ConfigureBody = parse(body)?;
+        let input = configure::Input {
+            destination_id: id.to_string(),
+            data_matching: body.data_matching,
+            segments: body.segments,
+            profile_limit: body.profile_limit,
+            requests_per_second: body.requests_per_second,
+            schedule: body.schedule,
+        };
+        configure::run(input, &self.deps).await?;
+        self.read(id).await
+    }
+
+    async fn remove(&self, id: &str) -> Result<Answer, Answer> {
+        let out = remove::run(
+            remove::Input {
+                destination_id: id.to_string(),
+            },
+            &self.deps,
+        )
+        .await?;
+        Ok(Answer::ok(200, json!(out)))
+    }
+
+    async fn rotate(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+        let body: KeyBody = parse(body)?;
+        let input = connect::RotateInput {
+            destination_id: id.to_string(),
+            api_key: body.api_key,
+        };
+        let out = connect::rotate_key(input, &self.deps).await?;
+        Ok(Answer::ok(
+            200,
+            json!({"destination_id": out.destination_id, "key_rotated": true}),
+        ))
+    }
+
+    async fn start_export(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+        let body: ExportBody = parse(body)?;
+        let destination = destination::load(self.deps.store.as_ref(), id).await?;
+        if body.dry_run {
+            let input = plan::Input {
+                destination_id: destination.id.clone(),
+                full: body.full,
+                dry_run: true,
+                ..plan::Input::default()
+            };
+            let preview = plan::run(input, &self.deps).await?;
+            return Ok(Answer::ok(200, json!(preview)));
+        }
+        if destination.data_matching.is_none() || destination.segments.is_empty() {
+            return Err(Answer::error(
+                422,
+                "InvalidInput",
+                format!(
+                    "'{id}' has no data matching or segments yet: PUT /destinations/{id} first"
+                ),
+            ));
+        }
+        if let Some(running) = lock::holder(&self.deps, &destination.id).await? {
+            return Err(Answer::error(
+                409,
+                "ExportRunning",
+                format!("export {} of '{id}' is still running", running.export_id),
+            ));
+        }
+        let export_id = format!("{}-{}", destination.id, plan::new_export_id());
+        let input = json!({
+            "destination_id": destination.id,
+            "full": body.full,
+            "override_guardrails": body.override_guardrails,
+        });
+        match self.executions.start(&export_id, &input).await {
+            Ok(StartOutcome::Started { .. }) | Ok(StartOutcome::AlreadyStarted) => {
+                Ok(Answer::ok(202, json!({"export_id": export_id})))
+            }
+            Err(message) => Err(Answer::error(502, "Transient", message)),
+        }
+    }
+
+    async fn export_status(&self, id: &str, export_id: &str) -> Result<Answer, Answer> {
+        let destination = destination::load(self.deps.store.as_ref(), id).await?;
+        let store = self.deps.store.as_ref();
+        if let Ok(Some(report)) =
+            get_json::<Value>(store, &keys::report(&destination.id, export_id)).await
+        {
+            return Ok(Answer::ok(
+                200,
+                json!({"export_id": export_id, "status": report["status"], "report": report}),
+            ));
+        }
+        let status = match self.executions.status(export_id).await {
+            Ok(ExecutionStatus::Running) => "running",
+            Ok(ExecutionStatus::Failed) => "failed",
+            Ok(ExecutionStatus::Succeeded | ExecutionStatus::Other) => "finishing",
+            Err(_) => {
+                return Err(Answer::error(
+                    404,
+                    "NotFound",
+                    format!("'{id}' has no export {export_id}"),
+                ))
+            }
+        };
+        Ok(Answer::ok(
+            200,
+            json!({"export_id": export_id, "status": status}),
+        ))
+    }
+}

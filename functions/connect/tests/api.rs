@@ -1,0 +1,266 @@
+//! The HTTP API's handler against moto (S3, Secrets Manager, Step Functions) and the sandbox:
+//! every route, JSON 4xx errors for bad bodies, and never an API key in an answer.
+
+use connect::{Answer, Api};
+use serde_json::{json, Value};
+use shared::aws::{
+    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
+};
+use shared::jobs::{ClientSettings, Clients};
+use shared::Deps;
+use std::sync::Arc;
+
+const KEY: &str = "api-test-key-7731";
+
+async fn api() -> (Api, sandbox::Sandbox, aws_sdk_s3::Client, String) {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "these tests need moto: run them through scripts/test"
+    );
+    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY), 0)
+        .await
+        .unwrap();
+    let bucket = format!("api-{}", fastrand::u32(..));
+    let settings = Settings {
+        data_bucket: bucket.clone(),
+        force_path_style: true,
+        secret_prefix: format!("api-{}/", fastrand::u32(..)),
+        state_machine_arn: None,
+        max_concurrency: 4,
+    };
+    let sdk = sdk_config().await;
+    let s3 = s3_client(&sdk, &settings);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let sfn = aws_sdk_sfn::Client::new(&sdk);
+    let machine = sfn
+        .create_state_machine()
+        .name(format!("export-{}", fastrand::u32(..)))
+        .definition(r#"{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}"#)
+        .role_arn("arn:aws:iam::123456789012:role/export")
+        .send()
+        .await
+        .unwrap();
+    let deps = Deps {
+        store: Arc::new(S3Store::new(s3.clone(), &bucket)),
+        secrets: Arc::new(SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            &settings.secret_prefix,
+        )),
+        snapshots: Arc::new(S3Snapshots::new(s3.clone())),
+        clients: Arc::new(Clients::new(ClientSettings::default())),
+    };
+    let api = Api {
+        deps,
+        executions: Executions::new(sfn, machine.state_machine_arn()),
+    };
+    (api, sandbox, s3, bucket)
+}
+
+async fn call(api: &Api, method: &str, path: &str, body: Value) -> Answer {
+    let bytes = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    let answer = api.handle(method, path, &bytes).await;
+    assert!(
+        !answer.body.to_string().contains(KEY),
+        "{method} {path} echoed the key: {}",
+        answer.body
+    );
+    if answer.status >= 400 {
+        assert!(
+            answer.body["error"].is_string() && answer.body["message"].is_string(),
+            "{}",
+            answer.body
+        );
+    }
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_and_every_refusal() {
+    let (api, sandbox, s3, bucket) = api().await;
+    let connect = json!({"display_name": "Main", "api_key": KEY, "consent": true, "autopilot_url": sandbox.base_url()});
+
+    // Bad bodies: JSON 400s that name the problem, never the values.
+    let bad = call(
+        &api,
+        "POST",
+        "/destinations",
+        json!({"display_name": "Main", "api_key": KEY}),
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.body["error"].as_str()),
+        (400, Some("InvalidInput"))
+    );
+    assert!(bad.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("missing field `consent`"));
+    let wrong_type = call(
+        &api,
+        "POST",
+        "/destinations",
+        json!({"display_name": "Main", "api_key": 5, "consent": KEY}),
+    )
+    .await;
+    assert_eq!(wrong_type.status, 400);
+    let not_json = api
+        .handle("POST", "/destinations", format!("{{oops {KEY}").as_bytes())
+        .await;
+    assert_eq!(not_json.status, 400);
+    assert!(!not_json.body.to_string().contains(KEY));
+    let no_consent = call(&api, "POST", "/destinations", json!({"display_name": "Main", "api_key": KEY, "consent": false, "autopilot_url": sandbox.base_url()})).await;
+    assert_eq!(no_consent.status, 400);
+    let wrong_key = call(&api, "POST", "/destinations", json!({"display_name": "Main", "api_key": "nope", "consent": true, "autopilot_url": sandbox.base_url()})).await;
+    assert_eq!(
+        (wrong_key.status, wrong_key.body["error"].as_str()),
+        (400, Some("Unauthorized"))
+    );
+
+    let created = call(&api, "POST", "/destinations", connect.clone()).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["destination_id"], "main");
+    assert_eq!(
+        call(&api, "POST", "/destinations", connect).await.status,
+        409
+    );
+
+    let listed = call(&api, "GET", "/destinations", Value::Null).await;
+    assert_eq!(listed.body["destinations"].as_array().unwrap().len(), 1);
+    let read = call(&api, "GET", "/destinations/main", Value::Null).await;
+    assert_eq!(
+        (read.status, read.body["display_name"].as_str()),
+        (200, Some("Main"))
+    );
+    assert_eq!(
+        call(&api, "GET", "/destinations/other", Value::Null)
+            .await
+            .status,
+        404
+    );
+
+    // Exporting before configuring is refused.
+    assert_eq!(
+        call(&api, "POST", "/destinations/main/exports", json!({}))
+            .await
+            .status,
+        422
+    );
+
+    s3.put_object()
+        .bucket(&bucket)
+        .key("vip.csv")
+        .body(b"email\na@example.com\nb@example.com\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let configure = json!({
+        "data_matching": {"email": "email"},
+        "segments": [{"name": "VIP", "source": format!("s3://{bucket}/vip.csv")}],
+        "schedule": {"enabled": true}
+    });
+    let configured = call(&api, "PUT", "/destinations/main", configure).await;
+    assert_eq!(configured.status, 200, "{}", configured.body);
+    assert_eq!(configured.body["schedule"]["enabled"], true);
+    let unknown_type = call(&api, "PUT", "/destinations/main", json!({"data_matching": {"email": "email", "custom": {"colour--Eyes": "e"}}, "segments": [{"name": "S", "source": "s3://b/k"}]})).await;
+    assert_eq!(unknown_type.status, 400);
+    let extra_field = call(
+        &api,
+        "PUT",
+        "/destinations/main",
+        json!({"data_matching": {"email": "email"}, "segments": [], "api_key": KEY}),
+    )
+    .await;
+    assert_eq!(extra_field.status, 400);
+
+    let dry = call(
+        &api,
+        "POST",
+        "/destinations/main/exports",
+        json!({"dry_run": true}),
+    )
+    .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(dry.body["preview"][0]["adds"], 2);
+    assert_eq!(
+        sandbox.counters().bulk_requests,
+        0,
+        "a dry run writes nothing"
+    );
+
+    let started = call(&api, "POST", "/destinations/main/exports", Value::Null).await;
+    assert_eq!(started.status, 202, "{}", started.body);
+    let export_id = started.body["export_id"].as_str().unwrap().to_string();
+    let status = call(
+        &api,
+        "GET",
+        &format!("/destinations/main/exports/{export_id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status.status, 200, "{}", status.body);
+    assert_eq!(
+        call(
+            &api,
+            "GET",
+            "/destinations/main/exports/unknown-export",
+            Value::Null
+        )
+        .await
+        .status,
+        404
+    );
+
+    // A running export (its lock held) makes a second start a 409.
+    shared::jobs::lock::acquire(&api.deps, "main", "held-by-test")
+        .await
+        .unwrap();
+    let second = call(&api, "POST", "/destinations/main/exports", json!({})).await;
+    assert_eq!(
+        (second.status, second.body["error"].as_str()),
+        (409, Some("ExportRunning"))
+    );
+
+    let rotated = call(
+        &api,
+        "PUT",
+        "/destinations/main/key",
+        json!({"api_key": KEY}),
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let refused = call(
+        &api,
+        "PUT",
+        "/destinations/main/key",
+        json!({"api_key": "not-valid"}),
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+
+    assert_eq!(
+        call(&api, "PATCH", "/destinations/main", json!({}))
+            .await
+            .status,
+        405
+    );
+    assert_eq!(call(&api, "GET", "/nowhere", Value::Null).await.status, 404);
+
+    let removed = call(&api, "DELETE", "/destinations/main", Value::Null).await;
+    assert_eq!(removed.status, 200);
+    assert_eq!(
+        call(&api, "GET", "/destinations/main", Value::Null)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        call(&api, "POST", "/destinations/main/exports", json!({}))
+            .await
+            .status,
+        404
+    );
+}

@@ -1,0 +1,252 @@
+// The export state machine executed by aws-local-stepfunctions, every Task invoking the real Lambda
+// binaries served by `cargo lambda watch`, against moto (S3, Secrets Manager) and the Autopilot
+// sandbox. Started by scripts/test, which provides the servers and these variables:
+//   LAMBDA_URL  SANDBOX_URL  SANDBOX_KEY  MOTO_URL  DATA_BUCKET
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { render } from './render.mjs';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run these tests through scripts/test`);
+  return value;
+};
+const LAMBDA_URL = env('LAMBDA_URL');
+const SANDBOX_URL = env('SANDBOX_URL');
+const SANDBOX_KEY = env('SANDBOX_KEY');
+const MOTO_URL = env('MOTO_URL');
+const BUCKET = env('DATA_BUCKET');
+
+/** Invokes a function through cargo lambda watch; a function error is rethrown with its type. */
+async function invoke(fn, payload) {
+  const response = await fetch(`${LAMBDA_URL}/2015-03-31/functions/${fn}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : null;
+  if (response.status >= 400 || (body && body.errorType)) {
+    const error = new Error(body?.errorMessage ?? text);
+    error.name = body?.errorType ?? 'Lambda.ServiceException';
+    throw error;
+  }
+  return body;
+}
+
+/** An API Gateway HTTP API (payload 2.0) event for the connect function. */
+function httpEvent(method, path, body) {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: `req-${Math.random()}`,
+      routeKey: '$default',
+      stage: '$default',
+      time: '30/Nov/2026:00:00:00 +0000',
+      timeEpoch: Date.now(),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+async function api(method, path, body) {
+  const answer = await invoke('connect', httpEvent(method, path, body));
+  return { status: answer.statusCode, body: answer.body ? JSON.parse(answer.body) : null };
+}
+
+async function sandbox(method, path, body) {
+  const response = await fetch(`${SANDBOX_URL}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+async function s3Put(key, text) {
+  const response = await fetch(`${MOTO_URL}/${BUCKET}/${key}`, { method: 'PUT', body: text });
+  assert.equal(response.status, 200, `moto PUT ${key}`);
+}
+
+async function s3Get(key) {
+  const response = await fetch(`${MOTO_URL}/${BUCKET}/${key}`);
+  return response.status === 200 ? response.json() : null;
+}
+
+function people(from, to) {
+  let text = 'email,first,tier\n';
+  for (let i = from; i < to; i += 1) text += `p${i}@example.com,P${i},${['gold', 'silver'][i % 2]}\n`;
+  return text;
+}
+
+/** Connects and configures a destination whose one segment is `rows` people, read from moto. */
+async function destination(name, count) {
+  const key = `snapshots/${name}.csv`;
+  await s3Put(key, people(0, count));
+  const connected = await api('POST', '/destinations', {
+    display_name: name,
+    api_key: SANDBOX_KEY,
+    consent: true,
+    export_user: 'state-machine-test',
+    autopilot_url: `${SANDBOX_URL}/v1`,
+    requests_per_second: 200,
+  });
+  assert.equal(connected.status, 201, JSON.stringify(connected.body));
+  const id = connected.body.destination_id;
+  const configured = await api('PUT', `/destinations/${id}`, {
+    data_matching: { email: 'email', first_name: 'first', custom: { 'string--Tier': 'tier' } },
+    segments: [{ name: `${name} list`, source: `s3://${BUCKET}/${key}` }],
+  });
+  assert.equal(configured.status, 200, JSON.stringify(configured.body));
+  return id;
+}
+
+/** Task state name → function, found by walking the definition (Map processors included). */
+function taskFunctions(states, out = {}) {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') out[name] = state.Resource.split(':function:')[1];
+    if (state.Type === 'Map') taskFunctions((state.ItemProcessor ?? state.Iterator).States, out);
+    if (state.Type === 'Parallel') state.Branches.forEach((b) => taskFunctions(b.States, out));
+  }
+  return out;
+}
+
+/** Runs one execution; `wrap` may intercept a Task's invocation. Records the largest payload. */
+async function execute(name, input, wrap = {}) {
+  const definition = render(4);
+  const calls = {};
+  let largest = JSON.stringify(input).length;
+  const handlers = {};
+  for (const [state, fn] of Object.entries(taskFunctions(definition.States))) {
+    handlers[state] = async (payload) => {
+      calls[state] = (calls[state] ?? 0) + 1;
+      largest = Math.max(largest, JSON.stringify(payload).length);
+      const call = () => invoke(fn, payload);
+      const result = wrap[state] ? await wrap[state](payload, call) : await call();
+      largest = Math.max(largest, JSON.stringify(result).length);
+      return result;
+    };
+  }
+  const machine = new StateMachine(definition);
+  const execution = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      retryIntervalOverrides: { Plan: 10, Upload: 10, Finalize: 10, 'Record failure': 10 },
+    },
+    context: { Execution: { Name: name } },
+  });
+  let result;
+  let error;
+  try {
+    result = await execution.result;
+  } catch (e) {
+    error = e;
+  }
+  return { result, error, calls, largest };
+}
+
+async function members(list) {
+  const state = await sandbox('GET', '/admin/state');
+  return new Set(state.lists.find((l) => l.title === list)?.members ?? []);
+}
+
+before(async () => {
+  // Warm up: the first invoke of each function compiles it.
+  for (const fn of ['connect', 'export', 'upload-chunk', 'finalize']) {
+    await invoke(fn, {}).catch(() => {});
+  }
+});
+
+test('a 10,000-profile export ends with the sandbox holding exactly the list', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Happy', 10_000);
+  const started = Date.now();
+  const run = await execute(`${id}-happy`, { destination_id: id });
+  assert.equal(run.error, undefined, String(run.error));
+  assert.equal(run.result.report.status, 'succeeded');
+  const listed = await members('Happy list');
+  assert.equal(listed.size, 10_000);
+  const counters = await sandbox('GET', '/admin/counters');
+  assert.equal(counters.contacts_written, 10_000, 'nothing sent twice');
+  const report = await s3Get(`exports/${id}/${id}-happy/report.json`);
+  assert.equal(report.totals.sent, 10_000);
+  console.log(`happy path: ${(Date.now() - started) / 1000}s, ${run.calls.Upload} upload invocations, largest state payload ${run.largest} bytes`);
+  assert.ok(run.largest < 16 * 1024, `payloads stay small (${run.largest} bytes)`);
+});
+
+test('a throttling storm still converges', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Storm', 3_000);
+  await sandbox('PUT', '/admin/faults', { throttle_burst_rate: 0.05, throttle_burst_ms: 800, seed: 5 });
+  const run = await execute(`${id}-storm`, { destination_id: id });
+  await sandbox('PUT', '/admin/faults', {});
+  assert.equal(run.error, undefined, String(run.error));
+  assert.equal(run.result.report.status, 'succeeded');
+  assert.equal((await members('Storm list')).size, 3_000);
+  const counters = await sandbox('GET', '/admin/counters');
+  assert.ok(counters.throttled > 0, 'the storm happened');
+});
+
+test('a chunk whose Lambda fails once is retried without duplicates', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Flaky', 4_500);
+  let failed = false;
+  const run = await execute(`${id}-flaky`, { destination_id: id }, {
+    // The chunk's work is done, then the function "times out": the retry must send nothing again.
+    Upload: async (payload, call) => {
+      const result = await call();
+      if (payload.chunk === 2 && !failed) {
+        failed = true;
+        const error = new Error('Task timed out');
+        error.name = 'Lambda.ServiceException';
+        throw error;
+      }
+      return result;
+    },
+  });
+  assert.equal(run.error, undefined, String(run.error));
+  assert.ok(failed);
+  assert.equal(run.calls.Upload, 6, 'five chunks, one retried');
+  assert.equal((await members('Flaky list')).size, 4_500);
+  const counters = await sandbox('GET', '/admin/counters');
+  assert.equal(counters.contacts_written, 4_500, 'the retried chunk was not sent twice');
+});
+
+test('a revoked key fails the execution with a clear reason and no retry loop', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Revoked', 3_000);
+  await sandbox('PUT', '/admin/keys', { api_keys: ['another-key'] });
+  const run = await execute(`${id}-revoked`, { destination_id: id });
+  await sandbox('PUT', '/admin/keys', { api_keys: [SANDBOX_KEY] });
+  assert.ok(run.error, 'the execution failed');
+  assert.match(String(run.error.name ?? run.error), /ExportFailed|Unauthorized/);
+  const report = await s3Get(`exports/${id}/${id}-revoked/report.json`);
+  assert.equal(report.status, 'failed');
+  assert.equal(report.failure.error_type, 'Unauthorized');
+  assert.match(report.failure.message, /rejected the API key/);
+  const counters = await sandbox('GET', '/admin/counters');
+  assert.ok(counters.unauthorized <= 2, `no retry loop (${counters.unauthorized} refused requests)`);
+  // The destination is free again for the next export.
+  assert.equal(await s3Get(`exports/${id}/running.json`), null);
+});
+
+test('malformed events get a fatal error type, never a retry', async () => {
+  for (const [fn, payload] of [['export', { nonsense: true }], ['upload-chunk', 'x'], ['finalize', {}]]) {
+    await assert.rejects(invoke(fn, payload), (e) => e.name === 'InvalidInput', fn);
+  }
+  const unknown = await execute('nobody-here', { destination_id: 'nobody-here' });
+  assert.ok(unknown.error);
+  assert.equal(unknown.calls.Upload, undefined);
+});

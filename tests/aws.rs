@@ -1,0 +1,156 @@
+//! The AWS adapters through the real AWS SDK against moto (S3, Secrets Manager): the same
+//! conformance suites as the local adapters, and a whole export reading its snapshot from S3.
+//! scripts/test starts moto and sets AWS_ENDPOINT_URL.
+
+use integration_tests::{sandbox, KEY};
+use secrecy::SecretString;
+use shared::aws::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
+use shared::csv_snapshot::SnapshotReader;
+use shared::destination::{DataMatching, Segment};
+use shared::jobs::{configure, connect, ClientSettings, Clients};
+use shared::local_export::{self, Options, Progress};
+use shared::Deps;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+async fn moto(bucket: &str) -> (aws_config::SdkConfig, Settings) {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "these tests need moto: run them through scripts/test, which starts it"
+    );
+    let settings = Settings {
+        data_bucket: bucket.to_string(),
+        force_path_style: true,
+        secret_prefix: format!("test-{}/", fastrand::u32(..)),
+        state_machine_arn: None,
+        max_concurrency: 4,
+    };
+    let sdk = sdk_config().await;
+    let s3 = s3_client(&sdk, &settings);
+    let _ = s3.create_bucket().bucket(bucket).send().await;
+    (sdk, settings)
+}
+
+#[tokio::test]
+async fn s3_store_conforms() {
+    let (sdk, settings) = moto("conformance-store").await;
+    shared::store::conformance::run(&S3Store::new(
+        s3_client(&sdk, &settings),
+        &settings.data_bucket,
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn secrets_manager_conforms() {
+    let (sdk, settings) = moto("conformance-secrets").await;
+    let secrets = SecretsManagerSecrets::new(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        &settings.secret_prefix,
+    );
+    shared::secrets::conformance::run(&secrets).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manager() {
+    let (sdk, settings) = moto("export-on-s3").await;
+    let s3 = s3_client(&sdk, &settings);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut text = String::from("\u{feff}email,first\r\n");
+    for i in 0..1500 {
+        text.push_str(&format!("s3-{i}@example.com,S{i}\r\n"));
+    }
+    text.push_str("broken,B\r\n");
+    gz.write_all(text.as_bytes()).unwrap();
+    s3.put_object()
+        .bucket(&settings.data_bucket)
+        .key("snapshots/people.csv.gz")
+        .body(gz.finish().unwrap().into())
+        .send()
+        .await
+        .unwrap();
+
+    let sandbox = sandbox(|c| c).await;
+    let deps = Deps {
+        store: Arc::new(S3Store::new(s3.clone(), &settings.data_bucket)),
+        secrets: Arc::new(SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            &settings.secret_prefix,
+        )),
+        snapshots: Arc::new(S3Snapshots::new(s3.clone())),
+        clients: Arc::new(Clients::new(ClientSettings::default())),
+    };
+    let dest = connect::run(
+        connect::Input {
+            display_name: format!("S3 {}", fastrand::u32(..)),
+            api_key: SecretString::from(KEY.to_string()),
+            consent: true,
+            export_user: None,
+            autopilot_url: Some(sandbox.base_url()),
+            requests_per_second: Some(1000.0),
+        },
+        &deps,
+    )
+    .await
+    .unwrap()
+    .destination_id;
+    configure::run(
+        configure::Input {
+            destination_id: dest.clone(),
+            data_matching: DataMatching {
+                email: "email".into(),
+                first_name: Some("first".into()),
+                last_name: None,
+                fields: BTreeMap::new(),
+                custom: BTreeMap::new(),
+            },
+            segments: vec![Segment {
+                name: "From S3".into(),
+                source: format!("s3://{}/snapshots/people.csv.gz", settings.data_bucket),
+            }],
+            profile_limit: None,
+            requests_per_second: None,
+            schedule: None,
+        },
+        &deps,
+    )
+    .await
+    .unwrap();
+    let report = local_export::run(&deps, &Options::new(&dest), &|_: Progress| {})
+        .await
+        .unwrap();
+    assert_eq!((report.totals.sent, report.totals.invalid), (1500, 1));
+    assert_eq!(sandbox.state().list("From S3").unwrap().members.len(), 1500);
+    // The destination object never holds the key; the secret does.
+    let stored = deps
+        .store
+        .get(&format!("destinations/{dest}.json"))
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains(KEY));
+    let keys = deps.store.list(&format!("exports/{dest}/")).await.unwrap();
+    for key in keys {
+        let object = deps.store.get(&key).await.unwrap();
+        assert!(!String::from_utf8_lossy(&object).contains(KEY), "{key}");
+    }
+    // Objects are written encrypted.
+    let head = s3
+        .head_object()
+        .bucket(&settings.data_bucket)
+        .key(format!("destinations/{dest}.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.server_side_encryption().map(|s| s.as_str()),
+        Some("AES256")
+    );
+
+    let missing = S3Snapshots::new(s3);
+    let err = tokio::task::spawn_blocking(move || missing.open("s3://export-on-s3/nope.csv").err())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(err.contains("does not exist"), "{err}");
+}
