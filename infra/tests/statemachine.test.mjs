@@ -75,13 +75,18 @@ async function sandbox(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+// moto checks no signatures, but treats unsigned requests as anonymous: sign as the test account.
+const MOTO_AUTH = {
+  authorization: 'AWS4-HMAC-SHA256 Credential=testing/20261130/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
+};
+
 async function s3Put(key, text) {
-  const response = await fetch(`${MOTO_URL}/${BUCKET}/${key}`, { method: 'PUT', body: text });
+  const response = await fetch(`${MOTO_URL}/${BUCKET}/${key}`, { method: 'PUT', body: text, headers: MOTO_AUTH });
   assert.equal(response.status, 200, `moto PUT ${key}`);
 }
 
 async function s3Get(key) {
-  const response = await fetch(`${MOTO_URL}/${BUCKET}/${key}`);
+  const response = await fetch(`${MOTO_URL}/${BUCKET}/${key}`, { headers: MOTO_AUTH });
   return response.status === 200 ? response.json() : null;
 }
 
@@ -151,6 +156,7 @@ async function execute(name, input, wrap = {}) {
   let error;
   try {
     result = await execution.result;
+    largest = Math.max(largest, JSON.stringify(result).length);
   } catch (e) {
     error = e;
   }
@@ -231,7 +237,8 @@ test('a revoked key fails the execution with a clear reason and no retry loop', 
   const run = await execute(`${id}-revoked`, { destination_id: id });
   await sandbox('PUT', '/admin/keys', { api_keys: [SANDBOX_KEY] });
   assert.ok(run.error, 'the execution failed');
-  assert.match(String(run.error.name ?? run.error), /ExportFailed|Unauthorized/);
+  assert.equal(run.error.cause?.name, 'ExportFailed', String(run.error));
+  assert.match(run.error.cause?.message ?? '', /rejected the API key/);
   const report = await s3Get(`exports/${id}/${id}-revoked/report.json`);
   assert.equal(report.status, 'failed');
   assert.equal(report.failure.error_type, 'Unauthorized');
@@ -247,6 +254,7 @@ test('malformed events get a fatal error type, never a retry', async () => {
     await assert.rejects(invoke(fn, payload), (e) => e.name === 'InvalidInput', fn);
   }
   const unknown = await execute('nobody-here', { destination_id: 'nobody-here' });
-  assert.ok(unknown.error);
+  assert.equal(unknown.error?.cause?.name, 'ExportFailed');
+  assert.match(unknown.error.cause.message, /no destination 'nobody-here'/);
   assert.equal(unknown.calls.Upload, undefined);
 });

@@ -42,7 +42,7 @@ impl From<JobError> for Answer {
         let status = match err.type_name() {
             "InvalidInput" | "Unauthorized" => 400,
             "NotFound" => 404,
-            "ExportRunning" => 409,
+            "ExportRunning" | "AlreadyExists" => 409,
             "LimitExceeded" | "GuardrailTripped" | "InvalidRequest" => 422,
             "Throttled" | "Transient" | "InvalidResponse" => 502,
             _ => 500,

@@ -70,16 +70,28 @@ pub fn parse<T: serde::de::DeserializeOwned>(event: serde_json::Value) -> Result
     serde_json::from_value(event).map_err(|e| crate::jobs::input_error(&e))
 }
 
-/// The instant after which a function should start no new request: its deadline less a margin
-/// (a fifth of the time it has, between 5 and 90 seconds) to store progress.
+/// The instant after which a function should start no new request: its deadline less a margin to
+/// store progress (a fifth of the time it has, between 1 and 90 seconds, never more than half).
 pub fn budget(context: &lambda_runtime::Context) -> tokio::time::Instant {
+    use std::time::Duration;
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let left = std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms));
-    let margin = (left / 5).clamp(
-        std::time::Duration::from_secs(5),
-        std::time::Duration::from_secs(90),
+    // Lambda sends the deadline in milliseconds since the epoch; `cargo lambda watch` sends the
+    // timeout itself (600000). A value before 2001 can only be the latter.
+    let left = if context.deadline < 1_000_000_000_000 {
+        Duration::from_millis(context.deadline)
+    } else {
+        Duration::from_millis(context.deadline.saturating_sub(now_ms))
+    };
+    let margin = (left / 5)
+        .clamp(Duration::from_secs(1), Duration::from_secs(90))
+        .min(left / 2);
+    let budget = left.saturating_sub(margin);
+    tracing::debug!(
+        left_ms = left.as_millis() as u64,
+        budget_ms = budget.as_millis() as u64,
+        "time budget"
     );
-    tokio::time::Instant::now() + left.saturating_sub(margin)
+    tokio::time::Instant::now() + budget
 }

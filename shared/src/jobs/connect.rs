@@ -46,7 +46,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .exists(&destination::keys::destination(&id))
         .await?
     {
-        return Err(JobError::Conflict(format!(
+        return Err(JobError::AlreadyExists(format!(
             "a destination '{id}' already exists: choose another name, or remove it first with `autopilot-export remove {id}`"
         )));
     }

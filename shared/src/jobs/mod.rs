@@ -33,6 +33,8 @@ pub enum JobError {
     Conflict(String),
     #[error("{0}")]
     GuardrailTripped(String),
+    #[error("{0}")]
+    AlreadyExists(String),
     #[error(transparent)]
     Autopilot(#[from] AutopilotError),
     #[error(transparent)]
@@ -50,6 +52,7 @@ impl JobError {
             Self::LimitExceeded { .. } => "LimitExceeded",
             Self::Conflict(_) => "ExportRunning",
             Self::GuardrailTripped(_) => "GuardrailTripped",
+            Self::AlreadyExists(_) => "AlreadyExists",
             Self::Autopilot(e) => e.type_name(),
             Self::Store(StoreError::NotFound(_)) | Self::Secret(SecretError::NotFound(_)) => {
                 "NotFound"

@@ -838,3 +838,34 @@ fn masked(contact: &Contact) -> serde_json::Value {
     value["Email"] = serde_json::Value::String(shown);
     value
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_million_profile_plan_fits_a_state_many_times_over() {
+        // 1,000,000 profiles in chunks of 1,000: the Plan output is the largest state payload.
+        let output = Output {
+            destination_id: "d".repeat(48),
+            export_id: format!("{}-{}", "d".repeat(48), new_export_id()),
+            chunks: (0..1000).collect(),
+            contacts: 1_000_000,
+            removals: 0,
+            distinct_profiles: 1_000_000,
+            requests_per_second: 10.0,
+            preview: None,
+        };
+        let size = serde_json::to_vec(&output).unwrap().len();
+        assert!(
+            size < 16 * 1024,
+            "{size} bytes, against Step Functions' 256 KB"
+        );
+    }
+
+    #[test]
+    fn masked_samples_hide_the_address() {
+        let contact = Contact::new("jane.doe@example.com").unwrap();
+        assert_eq!(masked(&contact)["Email"], "j***@example.com");
+    }
+}
