@@ -344,17 +344,31 @@ fn people(path: &Path, n: usize) {
     std::fs::write(path, text).unwrap();
 }
 
-#[tokio::test]
-async fn uploading_a_chunk_twice_sends_it_once() {
+/// A destination whose one segment "P" holds `n` people, on a sandbox limited to `sandbox_rate`.
+async fn people_destination(
+    n: usize,
+    sandbox_rate: Option<f64>,
+    rate: f64,
+) -> (tempfile::TempDir, Sandbox, Deps, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.csv");
-    people(&path, 250);
-    let sandbox = sandbox(|c| c).await;
+    people(&path, n);
+    let sandbox = sandbox(|c| match sandbox_rate {
+        Some(r) => c.rate(r),
+        None => c,
+    })
+    .await;
     let deps = deps(dir.path());
-    let dest = connect(&deps, &sandbox, 1000.0).await;
+    let dest = connect(&deps, &sandbox, rate).await;
     configure(&deps, &dest, &[("P", &path)], None)
         .await
         .unwrap();
+    (dir, sandbox, deps, dest)
+}
+
+#[tokio::test]
+async fn uploading_a_chunk_twice_sends_it_once() {
+    let (_dir, sandbox, deps, dest) = people_destination(250, None, 1000.0).await;
     let planned = plan::run(
         plan::Input {
             destination_id: dest.clone(),
@@ -387,15 +401,7 @@ async fn uploading_a_chunk_twice_sends_it_once() {
 
 #[tokio::test]
 async fn an_interrupted_export_is_finished_by_the_next_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.csv");
-    people(&path, 3000);
-    let sandbox = sandbox(|c| c.rate(20.0)).await;
-    let deps = deps(dir.path());
-    let dest = connect(&deps, &sandbox, 20.0).await;
-    configure(&deps, &dest, &[("P", &path)], None)
-        .await
-        .unwrap();
+    let (_dir, sandbox, deps, dest) = people_destination(3000, Some(20.0), 20.0).await;
     // Stop the first run part-way, as Ctrl-C or a kill would.
     let first = tokio::time::timeout(Duration::from_millis(1200), export(&deps, &dest, 200)).await;
     assert!(first.is_err(), "the first run was interrupted");
@@ -416,15 +422,7 @@ async fn an_interrupted_export_is_finished_by_the_next_run() {
 
 #[tokio::test]
 async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.csv");
-    people(&path, 500);
-    let sandbox = sandbox(|c| c).await;
-    let deps = deps(dir.path());
-    let dest = connect(&deps, &sandbox, 1000.0).await;
-    configure(&deps, &dest, &[("P", &path)], None)
-        .await
-        .unwrap();
+    let (_dir, sandbox, deps, dest) = people_destination(500, None, 1000.0).await;
     sandbox.set_api_keys(vec!["another-key".into()]);
     let err = export(&deps, &dest, 100).await.unwrap_err();
     assert_eq!(err.type_name(), "Unauthorized");
@@ -448,15 +446,7 @@ async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
 
 #[tokio::test]
 async fn a_chunk_out_of_time_pauses_and_carries_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.csv");
-    people(&path, 450);
-    let sandbox = sandbox(|c| c).await;
-    let deps = deps(dir.path());
-    let dest = connect(&deps, &sandbox, 1000.0).await;
-    configure(&deps, &dest, &[("P", &path)], None)
-        .await
-        .unwrap();
+    let (_dir, sandbox, deps, dest) = people_destination(450, None, 1000.0).await;
     let planned = plan::run(
         plan::Input {
             destination_id: dest.clone(),

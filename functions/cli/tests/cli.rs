@@ -51,44 +51,23 @@ async fn a_user_round_and_every_refusal() {
     .unwrap();
     let segment = format!("VIP={}", snapshot.display());
 
-    fails_with(
-        cli(
-            &data,
-            &["connect", "--name", "Main", "--autopilot-url", &url],
-            Some(KEY),
-        ),
-        "pass --agree",
-    );
-    fails_with(
-        cli(
-            &data,
-            &[
-                "connect",
-                "--name",
-                "Main",
-                "--agree",
-                "--autopilot-url",
-                &url,
-            ],
-            None,
-        ),
-        "AUTOPILOT_API_KEY",
-    );
-    fails_with(
-        cli(
-            &data,
-            &[
-                "connect",
-                "--name",
-                "Main",
-                "--agree",
-                "--autopilot-url",
-                &url,
-            ],
-            Some("wrong"),
-        ),
-        "rejected the API key",
-    );
+    let connect = ["connect", "--name", "Main", "--autopilot-url", &url];
+    let agreed = [
+        "connect",
+        "--name",
+        "Main",
+        "--agree",
+        "--autopilot-url",
+        &url,
+    ];
+    let refusals: [(&[&str], Option<&str>, &str); 3] = [
+        (&connect, Some(KEY), "pass --agree"),
+        (&agreed, None, "AUTOPILOT_API_KEY"),
+        (&agreed, Some("wrong"), "rejected the API key"),
+    ];
+    for (args, key, expect) in refusals {
+        fails_with(cli(&data, args, key), expect);
+    }
 
     let out = cli(
         &data,
@@ -107,91 +86,47 @@ async fn a_user_round_and_every_refusal() {
     let connected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(connected["destination_id"], "main");
 
-    fails_with(
-        cli(
-            &data,
-            &[
-                "configure",
-                "main",
-                "--email-field",
-                "email",
-                "--segment",
-                "VIP",
-            ],
-            None,
+    let configure = ["configure", "main", "--email-field", "email", "--segment"];
+    let with = |extra: &[&'static str]| -> Vec<String> {
+        configure
+            .iter()
+            .chain([segment.as_str()].iter())
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let refusals: Vec<(Vec<String>, &str)> = vec![
+        (
+            configure
+                .iter()
+                .chain(&["VIP"])
+                .map(|s| s.to_string())
+                .collect(),
+            "NAME=VALUE",
         ),
-        "NAME=VALUE",
-    );
-    fails_with(
-        cli(
-            &data,
-            &[
-                "configure",
-                "main",
-                "--email-field",
-                "email",
-                "--segment",
-                &segment,
-                "--field",
-                "Company",
+        (with(&["--field", "Company"]), "NAME=VALUE"),
+        (with(&["--custom", "colour--Eyes=tier"]), "unknown type"),
+        (with(&["--profile-limit", "0"]), "at least 1"),
+        (
+            vec![
+                "configure".into(),
+                "nowhere".into(),
+                "--email-field".into(),
+                "email".into(),
+                "--segment".into(),
+                segment.clone(),
             ],
-            None,
+            "no destination 'nowhere'",
         ),
-        "NAME=VALUE",
-    );
-    fails_with(
-        cli(
-            &data,
-            &[
-                "configure",
-                "main",
-                "--email-field",
-                "email",
-                "--segment",
-                &segment,
-                "--custom",
-                "colour--Eyes=tier",
-            ],
-            None,
+        (
+            vec!["export".into(), "nowhere".into()],
+            "no destination 'nowhere'",
         ),
-        "unknown type",
-    );
-    fails_with(
-        cli(
-            &data,
-            &[
-                "configure",
-                "main",
-                "--email-field",
-                "email",
-                "--segment",
-                &segment,
-                "--profile-limit",
-                "0",
-            ],
-            None,
-        ),
-        "at least 1",
-    );
-    fails_with(
-        cli(
-            &data,
-            &[
-                "configure",
-                "nowhere",
-                "--email-field",
-                "email",
-                "--segment",
-                &segment,
-            ],
-            None,
-        ),
-        "no destination 'nowhere'",
-    );
-    fails_with(
-        cli(&data, &["export", "nowhere"], None),
-        "no destination 'nowhere'",
-    );
+    ];
+    for (args, expect) in refusals {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails_with(cli(&data, &args, None), expect);
+    }
 
     let out = cli(
         &data,

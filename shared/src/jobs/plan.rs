@@ -613,23 +613,8 @@ async fn scan_only(
     chunk_size: usize,
     writer: &mut ChunkWriter<'_>,
 ) -> Result<Vec<u64>, JobError> {
-    let mut counts = Vec::new();
-    for (index, mode) in modes {
-        let segment = scan_segment(
-            deps,
-            destination,
-            matching,
-            *index,
-            *mode,
-            chunk_size,
-            writer,
-            &mut Vec::new(),
-            &mut HashSet::new(),
-        )
-        .await?;
-        counts.push(segment.plan.contacts);
-    }
-    Ok(counts)
+    let again = scan(deps, destination, matching, modes, chunk_size, writer).await?;
+    Ok(again.segments.iter().map(|s| s.plan.contacts).collect())
 }
 
 /// What the parsing thread hands back for each contact worth sending.

@@ -29,6 +29,19 @@ impl LocalStore {
         check_key(key)?;
         Ok(self.root.join(key))
     }
+
+    /// Writes `data` to a temporary file beside the key's file; returns both paths.
+    async fn write_aside(&self, key: &str, data: &[u8]) -> Result<(PathBuf, PathBuf), StoreError> {
+        let path = self.path(key)?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| io(key, e))?;
+        }
+        let tmp = path.with_extension(format!("tmp-{:016x}", fastrand::u64(..)));
+        tokio::fs::write(&tmp, data).await.map_err(|e| io(key, e))?;
+        Ok((tmp, path))
+    }
 }
 
 fn io(key: &str, e: std::io::Error) -> StoreError {
@@ -53,16 +66,7 @@ impl ObjectStore for LocalStore {
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<(), StoreError> {
-        let path = self.path(key)?;
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| io(key, e))?;
-        }
-        let tmp = path.with_extension(format!("tmp-{:016x}", fastrand::u64(..)));
-        tokio::fs::write(&tmp, &data)
-            .await
-            .map_err(|e| io(key, e))?;
+        let (tmp, path) = self.write_aside(key, &data).await?;
         tokio::fs::rename(&tmp, &path).await.map_err(|e| io(key, e))
     }
 
@@ -109,17 +113,8 @@ impl ObjectStore for LocalStore {
     }
 
     async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
-        let path = self.path(key)?;
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| io(key, e))?;
-        }
-        // Write the content aside, then link it into place: linking fails if the key exists.
-        let tmp = path.with_extension(format!("tmp-{:016x}", fastrand::u64(..)));
-        tokio::fs::write(&tmp, &data)
-            .await
-            .map_err(|e| io(key, e))?;
+        // Linking the content into place fails if the key exists.
+        let (tmp, path) = self.write_aside(key, &data).await?;
         let linked = tokio::fs::hard_link(&tmp, &path).await;
         let _ = tokio::fs::remove_file(&tmp).await;
         match linked {
