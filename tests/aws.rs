@@ -25,6 +25,8 @@ async fn moto(bucket: &str) -> (aws_config::SdkConfig, Settings) {
         secret_prefix: format!("test-{}/", fastrand::u32(..)),
         state_machine_arn: None,
         max_concurrency: 4,
+        chunk_size: None,
+        default_requests_per_second: None,
     };
     let sdk = sdk_config().await;
     let s3 = s3_client(&sdk, &settings);

@@ -170,7 +170,7 @@ async function members(list) {
 
 before(async () => {
   // Warm up: the first invoke of each function compiles it.
-  for (const fn of ['connect', 'export', 'upload-chunk', 'finalize']) {
+  for (const fn of ['connect', 'export', 'upload-chunk', 'finalize', 'scheduler']) {
     await invoke(fn, {}).catch(() => {});
   }
 });
@@ -257,4 +257,21 @@ test('malformed events get a fatal error type, never a retry', async () => {
   assert.equal(unknown.error?.cause?.name, 'ExportFailed');
   assert.match(unknown.error.cause.message, /no destination 'nobody-here'/);
   assert.equal(unknown.calls.Upload, undefined);
+});
+
+test('the schedule starts one export per enabled destination, once per event', async () => {
+  const id = await destination('Scheduled', 10);
+  const enabled = await api('PUT', `/destinations/${id}`, {
+    data_matching: { email: 'email' },
+    segments: [{ name: 'Scheduled list', source: `s3://${BUCKET}/snapshots/Scheduled.csv` }],
+    schedule: { enabled: true },
+  });
+  assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+  const event = { id: 'a1b2c3d4-0000-4000-8000-000000000001', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+  const first = await invoke('scheduler', event);
+  assert.deepEqual(first.started, [`${id}-sched-${event.id}`]);
+  const again = await invoke('scheduler', event);
+  assert.deepEqual(again.started, [], 'a duplicated event starts nothing');
+  assert.deepEqual(again.already_started, [`${id}-sched-${event.id}`]);
+  await assert.rejects(invoke('scheduler', {}), (e) => e.name === 'InvalidInput');
 });

@@ -15,6 +15,8 @@ use shared::{Deps, JobError};
 pub struct Api {
     pub deps: Deps,
     pub executions: Executions,
+    /// The rate of destinations connected without one (the template's parameter).
+    pub default_requests_per_second: Option<f64>,
 }
 
 /// An answer: status code and JSON body.
@@ -130,7 +132,10 @@ impl Api {
     }
 
     async fn connect(&self, body: &[u8]) -> Result<Answer, Answer> {
-        let input: connect::Input = parse(body)?;
+        let mut input: connect::Input = parse(body)?;
+        input.requests_per_second = input
+            .requests_per_second
+            .or(self.default_requests_per_second);
         let out = connect::run(input, &self.deps).await?;
         Ok(Answer::ok(
             201,

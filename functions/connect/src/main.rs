@@ -26,6 +26,7 @@ async fn main() -> Result<(), Error> {
     let api = Api {
         deps,
         executions: lambda::executions(&settings).await?,
+        default_requests_per_second: settings.default_requests_per_second,
     };
     lambda_http::run(service_fn(|request| serve(&api, request))).await
 }

@@ -27,6 +27,8 @@ async fn api() -> (Api, sandbox::Sandbox, aws_sdk_s3::Client, String) {
         secret_prefix: format!("api-{}/", fastrand::u32(..)),
         state_machine_arn: None,
         max_concurrency: 4,
+        chunk_size: None,
+        default_requests_per_second: None,
     };
     let sdk = sdk_config().await;
     let s3 = s3_client(&sdk, &settings);
@@ -52,6 +54,7 @@ async fn api() -> (Api, sandbox::Sandbox, aws_sdk_s3::Client, String) {
     let api = Api {
         deps,
         executions: Executions::new(sfn, machine.state_machine_arn()),
+        default_requests_per_second: Some(25.0),
     };
     (api, sandbox, s3, bucket)
 }
@@ -131,6 +134,10 @@ async fn every_route_and_every_refusal() {
     let listed = call(&api, "GET", "/destinations", Value::Null).await;
     assert_eq!(listed.body["destinations"].as_array().unwrap().len(), 1);
     let read = call(&api, "GET", "/destinations/main", Value::Null).await;
+    assert_eq!(
+        read.body["requests_per_second"], 25.0,
+        "the template's default rate"
+    );
     assert_eq!(
         (read.status, read.body["display_name"].as_str()),
         (200, Some("Main"))

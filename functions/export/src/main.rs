@@ -45,7 +45,7 @@ async fn handle(
     let input = plan::Input {
         destination_id: request.destination_id,
         export_id: Some(export_id),
-        chunk_size: request.chunk_size,
+        chunk_size: request.chunk_size.or(settings.chunk_size),
         full: request.full,
         override_guardrails: request.override_guardrails,
         ..plan::Input::default()

@@ -29,6 +29,10 @@ pub struct Settings {
     /// `MAX_CONCURRENCY`: chunk uploads the state machine runs at once; each gets its share of a
     /// destination's rate.
     pub max_concurrency: u32,
+    /// `CHUNK_SIZE`: contacts per chunk object.
+    pub chunk_size: Option<usize>,
+    /// `DEFAULT_REQUESTS_PER_SECOND`: the rate of destinations connected without one.
+    pub default_requests_per_second: Option<f64>,
 }
 
 impl Settings {
@@ -43,7 +47,27 @@ impl Settings {
             })?,
             None => 4,
         };
+        let chunk_size =
+            match var("CHUNK_SIZE") {
+                Some(v) => Some(v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("CHUNK_SIZE must be a positive whole number, not '{v}'")
+                })?),
+                None => None,
+            };
+        let default_requests_per_second = match var("DEFAULT_REQUESTS_PER_SECOND") {
+            Some(v) => Some(
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r > 0.0)
+                    .ok_or_else(|| {
+                        format!("DEFAULT_REQUESTS_PER_SECOND must be a positive number, not '{v}'")
+                    })?,
+            ),
+            None => None,
+        };
         Ok(Self {
+            chunk_size,
+            default_requests_per_second,
             data_bucket,
             force_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true" || v == "1"),
             secret_prefix: var("SECRET_PREFIX").unwrap_or_else(|| "autopilot-export/".into()),
