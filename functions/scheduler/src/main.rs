@@ -1,6 +1,6 @@
 //! The scheduler function: on each EventBridge schedule event, starts an export for every
-//! destination with scheduling enabled and no export running. Executions are named after the event,
-//! so a duplicated event starts no second export.
+//! destination with scheduling enabled and no export running. Executions are named after the event
+//! and an existing name is never started again, so a duplicated event starts no second export.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde::Serialize;
@@ -57,6 +57,14 @@ async fn handle(
             continue;
         }
         let name = execution_name(&destination.id, &event_id);
+        if executions
+            .exists(&name)
+            .await
+            .map_err(JobError::InvalidInput)?
+        {
+            out.already_started.push(name);
+            continue;
+        }
         let input = serde_json::json!({ "destination_id": destination.id });
         match executions.start(&name, &input).await {
             Ok(StartOutcome::Started { .. }) => out.started.push(name),

@@ -1,5 +1,9 @@
 //! `Executions`: starts and describes export executions of the state machine.
 
+use aws_sdk_sfn::error::SdkError;
+use aws_sdk_sfn::operation::describe_execution::{
+    DescribeExecutionError as DescribeError, DescribeExecutionOutput as DescribeOutput,
+};
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 
 #[derive(Debug, Clone)]
@@ -65,25 +69,44 @@ impl Executions {
         }
     }
 
-    /// The status of the execution named `name`.
-    pub async fn status(&self, name: &str) -> Result<ExecutionStatus, String> {
+    /// Whether an execution named `name` was ever started (Step Functions keeps names for 90 days).
+    pub async fn exists(&self, name: &str) -> Result<bool, String> {
+        match self.describe(name).await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(format!(
+                "executions could not be read: {}",
+                super::describe(&e)
+            )),
+        }
+    }
+
+    async fn describe(&self, name: &str) -> Result<DescribeOutput, SdkError<DescribeError>> {
         let arn = format!(
             "{}:{name}",
             self.state_machine_arn
                 .replacen(":stateMachine:", ":execution:", 1)
         );
-        let out = self
-            .client
+        self.client
             .describe_execution()
             .execution_arn(arn)
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "the export's status could not be read: {}",
-                    super::describe(&e)
-                )
-            })?;
+    }
+
+    /// The status of the execution named `name`.
+    pub async fn status(&self, name: &str) -> Result<ExecutionStatus, String> {
+        let out = self.describe(name).await.map_err(|e| {
+            format!(
+                "the export's status could not be read: {}",
+                super::describe(&e)
+            )
+        })?;
         Ok(match out.status() {
             SfnStatus::Running => ExecutionStatus::Running,
             SfnStatus::Succeeded => ExecutionStatus::Succeeded,
