@@ -55,7 +55,8 @@ pub async fn preview(deps: &Deps, options: &Options) -> Result<plan::Output, Job
 /// Progress of a running export, for progress bars.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
-    /// The plan is ready: `contacts` to send, `already_sent` of them by an earlier run.
+    /// The plan is ready: `contacts` to send or take off a list, `already_done` of them by an
+    /// earlier run.
     Planned {
         contacts: u64,
         already_done: u64,
@@ -139,7 +140,7 @@ pub async fn run(
             todo.push((number as u32, u64::from(chunk.contacts)));
         }
     }
-    let contacts = plan.segments.iter().map(|s| s.contacts).sum();
+    let contacts = plan.chunks.iter().map(|c| u64::from(c.contacts)).sum();
     progress(Progress::Planned {
         contacts,
         already_done,

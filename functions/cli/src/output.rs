@@ -26,7 +26,7 @@ pub async fn export_with_progress(
     }
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} contacts · {per_sec} · eta {eta}",
+            "{spinner} {msg} [{bar:30}] {pos}/{len} contacts and removals · {per_sec} · eta {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
