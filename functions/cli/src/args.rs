@@ -70,6 +70,7 @@ pub enum Command {
     Configure(ConfigureArgs),
     /// Export the destination's segments now (resumes an interrupted export).
     Export {
+        /// The destination's id (see `autopilot-export destinations`).
         dest: String,
         /// Overrides the destination's requests/second for this export.
         #[arg(long)]
@@ -98,11 +99,15 @@ pub enum Command {
     /// The connected destinations.
     Destinations,
     /// Remove a destination and delete its key.
-    Remove { dest: String },
+    Remove {
+        /// The destination's id.
+        dest: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct ConfigureArgs {
+    /// The destination's id (printed by `connect`).
     pub dest: String,
     /// Column holding the email address.
     #[arg(long)]
