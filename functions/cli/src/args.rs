@@ -93,7 +93,9 @@ pub enum Command {
     },
     /// The report of the latest (or the given) export.
     Status {
+        /// The destination's id.
         dest: String,
+        /// An export id from an earlier report; the latest export when left out.
         export_id: Option<String>,
     },
     /// The connected destinations.
