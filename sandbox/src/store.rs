@@ -299,7 +299,7 @@ fn check_custom(key: &str, value: &Value) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "Custom field {key} has a value that is not a {kind}"
+            "Custom field {key} has a value that is not of type {kind}"
         ))
     }
 }
