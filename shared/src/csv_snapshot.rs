@@ -1,6 +1,6 @@
 //! Segment snapshots: CSV with a header row, optionally gzip-compressed (recognised by its magic
 //! bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF or LF line ends, RFC 4180
-//! quoting. Read as a stream, one row at a time, never whole.
+//! quoting; separated by commas, or by semicolons or tabs when the header line has no comma. Read as a stream, one row at a time, never whole.
 
 use crate::field_mapping::RowProblem;
 use std::io::{BufRead, BufReader, Read};
@@ -34,6 +34,22 @@ impl SnapshotReader for LocalFiles {
     }
 }
 
+/// The delimiter of a snapshot, from its header line: a comma, unless the header has none and has
+/// semicolons or tabs (spreadsheet exports in many locales).
+fn delimiter(start: &[u8]) -> u8 {
+    let line = start.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| line.iter().filter(|b| **b == d).count();
+    if count(b',') > 0 {
+        b','
+    } else if count(b';') >= count(b'\t') && count(b';') > 0 {
+        b';'
+    } else if count(b'\t') > 0 {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 /// One data row: its number (the header is row 1; blank lines are skipped and not counted) and
 /// its fields, or why they are unusable.
 #[derive(Debug)]
@@ -58,16 +74,19 @@ impl SnapshotRows {
             .fill_buf()
             .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
         let decoded: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(
-                buffered,
-            )))
+            Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
         } else {
             Box::new(buffered)
         };
+        let mut decoded = BufReader::with_capacity(256 * 1024, decoded);
+        let start = decoded
+            .fill_buf()
+            .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(decoded);
+            .delimiter(delimiter(start))
+            .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
         let mut record = csv::ByteRecord::new();
         let has_header = reader
             .read_byte_record(&mut record)
@@ -163,6 +182,21 @@ mod tests {
             rows[1],
             (3, vec!["b@x.io".into(), "two\nlines \"quoted\"".into()])
         );
+    }
+
+    #[test]
+    fn semicolons_and_tabs_are_recognised_from_the_header() {
+        let (header, rows) = rows(b"email;name\na@x.io;Lee, Ann\n".to_vec());
+        assert_eq!(header, ["email", "name"]);
+        assert_eq!(rows[0].1, ["a@x.io", "Lee, Ann"]);
+        let (header, _) = rows_of(b"email\tname\n");
+        assert_eq!(header, ["email", "name"]);
+        let (header, _) = rows_of(b"email\n");
+        assert_eq!(header, ["email"]);
+    }
+
+    fn rows_of(bytes: &[u8]) -> (Vec<String>, Vec<(u64, Vec<String>)>) {
+        rows(bytes.to_vec())
     }
 
     #[test]
