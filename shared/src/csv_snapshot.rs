@@ -1,6 +1,7 @@
 //! Segment snapshots: CSV with a header row, optionally gzip-compressed (recognised by its magic
 //! bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF or LF line ends, RFC 4180
-//! quoting; separated by commas, or by semicolons or tabs when the header line has no comma. Read as a stream, one row at a time, never whole.
+//! quoting; separated by commas, or by semicolons or tabs when the header line has no comma.
+//! Read as a stream, one row at a time, never whole.
 
 use crate::field_mapping::RowProblem;
 use std::io::{BufRead, BufReader, Read};
