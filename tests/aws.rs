@@ -20,13 +20,9 @@ async fn moto(bucket: &str) -> (aws_config::SdkConfig, Settings) {
         "these tests need moto: run them through scripts/test, which starts it"
     );
     let settings = Settings {
-        data_bucket: bucket.to_string(),
         force_path_style: true,
         secret_prefix: format!("test-{}/", fastrand::u32(..)),
-        state_machine_arn: None,
-        max_concurrency: 4,
-        chunk_size: None,
-        default_requests_per_second: None,
+        ..Settings::new(bucket)
     };
     let sdk = sdk_config().await;
     let s3 = s3_client(&sdk, &settings);

@@ -22,13 +22,9 @@ async fn api() -> (Api, sandbox::Sandbox, aws_sdk_s3::Client, String) {
         .unwrap();
     let bucket = format!("api-{}", fastrand::u32(..));
     let settings = Settings {
-        data_bucket: bucket.clone(),
         force_path_style: true,
         secret_prefix: format!("api-{}/", fastrand::u32(..)),
-        state_machine_arn: None,
-        max_concurrency: 4,
-        chunk_size: None,
-        default_requests_per_second: None,
+        ..Settings::new(&bucket)
     };
     let sdk = sdk_config().await;
     let s3 = s3_client(&sdk, &settings);

@@ -36,6 +36,20 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The defaults for a data bucket: virtual-host addressing, secrets under `autopilot-export/`,
+    /// four uploads at once, the jobs' own chunk size and rate.
+    pub fn new(data_bucket: &str) -> Self {
+        Self {
+            data_bucket: data_bucket.to_string(),
+            force_path_style: false,
+            secret_prefix: "autopilot-export/".into(),
+            state_machine_arn: None,
+            max_concurrency: 4,
+            chunk_size: None,
+            default_requests_per_second: None,
+        }
+    }
+
     /// Reads the settings; a missing required variable is an error that names it.
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -65,14 +79,15 @@ impl Settings {
             ),
             None => None,
         };
+        let defaults = Self::new(&data_bucket);
         Ok(Self {
-            chunk_size,
-            default_requests_per_second,
-            data_bucket,
             force_path_style: var("S3_FORCE_PATH_STYLE").is_some_and(|v| v == "true" || v == "1"),
-            secret_prefix: var("SECRET_PREFIX").unwrap_or_else(|| "autopilot-export/".into()),
+            secret_prefix: var("SECRET_PREFIX").unwrap_or(defaults.secret_prefix),
             state_machine_arn: var("STATE_MACHINE_ARN"),
             max_concurrency,
+            chunk_size,
+            default_requests_per_second,
+            ..defaults
         })
     }
 }
