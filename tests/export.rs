@@ -126,13 +126,15 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
     gz.write_all(b"age,Email,First Name\n7,bob@example.com,Bob\n8,hal@example.com,Hal\n")
         .unwrap();
     std::fs::write(&b, gz.finish().unwrap()).unwrap();
+    // Semicolons and Windows-1252 text, as an older spreadsheet export writes them.
+    let c = dir.path().join("c.csv");
+    std::fs::write(&c, b"Email;First Name;age\r\nzoe@example.com;Zo\xeb;33\r\n").unwrap();
 
     let sandbox = sandbox(|c| c.rate(200.0)).await;
     let deps = deps(dir.path());
     let dest = connect(&deps, &sandbox, 200.0).await;
-    configure(&deps, &dest, &[("Segment A", &a), ("Segment B", &b)], None)
-        .await
-        .unwrap();
+    let segments: [(&str, &Path); 3] = [("Segment A", &a), ("Segment B", &b), ("Segment C", &c)];
+    configure(&deps, &dest, &segments, None).await.unwrap();
     let report = export(&deps, &dest, 2).await.unwrap();
 
     assert_eq!(
@@ -169,7 +171,11 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
         assert!(s.counts.adds_up(), "{s:?}");
         assert!(s.list_created);
     }
-    assert_eq!(report.distinct_profiles, 5);
+    assert_eq!(report.distinct_profiles, 6);
+    assert_eq!(
+        members(&sandbox, "Segment C"),
+        HashSet::from(["zoe@example.com".to_string()])
+    );
     // Nothing sent twice: every contact write in the sandbox is one sent contact.
     assert_eq!(sandbox.counters().contacts_written, report.totals.sent);
     assert_eq!(sandbox.counters().consent_fields_received, 0);
@@ -181,6 +187,12 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
         .find(|c| c["Email"] == "ann@example.com")
         .unwrap();
     assert_eq!(ann["custom"]["integer--Age"], 41);
+    let zoe = state
+        .contacts
+        .iter()
+        .find(|c| c["Email"] == "zoe@example.com")
+        .unwrap();
+    assert_eq!(zoe["FirstName"], "Zoë");
     assert_eq!(ann["FirstName"], "Lee, Ann");
     let bob = state
         .contacts

@@ -1,9 +1,9 @@
 //! Segment snapshots: CSV with a header row, optionally gzip-compressed (recognised by its magic
 //! bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF or LF line ends, RFC 4180
-//! quoting; separated by commas, or by semicolons or tabs when the header line has no comma.
+//! quoting; separated by commas, or by semicolons or tabs when the header line has no comma. Text
+//! that is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
 //! Read as a stream, one row at a time, never whole.
 
-use crate::field_mapping::RowProblem;
 use std::io::{BufRead, BufReader, Read};
 
 /// Opens a snapshot where it lives. Synchronous: snapshots are parsed on a blocking thread.
@@ -35,6 +35,17 @@ impl SnapshotReader for LocalFiles {
     }
 }
 
+/// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
+fn text(field: &[u8]) -> String {
+    match std::str::from_utf8(field) {
+        Ok(text) => text.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(field)
+            .0
+            .into_owned(),
+    }
+}
+
 /// The delimiter of a snapshot, from its header line: a comma, unless the header has none and has
 /// semicolons or tabs (spreadsheet exports in many locales).
 fn delimiter(start: &[u8]) -> u8 {
@@ -52,11 +63,11 @@ fn delimiter(start: &[u8]) -> u8 {
 }
 
 /// One data row: its number (the header is row 1; blank lines are skipped and not counted) and
-/// its fields, or why they are unusable.
+/// its fields.
 #[derive(Debug)]
 pub struct Row {
     pub number: u64,
-    pub fields: Result<Vec<String>, RowProblem>,
+    pub fields: Vec<String>,
 }
 
 /// A snapshot being read row by row.
@@ -99,17 +110,13 @@ impl SnapshotRows {
         }
         let mut header = Vec::with_capacity(record.len());
         for (i, field) in record.iter().enumerate() {
-            let text = std::str::from_utf8(field).map_err(|_| {
-                format!(
-                    "the header of the snapshot {source} is not UTF-8 text: save it as UTF-8 CSV"
-                )
-            })?;
-            let text = if i == 0 {
-                text.trim_start_matches('\u{feff}')
+            let name = text(field);
+            let name = if i == 0 {
+                name.trim_start_matches('\u{feff}')
             } else {
-                text
+                &name
             };
-            header.push(text.trim().to_string());
+            header.push(name.trim().to_string());
         }
         Ok(Self {
             reader,
@@ -140,15 +147,7 @@ impl SnapshotRows {
                 continue;
             }
             self.number += 1;
-            let fields = self
-                .record
-                .iter()
-                .map(|f| std::str::from_utf8(f).map(str::to_string))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| RowProblem {
-                    code: "not_utf8",
-                    message: "the row is not UTF-8 text".into(),
-                });
+            let fields = self.record.iter().map(text).collect();
             return Ok(Some(Row {
                 number: self.number,
                 fields,
@@ -168,7 +167,7 @@ mod tests {
         let header = snapshot.header().to_vec();
         let mut out = Vec::new();
         while let Some(row) = snapshot.next_row().unwrap() {
-            out.push((row.number, row.fields.unwrap()));
+            out.push((row.number, row.fields));
         }
         (header, out)
     }
@@ -210,26 +209,15 @@ mod tests {
     }
 
     #[test]
-    fn empty_snapshot_and_bad_bytes() {
+    fn empty_snapshot_and_windows_1252() {
         let err = SnapshotRows::open("e.csv", Box::new(std::io::Cursor::new(Vec::new())))
             .err()
             .unwrap();
         assert!(err.contains("is empty"), "{err}");
-        let mut snapshot = SnapshotRows::open(
-            "b.csv",
-            Box::new(std::io::Cursor::new(b"email\n\xff\xfe@x.io\n".to_vec())),
-        )
-        .unwrap();
-        assert_eq!(
-            snapshot
-                .next_row()
-                .unwrap()
-                .unwrap()
-                .fields
-                .unwrap_err()
-                .code,
-            "not_utf8"
-        );
+        // "Müller" and "Prénom" as an old spreadsheet writes them.
+        let (header, rows) = rows(b"email,Pr\xe9nom\nm@x.io,M\xfcller\n".to_vec());
+        assert_eq!(header, ["email", "Prénom"]);
+        assert_eq!(rows[0].1, ["m@x.io", "Müller"]);
         let corrupt = vec![0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3];
         assert!(SnapshotRows::open("c.csv.gz", Box::new(std::io::Cursor::new(corrupt))).is_err());
     }

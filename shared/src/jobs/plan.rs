@@ -727,19 +727,14 @@ fn parse_segment(
     };
     while let Some(row) = rows.next_row().map_err(fail)? {
         plan.rows_read += 1;
-        let mapped = match row.fields {
-            Err(problem) => Err((problem, String::new())),
-            Ok(fields) => {
-                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-                let email = mapper.email_of(&fields);
-                if !email.is_empty() {
-                    present.insert(email::dedupe_key(email));
-                }
-                mapper
-                    .map(&fields)
-                    .map_err(|problem| (problem, email.to_string()))
-            }
-        };
+        let fields: Vec<&str> = row.fields.iter().map(String::as_str).collect();
+        let email = mapper.email_of(&fields);
+        if !email.is_empty() {
+            present.insert(email::dedupe_key(email));
+        }
+        let mapped = mapper
+            .map(&fields)
+            .map_err(|problem| (problem, email.to_string()));
         let contact = match mapped {
             Ok(contact) => contact,
             Err((problem, email)) => {
