@@ -6,9 +6,8 @@
 use crate::destination::{self, keys};
 use crate::jobs::finalize::{self, Failure, Report};
 use crate::jobs::plan::{self, Plan};
-use crate::jobs::{upload_chunk, Deps, JobError};
-use crate::store::{get_json, put_json};
-use chrono::Utc;
+use crate::jobs::{lock, upload_chunk, Deps, JobError};
+use crate::store::get_json;
 use futures::StreamExt;
 
 /// How to run an export.
@@ -66,7 +65,6 @@ pub enum Progress {
     ChunkDone { contacts: u64 },
 }
 
-pub use crate::jobs::lock::Running;
 
 /// Runs (or resumes) an export to its report. Errors that stop the export are finalized into a
 /// failed report before they are returned, so `status` shows them too.
@@ -78,29 +76,16 @@ pub async fn run(
     let store = deps.store.as_ref();
     let destination = destination::load(store, &options.destination_id).await?;
     let dest = destination.id.as_str();
-    let resumable = match get_json::<Running>(store, &keys::running(dest)).await? {
-        Some(running)
-            if !store
-                .exists(&keys::report(dest, &running.export_id))
-                .await? =>
-        {
-            Some(running)
-        }
-        _ => None,
-    };
+    let resumable = lock::holder(deps, dest).await?;
     let resumed = resumable.is_some();
-    let running = match resumable {
-        Some(running) => running,
+    let export_id = match resumable {
+        Some(running) => running.export_id,
         None => {
-            let running = Running {
-                export_id: plan::new_export_id(),
-                started_at: Utc::now(),
-            };
-            put_json(store, &keys::running(dest), &running).await?;
-            running
+            let export_id = plan::new_export_id();
+            lock::acquire(deps, dest, &export_id).await?;
+            export_id
         }
     };
-    let export_id = running.export_id.clone();
 
     let plan: Plan = match get_json(store, &keys::plan(dest, &export_id)).await? {
         Some(plan) => plan,

@@ -9,7 +9,7 @@ use args::{Cli, Command, ConfigureArgs, SandboxArgs};
 use clap::Parser;
 use secrecy::SecretString;
 use shared::destination::{self, DataMatching, Segment};
-use shared::jobs::{configure, connect, remove, ClientSettings, Clients};
+use shared::jobs::{configure, connect, lock, remove, ClientSettings, Clients};
 use shared::local_export;
 use shared::store::{get_json, LocalStore};
 use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
@@ -216,14 +216,8 @@ async fn status(
 ) -> CliResult {
     let store = deps.store.as_ref();
     let destination = destination::load(store, dest).await?;
-    if let Some(running) =
-        get_json::<local_export::Running>(store, &destination::keys::running(&destination.id))
-            .await?
-    {
-        let asked_for =
-            export_id.is_none() || export_id.as_deref() == Some(running.export_id.as_str());
-        let report = destination::keys::report(&destination.id, &running.export_id);
-        if asked_for && !store.exists(&report).await? {
+    if let Some(running) = lock::holder(deps, &destination.id).await? {
+        if export_id.is_none() || export_id.as_deref() == Some(running.export_id.as_str()) {
             println!(
                 "Export {} started at {} has not finished: run `autopilot-export export {}` to finish it.",
                 running.export_id, running.started_at, destination.id

@@ -153,12 +153,11 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
         }
     }
     let finished_at = Utc::now();
-    let report = build_report(&input, plan.as_ref(), &results, finished_at);
-    let rejected_csv = rejected_csv(plan.as_ref(), &invalid, &results)?;
-    if let Some(csv) = rejected_csv {
-        store
-            .put(&keys::rejected(dest, export), Bytes::from(csv))
-            .await?;
+    let mut report = build_report(&input, plan.as_ref(), &results, finished_at);
+    if let Some(csv) = rejected_csv(plan.as_ref(), &invalid, &results)? {
+        let key = keys::rejected(dest, export);
+        store.put(&key, Bytes::from(csv)).await?;
+        report.rejected_file = Some(key);
     }
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;
@@ -175,15 +174,7 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
             store.delete(&keys::chunk(dest, export, number)).await?;
         }
     }
-    let running: Option<serde_json::Value> = get_json(store, &keys::running(dest)).await?;
-    if running
-        .as_ref()
-        .and_then(|r| r.get("export_id"))
-        .and_then(|v| v.as_str())
-        == Some(export.as_str())
-    {
-        store.delete(&keys::running(dest)).await?;
-    }
+    super::lock::release(deps, dest, export).await?;
     tracing::info!(destination = %dest, export = %export, status = ?report.status, sent = report.totals.sent, "export finished");
     Ok(Output {
         status: report.status,
@@ -322,23 +313,6 @@ fn build_report(
         segments,
         totals,
         rejected_file: None,
-    }
-    .with_rejected_file(&input.destination_id, &input.export_id, results, plan)
-}
-
-impl Report {
-    fn with_rejected_file(
-        mut self,
-        dest: &str,
-        export: &str,
-        results: &[ChunkResult],
-        plan: Option<&Plan>,
-    ) -> Self {
-        let any = self.totals.invalid > 0 || results.iter().any(|r| !r.rejected.is_empty());
-        if any && plan.is_some() {
-            self.rejected_file = Some(keys::rejected(dest, export));
-        }
-        self
     }
 }
 

@@ -1,5 +1,5 @@
 //! At most one export per destination at a time: `exports/{destination}/running.json` is created
-//! only if absent, and released by `finalize`. A lock left by an export that already has its report
+//! only if absent, and released by `finalize` ([`release`]). A lock left by an export that already has its report
 //! is stale and taken over.
 
 use super::{Deps, JobError};
@@ -49,6 +49,19 @@ pub async fn acquire(deps: &Deps, destination: &str, export_id: &str) -> Result<
     Err(JobError::Conflict(format!(
         "'{destination}' is being exported by another run"
     )))
+}
+
+/// Releases the destination's lock if `export_id` holds it.
+pub async fn release(deps: &Deps, destination: &str, export_id: &str) -> Result<(), JobError> {
+    let store = deps.store.as_ref();
+    let key = keys::running(destination);
+    if get_json::<Running>(store, &key)
+        .await?
+        .is_some_and(|held| held.export_id == export_id)
+    {
+        store.delete(&key).await?;
+    }
+    Ok(())
 }
 
 /// The export holding the destination's lock, if one is running.

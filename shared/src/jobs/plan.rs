@@ -214,8 +214,40 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         ));
     }
     let export_id = input.export_id.clone().unwrap_or_else(new_export_id);
+    let mut writer = ChunkWriter::new(deps, &destination.id, &export_id, input.dry_run);
+    // Whatever fails from here on, the chunks written so far are taken back.
+    match plan_export(
+        &input,
+        deps,
+        &destination,
+        &matching,
+        chunk_size,
+        &export_id,
+        &mut writer,
+    )
+    .await
+    {
+        Ok(output) => Ok(output),
+        Err(e) => Err(writer.discard(e).await),
+    }
+}
+
+/// The body of [`run`]: scan, check, resolve lists, store the plan.
+async fn plan_export(
+    input: &Input,
+    deps: &Deps,
+    destination: &Destination,
+    matching: &DataMatching,
+    chunk_size: usize,
+    export_id: &str,
+    writer: &mut ChunkWriter<'_>,
+) -> Result<Output, JobError> {
     let started_at = Utc::now();
-    let matching_fp = baseline::matching_fingerprint(&matching, &destination.segments);
+    let rate = input
+        .requests_per_second
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .unwrap_or(destination.requests_per_second);
+    let matching_fp = baseline::matching_fingerprint(matching, &destination.segments);
     let old = baseline::load(deps.store.as_ref(), &destination.id).await?;
     let full_all = input.full
         || old
@@ -223,7 +255,6 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             .is_none_or(|b| b.matching_fingerprint != matching_fp);
     let old_segment = |name: &str| old.as_ref().and_then(|b| b.segments.get(name));
 
-    let mut writer = ChunkWriter::new(deps, &destination.id, &export_id, input.dry_run);
     let modes: Vec<(usize, Compare)> = destination
         .segments
         .iter()
@@ -240,46 +271,24 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             )
         })
         .collect();
-    let scan = scan(
-        deps,
-        &destination,
-        &matching,
-        &modes,
-        chunk_size,
-        &mut writer,
-    )
-    .await;
-    let mut scan = match scan.and_then(|s| {
-        if s.distinct > destination.profile_limit {
-            Err(JobError::LimitExceeded {
-                distinct: s.distinct,
-                limit: destination.profile_limit,
-            })
-        } else {
-            Ok(s)
-        }
-    }) {
-        Ok(scan) => scan,
-        Err(e) => return Err(writer.discard(e).await),
-    };
+    let mut scan = scan(deps, destination, matching, &modes, chunk_size, writer).await?;
+    if scan.distinct > destination.profile_limit {
+        return Err(JobError::LimitExceeded {
+            distinct: scan.distinct,
+            limit: destination.profile_limit,
+        });
+    }
 
     // From here on Autopilot is asked, read-only until every check has passed.
-    let client = match deps
+    let client = deps
         .clients
         .for_destination(
-            &destination,
+            destination,
             deps.secrets.as_ref(),
             destination.requests_per_second,
         )
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => return Err(writer.discard(e).await),
-    };
-    let lists = match client.lists().await {
-        Ok(lists) => lists,
-        Err(e) => return Err(writer.discard(e.into()).await),
-    };
+        .await?;
+    let lists = client.lists().await?;
     let existing: HashMap<&str, &str> = lists
         .iter()
         .map(|l| (l.title.as_str(), l.list_id.as_str()))
@@ -311,19 +320,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         })
         .collect();
     if !rescans.is_empty() {
-        let again = match scan_only(
-            deps,
-            &destination,
-            &matching,
-            &rescans,
-            chunk_size,
-            &mut writer,
-        )
-        .await
-        {
-            Ok(again) => again,
-            Err(e) => return Err(writer.discard(e).await),
-        };
+        let again = scan_only(deps, destination, matching, &rescans, chunk_size, writer).await?;
         for ((index, _), resent) in rescans.iter().zip(again) {
             let plan = &mut scan.segments[*index].plan;
             plan.updates += resent;
@@ -372,7 +369,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             "stopped before sending anything: {}. If the snapshot is right, run the export again with --override-guardrails (API: override_guardrails: true)",
             tripped.join("; ")
         );
-        return Err(writer.discard(JobError::GuardrailTripped(message)).await);
+        return Err(JobError::GuardrailTripped(message));
     }
 
     if input.dry_run {
@@ -393,13 +390,13 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             })
             .collect();
         return Ok(Output {
-            destination_id: destination.id,
-            export_id,
+            destination_id: destination.id.clone(),
+            export_id: export_id.to_string(),
             chunks: Vec::new(),
             contacts: scan.segments.iter().map(|s| s.plan.contacts).sum(),
             removals: scan.segments.iter().map(|s| s.plan.removals).sum(),
             distinct_profiles: scan.distinct,
-            requests_per_second: destination.requests_per_second,
+            requests_per_second: rate,
             preview: Some(preview),
         });
     }
@@ -413,15 +410,13 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
                 contacts: Vec::new(),
                 removals: part.to_vec(),
             };
-            if let Err(e) = writer.write(chunk).await {
-                return Err(writer.discard(e).await);
-            }
+            writer.write(chunk).await?;
         }
     }
 
     // Lists: create the missing ones; note who was on an existing list before we first wrote to it.
     let mut next = Baseline {
-        export_id: export_id.clone(),
+        export_id: export_id.to_string(),
         matching_fingerprint: matching_fp,
         segments: BTreeMap::new(),
     };
@@ -432,20 +427,14 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             Some(id) => {
                 let foreign = match base {
                     Some(base) => base.foreign.clone(),
-                    None => match members_before(&client, id).await {
-                        Ok(f) => f,
-                        Err(e) => return Err(writer.discard(e.into()).await),
-                    },
+                    None => members_before(&client, id).await?,
                 };
                 (id.to_string(), foreign)
             }
-            None => match client.create_list(&name).await {
-                Ok(id) => {
-                    segment.plan.list_created = true;
-                    (id, BTreeSet::new())
-                }
-                Err(e) => return Err(writer.discard(e.into()).await),
-            },
+            None => {
+                segment.plan.list_created = true;
+                (client.create_list(&name).await?, BTreeSet::new())
+            }
         };
         segment.plan.list_id = list_id.clone();
         let mut contacts = std::mem::take(&mut segment.fingerprints);
@@ -469,12 +458,9 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
 
     let plan = Plan {
         destination_id: destination.id.clone(),
-        export_id: export_id.clone(),
+        export_id: export_id.to_string(),
         started_at,
-        requests_per_second: input
-            .requests_per_second
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .unwrap_or(destination.requests_per_second),
+        requests_per_second: rate,
         distinct_profiles: scan.distinct,
         segments: scan.segments.into_iter().map(|s| s.plan).collect(),
         chunks: writer.chunks.clone(),
@@ -482,23 +468,23 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let store = deps.store.as_ref();
     put_json(
         store,
-        &baseline::candidate_key(&destination.id, &export_id),
+        &baseline::candidate_key(&destination.id, export_id),
         &next,
     )
     .await?;
     put_json(
         store,
-        &keys::invalid(&destination.id, &export_id),
+        &keys::invalid(&destination.id, export_id),
         &scan.invalid,
     )
     .await?;
-    put_json(store, &keys::plan(&destination.id, &export_id), &plan).await?;
+    put_json(store, &keys::plan(&destination.id, export_id), &plan).await?;
     let contacts = plan.segments.iter().map(|s| s.contacts).sum();
     let removals = plan.segments.iter().map(|s| s.removals).sum();
     tracing::info!(destination = %destination.id, export = %export_id, chunks = plan.chunks.len(), contacts, removals, distinct = scan.distinct, "export planned");
     Ok(Output {
-        destination_id: destination.id,
-        export_id,
+        destination_id: destination.id.clone(),
+        export_id: export_id.to_string(),
         chunks: (0..plan.chunks.len() as u32).collect(),
         contacts,
         removals,
