@@ -65,7 +65,6 @@ pub enum Progress {
     ChunkDone { contacts: u64 },
 }
 
-
 /// Runs (or resumes) an export to its report. Errors that stop the export are finalized into a
 /// failed report before they are returned, so `status` shows them too.
 pub async fn run(
