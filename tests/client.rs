@@ -1,9 +1,13 @@
 //! The Autopilot client against a real sandbox, one test per class of answer.
 
-use integration_tests::{client, client_with_key, contacts, sandbox};
+use integration_tests::{client, client_with_key, contacts, sandbox, KEY};
 use sandbox::Faults;
-use shared::autopilot::{AutopilotError, Contact, ContactBatch};
+use secrecy::SecretString;
+use shared::autopilot::{
+    AutopilotClient, AutopilotError, ClientConfig, Contact, ContactBatch, KeySource,
+};
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -59,6 +63,43 @@ async fn unauthorized_is_fatal_and_not_retried() {
     assert_eq!(err.type_name(), "Unauthorized");
     assert!(!err.to_string().contains("wrong-key"));
     assert_eq!(sandbox.counters().requests, 1);
+}
+
+/// A key source that answers whatever the test stored last.
+struct Rotating(std::sync::Mutex<String>);
+
+#[async_trait::async_trait]
+impl KeySource for Rotating {
+    async fn current_key(&self) -> Option<SecretString> {
+        Some(SecretString::from(self.0.lock().unwrap().clone()))
+    }
+}
+
+fn client_with_source(sandbox: &sandbox::Sandbox, source: Arc<Rotating>) -> AutopilotClient {
+    let config = ClientConfig::new(sandbox.base_url().parse().unwrap());
+    AutopilotClient::with_key_source(config, SecretString::from(KEY.to_string()), source).unwrap()
+}
+
+#[tokio::test]
+async fn a_key_rotated_elsewhere_is_read_again_once() {
+    let sandbox = sandbox(|c| c).await;
+    let source = Arc::new(Rotating(std::sync::Mutex::new(KEY.to_string())));
+    let client = client_with_source(&sandbox, source.clone());
+    client.account().await.unwrap();
+
+    // Rotated in the account and in the store, while this client still holds the old key.
+    sandbox.set_api_keys(vec!["rotated-key".into()]);
+    *source.0.lock().unwrap() = "rotated-key".into();
+    assert_eq!(send_all(&client, contacts("rotated", 150)).await, 150);
+    let counters = sandbox.counters();
+    assert_eq!(counters.unauthorized, 1, "one refusal, then the new key");
+    assert_eq!(counters.contacts_written, 150);
+
+    // Revoked, with nothing new stored: still one request, no loop.
+    sandbox.set_api_keys(vec!["another-key".into()]);
+    let err = client.account().await.unwrap_err();
+    assert!(matches!(err, AutopilotError::Unauthorized), "{err}");
+    assert_eq!(sandbox.counters().unauthorized, 2);
 }
 
 async fn throttled_requests_are_retried(retry_after_header: bool) {

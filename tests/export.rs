@@ -457,6 +457,44 @@ async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
 }
 
 #[tokio::test]
+async fn a_key_rotated_by_another_process_is_picked_up_by_a_warm_one() {
+    let (dir, sandbox, deps, dest) = people_destination(500, None, 1000.0).await;
+    assert_eq!(export(&deps, &dest, 100).await.unwrap().totals.sent, 500);
+
+    // Another process (the API's function) rotates the key; `deps` still holds a client on the
+    // old one, as a warm upload function would.
+    sandbox.set_api_keys(vec![KEY.into(), "rotated-key-0123".into()]);
+    let other = self::deps(dir.path());
+    connect::rotate_key(
+        connect::RotateInput {
+            destination_id: dest.clone(),
+            api_key: SecretString::from("rotated-key-0123".to_string()),
+        },
+        &other,
+    )
+    .await
+    .unwrap();
+    sandbox.set_api_keys(vec!["rotated-key-0123".into()]);
+
+    let options = local_export::Options {
+        full: true,
+        chunk_size: Some(100),
+        ..local_export::Options::new(&dest)
+    };
+    let report = local_export::run(&deps, &options, &|_: Progress| {})
+        .await
+        .unwrap();
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(report.totals.sent, 500);
+    assert_eq!(sandbox.counters().contacts_written, 1000);
+    assert_eq!(
+        sandbox.counters().unauthorized,
+        1,
+        "one refusal, then the stored key"
+    );
+}
+
+#[tokio::test]
 async fn a_chunk_out_of_time_pauses_and_carries_on() {
     let (_dir, sandbox, deps, dest) = people_destination(450, None, 1000.0).await;
     let planned = plan::run(

@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -126,6 +126,13 @@ pub struct MemberPage {
     pub bookmark: Option<String>,
 }
 
+/// Where a client reads its key again when Autopilot refuses it: the key may have been rotated
+/// (in another process) while this one kept the old key. `None` when it cannot be read.
+#[async_trait::async_trait]
+pub trait KeySource: Send + Sync {
+    async fn current_key(&self) -> Option<SecretString>;
+}
+
 /// A client for one Autopilot account. Cheap to clone; clones share the pacer and the counters,
 /// so all concurrent senders of a process together stay inside the account's rate limit.
 #[derive(Clone)]
@@ -136,7 +143,9 @@ pub struct AutopilotClient {
 struct Inner {
     http: reqwest::Client,
     base_url: Url,
-    key: SecretString,
+    key: RwLock<SecretString>,
+    /// Asked once per request answered 401, so a rotated key is picked up without a restart.
+    key_source: Option<Arc<dyn KeySource>>,
     timeout: Duration,
     retry: RetryPolicy,
     pacer: AdaptivePacer,
@@ -153,7 +162,25 @@ impl std::fmt::Debug for AutopilotClient {
 
 impl AutopilotClient {
     pub fn new(config: ClientConfig, key: SecretString) -> Result<Self, AutopilotError> {
-        if HeaderValue::from_str(key.expose_secret()).is_err() || key.expose_secret().is_empty() {
+        Self::build(config, key, None)
+    }
+
+    /// A client that reads its key again from `source` when Autopilot answers 401, and repeats
+    /// the request once if the key changed.
+    pub fn with_key_source(
+        config: ClientConfig,
+        key: SecretString,
+        source: Arc<dyn KeySource>,
+    ) -> Result<Self, AutopilotError> {
+        Self::build(config, key, Some(source))
+    }
+
+    fn build(
+        config: ClientConfig,
+        key: SecretString,
+        key_source: Option<Arc<dyn KeySource>>,
+    ) -> Result<Self, AutopilotError> {
+        if !usable(&key) {
             return Err(AutopilotError::Rejected {
                 status: 0,
                 message: "the API key is empty or holds characters no HTTP header can carry".into(),
@@ -174,7 +201,8 @@ impl AutopilotClient {
             inner: Arc::new(Inner {
                 http,
                 base_url,
-                key,
+                key: RwLock::new(key),
+                key_source,
                 timeout: config.timeout,
                 retry: config.retry,
                 pacer: AdaptivePacer::new(config.requests_per_second),
@@ -312,10 +340,14 @@ impl AutopilotClient {
         })?;
         let started = Instant::now();
         let mut attempt = 0;
+        let mut key_reread = false;
         loop {
             attempt += 1;
             let permit = self.inner.pacer.acquire().await;
-            let result = self.attempt(&method, &url, body.as_deref(), what).await;
+            let key = self.key();
+            let result = self
+                .attempt(&method, &url, &key, body.as_deref(), what)
+                .await;
             let err = match result {
                 Ok(bytes) => {
                     self.inner.pacer.on_success(permit);
@@ -323,6 +355,12 @@ impl AutopilotClient {
                 }
                 Err(err) => err,
             };
+            if matches!(err, AutopilotError::Unauthorized) && !key_reread {
+                key_reread = true;
+                if self.key_changed_since(&key).await {
+                    continue;
+                }
+            }
             if let AutopilotError::Throttled { retry_after } = &err {
                 self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 self.inner.pacer.on_throttled(permit, *retry_after);
@@ -356,6 +394,7 @@ impl AutopilotClient {
         &self,
         method: &Method,
         url: &Url,
+        key: &SecretString,
         body: Option<&[u8]>,
         what: &'static str,
     ) -> Result<Vec<u8>, AutopilotError> {
@@ -365,7 +404,7 @@ impl AutopilotClient {
             .inner
             .http
             .request(method.clone(), url.clone())
-            .header(KEY_HEADER, self.inner.key.expose_secret())
+            .header(KEY_HEADER, key.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             request = request
@@ -404,6 +443,34 @@ impl AutopilotClient {
         }
     }
 
+    fn key(&self) -> SecretString {
+        self.inner
+            .key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// After a 401 answered to `used`: whether the key is now a different one (another request
+    /// already read it again, or the key source has a new one), so the request is worth repeating.
+    async fn key_changed_since(&self, used: &SecretString) -> bool {
+        if self.key().expose_secret() != used.expose_secret() {
+            return true;
+        }
+        let Some(source) = &self.inner.key_source else {
+            return false;
+        };
+        let Some(fresh) = source.current_key().await.filter(usable) else {
+            return false;
+        };
+        if fresh.expose_secret() == used.expose_secret() {
+            return false;
+        }
+        tracing::info!("the API key was refused and a different one is stored now: using it");
+        *self.inner.key.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        true
+    }
+
     fn url(&self, path: &[&str]) -> Result<Url, AutopilotError> {
         let mut url = self.inner.base_url.clone();
         {
@@ -415,6 +482,11 @@ impl AutopilotClient {
         }
         Ok(url)
     }
+}
+
+/// A key an HTTP header can carry.
+fn usable(key: &SecretString) -> bool {
+    !key.expose_secret().is_empty() && HeaderValue::from_str(key.expose_secret()).is_ok()
 }
 
 async fn read_capped(

@@ -10,7 +10,7 @@ pub mod plan;
 pub mod remove;
 pub mod upload_chunk;
 
-use crate::autopilot::{AutopilotClient, AutopilotError, ClientConfig, RetryPolicy};
+use crate::autopilot::{AutopilotClient, AutopilotError, ClientConfig, KeySource, RetryPolicy};
 use crate::csv_snapshot::SnapshotReader;
 use crate::destination::Destination;
 use crate::secrets::{SecretError, SecretStore};
@@ -87,7 +87,8 @@ impl Default for ClientSettings {
 }
 
 /// Builds Autopilot clients, one per destination and process, so every concurrent upload of a
-/// process shares one pacer. The key is fetched from the secret store once and kept in the client.
+/// process shares one pacer. The key is fetched from the secret store once and kept in the client;
+/// it is read again only when Autopilot refuses it (a rotation by another process).
 pub struct Clients {
     settings: ClientSettings,
     cache: Mutex<HashMap<String, AutopilotClient>>,
@@ -108,6 +109,10 @@ impl Clients {
         key: secrecy::SecretString,
         rate: f64,
     ) -> Result<AutopilotClient, JobError> {
+        Ok(AutopilotClient::new(self.config(url, rate)?, key)?)
+    }
+
+    fn config(&self, url: &str, rate: f64) -> Result<ClientConfig, JobError> {
         let base_url = url::Url::parse(url).map_err(|e| {
             JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
         })?;
@@ -120,14 +125,14 @@ impl Clients {
         config.requests_per_second = rate;
         config.timeout = self.settings.timeout;
         config.retry = RetryPolicy::new(self.settings.max_attempts, self.settings.max_elapsed);
-        Ok(AutopilotClient::new(config, key)?)
+        Ok(config)
     }
 
     /// The shared client of a destination at `rate` requests/second.
     pub async fn for_destination(
         &self,
         destination: &Destination,
-        secrets: &dyn SecretStore,
+        secrets: &Arc<dyn SecretStore>,
         rate: f64,
     ) -> Result<AutopilotClient, JobError> {
         let cache_key = format!("{}@{rate}", destination.id);
@@ -135,7 +140,12 @@ impl Clients {
             return Ok(client.clone());
         }
         let key = secrets.get(&destination.id).await?;
-        let client = self.for_key(&destination.autopilot_url, key, rate)?;
+        let source = Arc::new(StoredKey {
+            secrets: secrets.clone(),
+            destination_id: destination.id.clone(),
+        });
+        let config = self.config(&destination.autopilot_url, rate)?;
+        let client = AutopilotClient::with_key_source(config, key, source)?;
         Ok(self.lock().entry(cache_key).or_insert(client).clone())
     }
 
@@ -147,6 +157,19 @@ impl Clients {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, AutopilotClient>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A destination's key as the secret store holds it now.
+struct StoredKey {
+    secrets: Arc<dyn SecretStore>,
+    destination_id: String,
+}
+
+#[async_trait::async_trait]
+impl KeySource for StoredKey {
+    async fn current_key(&self) -> Option<secrecy::SecretString> {
+        self.secrets.get(&self.destination_id).await.ok()
     }
 }
 

@@ -282,11 +282,7 @@ async fn plan_export(
     // From here on Autopilot is asked, read-only until every check has passed.
     let client = deps
         .clients
-        .for_destination(
-            destination,
-            deps.secrets.as_ref(),
-            destination.requests_per_second,
-        )
+        .for_destination(destination, &deps.secrets, destination.requests_per_second)
         .await?;
     let lists = client.lists().await?;
     let existing: HashMap<&str, &str> = lists

@@ -102,7 +102,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .unwrap_or(plan.requests_per_second);
     let client = deps
         .clients
-        .for_destination(&destination, deps.secrets.as_ref(), rate)
+        .for_destination(&destination, &deps.secrets, rate)
         .await?;
 
     let partial_key = keys::partial(&input.destination_id, &input.export_id, input.chunk);
