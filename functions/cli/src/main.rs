@@ -124,6 +124,7 @@ async fn run(cli: Cli) -> CliResult {
                 let preview = local_export::preview(&deps, &options).await?;
                 return output::preview(&preview, cli.json);
             }
+            let _held = hold_export_lock(&cli.data_dir, &dest)?;
             let report = output::export_with_progress(&deps, &options, cli.json).await?;
             output::report(&report, &cli.data_dir, cli.json)?;
             if report.status == shared::jobs::finalize::Status::Failed {
@@ -162,6 +163,33 @@ async fn run(cli: Cli) -> CliResult {
                 );
             }
             Ok(())
+        }
+    }
+}
+
+/// Holds an operating-system lock on `{data}/locks/{dest}.lock` for as long as this process
+/// exports `dest`: a second `export` of it from another terminal is refused instead of sending the
+/// same chunks again. The lock goes with the process however it ends, so after Ctrl-C or a kill
+/// the next `export` takes it and resumes.
+fn hold_export_lock(data_dir: &Path, dest: &str) -> Result<std::fs::File, String> {
+    let dir = data_dir.join("locks");
+    let path = dir.join(format!("{}.lock", destination::slug(dest)));
+    let file = std::fs::create_dir_all(&dir)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        })
+        .map_err(|e| format!("could not open the lock file {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another autopilot-export process is exporting '{dest}' from this data folder right now: wait for it to finish (`autopilot-export status {dest}` shows the last report)"
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("could not lock {}: {e}", path.display()))
         }
     }
 }

@@ -192,3 +192,68 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_export_of_one_destination_is_refused_while_the_first_runs() {
+    let server = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY).rate(20.0), 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let snapshot = dir.path().join("all.csv");
+    let mut rows = String::from("email\n");
+    for i in 0..6000 {
+        rows.push_str(&format!("p{i}@example.com\n"));
+    }
+    std::fs::write(&snapshot, rows).unwrap();
+    let url = server.base_url();
+    let connect = [
+        "connect",
+        "--name",
+        "Main",
+        "--agree",
+        "--autopilot-url",
+        &url,
+        "--requests-per-second",
+        "20",
+    ];
+    assert!(cli(&data, &connect, Some(KEY)).status.success());
+    let segment = format!("All={}", snapshot.display());
+    let configure = ["configure", "main", "--email-field", "email", "--segment"];
+    let args: Vec<&str> = configure
+        .iter()
+        .copied()
+        .chain([segment.as_str()])
+        .collect();
+    assert!(cli(&data, &args, None).status.success());
+
+    // About three seconds of sending at 20 requests/second.
+    let mut first = Command::new(env!("CARGO_BIN_EXE_autopilot-export"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "main"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while server.counters().contacts_written == 0 {
+        assert!(started.elapsed().as_secs() < 30, "the first export sends");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    fails_with(
+        cli(&data, &["export", "main"], None),
+        "another autopilot-export process is exporting 'main'",
+    );
+
+    // Killed part-way: the lock goes with it and the next run finishes the job.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let written = server.counters().contacts_written;
+    assert!(written < 6000, "killed before the end: {written}");
+    let out = cli(&data, &["--json", "export", "main"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "succeeded");
+    assert_eq!(server.state().list("All").unwrap().members.len(), 6000);
+}
