@@ -110,6 +110,8 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
             profile_limit: None,
             requests_per_second: None,
             schedule: None,
+            max_removal_percent: None,
+            max_shrink_percent: None,
         },
         &deps,
     )

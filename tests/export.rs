@@ -76,6 +76,8 @@ async fn configure(
             profile_limit: limit,
             requests_per_second: None,
             schedule: None,
+            max_removal_percent: None,
+            max_shrink_percent: None,
         },
         deps,
     )
@@ -327,6 +329,8 @@ async fn bad_setup_is_refused_with_clear_messages() {
             profile_limit: None,
             requests_per_second: None,
             schedule: None,
+            max_removal_percent: None,
+            max_shrink_percent: None,
         },
         &deps,
     )

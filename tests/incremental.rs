@@ -64,6 +64,15 @@ impl Fixture {
     }
 
     async fn configure(&self, tier_column: &str) {
+        self.configure_with(tier_column, None, None).await.unwrap();
+    }
+
+    async fn configure_with(
+        &self,
+        tier_column: &str,
+        max_removal_percent: Option<f64>,
+        max_shrink_percent: Option<f64>,
+    ) -> Result<(), JobError> {
         configure::run(
             configure::Input {
                 destination_id: self.dest.clone(),
@@ -81,11 +90,13 @@ impl Fixture {
                 profile_limit: Some(1_000_000),
                 requests_per_second: None,
                 schedule: None,
+                max_removal_percent,
+                max_shrink_percent,
             },
             &self.deps,
         )
         .await
-        .unwrap();
+        .map(drop)
     }
 
     /// Writes people `ids`, the ones in `changed` with a new first name.
@@ -260,15 +271,35 @@ async fn guardrails_stop_large_removals_and_shrinks_unless_overridden() {
 
     f.write(0..400, &HashSet::new());
     let err = f.export_with(Options::new(&f.dest)).await.unwrap_err();
-    assert!(err.to_string().contains("shrank from 1000 to 400"), "{err}");
+    assert!(
+        err.to_string().contains("shrank from 1000 to 400")
+            && err.to_string().contains("--max-shrink-percent"),
+        "{err}"
+    );
 
+    // Thresholds of this destination's own: 60% removed and shrunk is now within bounds.
+    let err = f
+        .configure_with("tier", Some(150.0), None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("from 0 to 100"), "{err}");
+    f.configure_with("tier", Some(70.0), Some(70.0))
+        .await
+        .unwrap();
+    let report = f.export().await;
+    assert_eq!(report.totals.removed, 600);
+    assert_eq!(f.members().len(), 400);
+
+    f.write(0..100, &HashSet::new());
+    let err = f.export_with(Options::new(&f.dest)).await.unwrap_err();
+    assert!(err.to_string().contains("more than 70%"), "{err}");
     let options = Options {
         override_guardrails: true,
         ..Options::new(&f.dest)
     };
     let report = f.export_with(options).await.unwrap();
-    assert_eq!(report.totals.removed, 600);
-    assert_eq!(f.members().len(), 400);
+    assert_eq!(report.totals.removed, 300);
+    assert_eq!(f.members().len(), 100);
 }
 
 #[tokio::test]

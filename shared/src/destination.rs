@@ -31,6 +31,27 @@ pub struct Destination {
     /// Whether the scheduled refresh exports this destination (on AWS).
     #[serde(default)]
     pub schedule: Schedule,
+    #[serde(default)]
+    pub guardrails: Guardrails,
+}
+
+/// When an export stops before sending anything, unless overridden: a run that would take more
+/// than `max_removal_percent` of the members this connector added off a list, or a segment that
+/// shrank by more than `max_shrink_percent` since the last export (usually a broken snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Guardrails {
+    pub max_removal_percent: f64,
+    pub max_shrink_percent: f64,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Self {
+            max_removal_percent: 20.0,
+            max_shrink_percent: 50.0,
+        }
+    }
 }
 
 /// The scheduled refresh of a destination.

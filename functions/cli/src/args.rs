@@ -130,6 +130,14 @@ pub struct ConfigureArgs {
     /// Most distinct profiles an export may hold (default 100,000).
     #[arg(long)]
     pub profile_limit: Option<u64>,
+    /// Stop an export that would take more than this percent of the members this connector
+    /// added off a list (default 20; 100 turns it off).
+    #[arg(long, value_name = "PERCENT")]
+    pub max_removal_percent: Option<f64>,
+    /// Stop an export of a segment that shrank by more than this percent since the last export
+    /// (default 50; 100 turns it off).
+    #[arg(long, value_name = "PERCENT")]
+    pub max_shrink_percent: Option<f64>,
 }
 
 #[derive(Debug, Args)]

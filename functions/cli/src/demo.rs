@@ -123,6 +123,8 @@ pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliRe
             profile_limit: Some(profiles.max(100_000)),
             requests_per_second: None,
             schedule: None,
+            max_removal_percent: None,
+            max_shrink_percent: None,
         },
         &deps,
     )

@@ -232,6 +232,8 @@ fn configure_input(args: ConfigureArgs) -> configure::Input {
         profile_limit: args.profile_limit,
         requests_per_second: None,
         schedule: None,
+        max_removal_percent: args.max_removal_percent,
+        max_shrink_percent: args.max_shrink_percent,
     }
 }
 

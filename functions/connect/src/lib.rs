@@ -73,6 +73,10 @@ struct ConfigureBody {
     requests_per_second: Option<f64>,
     #[serde(default)]
     schedule: Option<destination::Schedule>,
+    #[serde(default)]
+    max_removal_percent: Option<f64>,
+    #[serde(default)]
+    max_shrink_percent: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +175,8 @@ impl Api {
             profile_limit: body.profile_limit,
             requests_per_second: body.requests_per_second,
             schedule: body.schedule,
+            max_removal_percent: body.max_removal_percent,
+            max_shrink_percent: body.max_shrink_percent,
         };
         configure::run(input, &self.deps).await?;
         self.read(id).await

@@ -163,11 +163,16 @@ async fn every_route_and_every_refusal() {
     let configure = json!({
         "data_matching": {"email": "email"},
         "segments": [{"name": "VIP", "source": format!("s3://{bucket}/vip.csv")}],
-        "schedule": {"enabled": true}
+        "schedule": {"enabled": true},
+        "max_removal_percent": 35
     });
     let configured = call(&api, "PUT", "/destinations/main", configure).await;
     assert_eq!(configured.status, 200, "{}", configured.body);
     assert_eq!(configured.body["schedule"]["enabled"], true);
+    assert_eq!(
+        configured.body["guardrails"],
+        json!({"max_removal_percent": 35.0, "max_shrink_percent": 50.0})
+    );
     let unknown_type = call(&api, "PUT", "/destinations/main", json!({"data_matching": {"email": "email", "custom": {"colour--Eyes": "e"}}, "segments": [{"name": "S", "source": "s3://b/k"}]})).await;
     assert_eq!(unknown_type.status, 400);
     let extra_field = call(

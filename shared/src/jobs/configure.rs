@@ -1,4 +1,4 @@
-//! `configure`: data matching, segments and the profile limit of a destination.
+//! `configure`: data matching, segments, the profile limit and the guardrails of a destination.
 
 use super::{Deps, JobError};
 use crate::destination::{self, DataMatching, Segment};
@@ -18,6 +18,11 @@ pub struct Input {
     /// Turns the scheduled refresh on or off (on AWS); unchanged when absent.
     #[serde(default)]
     pub schedule: Option<destination::Schedule>,
+    /// Guardrail thresholds in percent (see [`destination::Guardrails`]); unchanged when absent.
+    #[serde(default)]
+    pub max_removal_percent: Option<f64>,
+    #[serde(default)]
+    pub max_shrink_percent: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +58,16 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             "the profile limit must be at least 1 (the default is 100,000)".into(),
         ));
     }
+    for (name, value) in [
+        ("max removal percent", input.max_removal_percent),
+        ("max shrink percent", input.max_shrink_percent),
+    ] {
+        if value.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+            return Err(JobError::InvalidInput(format!(
+                "the {name} is a share of a list in percent: give a number from 0 to 100 (100 turns the guardrail off)"
+            )));
+        }
+    }
     if let Some(rate) = input.requests_per_second {
         if !(rate.is_finite() && rate > 0.0) {
             return Err(JobError::InvalidInput(
@@ -75,6 +90,12 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     }
     if let Some(limit) = input.profile_limit {
         destination.profile_limit = limit;
+    }
+    if let Some(percent) = input.max_removal_percent {
+        destination.guardrails.max_removal_percent = percent;
+    }
+    if let Some(percent) = input.max_shrink_percent {
+        destination.guardrails.max_shrink_percent = percent;
     }
     destination::save(deps.store.as_ref(), &destination).await?;
     Ok(Output {

@@ -88,6 +88,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         segments: Vec::new(),
         profile_limit: DEFAULT_PROFILE_LIMIT,
         requests_per_second: rate,
+        guardrails: Default::default(),
         schedule: Default::default(),
     };
     if let Err(e) = destination::save(deps.store.as_ref(), &destination).await {

@@ -23,10 +23,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 pub const DEFAULT_CHUNK_SIZE: usize = 1000;
 /// Removals per chunk: each costs a request of its own.
 const REMOVALS_PER_CHUNK: usize = 200;
-/// Guardrail: the largest share of a list's members (added by us) one run may remove.
-pub const MAX_REMOVAL_SHARE: f64 = 0.2;
-/// Guardrail: the largest share by which a segment may shrink against the baseline.
-pub const MAX_SHRINK_SHARE: f64 = 0.5;
 /// Sample payloads shown per segment by a dry run.
 const SAMPLES: usize = 3;
 
@@ -329,6 +325,7 @@ async fn plan_export(
     // Removals and guardrails.
     let mut removals: Vec<Vec<String>> = Vec::new();
     let mut tripped = Vec::new();
+    let guardrails = destination.guardrails;
     for (index, segment) in scan.segments.iter_mut().enumerate() {
         let mut gone = Vec::new();
         if let Some(base) = old_segment(&segment.plan.name).filter(|_| !recreated.contains(&index))
@@ -341,19 +338,20 @@ async fn plan_export(
                 .collect();
             gone.sort();
             let ours = base.contacts.keys().filter(|e| base.added_by_us(e)).count();
-            let share = gone.len() as f64 / ours.max(1) as f64;
-            if share > MAX_REMOVAL_SHARE {
+            let percent = 100.0 * gone.len() as f64 / ours.max(1) as f64;
+            if percent > guardrails.max_removal_percent {
                 tripped.push(format!(
-                    "segment '{}' would take {} of the {ours} members this connector added off its list ({:.0}%, more than {:.0}%)",
-                    segment.plan.name, gone.len(), share * 100.0, MAX_REMOVAL_SHARE * 100.0
+                    "segment '{}' would take {} of the {ours} members this connector added off its list ({percent:.0}%, more than {}%)",
+                    segment.plan.name, gone.len(), guardrails.max_removal_percent
                 ));
             }
             let before = base.contacts.len();
             let now = segment.fingerprints.len();
-            if before > 0 && (now as f64) < (1.0 - MAX_SHRINK_SHARE) * before as f64 {
+            let shrink = 100.0 * before.saturating_sub(now) as f64 / before.max(1) as f64;
+            if shrink > guardrails.max_shrink_percent {
                 tripped.push(format!(
-                    "segment '{}' shrank from {before} to {now} profiles since the last export (more than {:.0}%)",
-                    segment.plan.name, MAX_SHRINK_SHARE * 100.0
+                    "segment '{}' shrank from {before} to {now} profiles since the last export (more than {}%)",
+                    segment.plan.name, guardrails.max_shrink_percent
                 ));
             }
         }
@@ -362,8 +360,9 @@ async fn plan_export(
     }
     if !tripped.is_empty() && !input.override_guardrails && !input.dry_run {
         let message = format!(
-            "stopped before sending anything: {}. If the snapshot is right, run the export again with --override-guardrails (API: override_guardrails: true)",
-            tripped.join("; ")
+            "stopped before sending anything: {}. If the snapshot is right, run the export again with --override-guardrails (API: override_guardrails: true), or change the thresholds with `autopilot-export configure {} --max-removal-percent P --max-shrink-percent P`",
+            tripped.join("; "),
+            destination.id
         );
         return Err(JobError::GuardrailTripped(message));
     }
