@@ -1,7 +1,8 @@
 //! Segment snapshots: CSV with a header row, optionally gzip-compressed (recognised by its magic
 //! bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF or LF line ends, RFC 4180
 //! quoting; separated by commas, or by semicolons or tabs when the header line has no comma. Text
-//! that is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
+//! with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it streams; other text that
+//! is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
 //! Read as a stream, one row at a time, never whole.
 
 use std::io::{BufRead, BufReader, Read};
@@ -62,6 +63,22 @@ fn delimiter(start: &[u8]) -> u8 {
     }
 }
 
+/// The first line of `input` (at most 64 KiB of it), read ahead to choose the delimiter: a
+/// decoder may hand out fewer bytes than a line in one read.
+fn first_line(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut start = Vec::new();
+    let mut block = [0u8; 8192];
+    while start.len() < 64 * 1024 && !start.contains(&b'\n') {
+        match input.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => start.extend_from_slice(&block[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(start)
+}
+
 /// One data row: its number (the header is row 1; blank lines are skipped and not counted) and
 /// its fields.
 #[derive(Debug)]
@@ -85,20 +102,29 @@ impl SnapshotRows {
         let magic = buffered
             .fill_buf()
             .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
-        let decoded: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
+        let decompressed: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
             Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
         } else {
             Box::new(buffered)
         };
-        let mut decoded = BufReader::with_capacity(256 * 1024, decoded);
-        let start = decoded
-            .fill_buf()
+        // A UTF-16 BOM turns on transcoding to UTF-8; without one the bytes pass through as they
+        // are (UTF-8 passes untouched too, so a stray Windows-1252 byte is still read per field).
+        let mut decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .bom_sniffing(true)
+            .strip_bom(true)
+            .utf8_passthru(true)
+            .build(decompressed);
+        let start = first_line(&mut decoded)
             .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
+        let delimiter = delimiter(&start);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .delimiter(delimiter(start))
-            .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
+            .delimiter(delimiter)
+            .buffer_capacity(256 * 1024)
+            .from_reader(
+                Box::new(std::io::Cursor::new(start).chain(decoded)) as Box<dyn Read + Send>
+            );
         let mut record = csv::ByteRecord::new();
         let has_header = reader
             .read_byte_record(&mut record)
@@ -220,6 +246,18 @@ mod tests {
         assert_eq!(rows[0].1, ["m@x.io", "Müller"]);
         let corrupt = vec![0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3];
         assert!(SnapshotRows::open("c.csv.gz", Box::new(std::io::Cursor::new(corrupt))).is_err());
+    }
+
+    #[test]
+    fn utf16_with_a_bom_is_transcoded() {
+        let text = "\u{feff}email\tname\r\nz@x.io\tZoë Ünal\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for bytes in [le, be] {
+            let (header, rows) = rows(bytes);
+            assert_eq!(header, ["email", "name"]);
+            assert_eq!(rows, [(2, vec!["z@x.io".to_string(), "Zoë Ünal".into()])]);
+        }
     }
 
     #[test]

@@ -2,6 +2,12 @@
 //! Deliberately practical rather than the full RFC 5322 grammar, which admits addresses no mail
 //! platform takes (quoted local parts, IP-literal domains).
 
+/// An address as typed, without the spaces around it — including the no-break and zero-width
+/// spaces that text copied from web pages and spreadsheets carries along invisibly.
+pub fn trim(raw: &str) -> &str {
+    raw.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}'))
+}
+
 /// Why an address was refused.
 pub fn check(email: &str) -> Result<(), &'static str> {
     if email.is_empty() {
@@ -81,5 +87,6 @@ mod tests {
             assert!(err.contains(why), "{e}: {err}");
         }
         assert_eq!(dedupe_key("Ann@Example.COM"), "ann@example.com");
+        assert_eq!(trim("\u{a0} a@x.io\u{200b}\t"), "a@x.io");
     }
 }

@@ -222,7 +222,7 @@ impl RowMapper {
 
     /// The email of a row as written (trimmed), for reports.
     pub fn email_of<'a>(&self, row: &'a [&'a str]) -> &'a str {
-        row.get(self.email).map_or("", |e| e.trim())
+        row.get(self.email).map_or("", |e| email::trim(e))
     }
 
     /// Maps one row; the contact has no list yet.
@@ -237,7 +237,7 @@ impl RowMapper {
                 ),
             ));
         }
-        let email = row[self.email].trim();
+        let email = email::trim(row[self.email]);
         if email.is_empty() {
             return Err(RowProblem::new("missing_email", "the email is empty"));
         }
