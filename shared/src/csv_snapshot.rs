@@ -50,7 +50,18 @@ fn text(field: &[u8]) -> String {
 /// The delimiter of a snapshot, from its header line: a comma, unless the header has none and has
 /// semicolons or tabs (spreadsheet exports in many locales).
 fn delimiter(start: &[u8]) -> u8 {
-    let line = start.split(|b| *b == b'\n').next().unwrap_or_default();
+    // Separators inside a quoted column name ("Name, full") do not count.
+    let mut quoted = false;
+    let mut line = Vec::new();
+    for &b in start {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == b'\n' && !quoted {
+            break;
+        } else if !quoted {
+            line.push(b);
+        }
+    }
     let count = |d: u8| line.iter().filter(|b| **b == d).count();
     if count(b',') > 0 {
         b','
@@ -219,6 +230,9 @@ mod tests {
         assert_eq!(header, ["email", "name"]);
         let (header, _) = rows_of(b"email\n");
         assert_eq!(header, ["email"]);
+        let (header, rows) = rows_of(b"\"Name, full\";email\n\"Lee, Ann\";a@x.io\n");
+        assert_eq!(header, ["Name, full", "email"]);
+        assert_eq!(rows[0].1, ["Lee, Ann", "a@x.io"]);
     }
 
     fn rows_of(bytes: &[u8]) -> (Vec<String>, Vec<(u64, Vec<String>)>) {
