@@ -6,7 +6,7 @@ use sandbox::Sandbox;
 use secrecy::SecretString;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{configure, connect, plan, upload_chunk, ClientSettings, Clients};
+use shared::jobs::{configure, connect, plan, progress, upload_chunk, ClientSettings, Clients};
 use shared::local_export::{self, Progress};
 use shared::store::LocalStore;
 use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
@@ -404,6 +404,19 @@ async fn uploading_a_chunk_twice_sends_it_once() {
         deadline: None,
     };
     let first = upload_chunk::run(input.clone(), &deps).await.unwrap();
+    let so_far = progress::of(deps.store.as_ref(), &dest, &planned.export_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            so_far.chunks_done,
+            so_far.chunks,
+            so_far.contacts_done,
+            so_far.contacts
+        ),
+        (1, 3, 100, 250)
+    );
+    assert_eq!(so_far.todo, [(0, 100), (2, 50)]);
     let requests = sandbox.counters().requests;
     let second = upload_chunk::run(input, &deps).await.unwrap();
     assert_eq!((first.sent, second.sent), (100, 100));

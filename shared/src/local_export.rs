@@ -6,7 +6,7 @@
 use crate::destination::{self, keys};
 use crate::jobs::finalize::{self, Failure, Report};
 use crate::jobs::plan::{self, Plan};
-use crate::jobs::{lock, upload_chunk, Deps, JobError};
+use crate::jobs::{lock, progress as chunks, upload_chunk, Deps, JobError};
 use crate::store::get_json;
 use futures::StreamExt;
 
@@ -107,32 +107,15 @@ pub async fn run(
         }
     };
 
-    let done: std::collections::HashSet<String> = store
-        .list(&format!(
-            "{}results/",
-            keys::export_prefix(dest, &export_id)
-        ))
-        .await?
-        .into_iter()
-        .collect();
-    let mut already_done = 0;
-    let mut todo = Vec::new();
-    for (number, chunk) in plan.chunks.iter().enumerate() {
-        if done.contains(&keys::result(dest, &export_id, number as u32)) {
-            already_done += u64::from(chunk.contacts);
-        } else {
-            todo.push((number as u32, u64::from(chunk.contacts)));
-        }
-    }
-    let contacts = plan.chunks.iter().map(|c| u64::from(c.contacts)).sum();
+    let so_far = chunks::of_plan(store, &plan).await?;
     progress(Progress::Planned {
-        contacts,
-        already_done,
+        contacts: so_far.contacts,
+        already_done: so_far.contacts_done,
         resumed,
     });
 
     let export = export_id.as_str();
-    let mut uploads = futures::stream::iter(todo)
+    let mut uploads = futures::stream::iter(so_far.todo)
         .map(|(chunk, count)| async move {
             let input = upload_chunk::Input {
                 destination_id: dest.to_string(),

@@ -9,7 +9,7 @@ use args::{Cli, Command, ConfigureArgs, SandboxArgs};
 use clap::Parser;
 use secrecy::SecretString;
 use shared::destination::{self, DataMatching, Segment};
-use shared::jobs::{configure, connect, lock, remove, ClientSettings, Clients};
+use shared::jobs::{configure, connect, lock, progress, remove, ClientSettings, Clients};
 use shared::local_export;
 use shared::store::{get_json, LocalStore};
 use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
@@ -167,14 +167,14 @@ async fn run(cli: Cli) -> CliResult {
     }
 }
 
-/// Holds an operating-system lock on `{data}/locks/{dest}.lock` for as long as this process
-/// exports `dest`: a second `export` of it from another terminal is refused instead of sending the
-/// same chunks again. The lock goes with the process however it ends, so after Ctrl-C or a kill
-/// the next `export` takes it and resumes.
-fn hold_export_lock(data_dir: &Path, dest: &str) -> Result<std::fs::File, String> {
+/// The file whose OS lock an `export` of `dest` holds (not locked by this call).
+fn export_lock(
+    data_dir: &Path,
+    dest: &str,
+) -> Result<(std::fs::File, std::path::PathBuf), (std::io::Error, std::path::PathBuf)> {
     let dir = data_dir.join("locks");
     let path = dir.join(format!("{}.lock", destination::slug(dest)));
-    let file = std::fs::create_dir_all(&dir)
+    std::fs::create_dir_all(&dir)
         .and_then(|()| {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -182,7 +182,17 @@ fn hold_export_lock(data_dir: &Path, dest: &str) -> Result<std::fs::File, String
                 .write(true)
                 .open(&path)
         })
-        .map_err(|e| format!("could not open the lock file {}: {e}", path.display()))?;
+        .map(|file| (file, path.clone()))
+        .map_err(|e| (e, path))
+}
+
+/// Holds an operating-system lock on `{data}/locks/{dest}.lock` for as long as this process
+/// exports `dest`: a second `export` of it from another terminal is refused instead of sending the
+/// same chunks again. The lock goes with the process however it ends, so after Ctrl-C or a kill
+/// the next `export` takes it and resumes.
+fn hold_export_lock(data_dir: &Path, dest: &str) -> Result<std::fs::File, String> {
+    let (file, path) = export_lock(data_dir, dest)
+        .map_err(|(e, path)| format!("could not open the lock file {}: {e}", path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(format!(
@@ -248,11 +258,11 @@ async fn status(
     let destination = destination::load(store, dest).await?;
     if let Some(running) = lock::holder(deps, &destination.id).await? {
         if export_id.is_none() || export_id.as_deref() == Some(running.export_id.as_str()) {
-            println!(
-                "Export {} started at {} has not finished: run `autopilot-export export {}` to finish it.",
-                running.export_id, running.started_at, destination.id
-            );
-            return Ok(());
+            let progress = progress::of(store, &destination.id, &running.export_id).await?;
+            let active = export_lock(data_dir, &destination.id)
+                .map(|(file, _)| file.try_lock().is_err())
+                .unwrap_or(false);
+            return output::unfinished(&destination.id, &running, &progress, active, json);
         }
     }
     let export_id = match export_id {

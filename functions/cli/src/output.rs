@@ -2,8 +2,9 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shared::destination::Destination;
-use shared::jobs::connect;
 use shared::jobs::finalize::{Counts, Report, Status};
+use shared::jobs::progress::ChunkProgress;
+use shared::jobs::{connect, lock};
 use shared::local_export::{self, Progress};
 use shared::{Deps, JobError};
 use std::io::IsTerminal;
@@ -121,6 +122,50 @@ pub fn destinations(found: &[Destination], json: bool) -> CliResult {
             d.requests_per_second,
             d.account_name.as_deref().unwrap_or("-")
         );
+    }
+    Ok(())
+}
+
+/// Prints where an export that has no report yet stands: running in another process, or
+/// interrupted and waiting for `export` to finish it.
+pub fn unfinished(
+    dest: &str,
+    running: &lock::Running,
+    progress: &ChunkProgress,
+    active: bool,
+    json: bool,
+) -> CliResult {
+    if json {
+        let state = if active { "running" } else { "interrupted" };
+        let body = serde_json::json!({
+            "export_id": running.export_id,
+            "started_at": running.started_at,
+            "status": state,
+            "progress": progress,
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(());
+    }
+    let state = if active {
+        "is running"
+    } else {
+        "was interrupted"
+    };
+    let done = if progress.planned {
+        format!(
+            "{} of {} contacts and removals done ({} of {} chunks)",
+            progress.contacts_done, progress.contacts, progress.chunks_done, progress.chunks
+        )
+    } else {
+        "reading the snapshots".to_string()
+    };
+    println!(
+        "Export {} of {dest} (started {}) {state}: {done}.",
+        running.export_id,
+        running.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+    );
+    if !active {
+        println!("Run `autopilot-export export {dest}` to finish it; nothing is sent twice.");
     }
     Ok(())
 }

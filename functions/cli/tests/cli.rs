@@ -245,12 +245,19 @@ async fn a_second_export_of_one_destination_is_refused_while_the_first_runs() {
         cli(&data, &["export", "main"], None),
         "another autopilot-export process is exporting 'main'",
     );
+    let out = cli(&data, &["status", "main"], None);
+    assert!(text(&out).contains("is running"), "{}", text(&out));
 
     // Killed part-way: the lock goes with it and the next run finishes the job.
     first.kill().unwrap();
     first.wait().unwrap();
     let written = server.counters().contacts_written;
     assert!(written < 6000, "killed before the end: {written}");
+    let out = cli(&data, &["--json", "status", "main"], None);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["status"], "interrupted", "{status}");
+    assert_eq!(status["progress"]["contacts"], 6000);
+    assert!(status["progress"]["contacts_done"].as_u64().unwrap() < 6000);
     let out = cli(&data, &["--json", "export", "main"], None);
     assert!(out.status.success(), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

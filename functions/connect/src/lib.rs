@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::aws::{ExecutionStatus, Executions, StartOutcome};
 use shared::destination::{self, keys, Destination};
-use shared::jobs::{configure, connect, lock, plan, remove};
+use shared::jobs::{configure, connect, lock, plan, progress, remove};
 use shared::store::get_json;
 use shared::{Deps, JobError};
 
@@ -261,7 +261,13 @@ impl Api {
             ));
         }
         let status = match self.executions.status(export_id).await {
-            Ok(ExecutionStatus::Running) => "running",
+            Ok(ExecutionStatus::Running) => {
+                let progress = progress::of(store, &destination.id, export_id).await?;
+                return Ok(Answer::ok(
+                    200,
+                    json!({"export_id": export_id, "status": "running", "progress": progress}),
+                ));
+            }
             Ok(ExecutionStatus::Failed) => "failed",
             Ok(ExecutionStatus::Succeeded | ExecutionStatus::Other) => "finishing",
             Err(_) => {

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod finalize;
 pub mod lock;
 pub mod plan;
+pub mod progress;
 pub mod remove;
 pub mod upload_chunk;
 
