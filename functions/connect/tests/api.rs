@@ -210,6 +210,9 @@ async fn every_route_and_every_refusal() {
     )
     .await;
     assert_eq!(status.status, 200, "{}", status.body);
+    // moto records the execution without running it: running, nothing planned yet.
+    assert_eq!(status.body["status"], "running", "{}", status.body);
+    assert_eq!(status.body["progress"]["planned"], false, "{}", status.body);
     assert_eq!(
         call(
             &api,
