@@ -23,6 +23,28 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 pub const DEFAULT_CHUNK_SIZE: usize = 1000;
 /// Removals per chunk: each costs a request of its own.
 const REMOVALS_PER_CHUNK: usize = 200;
+/// The most chunks one export is cut into. On AWS each chunk costs about a dozen events of the
+/// Step Functions execution's history, which holds 25,000; chunks grow to stay within this.
+pub const MAX_CHUNKS: usize = 1_500;
+/// The share of [`MAX_CHUNKS`] kept for contacts; the rest is for removals.
+const CONTACT_CHUNKS: usize = MAX_CHUNKS * 3 / 4;
+
+/// Contacts per chunk: as asked, or larger when the destination could hold more contacts than
+/// [`CONTACT_CHUNKS`] chunks of that size. At most `profile_limit` profiles per segment can be
+/// sent (a larger export is refused), and each segment may end in three part-filled chunks (adds,
+/// updates, and the resend of a list that was recreated).
+fn contact_chunk_size(asked: usize, profile_limit: u64, segments: usize) -> usize {
+    let most_contacts = profile_limit.saturating_mul(segments as u64);
+    let chunks = CONTACT_CHUNKS.saturating_sub(3 * segments).max(100) as u64;
+    let needed = most_contacts.div_ceil(chunks);
+    asked.max(usize::try_from(needed).unwrap_or(usize::MAX))
+}
+
+/// Removals per chunk, so that `removals` fit in the chunks left after `contact_chunks`.
+fn removal_chunk_size(removals: usize, contact_chunks: usize) -> usize {
+    let left = MAX_CHUNKS.saturating_sub(contact_chunks).max(1);
+    REMOVALS_PER_CHUNK.max(removals.div_ceil(left))
+}
 /// Sample payloads shown per segment by a dry run.
 const SAMPLES: usize = 3;
 
@@ -203,11 +225,20 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             destination.id, destination.id
         ))
     })?;
-    let chunk_size = input.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
-    if chunk_size == 0 {
+    let asked = input.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE);
+    if asked == 0 {
         return Err(JobError::InvalidInput(
             "the chunk size must be at least 1".into(),
         ));
+    }
+    let chunk_size =
+        contact_chunk_size(asked, destination.profile_limit, destination.segments.len());
+    if chunk_size > asked {
+        tracing::info!(
+            asked,
+            chunk_size,
+            "chunks enlarged so that the export stays within {MAX_CHUNKS} chunks"
+        );
     }
     let export_id = input.export_id.clone().unwrap_or_else(new_export_id);
     let mut writer = ChunkWriter::new(deps, &destination.id, &export_id, input.dry_run);
@@ -396,8 +427,9 @@ async fn plan_export(
         });
     }
 
+    let per_chunk = removal_chunk_size(removals.iter().map(Vec::len).sum(), writer.chunks.len());
     for (index, gone) in removals.into_iter().enumerate() {
-        for part in gone.chunks(REMOVALS_PER_CHUNK) {
+        for part in gone.chunks(per_chunk) {
             let chunk = ChunkFile {
                 segment: index,
                 kind: ChunkKind::Remove,
@@ -810,7 +842,7 @@ mod tests {
         let output = Output {
             destination_id: "d".repeat(48),
             export_id: format!("{}-{}", "d".repeat(48), new_export_id()),
-            chunks: (0..1000).collect(),
+            chunks: (0..MAX_CHUNKS as u32).collect(),
             contacts: 1_000_000,
             removals: 0,
             distinct_profiles: 1_000_000,
@@ -822,6 +854,24 @@ mod tests {
             size < 16 * 1024,
             "{size} bytes, against Step Functions' 256 KB"
         );
+    }
+
+    #[test]
+    fn chunks_grow_so_that_any_export_stays_within_max_chunks() {
+        assert_eq!(contact_chunk_size(1000, 100_000, 2), 1000);
+        assert_eq!(contact_chunk_size(50, 100_000, 1), 90);
+        for (limit, segments) in [(1_000_000, 1), (1_000_000, 3), (5_000_000, 2), (100, 400)] {
+            let size = contact_chunk_size(1000, limit, segments) as u64;
+            // Every segment full to the limit, each with three part-filled chunks.
+            let chunks = segments as u64 * (limit / size + 3);
+            assert!(
+                chunks <= CONTACT_CHUNKS.max(100 + 3 * segments) as u64,
+                "{limit} × {segments}: {chunks}"
+            );
+        }
+        assert_eq!(removal_chunk_size(1_000, 10), 200);
+        let size = removal_chunk_size(1_000_000, CONTACT_CHUNKS);
+        assert!(1_000_000usize.div_ceil(size) + CONTACT_CHUNKS <= MAX_CHUNKS);
     }
 
     #[test]
