@@ -196,7 +196,7 @@ fn hold_export_lock(data_dir: &Path, dest: &str) -> Result<std::fs::File, String
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-            "another autopilot-export process is exporting '{dest}' from this data folder right now: wait for it to finish (`autopilot-export status {dest}` shows the last report)"
+            "another autopilot-export process is exporting '{dest}' from this data folder right now: wait for it to finish (`autopilot-export status {dest}` shows how far it has got)"
         )),
         Err(std::fs::TryLockError::Error(e)) => {
             Err(format!("could not lock {}: {e}", path.display()))

@@ -45,6 +45,7 @@ fn removal_chunk_size(removals: usize, contact_chunks: usize) -> usize {
     let left = MAX_CHUNKS.saturating_sub(contact_chunks).max(1);
     REMOVALS_PER_CHUNK.max(removals.div_ceil(left))
 }
+
 /// Sample payloads shown per segment by a dry run.
 const SAMPLES: usize = 3;
 
