@@ -131,11 +131,21 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
     // Semicolons and Windows-1252 text, as an older spreadsheet export writes them.
     let c = dir.path().join("c.csv");
     std::fs::write(&c, b"Email;First Name;age\r\nzoe@example.com;Zo\xeb;33\r\n").unwrap();
+    // A spreadsheet's "Unicode text": UTF-16 with a BOM, tabs, an email wrapped in invisible spaces.
+    let d = dir.path().join("d.txt");
+    let text = "\u{feff}Email\tFirst Name\tage\r\n\u{a0}ivy@example.com\u{200b}\tIvy\t29\r\n";
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(&d, utf16).unwrap();
 
     let sandbox = sandbox(|c| c.rate(200.0)).await;
     let deps = deps(dir.path());
     let dest = connect(&deps, &sandbox, 200.0).await;
-    let segments: [(&str, &Path); 3] = [("Segment A", &a), ("Segment B", &b), ("Segment C", &c)];
+    let segments: [(&str, &Path); 4] = [
+        ("Segment A", &a),
+        ("Segment B", &b),
+        ("Segment C", &c),
+        ("Segment D", &d),
+    ];
     configure(&deps, &dest, &segments, None).await.unwrap();
     let report = export(&deps, &dest, 2).await.unwrap();
 
@@ -173,10 +183,14 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
         assert!(s.counts.adds_up(), "{s:?}");
         assert!(s.list_created);
     }
-    assert_eq!(report.distinct_profiles, 6);
+    assert_eq!(report.distinct_profiles, 7);
     assert_eq!(
         members(&sandbox, "Segment C"),
         HashSet::from(["zoe@example.com".to_string()])
+    );
+    assert_eq!(
+        members(&sandbox, "Segment D"),
+        HashSet::from(["ivy@example.com".to_string()])
     );
     // Nothing sent twice: every contact write in the sandbox is one sent contact.
     assert_eq!(sandbox.counters().contacts_written, report.totals.sent);
