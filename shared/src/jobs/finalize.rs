@@ -13,8 +13,12 @@ use crate::email;
 use crate::store::{get_json, put_json};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Store requests in flight at once while reading results and deleting chunks.
+const IN_FLIGHT: usize = 16;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Input {
@@ -143,15 +147,18 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let invalid: Vec<InvalidRow> = get_json(store, &keys::invalid(dest, export))
         .await?
         .unwrap_or_default();
-    let mut results = Vec::new();
-    for key in store
+    // Up to 1,500 small objects each way: read and delete them a few at a time, not in turn.
+    let result_keys = store
         .list(&format!("{}results/", keys::export_prefix(dest, export)))
+        .await?;
+    let results: Vec<ChunkResult> = futures::stream::iter(result_keys)
+        .map(|key| async move { get_json::<ChunkResult>(store, &key).await })
+        .buffered(IN_FLIGHT)
+        .try_collect::<Vec<_>>()
         .await?
-    {
-        if let Some(result) = get_json::<ChunkResult>(store, &key).await? {
-            results.push(result);
-        }
-    }
+        .into_iter()
+        .flatten()
+        .collect();
     let finished_at = Utc::now();
     let mut report = build_report(&input, plan.as_ref(), &results, finished_at);
     if let Some(csv) = rejected_csv(plan.as_ref(), &invalid, &results)? {
@@ -170,9 +177,11 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     }
     store.delete(&candidate).await?;
     if let Some(plan) = &plan {
-        for number in 0..plan.chunks.len() as u32 {
-            store.delete(&keys::chunk(dest, export, number)).await?;
-        }
+        futures::stream::iter(0..plan.chunks.len() as u32)
+            .map(|number| async move { store.delete(&keys::chunk(dest, export, number)).await })
+            .buffer_unordered(IN_FLIGHT)
+            .try_collect::<()>()
+            .await?;
     }
     super::lock::release(deps, dest, export).await?;
     tracing::info!(destination = %dest, export = %export, status = ?report.status, sent = report.totals.sent, "export finished");
