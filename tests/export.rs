@@ -25,6 +25,7 @@ fn deps(dir: &Path) -> Deps {
             timeout: Duration::from_secs(2),
             max_attempts: 6,
             max_elapsed: Duration::from_secs(20),
+            ..ClientSettings::default()
         })),
     }
 }

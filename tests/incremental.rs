@@ -36,6 +36,7 @@ impl Fixture {
                 timeout: Duration::from_secs(2),
                 max_attempts: 3,
                 max_elapsed: Duration::from_secs(10),
+                ..ClientSettings::default()
             })),
         };
         let dest = connect::run(

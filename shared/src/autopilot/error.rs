@@ -18,6 +18,8 @@ pub enum ErrorClass {
 pub enum AutopilotError {
     #[error("Autopilot rejected the API key (401): check the key, or connect the destination again with a valid one")]
     Unauthorized,
+    #[error("the API key is empty or holds a line break or other characters an API key cannot have: paste the key alone, on one line")]
+    UnusableKey,
     #[error("Autopilot throttled the request (429)")]
     Throttled { retry_after: Option<Duration> },
     #[error("Autopilot rejected the request ({status}): {message}")]
@@ -32,7 +34,7 @@ pub enum AutopilotError {
     Timeout(Duration),
     #[error("Autopilot's answer could not be read: {0}; check the destination's Autopilot URL")]
     InvalidResponse(String),
-    #[error("gave up after {attempts} attempts in {:.1}s: {last}", elapsed.as_secs_f64())]
+    #[error("Autopilot did not answer properly for {:.0}s ({attempts} attempts); gave up: {last}", elapsed.as_secs_f64())]
     RetriesExhausted {
         attempts: u32,
         elapsed: Duration,
@@ -51,6 +53,7 @@ impl AutopilotError {
             | Self::Timeout(_)
             | Self::RetriesExhausted { .. } => ErrorClass::Retryable,
             Self::Unauthorized
+            | Self::UnusableKey
             | Self::Rejected { .. }
             | Self::NotFound { .. }
             | Self::InvalidResponse(_) => ErrorClass::Fatal,
@@ -68,6 +71,7 @@ impl AutopilotError {
             Self::Unauthorized => "Unauthorized",
             Self::Throttled { .. } => "Throttled",
             Self::Rejected { .. } => "InvalidRequest",
+            Self::UnusableKey => "InvalidInput",
             Self::NotFound { .. } => "NotFound",
             Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
             Self::InvalidResponse(_) => "InvalidResponse",

@@ -17,12 +17,14 @@
 pub mod bulk;
 pub mod contact;
 pub mod error;
+pub mod health;
 pub mod pacing;
 pub mod retry;
 
 pub use bulk::{BulkOutcome, Rejection};
 pub use contact::{Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK};
 pub use error::{AutopilotError, ErrorClass};
+pub use health::Trouble;
 pub use pacing::AdaptivePacer;
 pub use retry::RetryPolicy;
 
@@ -45,22 +47,31 @@ pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 10.0;
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 const KEY_HEADER: &str = "autopilotapikey";
 
+/// The longest a request waits for its answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The shortest: a request is never given up on sooner, however fast answers usually come.
+pub const DEFAULT_MIN_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How to reach one Autopilot account.
 #[derive(Debug)]
 pub struct ClientConfig {
     pub base_url: Url,
     pub requests_per_second: f64,
+    /// The longest a request waits for its answer; requests usually wait less, a few times the
+    /// recent answer time but at least `min_timeout` ([`health`]).
     pub timeout: Duration,
+    pub min_timeout: Duration,
     pub retry: RetryPolicy,
 }
 
 impl ClientConfig {
-    /// Defaults for `base_url`: 10 requests/second, 30 s per request, the default retry policy.
+    /// Defaults for `base_url`: 10 requests/second, 5–30 s per request, the default retry policy.
     pub fn new(base_url: Url) -> Self {
         Self {
             base_url,
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_TIMEOUT,
+            min_timeout: DEFAULT_MIN_TIMEOUT,
             retry: RetryPolicy::default(),
         }
     }
@@ -146,9 +157,9 @@ struct Inner {
     key: RwLock<SecretString>,
     /// Asked once per request answered 401, so a rotated key is picked up without a restart.
     key_source: Option<Arc<dyn KeySource>>,
-    timeout: Duration,
     retry: RetryPolicy,
     pacer: AdaptivePacer,
+    observed: health::Observed,
     stats: ClientStats,
 }
 
@@ -181,10 +192,7 @@ impl AutopilotClient {
         key_source: Option<Arc<dyn KeySource>>,
     ) -> Result<Self, AutopilotError> {
         if !usable(&key) {
-            return Err(AutopilotError::Rejected {
-                status: 0,
-                message: "the API key is empty or holds characters no HTTP header can carry".into(),
-            });
+            return Err(AutopilotError::UnusableKey);
         }
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -203,9 +211,9 @@ impl AutopilotClient {
                 base_url,
                 key: RwLock::new(key),
                 key_source,
-                timeout: config.timeout,
                 retry: config.retry,
                 pacer: AdaptivePacer::new(config.requests_per_second),
+                observed: health::Observed::new(config.min_timeout, config.timeout),
                 stats: ClientStats::default(),
             }),
         })
@@ -217,6 +225,17 @@ impl AutopilotClient {
 
     pub fn pacer(&self) -> &AdaptivePacer {
         &self.inner.pacer
+    }
+
+    /// Whether Autopilot is failing to answer right now (its requests are being retried), and
+    /// since when: what progress output shows while an export waits out an outage.
+    pub fn trouble(&self) -> Option<Trouble> {
+        self.inner.observed.trouble()
+    }
+
+    /// How long requests keep being retried before an export gives up.
+    pub fn retry_budget(&self) -> Duration {
+        self.inner.retry.max_elapsed
     }
 
     /// `GET /account`: the account the key belongs to; a 401 means the key is not valid.
@@ -340,14 +359,27 @@ impl AutopilotClient {
         })?;
         let started = Instant::now();
         let mut attempt = 0;
+        let mut timeouts = 0;
         let mut key_reread = false;
         loop {
             attempt += 1;
             let permit = self.inner.pacer.acquire().await;
             let key = self.key();
+            let timeout = self.inner.observed.timeout(timeouts);
+            let sent = Instant::now();
             let result = self
-                .attempt(&method, &url, &key, body.as_deref(), what)
+                .attempt(&method, &url, &key, body.as_deref(), what, timeout)
                 .await;
+            match &result {
+                Err(e @ (AutopilotError::Server { .. } | AutopilotError::Transport(_))) => {
+                    self.inner.observed.on_trouble(e.type_name())
+                }
+                Err(e @ AutopilotError::Timeout(_)) => {
+                    timeouts += 1;
+                    self.inner.observed.on_trouble(e.type_name())
+                }
+                _ => self.inner.observed.on_answer(sent.elapsed()),
+            }
             let err = match result {
                 Ok(bytes) => {
                     self.inner.pacer.on_success(permit);
@@ -397,13 +429,14 @@ impl AutopilotClient {
         key: &SecretString,
         body: Option<&[u8]>,
         what: &'static str,
+        timeout: Duration,
     ) -> Result<Vec<u8>, AutopilotError> {
         self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let timeout = self.inner.timeout;
         let mut request = self
             .inner
             .http
             .request(method.clone(), url.clone())
+            .timeout(timeout)
             .header(KEY_HEADER, key.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {

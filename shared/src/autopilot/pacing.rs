@@ -1,6 +1,9 @@
 //! Pacing: one adaptive rate limiter shared by every request a process sends to one destination.
 //!
-//! Requests are spaced evenly at the current rate (a token bucket of depth one, so nothing bursts).
+//! Request *starts* are spaced evenly at the current rate (a token bucket of depth one, so nothing
+//! bursts); how many requests are in flight at once is up to the callers, so an answer that hangs
+//! costs one caller, not a share of the rate. Waiters are admitted one at a time in arrival order
+//! and no slot is booked ahead, so a rate cut or a pause applies to every request not yet started.
 //! The rate adapts to what the server allows:
 //! - a 429 for a request paced at the current rate cuts the rate by 30% (multiplicative decrease)
 //!   and remembers the rate that drew it as the *ceiling*; throttles of requests paced at an older,
@@ -34,7 +37,8 @@ pub struct Permit {
 struct State {
     rate: f64,
     ceiling: Option<f64>,
-    next_slot: Instant,
+    /// When the last request was let through.
+    last_start: Option<Instant>,
     paused_until: Option<Instant>,
     last_throttle: Option<Instant>,
 }
@@ -45,6 +49,8 @@ pub struct AdaptivePacer {
     max_rate: f64,
     min_rate: f64,
     state: Mutex<State>,
+    /// Held by the one waiter whose turn is next, so waiters start in arrival order.
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl AdaptivePacer {
@@ -61,25 +67,36 @@ impl AdaptivePacer {
             state: Mutex::new(State {
                 rate: max_rate,
                 ceiling: None,
-                next_slot: Instant::now(),
+                last_start: None,
                 paused_until: None,
                 last_throttle: None,
             }),
+            turn: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Waits for the next free slot at the current rate.
+    /// Waits for the next free slot at the current rate. The slot is worked out again after each
+    /// wait, so a pause or a slower rate decided meanwhile is honoured.
     pub async fn acquire(&self) -> Permit {
-        let (slot, rate) = {
-            let mut state = self.lock();
-            let now = Instant::now();
-            let earliest = state.paused_until.map_or(now, |p| p.max(now));
-            let slot = state.next_slot.max(earliest);
-            state.next_slot = slot + Duration::from_secs_f64(1.0 / state.rate);
-            (slot, state.rate)
-        };
-        tokio::time::sleep_until(slot).await;
-        Permit { rate }
+        let _turn = self.turn.lock().await;
+        loop {
+            let due = {
+                let mut state = self.lock();
+                let now = Instant::now();
+                let interval = Duration::from_secs_f64(1.0 / state.rate);
+                let spaced = state.last_start.map_or(now, |last| last + interval);
+                let due = spaced.max(state.paused_until.unwrap_or(spaced));
+                if due <= now {
+                    // Counted from the slot, not from the (slightly late) wake-up, so timer
+                    // granularity does not slow the rate down; after an idle spell, from now.
+                    let late = now.saturating_duration_since(due);
+                    state.last_start = Some(if late < interval { due } else { now });
+                    return Permit { rate: state.rate };
+                }
+                due
+            };
+            tokio::time::sleep_until(due).await;
+        }
     }
 
     /// Records a request the server accepted.

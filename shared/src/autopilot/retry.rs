@@ -35,6 +35,12 @@ pub fn classify_status(status: u16) -> StatusClass {
     }
 }
 
+/// How long a request keeps being retried through an outage before the export gives up (and can
+/// be resumed): long enough to ride out a typical incident.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(15 * 60);
+/// Attempts of one request at the most, within the budget.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 200;
+
 /// Bounds and timing of retries.
 #[derive(Debug)]
 pub struct RetryPolicy {
@@ -51,7 +57,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self::new(10, Duration::from_secs(300))
+        Self::new(DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BUDGET)
     }
 }
 
@@ -61,7 +67,8 @@ impl RetryPolicy {
             max_attempts: max_attempts.max(1),
             max_elapsed,
             base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(30),
+            // Short enough that an export notices within seconds that Autopilot is back.
+            max_delay: Duration::from_secs(15),
             rng: Mutex::new(fastrand::Rng::new()),
         }
     }
@@ -154,6 +161,31 @@ mod tests {
                 "{attempt}: {d:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_default_policy_rides_out_its_whole_budget() {
+        // An outage longer than a minute must not end an export: the attempts a request is
+        // allowed, at the waits between them, cover the whole retry budget.
+        let policy = RetryPolicy::default().with_seed(5);
+        let err = AutopilotError::Server {
+            status: 503,
+            message: "down".into(),
+        };
+        let waited: Duration = (1..policy.max_attempts)
+            .map(|attempt| policy.delay(attempt, &err))
+            .sum();
+        assert!(
+            waited >= policy.max_elapsed,
+            "{waited:?} of waits in {} attempts, for a budget of {:?}",
+            policy.max_attempts,
+            policy.max_elapsed
+        );
+        assert!(policy.max_elapsed >= Duration::from_secs(15 * 60));
+        assert!(
+            policy.max_delay <= Duration::from_secs(15),
+            "back within seconds"
+        );
     }
 
     #[test]

@@ -72,20 +72,31 @@ impl JobError {
 /// Settings for the clients the jobs build.
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
+    /// The longest a request waits for its answer.
     pub timeout: Duration,
+    /// The shortest (requests usually wait a few times the recent answer time in between).
+    pub min_timeout: Duration,
     pub max_attempts: u32,
+    /// How long one request keeps being retried while Autopilot does not answer properly: the
+    /// outage an export waits out before it stops (resumably).
     pub max_elapsed: Duration,
 }
 
 impl Default for ClientSettings {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(30),
-            max_attempts: 10,
-            max_elapsed: Duration::from_secs(300),
+            timeout: crate::autopilot::DEFAULT_TIMEOUT,
+            min_timeout: crate::autopilot::DEFAULT_MIN_TIMEOUT,
+            max_attempts: crate::autopilot::retry::DEFAULT_MAX_ATTEMPTS,
+            max_elapsed: crate::autopilot::retry::DEFAULT_RETRY_BUDGET,
         }
     }
 }
+
+/// Retries when checking a key that is not stored yet (connect, key rotation): someone is
+/// waiting for the answer, so an unreachable Autopilot is reported within seconds.
+const KEY_CHECK_ATTEMPTS: u32 = 3;
+const KEY_CHECK_BUDGET: Duration = Duration::from_secs(20);
 
 /// Builds Autopilot clients, one per destination and process, so every concurrent upload of a
 /// process shares one pacer. The key is fetched from the secret store once and kept in the client;
@@ -110,7 +121,12 @@ impl Clients {
         key: secrecy::SecretString,
         rate: f64,
     ) -> Result<AutopilotClient, JobError> {
-        Ok(AutopilotClient::new(self.config(url, rate)?, key)?)
+        let mut config = self.config(url, rate)?;
+        config.retry = RetryPolicy::new(
+            KEY_CHECK_ATTEMPTS.min(self.settings.max_attempts),
+            KEY_CHECK_BUDGET.min(self.settings.max_elapsed),
+        );
+        Ok(AutopilotClient::new(config, key)?)
     }
 
     fn config(&self, url: &str, rate: f64) -> Result<ClientConfig, JobError> {
@@ -125,6 +141,7 @@ impl Clients {
         let mut config = ClientConfig::new(base_url);
         config.requests_per_second = rate;
         config.timeout = self.settings.timeout;
+        config.min_timeout = self.settings.min_timeout;
         config.retry = RetryPolicy::new(self.settings.max_attempts, self.settings.max_elapsed);
         Ok(config)
     }
