@@ -417,6 +417,7 @@ async fn uploading_a_chunk_twice_sends_it_once() {
         chunk: 1,
         requests_per_second: None,
         deadline: None,
+        on_request: None,
     };
     let first = upload_chunk::run(input.clone(), &deps).await.unwrap();
     let so_far = progress::of(deps.store.as_ref(), &dest, &planned.export_id)
@@ -546,6 +547,7 @@ async fn a_chunk_out_of_time_pauses_and_carries_on() {
         requests_per_second: None,
         // Already past: each run sends one batch of 100 and pauses.
         deadline: Some(tokio::time::Instant::now()),
+        on_request: None,
     };
     let mut runs = 0;
     loop {

@@ -1,7 +1,9 @@
 //! An export run in one process: plan → uploads (bounded concurrency, one shared pacer) →
 //! finalize, the same sequence the state machine runs on AWS. An export that was interrupted
-//! (no report yet) is picked up where it stopped by the next run: chunks with a result are not
-//! sent again, the others are resent, which the upsert by email makes harmless.
+//! (no report yet) is picked up where it stopped by the next run: chunks store their progress
+//! after every answered request, so only requests that were in flight when it stopped are sent
+//! again, which the upsert by email makes harmless. While Autopilot does not answer properly the
+//! export waits (retrying, within the client's retry budget) and says so through [`Progress`].
 
 use crate::destination::{self, keys};
 use crate::jobs::finalize::{self, Failure, Report};
@@ -9,6 +11,14 @@ use crate::jobs::plan::{self, Plan};
 use crate::jobs::{lock, progress as chunks, upload_chunk, Deps, JobError};
 use crate::store::get_json;
 use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Chunks uploaded at once when nothing else is asked for; each has up to
+/// [`upload_chunk::REQUESTS_IN_FLIGHT`] requests in flight, all sharing the destination's pacer.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// How long Autopilot must have failed to answer before progress says the export is waiting.
+const WAITING_AFTER: Duration = Duration::from_secs(2);
 
 /// How to run an export.
 #[derive(Debug, Clone)]
@@ -28,7 +38,7 @@ impl Options {
     pub fn new(destination_id: &str) -> Self {
         Self {
             destination_id: destination_id.to_string(),
-            concurrency: 4,
+            concurrency: DEFAULT_CONCURRENCY,
             chunk_size: None,
             requests_per_second: None,
             full: false,
@@ -61,8 +71,17 @@ pub enum Progress {
         already_done: u64,
         resumed: bool,
     },
-    /// A chunk finished with this many contacts accounted for.
-    ChunkDone { contacts: u64 },
+    /// A request was answered, accounting for this many contacts (or removals).
+    Handled { contacts: u64 },
+    /// Autopilot has not answered properly for `seconds`; requests are retried until `budget`
+    /// seconds have passed. `reason` is the error class of the last attempt.
+    Waiting {
+        seconds: u64,
+        budget: u64,
+        reason: &'static str,
+    },
+    /// Autopilot answers again after a wait.
+    Resumed,
 }
 
 /// Runs (or resumes) an export to its report. Errors that stop the export are finalized into a
@@ -114,31 +133,7 @@ pub async fn run(
         resumed,
     });
 
-    let export = export_id.as_str();
-    let mut uploads = futures::stream::iter(so_far.todo)
-        .map(|(chunk, count)| async move {
-            let input = upload_chunk::Input {
-                destination_id: dest.to_string(),
-                export_id: export.to_string(),
-                chunk,
-                requests_per_second: None,
-                deadline: None,
-            };
-            (upload_chunk::run(input, deps).await, count)
-        })
-        .buffer_unordered(options.concurrency.max(1));
-    let mut failure: Option<JobError> = None;
-    while let Some((result, count)) = uploads.next().await {
-        match result {
-            Ok(_) => progress(Progress::ChunkDone { contacts: count }),
-            Err(e) => {
-                tracing::warn!(error_type = e.type_name(), "chunk failed; the export stops");
-                failure.get_or_insert(e);
-                break;
-            }
-        }
-    }
-    drop(uploads);
+    let failure = upload(deps, options, &plan, so_far.todo, progress).await;
 
     let finalized = finalize::run(
         finalize::Input {
@@ -157,6 +152,80 @@ pub async fn run(
     get_json(store, &finalized.report_key)
         .await?
         .ok_or_else(|| JobError::NotFound(format!("export {export_id} has no report")))
+}
+
+/// Uploads the chunks still to do; the first error that stops a chunk stops the export.
+async fn upload(
+    deps: &Deps,
+    options: &Options,
+    plan: &Plan,
+    todo: Vec<(u32, u64)>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Option<JobError> {
+    let (dest, export) = (plan.destination_id.as_str(), plan.export_id.as_str());
+    let (handled_tx, mut handled_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let on_request = upload_chunk::OnRequest(Arc::new(move |contacts| {
+        let _ = handled_tx.send(contacts);
+    }));
+    let mut uploads = futures::stream::iter(todo)
+        .map(|(chunk, _)| {
+            let input = upload_chunk::Input {
+                destination_id: dest.to_string(),
+                export_id: export.to_string(),
+                chunk,
+                requests_per_second: None,
+                deadline: None,
+                on_request: Some(on_request.clone()),
+            };
+            upload_chunk::run(input, deps)
+        })
+        .buffer_unordered(options.concurrency.max(1));
+    let client = match destination::load(deps.store.as_ref(), dest).await {
+        Ok(d) => deps
+            .clients
+            .for_destination(&d, &deps.secrets, plan.requests_per_second)
+            .await
+            .ok(),
+        Err(_) => None,
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut waiting = false;
+    loop {
+        tokio::select! {
+            Some(contacts) = handled_rx.recv() => progress(Progress::Handled { contacts }),
+            next = uploads.next() => match next {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::warn!(error_type = e.type_name(), "chunk failed; the export stops");
+                    return Some(e);
+                }
+                None => break,
+            },
+            _ = tick.tick() => {
+                let trouble = client.as_ref().and_then(|c| c.trouble().map(|t| (t, c.retry_budget())));
+                match trouble {
+                    Some((t, budget)) if t.since.elapsed() >= WAITING_AFTER => {
+                        waiting = true;
+                        progress(Progress::Waiting {
+                            seconds: t.since.elapsed().as_secs(),
+                            budget: budget.as_secs(),
+                            reason: t.reason,
+                        });
+                    }
+                    None if waiting => {
+                        waiting = false;
+                        progress(Progress::Resumed);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    drop(uploads);
+    while let Ok(contacts) = handled_rx.try_recv() {
+        progress(Progress::Handled { contacts });
+    }
+    None
 }
 
 fn failure_of(e: &JobError) -> Failure {

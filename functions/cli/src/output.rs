@@ -27,15 +27,22 @@ pub async fn export_with_progress(
     }
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} contacts and removals · {per_sec} · eta {eta}",
+            "{spinner} {msg} [{bar:30}] {pos}/{len} contacts and removals · {rate} · eta {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        )
         .progress_chars("=> "),
     );
     bar.set_message("reading snapshots");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let plain = !json && !std::io::stderr().is_terminal();
     let last_tenth = Mutex::new(0u64);
+    let last_wait_note = Mutex::new(None::<u64>);
     let on_progress = |event: Progress| match event {
         Progress::Planned {
             contacts,
@@ -61,7 +68,32 @@ pub async fn export_with_progress(
                 );
             }
         }
-        Progress::ChunkDone { contacts } => {
+        Progress::Waiting {
+            seconds,
+            budget,
+            reason,
+        } => {
+            let text = format!(
+                "Autopilot is not answering ({}): waiting {} of up to {}, then the export stops and can be resumed",
+                if reason == "Transient" { "server errors or timeouts" } else { reason },
+                clock(seconds),
+                clock(budget)
+            );
+            bar.set_message(text.clone());
+            let mut noted = last_wait_note.lock().unwrap_or_else(|e| e.into_inner());
+            if plain && noted.is_none_or(|at| seconds >= at + 30) {
+                *noted = Some(seconds);
+                eprintln!("{text}");
+            }
+        }
+        Progress::Resumed => {
+            *last_wait_note.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            bar.set_message("sending");
+            if plain {
+                eprintln!("Autopilot answers again: sending");
+            }
+        }
+        Progress::Handled { contacts } => {
             bar.inc(contacts);
             if plain {
                 let len = bar.length().unwrap_or(0).max(1);
@@ -79,11 +111,20 @@ pub async fn export_with_progress(
         result = local_export::run(deps, options, &on_progress) => result,
         _ = tokio::signal::ctrl_c() => {
             bar.abandon_with_message("interrupted");
-            return Err(format!("interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export without sending anything twice", started.elapsed().as_secs_f64(), options.destination_id).into());
+            return Err(format!("interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing", started.elapsed().as_secs_f64(), options.destination_id, options.concurrency * shared::jobs::upload_chunk::REQUESTS_IN_FLIGHT * shared::autopilot::MAX_CONTACTS_PER_BULK).into());
         }
     };
     bar.finish_and_clear();
     result.map_err(|e: JobError| e.into())
+}
+
+/// `75`, `2m05s`, `15m`: a duration in seconds for a progress line.
+fn clock(seconds: u64) -> String {
+    match (seconds / 60, seconds % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s:02}s"),
+    }
 }
 
 pub fn connected(out: &connect::Output, json: bool) {
@@ -165,7 +206,7 @@ pub fn unfinished(
         running.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
     );
     if !active {
-        println!("Run `autopilot-export export {dest}` to finish it; nothing is sent twice.");
+        println!("Run `autopilot-export export {dest}` to finish it: what Autopilot confirmed is not sent again.");
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! `status` (command and API) shows while an export runs, and what a resumed export skips.
 
 use super::plan::Plan;
+use super::upload_chunk::Partial;
 use super::JobError;
 use crate::destination::keys;
 use crate::store::{get_json, ObjectStore};
@@ -25,8 +26,15 @@ pub struct ChunkProgress {
 /// The progress of an export whose plan is loaded.
 pub async fn of_plan(store: &dyn ObjectStore, plan: &Plan) -> Result<ChunkProgress, JobError> {
     let (dest, export) = (plan.destination_id.as_str(), plan.export_id.as_str());
+    let prefix = keys::export_prefix(dest, export);
     let done: HashSet<String> = store
-        .list(&format!("{}results/", keys::export_prefix(dest, export)))
+        .list(&format!("{prefix}results/"))
+        .await?
+        .into_iter()
+        .collect();
+    // Chunks under way store what their answered requests did; only those few are read.
+    let partly: HashSet<String> = store
+        .list(&format!("{prefix}partial/"))
         .await?
         .into_iter()
         .collect();
@@ -42,6 +50,13 @@ pub async fn of_plan(store: &dyn ObjectStore, plan: &Plan) -> Result<ChunkProgre
             progress.chunks_done += 1;
             progress.contacts_done += contacts;
         } else {
+            let partial_key = keys::partial(dest, export, number as u32);
+            if partly.contains(&partial_key) {
+                if let Some(partial) = get_json::<Partial>(store, &partial_key).await? {
+                    let r = &partial.result;
+                    progress.contacts_done += r.sent + r.rejected.len() as u64 + r.removed;
+                }
+            }
             progress.todo.push((number as u32, contacts));
         }
     }

@@ -1,16 +1,29 @@
-//! `upload_chunk`: sends one chunk in bulk upserts of at most 100 (paced, retried, bisected), or
-//! takes a removal chunk's members off the segment's list one request each, and stores its result. A chunk whose result exists is not sent again, so running this twice
-//! changes nothing more. A chunk that fails stores no result and can simply be run again: every
-//! write is an upsert by email. Given a deadline (a Lambda function's time budget), a chunk stops
-//! between requests when the deadline has passed, stores its progress and answers `done: false`;
-//! the next run of the same input carries on from there.
+//! `upload_chunk`: sends one chunk — contacts in bulk upserts of at most 100 (paced, retried,
+//! bisected), or a removal chunk's members taken off the segment's list one request each — and
+//! stores its result. A chunk whose result exists is not sent again.
+//!
+//! Up to [`REQUESTS_IN_FLIGHT`] requests of a chunk are in flight at once; the destination's pacer
+//! spaces their starts, so an answer that hangs holds one request, not the chunk's share of the
+//! rate. After every answered request the chunk's progress is stored (`partial/{chunk}.json`:
+//! which requests are done and what they did), so a run that fails, is killed, or stops at its
+//! deadline (a Lambda function's time budget: no request starts after it, and the run answers
+//! `done: false`) is carried on by the next run of the same input, which repeats at most the
+//! requests that were in flight. Every write is an upsert by email, and a removal is done once
+//! the member is gone, so a repeated request changes nothing.
 
 use super::plan::{ChunkFile, ChunkKind, Plan};
 use super::{Deps, JobError};
-use crate::autopilot::{AutopilotError, ContactBatch};
+use crate::autopilot::{AutopilotClient, AutopilotError, ContactBatch, MAX_CONTACTS_PER_BULK};
 use crate::destination::{self, keys};
 use crate::store::{get_json, put_json};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Requests of one chunk in flight at once.
+pub const REQUESTS_IN_FLIGHT: usize = 8;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Input {
@@ -23,6 +36,19 @@ pub struct Input {
     /// No new request starts after this instant; set by the Lambda function from its time budget.
     #[serde(skip)]
     pub deadline: Option<tokio::time::Instant>,
+    /// Told how many contacts (or removals) each answered request accounted for.
+    #[serde(skip)]
+    pub on_request: Option<OnRequest>,
+}
+
+/// A progress callback: contacts (or removals) one answered request accounted for.
+#[derive(Clone)]
+pub struct OnRequest(pub Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for OnRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnRequest")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,12 +79,63 @@ fn add_kind() -> ChunkKind {
     ChunkKind::Add
 }
 
-/// `partial/{chunk}.json`: what a chunk stopped by its deadline had done.
+/// `partial/{chunk}.json`: what an unfinished chunk has done so far.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Partial {
-    result: ChunkResult,
-    /// Removals or contacts already handled.
+pub struct Partial {
+    pub result: ChunkResult,
+    /// Requests answered, by their position in [`requests`].
+    #[serde(default)]
+    pub done: BTreeSet<u32>,
+    /// Written by earlier versions: removals or contacts handled, in order.
+    #[serde(default, skip_serializing)]
     next: usize,
+}
+
+impl Partial {
+    /// The requests this progress says are answered.
+    pub fn done_requests(&self, requests: &[Request]) -> BTreeSet<u32> {
+        let mut done = self.done.clone();
+        let mut handled = 0;
+        for (position, request) in requests.iter().enumerate() {
+            handled += request.items();
+            if handled <= self.next {
+                done.insert(position as u32);
+            }
+        }
+        done
+    }
+}
+
+/// One request of a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// Take the chunk's removal at this position off the list.
+    Remove(usize),
+    /// Upsert the contacts at these positions (at most 100).
+    Upsert { start: usize, end: usize },
+}
+
+impl Request {
+    /// Contacts or removals it accounts for.
+    pub fn items(&self) -> usize {
+        match self {
+            Self::Remove(_) => 1,
+            Self::Upsert { start, end } => end - start,
+        }
+    }
+}
+
+/// The requests a chunk is sent in: its removals, then its contacts in batches of at most 100.
+/// Always the same for the same chunk, so stored progress can name them by position.
+pub fn requests(chunk: &ChunkFile) -> Vec<Request> {
+    let removals = (0..chunk.removals.len()).map(Request::Remove);
+    let upserts = (0..chunk.contacts.len())
+        .step_by(MAX_CONTACTS_PER_BULK)
+        .map(|start| Request::Upsert {
+            start,
+            end: (start + MAX_CONTACTS_PER_BULK).min(chunk.contacts.len()),
+        });
+    removals.chain(upserts).collect()
 }
 
 /// A contact Autopilot refused, with its message.
@@ -71,25 +148,20 @@ pub struct RejectedContact {
 
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let store = deps.store.as_ref();
-    let result_key = keys::result(&input.destination_id, &input.export_id, input.chunk);
+    let (dest, export) = (&input.destination_id, &input.export_id);
+    let result_key = keys::result(dest, export, input.chunk);
     if let Some(done) = get_json::<ChunkResult>(store, &result_key).await? {
         return Ok(summary(&done));
     }
-    let destination = destination::load(store, &input.destination_id).await?;
-    let plan: Plan = get_json(store, &keys::plan(&input.destination_id, &input.export_id))
+    let destination = destination::load(store, dest).await?;
+    let plan: Plan = get_json(store, &keys::plan(dest, export))
         .await?
-        .ok_or_else(|| JobError::NotFound(format!("export {} has no plan", input.export_id)))?;
-    let chunk: ChunkFile = get_json(
-        store,
-        &keys::chunk(&input.destination_id, &input.export_id, input.chunk),
-    )
-    .await?
-    .ok_or_else(|| {
-        JobError::NotFound(format!(
-            "export {} has no chunk {}",
-            input.export_id, input.chunk
-        ))
-    })?;
+        .ok_or_else(|| JobError::NotFound(format!("export {export} has no plan")))?;
+    let chunk: ChunkFile = get_json(store, &keys::chunk(dest, export, input.chunk))
+        .await?
+        .ok_or_else(|| {
+            JobError::NotFound(format!("export {export} has no chunk {}", input.chunk))
+        })?;
     let list_id = plan
         .segments
         .get(chunk.segment)
@@ -105,11 +177,16 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .for_destination(&destination, &deps.secrets, rate)
         .await?;
 
-    let partial_key = keys::partial(&input.destination_id, &input.export_id, input.chunk);
-    let (mut result, mut next) = match get_json::<Partial>(store, &partial_key).await? {
-        Some(partial) => (partial.result, partial.next),
-        None => (
-            ChunkResult {
+    let requests = requests(&chunk);
+    let partial_key = keys::partial(dest, export, input.chunk);
+    let mut progress = match get_json::<Partial>(store, &partial_key).await? {
+        Some(partial) => Partial {
+            done: partial.done_requests(&requests),
+            result: partial.result,
+            next: 0,
+        },
+        None => Partial {
+            result: ChunkResult {
                 chunk: input.chunk,
                 segment: chunk.segment,
                 kind: chunk.kind,
@@ -117,55 +194,72 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
                 rejected: Vec::new(),
                 removed: 0,
             },
-            0,
-        ),
+            done: BTreeSet::new(),
+            next: 0,
+        },
+    };
+    let batches: Vec<ContactBatch> = ContactBatch::split(
+        chunk
+            .contacts
+            .iter()
+            .map(|c| c.clone().with_list(&list_id))
+            .collect(),
+    );
+    let sender = Sender {
+        client: &client,
+        chunk: &chunk,
+        batches: &batches,
+        list_id: &list_id,
     };
     // At least one request per run, so a chunk always moves on however short its budget.
-    let mut progressed = false;
-    let out_of_time = |progressed: bool| {
-        progressed
-            && input
-                .deadline
-                .is_some_and(|d| tokio::time::Instant::now() >= d)
-    };
-    for email in chunk.removals.iter().skip(next) {
-        if out_of_time(progressed) {
-            return pause(store, &partial_key, result, next).await;
-        }
-        progressed = true;
-        // Already gone (taken off by hand, or the contact deleted) is as good as removed.
-        match client.remove_from_list(&list_id, email).await {
-            Ok(()) | Err(AutopilotError::NotFound { .. }) => result.removed += 1,
-            Err(e) => return Err(e.into()),
-        }
-        next += 1;
-    }
-    let skip = next.saturating_sub(chunk.removals.len());
-    let contacts: Vec<_> = chunk
-        .contacts
-        .into_iter()
-        .skip(skip)
-        .map(|c| c.with_list(&list_id))
+    let started = AtomicBool::new(false);
+    let pending: Vec<u32> = (0..requests.len() as u32)
+        .filter(|n| !progress.done.contains(n))
         .collect();
-    let mut offset = skip;
-    for batch in ContactBatch::split(contacts) {
-        if out_of_time(progressed) {
-            let done = chunk.removals.len() + offset;
-            return pause(store, &partial_key, result, done).await;
+    let mut answers = futures::stream::iter(pending)
+        .map(|position| {
+            let (sender, started, request) = (&sender, &started, requests[position as usize]);
+            async move {
+                let late = input
+                    .deadline
+                    .is_some_and(|d| tokio::time::Instant::now() >= d);
+                if late && started.load(Ordering::Relaxed) {
+                    return (position, None);
+                }
+                started.store(true, Ordering::Relaxed);
+                (position, Some(sender.send(request).await))
+            }
+        })
+        .buffer_unordered(REQUESTS_IN_FLIGHT);
+    let mut paused = false;
+    while let Some((position, answer)) = answers.next().await {
+        let Some(answer) = answer else {
+            paused = true;
+            continue;
+        };
+        let answered = answer?;
+        let items = answered.items();
+        answered.record(&mut progress.result);
+        progress.done.insert(position);
+        put_json(store, &partial_key, &progress).await?;
+        if let Some(on_request) = &input.on_request {
+            (on_request.0)(items);
         }
-        progressed = true;
-        let outcome = client.upsert_contacts(&batch).await?;
-        result.sent += outcome.written as u64;
-        for rejection in outcome.rejected {
-            let index = offset + rejection.index;
-            result.rejected.push(RejectedContact {
-                row: chunk.rows.get(index).copied().unwrap_or_default(),
-                email: batch.contacts()[rejection.index].email().to_string(),
-                message: rejection.message,
-            });
-        }
-        offset += batch.len();
     }
+    drop(answers);
+    if paused {
+        tracing::info!(
+            chunk = input.chunk,
+            done = progress.done.len(),
+            "chunk paused at its deadline"
+        );
+        return Ok(Output {
+            done: false,
+            ..summary(&progress.result)
+        });
+    }
+    let mut result = progress.result;
+    result.rejected.sort_by_key(|r| r.row);
     put_json(store, &result_key, &result).await?;
     store.delete(&partial_key).await?;
     tracing::info!(
@@ -178,20 +272,80 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     Ok(summary(&result))
 }
 
-/// Stores a chunk's progress and says it is not done.
-async fn pause(
-    store: &dyn crate::store::ObjectStore,
-    key: &str,
-    result: ChunkResult,
-    next: usize,
-) -> Result<Output, JobError> {
-    let output = Output {
-        done: false,
-        ..summary(&result)
-    };
-    put_json(store, key, &Partial { result, next }).await?;
-    tracing::info!(chunk = output.chunk, next, "chunk paused at its deadline");
-    Ok(output)
+/// Sends the requests of one chunk.
+struct Sender<'a> {
+    client: &'a AutopilotClient,
+    chunk: &'a ChunkFile,
+    batches: &'a [ContactBatch],
+    list_id: &'a str,
+}
+
+/// What one answered request did.
+enum Answered {
+    Removed,
+    Upserted {
+        written: u64,
+        rejected: Vec<RejectedContact>,
+    },
+}
+
+impl Answered {
+    fn items(&self) -> u64 {
+        match self {
+            Self::Removed => 1,
+            Self::Upserted { written, rejected } => written + rejected.len() as u64,
+        }
+    }
+
+    fn record(self, result: &mut ChunkResult) {
+        match self {
+            Self::Removed => result.removed += 1,
+            Self::Upserted {
+                written,
+                mut rejected,
+            } => {
+                result.sent += written;
+                result.rejected.append(&mut rejected);
+            }
+        }
+    }
+}
+
+impl Sender<'_> {
+    async fn send(&self, request: Request) -> Result<Answered, JobError> {
+        match request {
+            Request::Remove(position) => {
+                let email = &self.chunk.removals[position];
+                // Already gone (taken off by hand, or the contact deleted) is as good as removed.
+                match self.client.remove_from_list(self.list_id, email).await {
+                    Ok(()) | Err(AutopilotError::NotFound { .. }) => Ok(Answered::Removed),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Request::Upsert { start, .. } => {
+                let batch = &self.batches[start / MAX_CONTACTS_PER_BULK];
+                let outcome = self.client.upsert_contacts(batch).await?;
+                let rejected = outcome
+                    .rejected
+                    .into_iter()
+                    .map(|rejection| RejectedContact {
+                        row: self
+                            .chunk
+                            .rows
+                            .get(start + rejection.index)
+                            .copied()
+                            .unwrap_or_default(),
+                        email: batch.contacts()[rejection.index].email().to_string(),
+                        message: rejection.message,
+                    })
+                    .collect();
+                Ok(Answered::Upserted {
+                    written: outcome.written as u64,
+                    rejected,
+                })
+            }
+        }
+    }
 }
 
 fn summary(result: &ChunkResult) -> Output {
@@ -201,5 +355,56 @@ fn summary(result: &ChunkResult) -> Output {
         sent: result.sent,
         rejected: result.rejected.len() as u64,
         removed: result.removed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autopilot::Contact;
+
+    fn chunk(removals: usize, contacts: usize) -> ChunkFile {
+        ChunkFile {
+            segment: 0,
+            kind: ChunkKind::Add,
+            rows: (0..contacts as u64).collect(),
+            contacts: (0..contacts)
+                .map(|i| Contact::new(&format!("p{i}@x.io")).unwrap())
+                .collect(),
+            removals: (0..removals).map(|i| format!("r{i}@x.io")).collect(),
+        }
+    }
+
+    #[test]
+    fn requests_cover_every_item_once_in_order() {
+        let requests = requests(&chunk(2, 250));
+        assert_eq!(
+            requests,
+            [
+                Request::Remove(0),
+                Request::Remove(1),
+                Request::Upsert { start: 0, end: 100 },
+                Request::Upsert {
+                    start: 100,
+                    end: 200
+                },
+                Request::Upsert {
+                    start: 200,
+                    end: 250
+                },
+            ]
+        );
+        assert!(super::requests(&chunk(0, 0)).is_empty());
+    }
+
+    #[test]
+    fn progress_of_earlier_versions_counts_items_handled_in_order() {
+        let requests = requests(&chunk(0, 250));
+        let old: Partial = serde_json::from_value(serde_json::json!({
+            "result": {"chunk": 0, "segment": 0, "kind": "add", "sent": 200, "rejected": []},
+            "next": 200
+        }))
+        .unwrap();
+        assert_eq!(old.done_requests(&requests), BTreeSet::from([0, 1]));
     }
 }
