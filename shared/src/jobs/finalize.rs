@@ -1,11 +1,13 @@
 //! `finalize`: the export's report. Per segment it accounts for every row read — sent (added or
 //! updated), unchanged since the last export, invalid (by reason), duplicate, rejected by Autopilot
 //! (by message) or unsent (a chunk that did not finish) — and the members taken off the list. It
-//! writes `report.json` and `rejected.csv` beside it, commits the new baseline when nothing failed,
-//! deletes the chunk objects and releases the destination for the next export.
+//! writes `report.json` and `rejected.csv` beside it, commits the new baseline when nothing failed
+//! (and otherwise records in the old one exactly what landed, [`super::ledger`]), deletes the
+//! chunk objects and releases the destination for the next export.
 
+use super::ledger::{self, ChunkOutcome};
 use super::plan::{ChunkKind, InvalidRow, Plan};
-use super::upload_chunk::ChunkResult;
+use super::upload_chunk::{ChunkResult, Partial};
 use super::{Deps, JobError};
 use crate::baseline::{self, Baseline};
 use crate::destination::keys;
@@ -147,18 +149,8 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let invalid: Vec<InvalidRow> = get_json(store, &keys::invalid(dest, export))
         .await?
         .unwrap_or_default();
-    // Up to 1,500 small objects each way: read and delete them a few at a time, not in turn.
-    let result_keys = store
-        .list(&format!("{}results/", keys::export_prefix(dest, export)))
-        .await?;
-    let results: Vec<ChunkResult> = futures::stream::iter(result_keys)
-        .map(|key| async move { get_json::<ChunkResult>(store, &key).await })
-        .buffered(IN_FLIGHT)
-        .try_collect::<Vec<_>>()
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
+    let outcomes = chunk_outcomes(store, dest, export).await?;
+    let results: Vec<ChunkResult> = outcomes.iter().map(|o| o.result.clone()).collect();
     let finished_at = Utc::now();
     let mut report = build_report(&input, plan.as_ref(), &results, finished_at);
     if let Some(csv) = rejected_csv(plan.as_ref(), &invalid, &results)? {
@@ -169,13 +161,28 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;
     let candidate = baseline::candidate_key(dest, export);
-    if report.failure.is_none() {
-        if let (Some(plan), Some(next)) = (&plan, get_json::<Baseline>(store, &candidate).await?) {
-            let old = baseline::load(store, dest).await?;
-            baseline::save(store, dest, &confirmed(next, old.as_ref(), plan, &results)).await?;
-        }
+    if let (Some(plan), Some(next)) = (&plan, get_json::<Baseline>(store, &candidate).await?) {
+        let old = baseline::load(store, dest).await?;
+        let updated = if report.failure.is_none() {
+            confirmed(next, old.as_ref(), plan, &results)
+        } else {
+            let landed = ledger::landed(store, plan, &outcomes).await?;
+            let named: Vec<_> = plan
+                .segments
+                .iter()
+                .map(|s| s.name.clone())
+                .zip(landed)
+                .collect();
+            ledger::record(old, &next, &named)
+        };
+        baseline::save(store, dest, &updated).await?;
     }
     store.delete(&candidate).await?;
+    delete_all(
+        store,
+        &format!("{}partial/", keys::export_prefix(dest, export)),
+    )
+    .await?;
     if let Some(plan) = &plan {
         futures::stream::iter(0..plan.chunks.len() as u32)
             .map(|number| async move { store.delete(&keys::chunk(dest, export, number)).await })
@@ -191,6 +198,51 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
         sent: report.totals.sent,
         failure: report.failure,
     })
+}
+
+/// Every chunk that did something: finished ones with their result, those under way with the
+/// progress they stored. Up to 1,500 small objects: read a few at a time, not in turn.
+async fn chunk_outcomes(
+    store: &dyn crate::store::ObjectStore,
+    dest: &str,
+    export: &str,
+) -> Result<Vec<ChunkOutcome>, JobError> {
+    let prefix = keys::export_prefix(dest, export);
+    let finished: Vec<ChunkOutcome> =
+        futures::stream::iter(store.list(&format!("{prefix}results/")).await?)
+            .map(|key| async move { get_json::<ChunkResult>(store, &key).await })
+            .buffered(IN_FLIGHT)
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .flatten()
+            .map(|result| ChunkOutcome { result, done: None })
+            .collect();
+    let mut outcomes = finished;
+    let have: std::collections::HashSet<u32> = outcomes.iter().map(|o| o.result.chunk).collect();
+    for key in store.list(&format!("{prefix}partial/")).await? {
+        let Some(partial) = get_json::<Partial>(store, &key).await? else {
+            continue;
+        };
+        if have.contains(&partial.result.chunk) {
+            continue;
+        }
+        let done = partial.done.clone();
+        outcomes.push(ChunkOutcome {
+            result: partial.result,
+            done: Some(done),
+        });
+    }
+    Ok(outcomes)
+}
+
+async fn delete_all(store: &dyn crate::store::ObjectStore, prefix: &str) -> Result<(), JobError> {
+    futures::stream::iter(store.list(prefix).await?)
+        .map(|key| async move { store.delete(&key).await })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<()>()
+        .await?;
+    Ok(())
 }
 
 /// A Step Functions error cause is the function's JSON error report; keep only its message.

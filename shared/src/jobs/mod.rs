@@ -5,6 +5,7 @@
 pub mod configure;
 pub mod connect;
 pub mod finalize;
+pub mod ledger;
 pub mod lock;
 pub mod plan;
 pub mod progress;
