@@ -307,10 +307,28 @@ async fn plan_export(
         });
     }
 
-    // From here on Autopilot is asked, read-only until every check has passed.
+    if !input.dry_run {
+        let problem = scan
+            .segments
+            .iter()
+            .enumerate()
+            .find_map(|(index, segment)| {
+                let rows = scan.invalid.iter().filter(|r| r.segment == index);
+                nothing_valid(&segment.plan, rows)
+            });
+        if let Some(problem) = problem {
+            return Err(JobError::InvalidInput(format!(
+                "{problem}: nothing was sent. Check the data matching and the snapshot (`autopilot-export export {} --dry-run` counts the rows without sending)",
+                destination.id
+            )));
+        }
+    }
+
+    // From here on Autopilot is asked, read-only until every check has passed; at this export's
+    // rate, like every other request.
     let client = deps
         .clients
-        .for_destination(destination, &deps.secrets, destination.requests_per_second)
+        .for_destination(destination, &deps.secrets, rate)
         .await?;
     let lists = client.lists().await?;
     let existing: HashMap<&str, &str> = lists
@@ -520,6 +538,38 @@ async fn plan_export(
         requests_per_second: plan.requests_per_second,
         preview: None,
     })
+}
+
+/// Says so when a segment has rows and every one of them was refused: a data matching that cannot
+/// work (a text column mapped to a number field, say) is a failure, not an export of nothing.
+fn nothing_valid<'a>(
+    plan: &SegmentPlan,
+    mut invalid: impl Iterator<Item = &'a InvalidRow>,
+) -> Option<String> {
+    let refused: u64 = plan.invalid.values().sum();
+    if plan.rows_read == 0 || refused < plan.rows_read {
+        return None;
+    }
+    let mut reasons: Vec<(&String, &u64)> = plan.invalid.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = reasons
+        .iter()
+        .take(3)
+        .map(|(code, n)| format!("{code}: {n}"))
+        .collect();
+    // The mapping's own words (they name columns and fields, never values).
+    let example = invalid
+        .find(|r| {
+            r.reason.starts_with("invalid_value") || r.reason.starts_with("wrong_column_count")
+        })
+        .map(|r| format!("; row {}: {}", r.row, r.reason))
+        .unwrap_or_default();
+    Some(format!(
+        "segment '{}': every one of its {} rows was refused ({}){example}",
+        plan.name,
+        plan.rows_read,
+        top.join(", ")
+    ))
 }
 
 /// Lower-cased emails on a list before this connector first wrote to it.
