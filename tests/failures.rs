@@ -1,0 +1,259 @@
+//! Exports that meet failures against a real sandbox: an outage is waited out, a run that stops
+//! records exactly what landed (so the next run sends only the rest and can still take our own
+//! members off the list), a stopped chunk repeats at most its requests in flight, and a mapping
+//! that refuses every row is a failure, not an empty success.
+
+use integration_tests::{sandbox, KEY};
+use sandbox::{Faults, Sandbox};
+use secrecy::SecretString;
+use shared::destination::{DataMatching, Segment};
+use shared::jobs::finalize::{Report, Status};
+use shared::jobs::{configure, connect, plan, upload_chunk, ClientSettings, Clients};
+use shared::local_export::{self, Options, Progress};
+use shared::store::LocalStore;
+use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    snapshot: PathBuf,
+    deps: Deps,
+    sandbox: Sandbox,
+    dest: String,
+}
+
+impl Fixture {
+    /// A destination paced at `rate` whose requests are retried for `budget` at most.
+    async fn new(rate: f64, budget: Duration, custom: (&str, &str)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = dir.path().join("segment.csv");
+        let sandbox = sandbox(|c| c).await;
+        let deps = Deps {
+            store: Arc::new(LocalStore::new(dir.path().join("data"))),
+            secrets: Arc::new(FileSecrets::new(dir.path().join("data/secrets"))),
+            snapshots: Arc::new(LocalFiles),
+            clients: Arc::new(Clients::new(ClientSettings {
+                timeout: Duration::from_secs(2),
+                min_timeout: Duration::from_millis(500),
+                max_elapsed: budget,
+                ..ClientSettings::default()
+            })),
+        };
+        let dest = connect::run(
+            connect::Input {
+                display_name: "Failures".into(),
+                api_key: SecretString::from(KEY.to_string()),
+                consent: true,
+                export_user: None,
+                autopilot_url: Some(sandbox.base_url()),
+                requests_per_second: Some(rate),
+            },
+            &deps,
+        )
+        .await
+        .unwrap()
+        .destination_id;
+        configure::run(
+            configure::Input {
+                destination_id: dest.clone(),
+                data_matching: DataMatching {
+                    email: "email".into(),
+                    first_name: Some("first".into()),
+                    last_name: None,
+                    fields: BTreeMap::new(),
+                    custom: BTreeMap::from([(custom.0.into(), custom.1.into())]),
+                },
+                segments: vec![Segment {
+                    name: "Members".into(),
+                    source: snapshot.display().to_string(),
+                }],
+                profile_limit: Some(1_000_000),
+                requests_per_second: None,
+                schedule: None,
+                max_removal_percent: None,
+                max_shrink_percent: None,
+            },
+            &deps,
+        )
+        .await
+        .unwrap();
+        Self {
+            _dir: dir,
+            snapshot,
+            deps,
+            sandbox,
+            dest,
+        }
+    }
+
+    fn write(&self, ids: impl Iterator<Item = u32>) {
+        let mut text = String::from("email,first,age\n");
+        for i in ids {
+            text.push_str(&format!("p{i}@example.com,P{i},{}\n", 20 + i % 50));
+        }
+        std::fs::write(&self.snapshot, text).unwrap();
+    }
+
+    async fn export(&self, progress: &(dyn Fn(Progress) + Sync)) -> Result<Report, JobError> {
+        local_export::run(&self.deps, &Options::new(&self.dest), progress).await
+    }
+
+    fn members(&self) -> HashSet<String> {
+        self.sandbox
+            .state()
+            .list("Members")
+            .map(|l| l.members.iter().map(|m| m.to_lowercase()).collect())
+            .unwrap_or_default()
+    }
+
+    fn written(&self) -> u64 {
+        self.sandbox.counters().contacts_written
+    }
+}
+
+fn outage(after_ms: u64, lasting_ms: u64) -> Faults {
+    Faults {
+        outage_after_ms: Some(after_ms),
+        outage_ms: lasting_ms,
+        ..Faults::default()
+    }
+}
+
+fn people(ids: std::ops::Range<u32>) -> HashSet<String> {
+    ids.map(|i| format!("p{i}@example.com")).collect()
+}
+
+/// Contacts a stopped run may have written without hearing back: its requests in flight.
+const IN_FLIGHT_CONTACTS: u64 =
+    (local_export::DEFAULT_CONCURRENCY * upload_chunk::REQUESTS_IN_FLIGHT * 100) as u64;
+
+#[tokio::test]
+async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_members() {
+    // 6,000 contacts at 30 requests/s take 2 s; Autopilot goes away after 0.8 s, for longer than
+    // the 1 s the client keeps retrying.
+    let f = Fixture::new(30.0, Duration::from_secs(1), ("integer--Age", "age")).await;
+    let list = f.sandbox.create_list("Members");
+    // Two members from before: one who is also in the segment, one who is not.
+    for email in ["p1@example.com", "x@example.com"] {
+        f.sandbox.add_member_by_hand(&list, email).unwrap();
+    }
+    let theirs = HashSet::from(["x@example.com".to_string(), "p1@example.com".to_string()]);
+    f.write(0..6000);
+    f.sandbox.set_faults(outage(800, 60_000));
+    let first = f.export(&|_| {}).await.unwrap();
+    assert_eq!(first.status, Status::PartiallySucceeded, "{first:?}");
+    let landed = first.totals.sent;
+    assert!(landed > 500 && first.totals.unsent > 500, "{first:?}");
+    assert!(first.totals.adds_up());
+
+    // The rerun sends what had not landed (and at most what was in flight when it stopped).
+    f.sandbox.set_faults(Faults::default());
+    let before = f.written();
+    let second = f.export(&|_| {}).await.unwrap();
+    assert_eq!(second.status, Status::Succeeded, "{second:?}");
+    let resent = f.written() - before;
+    assert!(
+        resent >= 6000 - landed && resent <= 6000 - landed + IN_FLIGHT_CONTACTS,
+        "{resent} written for {} not landed",
+        6000 - landed
+    );
+    assert_eq!(second.totals.unchanged + second.totals.sent, 6000);
+    assert_eq!(f.members(), &people(0..6000) | &theirs);
+
+    // 100 people leave the segment: the 99 this connector put on the list come off; the one who
+    // was on it before stays, as does the member who was never in the segment.
+    f.write(100..6000);
+    let third = f.export(&|_| {}).await.unwrap();
+    assert_eq!(third.totals.removed, 99, "{third:?}");
+    assert_eq!(f.members(), &people(100..6000) | &theirs);
+}
+
+#[tokio::test]
+async fn an_outage_is_waited_out_and_shown_then_the_export_finishes() {
+    let f = Fixture::new(200.0, Duration::from_secs(60), ("integer--Age", "age")).await;
+    f.write(0..6000);
+    // 60 requests at 200/s: 0.3 s of work; Autopilot is gone from 0.1 s to 3.6 s.
+    f.sandbox.set_faults(outage(100, 3500));
+    let events = Mutex::new(Vec::new());
+    let started = Instant::now();
+    let report = f
+        .export(&|e| events.lock().unwrap().push(format!("{e:?}")))
+        .await
+        .unwrap();
+    let wall = started.elapsed();
+    assert_eq!(report.status, Status::Succeeded, "{report:?}");
+    assert_eq!(f.members(), people(0..6000));
+    let events = events.into_inner().unwrap();
+    assert!(
+        events.iter().any(|e| e.starts_with("Waiting")),
+        "the wait is shown: {events:?}"
+    );
+    assert!(events.iter().any(|e| e == "Resumed"), "{events:?}");
+    // Backoff is capped, so the export notices within seconds that Autopilot is back.
+    assert!(wall < Duration::from_secs(15), "{wall:?}");
+    println!("3.5 s outage: export of 6,000 contacts took {wall:?}");
+}
+
+#[tokio::test]
+async fn a_stopped_chunk_repeats_at_most_its_requests_in_flight() {
+    let f = Fixture::new(20.0, Duration::from_millis(500), ("integer--Age", "age")).await;
+    f.write(0..3000);
+    let planned = plan::run(
+        plan::Input {
+            destination_id: f.dest.clone(),
+            chunk_size: Some(3000),
+            ..Default::default()
+        },
+        &f.deps,
+    )
+    .await
+    .unwrap();
+    let input = upload_chunk::Input {
+        destination_id: f.dest.clone(),
+        export_id: planned.export_id.clone(),
+        chunk: 0,
+        requests_per_second: None,
+        deadline: None,
+        on_request: None,
+    };
+    // 30 requests at 20/s: about 16 land before Autopilot goes away.
+    f.sandbox.set_faults(outage(800, 60_000));
+    let err = upload_chunk::run(input.clone(), &f.deps).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    let landed = f.written();
+    assert!(landed >= 500, "{landed}");
+    f.sandbox.set_faults(Faults::default());
+    let out = upload_chunk::run(input, &f.deps).await.unwrap();
+    assert!(out.done && out.sent == 3000, "{out:?}");
+    let extra = f.written() - 3000;
+    assert!(
+        extra <= (upload_chunk::REQUESTS_IN_FLIGHT * 100) as u64,
+        "{extra} contacts written twice: more than the requests in flight"
+    );
+}
+
+#[tokio::test]
+async fn a_mapping_that_refuses_every_row_fails_with_the_reasons() {
+    // A text column mapped to a whole-number field.
+    let f = Fixture::new(500.0, Duration::from_secs(5), ("integer--Age", "first")).await;
+    f.write(0..300);
+    let err = f.export(&|_| {}).await.unwrap_err();
+    assert_eq!(err.type_name(), "InvalidInput");
+    let text = err.to_string();
+    assert!(
+        text.contains("every one of its 300 rows was refused")
+            && text.contains("invalid_value: 300")
+            && text.contains("column 'first'")
+            && text.contains("nothing was sent"),
+        "{text}"
+    );
+    assert!(!text.contains("P1"), "no cell values in errors: {text}");
+    assert_eq!(
+        f.sandbox.counters().requests,
+        1,
+        "only the key check of connect"
+    );
+}
