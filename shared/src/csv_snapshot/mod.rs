@@ -8,37 +8,15 @@
 //! [`guard`]), so a malformed file is never read as a shorter one.
 
 mod guard;
+mod local_files;
 
 use guard::{Guarded, Malformed};
+pub use local_files::LocalFiles;
 use std::io::{BufRead, BufReader, Read};
 
 /// Opens a snapshot where it lives. Synchronous: snapshots are parsed on a blocking thread.
 pub trait SnapshotReader: Send + Sync {
     fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String>;
-}
-
-/// Snapshots on the local file system; `s3://` sources need the S3 reader of the AWS deployment.
-#[derive(Debug, Clone, Default)]
-pub struct LocalFiles;
-
-impl SnapshotReader for LocalFiles {
-    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String> {
-        if source.starts_with("s3://") {
-            return Err(format!(
-                "{source} is in S3, which the local command does not read: download it and configure the segment with its local path, or run the export on AWS"
-            ));
-        }
-        let file = std::fs::File::open(source).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "the snapshot {source} does not exist: check the path, or configure the segment again with `--segment 'NAME=PATH'`"
-            ),
-            _ => format!("the snapshot {source} cannot be opened: {e}"),
-        })?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(format!("the snapshot {source} is a folder, not a CSV file"));
-        }
-        Ok(Box::new(file))
-    }
 }
 
 /// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
@@ -369,13 +347,5 @@ mod tests {
             err.contains("opened on row 2 (line 2 of the file)"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn missing_and_s3_sources_are_explained() {
-        let err = LocalFiles.open("/no/such/file.csv").err().unwrap();
-        assert!(err.contains("does not exist"), "{err}");
-        let err = LocalFiles.open("s3://bucket/key.csv").err().unwrap();
-        assert!(err.contains("S3"), "{err}");
     }
 }
