@@ -2,9 +2,10 @@
 //! each column it uses must appear once), and turns each row into a contact or a reason it cannot
 //! be one.
 //!
-//! Rules: the email is trimmed and checked; empty values are dropped (a field in Autopilot is never
-//! overwritten with nothing); custom values are converted to their declared type
-//! (`string`, `integer`, `float`, `boolean`, `date`) or the row is refused.
+//! Rules: the email is trimmed, checked and its domain put in ASCII ([`email::normalise`]); empty
+//! values are dropped (a field in Autopilot is never overwritten with nothing); custom values are
+//! converted to their declared type (`string`, `integer`, `float`, `boolean`, `date`) or the row
+//! is refused.
 
 use crate::autopilot::{Contact, FORBIDDEN_FIELDS};
 use crate::destination::DataMatching;
@@ -251,9 +252,9 @@ impl RowMapper {
         if email.is_empty() {
             return Err(RowProblem::new("missing_email", "the email is empty"));
         }
-        email::check(email).map_err(|why| RowProblem::new("invalid_email", why))?;
+        let email = email::normalise(email).map_err(|why| RowProblem::new("invalid_email", why))?;
         let mut contact =
-            Contact::new(email).map_err(|e| RowProblem::new("missing_email", e.to_string()))?;
+            Contact::new(&email).map_err(|e| RowProblem::new("missing_email", e.to_string()))?;
         for (field, idx) in &self.fields {
             let value = row[*idx].trim();
             contact = contact
@@ -328,10 +329,21 @@ mod tests {
             .unwrap();
         assert_eq!(
             c.to_autopilot_json(),
-            json!({"Email": "Ann@X.io", "FirstName": "Ann", "custom": {
+            json!({"Email": "Ann@x.io", "FirstName": "Ann", "custom": {
                 "integer--Age": 42, "boolean--VIP": true,
                 "date--Signup--Date": "2026-01-31T00:00:00Z", "float--Score": 1.5}})
         );
+    }
+
+    #[test]
+    fn the_email_sent_has_its_domain_in_ascii() {
+        let mapper = RowMapper::new(&matching(), &header()).unwrap();
+        let row = |email| [email, "", "", "", "", "", ""];
+        let c = mapper.map(&row("Ü@Bücher.example")).unwrap();
+        assert_eq!(c.email(), "Ü@xn--bcher-kva.example");
+        let problem = mapper.map(&row("a@xn--a.example")).unwrap_err();
+        assert_eq!(problem.code, "invalid_email");
+        assert!(problem.message.contains("domain"), "{problem:?}");
     }
 
     #[test]
