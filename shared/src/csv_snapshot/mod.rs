@@ -5,7 +5,7 @@
 //! is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
-//! [`guard`]), so a malformed file is never read as a shorter one.
+//! the `guard` module), so a malformed file is never read as a shorter one.
 
 mod guard;
 mod local_files;
@@ -85,9 +85,10 @@ pub struct Row {
 fn unreadable(source: &str, row: u64, error: &csv::Error) -> String {
     match Malformed::of(error) {
         Some(problem) => problem.explain(source, row),
+        None if row <= 1 => format!("the snapshot {source} cannot be read: {error}"),
         None => format!(
             "the snapshot {source} cannot be read past row {}: {error}",
-            row.saturating_sub(1)
+            row - 1
         ),
     }
 }
@@ -133,13 +134,9 @@ impl SnapshotRows {
                 delimiter,
             ));
         let mut record = csv::ByteRecord::new();
-        let has_header =
-            reader
-                .read_byte_record(&mut record)
-                .map_err(|e| match Malformed::of(&e) {
-                    Some(problem) => problem.explain(source, 1),
-                    None => format!("the snapshot {source} cannot be read: {e}"),
-                })?;
+        let has_header = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| unreadable(source, 1, &e))?;
         if !has_header {
             return Err(format!(
                 "the snapshot {source} is empty: a snapshot needs a header row naming its columns"
