@@ -1,4 +1,5 @@
-//! Email addresses as this connector accepts them: trimmed, one `@`, a dotted domain, no spaces.
+//! Email addresses as this connector accepts them: trimmed, one `@`, a dotted domain, no spaces;
+//! sent and compared with the domain in lower-case ASCII (punycode for an international domain).
 //! Deliberately practical rather than the full RFC 5322 grammar, which admits addresses no mail
 //! platform takes (quoted local parts, IP-literal domains).
 
@@ -47,9 +48,42 @@ pub fn check(email: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The key under which two spellings of one address are the same person.
+/// An address as it is sent: trimmed, checked, the part before @ as written and the domain in
+/// lower-case ASCII (an international domain as punycode), so that `user@bücher.example` and
+/// `user@xn--bcher-kva.example` are one contact, not two. The limits of [`check`] hold for the
+/// ASCII form, the one that is sent.
+pub fn normalise(raw: &str) -> Result<String, &'static str> {
+    let email = trim(raw);
+    let ascii = email
+        .rsplit_once('@')
+        .and_then(|(local, domain)| Some(format!("{local}@{}", ascii_domain(domain)?)));
+    match ascii {
+        Some(ascii) => check(&ascii).map(|()| ascii),
+        // Say what is wrong if it is plain to see, else that the domain has no ASCII form.
+        None => check(email).and(Err("the domain is not a valid international domain name")),
+    }
+}
+
+/// A domain in lower-case ASCII (UTS 46, host-name characters only), or `None` if it has no
+/// such form.
+fn ascii_domain(domain: &str) -> Option<String> {
+    idna::domain_to_ascii_cow(domain.as_bytes(), idna::AsciiDenyList::STD3)
+        .ok()
+        .map(|ascii| ascii.into_owned())
+}
+
+/// The key under which two spellings of one address are the same person: lower case, the
+/// domain as [`normalise`] sends it. Any text has a key (an address read back from Autopilot
+/// is never refused here); a domain with no ASCII form is only lower-cased.
 pub fn dedupe_key(email: &str) -> String {
-    email.to_lowercase()
+    let ascii = email.rsplit_once('@').and_then(|(local, domain)| {
+        Some(format!(
+            "{}@{}",
+            local.to_lowercase(),
+            ascii_domain(domain)?
+        ))
+    });
+    ascii.unwrap_or_else(|| email.to_lowercase())
 }
 
 #[cfg(test)]
@@ -88,5 +122,44 @@ mod tests {
         }
         assert_eq!(dedupe_key("Ann@Example.COM"), "ann@example.com");
         assert_eq!(trim("\u{a0} a@x.io\u{200b}\t"), "a@x.io");
+    }
+
+    #[test]
+    fn an_international_domain_is_one_address_in_either_form() {
+        for (raw, sent) in [
+            ("user@bücher.example", "user@xn--bcher-kva.example"),
+            (" User@BÜCHER.Example\u{200b}", "User@xn--bcher-kva.example"),
+            ("User@XN--BCHER-KVA.example", "User@xn--bcher-kva.example"),
+            ("Ann@Example.COM", "Ann@example.com"),
+        ] {
+            assert_eq!(normalise(raw).as_deref(), Ok(sent), "{raw}");
+            assert_eq!(dedupe_key(trim(raw)), dedupe_key(sent), "{raw}");
+        }
+        assert_eq!(dedupe_key("Ü@bücher.example"), "ü@xn--bcher-kva.example");
+        assert_eq!(dedupe_key("Ann@Example.COM"), "ann@example.com");
+        // Not convertible: punycode of a control character, right-to-left mixed with Latin.
+        for bad in ["a@xn--a.example", "a@aא.example"] {
+            assert_eq!(check(bad), Ok(()), "{bad}");
+            let err = normalise(bad).unwrap_err();
+            assert!(err.contains("domain"), "{bad}: {err}");
+        }
+        // The limits are those of the ASCII form: 80 bytes of UTF-8 are a 46-letter label, and
+        // 23 Chinese characters a 67-letter one, too long for a host name.
+        let ascii = format!("a@xn--td{}.example", "a".repeat(40));
+        assert_eq!(
+            normalise(&format!("a@{}.example", "ü".repeat(40))),
+            Ok(ascii)
+        );
+        let long = "a@日本語中文字符汉字测试例子一二三四五六七八九十.example";
+        assert_eq!(normalise(long), Err("the domain is not a valid host name"));
+        assert_eq!(
+            normalise("a b@x.io"),
+            Err("the email contains a space or control character")
+        );
+        assert_eq!(
+            normalise("a@x_y.io"),
+            Err("the domain contains a character host names cannot have")
+        );
+        assert_eq!(normalise(" "), Err("the email is empty"));
     }
 }

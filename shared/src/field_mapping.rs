@@ -1,9 +1,11 @@
-//! Data matching: checks a destination's mapping, resolves it against a snapshot's header, and
-//! turns each row into a contact or a reason it cannot be one.
+//! Data matching: checks a destination's mapping, resolves it against a snapshot's header (where
+//! each column it uses must appear once), and turns each row into a contact or a reason it cannot
+//! be one.
 //!
-//! Rules: the email is trimmed and checked; empty values are dropped (a field in Autopilot is never
-//! overwritten with nothing); custom values are converted to their declared type
-//! (`string`, `integer`, `float`, `boolean`, `date`) or the row is refused.
+//! Rules: the email is trimmed, checked and its domain put in ASCII ([`email::normalise`]); empty
+//! values are dropped (a field in Autopilot is never overwritten with nothing); custom values are
+//! converted to their declared type (`string`, `integer`, `float`, `boolean`, `date`) or the row
+//! is refused.
 
 use crate::autopilot::{Contact, FORBIDDEN_FIELDS};
 use crate::destination::DataMatching;
@@ -175,21 +177,30 @@ pub struct RowMapper {
 
 impl RowMapper {
     /// Finds each mapped column in `header` (exact name first, then ignoring case and spaces
-    /// around it); a missing column is an error naming the columns that are there.
+    /// around it); a missing column is an error naming the columns that are there, and a column
+    /// found more than once (at the same step) is an error naming where, since nobody can tell
+    /// which one was meant.
     pub fn new(matching: &DataMatching, header: &[String]) -> Result<Self, String> {
         let find = |column: &str| -> Result<usize, String> {
             let wanted = column.trim();
-            header
-                .iter()
-                .position(|h| h == wanted)
-                .or_else(|| header.iter().position(|h| h.trim().eq_ignore_ascii_case(wanted)))
-                .ok_or_else(|| {
+            let positions = |matches: &dyn Fn(&str) -> bool| -> Vec<usize> {
+                (0..header.len()).filter(|&i| matches(&header[i])).collect()
+            };
+            let mut found = positions(&|h| h == wanted);
+            if found.is_empty() {
+                found = positions(&|h| h.trim().eq_ignore_ascii_case(wanted));
+            }
+            match found[..] {
+                [index] => Ok(index),
+                [] => {
                     let shown: Vec<&str> = header.iter().take(30).map(String::as_str).collect();
-                    format!(
+                    Err(format!(
                         "the snapshot has no column '{wanted}'; its columns are: {}. Fix the data matching with `autopilot-export configure`",
                         shown.join(", ")
-                    )
-                })
+                    ))
+                }
+                _ => Err(repeated(wanted, &found)),
+            }
         };
         let mut fields = Vec::new();
         for (field, column) in [
@@ -241,9 +252,9 @@ impl RowMapper {
         if email.is_empty() {
             return Err(RowProblem::new("missing_email", "the email is empty"));
         }
-        email::check(email).map_err(|why| RowProblem::new("invalid_email", why))?;
+        let email = email::normalise(email).map_err(|why| RowProblem::new("invalid_email", why))?;
         let mut contact =
-            Contact::new(email).map_err(|e| RowProblem::new("missing_email", e.to_string()))?;
+            Contact::new(&email).map_err(|e| RowProblem::new("missing_email", e.to_string()))?;
         for (field, idx) in &self.fields {
             let value = row[*idx].trim();
             contact = contact
@@ -267,6 +278,20 @@ impl RowMapper {
         }
         Ok(contact)
     }
+}
+
+/// Says that `column` appears at several `positions` of the header (counted from 0).
+fn repeated(column: &str, positions: &[usize]) -> String {
+    let times = match positions.len() {
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    };
+    let mut numbers: Vec<String> = positions.iter().map(|i| (i + 1).to_string()).collect();
+    let last = numbers.pop().unwrap_or_default();
+    format!(
+        "the column '{column}' appears {times} in the header (columns {} and {last}): rename one so the data matching is unambiguous",
+        numbers.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -304,10 +329,21 @@ mod tests {
             .unwrap();
         assert_eq!(
             c.to_autopilot_json(),
-            json!({"Email": "Ann@X.io", "FirstName": "Ann", "custom": {
+            json!({"Email": "Ann@x.io", "FirstName": "Ann", "custom": {
                 "integer--Age": 42, "boolean--VIP": true,
                 "date--Signup--Date": "2026-01-31T00:00:00Z", "float--Score": 1.5}})
         );
+    }
+
+    #[test]
+    fn the_email_sent_has_its_domain_in_ascii() {
+        let mapper = RowMapper::new(&matching(), &header()).unwrap();
+        let row = |email| [email, "", "", "", "", "", ""];
+        let c = mapper.map(&row("Ü@Bücher.example")).unwrap();
+        assert_eq!(c.email(), "Ü@xn--bcher-kva.example");
+        let problem = mapper.map(&row("a@xn--a.example")).unwrap_err();
+        assert_eq!(problem.code, "invalid_email");
+        assert!(problem.message.contains("domain"), "{problem:?}");
     }
 
     #[test]
@@ -338,6 +374,42 @@ mod tests {
             err.contains("no column 'e-mail'") && err.contains("Email, first"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_used_column_named_twice_is_refused() {
+        let with = |extra: &str| {
+            let mut h = header();
+            h.push(extra.to_string());
+            h
+        };
+        let err = RowMapper::new(&matching(), &with("Email")).unwrap_err();
+        assert_eq!(
+            err,
+            "the column 'email' appears twice in the header (columns 1 and 8): rename one so the data matching is unambiguous"
+        );
+        for (extra, column) in [("first", "first"), ("age", "age"), ("COMPANY", "Company")] {
+            let err = RowMapper::new(&matching(), &with(extra)).unwrap_err();
+            assert!(
+                err.contains(&format!("the column '{column}' appears twice")),
+                "{err}"
+            );
+        }
+        let mut h = with("EMAIL");
+        h.push("eMail".into());
+        let err = RowMapper::new(&matching(), &h).unwrap_err();
+        assert!(
+            err.contains("appears 3 times in the header (columns 1, 8 and 9)"),
+            "{err}"
+        );
+        // Unused columns may repeat, and an exact name is not ambiguous with another spelling.
+        assert!(RowMapper::new(&matching(), &with("notes")).is_ok());
+        let mut h = with("notes");
+        h.push("notes".into());
+        assert!(RowMapper::new(&matching(), &h).is_ok());
+        let mut m = matching();
+        m.email = "Email".into();
+        assert!(RowMapper::new(&m, &with("EMAIL")).is_ok());
     }
 
     #[test]

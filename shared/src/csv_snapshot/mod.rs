@@ -3,37 +3,20 @@
 //! quoting; separated by commas, or by semicolons or tabs when the header line has no comma. Text
 //! with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it streams; other text that
 //! is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
-//! Read as a stream, one row at a time, never whole.
+//! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
+//! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
+//! the `guard` module), so a malformed file is never read as a shorter one.
 
+mod guard;
+mod local_files;
+
+use guard::{Guarded, Malformed};
+pub use local_files::LocalFiles;
 use std::io::{BufRead, BufReader, Read};
 
 /// Opens a snapshot where it lives. Synchronous: snapshots are parsed on a blocking thread.
 pub trait SnapshotReader: Send + Sync {
     fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String>;
-}
-
-/// Snapshots on the local file system; `s3://` sources need the S3 reader of the AWS deployment.
-#[derive(Debug, Clone, Default)]
-pub struct LocalFiles;
-
-impl SnapshotReader for LocalFiles {
-    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String> {
-        if source.starts_with("s3://") {
-            return Err(format!(
-                "{source} is in S3, which the local command does not read: download it and configure the segment with its local path, or run the export on AWS"
-            ));
-        }
-        let file = std::fs::File::open(source).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "the snapshot {source} does not exist: check the path, or configure the segment again with `--segment 'NAME=PATH'`"
-            ),
-            _ => format!("the snapshot {source} cannot be opened: {e}"),
-        })?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(format!("the snapshot {source} is a folder, not a CSV file"));
-        }
-        Ok(Box::new(file))
-    }
 }
 
 /// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
@@ -98,9 +81,22 @@ pub struct Row {
     pub fields: Vec<String>,
 }
 
+/// Why the parser stopped at `row` (the row it was reading), for the user.
+fn unreadable(source: &str, row: u64, error: &csv::Error) -> String {
+    match Malformed::of(error) {
+        Some(problem) => problem.explain(source, row),
+        None if row <= 1 => format!("the snapshot {source} cannot be read: {error}"),
+        None => format!(
+            "the snapshot {source} cannot be read past row {}: {error}",
+            row - 1
+        ),
+    }
+}
+
 /// A snapshot being read row by row.
 pub struct SnapshotRows {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    source: String,
+    reader: csv::Reader<Guarded<Box<dyn Read + Send>>>,
     header: Vec<String>,
     record: csv::ByteRecord,
     number: u64,
@@ -133,13 +129,14 @@ impl SnapshotRows {
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(256 * 1024)
-            .from_reader(
-                Box::new(std::io::Cursor::new(start).chain(decoded)) as Box<dyn Read + Send>
-            );
+            .from_reader(Guarded::new(
+                Box::new(std::io::Cursor::new(start).chain(decoded)) as Box<dyn Read + Send>,
+                delimiter,
+            ));
         let mut record = csv::ByteRecord::new();
         let has_header = reader
             .read_byte_record(&mut record)
-            .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
+            .map_err(|e| unreadable(source, 1, &e))?;
         if !has_header {
             return Err(format!(
                 "the snapshot {source} is empty: a snapshot needs a header row naming its columns"
@@ -156,6 +153,7 @@ impl SnapshotRows {
             header.push(name.trim().to_string());
         }
         Ok(Self {
+            source: source.to_string(),
             reader,
             header,
             record,
@@ -173,9 +171,7 @@ impl SnapshotRows {
             let more = self
                 .reader
                 .read_byte_record(&mut self.record)
-                .map_err(|e| {
-                    format!("the snapshot cannot be read past row {}: {e}", self.number)
-                })?;
+                .map_err(|e| unreadable(&self.source, self.number + 1, &e))?;
             if !more {
                 return Ok(None);
             }
@@ -274,11 +270,79 @@ mod tests {
         }
     }
 
+    /// Reads every row, or the error that stopped the reading.
+    fn read_all(bytes: Vec<u8>) -> Result<usize, String> {
+        let mut snapshot = SnapshotRows::open("s.csv", Box::new(std::io::Cursor::new(bytes)))?;
+        let mut n = 0;
+        while snapshot.next_row()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
     #[test]
-    fn missing_and_s3_sources_are_explained() {
-        let err = LocalFiles.open("/no/such/file.csv").err().unwrap();
-        assert!(err.contains("does not exist"), "{err}");
-        let err = LocalFiles.open("s3://bucket/key.csv").err().unwrap();
-        assert!(err.contains("S3"), "{err}");
+    fn a_quote_left_open_is_an_error_naming_its_row() {
+        let mut text = String::from("email,name\n");
+        for i in 2..=10_000 {
+            let name = if i == 11 { "\"Ann" } else { "Ann" };
+            text.push_str(&format!("p{i}@x.io,{name}\n"));
+        }
+        let err = read_all(text.into_bytes()).unwrap_err();
+        assert!(
+            err.contains("s.csv") && err.contains("opened on row 11 (line 11 of the file)"),
+            "{err}"
+        );
+        assert!(!err.contains("Ann") && !err.contains("p11@"), "{err}");
+    }
+
+    #[test]
+    fn malformed_rows_are_named_after_the_rows_before_them_are_read() {
+        // A blank and a space-only line are not rows: the big one is row 4, on line 6.
+        let mut text = b"email,note\na@x.io,5'10\"\n\n   \nb@x.io,x\nc@x.io,".to_vec();
+        text.extend(std::iter::repeat_n(b'y', guard::MAX_RECORD_BYTES));
+        text.extend(b"\nd@x.io,z\n");
+        let mut snapshot =
+            SnapshotRows::open("big.csv", Box::new(std::io::Cursor::new(text))).unwrap();
+        let first = snapshot.next_row().unwrap().unwrap();
+        assert_eq!((first.number, first.fields[1].as_str()), (2, "5'10\""));
+        assert_eq!(snapshot.next_row().unwrap().unwrap().number, 3);
+        let err = snapshot.next_row().unwrap_err();
+        assert!(
+            err.contains("big.csv")
+                && err.contains("row 4 (from line 6 of the file) is larger than 1 MB"),
+            "{err}"
+        );
+        assert!(!err.contains("c@x.io") && !err.contains("yyy"), "{err}");
+    }
+
+    #[test]
+    fn the_header_is_held_to_the_same_limits() {
+        let wide = format!("{}\na@x.io\n", "c,".repeat(guard::MAX_COLUMNS));
+        let err = read_all(wide.into_bytes()).unwrap_err();
+        assert!(
+            err.contains("row 1") && err.contains("more than 10,000 columns"),
+            "{err}"
+        );
+        let err = read_all(b"\"email,name\na@x.io,Ann\n".to_vec()).unwrap_err();
+        assert!(
+            err.contains("opened on row 1 (line 1 of the file)"),
+            "{err}"
+        );
+        // Compressed and UTF-16 snapshots are checked as the text they hold.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"email\n\na@x.io\n\"b@x.io\nc@x.io\n")
+            .unwrap();
+        let err = read_all(gz.finish().unwrap()).unwrap_err();
+        assert!(
+            err.contains("opened on row 3 (line 4 of the file)"),
+            "{err}"
+        );
+        let text = "\u{feff}email\tname\r\nz@x.io\t\"Zo\r\ny@x.io\tY\r\n";
+        let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let err = read_all(utf16).unwrap_err();
+        assert!(
+            err.contains("opened on row 2 (line 2 of the file)"),
+            "{err}"
+        );
     }
 }
