@@ -69,28 +69,8 @@ pub enum Command {
     /// Data matching and segments of a destination.
     Configure(ConfigureArgs),
     /// Export the destination's segments now (resumes an interrupted export).
-    Export {
-        /// The destination's id (see `autopilot-export destinations`).
-        dest: String,
-        /// Overrides the destination's requests/second for this export.
-        #[arg(long)]
-        requests_per_second: Option<f64>,
-        /// Chunks uploaded at once (they share one rate limit).
-        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
-        concurrency: u32,
-        /// Contacts per chunk.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-        chunk_size: Option<u64>,
-        /// Show what the export would send and remove, without writing anything.
-        #[arg(long)]
-        dry_run: bool,
-        /// Send every contact, not only what changed since the last export.
-        #[arg(long)]
-        full: bool,
-        /// Export even when a guardrail trips (a large share of a list removed, a segment shrunk by half).
-        #[arg(long)]
-        override_guardrails: bool,
-    },
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
     /// The report of the latest (or the given) export.
     Status {
         /// The destination's id.
@@ -105,6 +85,37 @@ pub enum Command {
         /// The destination's id.
         dest: String,
     },
+}
+
+/// How `export` ends, for scripts and schedulers (also in the README).
+const EXIT_CODES: &str = "Exit status:
+  0  succeeded: every valid profile is in its list
+  1  failed, or refused before sending (the reason is printed; with --json as {\"error\": {\"type\", \"message\"}})
+  2  the command line is wrong (an unknown flag, a value out of range)
+  3  partially succeeded: some contacts were refused by Autopilot or not sent; one line on stderr says which and what to run";
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The destination's id (see `autopilot-export destinations`).
+    pub dest: String,
+    /// Overrides the destination's requests/second for this export.
+    #[arg(long)]
+    pub requests_per_second: Option<f64>,
+    /// Chunks uploaded at once (they share one rate limit).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Contacts per chunk.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub chunk_size: Option<u64>,
+    /// Show what the export would send and remove, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send every contact, not only what changed since the last export.
+    #[arg(long)]
+    pub full: bool,
+    /// Export even when a guardrail trips (a large share of a list removed, a segment shrunk by half).
+    #[arg(long)]
+    pub override_guardrails: bool,
 }
 
 #[derive(Debug, Args)]
