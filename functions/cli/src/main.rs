@@ -15,7 +15,7 @@ use shared::destination::{self, DataMatching, Segment};
 use shared::jobs::{configure, connect, lock, progress, remove, ClientSettings, Clients};
 use shared::store::{get_json, LocalStore};
 use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,6 +34,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let json = cli.json;
     match run(cli).await {

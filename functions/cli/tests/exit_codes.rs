@@ -1,6 +1,7 @@
 //! How the command ends, as a script or a scheduler sees it: exit status 0 only for a succeeded
 //! export, 3 for a partial one (with one line saying what did not land and what to run), 1 for a
-//! failure (with `--json`, a JSON error document), 2 for a wrong command line.
+//! failure (with `--json`, a JSON error document), 2 for a wrong command line; and no colour
+//! escapes on a stderr that is not a terminal.
 
 mod common;
 
@@ -60,7 +61,7 @@ async fn contacts_refused_by_autopilot_make_exit_status_3_and_one_line_on_stderr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_export_cut_off_part_way_exits_3_and_names_what_was_not_sent() {
+async fn an_export_cut_off_part_way_exits_3_names_what_was_not_sent_and_logs_without_colour() {
     let server = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY).rate(20.0), 0)
         .await
         .unwrap();
@@ -100,6 +101,12 @@ async fn an_export_cut_off_part_way_exits_3_and_names_what_was_not_sent() {
             && last.contains("contacts were not sent (Autopilot rejected the API key): run `autopilot-export export main` to send them"),
         "{said}"
     );
+    // The chunk that failed was logged as a warning: plain text, as stderr is not a terminal.
+    assert!(
+        said.contains("WARN") && said.contains("chunk failed"),
+        "{said}"
+    );
+    assert!(!said.contains("\x1b["), "no colour escapes: {said:?}");
     assert!(
         !said.contains("@example.com") && !said.contains(KEY),
         "{said}"
