@@ -1,11 +1,11 @@
 //! How the command ends, as a script or a scheduler sees it: exit status 0 only for a succeeded
 //! export, 3 for a partial one (with one line saying what did not land and what to run), 1 for a
-//! failure (with `--json`, a JSON error document), 2 for a wrong command line; and no colour
-//! escapes on a stderr that is not a terminal.
+//! failure (with `--json`, a JSON error document), 2 for a wrong command line; refused rates;
+//! and no colour escapes on a stderr that is not a terminal.
 
 mod common;
 
-use common::{cli, main_destination, text, KEY};
+use common::{cli, fails_with, main_destination, text, KEY};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 
@@ -137,10 +137,10 @@ fn with_json_every_failure_is_one_json_document_on_stdout() {
             "no API key",
         ),
         (
-            &["export", "nowhere", "--json", "--concurrency", "0"],
+            &["export", "nowhere", "--json", "--requests-per-second", "0"],
             2,
             "InvalidInput",
-            "--concurrency",
+            "from 0.1 to 10,000",
         ),
     ];
     for (args, code, type_name, message) in cases {
@@ -164,4 +164,31 @@ fn with_json_every_failure_is_one_json_document_on_stdout() {
     let out = cli(&data, &["export", "nowhere"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "{}", text(&out));
+}
+
+#[test]
+fn rates_that_are_not_a_sane_number_of_requests_per_second_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for rate in ["0", "NaN", "inf", "-1", "1e-9", "0.09", "10001", "fast"] {
+        let flag = format!("--requests-per-second={rate}");
+        let demo = format!("--rate={rate}");
+        let commands: [&[&str]; 3] = [
+            &["export", "main", &flag],
+            &["connect", "--name", "Main", "--agree", &flag],
+            &["demo", &demo],
+        ];
+        for args in commands {
+            let out = cli(&data, args, Some(KEY));
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+            fails_with(out, "from 0.1 to 10,000");
+        }
+    }
+    for rate in ["-1", "NaN", "inf", "0.01"] {
+        let flag = format!("--rate={rate}");
+        let out = cli(&data, &["sandbox", "--port", "0", &flag], None);
+        assert_eq!(out.status.code(), Some(2), "{rate}: {}", text(&out));
+        fails_with(out, "at least 0.1, or 0 for no limit");
+    }
+    assert!(!data.join("destinations").exists(), "nothing was stored");
 }
