@@ -135,7 +135,9 @@ async fn run(cli: Cli) -> Result<Outcome, BoxError> {
     }
 }
 
-/// The API key from the environment variable `env` or stdin, trimmed; refused when empty.
+/// The API key from the environment variable `env` or stdin, trimmed. Refused (and never
+/// printed) when empty or holding a line break or another control character, which no API key
+/// has and which would otherwise reach Autopilot as a request that cannot be sent.
 fn read_key(env: &str, stdin: bool) -> Result<SecretString, BoxError> {
     let key = if stdin {
         let mut text = String::new();
@@ -149,6 +151,9 @@ fn read_key(env: &str, stdin: bool) -> Result<SecretString, BoxError> {
     let key = key.trim().to_string();
     if key.is_empty() {
         return Err(InvalidInput("the API key is empty".into()).into());
+    }
+    if key.chars().any(char::is_control) {
+        return Err(InvalidInput("the API key holds a line break or other characters an API key cannot have: paste the key alone, on one line".into()).into());
     }
     Ok(SecretString::from(key))
 }

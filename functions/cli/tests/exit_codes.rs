@@ -1,11 +1,11 @@
 //! How the command ends, as a script or a scheduler sees it: exit status 0 only for a succeeded
 //! export, 3 for a partial one (with one line saying what did not land and what to run), 1 for a
-//! failure (with `--json`, a JSON error document), 2 for a wrong command line; refused rates;
-//! and no colour escapes on a stderr that is not a terminal.
+//! failure (with `--json`, a JSON error document), 2 for a wrong command line; refused rates and
+//! keys; and no colour escapes on a stderr that is not a terminal.
 
 mod common;
 
-use common::{cli, fails_with, main_destination, text, KEY};
+use common::{cli, cli_with_stdin, fails_with, main_destination, text, KEY};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 
@@ -191,4 +191,45 @@ fn rates_that_are_not_a_sane_number_of_requests_per_second_are_refused() {
         fails_with(out, "at least 0.1, or 0 for no limit");
     }
     assert!(!data.join("destinations").exists(), "nothing was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_with_a_line_break_is_refused_before_autopilot_is_asked() {
+    let server = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY), 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = server.base_url();
+    let args = [
+        "connect",
+        "--name",
+        "Main",
+        "--agree",
+        "--api-key-stdin",
+        "--autopilot-url",
+        &url,
+    ];
+    for key in [
+        "secret-half\nother-half",
+        "secret-half\r\nother-half",
+        "secret-half\tother-half",
+        "secret-half\u{7}",
+    ] {
+        let out = cli_with_stdin(&data, &args, key.as_bytes());
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let all = text(&out);
+        assert!(
+            all.contains("the API key holds a line break or other characters an API key cannot have: paste the key alone, on one line"),
+            "{all}"
+        );
+        assert!(
+            !all.contains("secret-half") && !all.contains("other-half"),
+            "{all}"
+        );
+    }
+    assert_eq!(server.counters().requests, 0, "Autopilot was not asked");
+    // A key with only a trailing newline (as `echo` gives) is fine.
+    let out = cli_with_stdin(&data, &args, format!("{KEY}\n").as_bytes());
+    assert!(out.status.success(), "{}", text(&out));
 }
