@@ -33,7 +33,7 @@ pub enum Command {
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
         profiles: u64,
         /// The sandbox's rate limit (requests/second, from 0.1 to 10,000); the export runs at it.
-        #[arg(long, default_value_t = 50.0, value_parser = rate)]
+        #[arg(long, default_value_t = 50.0, value_parser = rate, allow_negative_numbers = true)]
         rate: f64,
     },
     /// Serve the Autopilot-compatible sandbox until interrupted.
@@ -63,7 +63,7 @@ pub enum Command {
         #[arg(long)]
         export_user: Option<String>,
         /// Requests per second the account allows (default 10; from 0.1 to 10,000).
-        #[arg(long, value_parser = rate)]
+        #[arg(long, value_parser = rate, allow_negative_numbers = true)]
         requests_per_second: Option<f64>,
     },
     /// Data matching and segments of a destination.
@@ -99,7 +99,7 @@ pub struct ExportArgs {
     /// The destination's id (see `autopilot-export destinations`).
     pub dest: String,
     /// Overrides the destination's requests/second for this export (from 0.1 to 10,000).
-    #[arg(long, value_parser = rate)]
+    #[arg(long, value_parser = rate, allow_negative_numbers = true)]
     pub requests_per_second: Option<f64>,
     /// Chunks uploaded at once (they share one rate limit).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -156,7 +156,7 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// Requests per second per key (at least 0.1); 0 for no limit.
-    #[arg(long, default_value_t = 10.0, value_parser = sandbox_rate)]
+    #[arg(long, default_value_t = 10.0, value_parser = sandbox_rate, allow_negative_numbers = true)]
     pub rate: f64,
     /// Requests a key may bank (default: one second's worth).
     #[arg(long)]

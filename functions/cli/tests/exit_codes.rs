@@ -190,6 +190,16 @@ fn rates_that_are_not_a_sane_number_of_requests_per_second_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{rate}: {}", text(&out));
         fails_with(out, "at least 0.1, or 0 for no limit");
     }
+    // A negative rate as a separate argument is a rate, not an unknown flag.
+    let out = cli(
+        &data,
+        &["export", "main", "--requests-per-second", "-1"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    fails_with(out, "from 0.1 to 10,000");
+    let out = cli(&data, &["sandbox", "--rate", "-5"], None);
+    fails_with(out, "at least 0.1, or 0 for no limit");
     assert!(!data.join("destinations").exists(), "nothing was stored");
 }
 
