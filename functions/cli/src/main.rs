@@ -153,7 +153,7 @@ fn read_key(env: &str, stdin: bool) -> Result<SecretString, BoxError> {
         return Err(InvalidInput("the API key is empty".into()).into());
     }
     if key.chars().any(char::is_control) {
-        return Err(InvalidInput("the API key holds a line break or other characters an API key cannot have: paste the key alone, on one line".into()).into());
+        return Err(InvalidInput(connect::KEY_WITH_CONTROL_CHARACTERS.into()).into());
     }
     Ok(SecretString::from(key))
 }
