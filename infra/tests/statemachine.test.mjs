@@ -96,10 +96,13 @@ function people(from, to) {
   return text;
 }
 
-/** Connects and configures a destination whose one segment is `rows` people, read from moto. */
-async function destination(name, count) {
+/** Connects and configures a destination whose one segment is `count` people, read from moto,
+ * and `refused` more whose addresses the sandbox refuses (the reserved `.invalid` domain). */
+async function destination(name, count, refused = 0) {
   const key = `snapshots/${name}.csv`;
-  await s3Put(key, people(0, count));
+  let snapshot = people(0, count);
+  for (let i = 0; i < refused; i += 1) snapshot += `r${i}@mail.invalid,R${i},gold\n`;
+  await s3Put(key, snapshot);
   const connected = await api('POST', '/destinations', {
     display_name: name,
     api_key: SANDBOX_KEY,
@@ -190,6 +193,24 @@ test('a 10,000-profile export ends with the sandbox holding exactly the list', a
   assert.equal(report.totals.sent, 10_000);
   console.log(`happy path: ${(Date.now() - started) / 1000}s, ${run.calls.Upload} upload invocations, largest state payload ${run.largest} bytes`);
   assert.ok(run.largest < 16 * 1024, `payloads stay small (${run.largest} bytes)`);
+});
+
+test('contacts refused by Autopilot end the execution in ExportPartiallySucceeded, not a success', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Refused', 2_000, 7);
+  const run = await execute(`${id}-refused`, { destination_id: id });
+  assert.ok(run.error, 'the execution failed, so the failed-exports alarm sees it');
+  assert.equal(run.error.cause?.name, 'ExportPartiallySucceeded', String(run.error));
+  assert.ok(run.error.cause.message.includes(`exports/${id}/${id}-refused/report.json`), run.error.cause.message);
+  assert.doesNotMatch(run.error.cause.message, /@/, 'the cause names no address');
+  assert.equal(run.calls['Record failure'], undefined, 'finalized once, as a report');
+  const report = await s3Get(`exports/${id}/${id}-refused/report.json`);
+  assert.equal(report.status, 'partially_succeeded');
+  assert.equal(report.totals.rejected, 7);
+  assert.equal(report.totals.sent, 2_000);
+  assert.equal((await members('Refused list')).size, 2_000);
+  // The destination is free again for the next export.
+  assert.equal(await s3Get(`exports/${id}/running.json`), null);
 });
 
 test('a throttling storm still converges', async () => {

@@ -32,8 +32,8 @@ pub enum Command {
         /// Distinct profiles in the sample segments.
         #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
         profiles: u64,
-        /// The sandbox's rate limit (requests/second); the export runs at it.
-        #[arg(long, default_value_t = 50.0)]
+        /// The sandbox's rate limit (requests/second, from 0.1 to 10,000); the export runs at it.
+        #[arg(long, default_value_t = 50.0, value_parser = rate, allow_negative_numbers = true)]
         rate: f64,
     },
     /// Serve the Autopilot-compatible sandbox until interrupted.
@@ -62,35 +62,15 @@ pub enum Command {
         /// Who exports run as.
         #[arg(long)]
         export_user: Option<String>,
-        /// Requests per second the account allows (default 10).
-        #[arg(long)]
+        /// Requests per second the account allows (default 10; from 0.1 to 10,000).
+        #[arg(long, value_parser = rate, allow_negative_numbers = true)]
         requests_per_second: Option<f64>,
     },
     /// Data matching and segments of a destination.
     Configure(ConfigureArgs),
     /// Export the destination's segments now (resumes an interrupted export).
-    Export {
-        /// The destination's id (see `autopilot-export destinations`).
-        dest: String,
-        /// Overrides the destination's requests/second for this export.
-        #[arg(long)]
-        requests_per_second: Option<f64>,
-        /// Chunks uploaded at once (they share one rate limit).
-        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
-        concurrency: u32,
-        /// Contacts per chunk.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-        chunk_size: Option<u64>,
-        /// Show what the export would send and remove, without writing anything.
-        #[arg(long)]
-        dry_run: bool,
-        /// Send every contact, not only what changed since the last export.
-        #[arg(long)]
-        full: bool,
-        /// Export even when a guardrail trips (a large share of a list removed, a segment shrunk by half).
-        #[arg(long)]
-        override_guardrails: bool,
-    },
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
     /// The report of the latest (or the given) export.
     Status {
         /// The destination's id.
@@ -105,6 +85,37 @@ pub enum Command {
         /// The destination's id.
         dest: String,
     },
+}
+
+/// How `export` ends, for scripts and schedulers (also in the README).
+const EXIT_CODES: &str = "Exit status:
+  0  succeeded: every valid profile is in its list
+  1  failed, or refused before sending (the reason is printed; with --json as {\"error\": {\"type\", \"message\"}})
+  2  the command line is wrong (an unknown flag, a value out of range)
+  3  partially succeeded: some contacts were refused by Autopilot or not sent; one line on stderr says which and what to run";
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The destination's id (see `autopilot-export destinations`).
+    pub dest: String,
+    /// Overrides the destination's requests/second for this export (from 0.1 to 10,000).
+    #[arg(long, value_parser = rate, allow_negative_numbers = true)]
+    pub requests_per_second: Option<f64>,
+    /// Chunks uploaded at once (they share one rate limit).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Contacts per chunk.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub chunk_size: Option<u64>,
+    /// Show what the export would send and remove, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send every contact, not only what changed since the last export.
+    #[arg(long)]
+    pub full: bool,
+    /// Export even when a guardrail trips (a large share of a list removed, a segment shrunk by half).
+    #[arg(long)]
+    pub override_guardrails: bool,
 }
 
 #[derive(Debug, Args)]
@@ -144,8 +155,8 @@ pub struct ConfigureArgs {
 pub struct SandboxArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Requests per second per key; 0 for no limit.
-    #[arg(long, default_value_t = 10.0)]
+    /// Requests per second per key (at least 0.1); 0 for no limit.
+    #[arg(long, default_value_t = 10.0, value_parser = sandbox_rate, allow_negative_numbers = true)]
     pub rate: f64,
     /// Requests a key may bank (default: one second's worth).
     #[arg(long)]
@@ -191,6 +202,24 @@ fn pair(text: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!(
             "'{text}' must be written NAME=VALUE, for example 'VIP Customers=vip.csv'"
+        )),
+    }
+}
+
+/// A request rate for Autopilot: a finite number of requests per second from 0.1 to 10,000.
+fn rate(text: &str) -> Result<f64, String> {
+    let value: f64 = text.trim().parse().map_err(|_| {
+        format!("'{text}' is not a number: requests per second must be a number from 0.1 to 10,000")
+    })?;
+    shared::jobs::connect::check_rate(value)
+}
+
+/// The sandbox's rate limit: 0 for none, else a finite number of at least 0.1 per second.
+fn sandbox_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if value == 0.0 || (value.is_finite() && value >= 0.1) => Ok(value),
+        _ => Err(format!(
+            "'{text}' is not a rate: give requests per second of at least 0.1, or 0 for no limit"
         )),
     }
 }

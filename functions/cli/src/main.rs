@@ -3,49 +3,43 @@
 
 mod args;
 mod demo;
+mod export_cmd;
+mod failure;
 mod output;
 
 use args::{Cli, Command, ConfigureArgs, SandboxArgs};
 use clap::Parser;
+use failure::{BoxError, InvalidInput, Outcome};
 use secrecy::SecretString;
 use shared::destination::{self, DataMatching, Segment};
 use shared::jobs::{configure, connect, lock, progress, remove, ClientSettings, Clients};
-use shared::local_export;
 use shared::store::{get_json, LocalStore};
 use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+type CliResult = Result<(), BoxError>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return failure::usage(e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AUTOPILOT_EXPORT_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
+    let json = cli.json;
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let mut message = e.to_string();
-            let mut source = e.source();
-            while let Some(cause) = source {
-                let text = cause.to_string();
-                if !message.contains(&text) {
-                    message.push_str(": ");
-                    message.push_str(&text);
-                }
-                source = cause.source();
-            }
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+        Ok(outcome) => outcome.into(),
+        Err(e) => failure::fail(e.as_ref(), json),
     }
 }
 
@@ -59,13 +53,16 @@ pub fn local_deps(data_dir: &Path) -> Deps {
     }
 }
 
-async fn run(cli: Cli) -> CliResult {
+/// Runs a command; only `export` can end in anything but [`Outcome::Done`].
+async fn run(cli: Cli) -> Result<Outcome, BoxError> {
     let deps = local_deps(&cli.data_dir);
+    let done = |result: CliResult| result.map(|()| Outcome::Done);
     match cli.command {
+        Command::Export(args) => export_cmd::run(&deps, &cli.data_dir, args, cli.json).await,
         Command::Demo { profiles, rate } => {
-            demo::run(&cli.data_dir, profiles, rate, cli.json).await
+            done(demo::run(&cli.data_dir, profiles, rate, cli.json).await)
         }
-        Command::Sandbox(args) => serve_sandbox(args).await,
+        Command::Sandbox(args) => done(serve_sandbox(args).await),
         Command::Connect {
             name,
             agree,
@@ -76,7 +73,7 @@ async fn run(cli: Cli) -> CliResult {
             requests_per_second,
         } => {
             if !agree {
-                return Err("consent is required: exported profiles leave your platform's compliance boundary. Read the data-privacy notice and pass --agree to connect".into());
+                return Err(InvalidInput("consent is required: exported profiles leave your platform's compliance boundary. Read the data-privacy notice and pass --agree to connect".into()).into());
             }
             let api_key = read_key(&api_key_env, api_key_stdin)?;
             let input = connect::Input {
@@ -89,7 +86,7 @@ async fn run(cli: Cli) -> CliResult {
             };
             let out = connect::run(input, &deps).await?;
             output::connected(&out, cli.json);
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::Configure(args) => {
             let out = configure::run(configure_input(args), &deps).await?;
@@ -101,39 +98,10 @@ async fn run(cli: Cli) -> CliResult {
                     out.destination_id, out.segments, out.destination_id
                 );
             }
-            Ok(())
-        }
-        Command::Export {
-            dest,
-            requests_per_second,
-            concurrency,
-            chunk_size,
-            dry_run,
-            full,
-            override_guardrails,
-        } => {
-            let options = local_export::Options {
-                concurrency: concurrency as usize,
-                chunk_size: chunk_size.map(|c| c as usize),
-                requests_per_second,
-                full,
-                override_guardrails,
-                ..local_export::Options::new(&dest)
-            };
-            if dry_run {
-                let preview = local_export::preview(&deps, &options).await?;
-                return output::preview(&preview, cli.json);
-            }
-            let _held = hold_export_lock(&cli.data_dir, &dest)?;
-            let report = output::export_with_progress(&deps, &options, cli.json).await?;
-            output::report(&report, &cli.data_dir, cli.json)?;
-            if report.status == shared::jobs::finalize::Status::Failed {
-                return Err("the export failed; see the report above".into());
-            }
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::Status { dest, export_id } => {
-            status(&deps, &cli.data_dir, &dest, export_id, cli.json).await
+            done(status(&deps, &cli.data_dir, &dest, export_id, cli.json).await)
         }
         Command::Destinations => {
             let mut found = Vec::new();
@@ -144,7 +112,7 @@ async fn run(cli: Cli) -> CliResult {
                     found.push(d);
                 }
             }
-            output::destinations(&found, cli.json)
+            done(output::destinations(&found, cli.json))
         }
         Command::Remove { dest } => {
             let out = remove::run(
@@ -162,64 +130,30 @@ async fn run(cli: Cli) -> CliResult {
                     out.destination_id
                 );
             }
-            Ok(())
+            Ok(Outcome::Done)
         }
     }
 }
 
-/// The file whose OS lock an `export` of `dest` holds (not locked by this call).
-fn export_lock(
-    data_dir: &Path,
-    dest: &str,
-) -> Result<(std::fs::File, std::path::PathBuf), (std::io::Error, std::path::PathBuf)> {
-    let dir = data_dir.join("locks");
-    let path = dir.join(format!("{}.lock", destination::slug(dest)));
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-        })
-        .map(|file| (file, path.clone()))
-        .map_err(|e| (e, path))
-}
-
-/// Holds an operating-system lock on `{data}/locks/{dest}.lock` for as long as this process
-/// exports `dest`: a second `export` of it from another terminal is refused instead of sending the
-/// same chunks again. The lock goes with the process however it ends, so after Ctrl-C or a kill
-/// the next `export` takes it and resumes.
-fn hold_export_lock(data_dir: &Path, dest: &str) -> Result<std::fs::File, String> {
-    let (file, path) = export_lock(data_dir, dest)
-        .map_err(|(e, path)| format!("could not open the lock file {}: {e}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-            "another autopilot-export process is exporting '{dest}' from this data folder right now: wait for it to finish (`autopilot-export status {dest}` shows how far it has got)"
-        )),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(format!("could not lock {}: {e}", path.display()))
-        }
-    }
-}
-
-fn read_key(
-    env: &str,
-    stdin: bool,
-) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>> {
+/// The API key from the environment variable `env` or stdin, trimmed. Refused (and never
+/// printed) when empty or holding a line break or another control character, which no API key
+/// has and which would otherwise reach Autopilot as a request that cannot be sent.
+fn read_key(env: &str, stdin: bool) -> Result<SecretString, BoxError> {
     let key = if stdin {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
         text
     } else {
         std::env::var(env).map_err(|_| {
-            format!("no API key: set the environment variable {env} to your Autopilot API key (Settings → Autopilot API), or pass --api-key-stdin")
+            InvalidInput(format!("no API key: set the environment variable {env} to your Autopilot API key (Settings → Autopilot API), or pass --api-key-stdin"))
         })?
     };
     let key = key.trim().to_string();
     if key.is_empty() {
-        return Err("the API key is empty".into());
+        return Err(InvalidInput("the API key is empty".into()).into());
+    }
+    if key.chars().any(char::is_control) {
+        return Err(InvalidInput(connect::KEY_WITH_CONTROL_CHARACTERS.into()).into());
     }
     Ok(SecretString::from(key))
 }
@@ -259,7 +193,7 @@ async fn status(
     if let Some(running) = lock::holder(deps, &destination.id).await? {
         if export_id.is_none() || export_id.as_deref() == Some(running.export_id.as_str()) {
             let progress = progress::of(store, &destination.id, &running.export_id).await?;
-            let active = export_lock(data_dir, &destination.id)
+            let active = export_cmd::lock_file(data_dir, &destination.id)
                 .map(|(file, _)| file.try_lock().is_err())
                 .unwrap_or(false);
             return output::unfinished(&destination.id, &running, &progress, active, json);

@@ -277,6 +277,67 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
     Ok(())
 }
 
+/// The one line said on stderr after an export that partially succeeded: how many contacts did
+/// not land, why, and what to do about them. Counts and paths only: no address, no value.
+pub fn partial_line(report: &Report, data_dir: &Path) -> String {
+    let totals = &report.totals;
+    let dest = &report.destination_id;
+    let were = |n: u64| {
+        if n == 1 {
+            "1 contact was".to_string()
+        } else {
+            format!("{} contacts were", thousands(n))
+        }
+    };
+    let mut parts = Vec::new();
+    if totals.unsent > 0 {
+        let why = match report.failure.as_ref().map(|f| f.error_type.as_str()) {
+            Some("Transient") => "Autopilot did not answer".to_string(),
+            Some("Throttled") => "Autopilot kept throttling the requests".to_string(),
+            Some("Unauthorized") => "Autopilot rejected the API key".to_string(),
+            Some(other) => format!("the export stopped: {other}"),
+            None => "the export stopped".to_string(),
+        };
+        parts.push(format!(
+            "{} not sent ({why}): run `autopilot-export export {dest}` to send them; resending what already landed is harmless, contacts are matched by email",
+            were(totals.unsent)
+        ));
+    }
+    if totals.rejected > 0 {
+        let place = report.rejected_file.as_ref().map_or_else(
+            || "the report".to_string(),
+            |file| data_dir.join(file).display().to_string(),
+        );
+        parts.push(format!(
+            "{} refused by Autopilot: their rows and reasons are in {place}",
+            were(totals.rejected)
+        ));
+    }
+    if parts.is_empty() {
+        let reason = report
+            .failure
+            .as_ref()
+            .map_or_else(String::new, |f| format!(" ({})", f.message));
+        parts.push(format!(
+            "the export did not finish{reason}: run `autopilot-export export {dest}` to finish it"
+        ));
+    }
+    parts.join("; ")
+}
+
+/// `74000` as `74,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 fn row(name: &str, c: &Counts) -> String {
     let name: String = name.chars().take(24).collect();
     format!(
@@ -335,4 +396,56 @@ pub fn preview(out: &shared::jobs::plan::Output, json: bool) -> CliResult {
         out.contacts, out.removals, out.distinct_profiles
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::jobs::finalize::Failure;
+
+    fn partial(unsent: u64, rejected: u64, failure: Option<&str>) -> Report {
+        Report {
+            destination_id: "marketing".into(),
+            export_id: "e1".into(),
+            status: Status::PartiallySucceeded,
+            failure: failure.map(|t| Failure {
+                error_type: t.into(),
+                message: "gave up after 10 attempts".into(),
+            }),
+            started_at: None,
+            finished_at: chrono::Utc::now(),
+            duration_seconds: 1.0,
+            requests_per_second: 10.0,
+            rate_limit_floor_seconds: 1.0,
+            distinct_profiles: 110_000,
+            segments: Vec::new(),
+            totals: Counts {
+                unsent,
+                rejected,
+                ..Counts::default()
+            },
+            rejected_file: (rejected > 0).then(|| "exports/marketing/e1/rejected.csv".into()),
+        }
+    }
+
+    #[test]
+    fn a_partial_export_says_in_one_line_what_did_not_land_and_what_to_run() {
+        let data = Path::new("/data");
+        let line = partial_line(&partial(74_000, 0, Some("Transient")), data);
+        assert_eq!(
+            line,
+            "74,000 contacts were not sent (Autopilot did not answer): run `autopilot-export export marketing` to send them; resending what already landed is harmless, contacts are matched by email"
+        );
+        let line = partial_line(&partial(0, 1, None), data);
+        assert_eq!(
+            line,
+            "1 contact was refused by Autopilot: their rows and reasons are in /data/exports/marketing/e1/rejected.csv"
+        );
+        let line = partial_line(&partial(5, 1_234_567, Some("Unauthorized")), data);
+        assert!(line.starts_with("5 contacts were not sent (Autopilot rejected the API key)"));
+        assert!(line.contains("; 1,234,567 contacts were refused by Autopilot"));
+        assert!(!line.contains('\n'));
+        let line = partial_line(&partial(0, 0, Some("Incomplete")), data);
+        assert!(line.starts_with("the export did not finish (gave up after 10 attempts): run `autopilot-export export marketing`"), "{line}");
+    }
 }

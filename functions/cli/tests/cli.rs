@@ -1,39 +1,11 @@
 //! The `autopilot-export` command as a user runs it: exit codes and messages for bad input, and a
 //! full connect → configure → export → status → remove round against a real sandbox.
 
+mod common;
+
+use common::{cli, fails_with, text, KEY};
 use std::path::Path;
-use std::process::{Command, Output};
-
-const KEY: &str = "cli-test-key-42";
-
-fn cli(data: &Path, args: &[&str], key: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_autopilot-export"));
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("AUTOPILOT_API_KEY");
-    if let Some(key) = key {
-        command.env("AUTOPILOT_API_KEY", key);
-    }
-    command.output().expect("the command runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn fails_with(out: Output, expect: &str) {
-    let all = text(&out);
-    assert!(!out.status.success(), "should fail: {all}");
-    assert!(all.contains(expect), "expected {expect:?} in: {all}");
-    assert!(!all.contains("panicked"), "{all}");
-    assert!(!all.contains(KEY), "the key is never printed: {all}");
-}
+use std::process::Command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_round_and_every_refusal() {

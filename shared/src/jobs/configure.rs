@@ -69,12 +69,8 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         }
     }
     if let Some(rate) = input.requests_per_second {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(JobError::InvalidInput(
-                "requests per second must be a positive number".into(),
-            ));
-        }
-        destination.requests_per_second = rate;
+        destination.requests_per_second =
+            super::connect::check_rate(rate).map_err(JobError::InvalidInput)?;
     }
     destination.data_matching = Some(input.data_matching);
     destination.segments = input
@@ -102,4 +98,65 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         destination_id: destination.id,
         segments: destination.segments.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::connect::tests::deps;
+
+    #[tokio::test]
+    async fn a_rate_outside_the_range_is_refused_and_the_destination_keeps_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = deps(dir.path());
+        let stored: destination::Destination = serde_json::from_value(serde_json::json!({
+            "id": "main",
+            "display_name": "Main",
+            "autopilot_url": "http://127.0.0.1:9/v1",
+            "account_name": null,
+            "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "test"},
+            "created_at": "2026-01-01T00:00:00Z",
+            "requests_per_second": 10.0,
+        }))
+        .unwrap();
+        destination::save(deps.store.as_ref(), &stored)
+            .await
+            .unwrap();
+        let input = |rate: f64| Input {
+            destination_id: "main".into(),
+            data_matching: DataMatching {
+                email: "email".into(),
+                first_name: None,
+                last_name: None,
+                fields: Default::default(),
+                custom: Default::default(),
+            },
+            segments: vec![Segment {
+                name: "All".into(),
+                source: "all.csv".into(),
+            }],
+            profile_limit: None,
+            requests_per_second: Some(rate),
+            schedule: None,
+            max_removal_percent: None,
+            max_shrink_percent: None,
+        };
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-9, 10_001.0] {
+            match run(input(rate), &deps).await {
+                Err(JobError::InvalidInput(message)) => {
+                    assert!(message.contains("from 0.1 to 10,000"), "{rate}: {message}")
+                }
+                other => panic!("{rate} must be refused as invalid input: {other:?}"),
+            }
+        }
+        let kept = destination::load(deps.store.as_ref(), "main")
+            .await
+            .unwrap();
+        assert_eq!(kept.requests_per_second, 10.0);
+        run(input(30.0), &deps).await.unwrap();
+        let changed = destination::load(deps.store.as_ref(), "main")
+            .await
+            .unwrap();
+        assert_eq!(changed.requests_per_second, 30.0);
+    }
 }

@@ -4,8 +4,37 @@
 use super::{Deps, JobError};
 use crate::autopilot::{AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
 use crate::destination::{self, Consent, Destination, DEFAULT_PROFILE_LIMIT};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use std::ops::RangeInclusive;
+
+/// The request rates (per second) a destination or an export may be given: below 0.1 an export of
+/// a few thousand contacts would take hours, and no Autopilot plan allows 10,000.
+pub const RATE_RANGE: RangeInclusive<f64> = 0.1..=10_000.0;
+
+/// Why a key holding a line break (or another control character) is refused.
+pub const KEY_WITH_CONTROL_CHARACTERS: &str = "the API key holds a line break or other characters an API key cannot have: paste the key alone, on one line";
+
+/// Refuses a key that holds a control character (a pasted second line, a tab): no API key has
+/// one, and it would reach Autopilot as a request that cannot be sent ("rejected the request
+/// (0)"). The message never quotes the key.
+pub fn check_key(key: &SecretString) -> Result<(), JobError> {
+    if key.expose_secret().chars().any(char::is_control) {
+        return Err(JobError::InvalidInput(KEY_WITH_CONTROL_CHARACTERS.into()));
+    }
+    Ok(())
+}
+
+/// `rate` when it is a finite number inside [`RATE_RANGE`], else the message that says why not.
+pub fn check_rate(rate: f64) -> Result<f64, String> {
+    if rate.is_finite() && RATE_RANGE.contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "requests per second must be a number from 0.1 to 10,000 (Autopilot's default is 10), not {rate}"
+        ))
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct Input {
@@ -41,6 +70,11 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             "the destination needs a display name with at least one letter or digit".into(),
         ));
     }
+    check_key(&input.api_key)?;
+    let rate = match input.requests_per_second {
+        Some(r) => check_rate(r).map_err(JobError::InvalidInput)?,
+        None => DEFAULT_REQUESTS_PER_SECOND,
+    };
     if deps
         .store
         .exists(&destination::keys::destination(&id))
@@ -50,15 +84,6 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             "a destination '{id}' already exists: choose another name, or remove it first with `autopilot-export remove {id}`"
         )));
     }
-    let rate = match input.requests_per_second {
-        Some(r) if !(r.is_finite() && r > 0.0) => {
-            return Err(JobError::InvalidInput(
-                "requests per second must be a positive number".into(),
-            ))
-        }
-        Some(r) => r,
-        None => DEFAULT_REQUESTS_PER_SECOND,
-    };
     let url = input
         .autopilot_url
         .as_deref()
@@ -111,6 +136,7 @@ pub struct RotateInput {
 }
 
 pub async fn rotate_key(input: RotateInput, deps: &Deps) -> Result<Output, JobError> {
+    check_key(&input.api_key)?;
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
     let client = deps.clients.for_key(
         &destination.autopilot_url,
@@ -125,4 +151,94 @@ pub async fn rotate_key(input: RotateInput, deps: &Deps) -> Result<Output, JobEr
         destination_id: destination.id,
         account_name: account.organization_name,
     })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::csv_snapshot::LocalFiles;
+    use crate::jobs::{ClientSettings, Clients};
+    use crate::secrets::FileSecrets;
+    use crate::store::LocalStore;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Local deps whose client gives up at once: nothing listens at the URL the tests connect to.
+    pub(crate) fn deps(dir: &std::path::Path) -> Deps {
+        Deps {
+            store: Arc::new(LocalStore::new(dir)),
+            secrets: Arc::new(FileSecrets::new(dir.join("secrets"))),
+            snapshots: Arc::new(LocalFiles),
+            clients: Arc::new(Clients::new(ClientSettings {
+                timeout: Duration::from_millis(200),
+                max_attempts: 1,
+                max_elapsed: Duration::from_millis(200),
+            })),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rate_outside_the_range_is_refused_before_anything_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = deps(dir.path());
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-9, 0.09, 10_001.0] {
+            let input = Input {
+                display_name: "Main".into(),
+                api_key: SecretString::from("k".to_string()),
+                consent: true,
+                export_user: None,
+                autopilot_url: Some("http://127.0.0.1:9/v1".into()),
+                requests_per_second: Some(rate),
+            };
+            match run(input, &deps).await {
+                Err(JobError::InvalidInput(message)) => {
+                    assert!(message.contains("from 0.1 to 10,000"), "{rate}: {message}")
+                }
+                other => panic!("{rate} must be refused as invalid input: {other:?}"),
+            }
+        }
+        assert!(!deps
+            .store
+            .exists(&destination::keys::destination("main"))
+            .await
+            .unwrap());
+        for rate in [0.1, 10.0, 10_000.0] {
+            assert_eq!(check_rate(rate), Ok(rate));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_holding_a_line_break_is_refused_without_quoting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = deps(dir.path());
+        for key in ["secret-half\nother-half", "secret-half\tother-half"] {
+            let input = Input {
+                display_name: "Main".into(),
+                api_key: SecretString::from(key.to_string()),
+                consent: true,
+                export_user: None,
+                autopilot_url: Some("http://127.0.0.1:9/v1".into()),
+                requests_per_second: None,
+            };
+            match run(input, &deps).await {
+                Err(JobError::InvalidInput(message)) => {
+                    assert_eq!(message, KEY_WITH_CONTROL_CHARACTERS);
+                }
+                other => panic!("must be refused as invalid input: {other:?}"),
+            }
+            let rotate = RotateInput {
+                destination_id: "main".into(),
+                api_key: SecretString::from(key.to_string()),
+            };
+            assert!(matches!(
+                rotate_key(rotate, &deps).await,
+                Err(JobError::InvalidInput(m)) if m == KEY_WITH_CONTROL_CHARACTERS
+            ));
+        }
+        assert!(!deps
+            .store
+            .exists(&destination::keys::destination("main"))
+            .await
+            .unwrap());
+    }
 }
