@@ -83,8 +83,9 @@ fn main() {
     let floor = profiles.div_ceil(100) as f64 / rate;
     println!(
         "{profiles} profiles at {rate} req/s (floor {floor:.1} s), client timeout {timeout:?}, \
-         outage {} s; cases: {}",
+         outage {} s (long-outage {} s); cases: {}",
         OUTAGE_MS / 1000,
+        LONG_OUTAGE_MS / 1000,
         chosen.iter().map(|c| c.key).collect::<Vec<_>>().join(", ")
     );
     let mut rows = Vec::new();
@@ -115,8 +116,9 @@ fn main() {
     }
     let title = format!(
         "Fault benchmark: {profiles} profiles at {rate} req/s, timeout {timeout:?}, outage {} s \
-         ({:.0} s in all)",
+         (long-outage {} s; {:.0} s in all)",
         OUTAGE_MS / 1000,
+        LONG_OUTAGE_MS / 1000,
         started.elapsed().as_secs_f64()
     );
     publish(&title, &rows, "fault-bench-table.txt");

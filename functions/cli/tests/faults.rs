@@ -65,7 +65,7 @@ async fn every_fault_converges_to_the_exact_list_with_explained_repeats() {
     }
     let title = format!(
         "Faults: {PROFILES} profiles at {RATE} req/s, timeout {TIMEOUT:?}, outage {OUTAGE_MS} ms \
-         ({:.0} s in all)",
+         (then {LONG_OUTAGE_MS} ms against a {SHORT_BUDGET:?} retry budget; {:.0} s in all)",
         started.elapsed().as_secs_f64()
     );
     let text = publish(&title, &rows, "fault-table.txt");
