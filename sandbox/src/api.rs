@@ -50,6 +50,8 @@ pub(crate) fn counters(shared: &Shared) -> Counters {
     let mut counters = shared.control().counters.clone();
     let store = shared.store();
     counters.contacts_written = store.contacts_written;
+    counters.distinct_contacts_written = store.distinct_contacts_written();
+    counters.max_writes_per_contact = store.max_writes_per_contact;
     counters.consent_fields_received = store.consent_fields_received;
     counters
 }
@@ -174,7 +176,13 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
                 shared.control().counters.rejected += 1;
             }
             if let Fault::Slow(delay) = fault {
-                shared.control().counters.slow += 1;
+                {
+                    let mut control = shared.control();
+                    control.counters.slow += 1;
+                    if response.extensions().get::<BulkApplied>().is_some() {
+                        control.counters.slow_bulk_writes += 1;
+                    }
+                }
                 tokio::time::sleep(delay).await;
             }
             response
@@ -251,8 +259,14 @@ async fn upsert_bulk(State(shared): State<AppState>, body: Bytes) -> Response {
     let ids: Vec<String> = inputs.into_iter().map(|i| store.apply(i)).collect();
     drop(store);
     shared.control().counters.bulk_requests += 1;
-    Json(json!({ "contact_ids": ids })).into_response()
+    let mut response = Json(json!({ "contact_ids": ids })).into_response();
+    response.extensions_mut().insert(BulkApplied);
+    response
 }
+
+/// Marks the answer of a bulk upsert that wrote its contacts, for the slow-answer counter.
+#[derive(Debug, Clone, Copy)]
+struct BulkApplied;
 
 async fn upsert_one(State(shared): State<AppState>, body: Bytes) -> Response {
     let value = match parse_body(&body) {

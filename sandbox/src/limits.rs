@@ -126,6 +126,7 @@ impl RateLimiter {
 
 /// What the sandbox has seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counters {
     /// Requests to `/v1`, of any outcome.
     pub requests: u64,
@@ -140,11 +141,19 @@ pub struct Counters {
     /// Injected 500s and outage 503s.
     pub server_errors: u64,
     pub dropped: u64,
+    /// Answers held back by an injected slow fault (any call, the work done before the wait).
     pub slow: u64,
+    /// Bulk upserts that were applied and then answered late: the only requests whose repeat by
+    /// a client that gave up waiting writes contacts a second time (500s and drops do no work).
+    pub slow_bulk_writes: u64,
     /// Bulk upsert requests that were applied.
     pub bulk_requests: u64,
     /// Contacts written by upserts (a contact written twice counts twice).
     pub contacts_written: u64,
+    /// Distinct contacts (by email, any case) written by upserts.
+    pub distinct_contacts_written: u64,
+    /// The most upserts any one contact received.
+    pub max_writes_per_contact: u64,
     /// `unsubscribed` or `_NewEmail` fields received; a good connector keeps this at 0.
     pub consent_fields_received: u64,
     /// The most requests that passed the rate limit within any one second.

@@ -81,6 +81,10 @@ pub struct Store {
     next_list: u64,
     pub consent_fields_received: u64,
     pub contacts_written: u64,
+    /// Upserts per contact (by lower-case email), so tests can tell repeats from first writes.
+    writes_per_contact: HashMap<String, u64>,
+    /// The most upserts any one contact received.
+    pub max_writes_per_contact: u64,
 }
 
 impl Store {
@@ -140,6 +144,9 @@ impl Store {
         self.consent_fields_received += input.consent_fields;
         self.contacts_written += 1;
         let key = input.email.to_lowercase();
+        let writes = self.writes_per_contact.entry(key.clone()).or_default();
+        *writes += 1;
+        self.max_writes_per_contact = self.max_writes_per_contact.max(*writes);
         let record = match self.contacts.get_mut(&key) {
             Some(record) => record,
             None => {
@@ -161,6 +168,11 @@ impl Store {
             list.members.insert(id.clone());
         }
         id
+    }
+
+    /// How many distinct contacts upserts have written.
+    pub fn distinct_contacts_written(&self) -> u64 {
+        self.writes_per_contact.len() as u64
     }
 
     /// A contact by email (any case) or contact id.
@@ -366,6 +378,14 @@ mod tests {
             .unwrap();
         store.apply(again);
         assert_eq!(store.snapshot().contacts.len(), 250);
+        assert_eq!(
+            (
+                store.contacts_written,
+                store.distinct_contacts_written(),
+                store.max_writes_per_contact
+            ),
+            (251, 250, 2)
+        );
         let record = store.lists().get(&list).unwrap().clone();
         let (first, b1) = store.page(&record, None);
         let (second, b2) = store.page(&record, b1.as_deref());
