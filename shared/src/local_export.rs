@@ -14,9 +14,11 @@ use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Chunks uploaded at once when nothing else is asked for; each has up to
-/// [`upload_chunk::REQUESTS_IN_FLIGHT`] requests in flight, all sharing the destination's pacer.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Chunks uploaded at once when nothing else is asked for. Each keeps up to
+/// [`upload_chunk::REQUESTS_IN_FLIGHT`] requests going; all share the destination's client, which
+/// lets [`ClientSettings::max_in_flight`](crate::jobs::ClientSettings) of them out at once and
+/// spaces their starts at the rate.
+pub const DEFAULT_CONCURRENCY: usize = crate::autopilot::DEFAULT_MAX_IN_FLIGHT;
 /// How long Autopilot must have failed to answer before progress says the export is waiting.
 const WAITING_AFTER: Duration = Duration::from_secs(2);
 
@@ -192,7 +194,12 @@ async fn upload(
     let mut waiting = false;
     loop {
         tokio::select! {
-            Some(contacts) = handled_rx.recv() => progress(Progress::Handled { contacts }),
+            Some(contacts) = handled_rx.recv() => {
+                if std::mem::take(&mut waiting) {
+                    progress(Progress::Resumed);
+                }
+                progress(Progress::Handled { contacts });
+            }
             next = uploads.next() => match next {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {

@@ -28,13 +28,11 @@ const OUTAGE_AFTER_BULK: u64 = PROFILES / 100 / 5;
 const SHORT_BUDGET: Duration = Duration::from_secs(2);
 const LONG_OUTAGE_MS: u64 = 4_000;
 
-/// Retries scaled to the timeout: a case takes seconds, and a run still outlasts the outage.
-// The update keeps the defaults of settings the client gains later.
-#[allow(clippy::needless_update)]
+/// The product's retries with the timeout and the outage budget scaled down: a case takes
+/// seconds, and a run still outlasts the short outage.
 fn settings() -> ClientSettings {
     ClientSettings {
         timeout: TIMEOUT,
-        max_attempts: 10,
         max_elapsed: Duration::from_secs(10),
         ..ClientSettings::default()
     }

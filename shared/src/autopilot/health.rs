@@ -4,7 +4,9 @@
 //!   a fast run from cutting off ordinary slow answers, and each timeout of the same request
 //!   doubles its next wait, so a server that is slow for everyone is still waited for;
 //! - whether Autopilot is failing to answer right now (5xx, lost connections, timeouts), and since
-//!   when, so progress output can say the export is waiting and for how long.
+//!   when, so progress output can say the export is waiting and for how long; and the moment it
+//!   answers again, so requests backing off after an outage all go at once instead of each
+//!   sleeping out its own backoff.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -30,6 +32,7 @@ pub struct Observed {
     min_timeout: Duration,
     max_timeout: Duration,
     state: Mutex<State>,
+    recovered: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default)]
@@ -45,7 +48,13 @@ impl Observed {
             min_timeout: min_timeout.min(max_timeout),
             max_timeout,
             state: Mutex::new(State::default()),
+            recovered: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Completes when Autopilot next answers after trouble (wakes only futures made before it).
+    pub fn recovered(&self) -> tokio::sync::futures::Notified<'_> {
+        self.recovered.notified()
     }
 
     /// How long to wait for the answer to a request that has already timed out `timeouts` times.
@@ -73,7 +82,9 @@ impl Observed {
             state.latencies.pop_front();
         }
         state.latencies.push_back(latency);
-        state.trouble = None;
+        if state.trouble.take().is_some() {
+            self.recovered.notify_waiters();
+        }
     }
 
     /// An attempt failed for a reason that is Autopilot's, not the request's.

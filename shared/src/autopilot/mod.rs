@@ -51,6 +51,10 @@ const KEY_HEADER: &str = "autopilotapikey";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The shortest: a request is never given up on sooner, however fast answers usually come.
 pub const DEFAULT_MIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Requests of one client (one destination, one process) in flight at once. Their starts are
+/// spaced at the rate whatever this is; it needs to exceed rate × answer time, plus the answers
+/// that hang. It also bounds what a killed process may have sent without hearing back.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 
 /// How to reach one Autopilot account.
 #[derive(Debug)]
@@ -62,6 +66,7 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub min_timeout: Duration,
     pub retry: RetryPolicy,
+    pub max_in_flight: usize,
 }
 
 impl ClientConfig {
@@ -73,6 +78,7 @@ impl ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             min_timeout: DEFAULT_MIN_TIMEOUT,
             retry: RetryPolicy::default(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -158,6 +164,7 @@ struct Inner {
     /// Asked once per request answered 401, so a rotated key is picked up without a restart.
     key_source: Option<Arc<dyn KeySource>>,
     retry: RetryPolicy,
+    in_flight: tokio::sync::Semaphore,
     pacer: AdaptivePacer,
     observed: health::Observed,
     stats: ClientStats,
@@ -212,6 +219,7 @@ impl AutopilotClient {
                 key: RwLock::new(key),
                 key_source,
                 retry: config.retry,
+                in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
                 pacer: AdaptivePacer::new(config.requests_per_second),
                 observed: health::Observed::new(config.min_timeout, config.timeout),
                 stats: ClientStats::default(),
@@ -363,6 +371,14 @@ impl AutopilotClient {
         let mut key_reread = false;
         loop {
             attempt += 1;
+            // A place among the requests in flight first, then a start slot: the pacer's turns
+            // go to requests that can leave at once. The place is given back before any wait.
+            let place = self
+                .inner
+                .in_flight
+                .acquire()
+                .await
+                .map_err(|_| AutopilotError::Transport("the client is shutting down".into()))?;
             let permit = self.inner.pacer.acquire().await;
             let key = self.key();
             let timeout = self.inner.observed.timeout(timeouts);
@@ -400,16 +416,21 @@ impl AutopilotClient {
             if !err.is_retryable() {
                 return Err(err);
             }
-            let delay = self.inner.retry.delay(attempt, &err);
-            if attempt >= self.inner.retry.max_attempts
-                || started.elapsed() + delay > self.inner.retry.max_elapsed
-            {
+            // The whole budget is used: the last wait is cut short to try once more at its end.
+            let left = self
+                .inner
+                .retry
+                .max_elapsed
+                .saturating_sub(started.elapsed());
+            let delay = self.inner.retry.delay(attempt, &err).min(left);
+            if attempt >= self.inner.retry.max_attempts || left.is_zero() {
                 return Err(AutopilotError::RetriesExhausted {
                     attempts: attempt,
                     elapsed: started.elapsed(),
                     last: Box::new(err),
                 });
             }
+            drop(place);
             self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(
                 attempt,
@@ -417,7 +438,18 @@ impl AutopilotClient {
                 delay_ms = delay.as_millis() as u64,
                 "retrying"
             );
-            tokio::time::sleep(delay).await;
+            if matches!(err, AutopilotError::Throttled { .. }) {
+                tokio::time::sleep(delay).await;
+            } else {
+                // Backing off from Autopilot's trouble: go again as soon as it answers anyone.
+                let recovered = self.inner.observed.recovered();
+                if self.inner.observed.trouble().is_some() {
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = recovered => {}
+                    }
+                }
+            }
         }
     }
 

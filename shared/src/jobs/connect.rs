@@ -173,6 +173,7 @@ pub(crate) mod tests {
                 timeout: Duration::from_millis(200),
                 max_attempts: 1,
                 max_elapsed: Duration::from_millis(200),
+                ..ClientSettings::default()
             })),
         }
     }

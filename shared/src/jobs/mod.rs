@@ -81,6 +81,8 @@ pub struct ClientSettings {
     /// How long one request keeps being retried while Autopilot does not answer properly: the
     /// outage an export waits out before it stops (resumably).
     pub max_elapsed: Duration,
+    /// Requests to one destination in flight at once.
+    pub max_in_flight: usize,
 }
 
 impl Default for ClientSettings {
@@ -90,6 +92,7 @@ impl Default for ClientSettings {
             min_timeout: crate::autopilot::DEFAULT_MIN_TIMEOUT,
             max_attempts: crate::autopilot::retry::DEFAULT_MAX_ATTEMPTS,
             max_elapsed: crate::autopilot::retry::DEFAULT_RETRY_BUDGET,
+            max_in_flight: crate::autopilot::DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -143,6 +146,7 @@ impl Clients {
         config.requests_per_second = rate;
         config.timeout = self.settings.timeout;
         config.min_timeout = self.settings.min_timeout;
+        config.max_in_flight = self.settings.max_in_flight;
         config.retry = RetryPolicy::new(self.settings.max_attempts, self.settings.max_elapsed);
         Ok(config)
     }
