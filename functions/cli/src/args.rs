@@ -101,9 +101,14 @@ pub struct ExportArgs {
     /// Overrides the destination's requests/second for this export (from 0.1 to 10,000).
     #[arg(long, value_parser = rate, allow_negative_numbers = true)]
     pub requests_per_second: Option<f64>,
-    /// Chunks uploaded at once (they share one rate limit).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// Requests to Autopilot in flight at once; their starts are spaced at the rate whatever this
+    /// is. Raise it when answers are slow and the rate is high (it needs rate × answer time).
+    #[arg(long, default_value_t = shared::autopilot::DEFAULT_MAX_IN_FLIGHT as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
+    /// How long to wait out an Autopilot that does not answer properly before the export stops
+    /// (it can be resumed by running it again).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
+    pub max_outage_minutes: u64,
     /// Contacts per chunk.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub chunk_size: Option<u64>,

@@ -7,8 +7,11 @@ use crate::failure::{BoxError, Outcome, Reported};
 use crate::output;
 use shared::destination;
 use shared::jobs::finalize::Status;
+use shared::jobs::{ClientSettings, Clients};
 use shared::{local_export, Deps, JobError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub async fn run(
     deps: &Deps,
@@ -23,6 +26,14 @@ pub async fn run(
         full: args.full,
         override_guardrails: args.override_guardrails,
         ..local_export::Options::new(&args.dest)
+    };
+    let deps = &Deps {
+        clients: Arc::new(Clients::new(ClientSettings {
+            max_in_flight: options.concurrency,
+            max_elapsed: Duration::from_secs(args.max_outage_minutes * 60),
+            ..ClientSettings::default()
+        })),
+        ..deps.clone()
     };
     if args.dry_run {
         let preview = local_export::preview(deps, &options).await?;

@@ -111,7 +111,7 @@ pub async fn export_with_progress(
         result = local_export::run(deps, options, &on_progress) => result,
         _ = tokio::signal::ctrl_c() => {
             bar.abandon_with_message("interrupted");
-            return Err(format!("interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing", started.elapsed().as_secs_f64(), options.destination_id, options.concurrency * shared::jobs::upload_chunk::REQUESTS_IN_FLIGHT * shared::autopilot::MAX_CONTACTS_PER_BULK).into());
+            return Err(format!("interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing", started.elapsed().as_secs_f64(), options.destination_id, options.concurrency * shared::autopilot::MAX_CONTACTS_PER_BULK).into());
         }
     };
     bar.finish_and_clear();
@@ -299,7 +299,7 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
             None => "the export stopped".to_string(),
         };
         parts.push(format!(
-            "{} not sent ({why}): run `autopilot-export export {dest}` to send them; resending what already landed is harmless, contacts are matched by email",
+            "{} not sent ({why}): run `autopilot-export export {dest}` to send them; what already landed is not sent again",
             were(totals.unsent)
         ));
     }
@@ -434,7 +434,7 @@ mod tests {
         let line = partial_line(&partial(74_000, 0, Some("Transient")), data);
         assert_eq!(
             line,
-            "74,000 contacts were not sent (Autopilot did not answer): run `autopilot-export export marketing` to send them; resending what already landed is harmless, contacts are matched by email"
+            "74,000 contacts were not sent (Autopilot did not answer): run `autopilot-export export marketing` to send them; what already landed is not sent again"
         );
         let line = partial_line(&partial(0, 1, None), data);
         assert_eq!(

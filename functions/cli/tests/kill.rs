@@ -18,10 +18,10 @@ const PROFILES: u64 = 20_000;
 /// The command's rate: 200 bulk upserts take four seconds, so kills land mid-export.
 const RATE: f64 = 50.0;
 const KILLS: usize = 4;
-/// Requests the command may have in flight at once, so the most a kill can leave unaccounted:
-/// `export --concurrency` chunks (default 4) upload at once, each sending one request at a time.
-/// Raise it with the command's own limit when requests in flight are decoupled from the chunks.
-const MAX_IN_FLIGHT_REQUESTS: u64 = 4;
+/// Requests the command may have in flight at once (`export --concurrency`, by default the
+/// client's limit), so the most a kill can leave sent but not recorded: progress is stored after
+/// every answered request.
+const MAX_IN_FLIGHT_REQUESTS: u64 = shared::autopilot::DEFAULT_MAX_IN_FLIGHT as u64;
 const DEST: &str = "kill-account";
 
 fn command(data: &Path, args: &[&str]) -> Command {
