@@ -1,9 +1,15 @@
-//! `remove`: deletes a destination's key and configuration; later exports of it fail clearly.
-//! Reports of past exports stay where they are.
+//! `remove`: deletes a destination's key, its configuration, its baseline (every email it
+//! exported, in `state/{id}/`) and its exports (reports, rejected rows, chunks in `exports/{id}/`):
+//! nothing of it stays behind. Later exports of it fail clearly.
 
 use super::{Deps, JobError};
 use crate::destination;
+use crate::store::ObjectStore;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
+
+/// Deletions in flight at once.
+const IN_FLIGHT: usize = 16;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Input {
@@ -23,12 +29,90 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     deps.store
         .delete(&destination::keys::destination(&destination.id))
         .await?;
-    deps.store
-        .delete(&destination::keys::running(&destination.id))
-        .await?;
-    tracing::info!(destination = %destination.id, "destination removed");
+    let id = &destination.id;
+    let mut deleted = 0;
+    for prefix in [format!("exports/{id}/"), format!("state/{id}/")] {
+        deleted += delete_under(deps.store.as_ref(), &prefix).await?;
+    }
+    tracing::info!(destination = %id, objects = deleted, "destination removed");
     Ok(Output {
         destination_id: destination.id,
         removed: true,
     })
+}
+
+/// Deletes every object under `prefix` (which ends in `/`); returns how many there were.
+pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize, JobError> {
+    let keys = store.list(prefix).await?;
+    let count = keys.len();
+    futures::stream::iter(keys)
+        .map(|key| async move { store.delete(&key).await })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<()>()
+        .await?;
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv_snapshot::LocalFiles;
+    use crate::jobs::{ClientSettings, Clients};
+    use crate::secrets::FileSecrets;
+    use crate::store::LocalStore;
+    use bytes::Bytes;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn nothing_of_a_removed_destination_stays_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = Deps {
+            store: Arc::new(LocalStore::new(dir.path())),
+            secrets: Arc::new(FileSecrets::new(dir.path().join("secrets"))),
+            snapshots: Arc::new(LocalFiles),
+            clients: Arc::new(Clients::new(ClientSettings::default())),
+        };
+        let destination = serde_json::json!({
+            "id": "acme", "display_name": "Acme", "autopilot_url": "https://api2.autopilothq.com/v1",
+            "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
+            "created_at": "2026-01-01T00:00:00Z"
+        });
+        let objects = [
+            "destinations/acme.json",
+            "state/acme/baseline.json",
+            "exports/acme/running.json",
+            "exports/acme/20260101T000000Z-000001/report.json",
+            "exports/acme/20260101T000000Z-000001/rejected.csv",
+            "exports/acme/20260102T000000Z-000002/chunks/000000.json",
+            "exports/acme-two/20260101T000000Z-000003/report.json",
+        ];
+        for key in objects {
+            let body = if key.starts_with("destinations/") {
+                serde_json::to_vec(&destination).unwrap()
+            } else {
+                b"{}".to_vec()
+            };
+            deps.store.put(key, Bytes::from(body)).await.unwrap();
+        }
+        deps.secrets
+            .put("acme", &secrecy::SecretString::from("k".to_string()))
+            .await
+            .unwrap();
+        run(
+            Input {
+                destination_id: "acme".into(),
+            },
+            &deps,
+        )
+        .await
+        .unwrap();
+        let mut left = deps.store.list("").await.unwrap();
+        left.sort();
+        assert_eq!(
+            left,
+            ["exports/acme-two/20260101T000000Z-000003/report.json"],
+            "only another destination's objects stay"
+        );
+        assert!(deps.secrets.get("acme").await.is_err());
+    }
 }
