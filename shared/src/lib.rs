@@ -12,6 +12,7 @@ pub mod email;
 pub mod field_mapping;
 pub mod jobs;
 pub mod local_export;
+pub mod retention;
 pub mod secrets;
 pub mod store;
 

@@ -34,6 +34,8 @@ pub struct Options {
     pub full: bool,
     /// Let a run through that trips a guardrail.
     pub override_guardrails: bool,
+    /// Past exports of the destination older than this many days are deleted when it starts.
+    pub keep_exports_days: u32,
 }
 
 impl Options {
@@ -45,6 +47,7 @@ impl Options {
             requests_per_second: None,
             full: false,
             override_guardrails: false,
+            keep_exports_days: crate::retention::DEFAULT_KEEP_DAYS,
         }
     }
 }
@@ -106,6 +109,9 @@ pub async fn run(
             export_id
         }
     };
+    let now = chrono::Utc::now();
+    crate::retention::prune_exports(store, dest, options.keep_exports_days, now, &export_id)
+        .await?;
 
     let plan: Plan = match get_json(store, &keys::plan(dest, &export_id)).await? {
         Some(plan) => plan,

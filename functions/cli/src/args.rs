@@ -109,6 +109,10 @@ pub struct ExportArgs {
     /// (it can be resumed by running it again).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
     pub max_outage_minutes: u64,
+    /// Past exports of this destination (reports, refused rows) older than this many days are
+    /// deleted when the export starts.
+    #[arg(long, default_value_t = shared::retention::DEFAULT_KEEP_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub keep_exports_days: u32,
     /// Contacts per chunk.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub chunk_size: Option<u64>,

@@ -25,6 +25,7 @@ pub async fn run(
         requests_per_second: args.requests_per_second,
         full: args.full,
         override_guardrails: args.override_guardrails,
+        keep_exports_days: args.keep_exports_days,
         ..local_export::Options::new(&args.dest)
     };
     let deps = &Deps {
