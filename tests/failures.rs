@@ -3,18 +3,17 @@
 //! members off the list), a stopped chunk repeats at most its requests in flight, and a mapping
 //! that refuses every row is a failure, not an empty success.
 
-use integration_tests::{sandbox, KEY};
+use integration_tests::{local_deps, sandbox, KEY};
 use sandbox::{Faults, Sandbox};
 use secrecy::SecretString;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{configure, connect, plan, upload_chunk, ClientSettings, Clients};
+use shared::jobs::{configure, connect, plan, upload_chunk, ClientSettings};
 use shared::local_export::{self, Options, Progress};
-use shared::store::LocalStore;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
+use shared::{Deps, JobError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 struct Fixture {
@@ -31,17 +30,13 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let snapshot = dir.path().join("segment.csv");
         let sandbox = sandbox(|c| c).await;
-        let deps = Deps {
-            store: Arc::new(LocalStore::new(dir.path().join("data"))),
-            secrets: Arc::new(FileSecrets::new(dir.path().join("data/secrets"))),
-            snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings {
-                timeout: Duration::from_secs(2),
-                min_timeout: Duration::from_millis(500),
-                max_elapsed: budget,
-                ..ClientSettings::default()
-            })),
+        let settings = ClientSettings {
+            timeout: Duration::from_secs(2),
+            min_timeout: Duration::from_millis(500),
+            max_elapsed: budget,
+            ..ClientSettings::default()
         };
+        let deps = local_deps(dir.path(), settings);
         let dest = connect::run(
             connect::Input {
                 display_name: "Failures".into(),

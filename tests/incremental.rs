@@ -1,18 +1,16 @@
 //! Incremental exports against a real sandbox: only changes are sent, departed members leave
 //! their list, hand-added members stay, failures lose nothing, guardrails stop large removals.
 
-use integration_tests::{sandbox, KEY};
+use integration_tests::{local_deps, sandbox, KEY};
 use sandbox::Sandbox;
 use secrecy::SecretString;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{configure, connect, ClientSettings, Clients};
+use shared::jobs::{configure, connect, ClientSettings};
 use shared::local_export::{self, Options, Progress};
-use shared::store::LocalStore;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
+use shared::{Deps, JobError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 struct Fixture {
@@ -28,17 +26,13 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let snapshot = dir.path().join("segment.csv");
         let sandbox = sandbox(|c| c).await;
-        let deps = Deps {
-            store: Arc::new(LocalStore::new(dir.path().join("data"))),
-            secrets: Arc::new(FileSecrets::new(dir.path().join("data/secrets"))),
-            snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings {
-                timeout: Duration::from_secs(2),
-                max_attempts: 3,
-                max_elapsed: Duration::from_secs(10),
-                ..ClientSettings::default()
-            })),
+        let settings = ClientSettings {
+            timeout: Duration::from_secs(2),
+            max_attempts: 3,
+            max_elapsed: Duration::from_secs(10),
+            ..ClientSettings::default()
         };
+        let deps = local_deps(dir.path(), settings);
         let dest = connect::run(
             connect::Input {
                 display_name: "Incremental".into(),

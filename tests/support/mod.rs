@@ -3,6 +3,11 @@
 use sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::autopilot::{AutopilotClient, ClientConfig, Contact, RetryPolicy};
+use shared::jobs::{ClientSettings, Clients};
+use shared::store::LocalStore;
+use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const KEY: &str = "test-key-0123456789";
@@ -38,4 +43,14 @@ pub fn contacts(prefix: &str, n: usize) -> Vec<Contact> {
                 .expect("valid contact")
         })
         .collect()
+}
+
+/// The jobs' dependencies on a data folder `dir/data`, as the command builds them.
+pub fn local_deps(dir: &Path, settings: ClientSettings) -> Deps {
+    Deps {
+        store: Arc::new(LocalStore::new(dir.join("data"))),
+        secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
+        snapshots: Arc::new(LocalFiles),
+        clients: Arc::new(Clients::new(settings)),
+    }
 }
