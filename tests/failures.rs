@@ -252,3 +252,29 @@ async fn a_mapping_that_refuses_every_row_fails_with_the_reasons() {
         "only the key check of connect"
     );
 }
+
+#[tokio::test]
+async fn reading_an_existing_list_is_paced_at_the_exports_own_rate() {
+    // The destination allows 5,000 requests/s; this export asks for 20. Reading the 30 pages of
+    // an existing list's members must keep to 20 like every other request.
+    let f = Fixture::new(5000.0, Duration::from_secs(5), ("integer--Age", "age")).await;
+    let list = f.sandbox.create_list("Members");
+    for i in 0..3000 {
+        let email = format!("before{i}@example.com");
+        f.sandbox.add_member_by_hand(&list, &email).unwrap();
+    }
+    f.write(0..10);
+    let options = Options {
+        requests_per_second: Some(20.0),
+        ..Options::new(&f.dest)
+    };
+    let report = local_export::run(&f.deps, &options, &|_| {}).await.unwrap();
+    assert_eq!(report.status, Status::Succeeded, "{report:?}");
+    let counters = f.sandbox.counters();
+    assert!(counters.requests >= 32, "{counters:?}");
+    assert!(
+        counters.peak_accepted_per_second <= 21,
+        "{} requests in one second at 20 requests/s",
+        counters.peak_accepted_per_second
+    );
+}
