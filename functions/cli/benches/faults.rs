@@ -10,7 +10,8 @@
 //!
 //! CASE is one or more of none, errors, drops, slow, outage, combined (all of these when left
 //! out), so slow cases can be measured one at a time: `-- 100000 50 combined`; and long-outage,
-//! only when named: a 150 s outage, beyond the client's retries, that reruns must finish.
+//! only when named: a 150 s outage, which the export waits out (the default retry budget is 15
+//! minutes).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -20,7 +21,8 @@ use std::time::{Duration, Instant};
 use support::{cases, long_outage, publish, run_case, write_snapshot};
 
 const OUTAGE_MS: u64 = 15_000;
-/// The long outage, beyond the client's retries (only when asked for: `long-outage`).
+/// The long outage, waited out within the default retry budget (only when asked for:
+/// `long-outage`).
 const LONG_OUTAGE_MS: u64 = 150_000;
 
 fn usage(problem: &str) -> ! {
