@@ -26,6 +26,8 @@ const HEADROOM: f64 = 0.97;
 const RECOVERY: f64 = 0.05;
 const PROBE_AFTER: Duration = Duration::from_secs(60);
 const PROBE_STEP: f64 = 1.05;
+/// Slots a late sender may make up at once.
+const CATCH_UP: u32 = 4;
 
 /// Proof that a request was admitted, and at which rate.
 #[derive(Debug, Clone, Copy)]
@@ -87,10 +89,11 @@ impl AdaptivePacer {
                 let spaced = state.last_start.map_or(now, |last| last + interval);
                 let due = spaced.max(state.paused_until.unwrap_or(spaced));
                 if due <= now {
-                    // Counted from the slot, not from the (slightly late) wake-up, so timer
-                    // granularity does not slow the rate down; after an idle spell, from now.
-                    let late = now.saturating_duration_since(due);
-                    state.last_start = Some(if late < interval { due } else { now });
+                    // Counted from the slot, not from the (late) wake-up, so timer granularity
+                    // and a busy machine do not slow the rate down; a sender late by more than a
+                    // few slots (or idle) catches up at most that many, never bursts more.
+                    let catch_up = now.checked_sub(interval * CATCH_UP).unwrap_or(due);
+                    state.last_start = Some(due.max(catch_up));
                     return Permit { rate: state.rate };
                 }
                 due
@@ -157,6 +160,29 @@ mod tests {
             pacer.acquire().await;
         }
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_sender_catches_up_a_few_slots_never_a_burst() {
+        let pacer = AdaptivePacer::new(10.0);
+        pacer.acquire().await;
+        // Idle (or starved) for two seconds: at most four slots are made up at once.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let start = Instant::now();
+        for _ in 0..5 {
+            pacer.acquire().await;
+        }
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "the made-up slots go at once"
+        );
+        pacer.acquire().await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(100),
+            "then the rate again"
+        );
     }
 
     #[tokio::test(start_paused = true)]
