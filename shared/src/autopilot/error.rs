@@ -34,6 +34,9 @@ pub enum AutopilotError {
     Timeout(Duration),
     #[error("Autopilot's answer could not be read: {0}; check the destination's Autopilot URL")]
     InvalidResponse(String),
+    /// A 3xx: never followed, since the key would go along to wherever it points.
+    #[error("Autopilot answered with a redirect ({status}) instead of an answer, and it was not followed: the destination's Autopilot URL is probably wrong")]
+    Redirected { status: u16 },
     #[error("Autopilot did not answer properly for {:.0}s ({attempts} attempts); gave up: {last}", elapsed.as_secs_f64())]
     RetriesExhausted {
         attempts: u32,
@@ -56,7 +59,8 @@ impl AutopilotError {
             | Self::UnusableKey
             | Self::Rejected { .. }
             | Self::NotFound { .. }
-            | Self::InvalidResponse(_) => ErrorClass::Fatal,
+            | Self::InvalidResponse(_)
+            | Self::Redirected { .. } => ErrorClass::Fatal,
         }
     }
 
@@ -74,7 +78,7 @@ impl AutopilotError {
             Self::UnusableKey => "InvalidInput",
             Self::NotFound { .. } => "NotFound",
             Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
-            Self::InvalidResponse(_) => "InvalidResponse",
+            Self::InvalidResponse(_) | Self::Redirected { .. } => "InvalidResponse",
             Self::RetriesExhausted { last, .. } => last.type_name(),
         }
     }
@@ -154,6 +158,11 @@ mod tests {
             ),
             (
                 AutopilotError::InvalidResponse("html".into()),
+                ErrorClass::Fatal,
+                "InvalidResponse",
+            ),
+            (
+                AutopilotError::Redirected { status: 302 },
                 ErrorClass::Fatal,
                 "InvalidResponse",
             ),

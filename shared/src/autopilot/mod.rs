@@ -20,6 +20,8 @@ pub mod bulk;
 pub mod contact;
 pub mod error;
 pub mod health;
+#[cfg(test)]
+mod hostile;
 pub mod pacing;
 pub mod retry;
 mod stats;
@@ -144,6 +146,9 @@ impl AutopilotClient {
             return Err(AutopilotError::UnusableKey);
         }
         let http = reqwest::Client::builder()
+            // A redirect is an error, never followed: reqwest drops only `Authorization` and
+            // `Cookie` when following one to another host, so the key would go along.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("autopilot-export/", env!("CARGO_PKG_VERSION")))
@@ -314,7 +319,7 @@ impl AutopilotClient {
             .http
             .request(method.clone(), url.clone())
             .timeout(timeout)
-            .header(KEY_HEADER, key.expose_secret())
+            .header(KEY_HEADER, key_header(key)?)
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             request = request
@@ -326,6 +331,9 @@ impl AutopilotClient {
             .await
             .map_err(|e| AutopilotError::from_reqwest(e, timeout))?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            return Err(AutopilotError::Redirected { status });
+        }
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -397,6 +405,15 @@ impl AutopilotClient {
 /// A key an HTTP header can carry.
 fn usable(key: &SecretString) -> bool {
     !key.expose_secret().is_empty() && HeaderValue::from_str(key.expose_secret()).is_ok()
+}
+
+/// The key as a header value marked sensitive: kept out of `Debug` output and never put in an
+/// HTTP/2 header compression table.
+fn key_header(key: &SecretString) -> Result<HeaderValue, AutopilotError> {
+    let mut value =
+        HeaderValue::from_str(key.expose_secret()).map_err(|_| AutopilotError::UnusableKey)?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 #[cfg(test)]
