@@ -99,6 +99,20 @@ fn truncate(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// `text` fit to print on one line: control characters and invisible direction marks become
+/// spaces, runs of spaces one, and at most `max_chars` characters are kept.
+pub(super) fn printable(text: &str, max_chars: usize) -> String {
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || invisible(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    truncate(&words.join(" "), max_chars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! The account and list calls of the API, and the shapes of their answers.
 
+use super::answer::printable;
 use super::{AutopilotClient, AutopilotError};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,30 @@ pub struct Account {
     pub instance_id: Value,
     #[serde(default)]
     pub organization_name: Option<String>,
+}
+
+/// The longest account name kept; Autopilot's are short.
+const MAX_ACCOUNT_NAME_CHARS: usize = 120;
+
+impl Account {
+    /// The account, its name made printable; refused when it has neither an id nor a name: a
+    /// server that answers `{}` (or anything else) to every request is not Autopilot.
+    fn checked(mut self) -> Result<Self, AutopilotError> {
+        self.organization_name = self
+            .organization_name
+            .map(|name| printable(&name, MAX_ACCOUNT_NAME_CHARS))
+            .filter(|name| !name.is_empty());
+        let has_id = match &self.instance_id {
+            Value::Number(_) => true,
+            Value::String(id) => !id.trim().is_empty(),
+            _ => false,
+        };
+        if has_id || self.organization_name.is_some() {
+            Ok(self)
+        } else {
+            Err(AutopilotError::NoAccount)
+        }
+    }
 }
 
 /// One list (`GET /lists`).
@@ -33,9 +58,13 @@ pub struct MemberPage {
 }
 
 impl AutopilotClient {
-    /// `GET /account`: the account the key belongs to; a 401 means the key is not valid.
+    /// `GET /account`: the account the key belongs to; a 401 means the key is not valid, an
+    /// answer without an account means the URL is not Autopilot's.
     pub async fn account(&self) -> Result<Account, AutopilotError> {
-        self.call(Method::GET, &["account"], None, "account").await
+        let account: Account = self
+            .call(Method::GET, &["account"], None, "account")
+            .await?;
+        account.checked()
     }
 
     /// `GET /lists`.

@@ -34,6 +34,11 @@ pub enum AutopilotError {
     Timeout(Duration),
     #[error("Autopilot's answer could not be read: {0}; check the destination's Autopilot URL")]
     InvalidResponse(String),
+    /// `GET /account` answered 2xx with neither an instance id nor an organisation name.
+    #[error(
+        "the answer to GET /account has no account in it: the URL is probably not Autopilot's API"
+    )]
+    NoAccount,
     /// A 3xx: never followed, since the key would go along to wherever it points.
     #[error("Autopilot answered with a redirect ({status}) instead of an answer, and it was not followed: the destination's Autopilot URL is probably wrong")]
     Redirected { status: u16 },
@@ -60,7 +65,8 @@ impl AutopilotError {
             | Self::Rejected { .. }
             | Self::NotFound { .. }
             | Self::InvalidResponse(_)
-            | Self::Redirected { .. } => ErrorClass::Fatal,
+            | Self::Redirected { .. }
+            | Self::NoAccount => ErrorClass::Fatal,
         }
     }
 
@@ -78,7 +84,9 @@ impl AutopilotError {
             Self::UnusableKey => "InvalidInput",
             Self::NotFound { .. } => "NotFound",
             Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
-            Self::InvalidResponse(_) | Self::Redirected { .. } => "InvalidResponse",
+            Self::InvalidResponse(_) | Self::Redirected { .. } | Self::NoAccount => {
+                "InvalidResponse"
+            }
             Self::RetriesExhausted { last, .. } => last.type_name(),
         }
     }
@@ -158,6 +166,11 @@ mod tests {
             ),
             (
                 AutopilotError::InvalidResponse("html".into()),
+                ErrorClass::Fatal,
+                "InvalidResponse",
+            ),
+            (
+                AutopilotError::NoAccount,
                 ErrorClass::Fatal,
                 "InvalidResponse",
             ),

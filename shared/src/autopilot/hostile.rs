@@ -101,3 +101,36 @@ fn the_key_header_is_marked_sensitive() {
     assert!(value.is_sensitive());
     assert!(!format!("{value:?}").contains(KEY));
 }
+
+#[tokio::test]
+async fn an_account_answer_without_an_account_is_refused() {
+    for body in [
+        "{}",
+        r#"{"instance_id": null}"#,
+        r#"{"instance_id": ""}"#,
+        r#"{"organization_name": "  "}"#,
+        r#"{"status": "ok", "data": {"organization_name": "Nested"}}"#,
+    ] {
+        let (port, _, _) = server(move || http("200 OK", "", body)).await;
+        let err = client(port).account().await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the answer to GET /account has no account in it: the URL is probably not Autopilot's API",
+            "{body}"
+        );
+        assert_eq!(err.type_name(), "InvalidResponse", "{body}");
+    }
+    for (body, name) in [
+        (r#"{"instance_id": 12345}"#, None),
+        (r#"{"instance_id": "abc"}"#, None),
+        (r#"{"organization_name": "Acme"}"#, Some("Acme")),
+        (
+            r#"{"instance_id": 7, "organization_name": "Acme\u001b[31m Ltd"}"#,
+            Some("Acme [31m Ltd"),
+        ),
+    ] {
+        let (port, _, _) = server(move || http("200 OK", "", body)).await;
+        let account = client(port).account().await.unwrap();
+        assert_eq!(account.organization_name.as_deref(), name, "{body}");
+    }
+}
