@@ -20,6 +20,9 @@ pub enum AutopilotError {
     Unauthorized,
     #[error("the API key is empty or holds a line break or other characters an API key cannot have: paste the key alone, on one line")]
     UnusableKey,
+    /// A base URL the key must not be sent to ([`super::check_base_url`]).
+    #[error("{0}")]
+    InvalidUrl(String),
     #[error("Autopilot throttled the request (429)")]
     Throttled { retry_after: Option<Duration> },
     #[error("Autopilot rejected the request ({status}): {message}")]
@@ -62,6 +65,7 @@ impl AutopilotError {
             | Self::RetriesExhausted { .. } => ErrorClass::Retryable,
             Self::Unauthorized
             | Self::UnusableKey
+            | Self::InvalidUrl(_)
             | Self::Rejected { .. }
             | Self::NotFound { .. }
             | Self::InvalidResponse(_)
@@ -81,7 +85,7 @@ impl AutopilotError {
             Self::Unauthorized => "Unauthorized",
             Self::Throttled { .. } => "Throttled",
             Self::Rejected { .. } => "InvalidRequest",
-            Self::UnusableKey => "InvalidInput",
+            Self::UnusableKey | Self::InvalidUrl(_) => "InvalidInput",
             Self::NotFound { .. } => "NotFound",
             Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
             Self::InvalidResponse(_) | Self::Redirected { .. } | Self::NoAccount => {
@@ -168,6 +172,11 @@ mod tests {
                 AutopilotError::InvalidResponse("html".into()),
                 ErrorClass::Fatal,
                 "InvalidResponse",
+            ),
+            (
+                AutopilotError::InvalidUrl("http".into()),
+                ErrorClass::Fatal,
+                "InvalidInput",
             ),
             (
                 AutopilotError::NoAccount,

@@ -16,6 +16,7 @@
 
 mod answer;
 pub mod api;
+mod base_url;
 pub mod bulk;
 pub mod contact;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod retry;
 mod stats;
 
 pub use api::{Account, ListInfo, MemberPage};
+pub use base_url::check_base_url;
 pub use bulk::{BulkOutcome, Rejection};
 pub use contact::{Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK};
 pub use error::{AutopilotError, ErrorClass};
@@ -145,6 +147,7 @@ impl AutopilotClient {
         if !usable(&key) {
             return Err(AutopilotError::UnusableKey);
         }
+        check_base_url(&config.base_url)?;
         let http = reqwest::Client::builder()
             // A redirect is an error, never followed: reqwest drops only `Authorization` and
             // `Cookie` when following one to another host, so the key would go along.
