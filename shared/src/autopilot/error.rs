@@ -1,7 +1,7 @@
 //! Errors of the Autopilot client, each with the class the retry logic and the state machine act on.
 //!
 //! Messages never carry the API key or a request URL (paths can hold an email address), nor an
-//! answer's body: only Autopilot's own short message, cleaned ([`super::answer`]).
+//! answer's body: only Autopilot's own short message, cleaned (see `answer.rs`).
 
 use std::time::Duration;
 
