@@ -1,6 +1,7 @@
 //! The account and list calls of the API, and the shapes of their answers.
 
 use super::answer::printable;
+use super::error::thousands;
 use super::{AutopilotClient, AutopilotError};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,24 @@ impl Account {
             Ok(self)
         } else {
             Err(AutopilotError::NoAccount)
+        }
+    }
+}
+
+/// How much of one list is read at most: an Autopilot that pages for ever (or a server that is
+/// not Autopilot) must not fill memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListLimits {
+    pub members: usize,
+    pub pages: usize,
+}
+
+impl Default for ListLimits {
+    /// 5,000,000 members (about 300 MB of emails at most), 1,000,000 pages.
+    fn default() -> Self {
+        Self {
+            members: 5_000_000,
+            pages: 1_000_000,
         }
     }
 }
@@ -142,20 +161,69 @@ impl AutopilotClient {
         self.call(Method::GET, &path, None, "list").await
     }
 
-    /// Every member of a list, following bookmarks.
+    /// The email of every member of a list, following bookmarks, within [`ListLimits`]: nothing
+    /// else of a member is kept.
+    pub async fn list_member_emails(&self, list_id: &str) -> Result<Vec<String>, AutopilotError> {
+        self.read_member_emails(list_id, ListLimits::default())
+            .await
+    }
+
+    /// Every member of a list as `{"Email": …}` alone, within [`ListLimits`]. Prefer
+    /// [`Self::list_member_emails`]; this stays for the callers that read members as JSON.
     pub async fn list_members(&self, list_id: &str) -> Result<Vec<Value>, AutopilotError> {
-        let mut members = Vec::new();
+        let emails = self.list_member_emails(list_id).await?;
+        Ok(emails
+            .into_iter()
+            .map(|email| serde_json::json!({ "Email": email }))
+            .collect())
+    }
+
+    pub(crate) async fn read_member_emails(
+        &self,
+        list_id: &str,
+        limits: ListLimits,
+    ) -> Result<Vec<String>, AutopilotError> {
+        /// A page as read: each member's `Email` and nothing else.
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            contacts: Vec<Member>,
+            #[serde(default)]
+            bookmark: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Member {
+            #[serde(default, rename = "Email")]
+            email: Value,
+        }
+        let list = printable(list_id, 80);
+        let mut emails = Vec::new();
         let mut bookmark: Option<String> = None;
-        loop {
-            let page = self.list_members_page(list_id, bookmark.as_deref()).await?;
+        for _ in 0..limits.pages {
+            let mut path = vec!["list", list_id, "contacts"];
+            path.extend(bookmark.as_deref());
+            let page: Page = self.call(Method::GET, &path, None, "list").await?;
             let empty = page.contacts.is_empty();
-            members.extend(page.contacts);
+            emails.extend(page.contacts.into_iter().filter_map(|m| match m.email {
+                Value::String(email) => Some(email),
+                _ => None,
+            }));
+            if emails.len() > limits.members {
+                return Err(AutopilotError::ListTooLarge {
+                    list,
+                    limit: limits.members,
+                });
+            }
             match page.bookmark {
                 Some(next) if !empty && bookmark.as_deref() != Some(next.as_str()) => {
                     bookmark = Some(next)
                 }
-                _ => return Ok(members),
+                _ => return Ok(emails),
             }
         }
+        Err(AutopilotError::InvalidResponse(format!(
+            "the Autopilot list {list} went on for more than {} pages: stopped reading it",
+            thousands(limits.pages)
+        )))
     }
 }

@@ -38,6 +38,9 @@ pub enum AutopilotError {
     Timeout(Duration),
     #[error("Autopilot's answer could not be read: {0}; check the destination's Autopilot URL")]
     InvalidResponse(String),
+    /// A list with more members than an export reads ([`super::ListLimits`]).
+    #[error("the Autopilot list {list} has more than {} members, more than an export reads: stopped reading it", thousands(*limit))]
+    ListTooLarge { list: String, limit: usize },
     /// `GET /account` answered 2xx with neither an instance id nor an organisation name.
     #[error(
         "the answer to GET /account has no account in it: the URL is probably not Autopilot's API"
@@ -71,7 +74,8 @@ impl AutopilotError {
             | Self::NotFound { .. }
             | Self::InvalidResponse(_)
             | Self::Redirected { .. }
-            | Self::NoAccount => ErrorClass::Fatal,
+            | Self::NoAccount
+            | Self::ListTooLarge { .. } => ErrorClass::Fatal,
         }
     }
 
@@ -87,6 +91,7 @@ impl AutopilotError {
             Self::Throttled { .. } => "Throttled",
             Self::Rejected { .. } => "InvalidRequest",
             Self::UnusableKey | Self::InvalidUrl(_) => "InvalidInput",
+            Self::ListTooLarge { .. } => "LimitExceeded",
             Self::NotFound { .. } => "NotFound",
             Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
             Self::InvalidResponse(_) | Self::Redirected { .. } | Self::NoAccount => {
@@ -119,6 +124,19 @@ impl AutopilotError {
         }
         Self::Transport(text)
     }
+}
+
+/// `5000000` as `5,000,000`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -180,6 +198,14 @@ mod tests {
                 "InvalidInput",
             ),
             (
+                AutopilotError::ListTooLarge {
+                    list: "l".into(),
+                    limit: 1,
+                },
+                ErrorClass::Fatal,
+                "LimitExceeded",
+            ),
+            (
                 AutopilotError::NoAccount,
                 ErrorClass::Fatal,
                 "InvalidResponse",
@@ -199,6 +225,10 @@ mod tests {
                 "Throttled",
             ),
         ];
+        assert_eq!(
+            [0, 999, 1000, 5_000_000].map(thousands),
+            ["0", "999", "1,000", "5,000,000"]
+        );
         for (err, class, name) in table {
             assert_eq!(err.class(), class, "{err}");
             assert_eq!(err.type_name(), name, "{err}");

@@ -27,7 +27,7 @@ pub mod pacing;
 pub mod retry;
 mod stats;
 
-pub use api::{Account, ListInfo, MemberPage};
+pub use api::{Account, ListInfo, ListLimits, MemberPage};
 pub use base_url::check_base_url;
 pub use bulk::{BulkOutcome, Rejection};
 pub use contact::{Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK};
