@@ -1,5 +1,6 @@
 //! The client against tiny local servers that answer as no Autopilot would: redirects elsewhere,
-//! answers without an account. Each server counts the requests it received.
+//! answers without an account, list pages that never end. Each server counts the connections it
+//! accepted and keeps what it was sent.
 
 use super::*;
 use std::sync::atomic::AtomicUsize;
@@ -7,8 +8,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEY: &str = "key-that-must-stay-home";
 
-/// A server on a free loopback port that answers every request with `answer(port)`; returns its
-/// port and the number of requests it received, and what they said.
+/// A server on a free loopback port that answers every request with `answer()`; returns its
+/// port, the number of connections it accepted, and the bytes it was sent.
 async fn server(
     answer: impl Fn() -> Vec<u8> + Send + Sync + 'static,
 ) -> (u16, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<u8>>>) {
