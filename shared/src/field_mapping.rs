@@ -177,9 +177,9 @@ pub struct RowMapper {
 
 impl RowMapper {
     /// Finds each mapped column in `header` (exact name first, then ignoring case and spaces
-    /// around it); a missing column is an error naming the columns that are there, and a column
-    /// found more than once (at the same step) is an error naming where, since nobody can tell
-    /// which one was meant.
+    /// around it); a missing column is an error naming it and counting the header's cells (never
+    /// quoting them), and a column found more than once (at the same step) is an error naming
+    /// where, since nobody can tell which one was meant.
     pub fn new(matching: &DataMatching, header: &[String]) -> Result<Self, String> {
         let find = |column: &str| -> Result<usize, String> {
             let wanted = column.trim();
@@ -192,13 +192,13 @@ impl RowMapper {
             }
             match found[..] {
                 [index] => Ok(index),
-                [] => {
-                    let shown: Vec<&str> = header.iter().take(30).map(String::as_str).collect();
-                    Err(format!(
-                        "the snapshot has no column '{wanted}'; its columns are: {}. Fix the data matching with `autopilot-export configure`",
-                        shown.join(", ")
-                    ))
-                }
+                // The header's cells are never repeated: in a file without a header row they
+                // are a customer's data, and this message ends up in the report.
+                [] => Err(format!(
+                    "the snapshot has no column '{wanted}': its first row holds {} column{}, none named so. If the file has no header row, add one naming the columns; else fix the data matching with `autopilot-export configure`",
+                    header.len(),
+                    if header.len() == 1 { "" } else { "s" }
+                )),
                 _ => Err(repeated(wanted, &found)),
             }
         };
@@ -366,14 +366,27 @@ mod tests {
     }
 
     #[test]
-    fn missing_column_names_what_is_there() {
+    fn a_missing_column_is_named_and_the_first_row_never_repeated() {
         let mut m = matching();
         m.email = "e-mail".into();
         let err = RowMapper::new(&m, &header()).unwrap_err();
+        assert_eq!(
+            err,
+            "the snapshot has no column 'e-mail': its first row holds 7 columns, none named so. If the file has no header row, add one naming the columns; else fix the data matching with `autopilot-export configure`"
+        );
+        let row: Vec<String> = ["ann.lee@example.com", "Ann", "Lee", "+44 20 7946 0018"]
+            .map(String::from)
+            .to_vec();
+        let err = RowMapper::new(&matching(), &row).unwrap_err();
         assert!(
-            err.contains("no column 'e-mail'") && err.contains("Email, first"),
+            err.contains("': its first row holds 4 columns, none"),
             "{err}"
         );
+        for value in ["ann", "Ann", "Lee", "7946"] {
+            assert!(!err.contains(value), "{value} repeated: {err}");
+        }
+        let err = RowMapper::new(&matching(), &row[..1]).unwrap_err();
+        assert!(err.contains("its first row holds 1 column, none"), "{err}");
     }
 
     #[test]

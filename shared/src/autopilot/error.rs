@@ -1,6 +1,7 @@
 //! Errors of the Autopilot client, each with the class the retry logic and the state machine act on.
 //!
-//! Messages never carry the API key or a request URL (paths can hold an email address).
+//! Messages never carry the API key or a request URL (paths can hold an email address), nor an
+//! answer's body: only Autopilot's own short message, cleaned (see `answer.rs`).
 
 use std::time::Duration;
 
@@ -20,6 +21,9 @@ pub enum AutopilotError {
     Unauthorized,
     #[error("the API key is empty or holds a line break or other characters an API key cannot have: paste the key alone, on one line")]
     UnusableKey,
+    /// A base URL the key must not be sent to ([`super::check_base_url`]).
+    #[error("{0}")]
+    InvalidUrl(String),
     #[error("Autopilot throttled the request (429)")]
     Throttled { retry_after: Option<Duration> },
     #[error("Autopilot rejected the request ({status}): {message}")]
@@ -34,6 +38,17 @@ pub enum AutopilotError {
     Timeout(Duration),
     #[error("Autopilot's answer could not be read: {0}; check the destination's Autopilot URL")]
     InvalidResponse(String),
+    /// A list with more members than an export reads ([`super::ListLimits`]).
+    #[error("the Autopilot list {list} has more than {} members, more than an export reads: stopped reading it", thousands(*limit))]
+    ListTooLarge { list: String, limit: usize },
+    /// `GET /account` answered 2xx with neither an instance id nor an organisation name.
+    #[error(
+        "the answer to GET /account has no account in it: the URL is probably not Autopilot's API"
+    )]
+    NoAccount,
+    /// A 3xx: never followed, since the key would go along to wherever it points.
+    #[error("Autopilot answered with a redirect ({status}) instead of an answer, and it was not followed: the destination's Autopilot URL is probably wrong")]
+    Redirected { status: u16 },
     #[error("Autopilot did not answer properly for {:.0}s ({attempts} attempts); gave up: {last}", elapsed.as_secs_f64())]
     RetriesExhausted {
         attempts: u32,
@@ -54,9 +69,13 @@ impl AutopilotError {
             | Self::RetriesExhausted { .. } => ErrorClass::Retryable,
             Self::Unauthorized
             | Self::UnusableKey
+            | Self::InvalidUrl(_)
             | Self::Rejected { .. }
             | Self::NotFound { .. }
-            | Self::InvalidResponse(_) => ErrorClass::Fatal,
+            | Self::InvalidResponse(_)
+            | Self::Redirected { .. }
+            | Self::NoAccount
+            | Self::ListTooLarge { .. } => ErrorClass::Fatal,
         }
     }
 
@@ -71,10 +90,13 @@ impl AutopilotError {
             Self::Unauthorized => "Unauthorized",
             Self::Throttled { .. } => "Throttled",
             Self::Rejected { .. } => "InvalidRequest",
-            Self::UnusableKey => "InvalidInput",
+            Self::UnusableKey | Self::InvalidUrl(_) => "InvalidInput",
+            Self::ListTooLarge { .. } => "LimitExceeded",
             Self::NotFound { .. } => "NotFound",
             Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
-            Self::InvalidResponse(_) => "InvalidResponse",
+            Self::InvalidResponse(_) | Self::Redirected { .. } | Self::NoAccount => {
+                "InvalidResponse"
+            }
             Self::RetriesExhausted { last, .. } => last.type_name(),
         }
     }
@@ -102,6 +124,19 @@ impl AutopilotError {
         }
         Self::Transport(text)
     }
+}
+
+/// `5000000` as `5,000,000`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -158,6 +193,29 @@ mod tests {
                 "InvalidResponse",
             ),
             (
+                AutopilotError::InvalidUrl("http".into()),
+                ErrorClass::Fatal,
+                "InvalidInput",
+            ),
+            (
+                AutopilotError::ListTooLarge {
+                    list: "l".into(),
+                    limit: 1,
+                },
+                ErrorClass::Fatal,
+                "LimitExceeded",
+            ),
+            (
+                AutopilotError::NoAccount,
+                ErrorClass::Fatal,
+                "InvalidResponse",
+            ),
+            (
+                AutopilotError::Redirected { status: 302 },
+                ErrorClass::Fatal,
+                "InvalidResponse",
+            ),
+            (
                 AutopilotError::RetriesExhausted {
                     attempts: 3,
                     elapsed: Duration::from_secs(2),
@@ -167,6 +225,10 @@ mod tests {
                 "Throttled",
             ),
         ];
+        assert_eq!(
+            [0, 999, 1000, 5_000_000].map(thousands),
+            ["0", "999", "1,000", "5,000,000"]
+        );
         for (err, class, name) in table {
             assert_eq!(err.class(), class, "{err}");
             assert_eq!(err.type_name(), name, "{err}");

@@ -14,27 +14,35 @@
 //! Layers, outermost first: retry loop → pacer slot → one HTTP attempt with a timeout → answer
 //! classification.
 
+mod answer;
+pub mod api;
+mod base_url;
 pub mod bulk;
 pub mod contact;
 pub mod error;
 pub mod health;
+#[cfg(test)]
+mod hostile;
 pub mod pacing;
 pub mod retry;
+mod stats;
 
+pub use api::{Account, ListInfo, ListLimits, MemberPage};
+pub use base_url::check_base_url;
 pub use bulk::{BulkOutcome, Rejection};
 pub use contact::{Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK};
 pub use error::{AutopilotError, ErrorClass};
 pub use health::Trouble;
 pub use pacing::AdaptivePacer;
 pub use retry::RetryPolicy;
+pub use stats::{ClientStats, StatsSnapshot};
 
-use futures::StreamExt;
+use answer::{answer_message, decode, read_capped, try_in_seconds};
 use reqwest::{header::HeaderValue, Method};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use url::Url;
@@ -43,8 +51,6 @@ use url::Url;
 pub const DEFAULT_BASE_URL: &str = "https://api2.autopilothq.com/v1";
 /// Requests per second when nothing else is configured (what the successor product documents).
 pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 10.0;
-/// The largest answer body read; anything bigger is refused, not buffered.
-const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 const KEY_HEADER: &str = "autopilotapikey";
 
 /// The longest a request waits for its answer.
@@ -81,66 +87,6 @@ impl ClientConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
-}
-
-/// Counters of what the client did, for progress output and benchmarks.
-#[derive(Debug, Default)]
-pub struct ClientStats {
-    /// HTTP attempts made.
-    pub requests: AtomicU64,
-    /// Attempts answered 429.
-    pub throttled: AtomicU64,
-    /// Attempts that were retried for any reason.
-    pub retries: AtomicU64,
-    /// Bulk requests that were split to isolate rejected contacts.
-    pub splits: AtomicU64,
-}
-
-/// Snapshot of [`ClientStats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatsSnapshot {
-    pub requests: u64,
-    pub throttled: u64,
-    pub retries: u64,
-    pub splits: u64,
-}
-
-impl ClientStats {
-    pub fn snapshot(&self) -> StatsSnapshot {
-        StatsSnapshot {
-            requests: self.requests.load(Ordering::Relaxed),
-            throttled: self.throttled.load(Ordering::Relaxed),
-            retries: self.retries.load(Ordering::Relaxed),
-            splits: self.splits.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// The account a key belongs to (`GET /account`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Account {
-    #[serde(default)]
-    pub instance_id: Value,
-    #[serde(default)]
-    pub organization_name: Option<String>,
-}
-
-/// One list (`GET /lists`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListInfo {
-    pub list_id: String,
-    pub title: String,
-}
-
-/// A page of list members (`GET /list/{id}/contacts`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct MemberPage {
-    #[serde(default)]
-    pub contacts: Vec<Value>,
-    #[serde(default)]
-    pub total_contacts: Option<u64>,
-    #[serde(default)]
-    pub bookmark: Option<String>,
 }
 
 /// Where a client reads its key again when Autopilot refuses it: the key may have been rotated
@@ -201,7 +147,11 @@ impl AutopilotClient {
         if !usable(&key) {
             return Err(AutopilotError::UnusableKey);
         }
+        check_base_url(&config.base_url)?;
         let http = reqwest::Client::builder()
+            // A redirect is an error, never followed: reqwest drops only `Authorization` and
+            // `Cookie` when following one to another host, so the key would go along.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("autopilot-export/", env!("CARGO_PKG_VERSION")))
@@ -244,103 +194,6 @@ impl AutopilotClient {
     /// How long requests keep being retried before an export gives up.
     pub fn retry_budget(&self) -> Duration {
         self.inner.retry.max_elapsed
-    }
-
-    /// `GET /account`: the account the key belongs to; a 401 means the key is not valid.
-    pub async fn account(&self) -> Result<Account, AutopilotError> {
-        self.call(Method::GET, &["account"], None, "account").await
-    }
-
-    /// `GET /lists`.
-    pub async fn lists(&self) -> Result<Vec<ListInfo>, AutopilotError> {
-        #[derive(Deserialize)]
-        struct Lists {
-            lists: Vec<ListInfo>,
-        }
-        let lists: Lists = self.call(Method::GET, &["lists"], None, "list").await?;
-        Ok(lists.lists)
-    }
-
-    /// `POST /list`: creates a list and returns its id.
-    pub async fn create_list(&self, name: &str) -> Result<String, AutopilotError> {
-        #[derive(Deserialize)]
-        struct Created {
-            list_id: String,
-        }
-        let body = serde_json::json!({ "name": name });
-        let created: Created = self
-            .call(Method::POST, &["list"], Some(&body), "list")
-            .await?;
-        Ok(created.list_id)
-    }
-
-    /// `POST /list/{list}/contact/{email}`: adds an existing contact to a list.
-    pub async fn add_to_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
-        self.call::<Value>(
-            Method::POST,
-            &["list", list_id, "contact", email],
-            None,
-            "contact",
-        )
-        .await
-        .map(drop)
-    }
-
-    /// `DELETE /list/{list}/contact/{email}`: takes a contact off a list (the contact stays).
-    pub async fn remove_from_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
-        self.call::<Value>(
-            Method::DELETE,
-            &["list", list_id, "contact", email],
-            None,
-            "contact",
-        )
-        .await
-        .map(drop)
-    }
-
-    /// `GET /list/{list}/contact/{email}`: whether the contact is on the list.
-    pub async fn is_member(&self, list_id: &str, email: &str) -> Result<bool, AutopilotError> {
-        match self
-            .call::<Value>(
-                Method::GET,
-                &["list", list_id, "contact", email],
-                None,
-                "contact",
-            )
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(AutopilotError::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `GET /list/{list}/contacts[/{bookmark}]`: one page of members.
-    pub async fn list_members_page(
-        &self,
-        list_id: &str,
-        bookmark: Option<&str>,
-    ) -> Result<MemberPage, AutopilotError> {
-        let mut path = vec!["list", list_id, "contacts"];
-        path.extend(bookmark);
-        self.call(Method::GET, &path, None, "list").await
-    }
-
-    /// Every member of a list, following bookmarks.
-    pub async fn list_members(&self, list_id: &str) -> Result<Vec<Value>, AutopilotError> {
-        let mut members = Vec::new();
-        let mut bookmark: Option<String> = None;
-        loop {
-            let page = self.list_members_page(list_id, bookmark.as_deref()).await?;
-            let empty = page.contacts.is_empty();
-            members.extend(page.contacts);
-            match page.bookmark {
-                Some(next) if !empty && bookmark.as_deref() != Some(next.as_str()) => {
-                    bookmark = Some(next)
-                }
-                _ => return Ok(members),
-            }
-        }
     }
 
     /// One bulk `POST /contacts` of at most 100 contacts, with retries but no splitting.
@@ -469,7 +322,7 @@ impl AutopilotClient {
             .http
             .request(method.clone(), url.clone())
             .timeout(timeout)
-            .header(KEY_HEADER, key.expose_secret())
+            .header(KEY_HEADER, key_header(key)?)
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             request = request
@@ -481,6 +334,9 @@ impl AutopilotClient {
             .await
             .map_err(|e| AutopilotError::from_reqwest(e, timeout))?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            return Err(AutopilotError::Redirected { status });
+        }
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -554,131 +410,18 @@ fn usable(key: &SecretString) -> bool {
     !key.expose_secret().is_empty() && HeaderValue::from_str(key.expose_secret()).is_ok()
 }
 
-async fn read_capped(
-    response: reqwest::Response,
-    timeout: Duration,
-) -> Result<Vec<u8>, AutopilotError> {
-    if response.content_length().unwrap_or(0) > MAX_ANSWER_BYTES as u64 {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| AutopilotError::from_reqwest(e, timeout))?;
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn too_large() -> AutopilotError {
-    AutopilotError::InvalidResponse(format!(
-        "the answer is larger than {} MB",
-        MAX_ANSWER_BYTES / (1024 * 1024)
-    ))
-}
-
-/// Decodes a 2xx answer; an empty body reads as JSON `null`.
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AutopilotError> {
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"null"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(text).map_err(|e| {
-        AutopilotError::InvalidResponse(format!(
-            "expected JSON, got {} ({} bytes): {e}",
-            describe_body(bytes),
-            bytes.len()
-        ))
-    })
-}
-
-/// The `error.try-in-seconds` of a 429 body, if there is one.
-fn try_in_seconds(bytes: &[u8]) -> Option<Duration> {
-    let value: Value = serde_json::from_slice(bytes).ok()?;
-    let secs = value.get("error")?.get("try-in-seconds")?;
-    let secs = secs
-        .as_f64()
-        .or_else(|| secs.as_str().and_then(|s| s.parse().ok()))?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
-}
-
-/// A short, printable message from an error answer: Autopilot's own words where it gave them.
-fn answer_message(bytes: &[u8]) -> String {
-    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-        let found = [
-            value.pointer("/error/message"),
-            value.get("message"),
-            value.get("error"),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|v| v.as_str().map(str::to_string));
-        if let Some(message) = found {
-            return truncate(&message, 300);
-        }
-    }
-    describe_body(bytes)
-}
-
-fn describe_body(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        "an empty body".into()
-    } else if trimmed.starts_with('<') {
-        "an HTML page".into()
-    } else {
-        format!("\"{}\"", truncate(trimmed, 120))
-    }
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
+/// The key as a header value marked sensitive: kept out of `Debug` output and never put in an
+/// HTTP/2 header compression table.
+fn key_header(key: &SecretString) -> Result<HeaderValue, AutopilotError> {
+    let mut value =
+        HeaderValue::from_str(key.expose_secret()).map_err(|_| AutopilotError::UnusableKey)?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn messages_from_answers() {
-        let table: [(&[u8], &str); 6] = [
-            (br#"{"error":"Bad email"}"#, "Bad email"),
-            (
-                br#"{"error":{"message":"rate limit","try-in-seconds":3}}"#,
-                "rate limit",
-            ),
-            (br#"{"message":"nope"}"#, "nope"),
-            (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
-            (b"", "an empty body"),
-            (b"plain words", "\"plain words\""),
-        ];
-        for (body, expected) in table {
-            assert_eq!(answer_message(body), expected);
-        }
-    }
-
-    #[test]
-    fn try_in_seconds_from_body() {
-        let body = br#"{"error":{"code":"rate-limit","message":"rate limit","try-in-seconds":10}}"#;
-        assert_eq!(try_in_seconds(body), Some(Duration::from_secs(10)));
-        assert_eq!(try_in_seconds(b"{}"), None);
-        assert_eq!(try_in_seconds(b"<html>"), None);
-    }
-
-    #[test]
-    fn decode_refuses_html_with_a_clear_message() {
-        let err = decode::<Account>(b"<html>login</html>").unwrap_err();
-        assert!(err.to_string().contains("HTML page"), "{err}");
-        assert!(decode::<Value>(b"").unwrap().is_null());
-    }
 
     #[test]
     fn key_never_printed() {

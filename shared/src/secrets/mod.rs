@@ -13,6 +13,9 @@ use secrecy::SecretString;
 pub enum SecretError {
     #[error("no API key is stored for destination {0}: connect it again")]
     NotFound(String),
+    /// The folder of a file store is open to other users: no key is read or written there.
+    #[error("the secrets folder {dir} can be opened by other users, and it holds the API keys: run `chmod 700 {dir}` (and rotate a key in Autopilot if others may have read it)")]
+    Exposed { dir: String },
     #[error("the secret store failed for destination {destination}: {source}")]
     Io {
         destination: String,

@@ -1,0 +1,229 @@
+//! The account and list calls of the API, and the shapes of their answers.
+
+use super::answer::printable;
+use super::error::thousands;
+use super::{AutopilotClient, AutopilotError};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The account a key belongs to (`GET /account`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    #[serde(default)]
+    pub instance_id: Value,
+    #[serde(default)]
+    pub organization_name: Option<String>,
+}
+
+/// The longest account name kept; Autopilot's are short.
+const MAX_ACCOUNT_NAME_CHARS: usize = 120;
+
+impl Account {
+    /// The account, its name made printable; refused when it has neither an id nor a name: a
+    /// server that answers `{}` (or anything else) to every request is not Autopilot.
+    fn checked(mut self) -> Result<Self, AutopilotError> {
+        self.organization_name = self
+            .organization_name
+            .map(|name| printable(&name, MAX_ACCOUNT_NAME_CHARS))
+            .filter(|name| !name.is_empty());
+        let has_id = match &self.instance_id {
+            Value::Number(_) => true,
+            Value::String(id) => !id.trim().is_empty(),
+            _ => false,
+        };
+        if has_id || self.organization_name.is_some() {
+            Ok(self)
+        } else {
+            Err(AutopilotError::NoAccount)
+        }
+    }
+}
+
+/// How much of one list is read at most: an Autopilot that pages for ever (or a server that is
+/// not Autopilot) must not fill memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListLimits {
+    pub members: usize,
+    pub pages: usize,
+}
+
+impl Default for ListLimits {
+    /// 5,000,000 members (about 300 MB of emails at most), 1,000,000 pages.
+    fn default() -> Self {
+        Self {
+            members: 5_000_000,
+            pages: 1_000_000,
+        }
+    }
+}
+
+/// One list (`GET /lists`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListInfo {
+    pub list_id: String,
+    pub title: String,
+}
+
+/// A page of list members (`GET /list/{id}/contacts`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberPage {
+    #[serde(default)]
+    pub contacts: Vec<Value>,
+    #[serde(default)]
+    pub total_contacts: Option<u64>,
+    #[serde(default)]
+    pub bookmark: Option<String>,
+}
+
+impl AutopilotClient {
+    /// `GET /account`: the account the key belongs to; a 401 means the key is not valid, an
+    /// answer without an account means the URL is not Autopilot's.
+    pub async fn account(&self) -> Result<Account, AutopilotError> {
+        let account: Account = self
+            .call(Method::GET, &["account"], None, "account")
+            .await?;
+        account.checked()
+    }
+
+    /// `GET /lists`.
+    pub async fn lists(&self) -> Result<Vec<ListInfo>, AutopilotError> {
+        #[derive(Deserialize)]
+        struct Lists {
+            lists: Vec<ListInfo>,
+        }
+        let lists: Lists = self.call(Method::GET, &["lists"], None, "list").await?;
+        Ok(lists.lists)
+    }
+
+    /// `POST /list`: creates a list and returns its id.
+    pub async fn create_list(&self, name: &str) -> Result<String, AutopilotError> {
+        #[derive(Deserialize)]
+        struct Created {
+            list_id: String,
+        }
+        let body = serde_json::json!({ "name": name });
+        let created: Created = self
+            .call(Method::POST, &["list"], Some(&body), "list")
+            .await?;
+        Ok(created.list_id)
+    }
+
+    /// `POST /list/{list}/contact/{email}`: adds an existing contact to a list.
+    pub async fn add_to_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
+        self.call::<Value>(
+            Method::POST,
+            &["list", list_id, "contact", email],
+            None,
+            "contact",
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `DELETE /list/{list}/contact/{email}`: takes a contact off a list (the contact stays).
+    pub async fn remove_from_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
+        self.call::<Value>(
+            Method::DELETE,
+            &["list", list_id, "contact", email],
+            None,
+            "contact",
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `GET /list/{list}/contact/{email}`: whether the contact is on the list.
+    pub async fn is_member(&self, list_id: &str, email: &str) -> Result<bool, AutopilotError> {
+        match self
+            .call::<Value>(
+                Method::GET,
+                &["list", list_id, "contact", email],
+                None,
+                "contact",
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(AutopilotError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /list/{list}/contacts[/{bookmark}]`: one page of members.
+    pub async fn list_members_page(
+        &self,
+        list_id: &str,
+        bookmark: Option<&str>,
+    ) -> Result<MemberPage, AutopilotError> {
+        let mut path = vec!["list", list_id, "contacts"];
+        path.extend(bookmark);
+        self.call(Method::GET, &path, None, "list").await
+    }
+
+    /// The email of every member of a list, following bookmarks, within [`ListLimits`]: nothing
+    /// else of a member is kept.
+    pub async fn list_member_emails(&self, list_id: &str) -> Result<Vec<String>, AutopilotError> {
+        self.read_member_emails(list_id, ListLimits::default())
+            .await
+    }
+
+    /// Every member of a list as `{"Email": …}` alone, within [`ListLimits`]. Prefer
+    /// [`Self::list_member_emails`]; this stays for the callers that read members as JSON.
+    pub async fn list_members(&self, list_id: &str) -> Result<Vec<Value>, AutopilotError> {
+        let emails = self.list_member_emails(list_id).await?;
+        Ok(emails
+            .into_iter()
+            .map(|email| serde_json::json!({ "Email": email }))
+            .collect())
+    }
+
+    pub(crate) async fn read_member_emails(
+        &self,
+        list_id: &str,
+        limits: ListLimits,
+    ) -> Result<Vec<String>, AutopilotError> {
+        /// A page as read: each member's `Email` and nothing else.
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            contacts: Vec<Member>,
+            #[serde(default)]
+            bookmark: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Member {
+            #[serde(default, rename = "Email")]
+            email: Value,
+        }
+        let list = printable(list_id, 80);
+        let mut emails = Vec::new();
+        let mut bookmark: Option<String> = None;
+        for _ in 0..limits.pages {
+            let mut path = vec!["list", list_id, "contacts"];
+            path.extend(bookmark.as_deref());
+            let page: Page = self.call(Method::GET, &path, None, "list").await?;
+            let empty = page.contacts.is_empty();
+            emails.extend(page.contacts.into_iter().filter_map(|m| match m.email {
+                Value::String(email) => Some(email),
+                _ => None,
+            }));
+            if emails.len() > limits.members {
+                return Err(AutopilotError::ListTooLarge {
+                    list,
+                    limit: limits.members,
+                });
+            }
+            match page.bookmark {
+                Some(next) if !empty && bookmark.as_deref() != Some(next.as_str()) => {
+                    bookmark = Some(next)
+                }
+                _ => return Ok(emails),
+            }
+        }
+        Err(AutopilotError::InvalidResponse(format!(
+            "the Autopilot list {list} went on for more than {} pages: stopped reading it",
+            thousands(limits.pages)
+        )))
+    }
+}
