@@ -127,8 +127,8 @@ const IN_FLIGHT_CONTACTS: u64 =
 
 #[tokio::test]
 async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_members() {
-    // 6,000 contacts at 30 requests/s take 2 s; Autopilot goes away after 0.8 s, for longer than
-    // the 1 s the client keeps retrying.
+    // 6,000 contacts at 30 requests/s take 2 s; Autopilot goes away once 2,000 have landed, for
+    // longer than the 1 s the client keeps retrying.
     let f = Fixture::new(30.0, Duration::from_secs(1), ("integer--Age", "age")).await;
     let list = f.sandbox.create_list("Members");
     // Two members from before: one who is also in the segment, one who is not.
@@ -137,8 +137,18 @@ async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_
     }
     let theirs = HashSet::from(["x@example.com".to_string(), "p1@example.com".to_string()]);
     f.write(0..6000);
-    f.sandbox.set_faults(outage(800, 60_000));
-    let first = f.export(&|_| {}).await.unwrap();
+    let handled = std::sync::atomic::AtomicU64::new(0);
+    let first = f
+        .export(&|e| {
+            if let Progress::Handled { contacts } = e {
+                let before = handled.fetch_add(contacts, std::sync::atomic::Ordering::Relaxed);
+                if before < 2000 && before + contacts >= 2000 {
+                    f.sandbox.set_faults(outage(0, 60_000));
+                }
+            }
+        })
+        .await
+        .unwrap();
     assert_eq!(first.status, Status::PartiallySucceeded, "{first:?}");
     let landed = first.totals.sent;
     assert!(landed > 500 && first.totals.unsent > 500, "{first:?}");
@@ -170,12 +180,20 @@ async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_
 async fn an_outage_is_waited_out_and_shown_then_the_export_finishes() {
     let f = Fixture::new(200.0, Duration::from_secs(60), ("integer--Age", "age")).await;
     f.write(0..6000);
-    // 60 requests at 200/s: 0.3 s of work; Autopilot is gone from 0.1 s to 3.6 s.
-    f.sandbox.set_faults(outage(100, 3500));
+    // 60 requests at 200/s: 0.3 s of work; Autopilot goes away for 3.5 s once the first request
+    // of the uploads is answered.
     let events = Mutex::new(Vec::new());
     let started = Instant::now();
     let report = f
-        .export(&|e| events.lock().unwrap().push(format!("{e:?}")))
+        .export(&|e| {
+            let mut events = events.lock().unwrap();
+            if matches!(e, Progress::Handled { .. })
+                && !events.iter().any(|e: &String| e.starts_with("Handled"))
+            {
+                f.sandbox.set_faults(outage(0, 3500));
+            }
+            events.push(format!("{e:?}"));
+        })
         .await
         .unwrap();
     let wall = started.elapsed();

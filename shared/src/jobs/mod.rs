@@ -60,6 +60,8 @@ impl JobError {
                 "NotFound"
             }
             Self::Store(StoreError::InvalidKey(_)) => "InvalidInput",
+            // A secrets folder others can open is the user's to fix: trying again changes nothing.
+            Self::Secret(SecretError::Exposed { .. }) => "InvalidInput",
             Self::Store(_) | Self::Secret(_) => "Transient",
         }
     }
@@ -137,11 +139,7 @@ impl Clients {
         let base_url = url::Url::parse(url).map_err(|e| {
             JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
         })?;
-        if !matches!(base_url.scheme(), "http" | "https") {
-            return Err(JobError::InvalidInput(format!(
-                "'{url}' is not an http(s) URL"
-            )));
-        }
+        crate::autopilot::check_base_url(&base_url)?;
         let mut config = ClientConfig::new(base_url);
         config.requests_per_second = rate;
         config.timeout = self.settings.timeout;
