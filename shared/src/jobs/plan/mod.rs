@@ -3,7 +3,8 @@
 //! objects (adds, updates, removals) and the plan, and makes sure every segment's list exists.
 //!
 //! Anything that makes the export unusable (unknown destination, missing snapshot or column, more
-//! distinct profiles than the limit) fails before the first request to Autopilot; a run that would
+//! distinct profiles than the limit — the reading stops at the first profile over it) fails
+//! before the first request to Autopilot; a run that would
 //! remove or shrink too much fails before anything is sent (the guardrails). A dry run stops
 //! after counting and writes nothing anywhere.
 
@@ -14,6 +15,9 @@ mod scan;
 mod types;
 mod writer;
 
+#[cfg(test)]
+mod tests;
+
 pub use types::*;
 pub use writer::{DEFAULT_CHUNK_SIZE, MAX_CHUNKS};
 
@@ -22,7 +26,7 @@ use crate::baseline::{self, Baseline};
 use crate::destination::{self, keys, DataMatching, Destination};
 use crate::store::put_json;
 use chrono::Utc;
-use scan::{scan, scan_only, Compare};
+use scan::{scan, scan_only, Compare, Tally};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use writer::{contact_chunk_size, removal_chunk_size, ChunkWriter};
 
@@ -107,13 +111,18 @@ async fn plan_export(
             )
         })
         .collect();
-    let mut scan = scan(deps, destination, matching, &modes, chunk_size, writer).await?;
-    if scan.distinct > destination.profile_limit {
-        return Err(JobError::LimitExceeded {
-            distinct: scan.distinct,
-            limit: destination.profile_limit,
-        });
-    }
+    // The scan stops with `LimitExceeded` as soon as it finds one profile over the limit.
+    let mut tally = Tally::default();
+    let mut scan = scan(
+        deps,
+        destination,
+        matching,
+        &modes,
+        chunk_size,
+        writer,
+        &mut tally,
+    )
+    .await?;
 
     if !input.dry_run {
         let problem = scan
@@ -170,7 +179,16 @@ async fn plan_export(
         })
         .collect();
     if !rescans.is_empty() {
-        let again = scan_only(deps, destination, matching, &rescans, chunk_size, writer).await?;
+        let again = scan_only(
+            deps,
+            destination,
+            matching,
+            &rescans,
+            chunk_size,
+            writer,
+            &mut tally,
+        )
+        .await?;
         for ((index, _), resent) in rescans.iter().zip(again) {
             let plan = &mut scan.segments[*index].plan;
             plan.updates += resent;

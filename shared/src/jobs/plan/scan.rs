@@ -30,6 +30,13 @@ pub(super) struct Scan {
     pub(super) distinct: u64,
 }
 
+/// What a scan counts across its segments, checked as it grows.
+#[derive(Default)]
+pub(super) struct Tally {
+    /// The lower-cased email of every valid distinct contact so far, all segments together.
+    pub(super) everyone: HashSet<String>,
+}
+
 /// How a segment is compared with its baseline during a scan.
 #[derive(Clone, Copy)]
 pub(super) struct Compare<'a> {
@@ -48,8 +55,8 @@ pub(super) async fn scan(
     modes: &[(usize, Compare<'_>)],
     chunk_size: usize,
     writer: &mut ChunkWriter<'_>,
+    tally: &mut Tally,
 ) -> Result<Scan, JobError> {
-    let mut everyone: HashSet<String> = HashSet::new();
     let mut segments = Vec::new();
     let mut invalid = Vec::new();
     for (index, mode) in modes {
@@ -62,7 +69,7 @@ pub(super) async fn scan(
             chunk_size,
             writer,
             &mut invalid,
-            &mut everyone,
+            tally,
         )
         .await?;
         segments.push(segment);
@@ -70,7 +77,7 @@ pub(super) async fn scan(
     Ok(Scan {
         segments,
         invalid,
-        distinct: everyone.len() as u64,
+        distinct: tally.everyone.len() as u64,
     })
 }
 
@@ -82,15 +89,25 @@ pub(super) async fn scan_only(
     modes: &[(usize, Compare<'_>)],
     chunk_size: usize,
     writer: &mut ChunkWriter<'_>,
+    tally: &mut Tally,
 ) -> Result<Vec<u64>, JobError> {
-    let again = scan(deps, destination, matching, modes, chunk_size, writer).await?;
+    let again = scan(
+        deps,
+        destination,
+        matching,
+        modes,
+        chunk_size,
+        writer,
+        tally,
+    )
+    .await?;
     Ok(again.segments.iter().map(|s| s.plan.contacts).collect())
 }
 
 /// What the parsing thread hands back for each contact worth sending.
 struct Parsed {
     chunk: Option<ChunkFile>,
-    done: Option<Box<SegmentScan>>,
+    done: Option<Box<(SegmentScan, Tally)>>,
 }
 
 /// Parses one snapshot on a blocking thread; full chunks are stored as they fill.
@@ -104,13 +121,15 @@ async fn scan_segment(
     chunk_size: usize,
     writer: &mut ChunkWriter<'_>,
     invalid: &mut Vec<InvalidRow>,
-    everyone: &mut HashSet<String>,
+    tally: &mut Tally,
 ) -> Result<SegmentScan, JobError> {
     let segment = destination.segments[index].clone();
     let matching = matching.clone();
     let snapshots = deps.snapshots.clone();
     let base = mode.base.map(|b| b.contacts.clone());
     let (full, only_unchanged) = (mode.full, mode.only_unchanged);
+    let limit = destination.profile_limit;
+    let counted = std::mem::take(tally);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4);
     let parser = tokio::task::spawn_blocking(move || {
         parse_segment(
@@ -122,6 +141,7 @@ async fn scan_segment(
             full,
             only_unchanged,
             chunk_size,
+            (counted, limit),
             &tx,
         )
     });
@@ -146,10 +166,10 @@ async fn scan_segment(
         return Err(e);
     }
     parsed?;
-    let mut scan = *result
+    let (mut scan, counted) = *result
         .ok_or_else(|| JobError::InvalidInput("reading the snapshot stopped early".into()))?;
+    *tally = counted;
     invalid.append(&mut scan.invalid);
-    everyone.extend(scan.fingerprints.keys().cloned());
     Ok(scan)
 }
 
@@ -163,6 +183,7 @@ fn parse_segment(
     full: bool,
     only_unchanged: bool,
     chunk_size: usize,
+    (mut tally, limit): (Tally, u64),
     tx: &tokio::sync::mpsc::Sender<Parsed>,
 ) -> Result<(), JobError> {
     let fail =
@@ -223,6 +244,14 @@ fn parse_segment(
             plan.duplicates += 1;
             continue;
         }
+        // Past the limit the export is refused whatever follows: stop reading now.
+        if !tally.everyone.contains(&key) {
+            tally.everyone.insert(key.clone());
+            let distinct = tally.everyone.len() as u64;
+            if distinct > limit {
+                return Err(JobError::LimitExceeded { distinct, limit });
+            }
+        }
         let fp = baseline::fingerprint(&contact);
         let before = base.and_then(|b| b.get(&key)).copied();
         fingerprints.insert(key, fp);
@@ -272,7 +301,7 @@ fn parse_segment(
     };
     tx.blocking_send(Parsed {
         chunk: None,
-        done: Some(Box::new(scan)),
+        done: Some(Box::new((scan, tally))),
     })
     .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
 }
