@@ -27,7 +27,7 @@ pub struct TooExpanded {
 impl TooExpanded {
     pub fn explain(self, source: &str) -> String {
         format!(
-            "the snapshot {source} cannot be read: it is compressed and expands more than 200 times over 100 MB (to {} MB from the first {} KB), the most a snapshot may: it is probably not a snapshot (a decompression bomb). If it is one, store it uncompressed",
+            "the snapshot {source} cannot be read: it is compressed and expands more than 200 times over 100 MB (to {} MB from the first {} KB), the most a snapshot may: it is probably not a snapshot (a decompression bomb). If it is a real snapshot, store it uncompressed",
             self.expanded / 1_000_000,
             self.compressed.div_ceil(1000)
         )

@@ -10,6 +10,7 @@
 
 mod lists;
 mod preview;
+pub mod refused;
 mod removals;
 mod scan;
 mod types;
@@ -112,7 +113,7 @@ async fn plan_export(
         })
         .collect();
     // The scan stops with `LimitExceeded` as soon as it finds one profile over the limit.
-    let mut tally = Tally::default();
+    let mut tally = Tally::new();
     let mut scan = scan(
         deps,
         destination,
@@ -128,11 +129,7 @@ async fn plan_export(
         let problem = scan
             .segments
             .iter()
-            .enumerate()
-            .find_map(|(index, segment)| {
-                let rows = scan.invalid.iter().filter(|r| r.segment == index);
-                nothing_valid(&segment.plan, rows)
-            });
+            .find_map(|segment| nothing_valid(&segment.plan, &segment.examples));
         if let Some(problem) = problem {
             return Err(JobError::InvalidInput(format!(
                 "{problem}: nothing was sent. Check the data matching and the snapshot (`autopilot-export export {} --dry-run` counts the rows without sending)",
@@ -257,18 +254,13 @@ async fn plan_export(
         distinct_profiles: scan.distinct,
         segments: scan.segments.into_iter().map(|s| s.plan).collect(),
         chunks: writer.chunks.clone(),
+        refused_parts: writer.refused_parts,
     };
     let store = deps.store.as_ref();
     put_json(
         store,
         &baseline::candidate_key(&destination.id, export_id),
         &next,
-    )
-    .await?;
-    put_json(
-        store,
-        &keys::invalid(&destination.id, export_id),
-        &scan.invalid,
     )
     .await?;
     put_json(store, &keys::plan(&destination.id, export_id), &plan).await?;
@@ -289,10 +281,7 @@ async fn plan_export(
 
 /// Says so when a segment has rows and every one of them was refused: a data matching that cannot
 /// work (a text column mapped to a number field, say) is a failure, not an export of nothing.
-fn nothing_valid<'a>(
-    plan: &SegmentPlan,
-    mut invalid: impl Iterator<Item = &'a InvalidRow>,
-) -> Option<String> {
+fn nothing_valid(plan: &SegmentPlan, examples: &[InvalidRow]) -> Option<String> {
     let refused: u64 = plan.invalid.values().sum();
     if plan.rows_read == 0 || refused < plan.rows_read {
         return None;
@@ -305,7 +294,8 @@ fn nothing_valid<'a>(
         .map(|(code, n)| format!("{code}: {n}"))
         .collect();
     // The mapping's own words (they name columns and fields, never values).
-    let example = invalid
+    let example = examples
+        .iter()
         .find(|r| {
             r.reason.starts_with("invalid_value") || r.reason.starts_with("wrong_column_count")
         })

@@ -1,7 +1,13 @@
 //! Reading the snapshots: each is parsed on a blocking thread, row by row; rows are mapped,
 //! checked, deduplicated and compared with the baseline, and full chunks are stored as they fill.
+//!
+//! Memory stays bounded whatever the snapshot holds: the parser's own limits (see
+//! [`crate::csv_snapshot`]), the profile limit checked at each new profile, refused rows stored
+//! in parts as they come ([`super::refused`]), and of the emails on refused rows only those the
+//! baseline knows kept (they decide who stays on a list).
 
 use super::preview::{masked, SAMPLES};
+use super::refused::{self, Refused, MAX_CELL_CHARS, MAX_REFUSED_BYTES};
 use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
 use super::writer::ChunkWriter;
 use crate::baseline::{self, SegmentBaseline};
@@ -15,18 +21,18 @@ use std::collections::{HashMap, HashSet};
 /// What one segment's scan found, beyond its counts.
 pub(super) struct SegmentScan {
     pub(super) plan: SegmentPlan,
-    /// Every lower-cased email the snapshot names, on valid rows or not: people still in it.
+    /// The lower-cased emails of the baseline that the snapshot still names, on valid rows or
+    /// not: people still in the segment.
     pub(super) present: HashSet<String>,
     /// Lower-cased email → fingerprint of every valid distinct contact.
     pub(super) fingerprints: HashMap<String, u64>,
     pub(super) samples: Vec<serde_json::Value>,
-    /// Rows refused before sending.
-    pub(super) invalid: Vec<InvalidRow>,
+    /// The first refused row of each reason (every refused row is in the store).
+    pub(super) examples: Vec<InvalidRow>,
 }
 
 pub(super) struct Scan {
     pub(super) segments: Vec<SegmentScan>,
-    pub(super) invalid: Vec<InvalidRow>,
     pub(super) distinct: u64,
 }
 
@@ -35,6 +41,20 @@ pub(super) struct Scan {
 pub(super) struct Tally {
     /// The lower-cased email of every valid distinct contact so far, all segments together.
     pub(super) everyone: HashSet<String>,
+    /// Refused rows stored so far, and their bytes.
+    pub(super) refused_rows: u64,
+    pub(super) refused_bytes: u64,
+    /// The most bytes of refused rows stored ([`MAX_REFUSED_BYTES`]).
+    pub(super) refused_budget: u64,
+}
+
+impl Tally {
+    pub(super) fn new() -> Self {
+        Self {
+            refused_budget: MAX_REFUSED_BYTES,
+            ..Self::default()
+        }
+    }
 }
 
 /// How a segment is compared with its baseline during a scan.
@@ -47,7 +67,7 @@ pub(super) struct Compare<'a> {
     pub(super) only_unchanged: bool,
 }
 
-/// Scans the given segments, storing their chunks.
+/// Scans the given segments, storing their chunks and refused rows.
 pub(super) async fn scan(
     deps: &Deps,
     destination: &Destination,
@@ -58,25 +78,26 @@ pub(super) async fn scan(
     tally: &mut Tally,
 ) -> Result<Scan, JobError> {
     let mut segments = Vec::new();
-    let mut invalid = Vec::new();
     for (index, mode) in modes {
-        let segment = scan_segment(
-            deps,
-            destination,
-            matching,
-            *index,
-            *mode,
+        let job = Job {
+            segment: destination.segments[*index].clone(),
+            matching: matching.clone(),
+            index: *index,
+            base: mode.base.map(|b| b.contacts.clone()),
+            full: mode.full,
+            only_unchanged: mode.only_unchanged,
+            // A second scan (of a recreated list) finds the rows the first one stored.
+            record: !writer.dry_run() && !mode.only_unchanged,
             chunk_size,
-            writer,
-            &mut invalid,
-            tally,
-        )
-        .await?;
+            limit: destination.profile_limit,
+            tally: std::mem::take(tally),
+        };
+        let (segment, counted) = scan_segment(deps, job, writer).await?;
+        *tally = counted;
         segments.push(segment);
     }
     Ok(Scan {
         segments,
-        invalid,
         distinct: tally.everyone.len() as u64,
     })
 }
@@ -104,58 +125,52 @@ pub(super) async fn scan_only(
     Ok(again.segments.iter().map(|s| s.plan.contacts).collect())
 }
 
-/// What the parsing thread hands back for each contact worth sending.
-struct Parsed {
-    chunk: Option<ChunkFile>,
-    done: Option<Box<(SegmentScan, Tally)>>,
+/// One segment's scan, as the parsing thread gets it.
+struct Job {
+    segment: destination::Segment,
+    matching: DataMatching,
+    index: usize,
+    base: Option<HashMap<String, u64>>,
+    full: bool,
+    only_unchanged: bool,
+    /// Whether refused rows are stored (and held to the budget).
+    record: bool,
+    chunk_size: usize,
+    limit: u64,
+    tally: Tally,
 }
 
-/// Parses one snapshot on a blocking thread; full chunks are stored as they fill.
-#[allow(clippy::too_many_arguments)]
+/// What the parsing thread hands on as it goes.
+enum Parsed {
+    Chunk(ChunkFile),
+    /// A part of the refused rows (JSON lines).
+    Refused(Vec<u8>),
+    Done(Box<(SegmentScan, Tally)>),
+}
+
+/// Parses one snapshot on a blocking thread; full chunks and parts are stored as they fill.
 async fn scan_segment(
     deps: &Deps,
-    destination: &Destination,
-    matching: &DataMatching,
-    index: usize,
-    mode: Compare<'_>,
-    chunk_size: usize,
+    job: Job,
     writer: &mut ChunkWriter<'_>,
-    invalid: &mut Vec<InvalidRow>,
-    tally: &mut Tally,
-) -> Result<SegmentScan, JobError> {
-    let segment = destination.segments[index].clone();
-    let matching = matching.clone();
+) -> Result<(SegmentScan, Tally), JobError> {
     let snapshots = deps.snapshots.clone();
-    let base = mode.base.map(|b| b.contacts.clone());
-    let (full, only_unchanged) = (mode.full, mode.only_unchanged);
-    let limit = destination.profile_limit;
-    let counted = std::mem::take(tally);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4);
-    let parser = tokio::task::spawn_blocking(move || {
-        parse_segment(
-            &segment,
-            &matching,
-            snapshots.as_ref(),
-            index,
-            base.as_ref(),
-            full,
-            only_unchanged,
-            chunk_size,
-            (counted, limit),
-            &tx,
-        )
-    });
+    let parser = tokio::task::spawn_blocking(move || parse_segment(job, snapshots.as_ref(), &tx));
     let mut result = None;
     let mut store_error = None;
     while let Some(parsed) = rx.recv().await {
-        if let Some(chunk) = parsed.chunk {
-            if let Err(e) = writer.write(chunk).await {
-                store_error = Some(e);
-                break;
+        let stored = match parsed {
+            Parsed::Chunk(chunk) => writer.write(chunk).await,
+            Parsed::Refused(part) => writer.write_refused(part).await,
+            Parsed::Done(done) => {
+                result = Some(done);
+                Ok(())
             }
-        }
-        if parsed.done.is_some() {
-            result = parsed.done;
+        };
+        if let Err(e) = stored {
+            store_error = Some(e);
+            break;
         }
     }
     drop(rx);
@@ -166,31 +181,34 @@ async fn scan_segment(
         return Err(e);
     }
     parsed?;
-    let (mut scan, counted) = *result
+    let done = result
         .ok_or_else(|| JobError::InvalidInput("reading the snapshot stopped early".into()))?;
-    *tally = counted;
-    invalid.append(&mut scan.invalid);
-    Ok(scan)
+    Ok(*done)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn parse_segment(
-    segment: &destination::Segment,
-    matching: &DataMatching,
+    job: Job,
     snapshots: &dyn SnapshotReader,
-    index: usize,
-    base: Option<&HashMap<String, u64>>,
-    full: bool,
-    only_unchanged: bool,
-    chunk_size: usize,
-    (mut tally, limit): (Tally, u64),
     tx: &tokio::sync::mpsc::Sender<Parsed>,
 ) -> Result<(), JobError> {
+    let Job {
+        segment,
+        matching,
+        index,
+        base,
+        full,
+        only_unchanged,
+        record,
+        chunk_size,
+        limit,
+        mut tally,
+    } = job;
+    let base = base.as_ref();
     let fail =
         |message: String| JobError::InvalidInput(format!("segment '{}': {message}", segment.name));
     let input = snapshots.open(&segment.source).map_err(fail)?;
     let mut rows = SnapshotRows::open(&segment.source, input).map_err(fail)?;
-    let mapper = RowMapper::new(matching, rows.header()).map_err(fail)?;
+    let mapper = RowMapper::new(&matching, rows.header()).map_err(fail)?;
     let mut plan = SegmentPlan {
         name: segment.name.clone(),
         full,
@@ -198,7 +216,7 @@ fn parse_segment(
     };
     let mut present = HashSet::new();
     let mut fingerprints = HashMap::new();
-    let mut invalid = Vec::new();
+    let mut refused = Refused::new(record);
     let mut samples = Vec::new();
     let new_chunk = |kind| ChunkFile {
         segment: index,
@@ -209,33 +227,43 @@ fn parse_segment(
     };
     let mut adds = new_chunk(ChunkKind::Add);
     let mut updates = new_chunk(ChunkKind::Update);
-    let send = |chunk: ChunkFile| {
-        tx.blocking_send(Parsed {
-            chunk: Some(chunk),
-            done: None,
-        })
-        .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
+    let send = |parsed: Parsed| {
+        tx.blocking_send(parsed)
+            .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
     };
     while let Some(row) = rows.next_row().map_err(fail)? {
         plan.rows_read += 1;
         let fields: Vec<&str> = row.fields.iter().map(String::as_str).collect();
         let email = mapper.email_of(&fields);
-        if !email.is_empty() {
-            present.insert(email::dedupe_key(email));
+        if let Some(base) = base.filter(|_| !email.is_empty()) {
+            let key = email::dedupe_key(email);
+            if base.contains_key(&key) {
+                present.insert(key);
+            }
         }
-        let mapped = mapper
-            .map(&fields)
-            .map_err(|problem| (problem, email.to_string()));
-        let contact = match mapped {
+        let contact = match mapper.map(&fields) {
             Ok(contact) => contact,
-            Err((problem, email)) => {
+            Err(problem) => {
                 *plan.invalid.entry(problem.code.to_string()).or_default() += 1;
-                invalid.push(InvalidRow {
+                let at = row.number;
+                let row = InvalidRow {
                     segment: index,
                     row: row.number,
-                    email,
+                    email: refused::cap(email, MAX_CELL_CHARS),
                     reason: format!("{}: {}", problem.code, problem.message),
-                });
+                };
+                let (part, bytes) = refused.add(row, problem.code);
+                if record {
+                    tally.refused_rows += 1;
+                    tally.refused_bytes += bytes;
+                    if tally.refused_bytes > tally.refused_budget {
+                        let message = refused::too_many(&segment.source, at, tally.refused_rows);
+                        return Err(fail(message));
+                    }
+                }
+                if let Some(part) = part {
+                    send(Parsed::Refused(part))?;
+                }
                 continue;
             }
         };
@@ -281,13 +309,16 @@ fn parse_segment(
         target.contacts.push(contact);
         if target.contacts.len() == chunk_size {
             let kind = target.kind;
-            send(std::mem::replace(target, new_chunk(kind)))?;
+            send(Parsed::Chunk(std::mem::replace(target, new_chunk(kind))))?;
         }
     }
     for chunk in [adds, updates] {
         if !chunk.contacts.is_empty() {
-            send(chunk)?;
+            send(Parsed::Chunk(chunk))?;
         }
+    }
+    if let Some(part) = refused.finish() {
+        send(Parsed::Refused(part))?;
     }
     if !only_unchanged {
         plan.contacts = plan.adds + plan.updates;
@@ -297,11 +328,7 @@ fn parse_segment(
         present,
         fingerprints,
         samples,
-        invalid,
+        examples: refused.examples,
     };
-    tx.blocking_send(Parsed {
-        chunk: None,
-        done: Some(Box::new((scan, tally))),
-    })
-    .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
+    send(Parsed::Done(Box::new((scan, tally))))
 }

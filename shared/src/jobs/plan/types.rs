@@ -74,6 +74,10 @@ pub struct Plan {
     pub distinct_profiles: u64,
     pub segments: Vec<SegmentPlan>,
     pub chunks: Vec<ChunkInfo>,
+    /// Parts of the refused rows stored by the plan ([`super::refused`]); older plans stored
+    /// them in one `invalid.json` instead.
+    #[serde(default)]
+    pub refused_parts: u32,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

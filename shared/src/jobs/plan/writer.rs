@@ -1,9 +1,12 @@
-//! Chunk sizes, and the writer that stores chunk objects as the scan fills them.
+//! Chunk sizes, and the writer that stores chunk objects and parts of the refused rows as the
+//! scan fills them.
 
+use super::refused;
 use super::types::{ChunkFile, ChunkInfo};
 use crate::destination::keys;
 use crate::jobs::{Deps, JobError};
 use crate::store::put_json;
+use bytes::Bytes;
 
 /// Contacts per chunk object when nothing else is asked for.
 pub const DEFAULT_CHUNK_SIZE: usize = 1000;
@@ -32,13 +35,15 @@ pub(super) fn removal_chunk_size(removals: usize, contact_chunks: usize) -> usiz
     REMOVALS_PER_CHUNK.max(removals.div_ceil(left))
 }
 
-/// Stores chunk objects as they come, numbering them; forgets them all when the plan fails.
+/// Stores chunk objects and parts of the refused rows as they come, numbering them; forgets
+/// them all when the plan fails. A dry run's writer stores nothing.
 pub(super) struct ChunkWriter<'a> {
     deps: &'a Deps,
     destination: &'a str,
     export: &'a str,
     dry_run: bool,
     pub(super) chunks: Vec<ChunkInfo>,
+    pub(super) refused_parts: u32,
 }
 
 impl<'a> ChunkWriter<'a> {
@@ -54,7 +59,22 @@ impl<'a> ChunkWriter<'a> {
             export,
             dry_run,
             chunks: Vec::new(),
+            refused_parts: 0,
         }
+    }
+
+    pub(super) fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Stores the next part of the refused rows.
+    pub(super) async fn write_refused(&mut self, part: Vec<u8>) -> Result<(), JobError> {
+        if !self.dry_run {
+            let key = refused::part_key(self.destination, self.export, self.refused_parts);
+            self.deps.store.put(&key, Bytes::from(part)).await?;
+            self.refused_parts += 1;
+        }
+        Ok(())
     }
 
     pub(super) async fn write(&mut self, chunk: ChunkFile) -> Result<(), JobError> {
@@ -80,8 +100,13 @@ impl<'a> ChunkWriter<'a> {
                     .delete(&keys::chunk(self.destination, self.export, number))
                     .await;
             }
+            for part in 0..self.refused_parts {
+                let key = refused::part_key(self.destination, self.export, part);
+                let _ = self.deps.store.delete(&key).await;
+            }
         }
         self.chunks.clear();
+        self.refused_parts = 0;
         error
     }
 }
