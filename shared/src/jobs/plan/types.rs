@@ -60,7 +60,7 @@ pub struct SegmentPreview {
     /// Rows refused before sending.
     pub rejects: u64,
     pub duplicates: u64,
-    /// A few payloads as they would be sent, emails masked.
+    /// A few payloads as they would be sent, every value masked to its shape.
     pub samples: Vec<serde_json::Value>,
 }
 
