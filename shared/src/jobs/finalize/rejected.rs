@@ -1,5 +1,5 @@
 //! `rejected.csv`: segment, row, email, reason — the rows refused before sending and the contacts
-//! refused by Autopilot, in row order per segment. The refused rows are read from the plan's
+//! refused by Autopilot, in row order per segment. No cell starts like a spreadsheet formula. The refused rows are read from the plan's
 //! parts one at a time and merged with Autopilot's refusals (at most the contacts sent), so
 //! memory holds the file being written, which the plan keeps under 64 MB
 //! ([`crate::jobs::plan::refused::MAX_REFUSED_BYTES`]), and one part.
@@ -81,6 +81,17 @@ pub(super) async fn forget_parts(
     Ok(())
 }
 
+/// A cell a spreadsheet shows as text: one that starts like a formula (`=`, `+`, `-`, `@`, a tab
+/// or a carriage return, OWASP's CSV-injection rule) gets a `'` in front. A cell like
+/// `=HYPERLINK(…)` in a snapshot would otherwise run when rejected.csv is opened.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// The file as it is written.
 struct Csv<'a> {
     plan: &'a Plan,
@@ -112,8 +123,10 @@ impl<'a> Csv<'a> {
             .get(segment)
             .map_or("", |s| s.name.as_str());
         let email = refused::cap(email, refused::MAX_CELL_CHARS);
+        let number = row.to_string();
+        let cells = [name, &number, &email, reason].map(inert);
         self.writer
-            .write_record([name, &row.to_string(), &email, reason])
+            .write_record(cells.iter().map(|c| c.as_bytes()))
             .map_err(csv_error)?;
         self.rows += 1;
         Ok(())
@@ -231,5 +244,54 @@ mod tests {
         let empty = LocalStore::new(dir.path().join("x"));
         let none = write(&empty, Some(&plan(0)), "d", "e", &[]).await.unwrap();
         assert_eq!(none, None);
+    }
+
+    #[tokio::test]
+    async fn no_cell_is_read_as_a_formula() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let cells = [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "a=b",
+        ];
+        let mut part = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let row = InvalidRow {
+                segment: 0,
+                row: i as u64 + 2,
+                email: cell.to_string(),
+                reason: format!("{cell} as a reason"),
+            };
+            part.push_str(&format!("{}\n", serde_json::to_string(&row).unwrap()));
+        }
+        store
+            .put(&refused::part_key("d", "e", 0), Bytes::from(part))
+            .await
+            .unwrap();
+        let mut plan = plan(1);
+        plan.segments[0].name = "=1+1".into();
+        let key = write(&store, Some(&plan), "d", "e", &[])
+            .await
+            .unwrap()
+            .unwrap();
+        let bytes = store.get(&key).await.unwrap();
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), cells.len());
+        for (row, cell) in rows.iter().zip(cells) {
+            let safe = if cell == "a=b" {
+                cell.to_string()
+            } else {
+                format!("'{cell}")
+            };
+            assert_eq!(&row[0], "'=1+1");
+            assert_eq!(row[2], safe);
+            assert_eq!(row[3], format!("{safe} as a reason"));
+        }
     }
 }
