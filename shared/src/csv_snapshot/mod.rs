@@ -164,6 +164,14 @@ impl SnapshotRows {
             };
             header.push(name.trim().to_string());
         }
+        // No column name holds a control character: a file whose first line does is binary
+        // data (or UTF-16 without a byte-order mark), not a CSV whose rows could be trusted.
+        let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
+        if header.iter().any(|name| name.chars().any(control)) {
+            return Err(format!(
+                "the snapshot {source} is not a CSV text file: its first row holds control characters (such as NUL) that no column name has — binary data, or UTF-16 text without a byte-order mark. Export the segment as CSV (UTF-8) and try again"
+            ));
+        }
         Ok(Self {
             source: source.to_string(),
             reader,
@@ -290,6 +298,28 @@ mod tests {
             n += 1;
         }
         Ok(n)
+    }
+
+    #[test]
+    fn binary_data_is_not_read_as_a_header() {
+        let mut garbage = vec![0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, b',', 0x1b, b'['];
+        garbage.extend(b"\nemail\na@x.io\n");
+        let utf16_without_bom: Vec<u8> = "email,name\na@x.io,A\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        for bytes in [garbage, utf16_without_bom] {
+            let err = SnapshotRows::open("g.csv", Box::new(std::io::Cursor::new(bytes)))
+                .err()
+                .unwrap();
+            assert!(
+                err.starts_with("the snapshot g.csv is not a CSV text file: its first row holds control characters"),
+                "{err}"
+            );
+        }
+        // Tabs and line breaks inside quoted names are text.
+        let (header, _) = rows(b"\"e\tmail\",\"first\nname\"\n".to_vec());
+        assert_eq!(header, ["e\tmail", "first\nname"]);
     }
 
     #[test]
