@@ -83,12 +83,20 @@ pub(super) async fn forget_parts(
 
 /// A cell a spreadsheet shows as text: one that starts like a formula (`=`, `+`, `-`, `@`, a tab
 /// or a carriage return, OWASP's CSV-injection rule) gets a `'` in front. A cell like
-/// `=HYPERLINK(…)` in a snapshot would otherwise run when rejected.csv is opened.
+/// `=HYPERLINK(…)` in a snapshot would otherwise run when rejected.csv is opened. Control
+/// characters other than line breaks and tabs (NUL, escape sequences a terminal would obey)
+/// become `�`.
 fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
+    let cell: std::borrow::Cow<'_, str> = if cell.contains(control) {
+        cell.replace(control, "\u{fffd}").into()
+    } else {
+        cell.into()
+    };
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}").into()
     } else {
-        cell.into()
+        cell
     }
 }
 
@@ -258,6 +266,7 @@ mod tests {
             "\tx",
             "\rx",
             "a=b",
+            "a\u{1b}[31m\0b",
         ];
         let mut part = String::new();
         for (i, cell) in cells.iter().enumerate() {
@@ -284,8 +293,8 @@ mod tests {
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), cells.len());
         for (row, cell) in rows.iter().zip(cells) {
-            let safe = if cell == "a=b" {
-                cell.to_string()
+            let safe = if cell.starts_with('a') {
+                cell.replace(['\u{1b}', '\0'], "\u{fffd}")
             } else {
                 format!("'{cell}")
             };
