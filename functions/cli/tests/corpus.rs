@@ -81,3 +81,18 @@ async fn every_bad_input_ends_in_a_clear_outcome() {
         assert!(*peak_kb < 256 * 1024, "{name}: {peak_kb} kB");
     }
 }
+
+/// The `answers` fuzz target's find, kept as a regression test for the client's fix (issue 9,
+/// item 2: answer bodies are never quoted beyond a short message). It fails today.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the client quotes a wrong-typed answer whole; un-ignore with the fix in shared/src/autopilot"]
+async fn a_wrong_typed_answer_is_not_quoted_whole() {
+    let handle = tokio::runtime::Handle::current();
+    let chars = tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        answers::wrong_typed_answer_message(&Ctx::new(dir.path(), handle))
+    })
+    .await
+    .unwrap();
+    assert!(chars <= 2000, "an error message of {chars} characters");
+}

@@ -78,3 +78,23 @@ fn contacts_not_json(ctx: &Ctx) -> String {
     assert_eq!(tiny.seen("POST /v1/contacts"), 1, "not retried");
     "failed (InvalidResponse) after 1 request; the report counts 2 unsent".into()
 }
+
+/// A body of `{"lists": "xxx…"}` with 3,000 characters of x: the wrong type for `lists`.
+fn lists_as_a_long_string(method: &str, path: &str) -> (u16, &'static [u8]) {
+    static BODY: std::sync::LazyLock<Vec<u8>> =
+        std::sync::LazyLock::new(|| format!("{{\"lists\":\"{}\"}}", "x".repeat(3000)).into_bytes());
+    match path {
+        "/v1/lists" => (200, BODY.as_slice()),
+        _ => tiny::normal(method, path),
+    }
+}
+
+/// Found by the `answers` fuzz target: an answer whose field has the wrong type is quoted whole
+/// in the error (serde's "invalid type: string …"), so a 16 MB answer makes a 16 MB message in
+/// the terminal, report.json and the Step Functions history. Returns the message's length.
+pub fn wrong_typed_answer_message(ctx: &Ctx) -> usize {
+    let (_tiny, ran) = exported_to(ctx, lists_as_a_long_string);
+    let (kind, message) = error_of(&ran);
+    assert_eq!(kind, "InvalidResponse", "{message}");
+    message.chars().count()
+}
