@@ -5,11 +5,14 @@
 //! is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
-//! the `guard` module), so a malformed file is never read as a shorter one.
+//! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
+//! that expands more than 200 times past 100 MB stops the reading too (the `expansion` module).
 
+mod expansion;
 mod guard;
 mod local_files;
 
+use expansion::TooExpanded;
 use guard::{Guarded, Malformed};
 pub use local_files::LocalFiles;
 use std::io::{BufRead, BufReader, Read};
@@ -83,6 +86,11 @@ pub struct Row {
 
 /// Why the parser stopped at `row` (the row it was reading), for the user.
 fn unreadable(source: &str, row: u64, error: &csv::Error) -> String {
+    if let csv::ErrorKind::Io(e) = error.kind() {
+        if let Some(problem) = TooExpanded::of(e) {
+            return problem.explain(source);
+        }
+    }
     match Malformed::of(error) {
         Some(problem) => problem.explain(source, row),
         None if row <= 1 => format!("the snapshot {source} cannot be read: {error}"),
@@ -105,12 +113,14 @@ pub struct SnapshotRows {
 impl SnapshotRows {
     /// Reads the header; an empty snapshot or an unreadable header is an error.
     pub fn open(source: &str, input: Box<dyn Read + Send>) -> Result<Self, String> {
-        let mut buffered = BufReader::with_capacity(256 * 1024, input);
+        let (counted, compressed) = expansion::Counted::new(input);
+        let mut buffered = BufReader::with_capacity(256 * 1024, counted);
         let magic = buffered
             .fill_buf()
             .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
         let decompressed: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
-            Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+            let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+            Box::new(expansion::Bounded::new(decoder, compressed))
         } else {
             Box::new(buffered)
         };
@@ -121,8 +131,10 @@ impl SnapshotRows {
             .strip_bom(true)
             .utf8_passthru(true)
             .build(decompressed);
-        let start = first_line(&mut decoded)
-            .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
+        let start = first_line(&mut decoded).map_err(|e| match TooExpanded::of(&e) {
+            Some(problem) => problem.explain(source),
+            None => format!("the snapshot {source} cannot be read: {e}"),
+        })?;
         let delimiter = delimiter(&start);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -151,6 +163,14 @@ impl SnapshotRows {
                 &name
             };
             header.push(name.trim().to_string());
+        }
+        // No column name holds a control character: a file whose first line does is binary
+        // data (or UTF-16 without a byte-order mark), not a CSV whose rows could be trusted.
+        let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
+        if header.iter().any(|name| name.chars().any(control)) {
+            return Err(format!(
+                "the snapshot {source} is not a CSV text file: its first row holds control characters (such as NUL) that no column name has — binary data, or UTF-16 text without a byte-order mark. Export the segment as CSV (UTF-8) and try again"
+            ));
         }
         Ok(Self {
             source: source.to_string(),
@@ -278,6 +298,58 @@ mod tests {
             n += 1;
         }
         Ok(n)
+    }
+
+    #[test]
+    fn binary_data_is_not_read_as_a_header() {
+        let mut garbage = vec![0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, b',', 0x1b, b'['];
+        garbage.extend(b"\nemail\na@x.io\n");
+        let utf16_without_bom: Vec<u8> = "email,name\na@x.io,A\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        for bytes in [garbage, utf16_without_bom] {
+            let err = SnapshotRows::open("g.csv", Box::new(std::io::Cursor::new(bytes)))
+                .err()
+                .unwrap();
+            assert!(
+                err.starts_with("the snapshot g.csv is not a CSV text file: its first row holds control characters"),
+                "{err}"
+            );
+        }
+        // Tabs and line breaks inside quoted names are text.
+        let (header, _) = rows(b"\"e\tmail\",\"first\nname\"\n".to_vec());
+        assert_eq!(header, ["e\tmail", "first\nname"]);
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_refused_naming_the_file_and_the_limit() {
+        // A thousand rows, then 120 MB of line ends: about 120 KB compressed. The rows before
+        // the bound are read; the reading stops soon after 100 MB.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(b"email\n").unwrap();
+        gz.write_all(&b"a@x.io\n".repeat(1000)).unwrap();
+        let block = vec![b'\n'; 1 << 20];
+        for _ in 0..120 {
+            gz.write_all(&block).unwrap();
+        }
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 200_000, "{}", bomb.len());
+        let mut snapshot =
+            SnapshotRows::open("bomb.csv.gz", Box::new(std::io::Cursor::new(bomb))).unwrap();
+        let mut rows = 0u64;
+        let err = loop {
+            match snapshot.next_row() {
+                Ok(Some(_)) => rows += 1,
+                Ok(None) => panic!("read to the end: {rows} rows"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(rows, 1000);
+        assert!(
+            err.starts_with("the snapshot bomb.csv.gz cannot be read: it is compressed and expands more than 200 times over 100 MB"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,21 +3,23 @@
 //! (by message) or unsent (a chunk that did not finish) — and the members taken off the list. It
 //! writes `report.json` and `rejected.csv` beside it, commits the new baseline when nothing failed
 //! (and otherwise records in the old one exactly what landed, [`super::ledger`]), deletes the
-//! chunk objects and releases the destination for the next export.
+//! chunk objects and the plan's parts of refused rows (copied into `rejected.csv`) and releases
+//! the destination for the next export.
 
 use super::ledger::{self, ChunkOutcome};
-use super::plan::{ChunkKind, InvalidRow, Plan};
+use super::plan::{ChunkKind, Plan};
 use super::upload_chunk::{ChunkResult, Partial};
 use super::{Deps, JobError};
 use crate::baseline::{self, Baseline};
 use crate::destination::keys;
 use crate::email;
 use crate::store::{get_json, put_json};
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+mod rejected;
 
 /// Store requests in flight at once while reading results and deleting chunks.
 const IN_FLIGHT: usize = 16;
@@ -146,18 +148,11 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let store = deps.store.as_ref();
     let (dest, export) = (&input.destination_id, &input.export_id);
     let plan: Option<Plan> = get_json(store, &keys::plan(dest, export)).await?;
-    let invalid: Vec<InvalidRow> = get_json(store, &keys::invalid(dest, export))
-        .await?
-        .unwrap_or_default();
     let outcomes = chunk_outcomes(store, dest, export).await?;
     let results: Vec<ChunkResult> = outcomes.iter().map(|o| o.result.clone()).collect();
     let finished_at = Utc::now();
     let mut report = build_report(&input, plan.as_ref(), &results, finished_at);
-    if let Some(csv) = rejected_csv(plan.as_ref(), &invalid, &results)? {
-        let key = keys::rejected(dest, export);
-        store.put(&key, Bytes::from(csv)).await?;
-        report.rejected_file = Some(key);
-    }
+    report.rejected_file = rejected::write(store, plan.as_ref(), dest, export, &results).await?;
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;
     let candidate = baseline::candidate_key(dest, export);
@@ -189,6 +184,7 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
             .buffer_unordered(IN_FLIGHT)
             .try_collect::<()>()
             .await?;
+        rejected::forget_parts(store, plan, dest, export).await?;
     }
     super::lock::release(deps, dest, export).await?;
     tracing::info!(destination = %dest, export = %export, status = ?report.status, sent = report.totals.sent, "export finished");
@@ -375,48 +371,4 @@ fn build_report(
         totals,
         rejected_file: None,
     }
-}
-
-/// `rejected.csv`: segment, row, email, reason — rows refused before sending and contacts refused
-/// by Autopilot, in row order per segment.
-fn rejected_csv(
-    plan: Option<&Plan>,
-    invalid: &[InvalidRow],
-    results: &[ChunkResult],
-) -> Result<Option<Vec<u8>>, JobError> {
-    let Some(plan) = plan else { return Ok(None) };
-    let mut rows: Vec<(usize, u64, &str, String)> = invalid
-        .iter()
-        .map(|r| (r.segment, r.row, r.email.as_str(), r.reason.clone()))
-        .collect();
-    for result in results {
-        for r in &result.rejected {
-            rows.push((
-                result.segment,
-                r.row,
-                r.email.as_str(),
-                format!("rejected_by_autopilot: {}", r.message),
-            ));
-        }
-    }
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    rows.sort_by_key(|r| (r.0, r.1));
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error =
-        |e: csv::Error| JobError::InvalidInput(format!("rejected.csv could not be written: {e}"));
-    writer
-        .write_record(["segment", "row", "email", "reason"])
-        .map_err(csv_error)?;
-    for (segment, row, email, reason) in rows {
-        let name = plan.segments.get(segment).map_or("", |s| s.name.as_str());
-        writer
-            .write_record([name, &row.to_string(), email, &reason])
-            .map_err(csv_error)?;
-    }
-    writer
-        .into_inner()
-        .map(Some)
-        .map_err(|e| JobError::InvalidInput(e.to_string()))
 }

@@ -29,7 +29,7 @@ pub enum JobError {
     InvalidInput(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("the segments hold {distinct} distinct profiles, more than this destination's limit of {limit}: nothing was sent. Raise the limit with `autopilot-export configure DEST --profile-limit N` (mind your Autopilot contract's contact cap) or export fewer segments")]
+    #[error("the segments hold at least {distinct} distinct profiles, more than this destination's limit of {limit}: nothing was sent. Raise the limit with `autopilot-export configure DEST --profile-limit N` (mind your Autopilot contract's contact cap) or export fewer segments")]
     LimitExceeded { distinct: u64, limit: u64 },
     #[error("{0}")]
     Conflict(String),

@@ -1,0 +1,326 @@
+//! Bad command input: each ends in a clear error, with nothing stored or sent.
+
+use super::{Case, Ctx, Ran, KEY};
+use std::path::Path;
+
+pub const CASES: &[Case] = &[
+    ("invalid custom field keys", custom_keys),
+    ("empty segment name", empty_segment_name),
+    ("duplicate segment", duplicate_segment),
+    ("profile limit 0", profile_limit_zero),
+    ("wrong key", wrong_key),
+    ("empty key", empty_key),
+    ("key with a newline", key_with_newline),
+    ("unreachable URL (a closed port)", unreachable),
+    ("non-http URLs", non_http),
+    ("hostile display names", display_names),
+    ("unknown destination", unknown_destination),
+    ("../ in ids", dot_dot),
+];
+
+/// Fails unless `ran` failed with status `code` and an error starting with `start`.
+pub fn fails(ran: &Ran, code: i32, start: &str) -> String {
+    assert_eq!(ran.code, Some(code), "{}{}", ran.stdout, ran.stderr);
+    let error = ran.error();
+    assert!(error.starts_with(start), "expected {start:?}, got: {error}");
+    error
+}
+
+/// A sandbox with `main` connected and configured over a small snapshot.
+pub fn configured(ctx: &Ctx) -> (sandbox::Sandbox, std::path::PathBuf) {
+    let sandbox = ctx.sandbox();
+    let snapshot = ctx.file("s.csv", "email,name\na@x.io,A\nb@x.io,B\n");
+    ctx.connect(&sandbox.base_url());
+    ctx.configure(&snapshot, &[]);
+    (sandbox, snapshot)
+}
+
+fn configure(ctx: &Ctx, snapshot: &Path, extra: &[&str]) -> Ran {
+    let segment = format!("S={}", snapshot.display());
+    let mut args = vec![
+        "configure",
+        "main",
+        "--email-field",
+        "email",
+        "--segment",
+        &segment,
+    ];
+    args.extend(extra);
+    ctx.run(&args, None)
+}
+
+fn custom_keys(ctx: &Ctx) -> String {
+    let (_sandbox, snapshot) = configured(ctx);
+    let table = [
+        (
+            "colour--Eyes=name",
+            "the custom field 'colour--Eyes' has the unknown type 'colour'",
+        ),
+        (
+            "integer=name",
+            "the custom field 'integer' must be written type--Name",
+        ),
+        (
+            "string--=name",
+            "the custom field 'string--' needs a name after the type",
+        ),
+        (
+            "string--Tier=",
+            "invalid value 'string--Tier=' for '--custom",
+        ),
+    ];
+    for (custom, start) in table {
+        let ran = configure(ctx, &snapshot, &["--custom", custom]);
+        let code = if custom.ends_with('=') { 2 } else { 1 };
+        assert_eq!(ran.code, Some(code), "{}", ran.stderr);
+        assert!(ran.stderr.contains(start), "{custom}: {}", ran.stderr);
+    }
+    "refused: unknown type, no type--Name form, no name, no column".into()
+}
+
+fn empty_segment_name(ctx: &Ctx) -> String {
+    let (_sandbox, _) = configured(ctx);
+    for segment in ["=s.csv", " =s.csv"] {
+        let args = [
+            "configure",
+            "main",
+            "--email-field",
+            "email",
+            "--segment",
+            segment,
+        ];
+        let ran = ctx.run(&args, None);
+        assert_eq!(ran.code, Some(2));
+        assert!(
+            ran.stderr.contains("must be written NAME=VALUE"),
+            "{}",
+            ran.stderr
+        );
+    }
+    "refused (exit 2): must be written NAME=VALUE".into()
+}
+
+fn duplicate_segment(ctx: &Ctx) -> String {
+    let (_sandbox, snapshot) = configured(ctx);
+    let again = format!(" S ={}", snapshot.display());
+    let ran = configure(ctx, &snapshot, &["--segment", &again]);
+    fails(
+        &ran,
+        1,
+        "the segment 'S' is given twice: each segment becomes one Autopilot list",
+    )
+}
+
+fn profile_limit_zero(ctx: &Ctx) -> String {
+    let (_sandbox, snapshot) = configured(ctx);
+    let ran = configure(ctx, &snapshot, &["--profile-limit", "0"]);
+    fails(
+        &ran,
+        1,
+        "the profile limit must be at least 1 (the default is 100,000)",
+    )
+}
+
+/// Connects `main` to `url` with `key` (from the environment).
+fn connect(ctx: &Ctx, url: &str, key: &str) -> Ran {
+    let args = [
+        "connect",
+        "--name",
+        "Main",
+        "--agree",
+        "--autopilot-url",
+        url,
+    ];
+    let mut command = ctx.command(&args, None);
+    command.env("AUTOPILOT_API_KEY", key);
+    ctx.spawn(command)
+}
+
+/// Fails unless no destination was stored.
+pub fn nothing_stored(ctx: &Ctx) {
+    let ran = ctx.run(&["--json", "destinations"], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        ran.json().as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        ran.stdout
+    );
+}
+
+fn refused_key(ctx: &Ctx, key: &str, start: &str) -> String {
+    let sandbox = ctx.sandbox();
+    let error = fails(&connect(ctx, &sandbox.base_url(), key), 1, start);
+    nothing_stored(ctx);
+    error
+}
+
+fn wrong_key(ctx: &Ctx) -> String {
+    refused_key(ctx, "wrong-key", "Autopilot rejected the API key (401)")
+}
+
+fn empty_key(ctx: &Ctx) -> String {
+    refused_key(ctx, "", "the API key is empty")
+}
+
+fn key_with_newline(ctx: &Ctx) -> String {
+    let sandbox = ctx.sandbox();
+    let ran = connect(ctx, &sandbox.base_url(), &format!("{KEY}\nx"));
+    let error = fails(&ran, 1, "the API key holds a line break");
+    assert_eq!(sandbox.counters().requests, 0, "the key is never sent");
+    nothing_stored(ctx);
+    error
+}
+
+fn unreachable(ctx: &Ctx) -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", closed.local_addr().unwrap());
+    drop(closed);
+    let error = fails(
+        &connect(ctx, &url, KEY),
+        1,
+        "Autopilot did not answer properly",
+    );
+    assert!(error.contains("could not reach Autopilot"), "{error}");
+    nothing_stored(ctx);
+    "refused within seconds: could not reach Autopilot".into()
+}
+
+fn non_http(ctx: &Ctx) -> String {
+    for url in [
+        "ftp://127.0.0.1/v1",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+    ] {
+        fails(
+            &connect(ctx, url, KEY),
+            1,
+            &format!("'{url}' is not an http(s) URL"),
+        );
+    }
+    let ran = connect(ctx, "not a url", KEY);
+    fails(&ran, 1, "'not a url' is not a valid Autopilot URL");
+    nothing_stored(ctx);
+    "refused: not an http(s) URL / not a valid URL".into()
+}
+
+fn display_names(ctx: &Ctx) -> String {
+    let sandbox = ctx.sandbox();
+    let long = "n".repeat(10_000);
+    // Ids are made of letters, digits and dashes whatever the name holds.
+    let table = [
+        (
+            "<script>alert(1)</script>",
+            "script-alert-1-script".to_string(),
+        ),
+        (long.as_str(), "n".repeat(48)),
+        ("a\u{1b}[31mred\u{7}\r\nb", "a-31mred-b".to_string()),
+    ];
+    for (name, id) in &table {
+        let args = ["connect", "--name", name, "--agree", "--autopilot-url"];
+        let mut command = ctx.command(&args, Some(KEY));
+        command.arg(sandbox.base_url());
+        let ran = ctx.spawn(command);
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        assert!(
+            ran.stdout.starts_with(&format!("Connected {id} ")),
+            "{}",
+            ran.stdout
+        );
+    }
+    let listed = ctx.run(&["--json", "destinations"], None).json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["display_name"].as_str().unwrap())
+        .collect();
+    // Stored as given, and (today) printed as given by `destinations`: see the report.
+    assert_eq!(names.len(), 3);
+    assert!(names.contains(&table[2].0) && names.contains(&long.as_str()));
+    let shown = ctx.run(&["destinations"], None).stdout;
+    assert!(shown.contains("\u{1b}[31m"), "{shown}");
+    "accepted: ids are slugs (48 chars at most); names stored and printed as given".into()
+}
+
+fn unknown_destination(ctx: &Ctx) -> String {
+    let (_sandbox, snapshot) = configured(ctx);
+    let segment = format!("S={}", snapshot.display());
+    let commands: [&[&str]; 4] = [
+        &["export", "nowhere"],
+        &["status", "nowhere"],
+        &["remove", "nowhere"],
+        &[
+            "configure",
+            "nowhere",
+            "--email-field",
+            "email",
+            "--segment",
+            &segment,
+        ],
+    ];
+    for args in commands {
+        fails(&ctx.run(args, None), 1, "there is no destination 'nowhere'");
+    }
+    "refused: there is no destination 'nowhere'".into()
+}
+
+/// Every file under `dir`.
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn dot_dot(ctx: &Ctx) -> String {
+    let (sandbox, _) = configured(ctx);
+    let bait = ctx.file("main.json", "{}");
+    let before = files(&ctx.dir);
+    for args in [
+        &["export", "../main"][..],
+        &["remove", "../main"],
+        &["export", "../../etc/passwd"],
+        &["status", "../main"],
+    ] {
+        fails(&ctx.run(args, None), 1, "there is no destination '../");
+    }
+    for export in ["../../x", "../main"] {
+        let ran = ctx.run(&["status", "main", export], None);
+        fails(
+            &ran,
+            1,
+            &format!("exports/main/{export}/report.json is not a valid object key"),
+        );
+    }
+    let ran = ctx.run(
+        &[
+            "connect",
+            "--name",
+            "../../x",
+            "--agree",
+            "--autopilot-url",
+            &sandbox.base_url(),
+        ],
+        Some(KEY),
+    );
+    assert!(ran.stdout.starts_with("Connected x "), "{}", ran.stdout);
+    let after: Vec<_> = files(&ctx.dir)
+        .into_iter()
+        .filter(|f| !f.starts_with(ctx.data()))
+        .collect();
+    let outside: Vec<_> = before
+        .into_iter()
+        .filter(|f| !f.starts_with(ctx.data()))
+        .collect();
+    assert_eq!(after, outside, "nothing outside the data folder changed");
+    assert_eq!(std::fs::read_to_string(bait).unwrap(), "{}");
+    "refused: no destination '../…', not a valid object key; nothing outside the folder".into()
+}
