@@ -187,21 +187,21 @@ fn unreachable(ctx: &Ctx) -> String {
 }
 
 fn non_http(ctx: &Ctx) -> String {
-    for url in [
-        "ftp://127.0.0.1/v1",
-        "file:///etc/passwd",
-        "javascript:alert(1)",
+    for (url, scheme) in [
+        ("ftp://127.0.0.1/v1", "ftp"),
+        ("file:///etc/passwd", "file"),
+        ("javascript:alert(1)", "javascript"),
     ] {
         fails(
             &connect(ctx, url, KEY),
             1,
-            &format!("'{url}' is not an http(s) URL"),
+            &format!("the Autopilot URL must start with https://, not {scheme}:"),
         );
     }
     let ran = connect(ctx, "not a url", KEY);
     fails(&ran, 1, "'not a url' is not a valid Autopilot URL");
     nothing_stored(ctx);
-    "refused: not an http(s) URL / not a valid URL".into()
+    "refused: only https (http to loopback) / not a valid URL".into()
 }
 
 fn display_names(ctx: &Ctx) -> String {

@@ -57,7 +57,15 @@ fn missing_email_column(ctx: &Ctx) -> String {
         "InvalidInput",
         "segment 'S': the snapshot has no column 'email'",
     );
-    assert!(message.ends_with("Fix the data matching with `autopilot-export configure`"));
+    assert!(
+        message.contains("its first row holds 2 columns, none named so")
+            && message.ends_with("fix the data matching with `autopilot-export configure`"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("mail,"),
+        "no header cell repeated: {message}"
+    );
     "refused: the snapshot has no column 'email'".into()
 }
 

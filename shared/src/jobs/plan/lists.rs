@@ -61,10 +61,6 @@ async fn members_before(
     client: &AutopilotClient,
     list_id: &str,
 ) -> Result<BTreeSet<String>, crate::autopilot::AutopilotError> {
-    let members = client.list_members(list_id).await?;
-    Ok(members
-        .iter()
-        .filter_map(|m| m.get("Email").and_then(|e| e.as_str()))
-        .map(email::dedupe_key)
-        .collect())
+    let members = client.list_member_emails(list_id).await?;
+    Ok(members.iter().map(|e| email::dedupe_key(e)).collect())
 }
