@@ -1,14 +1,16 @@
 //! The HTTP API of autopilot-export (API Gateway HTTP API, IAM-authorised), as design.md lays it
 //! out. Routing and answers live here, apart from the Lambda adapter in `main.rs`, so they are
 //! tested as plain functions. Errors are JSON `{"error": type, "message": text}` with a 4xx for
-//! anything the caller can fix; no answer ever contains an API key.
+//! anything the caller can fix; no answer ever contains an API key, and a failed AWS call is
+//! answered with the request id its details are logged under, never with AWS's own text.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::aws::{ExecutionStatus, Executions, StartOutcome};
 use shared::destination::{self, keys, Destination};
 use shared::jobs::{configure, connect, lock, plan, progress, remove};
-use shared::store::get_json;
+use shared::secrets::SecretError;
+use shared::store::{get_json, StoreError};
 use shared::{Deps, JobError};
 
 /// What the API works with.
@@ -19,28 +21,78 @@ pub struct Api {
     pub default_requests_per_second: Option<f64>,
 }
 
+/// Who is asking, as API Gateway and Lambda tell it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The Lambda request id: the function's log holds the details of an error under it.
+    pub request_id: String,
+}
+
+impl Caller {
+    /// The caller of an HTTP API request.
+    pub fn of(request: &lambda_http::Request) -> Self {
+        use lambda_http::RequestExt;
+        Self {
+            request_id: request
+                .lambda_context_ref()
+                .map(|c| c.request_id.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// An answer: status code and JSON body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// What failed inside AWS: logged, never answered.
+    hidden: Option<String>,
 }
 
 impl Answer {
     fn ok(status: u16, body: Value) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            hidden: None,
+        }
     }
 
     fn error(status: u16, error: &str, message: impl Into<String>) -> Self {
+        Self::ok(status, json!({"error": error, "message": message.into()}))
+    }
+
+    /// A failed AWS call: answered `Transient` (trying again may work), its text only logged.
+    fn aws_failure(detail: impl Into<String>) -> Self {
         Self {
-            status,
-            body: json!({"error": error, "message": message.into()}),
+            hidden: Some(detail.into()),
+            ..Self::error(502, "Transient", "")
         }
+    }
+
+    /// Logs what an answer hides and puts the request id in its place.
+    fn finish(mut self, caller: &Caller) -> Self {
+        if let Some(detail) = self.hidden.take() {
+            tracing::error!(request_id = %caller.request_id, error = %detail, "request failed");
+            self.body = json!({
+                "error": "Transient",
+                "message": format!("an AWS service call failed: try again; if it keeps failing, the function's log has the cause under request id {}", caller.request_id),
+                "request_id": caller.request_id,
+            });
+        }
+        self
     }
 }
 
 impl From<JobError> for Answer {
     fn from(err: JobError) -> Self {
+        if matches!(
+            err,
+            JobError::Store(StoreError::Io { .. }) | JobError::Secret(SecretError::Io { .. })
+        ) {
+            return Answer::aws_failure(err.to_string());
+        }
         let status = match err.type_name() {
             "InvalidInput" | "Unauthorized" => 400,
             "NotFound" => 404,
@@ -98,7 +150,7 @@ struct ExportBody {
 
 impl Api {
     /// Answers one request.
-    pub async fn handle(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+    pub async fn handle(&self, method: &str, path: &str, body: &[u8], caller: &Caller) -> Answer {
         let parts: Vec<&str> = path
             .trim_matches('/')
             .split('/')
@@ -132,7 +184,7 @@ impl Api {
                 format!("no route {method} {path}"),
             )),
         };
-        result.unwrap_or_else(|answer| answer)
+        result.unwrap_or_else(|answer| answer).finish(caller)
     }
 
     async fn connect(&self, body: &[u8]) -> Result<Answer, Answer> {
@@ -245,7 +297,7 @@ impl Api {
             Ok(StartOutcome::Started { .. }) | Ok(StartOutcome::AlreadyStarted) => {
                 Ok(Answer::ok(202, json!({"export_id": export_id})))
             }
-            Err(message) => Err(Answer::error(502, "Transient", message)),
+            Err(message) => Err(Answer::aws_failure(message)),
         }
     }
 

@@ -107,6 +107,28 @@ pub fn s3_client(sdk: &aws_config::SdkConfig, settings: &Settings) -> aws_sdk_s3
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// What a caller may be told about a failed AWS call: the service's error code, or the kind of
+/// failure. Never the service's message, which can name accounts, roles and resources by ARN;
+/// that goes to the function's log, with `what` was being done.
+pub(crate) fn summary<E, R>(what: &str, err: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_s3::error::SdkError;
+    tracing::warn!(what, error = %describe(err), "AWS call failed");
+    match err {
+        SdkError::ServiceError(service) => format!(
+            "AWS answered {}; the function's log has the details",
+            service.err().code().unwrap_or("with an error")
+        ),
+        SdkError::TimeoutError(_) => "the AWS call timed out".into(),
+        SdkError::DispatchFailure(_) => "the AWS service could not be reached".into(),
+        SdkError::ResponseError(_) => "the AWS service's answer could not be read".into(),
+        _ => "the AWS call could not be made; the function's log has the details".into(),
+    }
+}
+
 /// The message of an SDK error with its causes, never the request (which can hold a key).
 pub(crate) fn describe<E: std::error::Error>(err: &E) -> String {
     let mut text = err.to_string();

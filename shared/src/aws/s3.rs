@@ -4,6 +4,7 @@
 use crate::csv_snapshot::SnapshotReader;
 use crate::store::{check_key, ObjectStore, StoreError};
 use async_trait::async_trait;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
@@ -23,10 +24,15 @@ impl S3Store {
     }
 }
 
-fn failed<E: std::error::Error + Send + Sync + 'static>(key: &str, err: E) -> StoreError {
+/// A failed S3 call: its code for the caller, the whole error for the log.
+fn failed<E, R>(key: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
     StoreError::Io {
         key: key.to_string(),
-        source: super::describe(&err).into(),
+        source: super::summary(key, &err).into(),
     }
 }
 
@@ -45,7 +51,10 @@ impl ObjectStore for S3Store {
                 Some(service) if service.is_no_such_key() => StoreError::NotFound(key.to_string()),
                 _ => failed(key, e),
             })?;
-        let body = object.body.collect().await.map_err(|e| failed(key, e))?;
+        let body = object.body.collect().await.map_err(|e| StoreError::Io {
+            key: key.to_string(),
+            source: super::describe(&e).into(),
+        })?;
         Ok(body.into_bytes())
     }
 
@@ -152,7 +161,12 @@ impl SnapshotReader for S3Snapshots {
             Some(service) if service.is_no_such_key() => format!(
                 "the snapshot {source} does not exist: check the URL, or configure the segment again"
             ),
-            _ => format!("the snapshot {source} cannot be read: {}", super::describe(&e)),
+            // Without s3:ListBucket on the snapshot bucket, a missing object is a 403.
+            _ if e.code() == Some("AccessDenied") => format!(
+                "the snapshot {source} does not exist or this stack may not read it: check the URL, the bucket's policy and its encryption key ({})",
+                super::summary(source, &e)
+            ),
+            _ => format!("the snapshot {source} cannot be read: {}", super::summary(source, &e)),
         })?;
         let reader = object.body.into_async_read();
         Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(
