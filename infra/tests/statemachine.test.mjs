@@ -35,6 +35,9 @@ async function invoke(fn, payload) {
   return body;
 }
 
+/** The IAM principal API Gateway authenticated (the IAM authorizer's requestContext). */
+const CALLER_ARN = 'arn:aws:iam::123456789012:user/state-machine-test';
+
 /** An API Gateway HTTP API (payload 2.0) event for the connect function. */
 function httpEvent(method, path, body) {
   return {
@@ -52,6 +55,7 @@ function httpEvent(method, path, body) {
       requestId: `req-${Math.random()}`,
       routeKey: '$default',
       stage: '$default',
+      authorizer: { iam: { accountId: '123456789012', callerId: 'AIDAEXAMPLE', userArn: CALLER_ARN } },
       time: '30/Nov/2026:00:00:00 +0000',
       timeEpoch: Date.now(),
     },
@@ -295,4 +299,12 @@ test('the schedule starts one export per enabled destination, once per event', a
   assert.deepEqual(again.started, [], 'a duplicated event starts nothing');
   assert.deepEqual(again.already_started, [`${id}-sched-${event.id}`]);
   await assert.rejects(invoke('scheduler', {}), (e) => e.name === 'InvalidInput');
+});
+
+test('the API records the calling IAM principal as the export user when the body names none', async () => {
+  const body = { display_name: 'Principal', api_key: SANDBOX_KEY, consent: true, autopilot_url: `${SANDBOX_URL}/v1` };
+  const connected = await api('POST', '/destinations', body);
+  assert.equal(connected.status, 201, JSON.stringify(connected.body));
+  const read = await api('GET', `/destinations/${connected.body.destination_id}`);
+  assert.equal(read.body.consent.export_user, CALLER_ARN);
 });

@@ -26,17 +26,29 @@ pub struct Api {
 pub struct Caller {
     /// The Lambda request id: the function's log holds the details of an error under it.
     pub request_id: String,
+    /// The IAM principal API Gateway authenticated (its ARN, else its caller id).
+    pub principal: Option<String>,
 }
 
 impl Caller {
-    /// The caller of an HTTP API request.
+    /// The caller of an HTTP API request (payload 2.0, IAM authorizer).
     pub fn of(request: &lambda_http::Request) -> Self {
+        use lambda_http::request::RequestContext;
         use lambda_http::RequestExt;
+        let principal = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.iam.as_ref())
+                .and_then(|iam| iam.user_arn.clone().or_else(|| iam.caller_id.clone())),
+            _ => None,
+        };
         Self {
             request_id: request
                 .lambda_context_ref()
                 .map(|c| c.request_id.clone())
                 .unwrap_or_default(),
+            principal: principal.filter(|p| !p.trim().is_empty()),
         }
     }
 }
@@ -157,7 +169,7 @@ impl Api {
             .filter(|p| !p.is_empty())
             .collect();
         let result = match (method, parts.as_slice()) {
-            ("POST", ["destinations"]) => self.connect(body).await,
+            ("POST", ["destinations"]) => self.connect(body, caller).await,
             ("GET", ["destinations"]) => self.list().await,
             ("GET", ["destinations", id]) => self.read(id).await,
             ("PUT", ["destinations", id]) => self.configure(id, body).await,
@@ -187,11 +199,19 @@ impl Api {
         result.unwrap_or_else(|answer| answer).finish(caller)
     }
 
-    async fn connect(&self, body: &[u8]) -> Result<Answer, Answer> {
+    async fn connect(&self, body: &[u8], caller: &Caller) -> Result<Answer, Answer> {
         let mut input: connect::Input = parse(body)?;
         input.requests_per_second = input
             .requests_per_second
             .or(self.default_requests_per_second);
+        // Exports run as the principal that connected, unless the body names someone.
+        if input
+            .export_user
+            .as_deref()
+            .is_none_or(|u| u.trim().is_empty())
+        {
+            input.export_user = caller.principal.clone();
+        }
         let out = connect::run(input, &self.deps).await?;
         Ok(Answer::ok(
             201,
@@ -334,5 +354,40 @@ impl Api {
             200,
             json!({"export_id": export_id, "status": status}),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Caller;
+
+    fn request(authorizer: serde_json::Value) -> lambda_http::Request {
+        let event = serde_json::json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": "/destinations",
+            "rawQueryString": "", "headers": {},
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "api", "requestId": "gw-1",
+                "routeKey": "$default", "stage": "$default", "timeEpoch": 0,
+                "http": {"method": "POST", "path": "/destinations", "protocol": "HTTP/1.1",
+                         "sourceIp": "127.0.0.1", "userAgent": "test"},
+                "authorizer": authorizer,
+            },
+            "isBase64Encoded": false,
+        });
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_caller_is_the_iam_principal_api_gateway_authenticated() {
+        let user = "arn:aws:iam::123456789012:user/alice";
+        let both =
+            request(serde_json::json!({"iam": {"userArn": user, "callerId": "AIDAEXAMPLE"}}));
+        assert_eq!(Caller::of(&both).principal.as_deref(), Some(user));
+        let id_only = request(serde_json::json!({"iam": {"callerId": "AIDAEXAMPLE"}}));
+        assert_eq!(
+            Caller::of(&id_only).principal.as_deref(),
+            Some("AIDAEXAMPLE")
+        );
+        assert_eq!(Caller::of(&request(serde_json::json!({}))).principal, None);
     }
 }

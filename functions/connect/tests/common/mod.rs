@@ -11,6 +11,7 @@ use shared::Deps;
 use std::sync::Arc;
 
 pub const KEY: &str = "api-test-key-7731";
+pub const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/alice";
 
 pub struct Setup {
     pub api: Api,
@@ -102,6 +103,7 @@ pub async fn setup(other_keys: &[&str]) -> Setup {
 pub fn caller() -> Caller {
     Caller {
         request_id: "req-7f3a".into(),
+        principal: Some(PRINCIPAL.into()),
     }
 }
 
