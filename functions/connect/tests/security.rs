@@ -3,8 +3,12 @@
 
 mod common;
 
+use async_trait::async_trait;
+use bytes::Bytes;
 use common::{call, setup, KEY, PRINCIPAL};
 use serde_json::{json, Value};
+use shared::secrets::SecretStore;
+use shared::store::{ObjectStore, StoreError};
 use std::sync::Arc;
 
 fn connect_body(url: &str) -> Value {
@@ -71,4 +75,53 @@ async fn the_export_user_is_the_calling_principal_unless_the_body_names_one() {
     assert_eq!(main.body["consent"]["export_user"], PRINCIPAL);
     let named = call(&setup.api, "GET", "/destinations/named", Value::Null).await;
     assert_eq!(named.body["consent"]["export_user"], "marketing-ops");
+}
+
+/// A store that always says a destination does not exist yet: what a connect sees when another
+/// connect with the same name writes between its check and its write.
+struct RacingStore(Arc<dyn ObjectStore>);
+
+#[async_trait]
+impl ObjectStore for RacingStore {
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
+        self.0.get(key).await
+    }
+    async fn put(&self, key: &str, data: Bytes) -> Result<(), StoreError> {
+        self.0.put(key, data).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.0.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+    async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
+        self.0.put_if_absent(key, data).await
+    }
+    async fn exists(&self, _key: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_that_loses_the_race_stores_nothing() {
+    const OTHER: &str = "api-test-key-of-another-account";
+    let mut setup = setup(&[OTHER]).await;
+    setup.api.deps.store = Arc::new(RacingStore(setup.api.deps.store.clone()));
+    let url = setup.sandbox.base_url();
+    let first = call(&setup.api, "POST", "/destinations", connect_body(&url)).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let second = json!({"display_name": "Main", "api_key": OTHER, "consent": true, "autopilot_url": url, "export_user": "mallory"});
+    let lost = call(&setup.api, "POST", "/destinations", second).await;
+    assert_eq!(
+        (lost.status, lost.body["error"].as_str()),
+        (409, Some("AlreadyExists")),
+        "{}",
+        lost.body
+    );
+    use secrecy::ExposeSecret;
+    let key = setup.secrets().get("main").await.unwrap();
+    assert_eq!(key.expose_secret(), KEY, "the winner's key stays");
+    let read = call(&setup.api, "GET", "/destinations/main", Value::Null).await;
+    assert_eq!(read.body["consent"]["export_user"], PRINCIPAL);
 }

@@ -75,27 +75,25 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         Some(r) => check_rate(r).map_err(JobError::InvalidInput)?,
         None => DEFAULT_REQUESTS_PER_SECOND,
     };
-    if deps
-        .store
-        .exists(&destination::keys::destination(&id))
-        .await?
-    {
-        return Err(JobError::AlreadyExists(format!(
-            "a destination '{id}' already exists: choose another name, or remove it first with `autopilot-export remove {id}`"
-        )));
-    }
     let url = input
         .autopilot_url
         .as_deref()
         .unwrap_or(DEFAULT_BASE_URL)
         .trim()
         .to_string();
+    // A quick answer before asking Autopilot; the conditional write below is what decides.
+    if deps
+        .store
+        .exists(&destination::keys::destination(&id))
+        .await?
+    {
+        return Err(already_exists(&id));
+    }
     let client = deps.clients.for_key(&url, input.api_key.clone(), rate)?;
     let account = client.account().await.map_err(|e| match e {
         AutopilotError::Unauthorized => JobError::Autopilot(AutopilotError::Unauthorized),
         other => other.into(),
     })?;
-    deps.secrets.put(&id, &input.api_key).await?;
     let destination = Destination {
         id: id.clone(),
         display_name: name.to_string(),
@@ -116,16 +114,30 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         guardrails: Default::default(),
         schedule: Default::default(),
     };
-    if let Err(e) = destination::save(deps.store.as_ref(), &destination).await {
-        // Do not leave a key behind for a destination that does not exist.
-        let _ = deps.secrets.delete(&id).await;
-        return Err(e);
+    // The destination is written only if absent, and before the key: of two connects with one
+    // name, the one that loses stores nothing, so it can never replace the winner's key.
+    if !destination::create(deps.store.as_ref(), &destination).await? {
+        return Err(already_exists(&id));
+    }
+    if let Err(e) = deps.secrets.put(&id, &input.api_key).await {
+        // Do not leave a destination behind without its key.
+        let _ = deps
+            .store
+            .delete(&destination::keys::destination(&id))
+            .await;
+        return Err(e.into());
     }
     tracing::info!(destination = %id, "destination connected");
     Ok(Output {
         destination_id: id,
         account_name: account.organization_name,
     })
+}
+
+fn already_exists(id: &str) -> JobError {
+    JobError::AlreadyExists(format!(
+        "a destination '{id}' already exists: choose another name, or remove it first with `autopilot-export remove {id}`"
+    ))
 }
 
 /// A new key for a connected destination: validated against Autopilot first, then stored.
