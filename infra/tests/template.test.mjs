@@ -1,5 +1,7 @@
-// What the SAM template configures, read from infra/template.yaml (no servers needed): function
-// logs that expire at LogRetentionDays and the log level Lambda applies.
+// What the SAM template configures, read from infra/template.yaml (no servers needed): snapshots
+// readable only under SnapshotPrefix, function logs that expire at LogRetentionDays, the log level
+// Lambda applies, and the deployment's boundary (AllowedAutopilotHosts, SnapshotBucket,
+// SnapshotPrefix) reaching the code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -35,4 +37,30 @@ test('every function logs to a group of its own that expires, and Lambda drops l
     groups.add(group);
   }
   assert.equal(groups.size, functions.length, 'one group per function');
+});
+
+test('snapshots are readable only under SnapshotBucket/SnapshotPrefix, and only where segments are read', () => {
+  for (const [name, fn] of functions) {
+    const reads = JSON.stringify(fn.Properties.Policies).match(/[^"]*SnapshotBucket[^"]*/g) ?? [];
+    const expected = ['ConnectFunction', 'ExportFunction'].includes(name)
+      ? ['arn:${AWS::Partition}:s3:::${SnapshotBucket}/${SnapshotPrefix}*']
+      : [];
+    assert.deepEqual(reads, expected, name);
+  }
+});
+
+test("the deployment's boundary reaches every function, empty by default", () => {
+  const { Parameters: params } = template;
+  assert.equal(params.AllowedAutopilotHosts.Default, '');
+  assert.equal(params.SnapshotPrefix.Default, '');
+  const variables = template.Globals.Function.Environment.Variables;
+  assert.deepEqual(variables.ALLOWED_AUTOPILOT_HOSTS, { Ref: 'AllowedAutopilotHosts' });
+  assert.deepEqual(variables.SNAPSHOT_BUCKET, { Ref: 'SnapshotBucket' });
+  assert.deepEqual(variables.SNAPSHOT_PREFIX, { Ref: 'SnapshotPrefix' });
+  const hosts = new RegExp(params.AllowedAutopilotHosts.AllowedPattern);
+  for (const ok of ['', 'eu.example.com', 'eu.example.com,api.example.com:8443']) assert.match(ok, hosts);
+  for (const bad of ['http://eu.example.com', 'eu.example.com/v1', 'a b']) assert.doesNotMatch(bad, hosts);
+  const prefix = new RegExp(params.SnapshotPrefix.AllowedPattern);
+  for (const ok of ['', 'segments/', 'cdp/segments/']) assert.match(ok, prefix);
+  for (const bad of ['segments', '/segments/', 'seg*/']) assert.doesNotMatch(bad, prefix);
 });

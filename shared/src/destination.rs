@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod boundary;
+pub use boundary::{Boundary, AUTOPILOT_API_HOST};
+
 /// The recommended most distinct profiles per destination.
 pub const DEFAULT_PROFILE_LIMIT: u64 = 100_000;
 

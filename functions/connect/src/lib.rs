@@ -3,11 +3,15 @@
 //! tested as plain functions. Errors are JSON `{"error": type, "message": text}` with a 4xx for
 //! anything the caller can fix; no answer ever contains an API key, and a failed AWS call is
 //! answered with the request id its details are logged under, never with AWS's own text.
+//!
+//! Destinations stay inside the deployment's [`Boundary`]: Autopilot's API host (and the hosts
+//! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
+//! to move it, remove it and connect again.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::aws::{ExecutionStatus, Executions, StartOutcome};
-use shared::destination::{self, keys, Destination};
+use shared::destination::{self, keys, Boundary, Destination};
 use shared::jobs::{configure, connect, lock, plan, progress, remove};
 use shared::secrets::SecretError;
 use shared::store::{get_json, StoreError};
@@ -19,6 +23,8 @@ pub struct Api {
     pub executions: Executions,
     /// The rate of destinations connected without one (the template's parameter).
     pub default_requests_per_second: Option<f64>,
+    /// Where destinations may send data and read segments from.
+    pub boundary: Boundary,
 }
 
 /// Who is asking, as API Gateway and Lambda tell it.
@@ -129,6 +135,12 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigureBody {
+    /// Refused: a destination's URL is fixed when it is connected.
+    #[serde(default)]
+    autopilot_url: Option<serde::de::IgnoredAny>,
+    /// Refused: the key has its own route.
+    #[serde(default)]
+    api_key: Option<serde::de::IgnoredAny>,
     data_matching: destination::DataMatching,
     segments: Vec<destination::Segment>,
     #[serde(default)]
@@ -212,7 +224,7 @@ impl Api {
         {
             input.export_user = caller.principal.clone();
         }
-        let out = connect::run(input, &self.deps).await?;
+        let out = connect::run_within(input, &self.deps, &self.boundary).await?;
         Ok(Answer::ok(
             201,
             json!({"destination_id": out.destination_id, "account_name": out.account_name}),
@@ -240,6 +252,16 @@ impl Api {
 
     async fn configure(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
         let body: ConfigureBody = parse(body)?;
+        if body.autopilot_url.is_some() {
+            return Err(Answer::error(400, "InvalidInput", format!(
+                "the Autopilot URL of a destination cannot be changed: remove '{id}' (DELETE /destinations/{id}) and connect it again, which checks its key against the new URL"
+            )));
+        }
+        if body.api_key.is_some() {
+            return Err(Answer::error(400, "InvalidInput", format!(
+                "the API key is not part of the configuration: change it with PUT /destinations/{id}/key"
+            )));
+        }
         let input = configure::Input {
             destination_id: id.to_string(),
             data_matching: body.data_matching,
@@ -250,7 +272,7 @@ impl Api {
             max_removal_percent: body.max_removal_percent,
             max_shrink_percent: body.max_shrink_percent,
         };
-        configure::run(input, &self.deps).await?;
+        configure::run_within(input, &self.deps, &self.boundary).await?;
         self.read(id).await
     }
 
@@ -271,7 +293,7 @@ impl Api {
             destination_id: id.to_string(),
             api_key: body.api_key,
         };
-        let out = connect::rotate_key(input, &self.deps).await?;
+        let out = connect::rotate_key_within(input, &self.deps, &self.boundary).await?;
         Ok(Answer::ok(
             200,
             json!({"destination_id": out.destination_id, "key_rotated": true}),
@@ -281,6 +303,7 @@ impl Api {
     async fn start_export(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
         let body: ExportBody = parse(body)?;
         let destination = destination::load(self.deps.store.as_ref(), id).await?;
+        self.boundary.check_destination(&destination)?;
         if body.dry_run {
             let input = plan::Input {
                 destination_id: destination.id.clone(),

@@ -29,6 +29,7 @@ async fn main() -> Result<(), Error> {
         deps,
         executions: lambda::executions(&settings).await?,
         default_requests_per_second: settings.default_requests_per_second,
+        boundary: settings.boundary()?,
     };
     lambda_http::run(service_fn(|request| serve(&api, request))).await
 }

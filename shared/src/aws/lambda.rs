@@ -70,7 +70,7 @@ pub async fn deps() -> Result<(Deps, Settings), lambda_runtime::Error> {
             aws_sdk_secretsmanager::Client::new(&sdk),
             &settings.secret_prefix,
         )),
-        snapshots: Arc::new(S3Snapshots::new(s3)),
+        snapshots: Arc::new(S3Snapshots::new(s3).within(settings.boundary()?)),
         clients: Arc::new(Clients::new(ClientSettings::default())),
     };
     Ok((deps, settings))

@@ -15,6 +15,8 @@ pub use executions::{ExecutionStatus, Executions, StartOutcome};
 pub use s3::{S3Snapshots, S3Store};
 pub use secrets_manager::SecretsManagerSecrets;
 
+use crate::destination::Boundary;
+
 /// The deployment's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -33,6 +35,13 @@ pub struct Settings {
     pub chunk_size: Option<usize>,
     /// `DEFAULT_REQUESTS_PER_SECOND`: the rate of destinations connected without one.
     pub default_requests_per_second: Option<f64>,
+    /// `ALLOWED_AUTOPILOT_HOSTS`: hosts besides Autopilot's API host that destinations may use,
+    /// separated by commas or spaces (`host`, `host:port`, or `scheme://host:port`).
+    pub allowed_autopilot_hosts: Vec<String>,
+    /// `SNAPSHOT_BUCKET`: the only bucket segments are read from; unset, none can be read.
+    pub snapshot_bucket: Option<String>,
+    /// `SNAPSHOT_PREFIX`: the part of that bucket segments are read from (empty: all of it).
+    pub snapshot_prefix: String,
 }
 
 impl Settings {
@@ -47,7 +56,20 @@ impl Settings {
             max_concurrency: 4,
             chunk_size: None,
             default_requests_per_second: None,
+            allowed_autopilot_hosts: Vec::new(),
+            snapshot_bucket: None,
+            snapshot_prefix: String::new(),
         }
+    }
+
+    /// Where this deployment's destinations may send data and read segments from.
+    pub fn boundary(&self) -> Result<Boundary, String> {
+        Boundary::deployment(
+            &self.allowed_autopilot_hosts,
+            self.snapshot_bucket.as_deref(),
+            &self.snapshot_prefix,
+            &self.data_bucket,
+        )
     }
 
     /// Reads the settings; a missing required variable is an error that names it.
@@ -87,6 +109,16 @@ impl Settings {
             max_concurrency,
             chunk_size,
             default_requests_per_second,
+            allowed_autopilot_hosts: var("ALLOWED_AUTOPILOT_HOSTS")
+                .map(|v| {
+                    v.split([',', ' ', '\n'])
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            snapshot_bucket: var("SNAPSHOT_BUCKET"),
+            snapshot_prefix: var("SNAPSHOT_PREFIX").unwrap_or_default(),
             ..defaults
         })
     }

@@ -1,7 +1,8 @@
 //! `S3Store`: objects in the data bucket, written with server-side encryption; and `S3Snapshots`:
-//! segment snapshots read from any `s3://` URL as a stream.
+//! segment snapshots read from `s3://` URLs inside the deployment's boundary, as a stream.
 
 use crate::csv_snapshot::SnapshotReader;
+use crate::destination::Boundary;
 use crate::store::{check_key, ObjectStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -126,20 +127,28 @@ impl ObjectStore for S3Store {
 }
 
 /// Reads `s3://bucket/key` snapshots as streams; local paths are refused (a Lambda function has
-/// no business reading its own file system for customer data).
+/// no business reading its own file system for customer data), and so is any source outside
+/// the boundary it is given ([`S3Snapshots::within`]), whatever the stored destination says.
 #[derive(Debug, Clone)]
 pub struct S3Snapshots {
     client: aws_sdk_s3::Client,
     runtime: tokio::runtime::Handle,
+    boundary: Boundary,
 }
 
 impl S3Snapshots {
-    /// Must be called inside the Tokio runtime that will serve the reads.
+    /// Reads any `s3://` URL. Must be called inside the Tokio runtime that will serve the reads.
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         Self {
             client,
             runtime: tokio::runtime::Handle::current(),
+            boundary: Boundary::anywhere(),
         }
+    }
+
+    /// Reads only sources inside `boundary` (the deployment's snapshot bucket and prefix).
+    pub fn within(self, boundary: Boundary) -> Self {
+        Self { boundary, ..self }
     }
 }
 
@@ -147,6 +156,7 @@ impl SnapshotReader for S3Snapshots {
     /// Called on a blocking thread: the request is made on the runtime and the body bridged into
     /// a synchronous reader, so the snapshot streams without being held whole.
     fn open(&self, source: &str) -> Result<Box<dyn std::io::Read + Send>, String> {
+        self.boundary.check_snapshot(source)?;
         let (bucket, key) = source
             .strip_prefix("s3://")
             .and_then(|rest| rest.split_once('/'))

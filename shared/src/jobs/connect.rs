@@ -3,7 +3,7 @@
 
 use super::{Deps, JobError};
 use crate::autopilot::{AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
-use crate::destination::{self, Consent, Destination, DEFAULT_PROFILE_LIMIT};
+use crate::destination::{self, Boundary, Consent, Destination, DEFAULT_PROFILE_LIMIT};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
@@ -57,7 +57,19 @@ pub struct Output {
     pub account_name: Option<String>,
 }
 
+/// Connects with no limit on the Autopilot URL: the local command.
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
+    run_within(input, deps, &Boundary::anywhere()).await
+}
+
+/// Connects a destination whose URL must lie inside `boundary` (on AWS: Autopilot's API host and
+/// the hosts the stack allows). The key is sent nowhere else, and nothing is stored when the URL
+/// or the key is refused.
+pub async fn run_within(
+    input: Input,
+    deps: &Deps,
+    boundary: &Boundary,
+) -> Result<Output, JobError> {
     if !input.consent {
         return Err(JobError::InvalidInput(
             "consent is required: profiles leave your platform's compliance boundary when exported; agree to the data-privacy notice (--agree) to connect".into(),
@@ -81,6 +93,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .unwrap_or(DEFAULT_BASE_URL)
         .trim()
         .to_string();
+    boundary.check_url(&url)?;
     // A quick answer before asking Autopilot; the conditional write below is what decides.
     if deps
         .store
@@ -148,8 +161,19 @@ pub struct RotateInput {
 }
 
 pub async fn rotate_key(input: RotateInput, deps: &Deps) -> Result<Output, JobError> {
+    rotate_key_within(input, deps, &Boundary::anywhere()).await
+}
+
+/// Rotates the key of a destination whose URL lies inside `boundary`: a destination stored
+/// before the boundary was enforced never receives a new key.
+pub async fn rotate_key_within(
+    input: RotateInput,
+    deps: &Deps,
+    boundary: &Boundary,
+) -> Result<Output, JobError> {
     check_key(&input.api_key)?;
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
+    boundary.check_url(&destination.autopilot_url)?;
     let client = deps.clients.for_key(
         &destination.autopilot_url,
         input.api_key.clone(),

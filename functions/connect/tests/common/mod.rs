@@ -1,4 +1,6 @@
-//! The HTTP API's handler on moto (S3, Secrets Manager, Step Functions) and the sandbox.
+//! The HTTP API's handler on moto (S3, Secrets Manager, Step Functions) and the sandbox, with the
+//! boundary a deployment has: the sandbox as its one allowed host besides Autopilot's, and
+//! segments under `snapshots/` of the bucket.
 #![allow(dead_code)]
 
 use connect::{Answer, Api, Caller};
@@ -45,6 +47,11 @@ impl Setup {
     }
 }
 
+/// The sandbox's origin, as a stack's AllowedAutopilotHosts would list it.
+pub fn origin(sandbox: &sandbox::Sandbox) -> String {
+    format!("http://{}", sandbox.addr())
+}
+
 /// The API on a bucket of its own; the sandbox accepts [`KEY`] and `other_keys`.
 pub async fn setup(other_keys: &[&str]) -> Setup {
     assert!(
@@ -63,6 +70,9 @@ pub async fn setup(other_keys: &[&str]) -> Setup {
     let settings = Settings {
         force_path_style: true,
         secret_prefix: format!("api-{}/", fastrand::u32(..)),
+        allowed_autopilot_hosts: vec![origin(&sandbox)],
+        snapshot_bucket: Some(bucket.clone()),
+        snapshot_prefix: "snapshots/".into(),
         ..Settings::new(&bucket)
     };
     let sdk = sdk_config().await;
@@ -77,19 +87,21 @@ pub async fn setup(other_keys: &[&str]) -> Setup {
         .send()
         .await
         .unwrap();
+    let boundary = settings.boundary().unwrap();
     let deps = Deps {
         store: Arc::new(S3Store::new(s3.clone(), &bucket)),
         secrets: Arc::new(SecretsManagerSecrets::new(
             aws_sdk_secretsmanager::Client::new(&sdk),
             &settings.secret_prefix,
         )),
-        snapshots: Arc::new(S3Snapshots::new(s3.clone())),
+        snapshots: Arc::new(S3Snapshots::new(s3.clone()).within(boundary.clone())),
         clients: Arc::new(Clients::new(ClientSettings::default())),
     };
     let api = Api {
         deps,
         executions: Executions::new(sfn, machine.state_machine_arn()),
         default_requests_per_second: Some(25.0),
+        boundary,
     };
     Setup {
         api,
