@@ -119,3 +119,10 @@ test("the deployment's boundary reaches every function, empty by default", () =>
   for (const ok of ['', 'segments/', 'cdp/segments/']) assert.match(ok, prefix);
   for (const bad of ['segments', '/segments/', 'seg*/']) assert.doesNotMatch(bad, prefix);
 });
+
+test('the API is throttled at its stage, as the reserved-concurrency skip says', () => {
+  const throttle = resources.HttpApi.Properties.DefaultRouteSettings;
+  assert.ok(throttle?.ThrottlingRateLimit > 0 && throttle?.ThrottlingBurstLimit > 0, JSON.stringify(throttle));
+  const skips = resources.ConnectFunction.Metadata.checkov.skip;
+  assert.match(skips.find((s) => s.id === 'CKV_AWS_115').comment, /throttled/);
+});
