@@ -9,6 +9,7 @@ use shared::csv_snapshot::SnapshotReader;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect, ClientSettings, Clients};
 use shared::local_export::{self, Options, Progress};
+use shared::store::ObjectStore;
 use shared::Deps;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -153,4 +154,22 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
         .unwrap()
         .unwrap();
     assert!(err.contains("does not exist"), "{err}");
+}
+
+/// What reaches a report or an execution's history is AWS's error code, not its message (which
+/// can name roles and resources by ARN).
+#[tokio::test]
+async fn aws_errors_carry_the_code_not_the_text() {
+    let (sdk, settings) = moto("errors-named-by-code").await;
+    let store = S3Store::new(s3_client(&sdk, &settings), "no-such-bucket-for-errors");
+    let err = store
+        .get("destinations/a.json")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NoSuchBucket"), "{err}");
+    assert!(
+        !err.contains("does not exist"),
+        "AWS's own text stays in the log: {err}"
+    );
 }

@@ -35,6 +35,9 @@ async function invoke(fn, payload) {
   return body;
 }
 
+/** The IAM principal API Gateway authenticated (the IAM authorizer's requestContext). */
+const CALLER_ARN = 'arn:aws:iam::123456789012:user/state-machine-test';
+
 /** An API Gateway HTTP API (payload 2.0) event for the connect function. */
 function httpEvent(method, path, body) {
   return {
@@ -52,6 +55,7 @@ function httpEvent(method, path, body) {
       requestId: `req-${Math.random()}`,
       routeKey: '$default',
       stage: '$default',
+      authorizer: { iam: { accountId: '123456789012', callerId: 'AIDAEXAMPLE', userArn: CALLER_ARN } },
       time: '30/Nov/2026:00:00:00 +0000',
       timeEpoch: Date.now(),
     },
@@ -295,4 +299,33 @@ test('the schedule starts one export per enabled destination, once per event', a
   assert.deepEqual(again.started, [], 'a duplicated event starts nothing');
   assert.deepEqual(again.already_started, [`${id}-sched-${event.id}`]);
   await assert.rejects(invoke('scheduler', {}), (e) => e.name === 'InvalidInput');
+});
+
+test('the API records the calling IAM principal and refuses a host the stack did not allow', async () => {
+  const body = { display_name: 'Principal', api_key: SANDBOX_KEY, consent: true, autopilot_url: `${SANDBOX_URL}/v1` };
+  const connected = await api('POST', '/destinations', body);
+  assert.equal(connected.status, 201, JSON.stringify(connected.body));
+  const read = await api('GET', `/destinations/${connected.body.destination_id}`);
+  assert.equal(read.body.consent.export_user, CALLER_ARN);
+  const elsewhere = { ...body, display_name: 'Elsewhere', autopilot_url: 'https://attacker.example/v1' };
+  const refused = await api('POST', '/destinations', elsewhere);
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.match(refused.body.message, /AllowedAutopilotHosts/);
+  assert.equal((await api('GET', '/destinations/elsewhere')).status, 404);
+});
+
+test('a destination stored outside the boundary fails in Plan, before anything is read or sent', async () => {
+  await sandbox('POST', '/admin/reset');
+  await s3Put('snapshots/Outside.csv', people(0, 10));
+  // Written by hand, as one connected before the boundary was enforced would be.
+  await s3Put('destinations/outside.json', JSON.stringify({
+    id: 'outside', display_name: 'Outside', autopilot_url: 'https://attacker.example/v1', account_name: null,
+    consent: { agreed_at: '2026-01-01T00:00:00Z', export_user: 'someone' }, created_at: '2026-01-01T00:00:00Z',
+    data_matching: { email: 'email' }, segments: [{ name: 'Outside list', source: `s3://${BUCKET}/snapshots/Outside.csv` }],
+  }));
+  const run = await execute('outside-plan', { destination_id: 'outside' });
+  assert.equal(run.error?.cause?.name, 'ExportFailed', String(run.error));
+  assert.match(run.error.cause.message, /AllowedAutopilotHosts/);
+  assert.equal(run.calls.Upload, undefined);
+  assert.equal((await sandbox('GET', '/admin/counters')).requests, 0);
 });

@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod boundary;
+pub use boundary::{Boundary, AUTOPILOT_API_HOST};
+
 /// The recommended most distinct profiles per destination.
 pub const DEFAULT_PROFILE_LIMIT: u64 = 100_000;
 
@@ -153,6 +156,17 @@ fn unknown(id: &str) -> JobError {
 
 pub async fn save(store: &dyn ObjectStore, destination: &Destination) -> Result<(), JobError> {
     Ok(put_json(store, &keys::destination(&destination.id), destination).await?)
+}
+
+/// Stores a new destination only if none of its id exists (atomically: of two connects with one
+/// name exactly one wins); `false` when one did.
+pub async fn create(store: &dyn ObjectStore, destination: &Destination) -> Result<bool, JobError> {
+    let bytes = serde_json::to_vec(destination).map_err(|e| crate::store::StoreError::Io {
+        key: keys::destination(&destination.id),
+        source: Box::new(e),
+    })?;
+    let key = keys::destination(&destination.id);
+    Ok(store.put_if_absent(&key, bytes.into()).await?)
 }
 
 /// A destination id from a display name: lower-case letters, digits and dashes.

@@ -1,14 +1,20 @@
 //! The HTTP API of autopilot-export (API Gateway HTTP API, IAM-authorised), as design.md lays it
 //! out. Routing and answers live here, apart from the Lambda adapter in `main.rs`, so they are
 //! tested as plain functions. Errors are JSON `{"error": type, "message": text}` with a 4xx for
-//! anything the caller can fix; no answer ever contains an API key.
+//! anything the caller can fix; no answer ever contains an API key, and a failed AWS call is
+//! answered with the request id its details are logged under, never with AWS's own text.
+//!
+//! Destinations stay inside the deployment's [`Boundary`]: Autopilot's API host (and the hosts
+//! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
+//! to move it, remove it and connect again.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::aws::{ExecutionStatus, Executions, StartOutcome};
-use shared::destination::{self, keys, Destination};
+use shared::destination::{self, keys, Boundary, Destination};
 use shared::jobs::{configure, connect, lock, plan, progress, remove};
-use shared::store::get_json;
+use shared::secrets::SecretError;
+use shared::store::{get_json, StoreError};
 use shared::{Deps, JobError};
 
 /// What the API works with.
@@ -17,6 +23,40 @@ pub struct Api {
     pub executions: Executions,
     /// The rate of destinations connected without one (the template's parameter).
     pub default_requests_per_second: Option<f64>,
+    /// Where destinations may send data and read segments from.
+    pub boundary: Boundary,
+}
+
+/// Who is asking, as API Gateway and Lambda tell it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The Lambda request id: the function's log holds the details of an error under it.
+    pub request_id: String,
+    /// The IAM principal API Gateway authenticated (its ARN, else its caller id).
+    pub principal: Option<String>,
+}
+
+impl Caller {
+    /// The caller of an HTTP API request (payload 2.0, IAM authorizer).
+    pub fn of(request: &lambda_http::Request) -> Self {
+        use lambda_http::request::RequestContext;
+        use lambda_http::RequestExt;
+        let principal = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.iam.as_ref())
+                .and_then(|iam| iam.user_arn.clone().or_else(|| iam.caller_id.clone())),
+            _ => None,
+        };
+        Self {
+            request_id: request
+                .lambda_context_ref()
+                .map(|c| c.request_id.clone())
+                .unwrap_or_default(),
+            principal: principal.filter(|p| !p.trim().is_empty()),
+        }
+    }
 }
 
 /// An answer: status code and JSON body.
@@ -24,23 +64,53 @@ pub struct Api {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// What failed inside AWS: logged, never answered.
+    hidden: Option<String>,
 }
 
 impl Answer {
     fn ok(status: u16, body: Value) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            hidden: None,
+        }
     }
 
     fn error(status: u16, error: &str, message: impl Into<String>) -> Self {
+        Self::ok(status, json!({"error": error, "message": message.into()}))
+    }
+
+    /// A failed AWS call: answered `Transient` (trying again may work), its text only logged.
+    fn aws_failure(detail: impl Into<String>) -> Self {
         Self {
-            status,
-            body: json!({"error": error, "message": message.into()}),
+            hidden: Some(detail.into()),
+            ..Self::error(502, "Transient", "")
         }
+    }
+
+    /// Logs what an answer hides and puts the request id in its place.
+    fn finish(mut self, caller: &Caller) -> Self {
+        if let Some(detail) = self.hidden.take() {
+            tracing::error!(request_id = %caller.request_id, error = %detail, "request failed");
+            self.body = json!({
+                "error": "Transient",
+                "message": format!("an AWS service call failed: try again; if it keeps failing, the function's log has the cause under request id {}", caller.request_id),
+                "request_id": caller.request_id,
+            });
+        }
+        self
     }
 }
 
 impl From<JobError> for Answer {
     fn from(err: JobError) -> Self {
+        if matches!(
+            err,
+            JobError::Store(StoreError::Io { .. }) | JobError::Secret(SecretError::Io { .. })
+        ) {
+            return Answer::aws_failure(err.to_string());
+        }
         let status = match err.type_name() {
             "InvalidInput" | "Unauthorized" => 400,
             "NotFound" => 404,
@@ -65,6 +135,12 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigureBody {
+    /// Refused: a destination's URL is fixed when it is connected.
+    #[serde(default)]
+    autopilot_url: Option<serde::de::IgnoredAny>,
+    /// Refused: the key has its own route.
+    #[serde(default)]
+    api_key: Option<serde::de::IgnoredAny>,
     data_matching: destination::DataMatching,
     segments: Vec<destination::Segment>,
     #[serde(default)]
@@ -98,14 +174,14 @@ struct ExportBody {
 
 impl Api {
     /// Answers one request.
-    pub async fn handle(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+    pub async fn handle(&self, method: &str, path: &str, body: &[u8], caller: &Caller) -> Answer {
         let parts: Vec<&str> = path
             .trim_matches('/')
             .split('/')
             .filter(|p| !p.is_empty())
             .collect();
         let result = match (method, parts.as_slice()) {
-            ("POST", ["destinations"]) => self.connect(body).await,
+            ("POST", ["destinations"]) => self.connect(body, caller).await,
             ("GET", ["destinations"]) => self.list().await,
             ("GET", ["destinations", id]) => self.read(id).await,
             ("PUT", ["destinations", id]) => self.configure(id, body).await,
@@ -132,15 +208,23 @@ impl Api {
                 format!("no route {method} {path}"),
             )),
         };
-        result.unwrap_or_else(|answer| answer)
+        result.unwrap_or_else(|answer| answer).finish(caller)
     }
 
-    async fn connect(&self, body: &[u8]) -> Result<Answer, Answer> {
+    async fn connect(&self, body: &[u8], caller: &Caller) -> Result<Answer, Answer> {
         let mut input: connect::Input = parse(body)?;
         input.requests_per_second = input
             .requests_per_second
             .or(self.default_requests_per_second);
-        let out = connect::run(input, &self.deps).await?;
+        // Exports run as the principal that connected, unless the body names someone.
+        if input
+            .export_user
+            .as_deref()
+            .is_none_or(|u| u.trim().is_empty())
+        {
+            input.export_user = caller.principal.clone();
+        }
+        let out = connect::run_within(input, &self.deps, &self.boundary).await?;
         Ok(Answer::ok(
             201,
             json!({"destination_id": out.destination_id, "account_name": out.account_name}),
@@ -168,6 +252,16 @@ impl Api {
 
     async fn configure(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
         let body: ConfigureBody = parse(body)?;
+        if body.autopilot_url.is_some() {
+            return Err(Answer::error(400, "InvalidInput", format!(
+                "the Autopilot URL of a destination cannot be changed: remove '{id}' (DELETE /destinations/{id}) and connect it again, which checks its key against the new URL"
+            )));
+        }
+        if body.api_key.is_some() {
+            return Err(Answer::error(400, "InvalidInput", format!(
+                "the API key is not part of the configuration: change it with PUT /destinations/{id}/key"
+            )));
+        }
         let input = configure::Input {
             destination_id: id.to_string(),
             data_matching: body.data_matching,
@@ -178,7 +272,7 @@ impl Api {
             max_removal_percent: body.max_removal_percent,
             max_shrink_percent: body.max_shrink_percent,
         };
-        configure::run(input, &self.deps).await?;
+        configure::run_within(input, &self.deps, &self.boundary).await?;
         self.read(id).await
     }
 
@@ -199,7 +293,7 @@ impl Api {
             destination_id: id.to_string(),
             api_key: body.api_key,
         };
-        let out = connect::rotate_key(input, &self.deps).await?;
+        let out = connect::rotate_key_within(input, &self.deps, &self.boundary).await?;
         Ok(Answer::ok(
             200,
             json!({"destination_id": out.destination_id, "key_rotated": true}),
@@ -209,6 +303,7 @@ impl Api {
     async fn start_export(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
         let body: ExportBody = parse(body)?;
         let destination = destination::load(self.deps.store.as_ref(), id).await?;
+        self.boundary.check_destination(&destination)?;
         if body.dry_run {
             let input = plan::Input {
                 destination_id: destination.id.clone(),
@@ -245,7 +340,7 @@ impl Api {
             Ok(StartOutcome::Started { .. }) | Ok(StartOutcome::AlreadyStarted) => {
                 Ok(Answer::ok(202, json!({"export_id": export_id})))
             }
-            Err(message) => Err(Answer::error(502, "Transient", message)),
+            Err(message) => Err(Answer::aws_failure(message)),
         }
     }
 
@@ -282,5 +377,40 @@ impl Api {
             200,
             json!({"export_id": export_id, "status": status}),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Caller;
+
+    fn request(authorizer: serde_json::Value) -> lambda_http::Request {
+        let event = serde_json::json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": "/destinations",
+            "rawQueryString": "", "headers": {},
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "api", "requestId": "gw-1",
+                "routeKey": "$default", "stage": "$default", "timeEpoch": 0,
+                "http": {"method": "POST", "path": "/destinations", "protocol": "HTTP/1.1",
+                         "sourceIp": "127.0.0.1", "userAgent": "test"},
+                "authorizer": authorizer,
+            },
+            "isBase64Encoded": false,
+        });
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_caller_is_the_iam_principal_api_gateway_authenticated() {
+        let user = "arn:aws:iam::123456789012:user/alice";
+        let both =
+            request(serde_json::json!({"iam": {"userArn": user, "callerId": "AIDAEXAMPLE"}}));
+        assert_eq!(Caller::of(&both).principal.as_deref(), Some(user));
+        let id_only = request(serde_json::json!({"iam": {"callerId": "AIDAEXAMPLE"}}));
+        assert_eq!(
+            Caller::of(&id_only).principal.as_deref(),
+            Some("AIDAEXAMPLE")
+        );
+        assert_eq!(Caller::of(&request(serde_json::json!({}))).principal, None);
     }
 }

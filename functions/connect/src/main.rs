@@ -1,18 +1,20 @@
 //! The connect function: serves the HTTP API (API Gateway HTTP API, payload v2, IAM-authorised).
 
-use connect::Api;
+use connect::{Api, Caller};
 use lambda_http::{service_fn, Body, Error, Request, Response};
 use shared::aws::lambda;
 
 async fn serve(api: &Api, request: Request) -> Result<Response<Body>, Error> {
+    let caller = Caller::of(&request);
     let answer = api
         .handle(
             request.method().as_str(),
             request.uri().path(),
             request.body().as_ref(),
+            &caller,
         )
         .await;
-    tracing::info!(method = %request.method(), status = answer.status, "request answered");
+    tracing::info!(method = %request.method(), status = answer.status, request_id = %caller.request_id, "request answered");
     Ok(Response::builder()
         .status(answer.status)
         .header("content-type", "application/json")
@@ -27,6 +29,7 @@ async fn main() -> Result<(), Error> {
         deps,
         executions: lambda::executions(&settings).await?,
         default_requests_per_second: settings.default_requests_per_second,
+        boundary: settings.boundary()?,
     };
     lambda_http::run(service_fn(|request| serve(&api, request))).await
 }

@@ -1,90 +1,20 @@
 //! The HTTP API's handler against moto (S3, Secrets Manager, Step Functions) and the sandbox:
 //! every route, JSON 4xx errors for bad bodies, and never an API key in an answer.
 
-use connect::{Answer, Api};
+mod common;
+
+use common::{call, setup, KEY};
 use serde_json::{json, Value};
-use shared::aws::{
-    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
-};
-use shared::jobs::{ClientSettings, Clients};
-use shared::Deps;
-use std::sync::Arc;
-
-const KEY: &str = "api-test-key-7731";
-
-async fn api() -> (Api, sandbox::Sandbox, aws_sdk_s3::Client, String) {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok(),
-        "these tests need moto: run them through scripts/test"
-    );
-    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY), 0)
-        .await
-        .unwrap();
-    let bucket = format!("api-{}", fastrand::u32(..));
-    let settings = Settings {
-        force_path_style: true,
-        secret_prefix: format!("api-{}/", fastrand::u32(..)),
-        ..Settings::new(&bucket)
-    };
-    let sdk = sdk_config().await;
-    let s3 = s3_client(&sdk, &settings);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let sfn = aws_sdk_sfn::Client::new(&sdk);
-    let machine = sfn
-        .create_state_machine()
-        .name(format!("export-{}", fastrand::u32(..)))
-        .definition(r#"{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}"#)
-        .role_arn("arn:aws:iam::123456789012:role/export")
-        .send()
-        .await
-        .unwrap();
-    let deps = Deps {
-        store: Arc::new(S3Store::new(s3.clone(), &bucket)),
-        secrets: Arc::new(SecretsManagerSecrets::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            &settings.secret_prefix,
-        )),
-        snapshots: Arc::new(S3Snapshots::new(s3.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
-    };
-    let api = Api {
-        deps,
-        executions: Executions::new(sfn, machine.state_machine_arn()),
-        default_requests_per_second: Some(25.0),
-    };
-    (api, sandbox, s3, bucket)
-}
-
-async fn call(api: &Api, method: &str, path: &str, body: Value) -> Answer {
-    let bytes = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    let answer = api.handle(method, path, &bytes).await;
-    assert!(
-        !answer.body.to_string().contains(KEY),
-        "{method} {path} echoed the key: {}",
-        answer.body
-    );
-    if answer.status >= 400 {
-        assert!(
-            answer.body["error"].is_string() && answer.body["message"].is_string(),
-            "{}",
-            answer.body
-        );
-    }
-    answer
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_and_every_refusal() {
-    let (api, sandbox, s3, bucket) = api().await;
+    let setup = setup(&[]).await;
+    let (api, sandbox, bucket) = (&setup.api, &setup.sandbox, setup.bucket());
     let connect = json!({"display_name": "Main", "api_key": KEY, "consent": true, "autopilot_url": sandbox.base_url()});
 
     // Bad bodies: JSON 400s that name the problem, never the values.
     let bad = call(
-        &api,
+        api,
         "POST",
         "/destinations",
         json!({"display_name": "Main", "api_key": KEY}),
@@ -99,7 +29,7 @@ async fn every_route_and_every_refusal() {
         .unwrap()
         .contains("missing field `consent`"));
     let wrong_type = call(
-        &api,
+        api,
         "POST",
         "/destinations",
         json!({"display_name": "Main", "api_key": 5, "consent": KEY}),
@@ -107,29 +37,34 @@ async fn every_route_and_every_refusal() {
     .await;
     assert_eq!(wrong_type.status, 400);
     let not_json = api
-        .handle("POST", "/destinations", format!("{{oops {KEY}").as_bytes())
+        .handle(
+            "POST",
+            "/destinations",
+            format!("{{oops {KEY}").as_bytes(),
+            &common::caller(),
+        )
         .await;
     assert_eq!(not_json.status, 400);
     assert!(!not_json.body.to_string().contains(KEY));
-    let no_consent = call(&api, "POST", "/destinations", json!({"display_name": "Main", "api_key": KEY, "consent": false, "autopilot_url": sandbox.base_url()})).await;
+    let no_consent = call(api, "POST", "/destinations", json!({"display_name": "Main", "api_key": KEY, "consent": false, "autopilot_url": sandbox.base_url()})).await;
     assert_eq!(no_consent.status, 400);
-    let wrong_key = call(&api, "POST", "/destinations", json!({"display_name": "Main", "api_key": "nope", "consent": true, "autopilot_url": sandbox.base_url()})).await;
+    let wrong_key = call(api, "POST", "/destinations", json!({"display_name": "Main", "api_key": "nope", "consent": true, "autopilot_url": sandbox.base_url()})).await;
     assert_eq!(
         (wrong_key.status, wrong_key.body["error"].as_str()),
         (400, Some("Unauthorized"))
     );
 
-    let created = call(&api, "POST", "/destinations", connect.clone()).await;
+    let created = call(api, "POST", "/destinations", connect.clone()).await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.body["destination_id"], "main");
     assert_eq!(
-        call(&api, "POST", "/destinations", connect).await.status,
+        call(api, "POST", "/destinations", connect).await.status,
         409
     );
 
-    let listed = call(&api, "GET", "/destinations", Value::Null).await;
+    let listed = call(api, "GET", "/destinations", Value::Null).await;
     assert_eq!(listed.body["destinations"].as_array().unwrap().len(), 1);
-    let read = call(&api, "GET", "/destinations/main", Value::Null).await;
+    let read = call(api, "GET", "/destinations/main", Value::Null).await;
     assert_eq!(
         read.body["requests_per_second"], 25.0,
         "the template's default rate"
@@ -139,7 +74,7 @@ async fn every_route_and_every_refusal() {
         (200, Some("Main"))
     );
     assert_eq!(
-        call(&api, "GET", "/destinations/other", Value::Null)
+        call(api, "GET", "/destinations/other", Value::Null)
             .await
             .status,
         404
@@ -147,36 +82,32 @@ async fn every_route_and_every_refusal() {
 
     // Exporting before configuring is refused.
     assert_eq!(
-        call(&api, "POST", "/destinations/main/exports", json!({}))
+        call(api, "POST", "/destinations/main/exports", json!({}))
             .await
             .status,
         422
     );
 
-    s3.put_object()
-        .bucket(&bucket)
-        .key("vip.csv")
-        .body(b"email\na@example.com\nb@example.com\n".to_vec().into())
-        .send()
-        .await
-        .unwrap();
+    setup
+        .put("snapshots/vip.csv", "email\na@example.com\nb@example.com\n")
+        .await;
     let configure = json!({
         "data_matching": {"email": "email"},
-        "segments": [{"name": "VIP", "source": format!("s3://{bucket}/vip.csv")}],
+        "segments": [{"name": "VIP", "source": format!("s3://{bucket}/snapshots/vip.csv")}],
         "schedule": {"enabled": true},
         "max_removal_percent": 35
     });
-    let configured = call(&api, "PUT", "/destinations/main", configure).await;
+    let configured = call(api, "PUT", "/destinations/main", configure).await;
     assert_eq!(configured.status, 200, "{}", configured.body);
     assert_eq!(configured.body["schedule"]["enabled"], true);
     assert_eq!(
         configured.body["guardrails"],
         json!({"max_removal_percent": 35.0, "max_shrink_percent": 50.0})
     );
-    let unknown_type = call(&api, "PUT", "/destinations/main", json!({"data_matching": {"email": "email", "custom": {"colour--Eyes": "e"}}, "segments": [{"name": "S", "source": "s3://b/k"}]})).await;
+    let unknown_type = call(api, "PUT", "/destinations/main", json!({"data_matching": {"email": "email", "custom": {"colour--Eyes": "e"}}, "segments": [{"name": "S", "source": "s3://b/k"}]})).await;
     assert_eq!(unknown_type.status, 400);
     let extra_field = call(
-        &api,
+        api,
         "PUT",
         "/destinations/main",
         json!({"data_matching": {"email": "email"}, "segments": [], "api_key": KEY}),
@@ -185,7 +116,7 @@ async fn every_route_and_every_refusal() {
     assert_eq!(extra_field.status, 400);
 
     let dry = call(
-        &api,
+        api,
         "POST",
         "/destinations/main/exports",
         json!({"dry_run": true}),
@@ -199,11 +130,11 @@ async fn every_route_and_every_refusal() {
         "a dry run writes nothing"
     );
 
-    let started = call(&api, "POST", "/destinations/main/exports", Value::Null).await;
+    let started = call(api, "POST", "/destinations/main/exports", Value::Null).await;
     assert_eq!(started.status, 202, "{}", started.body);
     let export_id = started.body["export_id"].as_str().unwrap().to_string();
     let status = call(
-        &api,
+        api,
         "GET",
         &format!("/destinations/main/exports/{export_id}"),
         Value::Null,
@@ -215,7 +146,7 @@ async fn every_route_and_every_refusal() {
     assert_eq!(status.body["progress"]["planned"], false, "{}", status.body);
     assert_eq!(
         call(
-            &api,
+            api,
             "GET",
             "/destinations/main/exports/unknown-export",
             Value::Null
@@ -229,14 +160,14 @@ async fn every_route_and_every_refusal() {
     shared::jobs::lock::acquire(&api.deps, "main", "held-by-test")
         .await
         .unwrap();
-    let second = call(&api, "POST", "/destinations/main/exports", json!({})).await;
+    let second = call(api, "POST", "/destinations/main/exports", json!({})).await;
     assert_eq!(
         (second.status, second.body["error"].as_str()),
         (409, Some("ExportRunning"))
     );
 
     let rotated = call(
-        &api,
+        api,
         "PUT",
         "/destinations/main/key",
         json!({"api_key": KEY}),
@@ -244,7 +175,7 @@ async fn every_route_and_every_refusal() {
     .await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
     let refused = call(
-        &api,
+        api,
         "PUT",
         "/destinations/main/key",
         json!({"api_key": "not-valid"}),
@@ -253,23 +184,23 @@ async fn every_route_and_every_refusal() {
     assert_eq!(refused.status, 400);
 
     assert_eq!(
-        call(&api, "PATCH", "/destinations/main", json!({}))
+        call(api, "PATCH", "/destinations/main", json!({}))
             .await
             .status,
         405
     );
-    assert_eq!(call(&api, "GET", "/nowhere", Value::Null).await.status, 404);
+    assert_eq!(call(api, "GET", "/nowhere", Value::Null).await.status, 404);
 
-    let removed = call(&api, "DELETE", "/destinations/main", Value::Null).await;
+    let removed = call(api, "DELETE", "/destinations/main", Value::Null).await;
     assert_eq!(removed.status, 200);
     assert_eq!(
-        call(&api, "GET", "/destinations/main", Value::Null)
+        call(api, "GET", "/destinations/main", Value::Null)
             .await
             .status,
         404
     );
     assert_eq!(
-        call(&api, "POST", "/destinations/main/exports", json!({}))
+        call(api, "POST", "/destinations/main/exports", json!({}))
             .await
             .status,
         404

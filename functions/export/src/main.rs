@@ -1,10 +1,13 @@
 //! The export function: the state machine's Plan step. Takes the destination's lock for this
 //! export (named after the execution), reads the snapshots, writes chunks, and answers with chunk
-//! numbers and the rate each concurrent upload may use.
+//! numbers and the rate each concurrent upload may use. A destination outside the deployment's
+//! boundary (an Autopilot URL or a segment it may not use, stored before the boundary was
+//! enforced or written by hand) fails here, before anything is read or sent.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use shared::aws::{lambda, Settings};
+use shared::destination::{self, Boundary};
 use shared::jobs::{lock, plan};
 use shared::{Deps, JobError};
 
@@ -39,9 +42,13 @@ async fn handle(
     event: LambdaEvent<serde_json::Value>,
     deps: &Deps,
     settings: &Settings,
+    boundary: &Boundary,
 ) -> Result<Output, JobError> {
     let Event { request, export_id } = lambda::parse(event.payload)?;
     lock::acquire(deps, &request.destination_id, &export_id).await?;
+    boundary.check_destination(
+        &destination::load(deps.store.as_ref(), &request.destination_id).await?,
+    )?;
     let input = plan::Input {
         destination_id: request.destination_id,
         export_id: Some(export_id),
@@ -59,5 +66,9 @@ async fn handle(
 async fn main() -> Result<(), Error> {
     lambda::init_logs();
     let (deps, settings) = lambda::deps().await?;
-    lambda_runtime::run(service_fn(|event| handle(event, &deps, &settings))).await
+    let boundary = settings.boundary()?;
+    lambda_runtime::run(service_fn(|event| {
+        handle(event, &deps, &settings, &boundary)
+    }))
+    .await
 }

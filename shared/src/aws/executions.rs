@@ -64,7 +64,7 @@ impl Executions {
             }
             Err(e) => Err(format!(
                 "the export could not be started: {}",
-                super::describe(&e)
+                super::summary(name, &e)
             )),
         }
     }
@@ -81,7 +81,7 @@ impl Executions {
             }
             Err(e) => Err(format!(
                 "executions could not be read: {}",
-                super::describe(&e)
+                super::summary(name, &e)
             )),
         }
     }
@@ -104,7 +104,7 @@ impl Executions {
         let out = self.describe(name).await.map_err(|e| {
             format!(
                 "the export's status could not be read: {}",
-                super::describe(&e)
+                super::summary(name, &e)
             )
         })?;
         Ok(match out.status() {

@@ -5,16 +5,53 @@
 use super::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use crate::jobs::{ClientSettings, Clients, Deps, JobError};
 use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
 
-/// JSON logs on stdout (CloudWatch), level from `RUST_LOG` (default `info`). Logs carry ids and
-/// counts, never emails or keys.
+/// Crates whose trace and debug logs can print a whole event or request (the runtime logs every
+/// raw event at trace level, and connect's event carries an API key): never below info, whatever
+/// `RUST_LOG` says.
+const PINNED_TO_INFO: [&str; 9] = [
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "aws_lambda_events",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "aws_smithy_runtime",
+    "aws_smithy_http_client",
+];
+
+/// The log filter: `rust_log` (else `AWS_LAMBDA_LOG_LEVEL`, which Lambda sets from the function's
+/// application log level, else info), with every crate of [`PINNED_TO_INFO`] at info at most and
+/// no span directive.
+pub fn log_filter(rust_log: Option<&str>, lambda_level: Option<&str>) -> EnvFilter {
+    let base = rust_log
+        .or(lambda_level)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| "info".into());
+    let kept: Vec<&str> = base
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        // Span directives (`[span]=trace`) would enable events inside the runtime's own spans.
+        .filter(|d| !d.contains('[') && !PINNED_TO_INFO.iter().any(|c| d.contains(c)))
+        .collect();
+    let pinned = PINNED_TO_INFO.map(|c| format!("{c}=info")).join(",");
+    EnvFilter::try_new(format!("{},{pinned}", kept.join(",")))
+        .unwrap_or_else(|_| EnvFilter::new(format!("info,{pinned}")))
+}
+
+/// JSON logs on stdout (CloudWatch), level from `RUST_LOG` (default `info`) but never a raw
+/// event ([`log_filter`]). Logs carry ids and counts, never emails or keys.
 pub fn init_logs() {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(log_filter(
+            var("RUST_LOG").as_deref(),
+            var("AWS_LAMBDA_LOG_LEVEL").as_deref(),
+        ))
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
@@ -33,7 +70,7 @@ pub async fn deps() -> Result<(Deps, Settings), lambda_runtime::Error> {
             aws_sdk_secretsmanager::Client::new(&sdk),
             &settings.secret_prefix,
         )),
-        snapshots: Arc::new(S3Snapshots::new(s3)),
+        snapshots: Arc::new(S3Snapshots::new(s3).within(settings.boundary()?)),
         clients: Arc::new(Clients::new(ClientSettings::default())),
     };
     Ok((deps, settings))
@@ -94,4 +131,71 @@ pub fn budget(context: &lambda_runtime::Context) -> tokio::time::Instant {
         "time budget"
     );
     tokio::time::Instant::now() + budget
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What a subscriber with `filter` writes for the runtime's raw-event trace and one line of
+    /// our own at debug.
+    fn logged(filter: tracing_subscriber::EnvFilter) -> String {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::registry().with(filter).with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(move || writer.clone()),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            let _span = tracing::info_span!("Lambda runtime invoke").entered();
+            tracing::trace!(
+                target: "lambda_runtime::layers::api_response",
+                body = r#"{"api_key":"sk-live-1"}"#,
+                "raw JSON event received from Lambda"
+            );
+            tracing::debug!(target: "connect", "ours at debug");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        text
+    }
+
+    #[test]
+    fn no_setting_logs_the_raw_event() {
+        for (rust_log, lambda_level) in [
+            (None, None),
+            (Some("trace"), None),
+            (None, Some("TRACE")),
+            (Some("lambda_runtime=trace"), None),
+            (
+                Some("debug,lambda_runtime::layers::api_response=trace"),
+                None,
+            ),
+            (Some("not a filter ((("), None),
+            (Some("[Lambda runtime invoke]=trace"), None),
+        ] {
+            let text = logged(log_filter(rust_log, lambda_level));
+            assert!(!text.contains("sk-live-1"), "{rust_log:?}: {text}");
+        }
+        // Our own code still follows the setting.
+        assert!(logged(log_filter(Some("debug"), None)).contains("ours at debug"));
+        assert!(logged(log_filter(None, Some("DEBUG"))).contains("ours at debug"));
+        assert!(!logged(log_filter(None, None)).contains("ours at debug"));
+    }
 }

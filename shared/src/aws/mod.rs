@@ -15,6 +15,8 @@ pub use executions::{ExecutionStatus, Executions, StartOutcome};
 pub use s3::{S3Snapshots, S3Store};
 pub use secrets_manager::SecretsManagerSecrets;
 
+use crate::destination::Boundary;
+
 /// The deployment's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -33,6 +35,13 @@ pub struct Settings {
     pub chunk_size: Option<usize>,
     /// `DEFAULT_REQUESTS_PER_SECOND`: the rate of destinations connected without one.
     pub default_requests_per_second: Option<f64>,
+    /// `ALLOWED_AUTOPILOT_HOSTS`: hosts besides Autopilot's API host that destinations may use,
+    /// separated by commas or spaces (`host`, `host:port`, or `scheme://host:port`).
+    pub allowed_autopilot_hosts: Vec<String>,
+    /// `SNAPSHOT_BUCKET`: the only bucket segments are read from; unset, none can be read.
+    pub snapshot_bucket: Option<String>,
+    /// `SNAPSHOT_PREFIX`: the part of that bucket segments are read from (empty: all of it).
+    pub snapshot_prefix: String,
 }
 
 impl Settings {
@@ -47,7 +56,20 @@ impl Settings {
             max_concurrency: 4,
             chunk_size: None,
             default_requests_per_second: None,
+            allowed_autopilot_hosts: Vec::new(),
+            snapshot_bucket: None,
+            snapshot_prefix: String::new(),
         }
+    }
+
+    /// Where this deployment's destinations may send data and read segments from.
+    pub fn boundary(&self) -> Result<Boundary, String> {
+        Boundary::deployment(
+            &self.allowed_autopilot_hosts,
+            self.snapshot_bucket.as_deref(),
+            &self.snapshot_prefix,
+            &self.data_bucket,
+        )
     }
 
     /// Reads the settings; a missing required variable is an error that names it.
@@ -87,6 +109,16 @@ impl Settings {
             max_concurrency,
             chunk_size,
             default_requests_per_second,
+            allowed_autopilot_hosts: var("ALLOWED_AUTOPILOT_HOSTS")
+                .map(|v| {
+                    v.split([',', ' ', '\n'])
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            snapshot_bucket: var("SNAPSHOT_BUCKET"),
+            snapshot_prefix: var("SNAPSHOT_PREFIX").unwrap_or_default(),
             ..defaults
         })
     }
@@ -105,6 +137,28 @@ pub fn s3_client(sdk: &aws_config::SdkConfig, settings: &Settings) -> aws_sdk_s3
         .force_path_style(settings.force_path_style)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// What a caller may be told about a failed AWS call: the service's error code, or the kind of
+/// failure. Never the service's message, which can name accounts, roles and resources by ARN;
+/// that goes to the function's log, with `what` was being done.
+pub(crate) fn summary<E, R>(what: &str, err: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_s3::error::SdkError;
+    tracing::warn!(what, error = %describe(err), "AWS call failed");
+    match err {
+        SdkError::ServiceError(service) => format!(
+            "AWS answered {}; the function's log has the details",
+            service.err().code().unwrap_or("with an error")
+        ),
+        SdkError::TimeoutError(_) => "the AWS call timed out".into(),
+        SdkError::DispatchFailure(_) => "the AWS service could not be reached".into(),
+        SdkError::ResponseError(_) => "the AWS service's answer could not be read".into(),
+        _ => "the AWS call could not be made; the function's log has the details".into(),
+    }
 }
 
 /// The message of an SDK error with its causes, never the request (which can hold a key).

@@ -1,9 +1,11 @@
 //! `S3Store`: objects in the data bucket, written with server-side encryption; and `S3Snapshots`:
-//! segment snapshots read from any `s3://` URL as a stream.
+//! segment snapshots read from `s3://` URLs inside the deployment's boundary, as a stream.
 
 use crate::csv_snapshot::SnapshotReader;
+use crate::destination::Boundary;
 use crate::store::{check_key, ObjectStore, StoreError};
 use async_trait::async_trait;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
@@ -23,10 +25,15 @@ impl S3Store {
     }
 }
 
-fn failed<E: std::error::Error + Send + Sync + 'static>(key: &str, err: E) -> StoreError {
+/// A failed S3 call: its code for the caller, the whole error for the log.
+fn failed<E, R>(key: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
     StoreError::Io {
         key: key.to_string(),
-        source: super::describe(&err).into(),
+        source: super::summary(key, &err).into(),
     }
 }
 
@@ -45,7 +52,10 @@ impl ObjectStore for S3Store {
                 Some(service) if service.is_no_such_key() => StoreError::NotFound(key.to_string()),
                 _ => failed(key, e),
             })?;
-        let body = object.body.collect().await.map_err(|e| failed(key, e))?;
+        let body = object.body.collect().await.map_err(|e| StoreError::Io {
+            key: key.to_string(),
+            source: super::describe(&e).into(),
+        })?;
         Ok(body.into_bytes())
     }
 
@@ -117,20 +127,28 @@ impl ObjectStore for S3Store {
 }
 
 /// Reads `s3://bucket/key` snapshots as streams; local paths are refused (a Lambda function has
-/// no business reading its own file system for customer data).
+/// no business reading its own file system for customer data), and so is any source outside
+/// the boundary it is given ([`S3Snapshots::within`]), whatever the stored destination says.
 #[derive(Debug, Clone)]
 pub struct S3Snapshots {
     client: aws_sdk_s3::Client,
     runtime: tokio::runtime::Handle,
+    boundary: Boundary,
 }
 
 impl S3Snapshots {
-    /// Must be called inside the Tokio runtime that will serve the reads.
+    /// Reads any `s3://` URL. Must be called inside the Tokio runtime that will serve the reads.
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         Self {
             client,
             runtime: tokio::runtime::Handle::current(),
+            boundary: Boundary::anywhere(),
         }
+    }
+
+    /// Reads only sources inside `boundary` (the deployment's snapshot bucket and prefix).
+    pub fn within(self, boundary: Boundary) -> Self {
+        Self { boundary, ..self }
     }
 }
 
@@ -138,6 +156,7 @@ impl SnapshotReader for S3Snapshots {
     /// Called on a blocking thread: the request is made on the runtime and the body bridged into
     /// a synchronous reader, so the snapshot streams without being held whole.
     fn open(&self, source: &str) -> Result<Box<dyn std::io::Read + Send>, String> {
+        self.boundary.check_snapshot(source)?;
         let (bucket, key) = source
             .strip_prefix("s3://")
             .and_then(|rest| rest.split_once('/'))
@@ -152,7 +171,12 @@ impl SnapshotReader for S3Snapshots {
             Some(service) if service.is_no_such_key() => format!(
                 "the snapshot {source} does not exist: check the URL, or configure the segment again"
             ),
-            _ => format!("the snapshot {source} cannot be read: {}", super::describe(&e)),
+            // Without s3:ListBucket on the snapshot bucket, a missing object is a 403.
+            _ if e.code() == Some("AccessDenied") => format!(
+                "the snapshot {source} does not exist or this stack may not read it: check the URL, the bucket's policy and its encryption key ({})",
+                super::summary(source, &e)
+            ),
+            _ => format!("the snapshot {source} cannot be read: {}", super::summary(source, &e)),
         })?;
         let reader = object.body.into_async_read();
         Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(

@@ -4,6 +4,7 @@
 
 use crate::secrets::{SecretError, SecretStore};
 use async_trait::async_trait;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Debug, Clone)]
@@ -25,10 +26,15 @@ impl SecretsManagerSecrets {
     }
 }
 
-fn failed<E: std::error::Error>(destination: &str, err: &E) -> SecretError {
+/// A failed Secrets Manager call: its code for the caller, the whole error for the log.
+fn failed<E, R>(destination: &str, err: &SdkError<E, R>) -> SecretError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
     SecretError::Io {
         destination: destination.to_string(),
-        source: super::describe(err).into(),
+        source: super::summary(&format!("secret of {destination}"), err).into(),
     }
 }
 

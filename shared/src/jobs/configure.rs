@@ -1,7 +1,7 @@
 //! `configure`: data matching, segments, the profile limit and the guardrails of a destination.
 
 use super::{Deps, JobError};
-use crate::destination::{self, DataMatching, Segment};
+use crate::destination::{self, Boundary, DataMatching, Segment};
 use crate::field_mapping;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -31,7 +31,18 @@ pub struct Output {
     pub segments: usize,
 }
 
+/// Configures with no limit on where segments are read from: the local command.
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
+    run_within(input, deps, &Boundary::anywhere()).await
+}
+
+/// Configures a destination whose segments must lie inside `boundary` (on AWS: the stack's
+/// snapshot bucket and prefix). Nothing changes when one does not.
+pub async fn run_within(
+    input: Input,
+    deps: &Deps,
+    boundary: &Boundary,
+) -> Result<Output, JobError> {
     let mut destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
     field_mapping::validate(&input.data_matching).map_err(JobError::InvalidInput)?;
     if input.segments.is_empty() {
@@ -52,6 +63,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
                 segment.name.trim()
             )));
         }
+        boundary.check_source(segment)?;
     }
     if input.profile_limit == Some(0) {
         return Err(JobError::InvalidInput(

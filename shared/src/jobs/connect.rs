@@ -3,7 +3,7 @@
 
 use super::{Deps, JobError};
 use crate::autopilot::{AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
-use crate::destination::{self, Consent, Destination, DEFAULT_PROFILE_LIMIT};
+use crate::destination::{self, Boundary, Consent, Destination, DEFAULT_PROFILE_LIMIT};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
@@ -57,7 +57,19 @@ pub struct Output {
     pub account_name: Option<String>,
 }
 
+/// Connects with no limit on the Autopilot URL: the local command.
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
+    run_within(input, deps, &Boundary::anywhere()).await
+}
+
+/// Connects a destination whose URL must lie inside `boundary` (on AWS: Autopilot's API host and
+/// the hosts the stack allows). The key is sent nowhere else, and nothing is stored when the URL
+/// or the key is refused.
+pub async fn run_within(
+    input: Input,
+    deps: &Deps,
+    boundary: &Boundary,
+) -> Result<Output, JobError> {
     if !input.consent {
         return Err(JobError::InvalidInput(
             "consent is required: profiles leave your platform's compliance boundary when exported; agree to the data-privacy notice (--agree) to connect".into(),
@@ -75,27 +87,26 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         Some(r) => check_rate(r).map_err(JobError::InvalidInput)?,
         None => DEFAULT_REQUESTS_PER_SECOND,
     };
-    if deps
-        .store
-        .exists(&destination::keys::destination(&id))
-        .await?
-    {
-        return Err(JobError::AlreadyExists(format!(
-            "a destination '{id}' already exists: choose another name, or remove it first with `autopilot-export remove {id}`"
-        )));
-    }
     let url = input
         .autopilot_url
         .as_deref()
         .unwrap_or(DEFAULT_BASE_URL)
         .trim()
         .to_string();
+    boundary.check_url(&url)?;
+    // A quick answer before asking Autopilot; the conditional write below is what decides.
+    if deps
+        .store
+        .exists(&destination::keys::destination(&id))
+        .await?
+    {
+        return Err(already_exists(&id));
+    }
     let client = deps.clients.for_key(&url, input.api_key.clone(), rate)?;
     let account = client.account().await.map_err(|e| match e {
         AutopilotError::Unauthorized => JobError::Autopilot(AutopilotError::Unauthorized),
         other => other.into(),
     })?;
-    deps.secrets.put(&id, &input.api_key).await?;
     let destination = Destination {
         id: id.clone(),
         display_name: name.to_string(),
@@ -116,16 +127,30 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         guardrails: Default::default(),
         schedule: Default::default(),
     };
-    if let Err(e) = destination::save(deps.store.as_ref(), &destination).await {
-        // Do not leave a key behind for a destination that does not exist.
-        let _ = deps.secrets.delete(&id).await;
-        return Err(e);
+    // The destination is written only if absent, and before the key: of two connects with one
+    // name, the one that loses stores nothing, so it can never replace the winner's key.
+    if !destination::create(deps.store.as_ref(), &destination).await? {
+        return Err(already_exists(&id));
+    }
+    if let Err(e) = deps.secrets.put(&id, &input.api_key).await {
+        // Do not leave a destination behind without its key.
+        let _ = deps
+            .store
+            .delete(&destination::keys::destination(&id))
+            .await;
+        return Err(e.into());
     }
     tracing::info!(destination = %id, "destination connected");
     Ok(Output {
         destination_id: id,
         account_name: account.organization_name,
     })
+}
+
+fn already_exists(id: &str) -> JobError {
+    JobError::AlreadyExists(format!(
+        "a destination '{id}' already exists: choose another name, or remove it first with `autopilot-export remove {id}`"
+    ))
 }
 
 /// A new key for a connected destination: validated against Autopilot first, then stored.
@@ -136,8 +161,19 @@ pub struct RotateInput {
 }
 
 pub async fn rotate_key(input: RotateInput, deps: &Deps) -> Result<Output, JobError> {
+    rotate_key_within(input, deps, &Boundary::anywhere()).await
+}
+
+/// Rotates the key of a destination whose URL lies inside `boundary`: a destination stored
+/// before the boundary was enforced never receives a new key.
+pub async fn rotate_key_within(
+    input: RotateInput,
+    deps: &Deps,
+    boundary: &Boundary,
+) -> Result<Output, JobError> {
     check_key(&input.api_key)?;
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
+    boundary.check_url(&destination.autopilot_url)?;
     let client = deps.clients.for_key(
         &destination.autopilot_url,
         input.api_key.clone(),

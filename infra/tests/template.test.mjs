@@ -1,0 +1,128 @@
+// What the SAM template grants and configures, read from infra/template.yaml (no servers needed):
+// each function's exact S3 actions by key prefix, snapshots readable only under SnapshotPrefix,
+// function logs that expire at LogRetentionDays, the log level Lambda applies, and the
+// deployment's boundary (AllowedAutopilotHosts, SnapshotBucket, SnapshotPrefix) reaching the code.
+// moto does not enforce IAM: when a job starts using another key prefix or action, this table and
+// the template change together.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+const FUNCTIONS = ['Ref', 'Sub', 'GetAtt', 'Join', 'If', 'Select', 'Split', 'Equals', 'Not'];
+const customTags = FUNCTIONS.flatMap((name) => {
+  const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
+  return [
+    { tag: `!${name}`, resolve: (value) => ({ [key]: value }) },
+    { tag: `!${name}`, collection: 'seq', resolve: (seq) => ({ [key]: seq.toJSON() }) },
+  ];
+});
+const template = parse(readFileSync(new URL('../template.yaml', import.meta.url), 'utf8'), {
+  customTags,
+  merge: true,
+});
+const resources = template.Resources;
+const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Serverless::Function');
+
+/** A resource as the table writes it: `data/exports/*`, `snapshots/${SnapshotPrefix}*`, … */
+function resourceName(value) {
+  if (value?.['Fn::GetAtt'] === 'DataBucket.Arn') return 'data';
+  const sub = value?.['Fn::Sub'];
+  if (typeof sub === 'string' && sub.startsWith('${DataBucket.Arn}/')) return `data/${sub.slice(18)}`;
+  if (sub === 'arn:${AWS::Partition}:s3:::${SnapshotBucket}/${SnapshotPrefix}*') return 'snapshots/${SnapshotPrefix}*';
+  return JSON.stringify(value);
+}
+
+/** `Action resource` for every grant of a function, sorted. */
+function grants(fn) {
+  const out = [];
+  for (const policy of fn.Properties.Policies) {
+    assert.deepEqual(Object.keys(policy), ['Statement'], `no SAM policy templates (S3CrudPolicy grants PutObjectAcl and PutLifecycleConfiguration): ${JSON.stringify(policy)}`);
+    for (const statement of policy.Statement) {
+      assert.equal(statement.Effect, 'Allow');
+      for (const action of [statement.Action].flat()) {
+        for (const resource of [statement.Resource].flat()) out.push(`${action} ${resourceName(resource)}`);
+      }
+    }
+  }
+  return out.sort();
+}
+
+const s3 = (fn) => grants(fn).filter((g) => g.startsWith('s3:'));
+const SNAPSHOTS = 's3:GetObject snapshots/${SnapshotPrefix}*';
+const EXPECTED_S3 = {
+  // connect, configure, read, remove (deletes the destination and releases its lock), dry runs
+  ConnectFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
+    's3:GetObject data/state/*', 's3:PutObject data/destinations/*', 's3:DeleteObject data/destinations/*',
+    's3:DeleteObject data/exports/*', SNAPSHOTS],
+  // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline
+  ExportFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
+    's3:GetObject data/state/*', 's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*', SNAPSHOTS],
+  UploadChunkFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
+    's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*'],
+  // report, baseline commit, cleanup, lock release
+  FinalizeFunction: ['s3:ListBucket data', 's3:GetObject data/exports/*', 's3:GetObject data/state/*',
+    's3:PutObject data/exports/*', 's3:PutObject data/state/*', 's3:DeleteObject data/exports/*'],
+  SchedulerFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*'],
+};
+
+test('each function gets exactly the S3 actions it uses, on the prefixes it uses', () => {
+  assert.deepEqual(functions.map(([name]) => name).sort(), Object.keys(EXPECTED_S3).sort());
+  for (const [name, fn] of functions) {
+    assert.deepEqual(s3(fn), [...EXPECTED_S3[name]].sort(), name);
+  }
+});
+
+test('snapshots are readable only under SnapshotBucket/SnapshotPrefix, and only where segments are read', () => {
+  for (const [name, fn] of functions) {
+    const reads = grants(fn).filter((g) => g.includes('SnapshotBucket') || g.includes('snapshots/'));
+    const expected = ['ConnectFunction', 'ExportFunction'].includes(name) ? [SNAPSHOTS] : [];
+    assert.deepEqual(reads, expected, name);
+  }
+});
+
+test('the scheduler may describe executions: a duplicated event is recognised by its execution name', () => {
+  const scheduler = grants(resources.SchedulerFunction);
+  assert.ok(scheduler.some((g) => g.startsWith('states:DescribeExecution ')), scheduler.join('\n'));
+  assert.ok(scheduler.some((g) => g.startsWith('states:StartExecution ')));
+});
+
+test('every function logs to a group of its own that expires, and Lambda drops logs below INFO', () => {
+  const logging = template.Globals.Function.LoggingConfig;
+  assert.equal(logging.LogFormat, 'JSON', 'level filtering needs the JSON log format');
+  assert.equal(logging.ApplicationLogLevel, 'INFO');
+  assert.ok(['INFO', 'WARN'].includes(logging.SystemLogLevel));
+  assert.match(template.Globals.Function.Environment.Variables.RUST_LOG, /^(info|warn|error)$/);
+  const groups = new Set();
+  for (const [name, fn] of functions) {
+    const group = fn.Properties.LoggingConfig?.LogGroup?.Ref;
+    assert.ok(group, `${name} names its log group`);
+    assert.equal(resources[group]?.Type, 'AWS::Logs::LogGroup', name);
+    assert.deepEqual(resources[group].Properties.RetentionInDays, { Ref: 'LogRetentionDays' }, name);
+    groups.add(group);
+  }
+  assert.equal(groups.size, functions.length, 'one group per function');
+});
+
+test("the deployment's boundary reaches every function, empty by default", () => {
+  const { Parameters: params } = template;
+  assert.equal(params.AllowedAutopilotHosts.Default, '');
+  assert.equal(params.SnapshotPrefix.Default, '');
+  const variables = template.Globals.Function.Environment.Variables;
+  assert.deepEqual(variables.ALLOWED_AUTOPILOT_HOSTS, { Ref: 'AllowedAutopilotHosts' });
+  assert.deepEqual(variables.SNAPSHOT_BUCKET, { Ref: 'SnapshotBucket' });
+  assert.deepEqual(variables.SNAPSHOT_PREFIX, { Ref: 'SnapshotPrefix' });
+  const hosts = new RegExp(params.AllowedAutopilotHosts.AllowedPattern);
+  for (const ok of ['', 'eu.example.com', 'eu.example.com,api.example.com:8443']) assert.match(ok, hosts);
+  for (const bad of ['http://eu.example.com', 'eu.example.com/v1', 'a b']) assert.doesNotMatch(bad, hosts);
+  const prefix = new RegExp(params.SnapshotPrefix.AllowedPattern);
+  for (const ok of ['', 'segments/', 'cdp/segments/']) assert.match(ok, prefix);
+  for (const bad of ['segments', '/segments/', 'seg*/']) assert.doesNotMatch(bad, prefix);
+});
+
+test('the API is throttled at its stage, as the reserved-concurrency skip says', () => {
+  const throttle = resources.HttpApi.Properties.DefaultRouteSettings;
+  assert.ok(throttle?.ThrottlingRateLimit > 0 && throttle?.ThrottlingBurstLimit > 0, JSON.stringify(throttle));
+  const skips = resources.ConnectFunction.Metadata.checkov.skip;
+  assert.match(skips.find((s) => s.id === 'CKV_AWS_115').comment, /throttled/);
+});

@@ -1,0 +1,305 @@
+//! Where a destination may send data and read its segments from.
+//!
+//! The local command may use any http(s) URL and any path ([`Boundary::anywhere`]). A deployment
+//! on AWS is different: whoever may call its HTTP API is not necessarily whoever may read its
+//! buckets, so a destination there may only send to Autopilot's API host (plus the hosts the
+//! stack lists) over https and only read segments under the stack's snapshot bucket and prefix
+//! ([`Boundary::deployment`]). Otherwise one API permission would be enough to export any object
+//! the functions can read to a server of one's own.
+
+use super::{Destination, Segment};
+use crate::JobError;
+
+/// Autopilot's API host: on AWS the one host destinations use unless the stack allows others.
+pub const AUTOPILOT_API_HOST: &str = "api2.autopilothq.com";
+
+/// The first parts of data-bucket keys that hold the connector's own data, never a snapshot.
+const DATA_PREFIXES: [&str; 3] = ["destinations", "exports", "state"];
+
+/// The URLs and snapshot sources a destination may use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Boundary {
+    /// `None`: any http(s) URL.
+    origins: Option<Vec<Origin>>,
+    /// `None`: any path or `s3://` URL.
+    snapshots: Option<SnapshotScope>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.scheme.as_str(), self.port) {
+            ("https", 443) | ("http", 80) => write!(f, "{}://{}", self.scheme, self.host),
+            _ => write!(f, "{}://{}:{}", self.scheme, self.host, self.port),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SnapshotScope {
+    /// `None`: the deployment names no snapshot bucket, so no segment can be read.
+    bucket: Option<String>,
+    /// Empty (the whole bucket) or ending in `/`.
+    prefix: String,
+    data_bucket: String,
+}
+
+impl Boundary {
+    /// No limits: the local command.
+    pub fn anywhere() -> Self {
+        Self::default()
+    }
+
+    /// The limits of a deployment: https to [`AUTOPILOT_API_HOST`] and to `allowed_hosts`
+    /// (`host`, `host:port` — https — or `scheme://host:port`, the form tests use for a local
+    /// sandbox); segments only under `s3://{snapshot_bucket}/{snapshot_prefix}` and never the
+    /// connector's own objects in `data_bucket`. An allowed host that cannot be read is an error
+    /// naming it.
+    pub fn deployment(
+        allowed_hosts: &[String],
+        snapshot_bucket: Option<&str>,
+        snapshot_prefix: &str,
+        data_bucket: &str,
+    ) -> Result<Self, String> {
+        let mut origins = vec![Origin {
+            scheme: "https".into(),
+            host: AUTOPILOT_API_HOST.into(),
+            port: 443,
+        }];
+        for entry in allowed_hosts
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+        {
+            let text = if entry.contains("://") {
+                entry.to_string()
+            } else {
+                format!("https://{entry}")
+            };
+            let origin = url::Url::parse(&text)
+                .ok()
+                .filter(|u| u.username().is_empty() && u.password().is_none())
+                .filter(|u| matches!(u.path(), "" | "/") && u.query().is_none())
+                .and_then(|u| origin(&u))
+                .ok_or_else(|| {
+                    format!("the allowed Autopilot host '{entry}' is not a host name, host:port or scheme://host:port")
+                })?;
+            origins.push(origin);
+        }
+        let prefix = snapshot_prefix.trim().trim_start_matches('/');
+        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+            prefix.to_string()
+        } else {
+            format!("{prefix}/")
+        };
+        Ok(Self {
+            origins: Some(origins),
+            snapshots: Some(SnapshotScope {
+                bucket: snapshot_bucket
+                    .map(str::trim)
+                    .filter(|b| !b.is_empty())
+                    .map(str::to_string),
+                prefix,
+                data_bucket: data_bucket.to_string(),
+            }),
+        })
+    }
+
+    /// Refuses an Autopilot URL outside the boundary (and any URL that is not http(s)).
+    pub fn check_url(&self, url: &str) -> Result<(), JobError> {
+        let parsed = url::Url::parse(url.trim()).map_err(|e| {
+            JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
+        })?;
+        let Some(origin) = origin(&parsed) else {
+            return Err(JobError::InvalidInput(format!(
+                "'{url}' is not an http(s) URL"
+            )));
+        };
+        let Some(allowed) = &self.origins else {
+            return Ok(());
+        };
+        if parsed.username().is_empty() && parsed.password().is_none() && allowed.contains(&origin)
+        {
+            return Ok(());
+        }
+        let others: Vec<String> = allowed[1..].iter().map(Origin::to_string).collect();
+        Err(JobError::InvalidInput(format!(
+            "{origin} is not an Autopilot API this deployment sends data to: destinations use https://{AUTOPILOT_API_HOST} or a host of the stack's AllowedAutopilotHosts parameter ({}), without a user name or password",
+            if others.is_empty() { "none".to_string() } else { others.join(", ") }
+        )))
+    }
+
+    /// Refuses a segment whose snapshot lies outside the boundary.
+    pub fn check_source(&self, segment: &Segment) -> Result<(), JobError> {
+        self.check_snapshot(&segment.source).map_err(|message| {
+            JobError::InvalidInput(format!(
+                "the segment '{}' cannot be read: {message}",
+                segment.name.trim()
+            ))
+        })
+    }
+
+    /// Why the snapshot at `source` lies outside the boundary, if it does.
+    pub fn check_snapshot(&self, source: &str) -> Result<(), String> {
+        let Some(scope) = &self.snapshots else {
+            return Ok(());
+        };
+        let source = source.trim();
+        let Some(bucket) = &scope.bucket else {
+            return Err("this deployment names no snapshot bucket (the stack's SnapshotBucket parameter, SNAPSHOT_BUCKET)".into());
+        };
+        let inside = source
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(b, key)| {
+                b == bucket
+                    && key.starts_with(&scope.prefix)
+                    && crate::store::check_key(key).is_ok()
+                    && !(b == scope.data_bucket
+                        && DATA_PREFIXES.contains(&key.split('/').next().unwrap_or_default()))
+            });
+        if inside {
+            return Ok(());
+        }
+        Err(format!(
+            "{source} is outside the snapshots this deployment reads: segments must be s3://{bucket}/{}… (the stack's SnapshotBucket and SnapshotPrefix parameters)",
+            scope.prefix
+        ))
+    }
+
+    /// Refuses a destination whose URL or any segment lies outside the boundary: one stored
+    /// before the boundary was enforced, or written to the bucket by hand.
+    pub fn check_destination(&self, destination: &Destination) -> Result<(), JobError> {
+        self.check_url(&destination.autopilot_url)?;
+        destination
+            .segments
+            .iter()
+            .try_for_each(|s| self.check_source(s))
+    }
+}
+
+/// A URL's scheme, lower-case host and port, when it is http(s) with a host.
+fn origin(url: &url::Url) -> Option<Origin> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(Origin {
+        scheme: url.scheme().to_string(),
+        host: url.host_str()?.to_ascii_lowercase(),
+        port: url.port_or_known_default()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(source: &str) -> Segment {
+        Segment {
+            name: "VIP".into(),
+            source: source.into(),
+        }
+    }
+
+    fn deployment(hosts: &[&str], prefix: &str) -> Boundary {
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        Boundary::deployment(&hosts, Some("snapshots"), prefix, "data").unwrap()
+    }
+
+    #[test]
+    fn anywhere_allows_every_http_url_and_path() {
+        let any = Boundary::anywhere();
+        for url in ["http://127.0.0.1:9/v1", "https://attacker.example/v1"] {
+            any.check_url(url).unwrap();
+        }
+        assert!(any.check_url("ftp://example.com/").is_err());
+        any.check_source(&segment("/home/me/vip.csv")).unwrap();
+        any.check_source(&segment("s3://any/key.csv")).unwrap();
+    }
+
+    #[test]
+    fn a_deployment_sends_only_to_autopilot_and_the_hosts_it_allows() {
+        let aws = deployment(&["eu.example.com", "http://127.0.0.1:4010"], "");
+        for url in [
+            "https://api2.autopilothq.com/v1",
+            "https://API2.autopilothq.com:443/v1/",
+            "https://eu.example.com/v1",
+            "http://127.0.0.1:4010/v1",
+        ] {
+            aws.check_url(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+        for url in [
+            "https://attacker.example/v1",
+            "http://api2.autopilothq.com/v1",
+            "https://api2.autopilothq.com:8443/v1",
+            "https://api2.autopilothq.com.attacker.example/v1",
+            "https://api2.autopilothq.com@attacker.example/v1",
+            "https://user:pw@api2.autopilothq.com/v1",
+            "http://eu.example.com/v1",
+            "http://127.0.0.1:4011/v1",
+            "https://127.0.0.1:4010/v1",
+        ] {
+            let err = aws.check_url(url).unwrap_err().to_string();
+            assert!(err.contains("AllowedAutopilotHosts"), "{url}: {err}");
+            assert!(!err.contains("user:pw"), "{err}");
+        }
+        let none = deployment(&[], "");
+        let err = none.check_url("https://attacker.example/v1").unwrap_err();
+        assert!(err.to_string().contains("(none)"), "{err}");
+        for bad in ["https://h/path", "not a host", "ftp://h"] {
+            let hosts = [bad.to_string()];
+            assert!(
+                Boundary::deployment(&hosts, None, "", "d").is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_deployment_reads_segments_only_under_its_snapshot_prefix() {
+        let aws = deployment(&[], "segments");
+        aws.check_source(&segment("s3://snapshots/segments/vip.csv"))
+            .unwrap();
+        aws.check_source(&segment("s3://snapshots/segments/2026/vip.csv.gz"))
+            .unwrap();
+        for source in [
+            "s3://other-bucket/segments/vip.csv",
+            "s3://snapshots/segments-old/vip.csv",
+            "s3://snapshots/other/vip.csv",
+            "s3://snapshots/segments/../exports/x/rejected.csv",
+            "s3://snapshots/segments//vip.csv",
+            "/home/me/vip.csv",
+            "s3://snapshots",
+        ] {
+            let err = aws.check_source(&segment(source)).unwrap_err().to_string();
+            assert!(err.contains("s3://snapshots/segments/…"), "{source}: {err}");
+            assert_eq!(JobError::InvalidInput(err).type_name(), "InvalidInput");
+        }
+    }
+
+    #[test]
+    fn the_connectors_own_objects_are_never_a_snapshot() {
+        let hosts: Vec<String> = Vec::new();
+        let same = Boundary::deployment(&hosts, Some("data"), "", "data").unwrap();
+        same.check_source(&segment("s3://data/snapshots/vip.csv"))
+            .unwrap();
+        for key in [
+            "destinations/a.json",
+            "exports/a/e/rejected.csv",
+            "state/a/baseline.json",
+        ] {
+            assert!(same
+                .check_source(&segment(&format!("s3://data/{key}")))
+                .is_err());
+        }
+        let unset = Boundary::deployment(&hosts, None, "", "data").unwrap();
+        let err = unset.check_source(&segment("s3://data/x.csv")).unwrap_err();
+        assert!(err.to_string().contains("SnapshotBucket"), "{err}");
+    }
+}
