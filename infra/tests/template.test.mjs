@@ -51,10 +51,10 @@ function grants(fn) {
 const s3 = (fn) => grants(fn).filter((g) => g.startsWith('s3:'));
 const SNAPSHOTS = 's3:GetObject snapshots/${SnapshotPrefix}*';
 const EXPECTED_S3 = {
-  // connect, configure, read, remove (deletes the destination and releases its lock), dry runs
+  // connect, configure, read, remove (deletes the destination, its exports and its baseline), dry runs
   ConnectFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/destinations/*', 's3:DeleteObject data/destinations/*',
-    's3:DeleteObject data/exports/*', SNAPSHOTS],
+    's3:DeleteObject data/exports/*', 's3:DeleteObject data/state/*', SNAPSHOTS],
   // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline
   ExportFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*', SNAPSHOTS],
