@@ -286,7 +286,7 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
         if n == 1 {
             "1 contact was".to_string()
         } else {
-            format!("{} contacts were", thousands(n))
+            format!("{} contacts were", shared::autopilot::thousands(n))
         }
     };
     let mut parts = Vec::new();
@@ -323,19 +323,6 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
         ));
     }
     parts.join("; ")
-}
-
-/// `74000` as `74,000`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn row(name: &str, c: &Counts) -> String {

@@ -223,7 +223,7 @@ impl AutopilotClient {
         }
         Err(AutopilotError::InvalidResponse(format!(
             "the Autopilot list {list} went on for more than {} pages: stopped reading it",
-            thousands(limits.pages)
+            thousands(limits.pages as u64)
         )))
     }
 }

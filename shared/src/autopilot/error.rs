@@ -39,7 +39,7 @@ pub enum AutopilotError {
     #[error("Autopilot's answer could not be read: {0}; check the destination's Autopilot URL")]
     InvalidResponse(String),
     /// A list with more members than an export reads ([`super::ListLimits`]).
-    #[error("the Autopilot list {list} has more than {} members, more than an export reads: stopped reading it", thousands(*limit))]
+    #[error("the Autopilot list {list} has more than {} members, more than an export reads: stopped reading it", thousands(*limit as u64))]
     ListTooLarge { list: String, limit: usize },
     /// `GET /account` answered 2xx with neither an instance id nor an organisation name.
     #[error(
@@ -126,8 +126,8 @@ impl AutopilotError {
     }
 }
 
-/// `5000000` as `5,000,000`.
-pub(crate) fn thousands(n: usize) -> String {
+/// `5000000` as `5,000,000`: counts in messages people read.
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {

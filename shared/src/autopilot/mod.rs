@@ -31,7 +31,7 @@ pub use api::{Account, ListInfo, ListLimits, MemberPage};
 pub use base_url::check_base_url;
 pub use bulk::{BulkOutcome, Rejection};
 pub use contact::{Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK};
-pub use error::{AutopilotError, ErrorClass};
+pub use error::{thousands, AutopilotError, ErrorClass};
 pub use health::Trouble;
 pub use pacing::AdaptivePacer;
 pub use retry::RetryPolicy;
