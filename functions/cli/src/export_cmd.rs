@@ -67,14 +67,20 @@ pub fn lock_file(
     data_dir: &Path,
     dest: &str,
 ) -> Result<(std::fs::File, PathBuf), (std::io::Error, PathBuf)> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let dir = data_dir.join("locks");
     let path = dir.join(format!("{}.lock", destination::slug(dest)));
-    std::fs::create_dir_all(&dir)
+    // Private like everything else in the data folder, whatever the umask.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
         .and_then(|()| {
             std::fs::OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
+                .mode(0o600)
                 .open(&path)
         })
         .map(|file| (file, path.clone()))

@@ -58,3 +58,44 @@ fn a_data_folder_others_can_open_is_warned_about() {
         text(&out)
     );
 }
+
+/// Every file and folder an export leaves under `dir`, with modes others can use.
+fn open_to_others(dir: &std::path::Path, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mode = std::fs::symlink_metadata(&path)
+            .unwrap()
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            found.push(format!("{:o} {}", mode & 0o777, path.display()));
+        }
+        if path.is_dir() {
+            open_to_others(&path, found);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_export_into_an_open_folder_no_file_is_open_to_others() {
+    let server = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(common::KEY), 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let snapshot = dir.path().join("vip.csv");
+    std::fs::write(&snapshot, "email\na@example.com\nnot-an-email\n").unwrap();
+    let (data_dir, url) = (data.clone(), server.base_url());
+    let out = tokio::task::spawn_blocking(move || {
+        common::main_destination(&data_dir, &url, "50", "VIP", &snapshot);
+        cli(&data_dir, &["export", "main"], None)
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let mut found = Vec::new();
+    open_to_others(&data, &mut found);
+    assert!(found.is_empty(), "open to other users: {found:#?}");
+}
