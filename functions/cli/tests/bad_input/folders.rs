@@ -67,7 +67,8 @@ fn unwritable(ctx: &Ctx) -> String {
         0 => "Operation not permitted",
         _ => "Permission denied",
     };
-    let start = format!("the secret store failed for destination main: {why}");
+    // The destination is written (only if absent) before its key, so storage refuses first.
+    let start = format!("storage failed at destinations/main.json: {why}");
     fails(&ran, 1, &start);
     assert!(!data.exists());
     format!("refused: {start}")
