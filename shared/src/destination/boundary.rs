@@ -116,8 +116,10 @@ impl Boundary {
         let parsed = url::Url::parse(url.trim()).map_err(|e| {
             JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
         })?;
-        // The client's own rule first (https, or http to this machine), worded once.
-        crate::autopilot::check_base_url(&parsed)?;
+        if self.origins.is_none() {
+            // Anywhere (the command): the client's own rule, https or http to this machine.
+            crate::autopilot::check_base_url(&parsed)?;
+        }
         let Some(origin) = origin(&parsed) else {
             return Err(JobError::InvalidInput(format!(
                 "'{url}' is not an http(s) URL"
