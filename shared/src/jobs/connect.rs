@@ -2,7 +2,7 @@
 //! destination (without the key) in the object store. Nothing is stored when the key is refused.
 
 use super::{Deps, JobError};
-use crate::autopilot::{AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
+use crate::autopilot::{Account, AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
 use crate::destination::{self, Boundary, Consent, Destination, DEFAULT_PROFILE_LIMIT};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,28 @@ pub fn check_key(key: &SecretString) -> Result<(), JobError> {
         return Err(JobError::InvalidInput(KEY_WITH_CONTROL_CHARACTERS.into()));
     }
     Ok(())
+}
+
+/// The longest display name or export user kept: names are for people to read in a list.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// `text` (a display name or export user) trimmed, or why it cannot be one: control characters
+/// (line breaks, tabs, terminal escapes) would rewrite what a terminal or a log shows, and a name
+/// longer than [`MAX_NAME_CHARS`] is not a name. The message never quotes the text.
+pub fn check_name<'a>(what: &str, text: &'a str) -> Result<&'a str, JobError> {
+    let text = text.trim();
+    if text.chars().any(char::is_control) {
+        return Err(JobError::InvalidInput(format!(
+            "the {what} holds a line break, tab or terminal escape: use letters, digits, spaces and punctuation on one line"
+        )));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(JobError::InvalidInput(format!(
+            "the {what} is {chars} characters long: keep it to {MAX_NAME_CHARS} at most"
+        )));
+    }
+    Ok(text)
 }
 
 /// `rate` when it is a finite number inside [`RATE_RANGE`], else the message that says why not.
@@ -75,7 +97,11 @@ pub async fn run_within(
             "consent is required: profiles leave your platform's compliance boundary when exported; agree to the data-privacy notice (--agree) to connect".into(),
         ));
     }
-    let name = input.display_name.trim();
+    let name = check_name("display name", &input.display_name)?;
+    let export_user = match input.export_user.as_deref() {
+        Some(user) => check_name("export user", user)?,
+        None => "",
+    };
     let id = destination::slug(name);
     if id.is_empty() {
         return Err(JobError::InvalidInput(
@@ -112,12 +138,14 @@ pub async fn run_within(
         display_name: name.to_string(),
         autopilot_url: url,
         account_name: account.organization_name.clone(),
+        account_id: account_id(&account),
         consent: Consent {
             agreed_at: chrono::Utc::now(),
-            export_user: input
-                .export_user
-                .filter(|u| !u.trim().is_empty())
-                .unwrap_or_else(|| "unknown".into()),
+            export_user: if export_user.is_empty() {
+                "unknown".into()
+            } else {
+                export_user.to_string()
+            },
         },
         created_at: chrono::Utc::now(),
         data_matching: None,
@@ -145,6 +173,17 @@ pub async fn run_within(
         destination_id: id,
         account_name: account.organization_name,
     })
+}
+
+/// Autopilot's id of the account (`instance_id`, a number or a string), when it has one.
+fn account_id(account: &Account) -> Option<String> {
+    match &account.instance_id {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) if !s.trim().is_empty() => {
+            Some(s.trim().chars().take(MAX_NAME_CHARS).collect())
+        }
+        _ => None,
+    }
 }
 
 fn already_exists(id: &str) -> JobError {
@@ -180,6 +219,23 @@ pub async fn rotate_key_within(
         destination.requests_per_second,
     )?;
     let account = client.account().await?;
+    let new_account = account_id(&account);
+    match (&destination.account_id, &new_account) {
+        (Some(ours), Some(theirs)) if ours != theirs => {
+            return Err(JobError::InvalidInput(format!(
+                "the new key belongs to another Autopilot account ({}) than the one destination '{}' exports to: a destination keeps its account. Connect a new destination for the other account, or use a key of this one",
+                account.organization_name.as_deref().unwrap_or("unnamed"),
+                destination.id
+            )))
+        }
+        (None, Some(_)) => {
+            // Connected before accounts were recorded: the account of the first key checked is kept.
+            let mut recorded = destination.clone();
+            recorded.account_id = new_account.clone();
+            destination::save(deps.store.as_ref(), &recorded).await?;
+        }
+        _ => {}
+    }
     deps.secrets.put(&destination.id, &input.api_key).await?;
     deps.clients.forget(&destination.id);
     tracing::info!(destination = %destination.id, "API key rotated");
