@@ -214,16 +214,25 @@ fn parse_body(body: &Bytes) -> Result<Value, Response> {
     })
 }
 
+/// Like Autopilot, every key of one account answers with that account's id. The sandbox's keys
+/// belong to its one account, except keys of the form `ACCOUNT.SECRET`, which belong to the account
+/// named ACCOUNT (a second account to rotate a key into in tests).
 async fn account(headers: HeaderMap) -> Response {
     let key = headers
         .get("autopilotapikey")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let instance: u32 = key
-        .bytes()
-        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
-    Json(json!({"instance_id": instance % 100_000, "organization_name": "Sandbox Inc."}))
-        .into_response()
+    let (instance, name) = match key.split_once('.') {
+        Some((other, _)) => (
+            other
+                .bytes()
+                .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()))
+                % 100_000,
+            format!("Sandbox {other}"),
+        ),
+        None => (1, "Sandbox Inc.".to_string()),
+    };
+    Json(json!({"instance_id": instance, "organization_name": name})).into_response()
 }
 
 async fn upsert_bulk(State(shared): State<AppState>, body: Bytes) -> Response {

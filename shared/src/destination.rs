@@ -20,6 +20,10 @@ pub struct Destination {
     pub autopilot_url: String,
     /// Autopilot's name for the account the key belongs to.
     pub account_name: Option<String>,
+    /// Autopilot's id for that account (`instance_id`): a new key must belong to the same one,
+    /// so that rotating a key can never move the destination's exports into another account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
     pub consent: Consent,
     pub created_at: DateTime<Utc>,
     #[serde(default)]

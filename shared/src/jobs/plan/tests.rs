@@ -65,6 +65,7 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
         // Nothing listens there: a test that reached Autopilot would fail.
         autopilot_url: "http://127.0.0.1:9/v1".into(),
         account_name: None,
+        account_id: None,
         consent: Consent {
             agreed_at: Utc::now(),
             export_user: "test".into(),
