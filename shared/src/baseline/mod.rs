@@ -6,11 +6,14 @@
 //! Stored as `state/{destination}/baseline.json`; it only ever records what Autopilot confirmed,
 //! and a failed export never replaces it.
 
+mod foreign;
+pub use foreign::ForeignMembers;
+
 use crate::autopilot::Contact;
 use crate::destination::{DataMatching, Segment};
 use crate::store::{get_json, put_json, ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
@@ -27,9 +30,10 @@ pub struct SegmentBaseline {
     pub list_id: String,
     /// Lower-cased email → fingerprint of the contact as Autopilot has it from us.
     pub contacts: HashMap<String, u64>,
-    /// Members the list had before this connector first wrote to it: never removed by us.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub foreign: BTreeSet<String>,
+    /// Members the list had before this connector first wrote to it: never removed by us. Kept
+    /// as keyed hashes ([`ForeignMembers`]).
+    #[serde(default, skip_serializing_if = "ForeignMembers::is_empty")]
+    pub foreign: ForeignMembers,
 }
 
 impl SegmentBaseline {

@@ -140,7 +140,7 @@ mod tests {
         SegmentBaseline {
             list_id: list.into(),
             contacts: contacts.iter().map(|(e, f)| (e.to_string(), *f)).collect(),
-            foreign: foreign.iter().map(|e| e.to_string()).collect(),
+            foreign: crate::baseline::ForeignMembers::from_emails(foreign.iter().copied()),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::scan::SegmentScan;
 use crate::autopilot::AutopilotClient;
-use crate::baseline::{Baseline, SegmentBaseline};
+use crate::baseline::{Baseline, ForeignMembers, SegmentBaseline};
 use crate::email;
 use crate::jobs::JobError;
 use std::collections::{BTreeSet, HashMap};
@@ -31,7 +31,7 @@ pub(super) async fn resolve<'a>(
             }
             None => {
                 segment.plan.list_created = true;
-                (client.create_list(&name).await?, BTreeSet::new())
+                (client.create_list(&name).await?, ForeignMembers::default())
             }
         };
         segment.plan.list_id = list_id.clone();
@@ -56,11 +56,12 @@ pub(super) async fn resolve<'a>(
     Ok(next)
 }
 
-/// Lower-cased emails on a list before this connector first wrote to it.
+/// Who was on a list before this connector first wrote to it (lower-cased, hashed).
 async fn members_before(
     client: &AutopilotClient,
     list_id: &str,
-) -> Result<BTreeSet<String>, crate::autopilot::AutopilotError> {
+) -> Result<ForeignMembers, crate::autopilot::AutopilotError> {
     let members = client.list_member_emails(list_id).await?;
-    Ok(members.iter().map(|e| email::dedupe_key(e)).collect())
+    let keys: BTreeSet<String> = members.iter().map(|e| email::dedupe_key(e)).collect();
+    Ok(ForeignMembers::from_emails(keys.iter().map(String::as_str)))
 }
