@@ -30,6 +30,7 @@ function resourceName(value) {
   const sub = value?.['Fn::Sub'];
   if (typeof sub === 'string' && sub.startsWith('${DataBucket.Arn}/')) return `data/${sub.slice(18)}`;
   if (sub === 'arn:${AWS::Partition}:s3:::${SnapshotBucket}/${SnapshotPrefix}*') return 'snapshots/${SnapshotPrefix}*';
+  if (value?.Ref === 'SnapshotKmsKeyArn') return 'snapshot-key';
   return JSON.stringify(value);
 }
 
@@ -38,7 +39,9 @@ function grants(fn) {
   const out = [];
   for (const policy of fn.Properties.Policies) {
     assert.deepEqual(Object.keys(policy), ['Statement'], `no SAM policy templates (S3CrudPolicy grants PutObjectAcl and PutLifecycleConfiguration): ${JSON.stringify(policy)}`);
-    for (const statement of policy.Statement) {
+    for (const entry of policy.Statement) {
+      // A conditional statement (`Fn::If: [condition, statement, AWS::NoValue]`) counts as granted.
+      const statement = entry['Fn::If'] ? entry['Fn::If'][1] : entry;
       assert.equal(statement.Effect, 'Allow');
       for (const action of [statement.Action].flat()) {
         for (const resource of [statement.Resource].flat()) out.push(`${action} ${resourceName(resource)}`);
@@ -65,6 +68,24 @@ const EXPECTED_S3 = {
     's3:PutObject data/exports/*', 's3:PutObject data/state/*', 's3:DeleteObject data/exports/*'],
   SchedulerFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*'],
 };
+
+test('only the functions that read snapshots may decrypt them, with the snapshot key, through S3, when a key is given', () => {
+  assert.equal(template.Parameters.SnapshotKmsKeyArn.Default, '');
+  assert.deepEqual(template.Conditions.SnapshotsUseKms, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'SnapshotKmsKeyArn' }, ''] }] });
+  for (const [name, fn] of functions) {
+    const kms = grants(fn).filter((g) => g.startsWith('kms:'));
+    const reads = s3(fn).includes(SNAPSHOTS);
+    assert.deepEqual(kms, reads ? ['kms:Decrypt snapshot-key'] : [], name);
+    for (const policy of fn.Properties.Policies) {
+      for (const entry of policy.Statement.filter((e) => e['Fn::If'])) {
+        const [condition, statement, otherwise] = entry['Fn::If'];
+        assert.equal(condition, 'SnapshotsUseKms', name);
+        assert.deepEqual(otherwise, { Ref: 'AWS::NoValue' }, name);
+        assert.deepEqual(statement.Condition, { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } } }, name);
+      }
+    }
+  }
+});
 
 test('each function gets exactly the S3 actions it uses, on the prefixes it uses', () => {
   assert.deepEqual(functions.map(([name]) => name).sort(), Object.keys(EXPECTED_S3).sort());
