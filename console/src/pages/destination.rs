@@ -97,14 +97,16 @@ fn settings(d: &Destination, error: Option<&str>) -> Markup {
             p.hint { "On AWS the deployment's schedule exports every destination that has it on; the command line and this console export when you ask." }
             div.grid {
                 div.field {
-                    label for="max_removal_percent" { "Stop when an export would remove more than (% of a list)" }
+                    label for="max_removal_percent" { "Removal guardrail (%)" }
+                    p.hint #max_removal_percent-hint { "Stop an export that would take more than this share of a list's members off it." }
                     input #max_removal_percent type="number" min="0" max="100" step="any" name="max_removal_percent" value=(g.max_removal_percent)
-                        aria-describedby="settings-error";
+                        aria-describedby="max_removal_percent-hint settings-error";
                 }
                 div.field {
-                    label for="max_shrink_percent" { "Stop when a segment shrank by more than (%)" }
+                    label for="max_shrink_percent" { "Shrink guardrail (%)" }
+                    p.hint #max_shrink_percent-hint { "Stop an export of a segment that shrank by more than this since the last export." }
                     input #max_shrink_percent type="number" min="0" max="100" step="any" name="max_shrink_percent" value=(g.max_shrink_percent)
-                        aria-describedby="settings-error";
+                        aria-describedby="max_shrink_percent-hint settings-error";
                 }
             }
             (field_error("settings", error))

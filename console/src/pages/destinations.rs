@@ -70,7 +70,8 @@ fn destination_row(row: &Row) -> Markup {
                     span.badge.running { "running" }
                 } @else if let Some(r) = &row.latest {
                     (status_badge(r.status)) " "
-                    span.small { (when(r.finished_at)) " · " (count(r.totals.sent)) " sent" }
+                    span.small { (when(r.finished_at)) }
+                    div.small.muted { (count(r.totals.sent)) " sent · " (count(r.totals.unchanged)) " unchanged · " (count(r.totals.removed)) " removed" }
                 } @else {
                     span.muted { "never" }
                 }

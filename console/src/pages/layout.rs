@@ -83,7 +83,7 @@ pub fn count(n: u64) -> String {
 
 /// A time as people read it, in UTC.
 pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 /// A duration in seconds as "1 min 5 s" or "3.2 s".

@@ -69,13 +69,13 @@ pub fn render(v: &View) -> Markup {
             @if let Some(m) = &v.errors.other { (notice(Notice::Error, m)) }
             form.card.narrow method="post" action=(format!("/destinations/{}/matching", v.dest)) novalidate {
                 h2 { "Data matching" }
-                p.hint { "Which column of your snapshots fills each Autopilot field. The columns are read from the header rows of the snapshots in " code { (v.snapshot_dir) } "." }
+                p.hint { "Which column of your snapshots fills each Autopilot field. The columns are read from the header rows of the snapshots in " code { (v.snapshot_dir) } ". Email is required; it is how Autopilot matches contacts." }
                 @if v.columns.is_empty() {
                     (notice(Notice::Warning, "No snapshot with a header row was found: put your segments' CSV files in the snapshot folder and reload this page."))
                 }
                 div.grid {
                     div.field {
-                        label for="email" { "Email" } " " span.req { "required" }
+                        label for="email" { "Email" }
                         (column_select("email", "email", v.columns, &c.email, true, v.errors.email.is_some()))
                         (field_error("email", v.errors.email.as_deref()))
                     }
@@ -217,4 +217,33 @@ pub fn preview(
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dry_run(distinct: u64) -> plan::Output {
+        plan::Output {
+            destination_id: "m".into(),
+            export_id: "e".into(),
+            chunks: Vec::new(),
+            contacts: distinct,
+            removals: 0,
+            distinct_profiles: distinct,
+            requests_per_second: 10.0,
+            preview: Some(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn the_preview_warns_over_the_profile_limit_only() {
+        let over = preview("m", "M", 1_000, Ok(&dry_run(1_001))).into_string();
+        assert!(over.contains("Over the limit: the segments hold 1,001 distinct profiles"));
+        let within = preview("m", "M", 1_000, Ok(&dry_run(1_000))).into_string();
+        assert!(!within.contains("Over the limit"));
+        assert!(within.contains("Within the profile limit"));
+        let failed = preview("m", "M", 1_000, Err("no <snapshot>")).into_string();
+        assert!(failed.contains("no &lt;snapshot&gt;") && failed.contains("role=\"alert\""));
+    }
 }

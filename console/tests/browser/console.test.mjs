@@ -250,6 +250,9 @@ test("a second export adds to the history, newest first", async () => {
   await rows.nth(1).waitFor({ timeout: 120_000 });
   const times = await rows.locator("th").allTextContents();
   assert.ok(times[0] >= times[1], `newest first: ${times}`);
+  // The second export found everything unchanged: it sent nothing, the first sent every contact.
+  const sent = await rows.locator("td:nth-of-type(4)").allTextContents();
+  assert.deepEqual(sent, ["0", "1,500"]);
   assert.deepEqual(await rows.locator(".badge").allTextContents(), ["succeeded", "succeeded"]);
   await shot("11-history");
 });
@@ -266,10 +269,10 @@ test("rejected.csv downloads with the refused rows", async () => {
 
 test("schedule and guardrails are saved", async () => {
   await page.getByLabel("Export on the schedule").check();
-  await page.getByLabel(/remove more than/).fill("30");
+  await page.getByLabel("Removal guardrail (%)").fill("30");
   await page.getByRole("button", { name: "Save schedule and guardrails" }).click();
   await page.getByText("Schedule and guardrails saved.").waitFor();
-  assert.equal(await page.getByLabel(/remove more than/).inputValue(), "30");
+  assert.equal(await page.getByLabel("Removal guardrail (%)").inputValue(), "30");
   assert.equal(await page.getByLabel("Export on the schedule").isChecked(), true);
   await page.goto(`${origin}/`);
   await page.getByText("With the deployment's schedule").waitFor();
