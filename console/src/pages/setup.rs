@@ -134,7 +134,7 @@ pub fn export_user(
                 li { "Data matching and segments" }
             }
             (notice(Notice::Done, &match account {
-                Some(a) => format!("Connected to the Autopilot account {a}. The key was checked and stored."),
+                Some(a) => format!("The key was checked and stored: connected to the Autopilot account {a}"),
                 None => "Connected to Autopilot. The key was checked and stored.".to_string(),
             }))
             form.card.narrow method="post" action=(format!("/destinations/{dest}/export-user")) {

@@ -34,7 +34,9 @@ pub async fn run(
         autopilot_url: args.autopilot_url,
         listen: args.listen,
         port: args.port,
-        current_user: std::env::var("USER").ok().filter(|u| !u.is_empty()),
+        current_user: ["USER", "LOGNAME"]
+            .into_iter()
+            .find_map(|name| std::env::var(name).ok().filter(|u| !u.trim().is_empty())),
     })
     .await
 }
