@@ -200,7 +200,7 @@ pub async fn save_matching(
         Err(r) => return r,
     };
     let form = Form::parse(&body);
-    let snapshots = app::snapshots(&state.options.snapshots);
+    let snapshots = app::snapshots_of(&state.options.snapshots, &d);
     let (choices, parsed) = matching_input(&form, &snapshots);
     let errors = match parsed {
         Err(errors) => errors,

@@ -111,6 +111,22 @@ pub fn snapshots(dir: &Path) -> Vec<Snapshot> {
     found
 }
 
+/// The snapshots in `dir` as segments of `destination`: a file it already exports keeps the
+/// segment name it was saved with (its Autopilot list), the others are named after their files.
+pub fn snapshots_of(dir: &Path, destination: &Destination) -> Vec<Snapshot> {
+    let mut found = snapshots(dir);
+    for snapshot in &mut found {
+        let real = |path: &str| std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
+        let here = real(&snapshot.path);
+        let same_file = |source: &str| real(source) == here;
+        if let Some(saved) = destination.segments.iter().find(|s| same_file(&s.source)) {
+            snapshot.segment = saved.name.clone();
+        }
+    }
+    found.sort_by(|a, b| a.segment.cmp(&b.segment));
+    found
+}
+
 /// The column names of the snapshots' header rows (only the header is read), in order of first
 /// appearance; a snapshot that cannot be read is left out.
 pub async fn columns(deps: &Deps, snapshots: &[Snapshot]) -> Vec<String> {
@@ -162,5 +178,26 @@ mod tests {
             .map(|s| s.segment)
             .collect();
         assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_file_already_exported_keeps_its_segment_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["vip-customers.csv.gz", "other.csv"] {
+            std::fs::write(dir.path().join(file), "email\n").unwrap();
+        }
+        let saved: Destination = serde_json::from_value(serde_json::json!({
+            "id": "demo", "display_name": "Demo", "autopilot_url": "http://127.0.0.1:1/v1",
+            "account_name": null, "created_at": "2026-01-01T00:00:00Z",
+            "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
+            "segments": [{"name": "VIP Customers",
+                          "source": dir.path().join("vip-customers.csv.gz").display().to_string()}],
+        }))
+        .unwrap();
+        let names: Vec<String> = snapshots_of(dir.path(), &saved)
+            .into_iter()
+            .map(|s| s.segment)
+            .collect();
+        assert_eq!(names, ["VIP Customers", "other"]);
     }
 }

@@ -178,7 +178,7 @@ pub async fn matching_view(
     choices: &matching::Choices,
     errors: &matching::Errors,
 ) -> Markup {
-    let snapshots = app::snapshots(&state.options.snapshots);
+    let snapshots = app::snapshots_of(&state.options.snapshots, d);
     let columns = app::columns(&state.options.deps, &snapshots).await;
     matching::render(&matching::View {
         dest: &d.id,
