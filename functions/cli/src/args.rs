@@ -80,6 +80,8 @@ pub enum Command {
     },
     /// The connected destinations.
     Destinations,
+    /// Serve the web console on 127.0.0.1 (its URL, with an access token, is the first line printed).
+    Console(crate::console_cmd::ConsoleArgs),
     /// Remove a destination and delete its key.
     Remove {
         /// The destination's id.

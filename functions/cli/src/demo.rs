@@ -171,6 +171,11 @@ pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliRe
         return Err("the sandbox does not hold exactly the valid profiles of each segment".into());
     }
     say("Every valid profile is in its list. Try your own segments next: see the README.".into());
+    say(format!(
+        "See it in the web console: autopilot-export console --data-dir {} --snapshots {}",
+        work.join("data").display(),
+        work.join("snapshots").display()
+    ));
     Ok(())
 }
 

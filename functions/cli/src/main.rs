@@ -2,6 +2,7 @@
 //! local file for the key; plus the Autopilot sandbox and the demo.
 
 mod args;
+mod console_cmd;
 mod demo;
 mod export_cmd;
 mod failure;
@@ -93,6 +94,7 @@ async fn run(cli: Cli) -> Result<Outcome, BoxError> {
             done(demo::run(&cli.data_dir, profiles, rate, cli.json).await)
         }
         Command::Sandbox(args) => done(serve_sandbox(args).await),
+        Command::Console(args) => done(console_cmd::run(&deps, &cli.data_dir, args).await),
         Command::Connect {
             name,
             agree,

@@ -1,0 +1,331 @@
+//! The forms that change something. Each calls the use-case the command line calls for the same
+//! thing (`connect`, `configure`, `local_export`, `remove`), and shows a refusal next to the field
+//! it is about.
+
+use crate::app;
+use crate::export_runs;
+use crate::forms::Form;
+use crate::pages::layout::Notice;
+use crate::pages::{matching, setup};
+use crate::routes::{destination_page, error_page, html_with, load, matching_view, see};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::Markup;
+use secrecy::ExposeSecret;
+use shared::autopilot::AutopilotError;
+use shared::destination::{DataMatching, Destination, Schedule, Segment};
+use shared::jobs::{configure, connect, remove};
+use shared::JobError;
+use std::collections::BTreeMap;
+
+/// **Connect**: checks the key with Autopilot, then stores it; nothing is stored when it is refused.
+pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
+    let mut form = Form::parse(&body);
+    let api_key = form.take_secret("api_key");
+    let mut view = setup::ConnectForm {
+        display_name: form.text("display_name"),
+        autopilot_url: form
+            .optional("autopilot_url")
+            .unwrap_or_else(|| state.options.autopilot_url.clone()),
+        agreed: form.checked("agree"),
+        error: None,
+    };
+    view.error = if shared::destination::slug(&view.display_name).is_empty() {
+        Some(setup::FormError::Name(
+            "Give the destination a display name with at least one letter or digit.".into(),
+        ))
+    } else if api_key.expose_secret().is_empty() {
+        Some(setup::FormError::Key(
+            "Paste your Autopilot API key.".into(),
+        ))
+    } else if !view.agreed {
+        Some(setup::FormError::Agree(
+            "Read the notice and tick I agree: exported profiles leave this platform.".into(),
+        ))
+    } else {
+        None
+    };
+    if view.error.is_some() {
+        return html_with(StatusCode::UNPROCESSABLE_ENTITY, setup::connect(&view));
+    }
+    let input = connect::Input {
+        display_name: view.display_name.clone(),
+        api_key,
+        consent: true,
+        export_user: None,
+        autopilot_url: Some(view.autopilot_url.clone()),
+        requests_per_second: None,
+    };
+    match connect::run(input, &state.options.deps).await {
+        Ok(out) => see(&format!("/destinations/{}/export-user", out.destination_id)),
+        Err(e) => {
+            view.error = Some(connect_error(e));
+            html_with(StatusCode::UNPROCESSABLE_ENTITY, setup::connect(&view))
+        }
+    }
+}
+
+/// Which field a refused connect is about.
+fn connect_error(e: JobError) -> setup::FormError {
+    use setup::FormError;
+    match e {
+        JobError::Autopilot(AutopilotError::Unauthorized) => FormError::Key(
+            "Autopilot refused this API key: nothing was stored. Check the key under Settings → Autopilot API and paste it again.".into(),
+        ),
+        JobError::Autopilot(AutopilotError::UnusableKey) => FormError::Key(e.to_string()),
+        JobError::InvalidInput(m) if m == connect::KEY_WITH_CONTROL_CHARACTERS => FormError::Key(m),
+        JobError::Autopilot(AutopilotError::InvalidUrl(_)) => FormError::Url(e.to_string()),
+        JobError::AlreadyExists(_) => FormError::Name(format!(
+            "A destination of this name exists already: choose another name, or remove that one first. ({e})"
+        )),
+        other => FormError::Other(format!("Not connected: {other}")),
+    }
+}
+
+pub fn export_user_form(state: &AppState, d: &Destination, error: Option<&str>) -> Markup {
+    let current = if d.consent.export_user == "unknown" {
+        ""
+    } else {
+        d.consent.export_user.as_str()
+    };
+    setup::export_user(
+        &d.id,
+        &d.display_name,
+        d.account_name.as_deref(),
+        current,
+        state.options.current_user.as_deref(),
+        error,
+    )
+}
+
+/// **Next** after the export user.
+pub async fn export_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let d = match load(&state, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let form = Form::parse(&body);
+    match app::set_export_user(&state.options.deps, &d.id, &form.text("export_user")).await {
+        Ok(()) => see(&format!("/destinations/{}/matching", d.id)),
+        Err(JobError::InvalidInput(m)) => html_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            export_user_form(&state, &d, Some(&m)),
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// The data matching and segments of a posted form, or what to say at which field.
+fn matching_input(
+    form: &Form,
+    snapshots: &[app::Snapshot],
+) -> (
+    matching::Choices,
+    Result<(DataMatching, Vec<Segment>), matching::Errors>,
+) {
+    let pairs: Vec<(String, String)> = form
+        .all("field_name")
+        .into_iter()
+        .zip(form.all("field_column"))
+        .map(|(f, c)| (f.trim().to_string(), c.trim().to_string()))
+        .filter(|(f, c)| !f.is_empty() || !c.is_empty())
+        .collect();
+    let choices = matching::Choices {
+        email: form.text("email"),
+        first_name: form.text("first_name"),
+        last_name: form.text("last_name"),
+        extra: pairs.clone(),
+        segments: form.all("segment"),
+    };
+    let mut errors = matching::Errors::default();
+    if choices.email.is_empty() {
+        errors.email = Some(
+            "Choose the column that holds the email address: it is how Autopilot matches contacts."
+                .into(),
+        );
+    }
+    let segments: Vec<Segment> = choices
+        .segments
+        .iter()
+        .filter_map(|name| {
+            snapshots
+                .iter()
+                .find(|s| &s.segment == name)
+                .map(|s| Segment {
+                    name: s.segment.clone(),
+                    source: s.path.clone(),
+                })
+        })
+        .collect();
+    if segments.is_empty() {
+        errors.segments = Some("Choose at least one segment to export.".into());
+    } else if segments.len() < choices.segments.len() {
+        errors.segments =
+            Some("A chosen segment's snapshot is no longer in the snapshot folder.".into());
+    }
+    if pairs.iter().any(|(f, c)| f.is_empty() || c.is_empty()) {
+        errors.other =
+            Some("Each added field needs both an Autopilot field name and a column.".into());
+    }
+    if errors.email.is_some() || errors.segments.is_some() || errors.other.is_some() {
+        return (choices, Err(errors));
+    }
+    let (custom, fields): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        pairs.into_iter().partition(|(f, _)| f.contains("--"));
+    let matching = DataMatching {
+        email: choices.email.clone(),
+        first_name: Some(choices.first_name.clone()).filter(|s| !s.is_empty()),
+        last_name: Some(choices.last_name.clone()).filter(|s| !s.is_empty()),
+        fields,
+        custom,
+    };
+    (choices, Ok((matching, segments)))
+}
+
+/// **Save** the data matching and segments.
+pub async fn save_matching(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let d = match load(&state, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let form = Form::parse(&body);
+    let snapshots = app::snapshots_of(&state.options.snapshots, &d);
+    let (choices, parsed) = matching_input(&form, &snapshots);
+    let errors = match parsed {
+        Err(errors) => errors,
+        Ok((data_matching, segments)) => {
+            let input = configure::Input {
+                destination_id: d.id.clone(),
+                data_matching,
+                segments,
+                profile_limit: None,
+                requests_per_second: None,
+                schedule: None,
+                max_removal_percent: None,
+                max_shrink_percent: None,
+            };
+            match configure::run(input, &state.options.deps).await {
+                Ok(_) => return see(&format!("/destinations/{}?done=saved", d.id)),
+                Err(e) => matching::Errors {
+                    other: Some(format!("Not saved: {e}")),
+                    ..Default::default()
+                },
+            }
+        }
+    };
+    html_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        matching_view(&state, &d, &choices, &errors).await,
+    )
+}
+
+/// **Export now**.
+pub async fn export_now(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let d = match load(&state, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match export_runs::start(&state, &d.id) {
+        Ok(()) => see(&format!("/destinations/{}", d.id)),
+        Err(message) => html_with(
+            StatusCode::CONFLICT,
+            destination_page(&state, &d, Some((Notice::Error, message)), None).await,
+        ),
+    }
+}
+
+/// The schedule and guardrail thresholds, through `configure` with the stored choices.
+pub async fn settings(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let d = match load(&state, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let form = Form::parse(&body);
+    let Some(data_matching) = d.data_matching.clone() else {
+        return refuse_settings(
+            &state,
+            &d,
+            "Choose the data matching and segments first.".into(),
+        )
+        .await;
+    };
+    let (removal, shrink) = match (
+        form.percent("max_removal_percent"),
+        form.percent("max_shrink_percent"),
+    ) {
+        (Ok(r), Ok(s)) => (r, s),
+        (Err(m), _) | (_, Err(m)) => return refuse_settings(&state, &d, m).await,
+    };
+    let input = configure::Input {
+        destination_id: d.id.clone(),
+        data_matching,
+        segments: d.segments.clone(),
+        profile_limit: None,
+        requests_per_second: None,
+        schedule: Some(Schedule {
+            enabled: form.checked("schedule"),
+        }),
+        max_removal_percent: removal,
+        max_shrink_percent: shrink,
+    };
+    match configure::run(input, &state.options.deps).await {
+        Ok(_) => see(&format!("/destinations/{}?done=settings", d.id)),
+        Err(e) => refuse_settings(&state, &d, e.to_string()).await,
+    }
+}
+
+async fn refuse_settings(state: &AppState, d: &Destination, message: String) -> Response {
+    html_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        destination_page(state, d, None, Some(message)).await,
+    )
+}
+
+/// **Remove destination**, after its confirmation page.
+pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let d = match load(&state, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    if state.runs.get(&d.id).is_some_and(|r| r.outcome.is_none()) {
+        return html_with(
+            StatusCode::CONFLICT,
+            destination_page(
+                &state,
+                &d,
+                Some((
+                    Notice::Error,
+                    "An export is running: remove the destination when it has finished.".into(),
+                )),
+                None,
+            )
+            .await,
+        );
+    }
+    match remove::run(
+        remove::Input {
+            destination_id: d.id.clone(),
+        },
+        &state.options.deps,
+    )
+    .await
+    {
+        Ok(out) => see(&format!("/?removed={}", out.destination_id)),
+        Err(e) => error_page(&e),
+    }
+}

@@ -1,0 +1,88 @@
+//! The web console: the command line's use-cases (connect, configure, the dry run, export,
+//! status, remove) behind server-rendered pages, for people who would rather not type commands.
+//! It does nothing of its own: every page calls the same `shared` functions the command line
+//! calls, on the same data folder, so behaviour is identical.
+//!
+//! Security: it listens on 127.0.0.1 unless told otherwise; a random token printed once in the
+//! first URL becomes an HttpOnly, SameSite=Strict cookie, without which every request gets 401;
+//! requests that change something must also come from the console's own pages (see [`security`]).
+//! The API key is write-only: no page, answer or log line holds it.
+
+mod actions;
+mod app;
+mod export_runs;
+mod forms;
+mod pages;
+mod routes;
+pub mod security;
+
+use shared::Deps;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the console serves and where.
+#[derive(Clone)]
+pub struct Options {
+    /// The same dependencies the command line builds for the data folder.
+    pub deps: Deps,
+    /// The data folder (for the export lock files and the refused-rows files).
+    pub data_dir: PathBuf,
+    /// Where the segment snapshots are: every `*.csv`, `*.csv.gz` and `*.tsv` is a segment.
+    pub snapshots: PathBuf,
+    /// The Autopilot API URL the set-up page starts with.
+    pub autopilot_url: String,
+    /// The address to listen on: 127.0.0.1 unless asked otherwise.
+    pub listen: IpAddr,
+    /// The port (0 for any free one).
+    pub port: u16,
+    /// Who "Add yourself as export user" fills in.
+    pub current_user: Option<String>,
+}
+
+/// Shared by every request.
+pub(crate) struct State {
+    pub options: Options,
+    pub token: security::Token,
+    pub runs: export_runs::Runs,
+}
+
+pub(crate) type AppState = Arc<State>;
+
+/// Serves the console until interrupted. The first line on standard output is its URL with the
+/// access token; listening anywhere but on the loopback address prints a warning on stderr.
+pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let addr = SocketAddr::new(options.listen, options.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("the console cannot listen on {addr}: {e}"))?;
+    let bound = listener.local_addr()?;
+    if !options.listen.is_loopback() {
+        eprintln!(
+            "warning: the console listens on {bound}, reachable from other machines; anyone with its link can export and remove destinations"
+        );
+    }
+    let token = security::Token::generate()
+        .map_err(|e| format!("the console cannot make its access token: {e}"))?;
+    let host = match options.listen {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    println!(
+        "Console: http://{host}:{}/?token={}",
+        bound.port(),
+        token.as_str()
+    );
+    eprintln!("Open the link above in your browser; Ctrl-C stops the console.");
+    let state = Arc::new(State {
+        options,
+        token,
+        runs: export_runs::Runs::default(),
+    });
+    axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

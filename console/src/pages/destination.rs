@@ -1,0 +1,144 @@
+//! A destination: **Export now** with its progress, the latest report, the history, the schedule
+//! and guardrails, and **Remove destination** (with a confirmation page).
+
+use super::layout::{count, field_error, notice, page, Notice};
+use super::report;
+use crate::export_runs::{Outcome, Run};
+use maud::{html, Markup};
+use shared::destination::Destination;
+use shared::jobs::finalize::Report;
+
+pub struct View<'a> {
+    pub destination: &'a Destination,
+    pub history: &'a [Report],
+    pub run: Option<&'a Run>,
+    pub notice: Option<(Notice, String)>,
+    pub settings_error: Option<String>,
+}
+
+pub fn render(v: &View) -> Markup {
+    let d = v.destination;
+    let configured = d.data_matching.is_some() && !d.segments.is_empty();
+    let running = v.run.is_some_and(|r| r.outcome.is_none());
+    page(
+        &d.display_name,
+        &[("Export destinations", "/")],
+        html! {
+            @if let Some((kind, text)) = &v.notice { (notice(*kind, text)) }
+            @if let Some(Run { outcome: Some(Outcome::Stopped(message)), .. }) = v.run {
+                (notice(Notice::Error, &format!("The last export stopped: {message}")))
+            }
+            section.card.summary {
+                dl {
+                    div { dt { "Autopilot account" } dd { (d.account_name.as_deref().unwrap_or("—")) } }
+                    div { dt { "Export user" } dd { (d.consent.export_user) } }
+                    div { dt { "Segments" } dd {
+                        @if d.segments.is_empty() { span.muted { "none yet" } }
+                        @else { (d.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")) }
+                    } }
+                    div { dt { "Email column" } dd { (d.data_matching.as_ref().map_or("—", |m| m.email.as_str())) } }
+                }
+                div.actions {
+                    @if configured {
+                        form method="post" action=(format!("/destinations/{}/export", d.id)) {
+                            button.primary type="submit" disabled[running] { "Export now" }
+                        }
+                        a.button href=(format!("/destinations/{}/preview", d.id)) { "Preview" }
+                    }
+                    a.button.quiet href=(format!("/destinations/{}/matching", d.id)) {
+                        @if configured { "Edit data matching and segments" } @else { "Choose data matching and segments" }
+                    }
+                }
+            }
+            @if running {
+                (progress(d, v.run))
+            }
+            section.card aria-labelledby="latest" {
+                h2 #latest { "Latest export" }
+                @if let Some(latest) = v.history.first() { (report::report(latest)) }
+                @else { p.muted { "Not exported yet." } }
+            }
+            section.card aria-labelledby="history-title" {
+                h2 #history-title { "History" }
+                (report::history(v.history))
+            }
+            (settings(d, v.settings_error.as_deref()))
+            section.card.danger aria-labelledby="remove-title" {
+                h2 #remove-title { "Remove" }
+                p { "Removing deletes the stored API key and this destination; its Autopilot lists and contacts stay in Autopilot." }
+                a.button.danger href=(format!("/destinations/{}/remove", d.id)) { "Remove destination" }
+            }
+        },
+    )
+}
+
+fn progress(d: &Destination, run: Option<&Run>) -> Markup {
+    let (done, total) = run.map_or((0, 0), |r| (r.done, r.total));
+    html! {
+        section.card #progress data-progress=(format!("/destinations/{}/progress", d.id)) aria-labelledby="progress-title" {
+            h2 #progress-title { "Exporting…" }
+            progress #progress-bar max=(total.max(1)) value=(done) aria-label="Export progress" {}
+            p #progress-text aria-live="polite" {
+                (count(done)) " of " (count(total)) " contacts sent"
+            }
+        }
+    }
+}
+
+fn settings(d: &Destination, error: Option<&str>) -> Markup {
+    let g = d.guardrails;
+    html! {
+        form.card method="post" action=(format!("/destinations/{}/settings", d.id)) aria-labelledby="settings-title" {
+            h2 #settings-title { "Schedule and guardrails" }
+            div.check {
+                input #schedule type="checkbox" name="schedule" checked[d.schedule.enabled];
+                label for="schedule" { "Export on the schedule" }
+            }
+            p.hint { "On AWS the deployment's schedule exports every destination that has it on; the command line and this console export when you ask." }
+            div.grid {
+                div.field {
+                    label for="max_removal_percent" { "Removal guardrail (%)" }
+                    p.hint #max_removal_percent-hint { "Stop an export that would take more than this share of a list's members off it." }
+                    input #max_removal_percent type="number" min="0" max="100" step="any" name="max_removal_percent" value=(g.max_removal_percent)
+                        aria-describedby="max_removal_percent-hint settings-error";
+                }
+                div.field {
+                    label for="max_shrink_percent" { "Shrink guardrail (%)" }
+                    p.hint #max_shrink_percent-hint { "Stop an export of a segment that shrank by more than this since the last export." }
+                    input #max_shrink_percent type="number" min="0" max="100" step="any" name="max_shrink_percent" value=(g.max_shrink_percent)
+                        aria-describedby="max_shrink_percent-hint settings-error";
+                }
+            }
+            (field_error("settings", error))
+            div.actions { button type="submit" { "Save schedule and guardrails" } }
+        }
+    }
+}
+
+pub fn confirm_remove(d: &Destination) -> Markup {
+    page(
+        &format!("Remove {}?", d.display_name),
+        &[
+            ("Export destinations", "/"),
+            (&d.display_name, &format!("/destinations/{}", d.id)),
+        ],
+        html! {
+            form.card.danger method="post" action=(format!("/destinations/{}/remove", d.id)) {
+                p { "This deletes the stored API key of " strong { (d.display_name) } ", its configuration and its export history. No further export runs. The lists and contacts already in Autopilot stay there." }
+                div.actions {
+                    button.danger type="submit" { "Remove destination" }
+                    a.button.quiet href=(format!("/destinations/{}", d.id)) { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+/// A page for an id that is not (or no longer) a destination.
+pub fn not_found(message: &str) -> Markup {
+    page(
+        "Not found",
+        &[("Export destinations", "/")],
+        html! { (notice(Notice::Error, message)) a.button href="/" { "All destinations" } },
+    )
+}

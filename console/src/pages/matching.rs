@@ -1,0 +1,249 @@
+//! Data matching (which snapshot column fills which Autopilot field) and the segments to export,
+//! then **Save**; and the dry run's **Preview**.
+
+use super::layout::{count, field_error, notice, page, Notice};
+use crate::app::Snapshot;
+use maud::{html, Markup};
+use shared::jobs::plan;
+
+/// What the form shows: the stored choices, or what was posted when it was refused.
+#[derive(Default)]
+pub struct Choices {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Other fields: (Autopilot field, column).
+    pub extra: Vec<(String, String)>,
+    /// Chosen segment names.
+    pub segments: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct Errors {
+    pub email: Option<String>,
+    pub segments: Option<String>,
+    pub other: Option<String>,
+}
+
+pub struct View<'a> {
+    pub dest: &'a str,
+    pub display_name: &'a str,
+    pub columns: &'a [String],
+    pub snapshots: &'a [Snapshot],
+    pub snapshot_dir: &'a str,
+    pub choices: &'a Choices,
+    pub errors: &'a Errors,
+}
+
+fn column_select(
+    id: &str,
+    name: &str,
+    columns: &[String],
+    chosen: &str,
+    required: bool,
+    error: bool,
+) -> Markup {
+    html! {
+        select id=(id) name=(name) required[required] aria-invalid=[error.then_some("true")]
+            aria-describedby=(format!("{id}-error")) {
+            option value="" { @if required { "Choose the column" } @else { "Not exported" } }
+            @for c in columns { option value=(c) selected[c == chosen] { (c) } }
+        }
+    }
+}
+
+pub fn render(v: &View) -> Markup {
+    let c = v.choices;
+    page(
+        &format!("Data matching for {}", v.display_name),
+        &[
+            ("Export destinations", "/"),
+            (v.display_name, &format!("/destinations/{}", v.dest)),
+        ],
+        html! {
+            ol.steps aria-label="Steps" {
+                li.done { "Connect" }
+                li.done { "Export user" }
+                li aria-current="step" { "Data matching and segments" }
+            }
+            @if let Some(m) = &v.errors.other { (notice(Notice::Error, m)) }
+            form.card.narrow method="post" action=(format!("/destinations/{}/matching", v.dest)) novalidate {
+                h2 { "Data matching" }
+                p.hint { "Which column of your snapshots fills each Autopilot field. The columns are read from the header rows of the snapshots in " code { (v.snapshot_dir) } ". Email is required; it is how Autopilot matches contacts." }
+                @if v.columns.is_empty() {
+                    (notice(Notice::Warning, "No snapshot with a header row was found: put your segments' CSV files in the snapshot folder and reload this page."))
+                }
+                div.grid {
+                    div.field {
+                        label for="email" { "Email" }
+                        (column_select("email", "email", v.columns, &c.email, true, v.errors.email.is_some()))
+                        (field_error("email", v.errors.email.as_deref()))
+                    }
+                    div.field {
+                        label for="first_name" { "First name" }
+                        (column_select("first_name", "first_name", v.columns, &c.first_name, false, false))
+                        (field_error("first_name", None))
+                    }
+                    div.field {
+                        label for="last_name" { "Last name" }
+                        (column_select("last_name", "last_name", v.columns, &c.last_name, false, false))
+                        (field_error("last_name", None))
+                    }
+                }
+                div #extra-fields {
+                    @for (i, (field, column)) in c.extra.iter().enumerate() {
+                        (extra_row(i, field, column, v.columns))
+                    }
+                }
+                template #extra-template { (extra_row(usize::MAX, "", "", v.columns)) }
+                button type="button" #add-field { "Add field" }
+                p.hint { "A standard field by its Autopilot name (Company, Phone, MailingCity…) or a typed custom field as type--Name (string--Loyalty Tier, integer--Age)." }
+
+                div.segments { fieldset aria-describedby="segments-error" {
+                    legend { h2 { "Segments" } }
+                    p.hint { "Each segment becomes an Autopilot list of the same name." }
+                    @if v.snapshots.is_empty() {
+                        p.muted { "No snapshot (*.csv, *.csv.gz, *.tsv) in " code { (v.snapshot_dir) } "." }
+                    }
+                    @for (i, s) in v.snapshots.iter().enumerate() {
+                        div.check {
+                            input type="checkbox" id=(format!("segment-{i}")) name="segment" value=(s.segment)
+                                checked[c.segments.contains(&s.segment)];
+                            label for=(format!("segment-{i}")) { (s.segment) }
+                        }
+                    }
+                    (field_error("segments", v.errors.segments.as_deref()))
+                } }
+                div.actions {
+                    button.primary type="submit" { "Save" }
+                    a.button.quiet href=(format!("/destinations/{}", v.dest)) { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+/// One "Add field" row; `usize::MAX` for the template the script copies.
+fn extra_row(i: usize, field: &str, column: &str, columns: &[String]) -> Markup {
+    let n = if i == usize::MAX {
+        "N".to_string()
+    } else {
+        i.to_string()
+    };
+    html! {
+        div.grid.extra {
+            div.field {
+                label for=(format!("field-name-{n}")) { "Autopilot field" }
+                input type="text" id=(format!("field-name-{n}")) name="field_name" value=(field);
+            }
+            div.field {
+                label for=(format!("field-column-{n}")) { "Column" }
+                select id=(format!("field-column-{n}")) name="field_column" {
+                    option value="" { "Choose the column" }
+                    @for c in columns { option value=(c) selected[c == column] { (c) } }
+                }
+            }
+        }
+    }
+}
+
+/// The dry run: what an export would send, against the profile limit.
+pub fn preview(
+    dest: &str,
+    display_name: &str,
+    limit: u64,
+    out: Result<&plan::Output, &str>,
+) -> Markup {
+    page(
+        &format!("Preview of {display_name}"),
+        &[
+            ("Export destinations", "/"),
+            (display_name, &format!("/destinations/{dest}")),
+        ],
+        html! {
+            @match out {
+                Err(message) => { (notice(Notice::Error, message)) }
+                Ok(out) => {
+                    @let over = out.distinct_profiles > limit;
+                    section.card {
+                        div.stats {
+                            div.stat { span.value { (count(out.distinct_profiles)) } span.label { "distinct profiles" } }
+                            div.stat { span.value { (count(limit)) } span.label { "profile limit" } }
+                            div.stat { span.value { (count(out.contacts)) } span.label { "contacts to send" } }
+                            div.stat { span.value { (count(out.removals)) } span.label { "removals" } }
+                        }
+                        @if over {
+                            (notice(Notice::Warning, &format!("Over the limit: the segments hold {} distinct profiles, more than this destination's limit of {}. An export would stop before sending anything; export fewer segments or raise the limit (Autopilot strongly recommends at most 100,000).", count(out.distinct_profiles), count(limit))))
+                        } @else {
+                            (notice(Notice::Done, "Within the profile limit. Nothing was sent: this was a dry run."))
+                        }
+                    }
+                    section.card {
+                        h2 { "Per segment" }
+                        div.table-scroll {
+                            table.numbers {
+                                thead { tr {
+                                    th scope="col" { "Segment" }
+                                    th scope="col" { "List" }
+                                    th scope="col" { "Adds" }
+                                    th scope="col" { "Updates" }
+                                    th scope="col" { "Unchanged" }
+                                    th scope="col" { "Removals" }
+                                    th scope="col" { "Invalid" }
+                                    th scope="col" { "Duplicates" }
+                                } }
+                                tbody {
+                                    @for s in out.preview.iter().flatten() {
+                                        tr {
+                                            th scope="row" { (s.name) }
+                                            td { @if s.list_exists { "exists" } @else { "new" } }
+                                            td { (count(s.adds)) }
+                                            td { (count(s.updates)) }
+                                            td { (count(s.unchanged)) }
+                                            td { (count(s.removals)) }
+                                            td { (count(s.rejects)) }
+                                            td { (count(s.duplicates)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            div.actions {
+                a.button.primary href=(format!("/destinations/{dest}")) { "Back to " (display_name) }
+                a.button.quiet href=(format!("/destinations/{dest}/matching")) { "Change data matching" }
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dry_run(distinct: u64) -> plan::Output {
+        plan::Output {
+            destination_id: "m".into(),
+            export_id: "e".into(),
+            chunks: Vec::new(),
+            contacts: distinct,
+            removals: 0,
+            distinct_profiles: distinct,
+            requests_per_second: 10.0,
+            preview: Some(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn the_preview_warns_over_the_profile_limit_only() {
+        let over = preview("m", "M", 1_000, Ok(&dry_run(1_001))).into_string();
+        assert!(over.contains("Over the limit: the segments hold 1,001 distinct profiles"));
+        let within = preview("m", "M", 1_000, Ok(&dry_run(1_000))).into_string();
+        assert!(!within.contains("Over the limit"));
+        assert!(within.contains("Within the profile limit"));
+        let failed = preview("m", "M", 1_000, Err("no <snapshot>")).into_string();
+        assert!(failed.contains("no &lt;snapshot&gt;") && failed.contains("role=\"alert\""));
+    }
+}

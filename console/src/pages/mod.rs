@@ -1,0 +1,8 @@
+//! The pages, rendered on the server with maud (which escapes every value).
+
+pub mod destination;
+pub mod destinations;
+pub mod layout;
+pub mod matching;
+pub mod report;
+pub mod setup;

@@ -1,0 +1,304 @@
+// The web console in a real browser (Debian's Chromium, driven by playwright-core), against the
+// console and the Autopilot sandbox that scripts/test-console starts. Controls are found by their
+// accessible names, the contract the console keeps for tests and screen readers.
+//
+// Environment: CONSOLE_URL (the first line the console printed, with its token), SANDBOX_URL
+// (http://127.0.0.1:PORT), SANDBOX_KEY, DATA_DIR, SNAPSHOTS_DIR, CONSOLE_LOG (its output files,
+// separated by colons), SCREENSHOTS.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run scripts/test-console`);
+  return value;
+};
+const consoleLink = env("CONSOLE_URL");
+const origin = new URL(consoleLink).origin;
+const sandboxUrl = env("SANDBOX_URL");
+const sandboxKey = env("SANDBOX_KEY");
+const dataDir = env("DATA_DIR");
+const snapshotsDir = env("SNAPSHOTS_DIR");
+const consoleLog = env("CONSOLE_LOG");
+const shots = env("SCREENSHOTS");
+const refusedKey = "refused-key-" + Math.random().toString(36).slice(2);
+const hostileName = '<script>window.__hacked = 1</script> Marketing';
+
+// Two segments that overlap, with an invalid row and a duplicate each; a third file whose name
+// looks like HTML, never exported.
+const person = (i) => [`person${i}@example.com`, `First${i}`, `Last${i}`, `Co ${i % 5}`];
+const vip = { name: "VIP Customers", from: 0, to: 700 };
+const lapsed = { name: "Lapsed Buyers", from: 500, to: 1300 };
+function snapshotText(segment) {
+  const lines = ["email,first_name,last_name,company"];
+  for (let i = segment.from; i < segment.to; i++) lines.push(person(i).join(","));
+  lines.push("not-an-email,Bad,Row,Nowhere");
+  lines.push(person(segment.from).join(",").toUpperCase());
+  return lines.join("\n") + "\n";
+}
+const expected = (segment) => {
+  const emails = [];
+  for (let i = segment.from; i < segment.to; i++) emails.push(`person${i}@example.com`);
+  return emails.sort();
+};
+
+let browser;
+let context;
+let page;
+const answers = []; // every answer's text the browser received
+const dialogs = [];
+
+before(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  fs.writeFileSync(path.join(snapshotsDir, "VIP Customers.csv"), snapshotText(vip));
+  fs.writeFileSync(path.join(snapshotsDir, "Lapsed Buyers.csv.gz"), zlib.gzipSync(snapshotText(lapsed)));
+  fs.writeFileSync(path.join(snapshotsDir, "<img src=x onerror=alert(1)>.csv"), "email\nx@example.com\n");
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+  page = await context.newPage();
+  page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+  page.on("response", async (r) => {
+    try { answers.push(`${r.url()}\n${await r.text()}`); } catch { /* redirects have no body */ }
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+/** Every file under `dir`, recursively. */
+function files(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}
+const filesHolding = (dir, text) => files(dir).filter((f) => fs.readFileSync(f).includes(text));
+
+async function sandboxState() {
+  const answer = await fetch(`${sandboxUrl}/admin/state`);
+  return answer.json();
+}
+async function sandboxFaults(faults) {
+  const answer = await fetch(`${sandboxUrl}/admin/faults`, { method: "PUT", body: JSON.stringify(faults) });
+  assert.equal(answer.status, 204);
+}
+
+test("a request without the token gets 401, and so does a wrong token", async () => {
+  for (const url of [`${origin}/`, `${origin}/setup`, `${origin}/assets/style.css`, `${origin}/?token=wrong`]) {
+    const answer = await fetch(url, { redirect: "manual" });
+    assert.equal(answer.status, 401, url);
+  }
+  const post = await fetch(`${origin}/setup`, { method: "POST", body: "display_name=x", redirect: "manual" });
+  assert.equal(post.status, 401);
+});
+
+test("the printed link opens the console, and the token leaves the address bar for a cookie", async () => {
+  await page.goto(consoleLink);
+  assert.equal(page.url(), `${origin}/`);
+  await page.getByRole("heading", { name: "Export destinations" }).waitFor();
+  const [cookie] = await context.cookies();
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, "Strict");
+  assert.equal(await page.evaluate(() => document.cookie), "", "the page's script cannot read the token");
+  await shot("01-destinations-empty");
+});
+
+test("a request from another site is refused even with the cookie", async () => {
+  const answer = await page.evaluate(async () => {
+    const r = await fetch("/destinations/x/remove", { method: "POST", headers: { "x-test": "1" } });
+    return r.status;
+  });
+  // The page's own fetch is same-origin: it reaches the route (404, no such destination).
+  assert.equal(answer, 404);
+  const [cookie] = await context.cookies();
+  const forged = await fetch(`${origin}/setup`, {
+    method: "POST",
+    headers: { cookie: `${cookie.name}=${cookie.value}`, origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" },
+    body: "display_name=Forged&api_key=k&agree=on",
+    redirect: "manual",
+  });
+  assert.equal(forged.status, 403);
+});
+
+test("a refused key shows the error at the field and stores nothing", async () => {
+  await page.getByRole("link", { name: "Set up" }).click();
+  await page.getByLabel("Display name").fill("Refused");
+  await page.getByLabel("Autopilot API key").fill(refusedKey);
+  await page.getByLabel("I agree").check();
+  await page.getByText("Advanced").click();
+  await page.getByLabel("Autopilot API URL").fill(`${sandboxUrl}/v1`);
+  await page.getByRole("button", { name: "Connect" }).click();
+  const error = page.locator("#api_key-error");
+  await error.getByText("Autopilot refused this API key").waitFor();
+  assert.equal(await page.getByLabel("Autopilot API key").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Autopilot API key").inputValue(), "", "the key is not filled back in");
+  assert.equal(await page.getByLabel("Display name").inputValue(), "Refused");
+  assert.deepEqual(files(path.join(dataDir, "destinations")), []);
+  assert.deepEqual(files(path.join(dataDir, "secrets")), []);
+  assert.deepEqual(filesHolding(dataDir, refusedKey), []);
+  await shot("02-set-up-refused-key");
+});
+
+test("keyboard only through Set up; an HTML-looking display name shows as text", async () => {
+  await page.goto(`${origin}/setup`);
+  const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent.trim());
+  async function tabTo(want) {
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press("Tab");
+      if ((await focused()) === want) return;
+    }
+    assert.fail(`Tab never reached ${want}`);
+  }
+  await tabTo("display_name");
+  await page.keyboard.type(hostileName);
+  await tabTo("api_key");
+  await page.keyboard.type(sandboxKey);
+  await tabTo("agree");
+  await page.keyboard.press("Space");
+  await tabTo("Advanced");
+  await page.keyboard.press("Enter");
+  await tabTo("autopilot_url");
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.type(`${sandboxUrl}/v1`);
+  await shot("03-set-up-filled");
+  await tabTo("Connect");
+  await page.keyboard.press("Enter");
+  await page.getByLabel("Export user").waitFor();
+  await shot("04-export-user");
+  await tabTo("Add yourself as export user");
+  await page.keyboard.press("Enter");
+  assert.notEqual(await page.getByLabel("Export user").inputValue(), "");
+  await tabTo("Next");
+  await page.keyboard.press("Enter");
+  await page.getByLabel("Email").waitFor();
+  const heading = await page.getByRole("heading", { level: 1 }).textContent();
+  assert.equal(heading, `Data matching for ${hostileName}`);
+  assert.equal(await page.evaluate(() => window.__hacked), undefined);
+  assert.ok((await page.content()).includes("&lt;script&gt;window.__hacked"));
+});
+
+test("data matching that cannot work is refused at the field", async () => {
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("#email-error").getByText("Choose the column").waitFor();
+  await page.locator("#segments-error").getByText("Choose at least one segment").waitFor();
+  await shot("05-matching-refused");
+});
+
+test("data matching, segments, Save, Preview", async () => {
+  const options = await page.getByLabel("Email").locator("option").allTextContents();
+  assert.deepEqual(options, ["Choose the column", "email", "first_name", "last_name", "company"]);
+  await page.getByLabel("Email").selectOption("email");
+  await page.getByLabel("First name").selectOption("first_name");
+  await page.getByLabel("Last name").selectOption("last_name");
+  await page.getByRole("button", { name: "Add field" }).click();
+  await page.getByLabel("Autopilot field").fill("Company");
+  await page.getByLabel("Column", { exact: true }).selectOption("company");
+  await page.getByLabel("VIP Customers").check();
+  await page.getByLabel("Lapsed Buyers").check();
+  // The HTML-looking file name is a segment named as text.
+  await page.getByLabel("<img src=x onerror=alert(1)>").waitFor();
+  await shot("06-matching-filled");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Saved.").waitFor();
+  await shot("07-destination-saved");
+  await page.getByRole("link", { name: "Preview" }).click();
+  await page.getByText("Within the profile limit").waitFor();
+  const distinct = await page.locator(".stat").first().textContent();
+  assert.match(distinct, /1,300\s*distinct profiles/);
+  await shot("08-preview");
+  assert.deepEqual(dialogs, []);
+});
+
+test("Export now shows progress, then succeeded; the sandbox holds exactly the lists", async () => {
+  await page.getByRole("link", { name: /^Back to/ }).click();
+  // Slow answers so that the export runs long enough to be watched.
+  await sandboxFaults({ slow_rate: 1, slow_ms: 1500 });
+  await page.getByRole("button", { name: "Export now" }).click();
+  const bar = page.getByRole("progressbar");
+  await bar.waitFor();
+  // The script polls the progress: the total is the contacts the plan holds, and a rate is shown.
+  await page.getByText(/^[\d,]+ of 1,500 contacts sent · \d+ contacts\/s/).waitFor();
+  assert.equal(await bar.getAttribute("max"), "1500");
+  await shot("09-export-running");
+  await page.locator("#latest").locator("..").getByText("succeeded", { exact: true }).waitFor({ timeout: 120_000 });
+  await sandboxFaults({});
+  await shot("10-export-succeeded");
+  const state = await sandboxState();
+  for (const segment of [vip, lapsed]) {
+    const list = state.lists.find((l) => l.title === segment.name);
+    assert.ok(list, `no list ${segment.name}`);
+    assert.deepEqual([...list.members].map((m) => m.toLowerCase()).sort(), expected(segment));
+  }
+  const report = await page.locator("#latest").locator("..").locator("tfoot").textContent();
+  assert.match(report, /All segments/);
+});
+
+test("a second export adds to the history, newest first", async () => {
+  await page.getByRole("button", { name: "Export now" }).click();
+  const rows = page.locator("#history tbody tr");
+  await rows.nth(1).waitFor({ timeout: 120_000 });
+  const times = await rows.locator("th").allTextContents();
+  assert.ok(times[0] >= times[1], `newest first: ${times}`);
+  // The second export found everything unchanged: it sent nothing, the first sent every contact.
+  const sent = await rows.locator("td:nth-of-type(4)").allTextContents();
+  assert.deepEqual(sent, ["0", "1,500"]);
+  assert.deepEqual(await rows.locator(".badge").allTextContents(), ["succeeded", "succeeded"]);
+  await shot("11-history");
+});
+
+test("rejected.csv downloads with the refused rows", async () => {
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Download rejected.csv" }).click(),
+  ]);
+  const text = fs.readFileSync(await download.path(), "utf8");
+  assert.match(text, /not-an-email/);
+  assert.equal(text.split("\n").filter((l) => l.includes("not-an-email")).length, 2);
+});
+
+test("schedule and guardrails are saved", async () => {
+  await page.getByLabel("Export on the schedule").check();
+  await page.getByLabel("Removal guardrail (%)").fill("30");
+  await page.getByRole("button", { name: "Save schedule and guardrails" }).click();
+  await page.getByText("Schedule and guardrails saved.").waitFor();
+  assert.equal(await page.getByLabel("Removal guardrail (%)").inputValue(), "30");
+  assert.equal(await page.getByLabel("Export on the schedule").isChecked(), true);
+  await page.goto(`${origin}/`);
+  await page.getByText("With the deployment's schedule").waitFor();
+  await shot("12-destinations-list");
+});
+
+test("the key never appears in any page, answer, file or log line", async () => {
+  assert.ok(answers.length > 10);
+  for (const key of [sandboxKey, refusedKey]) {
+    assert.deepEqual(answers.filter((a) => a.includes(key)).map((a) => a.split("\n")[0]), []);
+    for (const log of consoleLog.split(":")) assert.ok(!fs.readFileSync(log, "utf8").includes(key), log);
+  }
+  const holding = filesHolding(dataDir, sandboxKey).map((f) => path.relative(dataDir, f));
+  assert.equal(holding.length, 1);
+  assert.match(holding[0], /^secrets\//);
+});
+
+test("Remove destination asks first, then the destination and its key are gone", async () => {
+  await page.getByRole("link", { name: hostileName }).click();
+  await page.getByRole("link", { name: "Remove destination" }).click();
+  await shot("13-remove-confirm");
+  await page.getByRole("button", { name: "Remove destination" }).click();
+  await page.getByText(/^Removed /).waitFor();
+  await page.getByText("No destination yet").waitFor();
+  await shot("14-removed");
+  assert.deepEqual(filesHolding(dataDir, sandboxKey), []);
+  assert.deepEqual(files(path.join(dataDir, "destinations")), []);
+  assert.deepEqual(dialogs, []);
+});

@@ -1,0 +1,42 @@
+//! `autopilot-export console`: the web console on the command's data folder, with the same
+//! dependencies (`LocalStore`, `FileSecrets`, local snapshots) every other command uses.
+
+use clap::Args;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The port to serve on (0 for any free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The folder of segment snapshots: every *.csv, *.csv.gz and *.tsv is a segment named after
+    /// its file.
+    #[arg(long, default_value = ".")]
+    pub snapshots: PathBuf,
+    /// The Autopilot API URL the set-up page starts with (a sandbox's for trials).
+    #[arg(long, default_value = shared::autopilot::DEFAULT_BASE_URL)]
+    pub autopilot_url: String,
+    /// The address to listen on; anything but 127.0.0.1 is reachable from other machines.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub listen: IpAddr,
+}
+
+pub async fn run(
+    deps: &shared::Deps,
+    data_dir: &Path,
+    args: ConsoleArgs,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    web_console::serve(web_console::Options {
+        deps: deps.clone(),
+        data_dir: data_dir.to_path_buf(),
+        snapshots: args.snapshots,
+        autopilot_url: args.autopilot_url,
+        listen: args.listen,
+        port: args.port,
+        current_user: ["USER", "LOGNAME"]
+            .into_iter()
+            .find_map(|name| std::env::var(name).ok().filter(|u| !u.trim().is_empty())),
+    })
+    .await
+}
