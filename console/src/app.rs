@@ -1,79 +1,15 @@
-//! The reads the pages need that the command line does inside its own crate (destinations, the
-//! latest report, history) or not at all (the snapshot folder's segments and headers), written on
-//! the same `shared` functions and keys.
+//! What the pages read: destinations and exports through the application layer
+//! ([`shared::app`]), and what only the console needs — the snapshot folder's segments and their
+//! header rows.
 
 use shared::csv_snapshot::SnapshotRows;
-use shared::destination::{self, keys, Destination};
-use shared::jobs::finalize::Report;
-use shared::store::get_json;
-use shared::{Deps, JobError};
+use shared::destination::Destination;
+use shared::Deps;
 use std::path::Path;
 
-/// The connected destinations, by id.
-pub async fn destinations(deps: &Deps) -> Result<Vec<Destination>, JobError> {
-    let mut found = Vec::new();
-    for key in deps.store.list("destinations/").await? {
-        if let Some(d) = get_json::<Destination>(deps.store.as_ref(), &key).await? {
-            found.push(d);
-        }
-    }
-    Ok(found)
-}
-
-/// Every finished export's report, newest first.
-pub async fn history(deps: &Deps, dest: &str) -> Result<Vec<Report>, JobError> {
-    let store = deps.store.as_ref();
-    let mut reports = Vec::new();
-    for key in store.list(&format!("exports/{dest}/")).await? {
-        if key.ends_with("/report.json") {
-            if let Some(report) = get_json::<Report>(store, &key).await? {
-                reports.push(report);
-            }
-        }
-    }
-    reports.sort_by_key(|r| std::cmp::Reverse(r.finished_at));
-    Ok(reports)
-}
-
-/// One export's report.
-pub async fn report(deps: &Deps, dest: &str, export_id: &str) -> Result<Report, JobError> {
-    if export_id.is_empty()
-        || !export_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-    {
-        return Err(JobError::NotFound("there is no such export".into()));
-    }
-    get_json(deps.store.as_ref(), &keys::report(dest, export_id))
-        .await?
-        .ok_or_else(|| JobError::NotFound(format!("{dest} has no export {export_id}")))
-}
-
-/// The refused rows of an export, as stored (`rejected.csv`).
-pub async fn rejected_csv(
-    deps: &Deps,
-    dest: &str,
-    export_id: &str,
-) -> Result<bytes::Bytes, JobError> {
-    let report = report(deps, dest, export_id).await?;
-    let key = report
-        .rejected_file
-        .ok_or_else(|| JobError::NotFound("this export refused no rows".into()))?;
-    Ok(deps.store.get(&key).await?)
-}
-
-/// Records who exports run as (the "Export user" step after Connect).
-pub async fn set_export_user(deps: &Deps, dest: &str, user: &str) -> Result<(), JobError> {
-    let user = user.trim();
-    if user.is_empty() {
-        return Err(JobError::InvalidInput(
-            "give the export user: who the exports run as".into(),
-        ));
-    }
-    let mut destination = destination::load(deps.store.as_ref(), dest).await?;
-    destination.consent.export_user = user.to_string();
-    destination::save(deps.store.as_ref(), &destination).await
-}
+// Destinations and reports are the application layer's, as for every front door.
+pub use shared::app::destinations::{list as destinations, set_export_user};
+pub use shared::app::exports::{history, rejected_csv};
 
 /// A segment found in the snapshot folder.
 #[derive(Debug, Clone, PartialEq, Eq)]

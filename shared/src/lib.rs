@@ -2,6 +2,7 @@
 //! matching, and the jobs an export is made of. The command line and the Lambda functions are thin
 //! shells around the jobs here.
 
+pub mod app;
 pub mod autopilot;
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -1,0 +1,69 @@
+//! What a destination's exports left behind: their reports, newest first, and refused rows.
+
+use crate::destination::keys;
+use crate::jobs::finalize::Report;
+use crate::store::get_json;
+use crate::{Deps, JobError};
+
+/// Every finished export's report, newest first. Exports expire after the retention period, and
+/// so leave the history.
+pub async fn history(deps: &Deps, destination: &str) -> Result<Vec<Report>, JobError> {
+    let store = deps.store.as_ref();
+    let mut reports = Vec::new();
+    for key in store.list(&format!("exports/{destination}/")).await? {
+        if key.ends_with("/report.json") {
+            if let Some(report) = get_json::<Report>(store, &key).await? {
+                reports.push(report);
+            }
+        }
+    }
+    reports.sort_by_key(|r| std::cmp::Reverse(r.finished_at));
+    Ok(reports)
+}
+
+/// Whether `id` can be an export id (letters, digits, `-` and `_`): anything else never reaches a
+/// store key.
+fn is_export_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+}
+
+/// One export's report.
+pub async fn report(deps: &Deps, destination: &str, export: &str) -> Result<Report, JobError> {
+    if !is_export_id(export) {
+        return Err(JobError::NotFound("there is no such export".into()));
+    }
+    get_json(deps.store.as_ref(), &keys::report(destination, export))
+        .await?
+        .ok_or_else(|| JobError::NotFound(format!("{destination} has no export {export}")))
+}
+
+/// The refused rows of an export, as stored (`rejected.csv`).
+pub async fn rejected_csv(
+    deps: &Deps,
+    destination: &str,
+    export: &str,
+) -> Result<bytes::Bytes, JobError> {
+    let report = report(deps, destination, export).await?;
+    let key = report
+        .rejected_file
+        .ok_or_else(|| JobError::NotFound("this export refused no rows".into()))?;
+    Ok(deps.store.get(&key).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_export_ids_reach_a_store_key() {
+        for id in ["20261130T120000Z-ab12", "manual_1"] {
+            assert!(is_export_id(id), "{id}");
+        }
+        for id in ["", "../state", "a/b", "a b", "x%2F"] {
+            assert!(!is_export_id(id), "{id}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The use-cases every front door calls — the command line, the console, the HTTP API — written
+//! once on the jobs' ports ([`crate::Deps`]), so that each front door only translates its input
+//! into these calls and their results into its output.
+//!
+//! - [`destinations`]: list and read destinations, record who exports run as;
+//! - [`exports`]: the history of a destination's exports, one export's report, its refused rows.
+//!
+//! Connecting, configuring, removing and exporting are the jobs themselves
+//! ([`crate::jobs::connect`], [`crate::jobs::configure`], [`crate::jobs::remove`],
+//! [`crate::local_export`]).
+
+pub mod destinations;
+pub mod exports;
