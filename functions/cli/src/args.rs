@@ -28,63 +28,75 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sandbox + sample segments + connect + configure + export + read-back check, in one go.
-    Demo {
-        /// Distinct profiles in the sample segments.
-        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
-        profiles: u64,
-        /// The sandbox's rate limit (requests/second, from 0.1 to 10,000); the export runs at it.
-        #[arg(long, default_value_t = 50.0, value_parser = rate, allow_negative_numbers = true)]
-        rate: f64,
-    },
+    Demo(DemoArgs),
     /// Serve the Autopilot-compatible sandbox until interrupted.
     Sandbox(SandboxArgs),
     /// Connect an Autopilot account: validate its API key and store it.
-    Connect {
-        /// The destination's display name; its id is derived from it.
-        #[arg(long)]
-        name: String,
-        /// Agree to the data-privacy notice: exported profiles leave your platform.
-        #[arg(long)]
-        agree: bool,
-        /// Environment variable holding the API key.
-        #[arg(
-            long,
-            default_value = "AUTOPILOT_API_KEY",
-            conflicts_with = "api_key_stdin"
-        )]
-        api_key_env: String,
-        /// Read the API key from standard input instead.
-        #[arg(long)]
-        api_key_stdin: bool,
-        /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
-        #[arg(long)]
-        autopilot_url: Option<String>,
-        /// Who exports run as.
-        #[arg(long)]
-        export_user: Option<String>,
-        /// Requests per second the account allows (default 10; from 0.1 to 10,000).
-        #[arg(long, value_parser = rate, allow_negative_numbers = true)]
-        requests_per_second: Option<f64>,
-    },
+    Connect(ConnectArgs),
     /// Data matching and segments of a destination.
     Configure(ConfigureArgs),
     /// Export the destination's segments now (resumes an interrupted export).
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
     /// The report of the latest (or the given) export.
-    Status {
-        /// The destination's id.
-        dest: String,
-        /// An export id from an earlier report; the latest export when left out.
-        export_id: Option<String>,
-    },
+    Status(StatusArgs),
     /// The connected destinations.
     Destinations,
     /// Remove a destination and delete its key.
-    Remove {
-        /// The destination's id.
-        dest: String,
-    },
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Distinct profiles in the sample segments.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub profiles: u64,
+    /// The sandbox's rate limit (requests/second, from 0.1 to 10,000); the export runs at it.
+    #[arg(long, default_value_t = 50.0, value_parser = rate, allow_negative_numbers = true)]
+    pub rate: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The destination's display name; its id is derived from it.
+    #[arg(long)]
+    pub name: String,
+    /// Agree to the data-privacy notice: exported profiles leave your platform.
+    #[arg(long)]
+    pub agree: bool,
+    /// Environment variable holding the API key.
+    #[arg(
+        long,
+        default_value = "AUTOPILOT_API_KEY",
+        conflicts_with = "api_key_stdin"
+    )]
+    pub api_key_env: String,
+    /// Read the API key from standard input instead.
+    #[arg(long)]
+    pub api_key_stdin: bool,
+    /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
+    #[arg(long)]
+    pub autopilot_url: Option<String>,
+    /// Who exports run as.
+    #[arg(long)]
+    pub export_user: Option<String>,
+    /// Requests per second the account allows (default 10; from 0.1 to 10,000).
+    #[arg(long, value_parser = rate, allow_negative_numbers = true)]
+    pub requests_per_second: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The destination's id.
+    pub dest: String,
+    /// An export id from an earlier report; the latest export when left out.
+    pub export_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The destination's id.
+    pub dest: String,
 }
 
 /// How `export` ends, for scripts and schedulers (also in the README).

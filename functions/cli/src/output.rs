@@ -1,131 +1,14 @@
-//! What the command prints: progress while an export runs, and readable summaries (or JSON).
+//! What the commands print: readable summaries, or with `--json` one JSON document.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::failure::BoxError;
 use shared::destination::Destination;
 use shared::jobs::finalize::{Counts, Report, Status};
 use shared::jobs::progress::ChunkProgress;
-use shared::jobs::{connect, lock};
-use shared::local_export::{self, Progress};
-use shared::{Deps, JobError};
-use std::io::IsTerminal;
+use shared::jobs::{configure, connect, lock, remove};
+use shared::store::keys;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Instant;
 
-type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// Runs an export with a progress bar on a terminal (a line every 10% elsewhere); Ctrl-C stops it
-/// and says how to finish it.
-pub async fn export_with_progress(
-    deps: &Deps,
-    options: &local_export::Options,
-    json: bool,
-) -> Result<Report, Box<dyn std::error::Error + Send + Sync>> {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if json || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} contacts and removals · {rate} · eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .with_key(
-            "rate",
-            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0}/s", state.per_sec());
-            },
-        )
-        .progress_chars("=> "),
-    );
-    bar.set_message("reading snapshots");
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let plain = !json && !std::io::stderr().is_terminal();
-    let last_tenth = Mutex::new(0u64);
-    let last_wait_note = Mutex::new(None::<u64>);
-    let on_progress = |event: Progress| match event {
-        Progress::Planned {
-            contacts,
-            already_done,
-            resumed,
-        } => {
-            bar.set_length(contacts);
-            bar.set_position(already_done);
-            bar.set_message(if resumed { "resuming" } else { "sending" });
-            if plain {
-                eprintln!(
-                    "{} {contacts} contacts{}",
-                    if resumed {
-                        "resuming export:"
-                    } else {
-                        "sending"
-                    },
-                    if resumed {
-                        format!(", {already_done} already sent")
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-        }
-        Progress::Waiting {
-            seconds,
-            budget,
-            reason,
-        } => {
-            let text = format!(
-                "Autopilot is not answering ({}): waiting {} of up to {}, then the export stops and can be resumed",
-                if reason == "Transient" { "server errors or timeouts" } else { reason },
-                clock(seconds),
-                clock(budget)
-            );
-            bar.set_message(text.clone());
-            let mut noted = last_wait_note.lock().unwrap_or_else(|e| e.into_inner());
-            if plain && noted.is_none_or(|at| seconds >= at + 30) {
-                *noted = Some(seconds);
-                eprintln!("{text}");
-            }
-        }
-        Progress::Resumed => {
-            *last_wait_note.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            bar.set_message("sending");
-            if plain {
-                eprintln!("Autopilot answers again: sending");
-            }
-        }
-        Progress::Handled { contacts } => {
-            bar.inc(contacts);
-            if plain {
-                let len = bar.length().unwrap_or(0).max(1);
-                let tenth = bar.position() * 10 / len;
-                let mut last = last_tenth.lock().unwrap_or_else(|e| e.into_inner());
-                if tenth > *last {
-                    *last = tenth;
-                    eprintln!("{}% sent", tenth * 10);
-                }
-            }
-        }
-    };
-    let started = Instant::now();
-    let result = tokio::select! {
-        result = local_export::run(deps, options, &on_progress) => result,
-        _ = tokio::signal::ctrl_c() => {
-            bar.abandon_with_message("interrupted");
-            return Err(format!("interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing", started.elapsed().as_secs_f64(), options.destination_id, options.concurrency * shared::autopilot::MAX_CONTACTS_PER_BULK).into());
-        }
-    };
-    bar.finish_and_clear();
-    result.map_err(|e: JobError| e.into())
-}
-
-/// `75`, `2m05s`, `15m`: a duration in seconds for a progress line.
-fn clock(seconds: u64) -> String {
-    match (seconds / 60, seconds % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m{s:02}s"),
-    }
-}
+type CliResult = Result<(), BoxError>;
 
 pub fn connected(out: &connect::Output, json: bool) {
     if json {
@@ -141,6 +24,30 @@ pub fn connected(out: &connect::Output, json: bool) {
             out.destination_id
         );
     }
+}
+
+pub fn configured(out: &configure::Output, json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(out)?);
+    } else {
+        println!(
+            "Configured {} with {} segment(s). Export with: autopilot-export export {}",
+            out.destination_id, out.segments, out.destination_id
+        );
+    }
+    Ok(())
+}
+
+pub fn removed(out: &remove::Output, json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(out)?);
+    } else {
+        println!(
+            "Removed {}: its API key is deleted and no further export runs.",
+            out.destination_id
+        );
+    }
+    Ok(())
 }
 
 pub fn destinations(found: &[Destination], json: bool) -> CliResult {
@@ -269,7 +176,7 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
             report.requests_per_second
         );
     }
-    let base = shared::destination::keys::report(&report.destination_id, &report.export_id);
+    let base = keys::report(&report.destination_id, &report.export_id);
     println!("  report: {}", data_dir.join(base).display());
     if let Some(rejected) = &report.rejected_file {
         println!("  refused rows: {}", data_dir.join(rejected).display());
