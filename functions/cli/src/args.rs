@@ -1,6 +1,7 @@
 //! The command line, as design.md lays it out.
 
 use clap::{Args, Parser, Subcommand};
+use shared::destination::Guardrails;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -80,8 +81,10 @@ pub struct ConnectArgs {
     /// Who exports run as.
     #[arg(long)]
     pub export_user: Option<String>,
-    /// Requests per second the account allows (default 10; from 0.1 to 10,000).
-    #[arg(long, value_parser = rate, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rate, allow_negative_numbers = true, help = format!(
+        "Requests per second the account allows (default {}; from 0.1 to 10,000)",
+        shared::autopilot::DEFAULT_REQUESTS_PER_SECOND
+    ))]
     pub requests_per_second: Option<f64>,
 }
 
@@ -115,11 +118,11 @@ pub struct ExportArgs {
     pub requests_per_second: Option<f64>,
     /// Requests to Autopilot in flight at once; their starts are spaced at the rate whatever this
     /// is. Raise it when answers are slow and the rate is high (it needs rate × answer time).
-    #[arg(long, default_value_t = shared::autopilot::DEFAULT_MAX_IN_FLIGHT as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = shared::local_export::DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
     /// How long to wait out an Autopilot that does not answer properly before the export stops
     /// (it can be resumed by running it again).
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
+    #[arg(long, default_value_t = shared::autopilot::retry::DEFAULT_RETRY_BUDGET.as_secs() / 60, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
     pub max_outage_minutes: u64,
     /// Past exports of this destination (reports, refused rows) older than this many days are
     /// deleted when the export starts.
@@ -159,16 +162,20 @@ pub struct ConfigureArgs {
     /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
     #[arg(long = "segment", value_parser = pair, required = true)]
     pub segments: Vec<(String, String)>,
-    /// Most distinct profiles an export may hold (default 100,000).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Most distinct profiles an export may hold (default {})",
+        shared::autopilot::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)
+    ))]
     pub profile_limit: Option<u64>,
-    /// Stop an export that would take more than this percent of the members this connector
-    /// added off a list (default 20; 100 turns it off).
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", help = format!(
+        "Stop an export that would take more than this percent of the members this connector added off a list (default {}; 100 turns it off)",
+        Guardrails::default().max_removal_percent
+    ))]
     pub max_removal_percent: Option<f64>,
-    /// Stop an export of a segment that shrank by more than this percent since the last export
-    /// (default 50; 100 turns it off).
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", help = format!(
+        "Stop an export of a segment that shrank by more than this percent since the last export (default {}; 100 turns it off)",
+        Guardrails::default().max_shrink_percent
+    ))]
     pub max_shrink_percent: Option<f64>,
 }
 

@@ -180,7 +180,7 @@ async fn configure_samples(
                 source: work.join("snapshots").join(s.file).display().to_string(),
             })
             .collect(),
-        profile_limit: Some(profiles.max(100_000)),
+        profile_limit: Some(profiles.max(shared::destination::DEFAULT_PROFILE_LIMIT)),
         requests_per_second: None,
         schedule: None,
         max_removal_percent: None,
