@@ -10,6 +10,7 @@ mod lock;
 mod output;
 mod progress;
 mod runner;
+mod table;
 
 use args::{Cli, Command};
 use clap::Parser;

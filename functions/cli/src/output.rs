@@ -1,8 +1,10 @@
 //! What the commands print: readable summaries, or with `--json` one JSON document.
 
 use crate::failure::BoxError;
+use crate::table::{self, Column};
 use shared::destination::Destination;
 use shared::jobs::finalize::{Counts, Report, Status};
+use shared::jobs::plan::SegmentPreview;
 use shared::jobs::progress::ChunkProgress;
 use shared::jobs::{configure, connect, lock, remove};
 use shared::store::keys;
@@ -137,31 +139,16 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
         println!("  reason ({}): {}", failure.error_type, failure.message);
     }
     if !report.segments.is_empty() {
-        println!(
-            "  {:<24} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>6} {:>8}",
-            "segment",
-            "rows",
-            "added",
-            "updated",
-            "unchanged",
-            "invalid",
-            "duplicate",
-            "rejected",
-            "unsent",
-            "removed"
-        );
-        for s in &report.segments {
-            println!(
-                "  {}{}",
-                row(&s.name, &s.counts),
-                if s.list_created {
-                    "  (list created)"
-                } else {
-                    ""
-                }
-            );
+        println!("{}", segments_table(report, table::width()));
+        let created: Vec<&str> = report
+            .segments
+            .iter()
+            .filter(|s| s.list_created)
+            .map(|s| s.name.as_str())
+            .collect();
+        if !created.is_empty() {
+            println!("  lists created: {}", created.join(", "));
         }
-        println!("  {}", row("total", &report.totals));
         for (reason, n) in &report.totals.invalid_by_reason {
             println!("    invalid: {reason}: {n}");
         }
@@ -232,21 +219,34 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
     parts.join("; ")
 }
 
-fn row(name: &str, c: &Counts) -> String {
-    let name: String = name.chars().take(24).collect();
-    format!(
-        "{:<24} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>6} {:>8}",
-        name,
-        c.rows_read,
-        c.added,
-        c.updated,
-        c.unchanged,
-        c.invalid,
-        c.duplicates,
-        c.rejected,
-        c.unsent,
-        c.removed
-    )
+/// One row per segment and the totals: what was read, sent and refused.
+fn segments_table(report: &Report, width: u16) -> String {
+    let rows: Vec<&Counts> = report
+        .segments
+        .iter()
+        .map(|s| &s.counts)
+        .chain([&report.totals])
+        .collect();
+    let names: Vec<&str> = report
+        .segments
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(["total"])
+        .collect();
+    let column =
+        |header, count: fn(&Counts) -> u64| Column::new(header, rows.iter().map(|c| count(c)));
+    let columns = vec![
+        column("rows", |c| c.rows_read),
+        column("added", |c| c.added),
+        column("updated", |c| c.updated),
+        column("unchanged", |c| c.unchanged),
+        column("invalid", |c| c.invalid),
+        column("duplicate", |c| c.duplicates),
+        column("rejected", |c| c.rejected),
+        column("unsent", |c| c.unsent),
+        column("removed", |c| c.removed),
+    ];
+    table::counts("segment", &names, columns, &["rows", "added"], width)
 }
 
 /// Prints what a dry run found.
@@ -259,28 +259,27 @@ pub fn preview(out: &shared::jobs::plan::Output, json: bool) -> CliResult {
         "Dry run of {}: nothing was written to Autopilot.",
         out.destination_id
     );
-    println!(
-        "  {:<24} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}",
-        "segment", "adds", "updates", "unchanged", "removals", "rejects", "duplicate"
-    );
-    for s in out.preview.iter().flatten() {
-        let name: String = s.name.chars().take(24).collect();
-        println!(
-            "  {:<24} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}{}{}",
-            name,
-            s.adds,
-            s.updates,
-            s.unchanged,
-            s.removals,
-            s.rejects,
-            s.duplicates,
-            if s.list_exists {
-                ""
-            } else {
-                "  (list would be created)"
-            },
-            if s.full { "  (full resend)" } else { "" }
-        );
+    let segments: Vec<&SegmentPreview> = out.preview.iter().flatten().collect();
+    println!("{}", preview_table(&segments, table::width()));
+    for s in &segments {
+        let mut notes = Vec::new();
+        if !s.list_exists {
+            notes.push("list would be created");
+        }
+        if s.full {
+            notes.push("full resend");
+        }
+        if notes.is_empty() && s.samples.is_empty() {
+            continue;
+        }
+        let mut line = format!("  {}", s.name);
+        if !notes.is_empty() {
+            line.push_str(&format!(" ({})", notes.join(", ")));
+        }
+        if !s.samples.is_empty() {
+            line.push_str(", as it would be sent:");
+        }
+        println!("{line}");
         for sample in &s.samples {
             println!("      {sample}");
         }
@@ -292,10 +291,28 @@ pub fn preview(out: &shared::jobs::plan::Output, json: bool) -> CliResult {
     Ok(())
 }
 
+/// One row per segment: what a dry run would send, remove and refuse (every column kept).
+fn preview_table(segments: &[&SegmentPreview], width: u16) -> String {
+    let names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+    let column = |header, count: fn(&SegmentPreview) -> u64| {
+        Column::new(header, segments.iter().map(|s| count(s)))
+    };
+    let columns = vec![
+        column("adds", |s| s.adds),
+        column("updates", |s| s.updates),
+        column("unchanged", |s| s.unchanged),
+        column("removals", |s| s.removals),
+        column("rejects", |s| s.rejects),
+        column("duplicate", |s| s.duplicates),
+    ];
+    let every: Vec<&str> = columns.iter().map(|c| c.header).collect();
+    table::counts("segment", &names, columns, &every, width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::jobs::finalize::Failure;
+    use shared::jobs::finalize::{Failure, SegmentReport};
 
     fn partial(unsent: u64, rejected: u64, failure: Option<&str>) -> Report {
         Report {
@@ -319,6 +336,64 @@ mod tests {
                 ..Counts::default()
             },
             rejected_file: (rejected > 0).then(|| "exports/marketing/e1/rejected.csv".into()),
+        }
+    }
+
+    fn every_count(n: u64) -> Counts {
+        Counts {
+            rows_read: 100_000 + n,
+            added: 60_000 + n,
+            updated: 20_000 + n,
+            unchanged: 10_000 + n,
+            invalid: 120 + n,
+            duplicates: 150 + n,
+            rejected: 3 + n,
+            unsent: 9_000 + n,
+            removed: 400 + n,
+            ..Counts::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_with_every_count_fits_80_and_100_columns() {
+        let mut report = partial(1, 1, None);
+        report.segments = [
+            "VIP Customers",
+            "Lapsed Buyers who have not bought in a year",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| SegmentReport {
+            name: name.to_string(),
+            list_id: format!("contactlist_{i}"),
+            list_created: i == 0,
+            counts: every_count(i as u64),
+        })
+        .collect();
+        report.totals = every_count(9);
+        for width in [80, 100] {
+            let table = segments_table(&report, width);
+            assert_eq!(
+                table.lines().filter(|l| l.contains("10009")).count(),
+                1,
+                "{table}"
+            );
+            for line in table.lines() {
+                assert!(
+                    line.chars().count() <= width as usize,
+                    "{width}: {line:?} in\n{table}"
+                );
+            }
+            for header in [
+                "rows",
+                "added",
+                "unchanged",
+                "duplicate",
+                "unsent",
+                "removed",
+            ] {
+                assert!(table.contains(header), "{header} in\n{table}");
+            }
         }
     }
 
