@@ -1,6 +1,7 @@
 //! The command line, as design.md lays it out.
 
 use clap::{Args, Parser, Subcommand};
+use shared::destination::Guardrails;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -28,65 +29,79 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sandbox + sample segments + connect + configure + export + read-back check, in one go.
-    Demo {
-        /// Distinct profiles in the sample segments.
-        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
-        profiles: u64,
-        /// The sandbox's rate limit (requests/second, from 0.1 to 10,000); the export runs at it.
-        #[arg(long, default_value_t = 50.0, value_parser = rate, allow_negative_numbers = true)]
-        rate: f64,
-    },
+    Demo(DemoArgs),
     /// Serve the Autopilot-compatible sandbox until interrupted.
     Sandbox(SandboxArgs),
     /// Connect an Autopilot account: validate its API key and store it.
-    Connect {
-        /// The destination's display name; its id is derived from it.
-        #[arg(long)]
-        name: String,
-        /// Agree to the data-privacy notice: exported profiles leave your platform.
-        #[arg(long)]
-        agree: bool,
-        /// Environment variable holding the API key.
-        #[arg(
-            long,
-            default_value = "AUTOPILOT_API_KEY",
-            conflicts_with = "api_key_stdin"
-        )]
-        api_key_env: String,
-        /// Read the API key from standard input instead.
-        #[arg(long)]
-        api_key_stdin: bool,
-        /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
-        #[arg(long)]
-        autopilot_url: Option<String>,
-        /// Who exports run as.
-        #[arg(long)]
-        export_user: Option<String>,
-        /// Requests per second the account allows (default 10; from 0.1 to 10,000).
-        #[arg(long, value_parser = rate, allow_negative_numbers = true)]
-        requests_per_second: Option<f64>,
-    },
+    Connect(ConnectArgs),
     /// Data matching and segments of a destination.
     Configure(ConfigureArgs),
     /// Export the destination's segments now (resumes an interrupted export).
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
     /// The report of the latest (or the given) export.
-    Status {
-        /// The destination's id.
-        dest: String,
-        /// An export id from an earlier report; the latest export when left out.
-        export_id: Option<String>,
-    },
+    Status(StatusArgs),
     /// The connected destinations.
     Destinations,
     /// Serve the web console on 127.0.0.1 (its URL, with an access token, is the first line printed).
-    Console(crate::console_cmd::ConsoleArgs),
+    Console(crate::commands::console::ConsoleArgs),
     /// Remove a destination and delete its key.
-    Remove {
-        /// The destination's id.
-        dest: String,
-    },
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Distinct profiles in the sample segments.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub profiles: u64,
+    /// The sandbox's rate limit (requests/second, from 0.1 to 10,000); the export runs at it.
+    #[arg(long, default_value_t = 50.0, value_parser = rate, allow_negative_numbers = true)]
+    pub rate: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The destination's display name; its id is derived from it.
+    #[arg(long)]
+    pub name: String,
+    /// Agree to the data-privacy notice: exported profiles leave your platform.
+    #[arg(long)]
+    pub agree: bool,
+    /// Environment variable holding the API key.
+    #[arg(
+        long,
+        default_value = "AUTOPILOT_API_KEY",
+        conflicts_with = "api_key_stdin"
+    )]
+    pub api_key_env: String,
+    /// Read the API key from standard input instead.
+    #[arg(long)]
+    pub api_key_stdin: bool,
+    /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
+    #[arg(long)]
+    pub autopilot_url: Option<String>,
+    /// Who exports run as.
+    #[arg(long)]
+    pub export_user: Option<String>,
+    #[arg(long, value_parser = rate, allow_negative_numbers = true, help = format!(
+        "Requests per second the account allows (default {}; from 0.1 to 10,000)",
+        shared::autopilot::DEFAULT_REQUESTS_PER_SECOND
+    ))]
+    pub requests_per_second: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The destination's id.
+    pub dest: String,
+    /// An export id from an earlier report; the latest export when left out.
+    pub export_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The destination's id.
+    pub dest: String,
 }
 
 /// How `export` ends, for scripts and schedulers (also in the README).
@@ -105,11 +120,11 @@ pub struct ExportArgs {
     pub requests_per_second: Option<f64>,
     /// Requests to Autopilot in flight at once; their starts are spaced at the rate whatever this
     /// is. Raise it when answers are slow and the rate is high (it needs rate × answer time).
-    #[arg(long, default_value_t = shared::autopilot::DEFAULT_MAX_IN_FLIGHT as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = shared::local_export::DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
     /// How long to wait out an Autopilot that does not answer properly before the export stops
     /// (it can be resumed by running it again).
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
+    #[arg(long, default_value_t = shared::autopilot::retry::DEFAULT_RETRY_BUDGET.as_secs() / 60, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
     pub max_outage_minutes: u64,
     /// Past exports of this destination (reports, refused rows) older than this many days are
     /// deleted when the export starts.
@@ -149,16 +164,20 @@ pub struct ConfigureArgs {
     /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
     #[arg(long = "segment", value_parser = pair, required = true)]
     pub segments: Vec<(String, String)>,
-    /// Most distinct profiles an export may hold (default 100,000).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Most distinct profiles an export may hold (default {})",
+        shared::autopilot::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)
+    ))]
     pub profile_limit: Option<u64>,
-    /// Stop an export that would take more than this percent of the members this connector
-    /// added off a list (default 20; 100 turns it off).
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", help = format!(
+        "Stop an export that would take more than this percent of the members this connector added off a list (default {}; 100 turns it off)",
+        Guardrails::default().max_removal_percent
+    ))]
     pub max_removal_percent: Option<f64>,
-    /// Stop an export of a segment that shrank by more than this percent since the last export
-    /// (default 50; 100 turns it off).
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", help = format!(
+        "Stop an export of a segment that shrank by more than this percent since the last export (default {}; 100 turns it off)",
+        Guardrails::default().max_shrink_percent
+    ))]
     pub max_shrink_percent: Option<f64>,
 }
 

@@ -1,131 +1,16 @@
-//! What the command prints: progress while an export runs, and readable summaries (or JSON).
+//! What the commands print: readable summaries, or with `--json` one JSON document.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::failure::BoxError;
+use crate::table::{self, Column};
 use shared::destination::Destination;
 use shared::jobs::finalize::{Counts, Report, Status};
+use shared::jobs::plan::SegmentPreview;
 use shared::jobs::progress::ChunkProgress;
-use shared::jobs::{connect, lock};
-use shared::local_export::{self, Progress};
-use shared::{Deps, JobError};
-use std::io::IsTerminal;
+use shared::jobs::{configure, connect, lock, remove};
+use shared::store::keys;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Instant;
 
-type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// Runs an export with a progress bar on a terminal (a line every 10% elsewhere); Ctrl-C stops it
-/// and says how to finish it.
-pub async fn export_with_progress(
-    deps: &Deps,
-    options: &local_export::Options,
-    json: bool,
-) -> Result<Report, Box<dyn std::error::Error + Send + Sync>> {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if json || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} contacts and removals · {rate} · eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .with_key(
-            "rate",
-            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0}/s", state.per_sec());
-            },
-        )
-        .progress_chars("=> "),
-    );
-    bar.set_message("reading snapshots");
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let plain = !json && !std::io::stderr().is_terminal();
-    let last_tenth = Mutex::new(0u64);
-    let last_wait_note = Mutex::new(None::<u64>);
-    let on_progress = |event: Progress| match event {
-        Progress::Planned {
-            contacts,
-            already_done,
-            resumed,
-        } => {
-            bar.set_length(contacts);
-            bar.set_position(already_done);
-            bar.set_message(if resumed { "resuming" } else { "sending" });
-            if plain {
-                eprintln!(
-                    "{} {contacts} contacts{}",
-                    if resumed {
-                        "resuming export:"
-                    } else {
-                        "sending"
-                    },
-                    if resumed {
-                        format!(", {already_done} already sent")
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-        }
-        Progress::Waiting {
-            seconds,
-            budget,
-            reason,
-        } => {
-            let text = format!(
-                "Autopilot is not answering ({}): waiting {} of up to {}, then the export stops and can be resumed",
-                if reason == "Transient" { "server errors or timeouts" } else { reason },
-                clock(seconds),
-                clock(budget)
-            );
-            bar.set_message(text.clone());
-            let mut noted = last_wait_note.lock().unwrap_or_else(|e| e.into_inner());
-            if plain && noted.is_none_or(|at| seconds >= at + 30) {
-                *noted = Some(seconds);
-                eprintln!("{text}");
-            }
-        }
-        Progress::Resumed => {
-            *last_wait_note.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            bar.set_message("sending");
-            if plain {
-                eprintln!("Autopilot answers again: sending");
-            }
-        }
-        Progress::Handled { contacts } => {
-            bar.inc(contacts);
-            if plain {
-                let len = bar.length().unwrap_or(0).max(1);
-                let tenth = bar.position() * 10 / len;
-                let mut last = last_tenth.lock().unwrap_or_else(|e| e.into_inner());
-                if tenth > *last {
-                    *last = tenth;
-                    eprintln!("{}% sent", tenth * 10);
-                }
-            }
-        }
-    };
-    let started = Instant::now();
-    let result = tokio::select! {
-        result = local_export::run(deps, options, &on_progress) => result,
-        _ = tokio::signal::ctrl_c() => {
-            bar.abandon_with_message("interrupted");
-            return Err(format!("interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing", started.elapsed().as_secs_f64(), options.destination_id, options.concurrency * shared::autopilot::MAX_CONTACTS_PER_BULK).into());
-        }
-    };
-    bar.finish_and_clear();
-    result.map_err(|e: JobError| e.into())
-}
-
-/// `75`, `2m05s`, `15m`: a duration in seconds for a progress line.
-fn clock(seconds: u64) -> String {
-    match (seconds / 60, seconds % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m{s:02}s"),
-    }
-}
+type CliResult = Result<(), BoxError>;
 
 pub fn connected(out: &connect::Output, json: bool) {
     if json {
@@ -141,6 +26,30 @@ pub fn connected(out: &connect::Output, json: bool) {
             out.destination_id
         );
     }
+}
+
+pub fn configured(out: &configure::Output, json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(out)?);
+    } else {
+        println!(
+            "Configured {} with {} segment(s). Export with: autopilot-export export {}",
+            out.destination_id, out.segments, out.destination_id
+        );
+    }
+    Ok(())
+}
+
+pub fn removed(out: &remove::Output, json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(out)?);
+    } else {
+        println!(
+            "Removed {}: its API key is deleted and no further export runs.",
+            out.destination_id
+        );
+    }
+    Ok(())
 }
 
 pub fn destinations(found: &[Destination], json: bool) -> CliResult {
@@ -230,31 +139,16 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
         println!("  reason ({}): {}", failure.error_type, failure.message);
     }
     if !report.segments.is_empty() {
-        println!(
-            "  {:<24} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>6} {:>8}",
-            "segment",
-            "rows",
-            "added",
-            "updated",
-            "unchanged",
-            "invalid",
-            "duplicate",
-            "rejected",
-            "unsent",
-            "removed"
-        );
-        for s in &report.segments {
-            println!(
-                "  {}{}",
-                row(&s.name, &s.counts),
-                if s.list_created {
-                    "  (list created)"
-                } else {
-                    ""
-                }
-            );
+        println!("{}", segments_table(report, table::width()));
+        let created: Vec<&str> = report
+            .segments
+            .iter()
+            .filter(|s| s.list_created)
+            .map(|s| s.name.as_str())
+            .collect();
+        if !created.is_empty() {
+            println!("  lists created: {}", created.join(", "));
         }
-        println!("  {}", row("total", &report.totals));
         for (reason, n) in &report.totals.invalid_by_reason {
             println!("    invalid: {reason}: {n}");
         }
@@ -269,7 +163,7 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
             report.requests_per_second
         );
     }
-    let base = shared::destination::keys::report(&report.destination_id, &report.export_id);
+    let base = keys::report(&report.destination_id, &report.export_id);
     println!("  report: {}", data_dir.join(base).display());
     if let Some(rejected) = &report.rejected_file {
         println!("  refused rows: {}", data_dir.join(rejected).display());
@@ -325,21 +219,34 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
     parts.join("; ")
 }
 
-fn row(name: &str, c: &Counts) -> String {
-    let name: String = name.chars().take(24).collect();
-    format!(
-        "{:<24} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>6} {:>8}",
-        name,
-        c.rows_read,
-        c.added,
-        c.updated,
-        c.unchanged,
-        c.invalid,
-        c.duplicates,
-        c.rejected,
-        c.unsent,
-        c.removed
-    )
+/// One row per segment and the totals: what was read, sent and refused.
+fn segments_table(report: &Report, width: u16) -> String {
+    let rows: Vec<&Counts> = report
+        .segments
+        .iter()
+        .map(|s| &s.counts)
+        .chain([&report.totals])
+        .collect();
+    let names: Vec<&str> = report
+        .segments
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(["total"])
+        .collect();
+    let column =
+        |header, count: fn(&Counts) -> u64| Column::new(header, rows.iter().map(|c| count(c)));
+    let columns = vec![
+        column("rows", |c| c.rows_read),
+        column("added", |c| c.added),
+        column("updated", |c| c.updated),
+        column("unchanged", |c| c.unchanged),
+        column("invalid", |c| c.invalid),
+        column("duplicate", |c| c.duplicates),
+        column("rejected", |c| c.rejected),
+        column("unsent", |c| c.unsent),
+        column("removed", |c| c.removed),
+    ];
+    table::counts("segment", &names, columns, &["rows", "added"], width)
 }
 
 /// Prints what a dry run found.
@@ -352,28 +259,27 @@ pub fn preview(out: &shared::jobs::plan::Output, json: bool) -> CliResult {
         "Dry run of {}: nothing was written to Autopilot.",
         out.destination_id
     );
-    println!(
-        "  {:<24} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}",
-        "segment", "adds", "updates", "unchanged", "removals", "rejects", "duplicate"
-    );
-    for s in out.preview.iter().flatten() {
-        let name: String = s.name.chars().take(24).collect();
-        println!(
-            "  {:<24} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}{}{}",
-            name,
-            s.adds,
-            s.updates,
-            s.unchanged,
-            s.removals,
-            s.rejects,
-            s.duplicates,
-            if s.list_exists {
-                ""
-            } else {
-                "  (list would be created)"
-            },
-            if s.full { "  (full resend)" } else { "" }
-        );
+    let segments: Vec<&SegmentPreview> = out.preview.iter().flatten().collect();
+    println!("{}", preview_table(&segments, table::width()));
+    for s in &segments {
+        let mut notes = Vec::new();
+        if !s.list_exists {
+            notes.push("list would be created");
+        }
+        if s.full {
+            notes.push("full resend");
+        }
+        if notes.is_empty() && s.samples.is_empty() {
+            continue;
+        }
+        let mut line = format!("  {}", s.name);
+        if !notes.is_empty() {
+            line.push_str(&format!(" ({})", notes.join(", ")));
+        }
+        if !s.samples.is_empty() {
+            line.push_str(", as it would be sent:");
+        }
+        println!("{line}");
         for sample in &s.samples {
             println!("      {sample}");
         }
@@ -385,10 +291,28 @@ pub fn preview(out: &shared::jobs::plan::Output, json: bool) -> CliResult {
     Ok(())
 }
 
+/// One row per segment: what a dry run would send, remove and refuse (every column kept).
+fn preview_table(segments: &[&SegmentPreview], width: u16) -> String {
+    let names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+    let column = |header, count: fn(&SegmentPreview) -> u64| {
+        Column::new(header, segments.iter().map(|s| count(s)))
+    };
+    let columns = vec![
+        column("adds", |s| s.adds),
+        column("updates", |s| s.updates),
+        column("unchanged", |s| s.unchanged),
+        column("removals", |s| s.removals),
+        column("rejects", |s| s.rejects),
+        column("duplicate", |s| s.duplicates),
+    ];
+    let every: Vec<&str> = columns.iter().map(|c| c.header).collect();
+    table::counts("segment", &names, columns, &every, width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::jobs::finalize::Failure;
+    use shared::jobs::finalize::{Failure, SegmentReport};
 
     fn partial(unsent: u64, rejected: u64, failure: Option<&str>) -> Report {
         Report {
@@ -412,6 +336,64 @@ mod tests {
                 ..Counts::default()
             },
             rejected_file: (rejected > 0).then(|| "exports/marketing/e1/rejected.csv".into()),
+        }
+    }
+
+    fn every_count(n: u64) -> Counts {
+        Counts {
+            rows_read: 100_000 + n,
+            added: 60_000 + n,
+            updated: 20_000 + n,
+            unchanged: 10_000 + n,
+            invalid: 120 + n,
+            duplicates: 150 + n,
+            rejected: 3 + n,
+            unsent: 9_000 + n,
+            removed: 400 + n,
+            ..Counts::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_with_every_count_fits_80_and_100_columns() {
+        let mut report = partial(1, 1, None);
+        report.segments = [
+            "VIP Customers",
+            "Lapsed Buyers who have not bought in a year",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| SegmentReport {
+            name: name.to_string(),
+            list_id: format!("contactlist_{i}"),
+            list_created: i == 0,
+            counts: every_count(i as u64),
+        })
+        .collect();
+        report.totals = every_count(9);
+        for width in [80, 100] {
+            let table = segments_table(&report, width);
+            assert_eq!(
+                table.lines().filter(|l| l.contains("10009")).count(),
+                1,
+                "{table}"
+            );
+            for line in table.lines() {
+                assert!(
+                    line.chars().count() <= width as usize,
+                    "{width}: {line:?} in\n{table}"
+                );
+            }
+            for header in [
+                "rows",
+                "added",
+                "unchanged",
+                "duplicate",
+                "unsent",
+                "removed",
+            ] {
+                assert!(table.contains(header), "{header} in\n{table}");
+            }
         }
     }
 

@@ -131,6 +131,7 @@ async fn a_user_round_and_every_refusal() {
         "{}",
         text(&out)
     );
+    summary_fits(&data);
     let out = cli(&data, &["destinations"], None);
     assert!(text(&out).contains("main"), "{}", text(&out));
     for entry in walk(&data) {
@@ -150,6 +151,45 @@ async fn a_user_round_and_every_refusal() {
         cli(&data, &["export", "main"], None),
         "no destination 'main'",
     );
+}
+
+/// The summary `status` prints fits 80 and 100 columns (and 100 when `COLUMNS` is not set and
+/// stdout is not a terminal), with the note that the list was created on a line of its own.
+fn summary_fits(data: &Path) {
+    for columns in [Some("80"), Some("100"), None] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_autopilot-export"));
+        command.arg("--data-dir").arg(data).args(["status", "main"]);
+        match columns {
+            Some(c) => command.env("COLUMNS", c),
+            None => command.env_remove("COLUMNS"),
+        };
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let shown = String::from_utf8_lossy(&out.stdout).to_string();
+        let width: usize = columns.unwrap_or("100").parse().unwrap();
+        let table: Vec<&str> = shown
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("segment"))
+            .take_while(|l| !l.contains("distinct profiles"))
+            .collect();
+        assert!(table.len() >= 4, "no table in:\n{shown}");
+        for line in &table {
+            assert!(
+                line.chars().count() <= width,
+                "wider than {width}: {line:?} in\n{shown}"
+            );
+        }
+        assert!(
+            table.iter().any(|l| l.trim_start().starts_with("VIP")),
+            "{shown}"
+        );
+        assert!(
+            table.iter().any(|l| l.trim_start().starts_with("total")),
+            "{shown}"
+        );
+        assert!(shown.contains("\n  lists created: VIP\n"), "{shown}");
+        assert!(!shown.contains("(list created)"), "{shown}");
+    }
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

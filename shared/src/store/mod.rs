@@ -3,6 +3,7 @@
 //! pass [`conformance::run`].
 
 pub mod conformance;
+pub mod keys;
 mod local;
 
 pub use local::LocalStore;

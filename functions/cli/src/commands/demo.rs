@@ -4,17 +4,18 @@
 //! Autopilot refuses), connects, configures, exports, then reads the sandbox back and checks that
 //! every valid profile is in its list.
 
+use super::Context;
+use crate::args::DemoArgs;
+use crate::failure::{BoxError, Outcome};
 use flate2::write::GzEncoder;
 use secrecy::SecretString;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect};
-use shared::local_export;
+use shared::{local_export, Deps};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
-
-type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 const FIRST: [&str; 8] = [
     "Ann", "Bo", "Chloé", "Dev", "Eun-ji", "Femi", "Greta", "Hiro",
@@ -30,18 +31,19 @@ struct SampleSegment {
     to: u64,
 }
 
-pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliResult {
+pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     let started = Instant::now();
-    let work = data_dir.join("demo");
+    let (profiles, rate) = (args.profiles, args.rate);
+    let say = |text: String| {
+        if !ctx.json {
+            println!("{text}");
+        }
+    };
+    let work = ctx.data_dir.join("demo");
     if work.exists() {
         std::fs::remove_dir_all(&work)?;
     }
     std::fs::create_dir_all(work.join("snapshots"))?;
-    let say = |text: String| {
-        if !json {
-            println!("{text}");
-        }
-    };
 
     let key = format!("demo-{:016x}", fastrand::u64(..));
     let sandbox =
@@ -51,109 +53,25 @@ pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliRe
         sandbox.base_url()
     ));
 
-    let segments = [
-        SampleSegment {
-            name: "VIP Customers",
-            file: "vip-customers.csv.gz",
-            from: 0,
-            to: profiles * 6 / 10,
-        },
-        SampleSegment {
-            name: "Lapsed Buyers",
-            file: "lapsed-buyers.csv",
-            from: profiles * 4 / 10,
-            to: profiles,
-        },
-    ];
-    let refused: HashSet<u64> = [profiles / 4 + 7, profiles / 2 + 7, profiles * 3 / 4 + 7]
-        .into_iter()
-        .collect();
-    let mut expected: BTreeMap<&str, HashSet<String>> = BTreeMap::new();
-    for segment in &segments {
-        let path = work.join("snapshots").join(segment.file);
-        let rows = write_snapshot(&path, segment, &refused)?;
-        let members = (segment.from..segment.to)
-            .filter(|i| !refused.contains(i))
-            .map(|i| email(i, &refused).to_lowercase())
-            .collect();
-        expected.insert(segment.name, members);
-        say(format!("2. wrote {} with {rows} rows ({}…{} of {profiles} distinct profiles, plus invalid and duplicate rows)", path.display(), segment.from, segment.to - 1));
-    }
+    let segments = sample_segments(profiles);
+    let expected = write_samples(&work, &segments, profiles, &say)?;
 
-    let deps = crate::local_deps(&work.join("data"));
-    let connected = connect::run(
-        connect::Input {
-            display_name: "Demo Autopilot".into(),
-            api_key: SecretString::from(key),
-            consent: true,
-            export_user: Some("demo".into()),
-            autopilot_url: Some(sandbox.base_url()),
-            requests_per_second: Some(rate),
-        },
-        &deps,
-    )
-    .await?;
-    let dest = connected.destination_id;
+    let deps = crate::data_folder::local_deps(&work.join("data"));
+    let dest = connect_sandbox(&deps, key, sandbox.base_url(), rate).await?;
     say(format!(
         "3. connected destination '{dest}' (key validated and stored in {})",
         work.join("data/secrets").display()
     ));
-
-    configure::run(
-        configure::Input {
-            destination_id: dest.clone(),
-            data_matching: DataMatching {
-                email: "email".into(),
-                first_name: Some("first_name".into()),
-                last_name: Some("last_name".into()),
-                fields: BTreeMap::from([("Company".into(), "company".into())]),
-                custom: BTreeMap::from([
-                    ("integer--Age".into(), "age".into()),
-                    ("string--Loyalty--Tier".into(), "tier".into()),
-                    ("date--Signup--Date".into(), "signup_date".into()),
-                ]),
-            },
-            segments: segments
-                .iter()
-                .map(|s| Segment {
-                    name: s.name.into(),
-                    source: work.join("snapshots").join(s.file).display().to_string(),
-                })
-                .collect(),
-            profile_limit: Some(profiles.max(100_000)),
-            requests_per_second: None,
-            schedule: None,
-            max_removal_percent: None,
-            max_shrink_percent: None,
-        },
-        &deps,
-    )
-    .await?;
+    configure_samples(&deps, &dest, &work, &segments, profiles).await?;
     say("4. configured data matching: email, names, Company, integer--Age, string--Loyalty--Tier, date--Signup--Date".into());
     say("5. exporting…".into());
 
     let options = local_export::Options::new(&dest);
-    let report = crate::output::export_with_progress(&deps, &options, json).await?;
-    crate::output::report(&report, &work.join("data"), json)?;
+    let report = crate::runner::export(&deps, &options, ctx.json).await?;
+    crate::output::report(&report, &work.join("data"), ctx.json)?;
 
-    let state = sandbox.state();
-    let mut all_there = true;
     say("6. reading the sandbox back:".into());
-    for (name, wanted) in &expected {
-        let members: HashSet<String> = state
-            .list(name)
-            .map(|l| l.members.iter().map(|m| m.to_lowercase()).collect())
-            .unwrap_or_default();
-        let missing = wanted.difference(&members).count();
-        let extra = members.difference(wanted).count();
-        all_there &= missing == 0 && extra == 0;
-        say(format!(
-            "   {} {name}: {} of {} valid profiles in the list, {missing} missing, {extra} unexpected",
-            if missing == 0 && extra == 0 { "✓" } else { "✗" },
-            wanted.len() - missing,
-            wanted.len()
-        ));
-    }
+    let all_there = check_lists(&sandbox.state(), &expected, &say);
     let counters = sandbox.counters();
     say(format!(
         "   sandbox: {} requests, {} throttled (429), peak {} accepted in one second, {} consent fields received",
@@ -176,7 +94,130 @@ pub async fn run(data_dir: &Path, profiles: u64, rate: f64, json: bool) -> CliRe
         work.join("data").display(),
         work.join("snapshots").display()
     ));
+    Ok(Outcome::Done)
+}
+
+/// Two overlapping segments: 0–60% and 40–100% of the profiles.
+fn sample_segments(profiles: u64) -> [SampleSegment; 2] {
+    [
+        SampleSegment {
+            name: "VIP Customers",
+            file: "vip-customers.csv.gz",
+            from: 0,
+            to: profiles * 6 / 10,
+        },
+        SampleSegment {
+            name: "Lapsed Buyers",
+            file: "lapsed-buyers.csv",
+            from: profiles * 4 / 10,
+            to: profiles,
+        },
+    ]
+}
+
+/// Writes the segments' snapshots under `work/snapshots`; returns the addresses each list should
+/// end up holding (lower-cased).
+fn write_samples<'a>(
+    work: &Path,
+    segments: &'a [SampleSegment],
+    profiles: u64,
+    say: &dyn Fn(String),
+) -> std::io::Result<BTreeMap<&'a str, HashSet<String>>> {
+    let refused: HashSet<u64> = [profiles / 4 + 7, profiles / 2 + 7, profiles * 3 / 4 + 7]
+        .into_iter()
+        .collect();
+    let mut expected = BTreeMap::new();
+    for segment in segments {
+        let path = work.join("snapshots").join(segment.file);
+        let rows = write_snapshot(&path, segment, &refused)?;
+        let members = (segment.from..segment.to)
+            .filter(|i| !refused.contains(i))
+            .map(|i| email(i, &refused).to_lowercase())
+            .collect();
+        expected.insert(segment.name, members);
+        say(format!("2. wrote {} with {rows} rows ({}…{} of {profiles} distinct profiles, plus invalid and duplicate rows)", path.display(), segment.from, segment.to - 1));
+    }
+    Ok(expected)
+}
+
+/// Connects the sandbox as a destination; returns its id.
+async fn connect_sandbox(
+    deps: &Deps,
+    key: String,
+    url: String,
+    rate: f64,
+) -> Result<String, BoxError> {
+    let input = connect::Input {
+        display_name: "Demo Autopilot".into(),
+        api_key: SecretString::from(key),
+        consent: true,
+        export_user: Some("demo".into()),
+        autopilot_url: Some(url),
+        requests_per_second: Some(rate),
+    };
+    Ok(connect::run(input, deps).await?.destination_id)
+}
+
+async fn configure_samples(
+    deps: &Deps,
+    dest: &str,
+    work: &Path,
+    segments: &[SampleSegment],
+    profiles: u64,
+) -> Result<(), BoxError> {
+    let input = configure::Input {
+        destination_id: dest.to_string(),
+        data_matching: DataMatching {
+            email: "email".into(),
+            first_name: Some("first_name".into()),
+            last_name: Some("last_name".into()),
+            fields: BTreeMap::from([("Company".into(), "company".into())]),
+            custom: BTreeMap::from([
+                ("integer--Age".into(), "age".into()),
+                ("string--Loyalty--Tier".into(), "tier".into()),
+                ("date--Signup--Date".into(), "signup_date".into()),
+            ]),
+        },
+        segments: segments
+            .iter()
+            .map(|s| Segment {
+                name: s.name.into(),
+                source: work.join("snapshots").join(s.file).display().to_string(),
+            })
+            .collect(),
+        profile_limit: Some(profiles.max(shared::destination::DEFAULT_PROFILE_LIMIT)),
+        requests_per_second: None,
+        schedule: None,
+        max_removal_percent: None,
+        max_shrink_percent: None,
+    };
+    configure::run(input, deps).await?;
     Ok(())
+}
+
+/// Says for each list whether the sandbox holds exactly its valid profiles; true when all do.
+fn check_lists(
+    state: &sandbox::StateSnapshot,
+    expected: &BTreeMap<&str, HashSet<String>>,
+    say: &dyn Fn(String),
+) -> bool {
+    let mut all_there = true;
+    for (name, wanted) in expected {
+        let members: HashSet<String> = state
+            .list(name)
+            .map(|l| l.members.iter().map(|m| m.to_lowercase()).collect())
+            .unwrap_or_default();
+        let missing = wanted.difference(&members).count();
+        let extra = members.difference(wanted).count();
+        all_there &= missing == 0 && extra == 0;
+        say(format!(
+            "   {} {name}: {} of {} valid profiles in the list, {missing} missing, {extra} unexpected",
+            if missing == 0 && extra == 0 { "✓" } else { "✗" },
+            wanted.len() - missing,
+            wanted.len()
+        ));
+    }
+    all_there
 }
 
 fn email(i: u64, refused: &HashSet<u64>) -> String {

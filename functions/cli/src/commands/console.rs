@@ -1,9 +1,11 @@
 //! `autopilot-export console`: the web console on the command's data folder, with the same
 //! dependencies (`LocalStore`, `FileSecrets`, local snapshots) every other command uses.
 
+use super::Context;
+use crate::failure::{BoxError, Outcome};
 use clap::Args;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ConsoleArgs {
@@ -22,14 +24,10 @@ pub struct ConsoleArgs {
     pub listen: IpAddr,
 }
 
-pub async fn run(
-    deps: &shared::Deps,
-    data_dir: &Path,
-    args: ConsoleArgs,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> {
     web_console::serve(web_console::Options {
-        deps: deps.clone(),
-        data_dir: data_dir.to_path_buf(),
+        deps: ctx.deps.clone(),
+        data_dir: ctx.data_dir.clone(),
         snapshots: args.snapshots,
         autopilot_url: args.autopilot_url,
         listen: args.listen,
@@ -38,5 +36,6 @@ pub async fn run(
             .into_iter()
             .find_map(|name| std::env::var(name).ok().filter(|u| !u.trim().is_empty())),
     })
-    .await
+    .await?;
+    Ok(Outcome::Done)
 }

@@ -1,0 +1,36 @@
+//! One module per command. Each takes the [`Context`] (and its own arguments) and says how it
+//! ended; `main` only picks the module. A new command is a module here, a variant in
+//! [`crate::args::Command`] and one line in `main::run`.
+
+pub mod configure;
+pub mod connect;
+pub mod console;
+pub mod demo;
+pub mod destinations;
+pub mod dry_run;
+pub mod export;
+pub mod remove;
+pub mod sandbox;
+pub mod status;
+
+use shared::Deps;
+use std::path::PathBuf;
+
+/// What every command is given: the data folder, the jobs' dependencies on it, and whether to
+/// print one JSON document instead of text.
+pub struct Context {
+    pub data_dir: PathBuf,
+    pub deps: Deps,
+    pub json: bool,
+}
+
+impl Context {
+    pub fn new(data_dir: PathBuf, json: bool) -> Self {
+        let deps = crate::data_folder::local_deps(&data_dir);
+        Self {
+            data_dir,
+            deps,
+            json,
+        }
+    }
+}

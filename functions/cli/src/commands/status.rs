@@ -1,0 +1,49 @@
+//! `autopilot-export status DEST [EXPORT]`: where the running or interrupted export stands, else
+//! the report of the given (or the latest) export.
+
+use super::Context;
+use crate::args::StatusArgs;
+use crate::failure::{BoxError, Outcome};
+use crate::{lock, output};
+use shared::destination;
+use shared::jobs::{lock as export_lock, progress};
+use shared::store::{get_json, keys, ObjectStore};
+
+pub async fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome, BoxError> {
+    let store = ctx.deps.store.as_ref();
+    let destination = destination::load(store, &args.dest).await?;
+    let dest = destination.id.as_str();
+    if let Some(running) = export_lock::holder(&ctx.deps, dest).await? {
+        if args.export_id.is_none() || args.export_id.as_deref() == Some(&running.export_id) {
+            let progress = progress::of(store, dest, &running.export_id).await?;
+            let active = lock::is_held(&ctx.data_dir, dest);
+            output::unfinished(dest, &running, &progress, active, ctx.json)?;
+            return Ok(Outcome::Done);
+        }
+    }
+    let export_id = match args.export_id {
+        Some(id) => id,
+        None => match latest_export(store, dest).await? {
+            Some(id) => id,
+            None => {
+                println!("{dest} has not been exported yet.");
+                return Ok(Outcome::Done);
+            }
+        },
+    };
+    let report = get_json(store, &keys::report(dest, &export_id))
+        .await?
+        .ok_or_else(|| format!("{dest} has no export {export_id}"))?;
+    output::report(&report, &ctx.data_dir, ctx.json)?;
+    Ok(Outcome::Done)
+}
+
+/// The latest export of `dest` that has a report (export ids sort by the time they started).
+async fn latest_export(store: &dyn ObjectStore, dest: &str) -> Result<Option<String>, BoxError> {
+    let keys_found = store.list(&keys::exports_dir(dest)).await?;
+    Ok(keys_found
+        .iter()
+        .filter_map(|key| keys::export_of_report(dest, key))
+        .next_back()
+        .map(str::to_string))
+}

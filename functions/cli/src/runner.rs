@@ -1,0 +1,37 @@
+//! Runs an export in this process with its progress shown, until it ends or Ctrl-C stops it.
+
+use crate::failure::BoxError;
+use crate::progress::Display;
+use shared::jobs::finalize::Report;
+use shared::{local_export, Deps};
+use std::time::Instant;
+
+/// Runs (or resumes) an export. Ctrl-C stops it and the error says how to finish it.
+pub async fn export(
+    deps: &Deps,
+    options: &local_export::Options,
+    json: bool,
+) -> Result<Report, BoxError> {
+    let display = Display::new(json);
+    let started = Instant::now();
+    let show = |event| display.show(event);
+    let result = tokio::select! {
+        result = local_export::run(deps, options, &show) => result,
+        _ = tokio::signal::ctrl_c() => {
+            display.interrupted();
+            return Err(interrupted(started, options).into());
+        }
+    };
+    display.finish();
+    Ok(result?)
+}
+
+/// What to do after Ctrl-C: nothing is lost, and running the export again finishes it.
+fn interrupted(started: Instant, options: &local_export::Options) -> String {
+    format!(
+        "interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing",
+        started.elapsed().as_secs_f64(),
+        options.destination_id,
+        options.concurrency * shared::autopilot::MAX_CONTACTS_PER_BULK
+    )
+}
