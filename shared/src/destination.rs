@@ -108,39 +108,8 @@ pub struct Segment {
     pub source: String,
 }
 
-/// Object keys of a destination and its exports.
-pub mod keys {
-    pub fn destination(id: &str) -> String {
-        format!("destinations/{id}.json")
-    }
-    pub fn running(destination: &str) -> String {
-        format!("exports/{destination}/running.json")
-    }
-    pub fn export_prefix(destination: &str, export: &str) -> String {
-        format!("exports/{destination}/{export}/")
-    }
-    pub fn plan(destination: &str, export: &str) -> String {
-        format!("exports/{destination}/{export}/plan.json")
-    }
-    pub fn invalid(destination: &str, export: &str) -> String {
-        format!("exports/{destination}/{export}/invalid.json")
-    }
-    pub fn chunk(destination: &str, export: &str, chunk: u32) -> String {
-        format!("exports/{destination}/{export}/chunks/{chunk:06}.json")
-    }
-    pub fn partial(destination: &str, export: &str, chunk: u32) -> String {
-        format!("exports/{destination}/{export}/partial/{chunk:06}.json")
-    }
-    pub fn result(destination: &str, export: &str, chunk: u32) -> String {
-        format!("exports/{destination}/{export}/results/{chunk:06}.json")
-    }
-    pub fn report(destination: &str, export: &str) -> String {
-        format!("exports/{destination}/{export}/report.json")
-    }
-    pub fn rejected(destination: &str, export: &str) -> String {
-        format!("exports/{destination}/{export}/rejected.csv")
-    }
-}
+/// Object keys of a destination and its exports: the store's one layout.
+pub use crate::store::keys;
 
 /// Loads a destination or says clearly that there is none.
 pub async fn load(store: &dyn ObjectStore, id: &str) -> Result<Destination, JobError> {

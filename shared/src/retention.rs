@@ -29,7 +29,7 @@ pub async fn prune_exports(
     now: DateTime<Utc>,
     current: &str,
 ) -> Result<usize, JobError> {
-    let prefix = format!("exports/{destination}/");
+    let prefix = crate::store::keys::exports_dir(destination);
     let cutoff = now - chrono::Duration::days(i64::from(keep_days));
     let old: BTreeSet<String> = store
         .list(&prefix)

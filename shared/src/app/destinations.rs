@@ -10,7 +10,7 @@ use crate::{Deps, JobError};
 pub async fn list(deps: &Deps) -> Result<Vec<Destination>, JobError> {
     let store = deps.store.as_ref();
     let mut found = Vec::new();
-    for key in store.list("destinations/").await? {
+    for key in store.list(&crate::store::keys::destinations_dir()).await? {
         if let Some(d) = get_json::<Destination>(store, &key).await? {
             found.push(d);
         }

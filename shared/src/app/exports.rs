@@ -10,7 +10,7 @@ use crate::{Deps, JobError};
 pub async fn history(deps: &Deps, destination: &str) -> Result<Vec<Report>, JobError> {
     let store = deps.store.as_ref();
     let mut reports = Vec::new();
-    for key in store.list(&format!("exports/{destination}/")).await? {
+    for key in store.list(&keys::exports_dir(destination)).await? {
         if key.ends_with("/report.json") {
             if let Some(report) = get_json::<Report>(store, &key).await? {
                 reports.push(report);
@@ -20,6 +20,20 @@ pub async fn history(deps: &Deps, destination: &str) -> Result<Vec<Report>, JobE
     reports.sort_by_key(|r| std::cmp::Reverse(r.finished_at));
     Ok(reports)
 }
+
+/// The id of the latest export of `destination` that has a report (export ids start with the
+/// time they started, so keys sort in that order); only keys are listed, one report is read.
+pub async fn latest(deps: &Deps, destination: &str) -> Result<Option<String>, JobError> {
+    let found = deps.store.list(&keys::exports_dir(destination)).await?;
+    Ok(found
+        .iter()
+        .filter_map(|key| keys::export_of_report(destination, key))
+        .next_back()
+        .map(str::to_string))
+}
+
+/// Why an export id that cannot be one is refused (without quoting it).
+pub const NOT_AN_EXPORT_ID: &str = "there is no export with that id: export ids are letters, digits, - and _ (e.g. 20261130T142243Z-1a2b3c; `autopilot-export status DEST` shows the latest)";
 
 /// Whether `id` can be an export id (letters, digits, `-` and `_`): anything else never reaches a
 /// store key.
@@ -33,7 +47,7 @@ fn is_export_id(id: &str) -> bool {
 /// One export's report.
 pub async fn report(deps: &Deps, destination: &str, export: &str) -> Result<Report, JobError> {
     if !is_export_id(export) {
-        return Err(JobError::NotFound("there is no such export".into()));
+        return Err(JobError::NotFound(NOT_AN_EXPORT_ID.into()));
     }
     get_json(deps.store.as_ref(), &keys::report(destination, export))
         .await?

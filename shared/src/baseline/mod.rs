@@ -44,12 +44,12 @@ impl SegmentBaseline {
 }
 
 pub fn key(destination: &str) -> String {
-    format!("state/{destination}/baseline.json")
+    crate::store::keys::baseline(destination)
 }
 
 /// The candidate written by `plan`, committed by `finalize` when the export did not fail.
 pub fn candidate_key(destination: &str, export: &str) -> String {
-    format!("exports/{destination}/{export}/baseline-next.json")
+    crate::store::keys::next_baseline(destination, export)
 }
 
 pub async fn load(

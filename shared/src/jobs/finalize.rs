@@ -173,11 +173,7 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
         baseline::save(store, dest, &updated).await?;
     }
     store.delete(&candidate).await?;
-    delete_all(
-        store,
-        &format!("{}partial/", keys::export_prefix(dest, export)),
-    )
-    .await?;
+    delete_all(store, &keys::partial_dir(dest, export)).await?;
     if let Some(plan) = &plan {
         futures::stream::iter(0..plan.chunks.len() as u32)
             .map(|number| async move { store.delete(&keys::chunk(dest, export, number)).await })
@@ -203,9 +199,8 @@ async fn chunk_outcomes(
     dest: &str,
     export: &str,
 ) -> Result<Vec<ChunkOutcome>, JobError> {
-    let prefix = keys::export_prefix(dest, export);
     let finished: Vec<ChunkOutcome> =
-        futures::stream::iter(store.list(&format!("{prefix}results/")).await?)
+        futures::stream::iter(store.list(&keys::results_dir(dest, export)).await?)
             .map(|key| async move { get_json::<ChunkResult>(store, &key).await })
             .buffered(IN_FLIGHT)
             .try_collect::<Vec<_>>()
@@ -216,7 +211,7 @@ async fn chunk_outcomes(
             .collect();
     let mut outcomes = finished;
     let have: std::collections::HashSet<u32> = outcomes.iter().map(|o| o.result.chunk).collect();
-    for key in store.list(&format!("{prefix}partial/")).await? {
+    for key in store.list(&keys::partial_dir(dest, export)).await? {
         let Some(partial) = get_json::<Partial>(store, &key).await? else {
             continue;
         };

@@ -26,15 +26,14 @@ pub struct ChunkProgress {
 /// The progress of an export whose plan is loaded.
 pub async fn of_plan(store: &dyn ObjectStore, plan: &Plan) -> Result<ChunkProgress, JobError> {
     let (dest, export) = (plan.destination_id.as_str(), plan.export_id.as_str());
-    let prefix = keys::export_prefix(dest, export);
     let done: HashSet<String> = store
-        .list(&format!("{prefix}results/"))
+        .list(&keys::results_dir(dest, export))
         .await?
         .into_iter()
         .collect();
     // Chunks under way store what their answered requests did; only those few are read.
     let partly: HashSet<String> = store
-        .list(&format!("{prefix}partial/"))
+        .list(&keys::partial_dir(dest, export))
         .await?
         .into_iter()
         .collect();

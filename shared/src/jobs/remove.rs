@@ -3,7 +3,7 @@
 //! nothing of it stays behind. Later exports of it fail clearly.
 
 use super::{Deps, JobError};
-use crate::destination;
+use crate::destination::{self, keys};
 use crate::store::ObjectStore;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .await?;
     let id = &destination.id;
     let mut deleted = 0;
-    for prefix in [format!("exports/{id}/"), format!("state/{id}/")] {
+    for prefix in [keys::exports_dir(id), keys::state_dir(id)] {
         deleted += delete_under(deps.store.as_ref(), &prefix).await?;
     }
     tracing::info!(destination = %id, objects = deleted, "destination removed");

@@ -62,12 +62,22 @@ pub fn chunk(destination: &str, export: &str, chunk: u32) -> String {
     format!("{}chunks/{chunk:06}.json", export_dir(destination, export))
 }
 
+/// How far each unfinished chunk got.
+pub fn partial_dir(destination: &str, export: &str) -> String {
+    format!("{}partial/", export_dir(destination, export))
+}
+
 pub fn partial(destination: &str, export: &str, chunk: u32) -> String {
-    format!("{}partial/{chunk:06}.json", export_dir(destination, export))
+    format!("{}{chunk:06}.json", partial_dir(destination, export))
+}
+
+/// Finished chunks' outcomes.
+pub fn results_dir(destination: &str, export: &str) -> String {
+    format!("{}results/", export_dir(destination, export))
 }
 
 pub fn result(destination: &str, export: &str, chunk: u32) -> String {
-    format!("{}results/{chunk:06}.json", export_dir(destination, export))
+    format!("{}{chunk:06}.json", results_dir(destination, export))
 }
 
 /// Where the parts holding rows refused while reading the snapshots are written.
@@ -127,25 +137,6 @@ mod tests {
             rejected("acme", e),
             format!("exports/acme/{e}/rejected.csv")
         );
-    }
-
-    /// The keys the jobs still spell themselves must stay the ones named here.
-    #[test]
-    fn the_jobs_own_spellings_agree() {
-        use crate::destination::keys as old;
-        let (d, e) = ("acme", "20260101T000000Z-000001");
-        assert_eq!(destination(d), old::destination(d));
-        assert_eq!(running(d), old::running(d));
-        assert_eq!(export_dir(d, e), old::export_prefix(d, e));
-        assert_eq!(plan(d, e), old::plan(d, e));
-        assert_eq!(invalid(d, e), old::invalid(d, e));
-        assert_eq!(chunk(d, e, 3), old::chunk(d, e, 3));
-        assert_eq!(partial(d, e, 3), old::partial(d, e, 3));
-        assert_eq!(result(d, e, 3), old::result(d, e, 3));
-        assert_eq!(report(d, e), old::report(d, e));
-        assert_eq!(rejected(d, e), old::rejected(d, e));
-        assert_eq!(baseline(d), crate::baseline::key(d));
-        assert_eq!(next_baseline(d, e), crate::baseline::candidate_key(d, e));
     }
 
     #[test]

@@ -3,17 +3,9 @@
 use super::Context;
 use crate::failure::{BoxError, Outcome};
 use crate::output;
-use shared::destination::Destination;
-use shared::store::{get_json, keys};
+use shared::app::destinations;
 
 pub async fn run(ctx: &Context) -> Result<Outcome, BoxError> {
-    let store = ctx.deps.store.as_ref();
-    let mut found = Vec::new();
-    for key in store.list(&keys::destinations_dir()).await? {
-        if let Some(d) = get_json::<Destination>(store, &key).await? {
-            found.push(d);
-        }
-    }
-    output::destinations(&found, ctx.json)?;
+    output::destinations(&destinations::list(&ctx.deps).await?, ctx.json)?;
     Ok(Outcome::Done)
 }

@@ -5,9 +5,9 @@ use super::Context;
 use crate::args::StatusArgs;
 use crate::failure::{BoxError, Outcome};
 use crate::{lock, output};
+use shared::app::exports;
 use shared::destination;
 use shared::jobs::{lock as export_lock, progress};
-use shared::store::{get_json, keys, ObjectStore};
 
 pub async fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome, BoxError> {
     let store = ctx.deps.store.as_ref();
@@ -23,7 +23,7 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome, BoxError> {
     }
     let export_id = match args.export_id {
         Some(id) => id,
-        None => match latest_export(store, dest).await? {
+        None => match exports::latest(&ctx.deps, dest).await? {
             Some(id) => id,
             None => {
                 println!("{dest} has not been exported yet.");
@@ -31,19 +31,7 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome, BoxError> {
             }
         },
     };
-    let report = get_json(store, &keys::report(dest, &export_id))
-        .await?
-        .ok_or_else(|| format!("{dest} has no export {export_id}"))?;
+    let report = exports::report(&ctx.deps, dest, &export_id).await?;
     output::report(&report, &ctx.data_dir, ctx.json)?;
     Ok(Outcome::Done)
-}
-
-/// The latest export of `dest` that has a report (export ids sort by the time they started).
-async fn latest_export(store: &dyn ObjectStore, dest: &str) -> Result<Option<String>, BoxError> {
-    let keys_found = store.list(&keys::exports_dir(dest)).await?;
-    Ok(keys_found
-        .iter()
-        .filter_map(|key| keys::export_of_report(dest, key))
-        .next_back()
-        .map(str::to_string))
 }

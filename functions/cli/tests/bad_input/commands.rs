@@ -296,11 +296,7 @@ fn dot_dot(ctx: &Ctx) -> String {
     }
     for export in ["../../x", "../main"] {
         let ran = ctx.run(&["status", "main", export], None);
-        fails(
-            &ran,
-            1,
-            &format!("exports/main/{export}/report.json is not a valid object key"),
-        );
+        fails(&ran, 1, shared::app::exports::NOT_AN_EXPORT_ID);
     }
     let ran = ctx.run(
         &[
@@ -324,5 +320,5 @@ fn dot_dot(ctx: &Ctx) -> String {
         .collect();
     assert_eq!(after, outside, "nothing outside the data folder changed");
     assert_eq!(std::fs::read_to_string(bait).unwrap(), "{}");
-    "refused: no destination '../…', not a valid object key; nothing outside the folder".into()
+    "refused: no destination '../…', no export with that id; nothing outside the folder".into()
 }

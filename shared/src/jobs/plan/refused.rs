@@ -23,7 +23,7 @@ const PART_BYTES: usize = 1 << 20;
 
 /// Where the parts of an export's refused rows are.
 pub fn parts_prefix(destination: &str, export: &str) -> String {
-    format!("{}invalid/", keys::export_prefix(destination, export))
+    keys::invalid_dir(destination, export)
 }
 
 /// The key of one part; the plan records how many there are ([`super::Plan::refused_parts`]).
