@@ -4,10 +4,8 @@
 
 use crate::AppState;
 use serde::Serialize;
-use shared::destination;
 use shared::local_export::{self, Progress};
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -80,7 +78,8 @@ impl Runs {
 
 /// Starts an export of `dest` unless one is running; `Err` says why not.
 pub fn start(state: &AppState, dest: &str) -> Result<(), String> {
-    let lock = hold_lock(&state.options.data_dir, dest)?;
+    let lock =
+        shared::local_lock::hold(&state.options.data_dir, dest).map_err(|e| e.to_string())?;
     let run = Arc::new(Mutex::new(Run {
         started: Instant::now(),
         total: 0,
@@ -147,36 +146,6 @@ fn record(run: &mut Run, progress: Progress) {
     }
 }
 
-/// The operating-system lock `autopilot-export export` holds on `{data}/locks/{dest}.lock`, so a
-/// command-line export and a console export of one destination never run at once.
-fn hold_lock(data_dir: &Path, dest: &str) -> Result<std::fs::File, String> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let dir = data_dir.join("locks");
-    let path = dir.join(format!("{}.lock", destination::slug(dest)));
-    let file = std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .mode(0o600)
-                .open(&path)
-        })
-        .map_err(|e| format!("could not open the lock file {}: {e}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-            "another export of '{dest}' from this data folder is running right now: wait for it to finish"
-        )),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(format!("could not lock {}: {e}", path.display()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,14 +181,5 @@ mod tests {
         assert!(run.waiting.is_some());
         record(&mut run, Progress::Resumed);
         assert!(run.waiting.is_none());
-    }
-
-    #[test]
-    fn a_second_export_of_one_destination_is_refused_while_the_first_holds_the_lock() {
-        let dir = tempfile::tempdir().unwrap();
-        let held = hold_lock(dir.path(), "marketing").unwrap();
-        assert!(hold_lock(dir.path(), "marketing").is_err());
-        drop(held);
-        assert!(hold_lock(dir.path(), "marketing").is_ok());
     }
 }

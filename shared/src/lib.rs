@@ -13,6 +13,7 @@ pub mod email;
 pub mod field_mapping;
 pub mod jobs;
 pub mod local_export;
+pub mod local_lock;
 pub mod retention;
 pub mod secrets;
 pub mod store;

@@ -6,7 +6,6 @@ mod args;
 mod commands;
 mod data_folder;
 mod failure;
-mod lock;
 mod output;
 mod progress;
 mod runner;

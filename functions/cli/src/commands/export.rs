@@ -6,7 +6,7 @@
 use super::Context;
 use crate::args::ExportArgs;
 use crate::failure::{BoxError, Outcome, Reported};
-use crate::{lock, output, runner};
+use crate::{output, runner};
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::{ClientSettings, Clients};
 use shared::{local_export, Deps};
@@ -19,7 +19,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<Outcome, BoxError> {
     if args.dry_run {
         return super::dry_run::run(ctx, &deps, &options).await;
     }
-    let _held = lock::hold(&ctx.data_dir, &args.dest)?;
+    let _held = shared::local_lock::hold(&ctx.data_dir, &args.dest)?;
     let report = runner::export(&deps, &options, ctx.json).await?;
     output::report(&report, &ctx.data_dir, ctx.json)?;
     outcome(ctx, &report)

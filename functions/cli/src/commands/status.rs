@@ -4,7 +4,7 @@
 use super::Context;
 use crate::args::StatusArgs;
 use crate::failure::{BoxError, Outcome};
-use crate::{lock, output};
+use crate::output;
 use shared::app::exports;
 use shared::destination;
 use shared::jobs::{lock as export_lock, progress};
@@ -16,7 +16,7 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome, BoxError> {
     if let Some(running) = export_lock::holder(&ctx.deps, dest).await? {
         if args.export_id.is_none() || args.export_id.as_deref() == Some(&running.export_id) {
             let progress = progress::of(store, dest, &running.export_id).await?;
-            let active = lock::is_held(&ctx.data_dir, dest);
+            let active = shared::local_lock::is_held(&ctx.data_dir, dest);
             output::unfinished(dest, &running, &progress, active, ctx.json)?;
             return Ok(Outcome::Done);
         }

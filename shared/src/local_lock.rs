@@ -1,27 +1,31 @@
-//! The operating-system lock an `export` of a destination holds on
-//! `{data}/locks/{destination}.lock` for as long as it runs: a second `export` of it from another
-//! terminal is refused instead of sending the same chunks again. The lock goes with the process
-//! however it ends, so after Ctrl-C or a kill the next `export` takes it and resumes.
+//! The operating-system lock a local export of a destination (the command's `export`, the
+//! console's Export now) holds on `{data}/locks/{destination}.lock` for as long as it runs: a
+//! second export of it from another terminal or page is refused instead of sending the same chunks
+//! again. The lock goes with the process however it ends, so after Ctrl-C or a kill the next
+//! export takes it and resumes.
 
-use crate::failure::BoxError;
-use shared::{destination, JobError};
+use crate::store::StoreError;
+use crate::{destination, JobError};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Takes the lock of `dest`; it is held until the file returned is dropped.
-pub fn hold(data_dir: &Path, dest: &str) -> Result<File, BoxError> {
-    let (file, path) = open(data_dir, dest)
-        .map_err(|(e, path)| format!("could not open the lock file {}: {e}", path.display()))?;
+pub fn hold(data_dir: &Path, dest: &str) -> Result<File, JobError> {
+    let (file, path) = open(data_dir, dest).map_err(|(e, path)| failed(&path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(JobError::Conflict(format!(
             "another autopilot-export process is exporting '{dest}' from this data folder right now: wait for it to finish (`autopilot-export status {dest}` shows how far it has got)"
-        ))
-        .into()),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(format!("could not lock {}: {e}", path.display()).into())
-        }
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(failed(&path, e)),
     }
+}
+
+fn failed(path: &Path, source: std::io::Error) -> JobError {
+    JobError::Store(StoreError::Io {
+        key: path.display().to_string(),
+        source: Box::new(source),
+    })
 }
 
 /// Whether another process holds the lock of `dest` (that is, exports it right now).
