@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    end_quietly_when_the_reader_goes();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return failure::usage(e),
@@ -36,6 +37,18 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(outcome) => outcome.into(),
         Err(e) => failure::fail(e.as_ref(), json),
+    }
+}
+
+/// Like other command-line tools, ends when whoever reads standard output stops reading (`| head`)
+/// instead of panicking on the next line printed. Rust ignores SIGPIPE by default; an export cut
+/// short this way resumes on its next run, as after Ctrl-C.
+fn end_quietly_when_the_reader_goes() {
+    #[cfg(unix)]
+    // SAFETY: sets the process-wide disposition of SIGPIPE back to the default; no handler for it
+    // is installed anywhere in the program.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -243,3 +243,29 @@ async fn a_key_with_a_line_break_is_refused_before_autopilot_is_asked() {
     let out = cli_with_stdin(&data, &args, format!("{KEY}\n").as_bytes());
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// `autopilot-export … | head -1`: when the reader has gone, the command ends as other tools do
+/// (by SIGPIPE), not with a panic message on stderr.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let data = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_autopilot-export"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("destinations")
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("panicked"), "{said}");
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{:?}", out.status);
+}
+
+/// The signal a write to a pipe nobody reads raises (13 on Linux and macOS).
+#[cfg(unix)]
+const SIGPIPE: i32 = 13;
