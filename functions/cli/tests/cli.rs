@@ -117,6 +117,10 @@ async fn a_user_round_and_every_refusal() {
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
+    // Before the first export, --json still prints one document.
+    let out = cli(&data, &["--json", "status", "main"], None);
+    let never: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON document");
+    assert_eq!(never["status"], "not_exported", "{never}");
     let out = cli(&data, &["--json", "export", "main"], None);
     assert!(out.status.success(), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -26,7 +26,13 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome, BoxError> {
         None => match exports::latest(&ctx.deps, dest).await? {
             Some(id) => id,
             None => {
-                println!("{dest} has not been exported yet.");
+                if ctx.json {
+                    let never =
+                        serde_json::json!({"destination_id": dest, "status": "not_exported"});
+                    println!("{never}");
+                } else {
+                    println!("{dest} has not been exported yet.");
+                }
                 return Ok(Outcome::Done);
             }
         },
