@@ -3,7 +3,8 @@
 //! into these calls and their results into its output.
 //!
 //! - [`destinations`]: list and read destinations, record who exports run as;
-//! - [`exports`]: the history of a destination's exports, one export's report, its refused rows.
+//! - [`exports`]: the history of a destination's exports, one export's report, its refused rows;
+//! - [`schedule`]: the scheduled refresh, starting exports through an [`schedule::ExportLauncher`].
 //!
 //! Connecting, configuring, removing and exporting are the jobs themselves
 //! ([`crate::jobs::connect`], [`crate::jobs::configure`], [`crate::jobs::remove`],
@@ -11,3 +12,4 @@
 
 pub mod destinations;
 pub mod exports;
+pub mod schedule;

@@ -1,0 +1,155 @@
+//! The scheduled refresh: on each schedule event, start an export of every destination that has
+//! scheduling on, segments to export and no export running. Exports are started through an
+//! [`ExportLauncher`] under a name made from the destination and the event, and a name is never
+//! started twice, so a duplicated event starts no second export.
+
+use super::destinations;
+use crate::jobs::lock;
+use crate::{Deps, JobError};
+use serde::Serialize;
+
+/// What a launcher did with one start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launch {
+    Started,
+    /// An export of that name was started before (a duplicated event): nothing new started.
+    AlreadyStarted,
+}
+
+/// Starts exports elsewhere (on AWS, an execution of the export state machine).
+#[async_trait::async_trait]
+pub trait ExportLauncher: Send + Sync {
+    /// Starts an export of `destination_id` named `name`, once per name.
+    async fn start(&self, name: &str, destination_id: &str) -> Result<Launch, JobError>;
+}
+
+/// What one schedule event did, by destination (and by export name for those started).
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Scheduled {
+    pub started: Vec<String>,
+    pub skipped_running: Vec<String>,
+    pub already_started: Vec<String>,
+}
+
+/// Runs the schedule for the event `event_id`.
+pub async fn run(
+    deps: &Deps,
+    launcher: &dyn ExportLauncher,
+    event_id: &str,
+) -> Result<Scheduled, JobError> {
+    if event_id.trim().is_empty() {
+        return Err(JobError::InvalidInput(
+            "the event has no id: expected an EventBridge scheduled event".into(),
+        ));
+    }
+    let mut out = Scheduled::default();
+    for destination in destinations::list(deps).await? {
+        if !destination.schedule.enabled || destination.segments.is_empty() {
+            continue;
+        }
+        if lock::holder(deps, &destination.id).await?.is_some() {
+            out.skipped_running.push(destination.id);
+            continue;
+        }
+        let name = export_name(&destination.id, event_id);
+        match launcher.start(&name, &destination.id).await? {
+            Launch::Started => out.started.push(name),
+            Launch::AlreadyStarted => out.already_started.push(name),
+        }
+    }
+    tracing::info!(
+        started = out.started.len(),
+        skipped = out.skipped_running.len(),
+        duplicates = out.already_started.len(),
+        "scheduled exports"
+    );
+    Ok(out)
+}
+
+/// An export name from a destination and an event id: `[A-Za-z0-9-]`, at most 80 characters
+/// (what Step Functions allows for an execution name).
+pub fn export_name(destination: &str, event_id: &str) -> String {
+    let clean: String = event_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let mut name = format!("{destination}-sched-{clean}");
+    name.truncate(80);
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::destination::{self, Destination};
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    /// Remembers the names it started, as Step Functions does.
+    #[derive(Default)]
+    struct Names(Mutex<BTreeSet<String>>);
+
+    #[async_trait::async_trait]
+    impl ExportLauncher for Names {
+        async fn start(&self, name: &str, _destination_id: &str) -> Result<Launch, JobError> {
+            Ok(if self.0.lock().unwrap().insert(name.to_string()) {
+                Launch::Started
+            } else {
+                Launch::AlreadyStarted
+            })
+        }
+    }
+
+    async fn destination(deps: &Deps, id: &str, scheduled: bool, segments: usize) {
+        let mut d: Destination = serde_json::from_value(serde_json::json!({
+            "id": id, "display_name": id, "autopilot_url": "https://api2.autopilothq.com/v1",
+            "account_name": null, "created_at": "2026-01-01T00:00:00Z",
+            "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
+        }))
+        .unwrap();
+        d.schedule.enabled = scheduled;
+        d.segments = (0..segments)
+            .map(|i| destination::Segment {
+                name: format!("S{i}"),
+                source: format!("/tmp/s{i}.csv"),
+            })
+            .collect();
+        destination::save(deps.store.as_ref(), &d).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn scheduled_destinations_start_once_per_event_and_running_ones_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = crate::jobs::connect::tests::deps(dir.path());
+        destination(&deps, "on", true, 1).await;
+        destination(&deps, "off", false, 1).await;
+        destination(&deps, "empty", true, 0).await;
+        destination(&deps, "busy", true, 2).await;
+        lock::acquire(&deps, "busy", "20260101T000000Z-000001")
+            .await
+            .unwrap();
+        let launcher = Names::default();
+
+        let first = run(&deps, &launcher, "event-1").await.unwrap();
+        assert_eq!(first.started, ["on-sched-event-1"]);
+        assert_eq!(first.skipped_running, ["busy"]);
+        assert!(first.already_started.is_empty());
+
+        let again = run(&deps, &launcher, "event-1").await.unwrap();
+        assert!(
+            again.started.is_empty(),
+            "a duplicated event starts nothing"
+        );
+        assert_eq!(again.already_started, ["on-sched-event-1"]);
+
+        assert!(run(&deps, &launcher, " ").await.is_err());
+    }
+
+    #[test]
+    fn names_are_valid_and_stable() {
+        let name = export_name("marketing", "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa");
+        assert_eq!(name, "marketing-sched-53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa");
+        let long = export_name(&"d".repeat(60), "e/v:e n t");
+        assert!(long.len() <= 80 && long.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    }
+}
