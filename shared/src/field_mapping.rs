@@ -7,7 +7,7 @@
 //! converted to their declared type (`string`, `integer`, `float`, `boolean`, `date`) or the row
 //! is refused.
 
-use crate::autopilot::{Contact, FORBIDDEN_FIELDS};
+use crate::contact::{Contact, FORBIDDEN_FIELDS};
 use crate::destination::DataMatching;
 use crate::email;
 use chrono::{NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};

@@ -6,7 +6,8 @@
 //! Autopilot's message, every other contact is written. k bad contacts among n cost about
 //! 2·k·log2(n/k) extra requests.
 
-use super::{AutopilotClient, AutopilotError, ContactBatch};
+use super::{AutopilotClient, AutopilotError};
+use crate::contact::ContactBatch;
 use std::sync::atomic::Ordering;
 
 /// A contact Autopilot refused, by its position in the batch.

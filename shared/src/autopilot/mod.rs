@@ -12,13 +12,12 @@
 //!   so it can be repeated safely ([`retry`]).
 //!
 //! Layers, outermost first: retry loop → pacer slot → one HTTP attempt with a timeout → answer
-//! classification.
+//! classification. The contacts themselves are the domain's ([`crate::contact`]).
 
 mod answer;
 pub mod api;
 mod base_url;
 pub mod bulk;
-pub mod contact;
 pub mod error;
 pub mod health;
 #[cfg(test)]
@@ -27,10 +26,12 @@ pub mod pacing;
 pub mod retry;
 mod stats;
 
+pub use crate::contact::{
+    Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK,
+};
 pub use api::{Account, ListInfo, ListLimits, MemberPage};
 pub use base_url::check_base_url;
 pub use bulk::{BulkOutcome, Rejection};
-pub use contact::{Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK};
 pub use error::{thousands, AutopilotError, ErrorClass};
 pub use health::Trouble;
 pub use pacing::AdaptivePacer;
