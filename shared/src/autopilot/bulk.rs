@@ -7,7 +7,9 @@
 //! 2·k·log2(n/k) extra requests.
 
 use super::{AutopilotClient, AutopilotError};
-use crate::contact::ContactBatch;
+use crate::contact::{Contact, ContactBatch, MAX_CONTACTS_PER_BULK};
+use reqwest::Method;
+use serde_json::Value;
 use std::sync::atomic::Ordering;
 
 /// A contact Autopilot refused, by its position in the batch.
@@ -25,6 +27,16 @@ pub struct BulkOutcome {
 }
 
 impl AutopilotClient {
+    /// One bulk `POST /contacts` of at most 100 contacts, with retries but no splitting.
+    pub async fn upsert_batch(&self, batch: &[Contact]) -> Result<(), AutopilotError> {
+        debug_assert!(batch.len() <= MAX_CONTACTS_PER_BULK);
+        let contacts: Vec<Value> = batch.iter().map(Contact::to_autopilot_json).collect();
+        let body = serde_json::json!({ "contacts": contacts });
+        self.call::<Value>(Method::POST, &["contacts"], Some(&body), "contact")
+            .await
+            .map(drop)
+    }
+
     /// Upserts a batch, isolating contacts Autopilot refuses. Any other error (a rejected key,
     /// retries exhausted) ends the call; contacts already written stay written, and sending the
     /// batch again is safe.
