@@ -27,10 +27,14 @@ pub(super) struct Request<'a> {
     pub body: Option<&'a Value>,
     /// What the path names, for the message of a 404.
     pub what: &'static str,
+    /// A bulk write: a 400 or 413 refuses the batch ([`AutopilotError::BatchRefused`]), which the
+    /// caller splits; any other request gets [`AutopilotError::Rejected`].
+    pub bulk: bool,
 }
 
 impl AutopilotClient {
-    /// Sends one request, retrying what is worth retrying, and decodes the JSON answer.
+    /// Sends one request that is not a bulk write, retrying what is worth retrying, and decodes
+    /// the JSON answer.
     pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -43,6 +47,7 @@ impl AutopilotClient {
             path,
             body,
             what,
+            bulk: false,
         })
         .await
     }
@@ -232,6 +237,10 @@ fn answer(
             status,
             message: answer_message(&bytes),
         }),
+        StatusClass::BadRequest if request.bulk => Err(AutopilotError::BatchRefused {
+            status,
+            message: answer_message(&bytes),
+        }),
         StatusClass::BadRequest | StatusClass::Fatal => Err(AutopilotError::Rejected {
             status,
             message: answer_message(&bytes),
@@ -252,5 +261,33 @@ mod tests {
             .url(&["list", "l1", "contact", "a+b/c@x.io"])
             .unwrap();
         assert_eq!(url.path(), "/v1/list/l1/contact/a+b%2Fc@x.io");
+    }
+
+    #[test]
+    fn a_bad_request_refuses_a_bulk_write_and_rejects_anything_else() {
+        let request = |bulk| Request {
+            method: Method::POST,
+            path: &[],
+            body: None,
+            what: "contact",
+            bulk,
+        };
+        let body = br#"{"message": "Email is not valid"}"#.to_vec();
+        for status in [400, 413] {
+            let err = answer(&request(true), status, None, body.clone()).unwrap_err();
+            assert!(
+                matches!(&err, AutopilotError::BatchRefused { status: s, message } if *s == status && message.contains("not valid")),
+                "{err:?}"
+            );
+            let err = answer(&request(false), status, None, body.clone()).unwrap_err();
+            assert!(matches!(err, AutopilotError::Rejected { .. }), "{err:?}");
+        }
+        for status in [409, 422] {
+            let err = answer(&request(true), status, None, body.clone()).unwrap_err();
+            assert!(
+                matches!(err, AutopilotError::Rejected { .. }),
+                "{status}: a bulk write refused for another reason is not split: {err:?}"
+            );
+        }
     }
 }
