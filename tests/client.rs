@@ -4,7 +4,7 @@ use integration_tests::{client, client_with_key, contacts, sandbox, KEY};
 use sandbox::Faults;
 use secrecy::SecretString;
 use shared::autopilot::{
-    AutopilotClient, AutopilotError, ClientConfig, Contact, ContactBatch, KeySource,
+    AutopilotClient, AutopilotError, ClientConfig, Contact, ContactBatch, KeySource, RetryPolicy,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -318,4 +318,48 @@ async fn garbage_answers_are_clear_errors() {
         assert_eq!(err.type_name(), type_name, "{err}");
         assert!(err.to_string().contains(text), "{err}");
     }
+}
+
+#[tokio::test]
+async fn a_retry_after_an_outage_goes_when_autopilot_answers_again_not_after_its_backoff() {
+    let sandbox = sandbox(|c| c).await;
+    let mut config = ClientConfig::new(sandbox.base_url().parse().unwrap());
+    config.requests_per_second = 1000.0;
+    // An hour of backoff after each failure: the batch can only go again early, woken by the
+    // answer to another request.
+    let hour = Duration::from_secs(3600);
+    config.retry = RetryPolicy::new(5, 2 * hour).with_delays(hour, hour);
+    let client = AutopilotClient::new(config, SecretString::from(KEY.to_string())).unwrap();
+    sandbox.set_faults(Faults {
+        outage_after_ms: Some(0),
+        outage_ms: 2 * 3_600_000,
+        ..Faults::default()
+    });
+    let batch = ContactBatch::new(contacts("back", 10)).unwrap();
+    let sending = tokio::spawn({
+        let client = client.clone();
+        async move { client.upsert_contacts(&batch).await }
+    });
+    while client.trouble().is_none() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!sending.is_finished(), "the batch waits out its backoff");
+
+    sandbox.set_faults(Faults::default());
+    client.lists().await.expect("Autopilot answers again");
+    // A guard, not a measure: ten minutes instead of the hour the backoff would take.
+    let outcome = tokio::time::timeout(Duration::from_secs(600), sending)
+        .await
+        .expect("the batch went again as soon as Autopilot answered")
+        .unwrap()
+        .unwrap();
+    assert_eq!(outcome.written, 10);
+    let stats = client.stats();
+    assert_eq!(
+        (stats.requests, stats.retries),
+        (3, 1),
+        "the batch refused once, the list read, the batch again: {stats:?}"
+    );
+    assert_eq!(sandbox.counters().server_errors, 1);
+    assert_eq!(sandbox.state().contacts.len(), 10);
 }

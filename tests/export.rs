@@ -1,107 +1,16 @@
-//! Whole exports through the jobs against a real sandbox: awkward snapshots, every row accounted
-//! for, bad input refused before the first request, idempotent chunks, interrupted runs resumed.
+//! Whole exports through the jobs against a real sandbox, by what goes in: awkward snapshots end
+//! in exactly the right lists with every row accounted for; unusable input and bad setup are
+//! refused with clear messages before the first request.
 
+use integration_tests::jobs::{configure, connect, export, export_deps, matching, members};
 use integration_tests::{sandbox, KEY};
-use sandbox::Sandbox;
 use secrecy::SecretString;
-use shared::destination::{DataMatching, Segment};
-use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{configure, connect, plan, progress, upload_chunk, ClientSettings, Clients};
-use shared::local_export::{self, Progress};
-use shared::store::LocalStore;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
+use shared::destination::Segment;
+use shared::jobs::finalize::Status;
+use shared::jobs::{configure, connect};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-
-fn deps(dir: &Path) -> Deps {
-    Deps {
-        store: Arc::new(LocalStore::new(dir.join("data"))),
-        secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
-        snapshots: Arc::new(LocalFiles),
-        clients: Arc::new(Clients::new(ClientSettings {
-            timeout: Duration::from_secs(2),
-            max_attempts: 6,
-            max_elapsed: Duration::from_secs(20),
-            ..ClientSettings::default()
-        })),
-    }
-}
-
-async fn connect(deps: &Deps, sandbox: &Sandbox, rate: f64) -> String {
-    connect::run(
-        connect::Input {
-            display_name: "Test Account".into(),
-            api_key: SecretString::from(KEY.to_string()),
-            consent: true,
-            export_user: Some("tester".into()),
-            autopilot_url: Some(sandbox.base_url()),
-            requests_per_second: Some(rate),
-        },
-        deps,
-    )
-    .await
-    .expect("connects")
-    .destination_id
-}
-
-fn matching() -> DataMatching {
-    DataMatching {
-        email: "Email".into(),
-        first_name: Some("First Name".into()),
-        last_name: None,
-        fields: BTreeMap::new(),
-        custom: BTreeMap::from([("integer--Age".into(), "age".into())]),
-    }
-}
-
-async fn configure(
-    deps: &Deps,
-    dest: &str,
-    segments: &[(&str, &Path)],
-    limit: Option<u64>,
-) -> Result<(), JobError> {
-    configure::run(
-        configure::Input {
-            destination_id: dest.into(),
-            data_matching: matching(),
-            segments: segments
-                .iter()
-                .map(|(name, path)| Segment {
-                    name: name.to_string(),
-                    source: path.display().to_string(),
-                })
-                .collect(),
-            profile_limit: limit,
-            requests_per_second: None,
-            schedule: None,
-            max_removal_percent: None,
-            max_shrink_percent: None,
-        },
-        deps,
-    )
-    .await
-    .map(drop)
-}
-
-async fn export(deps: &Deps, dest: &str, chunk_size: usize) -> Result<Report, JobError> {
-    let options = local_export::Options {
-        concurrency: 3,
-        chunk_size: Some(chunk_size),
-        ..local_export::Options::new(dest)
-    };
-    local_export::run(deps, &options, &|_: Progress| {}).await
-}
-
-fn members(sandbox: &Sandbox, list: &str) -> HashSet<String> {
-    sandbox
-        .state()
-        .list(list)
-        .map(|l| l.members.iter().map(|m| m.to_lowercase()).collect())
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn awkward_snapshots_end_in_exactly_the_right_lists() {
@@ -139,7 +48,7 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
     std::fs::write(&d, utf16).unwrap();
 
     let sandbox = sandbox(|c| c.rate(200.0)).await;
-    let deps = deps(dir.path());
+    let deps = export_deps(dir.path());
     let dest = connect(&deps, &sandbox, 200.0).await;
     let segments: [(&str, &Path); 4] = [
         ("Segment A", &a),
@@ -246,7 +155,7 @@ async fn refused_before_sending(dir: &Path, snapshot: &[u8], limit: Option<u64>,
     let path = dir.join(format!("s{}.csv", fastrand::u32(..)));
     std::fs::write(&path, snapshot).unwrap();
     let sandbox = sandbox(|c| c).await;
-    let deps = deps(dir);
+    let deps = export_deps(dir);
     let dest = connect(&deps, &sandbox, 100.0).await;
     configure(&deps, &dest, &[("S", &path)], limit)
         .await
@@ -290,7 +199,7 @@ async fn unusable_input_fails_before_the_first_request() {
 async fn bad_setup_is_refused_with_clear_messages() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = sandbox(|c| c).await;
-    let deps = deps(dir.path());
+    let deps = export_deps(dir.path());
     let input = |consent: bool, key: &str| connect::Input {
         display_name: "Acme".into(),
         api_key: SecretString::from(key.to_string()),
@@ -365,204 +274,4 @@ async fn bad_setup_is_refused_with_clear_messages() {
     assert!(!dir.path().join(format!("data/secrets/{dest}.key")).exists());
     let err = export(&deps, &dest, 10).await.unwrap_err();
     assert_eq!(err.type_name(), "NotFound");
-}
-
-fn people(path: &Path, n: usize) {
-    let mut text = String::from("Email,First Name,age\n");
-    for i in 0..n {
-        text.push_str(&format!("p{i}@example.com,P{i},{}\n", i % 90));
-    }
-    std::fs::write(path, text).unwrap();
-}
-
-/// A destination whose one segment "P" holds `n` people, on a sandbox limited to `sandbox_rate`.
-async fn people_destination(
-    n: usize,
-    sandbox_rate: Option<f64>,
-    rate: f64,
-) -> (tempfile::TempDir, Sandbox, Deps, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.csv");
-    people(&path, n);
-    let sandbox = sandbox(|c| match sandbox_rate {
-        Some(r) => c.rate(r),
-        None => c,
-    })
-    .await;
-    let deps = deps(dir.path());
-    let dest = connect(&deps, &sandbox, rate).await;
-    configure(&deps, &dest, &[("P", &path)], None)
-        .await
-        .unwrap();
-    (dir, sandbox, deps, dest)
-}
-
-#[tokio::test]
-async fn uploading_a_chunk_twice_sends_it_once() {
-    let (_dir, sandbox, deps, dest) = people_destination(250, None, 1000.0).await;
-    let planned = plan::run(
-        plan::Input {
-            destination_id: dest.clone(),
-            chunk_size: Some(100),
-            ..Default::default()
-        },
-        &deps,
-    )
-    .await
-    .unwrap();
-    assert_eq!(planned.chunks, [0, 1, 2]);
-    let input = upload_chunk::Input {
-        destination_id: dest.clone(),
-        export_id: planned.export_id.clone(),
-        chunk: 1,
-        requests_per_second: None,
-        deadline: None,
-        on_request: None,
-    };
-    let first = upload_chunk::run(input.clone(), &deps).await.unwrap();
-    let so_far = progress::of(deps.store.as_ref(), &dest, &planned.export_id)
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            so_far.chunks_done,
-            so_far.chunks,
-            so_far.contacts_done,
-            so_far.contacts
-        ),
-        (1, 3, 100, 250)
-    );
-    assert_eq!(so_far.todo, [(0, 100), (2, 50)]);
-    let requests = sandbox.counters().requests;
-    let second = upload_chunk::run(input, &deps).await.unwrap();
-    assert_eq!((first.sent, second.sent), (100, 100));
-    assert_eq!(
-        sandbox.counters().requests,
-        requests,
-        "the second run sent nothing"
-    );
-    assert_eq!(sandbox.counters().contacts_written, 100);
-}
-
-#[tokio::test]
-async fn an_interrupted_export_is_finished_by_the_next_run() {
-    let (_dir, sandbox, deps, dest) = people_destination(3000, Some(20.0), 20.0).await;
-    // Stop the first run part-way, as Ctrl-C or a kill would.
-    let first = tokio::time::timeout(Duration::from_millis(1200), export(&deps, &dest, 200)).await;
-    assert!(first.is_err(), "the first run was interrupted");
-    let written_before = sandbox.counters().contacts_written;
-    assert!(
-        written_before > 0 && written_before < 3000,
-        "{written_before}"
-    );
-    let report = export(&deps, &dest, 200).await.unwrap();
-    assert_eq!(report.status, Status::Succeeded);
-    assert_eq!(report.totals.sent, 3000);
-    assert_eq!(members(&sandbox, "P").len(), 3000);
-    // Only chunks that were in flight when the first run stopped can have been sent again.
-    let written = sandbox.counters().contacts_written;
-    assert!(written <= 3000 + 3 * 200, "{written}");
-    assert_eq!(sandbox.state().contacts.len(), 3000);
-}
-
-#[tokio::test]
-async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
-    let (_dir, sandbox, deps, dest) = people_destination(500, None, 1000.0).await;
-    sandbox.set_api_keys(vec!["another-key".into()]);
-    let err = export(&deps, &dest, 100).await.unwrap_err();
-    assert_eq!(err.type_name(), "Unauthorized");
-    let reports: Vec<String> = deps
-        .store
-        .list(&format!("exports/{dest}/"))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|k| k.ends_with("report.json"))
-        .collect();
-    let report: Report =
-        serde_json::from_slice(&deps.store.get(&reports[0]).await.unwrap()).unwrap();
-    assert_eq!(report.status, Status::Failed);
-    assert_eq!(report.failure.unwrap().error_type, "Unauthorized");
-    assert!(
-        sandbox.counters().requests <= 3,
-        "no retry loop on a revoked key"
-    );
-}
-
-#[tokio::test]
-async fn a_key_rotated_by_another_process_is_picked_up_by_a_warm_one() {
-    let (dir, sandbox, deps, dest) = people_destination(500, None, 1000.0).await;
-    assert_eq!(export(&deps, &dest, 100).await.unwrap().totals.sent, 500);
-
-    // Another process (the API's function) rotates the key; `deps` still holds a client on the
-    // old one, as a warm upload function would.
-    sandbox.set_api_keys(vec![KEY.into(), "rotated-key-0123".into()]);
-    let other = self::deps(dir.path());
-    connect::rotate_key(
-        connect::RotateInput {
-            destination_id: dest.clone(),
-            api_key: SecretString::from("rotated-key-0123".to_string()),
-        },
-        &other,
-    )
-    .await
-    .unwrap();
-    sandbox.set_api_keys(vec!["rotated-key-0123".into()]);
-
-    let options = local_export::Options {
-        full: true,
-        chunk_size: Some(100),
-        ..local_export::Options::new(&dest)
-    };
-    let report = local_export::run(&deps, &options, &|_: Progress| {})
-        .await
-        .unwrap();
-    assert_eq!(report.status, Status::Succeeded);
-    assert_eq!(report.totals.sent, 500);
-    assert_eq!(sandbox.counters().contacts_written, 1000);
-    assert_eq!(
-        sandbox.counters().unauthorized,
-        1,
-        "one refusal, then the stored key"
-    );
-}
-
-#[tokio::test]
-async fn a_chunk_out_of_time_pauses_and_carries_on() {
-    let (_dir, sandbox, deps, dest) = people_destination(450, None, 1000.0).await;
-    let planned = plan::run(
-        plan::Input {
-            destination_id: dest.clone(),
-            chunk_size: Some(450),
-            ..Default::default()
-        },
-        &deps,
-    )
-    .await
-    .unwrap();
-    let input = upload_chunk::Input {
-        destination_id: dest.clone(),
-        export_id: planned.export_id.clone(),
-        chunk: 0,
-        requests_per_second: None,
-        // Already past: each run sends one batch of 100 and pauses.
-        deadline: Some(tokio::time::Instant::now()),
-        on_request: None,
-    };
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        let out = upload_chunk::run(input.clone(), &deps).await.unwrap();
-        if out.done {
-            assert_eq!(out.sent, 450);
-            break;
-        }
-        assert_eq!(out.sent, 100 * runs);
-    }
-    assert_eq!(runs, 5);
-    assert_eq!(
-        sandbox.counters().contacts_written,
-        450,
-        "nothing sent twice across runs"
-    );
 }

@@ -7,6 +7,7 @@ pub mod autopilot;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod baseline;
+pub mod contact;
 pub mod csv_snapshot;
 pub mod destination;
 pub mod email;

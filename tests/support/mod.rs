@@ -1,5 +1,7 @@
 //! Helpers for the integration tests: real sandboxes on free ports and clients pointed at them.
 
+pub mod jobs;
+
 use sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::autopilot::{AutopilotClient, ClientConfig, Contact, RetryPolicy};

@@ -6,7 +6,11 @@
 //! Autopilot's message, every other contact is written. k bad contacts among n cost about
 //! 2·k·log2(n/k) extra requests.
 
-use super::{AutopilotClient, AutopilotError, ContactBatch};
+use super::transport::Request;
+use super::{AutopilotClient, AutopilotError};
+use crate::contact::{Contact, ContactBatch, MAX_CONTACTS_PER_BULK};
+use reqwest::Method;
+use serde_json::Value;
 use std::sync::atomic::Ordering;
 
 /// A contact Autopilot refused, by its position in the batch.
@@ -24,6 +28,23 @@ pub struct BulkOutcome {
 }
 
 impl AutopilotClient {
+    /// One bulk `POST /contacts` of at most 100 contacts, with retries but no splitting: a batch
+    /// Autopilot refuses comes back as [`AutopilotError::BatchRefused`].
+    pub async fn upsert_batch(&self, batch: &[Contact]) -> Result<(), AutopilotError> {
+        debug_assert!(batch.len() <= MAX_CONTACTS_PER_BULK);
+        let contacts: Vec<Value> = batch.iter().map(Contact::to_autopilot_json).collect();
+        let body = serde_json::json!({ "contacts": contacts });
+        self.send::<Value>(&Request {
+            method: Method::POST,
+            path: &["contacts"],
+            body: Some(&body),
+            what: "contact",
+            bulk: true,
+        })
+        .await
+        .map(drop)
+    }
+
     /// Upserts a batch, isolating contacts Autopilot refuses. Any other error (a rejected key,
     /// retries exhausted) ends the call; contacts already written stay written, and sending the
     /// batch again is safe.
@@ -41,9 +62,7 @@ impl AutopilotClient {
             }
             match self.upsert_batch(&contacts[start..end]).await {
                 Ok(()) => outcome.written += end - start,
-                Err(AutopilotError::Rejected { status, message })
-                    if status == 400 || status == 413 =>
-                {
+                Err(AutopilotError::BatchRefused { message, .. }) => {
                     if end - start == 1 {
                         outcome.rejected.push(Rejection {
                             index: start,

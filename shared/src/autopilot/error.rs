@@ -28,6 +28,11 @@ pub enum AutopilotError {
     Throttled { retry_after: Option<Duration> },
     #[error("Autopilot rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
+    /// A bulk write answered 400 (a contact Autopilot will not take) or 413 (too large): the
+    /// batch is split to find the contacts at fault ([`super::bulk`]), so this reaches callers
+    /// only from [`super::AutopilotClient::upsert_batch`].
+    #[error("Autopilot refused the batch of contacts ({status}): {message}")]
+    BatchRefused { status: u16, message: String },
     #[error("Autopilot has no such {what}")]
     NotFound { what: &'static str },
     #[error("Autopilot failed to answer ({status}): {message}")]
@@ -71,6 +76,7 @@ impl AutopilotError {
             | Self::UnusableKey
             | Self::InvalidUrl(_)
             | Self::Rejected { .. }
+            | Self::BatchRefused { .. }
             | Self::NotFound { .. }
             | Self::InvalidResponse(_)
             | Self::Redirected { .. }
@@ -89,7 +95,7 @@ impl AutopilotError {
         match self {
             Self::Unauthorized => "Unauthorized",
             Self::Throttled { .. } => "Throttled",
-            Self::Rejected { .. } => "InvalidRequest",
+            Self::Rejected { .. } | Self::BatchRefused { .. } => "InvalidRequest",
             Self::UnusableKey | Self::InvalidUrl(_) => "InvalidInput",
             Self::ListTooLarge { .. } => "LimitExceeded",
             Self::NotFound { .. } => "NotFound",
@@ -160,6 +166,14 @@ mod tests {
                 AutopilotError::Rejected {
                     status: 400,
                     message: "bad".into(),
+                },
+                ErrorClass::Fatal,
+                "InvalidRequest",
+            ),
+            (
+                AutopilotError::BatchRefused {
+                    status: 413,
+                    message: "too large".into(),
                 },
                 ErrorClass::Fatal,
                 "InvalidRequest",

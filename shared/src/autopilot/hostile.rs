@@ -2,9 +2,14 @@
 //! answers without an account, list pages that never end. Each server counts the connections it
 //! accepted and keeps what it was sent.
 
+use super::key::key_header;
 use super::*;
-use std::sync::atomic::AtomicUsize;
+use secrecy::SecretString;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use url::Url;
 
 const KEY: &str = "key-that-must-stay-home";
 

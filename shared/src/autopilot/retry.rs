@@ -35,11 +35,14 @@ pub fn classify_status(status: u16) -> StatusClass {
     }
 }
 
-/// How long a request keeps being retried through an outage before the export gives up (and can
-/// be resumed): long enough to ride out a typical incident.
-pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(15 * 60);
-/// Attempts of one request at the most, within the budget.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 200;
+/// The defaults of [`RetryPolicy::default`], defined with the client's other defaults.
+pub use super::client::{DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BUDGET};
+
+/// The first backoff ceiling.
+const BASE_DELAY: Duration = Duration::from_millis(250);
+/// The largest backoff ceiling: short enough that an export notices within seconds that
+/// Autopilot is back.
+const MAX_DELAY: Duration = Duration::from_secs(15);
 
 /// Bounds and timing of retries.
 #[derive(Debug)]
@@ -66,9 +69,8 @@ impl RetryPolicy {
         Self {
             max_attempts: max_attempts.max(1),
             max_elapsed,
-            base_delay: Duration::from_millis(250),
-            // Short enough that an export notices within seconds that Autopilot is back.
-            max_delay: Duration::from_secs(15),
+            base_delay: BASE_DELAY,
+            max_delay: MAX_DELAY,
             rng: Mutex::new(fastrand::Rng::new()),
         }
     }

@@ -1,0 +1,293 @@
+//! The one road every request takes. Each attempt gets a place among the requests in flight,
+//! then a start slot from the pacer, then goes out with a timeout fitted to recent answer times;
+//! its answer is classified into the body of a 2xx or an [`AutopilotError`]. A failed attempt
+//! may be tried again: after a 401 once, if the key changed meanwhile ([`super::key`]); after a
+//! 429 once the pacer has slowed down and the wait Autopilot asked for has passed; after server
+//! trouble (5xx, lost connections, timeouts) after a backoff that ends early the moment Autopilot
+//! answers any request again. Retries stop at the policy's attempts or time budget
+//! ([`super::retry`]).
+
+use super::answer::{answer_message, decode, read_capped, try_in_seconds};
+use super::key::{key_header, KEY_HEADER};
+use super::retry::{classify_status, StatusClass};
+use super::{AutopilotClient, AutopilotError};
+use reqwest::Method;
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// One request as the transport sends it.
+pub(super) struct Request<'a> {
+    pub method: Method,
+    /// Path segments after the base URL, each escaped on its own (an email may hold a `/`).
+    pub path: &'a [&'a str],
+    pub body: Option<&'a Value>,
+    /// What the path names, for the message of a 404.
+    pub what: &'static str,
+    /// A bulk write: a 400 or 413 refuses the batch ([`AutopilotError::BatchRefused`]), which the
+    /// caller splits; any other request gets [`AutopilotError::Rejected`].
+    pub bulk: bool,
+}
+
+impl AutopilotClient {
+    /// Sends one request that is not a bulk write, retrying what is worth retrying, and decodes
+    /// the JSON answer.
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &[&str],
+        body: Option<&Value>,
+        what: &'static str,
+    ) -> Result<T, AutopilotError> {
+        self.send(&Request {
+            method,
+            path,
+            body,
+            what,
+            bulk: false,
+        })
+        .await
+    }
+
+    /// Sends `request`, retrying what is worth retrying, and decodes the JSON answer.
+    pub(super) async fn send<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<T, AutopilotError> {
+        let url = self.url(request.path)?;
+        let body = request
+            .body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| {
+                AutopilotError::InvalidResponse(format!("request could not be encoded: {e}"))
+            })?;
+        let inner = &self.inner;
+        let started = Instant::now();
+        let mut attempt = 0;
+        let mut timeouts = 0;
+        let mut key_reread = false;
+        loop {
+            attempt += 1;
+            // A place among the requests in flight first, then a start slot: the pacer's turns
+            // go to requests that can leave at once. The place is given back before any wait.
+            let place = inner
+                .in_flight
+                .acquire()
+                .await
+                .map_err(|_| AutopilotError::Transport("the client is shutting down".into()))?;
+            let permit = inner.pacer.acquire().await;
+            let key = inner.key.current();
+            let timeout = inner.observed.timeout(timeouts);
+            let sent = Instant::now();
+            let result = self
+                .attempt(request, &url, &key, body.as_deref(), timeout)
+                .await;
+            if matches!(result, Err(AutopilotError::Timeout(_))) {
+                timeouts += 1;
+            }
+            self.observe(&result, sent.elapsed());
+            let err = match result {
+                Ok(bytes) => {
+                    inner.pacer.on_success(permit);
+                    return decode(&bytes);
+                }
+                Err(err) => err,
+            };
+            if matches!(err, AutopilotError::Unauthorized) && !key_reread {
+                key_reread = true;
+                if inner.key.changed_since(&key).await {
+                    continue;
+                }
+            }
+            if let AutopilotError::Throttled { retry_after } = &err {
+                inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                inner.pacer.on_throttled(permit, *retry_after);
+            }
+            if !err.is_retryable() {
+                return Err(err);
+            }
+            // The whole budget is used: the last wait is cut short to try once more at its end.
+            let left = inner.retry.max_elapsed.saturating_sub(started.elapsed());
+            let delay = inner.retry.delay(attempt, &err).min(left);
+            if attempt >= inner.retry.max_attempts || left.is_zero() {
+                return Err(AutopilotError::RetriesExhausted {
+                    attempts: attempt,
+                    elapsed: started.elapsed(),
+                    last: Box::new(err),
+                });
+            }
+            drop(place);
+            self.back_off(attempt, &err, delay).await;
+        }
+    }
+
+    /// Records what an attempt says about Autopilot's health: an answer and its time, or trouble
+    /// that is Autopilot's (a 5xx, a lost connection, a timeout).
+    fn observe(&self, result: &Result<Vec<u8>, AutopilotError>, latency: Duration) {
+        let observed = &self.inner.observed;
+        match result {
+            Err(
+                e @ (AutopilotError::Server { .. }
+                | AutopilotError::Transport(_)
+                | AutopilotError::Timeout(_)),
+            ) => observed.on_trouble(e.type_name()),
+            _ => observed.on_answer(latency),
+        }
+    }
+
+    /// Waits before attempt `attempt + 1`: all of `delay` after a 429; after Autopilot's trouble,
+    /// until `delay` has passed or Autopilot answers anyone again, whichever comes first (not at
+    /// all when it already has).
+    async fn back_off(&self, attempt: u32, err: &AutopilotError, delay: Duration) {
+        self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            attempt,
+            error_type = err.type_name(),
+            delay_ms = delay.as_millis() as u64,
+            "retrying"
+        );
+        if matches!(err, AutopilotError::Throttled { .. }) {
+            tokio::time::sleep(delay).await;
+            return;
+        }
+        let observed = &self.inner.observed;
+        // Made before the check, so an answer that lands in between still wakes this wait.
+        let recovered = observed.recovered();
+        if observed.trouble().is_some() {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = recovered => {}
+            }
+        }
+    }
+
+    /// One HTTP attempt: the raw body of a 2xx answer, or the error its status stands for.
+    async fn attempt(
+        &self,
+        request: &Request<'_>,
+        url: &Url,
+        key: &SecretString,
+        body: Option<&[u8]>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, AutopilotError> {
+        self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut http = self
+            .inner
+            .http
+            .request(request.method.clone(), url.clone())
+            .timeout(timeout)
+            .header(KEY_HEADER, key_header(key)?)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            http = http
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+        }
+        let response = http
+            .send()
+            .await
+            .map_err(|e| AutopilotError::from_reqwest(e, timeout))?;
+        let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            return Err(AutopilotError::Redirected { status });
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = read_capped(response, timeout).await?;
+        answer(request, status, retry_after, bytes)
+    }
+
+    /// The URL of `path` under the base URL, each segment escaped.
+    pub(super) fn url(&self, path: &[&str]) -> Result<Url, AutopilotError> {
+        let mut url = self.inner.base_url.clone();
+        {
+            let mut segments = url.path_segments_mut().map_err(|_| {
+                AutopilotError::InvalidResponse("the Autopilot URL cannot hold a path".into())
+            })?;
+            segments.pop_if_empty();
+            segments.extend(path);
+        }
+        Ok(url)
+    }
+}
+
+/// The body of a 2xx answer to `request`, or the error its status stands for.
+fn answer(
+    request: &Request<'_>,
+    status: u16,
+    retry_after: Option<Duration>,
+    bytes: Vec<u8>,
+) -> Result<Vec<u8>, AutopilotError> {
+    match classify_status(status) {
+        StatusClass::Success => Ok(bytes),
+        StatusClass::Throttled => Err(AutopilotError::Throttled {
+            retry_after: retry_after.or_else(|| try_in_seconds(&bytes)),
+        }),
+        StatusClass::Unauthorized => Err(AutopilotError::Unauthorized),
+        StatusClass::NotFound => Err(AutopilotError::NotFound { what: request.what }),
+        StatusClass::Retry => Err(AutopilotError::Server {
+            status,
+            message: answer_message(&bytes),
+        }),
+        StatusClass::BadRequest if request.bulk => Err(AutopilotError::BatchRefused {
+            status,
+            message: answer_message(&bytes),
+        }),
+        StatusClass::BadRequest | StatusClass::Fatal => Err(AutopilotError::Rejected {
+            status,
+            message: answer_message(&bytes),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autopilot::ClientConfig;
+
+    #[test]
+    fn emails_in_paths_are_escaped() {
+        let config = ClientConfig::new(Url::parse("http://127.0.0.1:1/v1").unwrap());
+        let client = AutopilotClient::new(config, SecretString::from("k".to_string())).unwrap();
+        let url = client
+            .url(&["list", "l1", "contact", "a+b/c@x.io"])
+            .unwrap();
+        assert_eq!(url.path(), "/v1/list/l1/contact/a+b%2Fc@x.io");
+    }
+
+    #[test]
+    fn a_bad_request_refuses_a_bulk_write_and_rejects_anything_else() {
+        let request = |bulk| Request {
+            method: Method::POST,
+            path: &[],
+            body: None,
+            what: "contact",
+            bulk,
+        };
+        let body = br#"{"message": "Email is not valid"}"#.to_vec();
+        for status in [400, 413] {
+            let err = answer(&request(true), status, None, body.clone()).unwrap_err();
+            assert!(
+                matches!(&err, AutopilotError::BatchRefused { status: s, message } if *s == status && message.contains("not valid")),
+                "{err:?}"
+            );
+            let err = answer(&request(false), status, None, body.clone()).unwrap_err();
+            assert!(matches!(err, AutopilotError::Rejected { .. }), "{err:?}");
+        }
+        for status in [409, 422] {
+            let err = answer(&request(true), status, None, body.clone()).unwrap_err();
+            assert!(
+                matches!(err, AutopilotError::Rejected { .. }),
+                "{status}: a bulk write refused for another reason is not split: {err:?}"
+            );
+        }
+    }
+}
