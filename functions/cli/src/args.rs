@@ -57,6 +57,10 @@ pub struct DemoArgs {
     /// The sandbox's rate limit (requests/second, from 0.1 to 10,000); the export runs at it.
     #[arg(long, default_value_t = 50.0, value_parser = rate, allow_negative_numbers = true)]
     pub rate: f64,
+    /// Then serve the web console on the demo's data, with its sandbox still running for Export
+    /// now, until Ctrl-C.
+    #[arg(long)]
+    pub console: bool,
 }
 
 #[derive(Debug, Args)]

@@ -32,10 +32,34 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> 
         autopilot_url: args.autopilot_url,
         listen: args.listen,
         port: args.port,
-        current_user: ["USER", "LOGNAME"]
-            .into_iter()
-            .find_map(|name| std::env::var(name).ok().filter(|u| !u.trim().is_empty())),
+        current_user: current_user(),
     })
     .await?;
     Ok(Outcome::Done)
+}
+
+/// The console on the demo's folder (`work/data`, `work/snapshots`) until Ctrl-C, on 127.0.0.1.
+pub async fn serve(
+    deps: shared::Deps,
+    work: &std::path::Path,
+    autopilot_url: String,
+    port: u16,
+) -> Result<(), BoxError> {
+    web_console::serve(web_console::Options {
+        deps,
+        data_dir: work.join("data"),
+        snapshots: work.join("snapshots"),
+        autopilot_url,
+        listen: IpAddr::from([127, 0, 0, 1]),
+        port,
+        current_user: current_user(),
+    })
+    .await
+}
+
+/// Who "Add yourself as export user" fills in: the login name.
+fn current_user() -> Option<String> {
+    ["USER", "LOGNAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|u| !u.trim().is_empty()))
 }

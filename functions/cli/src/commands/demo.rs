@@ -84,16 +84,22 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
         100.0 * report.duration_seconds / report.rate_limit_floor_seconds.max(f64::EPSILON),
         started.elapsed().as_secs_f64()
     ));
-    sandbox.stop().await;
     if !all_there {
+        sandbox.stop().await;
         return Err("the sandbox does not hold exactly the valid profiles of each segment".into());
     }
     say("Every valid profile is in its list. Try your own segments next: see the README.".into());
-    say(format!(
-        "See it in the web console: autopilot-export console --data-dir {} --snapshots {}",
-        work.join("data").display(),
-        work.join("snapshots").display()
-    ));
+    if args.console {
+        let served = super::console::serve(deps, &work, sandbox.base_url(), 0).await;
+        sandbox.stop().await;
+        served?;
+    } else {
+        sandbox.stop().await;
+        say(
+            "See it in the web console, with the demo's sandbox: autopilot-export demo --console"
+                .into(),
+        );
+    }
     Ok(Outcome::Done)
 }
 
