@@ -153,7 +153,12 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
         .await
         .unwrap()
         .unwrap();
-    assert!(err.contains("does not exist"), "{err}");
+    assert!(err.message().contains("does not exist"), "{err}");
+    assert_eq!(
+        err.kind(),
+        shared::ErrorKind::InvalidInput,
+        "a missing snapshot is fatal"
+    );
 }
 
 /// What reaches a report or an execution's history is AWS's error code, not its message (which

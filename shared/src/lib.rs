@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod csv_snapshot;
 pub mod destination;
 pub mod email;
+pub mod error;
 pub mod field_mapping;
 pub mod jobs;
 pub mod local_export;
@@ -16,4 +17,5 @@ pub mod retention;
 pub mod secrets;
 pub mod store;
 
+pub use error::ErrorKind;
 pub use jobs::{Deps, JobError};

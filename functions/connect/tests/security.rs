@@ -233,7 +233,7 @@ async fn a_segment_outside_the_snapshot_prefix_is_refused_naming_it() {
         .await
         .unwrap()
         .expect("refused");
-    assert!(err.contains("outside the snapshots"), "{err}");
+    assert!(err.message().contains("outside the snapshots"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -57,11 +57,7 @@ async fn handle(
             continue;
         }
         let name = execution_name(&destination.id, &event_id);
-        if executions
-            .exists(&name)
-            .await
-            .map_err(JobError::InvalidInput)?
-        {
+        if executions.exists(&name).await? {
             out.already_started.push(name);
             continue;
         }
@@ -69,7 +65,7 @@ async fn handle(
         match executions.start(&name, &input).await {
             Ok(StartOutcome::Started { .. }) => out.started.push(name),
             Ok(StartOutcome::AlreadyStarted) => out.already_started.push(name),
-            Err(message) => return Err(JobError::InvalidInput(message)),
+            Err(e) => return Err(e),
         }
     }
     tracing::info!(
