@@ -2,9 +2,9 @@
 //! conformance suites as the local adapters, and a whole export reading its snapshot from S3.
 //! scripts/test starts moto and sets AWS_ENDPOINT_URL.
 
+use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
-use shared::aws::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use shared::csv_snapshot::SnapshotReader;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect, ClientSettings, Clients};

@@ -1,10 +1,11 @@
-//! autopilot-export's domain: the Autopilot client, the storage ports and their adapters, data
-//! matching, and the jobs an export is made of. The command line and the Lambda functions are thin
-//! shells around the jobs here.
+//! autopilot-export's domain: the Autopilot client, the ports (`ObjectStore`, `SecretStore`,
+//! `SnapshotReader`) with their local adapters (a folder, owner-only files, local files), data
+//! matching, the error taxonomy, and the jobs an export is made of. No AWS SDK and no Lambda
+//! runtime: the AWS adapters live in `adapters/aws` (crate `aws-adapters`), what the Lambda
+//! functions share in `adapters/lambda` (crate `lambda-glue`). The command line and the Lambda
+//! functions are thin shells around the jobs here.
 
 pub mod autopilot;
-#[cfg(feature = "aws")]
-pub mod aws;
 pub mod baseline;
 pub mod csv_snapshot;
 pub mod destination;

@@ -8,9 +8,9 @@
 //! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
 //! to move it, remove it and connect again.
 
+use aws_adapters::{ExecutionStatus, Executions, StartOutcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shared::aws::{ExecutionStatus, Executions, StartOutcome};
 use shared::destination::{self, keys, Boundary, Destination};
 use shared::jobs::{configure, connect, lock, plan, progress, remove};
 use shared::secrets::SecretError;

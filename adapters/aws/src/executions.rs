@@ -1,11 +1,11 @@
 //! `Executions`: starts and describes export executions of the state machine.
 
-use crate::JobError;
 use aws_sdk_sfn::error::SdkError;
 use aws_sdk_sfn::operation::describe_execution::{
     DescribeExecutionError as DescribeError, DescribeExecutionOutput as DescribeOutput,
 };
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
+use shared::JobError;
 
 /// A failed Step Functions call as a job error: `Transient` when trying again may work.
 fn failed<E>(doing: &str, name: &str, err: &SdkError<E>) -> JobError

@@ -1,14 +1,14 @@
 //! `S3Store`: objects in the data bucket, written with server-side encryption; and `S3Snapshots`:
 //! segment snapshots read from `s3://` URLs inside the deployment's boundary, as a stream.
 
-use crate::csv_snapshot::{SnapshotError, SnapshotReader};
-use crate::destination::Boundary;
-use crate::store::{check_key, ObjectStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
+use shared::csv_snapshot::{SnapshotError, SnapshotReader};
+use shared::destination::Boundary;
+use shared::store::{check_key, ObjectStore, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct S3Store {

@@ -1,13 +1,13 @@
-//! The AWS adapters: `S3Store` and `S3Snapshots` (S3), `SecretsManagerSecrets` (Secrets Manager)
-//! and `Executions` (Step Functions). Only this module imports the AWS SDK.
+//! The AWS adapters of autopilot-export's ports: `S3Store` and `S3Snapshots` (S3),
+//! `SecretsManagerSecrets` (Secrets Manager) and `Executions` (Step Functions). Only this crate
+//! imports the AWS SDK; the domain crate `shared` knows its ports alone. Used by the Lambda
+//! functions (through `lambda-glue`) and the tests that run against moto.
 //!
 //! Configuration is read once, from the environment, by [`Settings::from_env`]; the names are the
 //! template's environment variables. The SDK itself honours `AWS_ENDPOINT_URL`, `AWS_REGION` and
 //! the usual credential variables, which is how the tests point it at moto.
 
 mod executions;
-#[cfg(feature = "lambda")]
-pub mod lambda;
 mod s3;
 mod secrets_manager;
 
@@ -15,9 +15,9 @@ pub use executions::{ExecutionStatus, Executions, StartOutcome};
 pub use s3::{S3Snapshots, S3Store};
 pub use secrets_manager::SecretsManagerSecrets;
 
-use crate::destination::Boundary;
-use crate::error::ErrorKind;
 use aws_sdk_s3::config::http::HttpResponse;
+use shared::destination::Boundary;
+use shared::error::ErrorKind;
 
 /// The deployment's settings.
 #[derive(Debug, Clone)]
