@@ -2,9 +2,9 @@
 //! conformance suites as the local adapters, and a whole export reading its snapshot from S3.
 //! scripts/test starts moto and sets AWS_ENDPOINT_URL.
 
+use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
-use shared::aws::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use shared::csv_snapshot::SnapshotReader;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect, ClientSettings, Clients};
@@ -153,7 +153,12 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
         .await
         .unwrap()
         .unwrap();
-    assert!(err.contains("does not exist"), "{err}");
+    assert!(err.message().contains("does not exist"), "{err}");
+    assert_eq!(
+        err.kind(),
+        shared::ErrorKind::InvalidInput,
+        "a missing snapshot is fatal"
+    );
 }
 
 /// What reaches a report or an execution's history is AWS's error code, not its message (which

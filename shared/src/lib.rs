@@ -1,16 +1,18 @@
-//! autopilot-export's domain: the Autopilot client, the storage ports and their adapters, data
-//! matching, and the jobs an export is made of. The command line and the Lambda functions are thin
-//! shells around the jobs here.
+//! autopilot-export's domain: the Autopilot client, the ports (`ObjectStore`, `SecretStore`,
+//! `SnapshotReader`) with their local adapters (a folder, owner-only files, local files), data
+//! matching, the error taxonomy, and the jobs an export is made of. No AWS SDK and no Lambda
+//! runtime: the AWS adapters live in `adapters/aws` (crate `aws-adapters`), what the Lambda
+//! functions share in `adapters/lambda` (crate `lambda-glue`). The command line and the Lambda
+//! functions are thin shells around the jobs here.
 
 pub mod app;
 pub mod autopilot;
-#[cfg(feature = "aws")]
-pub mod aws;
 pub mod baseline;
 pub mod contact;
 pub mod csv_snapshot;
 pub mod destination;
 pub mod email;
+pub mod error;
 pub mod field_mapping;
 pub mod jobs;
 pub mod local_export;
@@ -19,4 +21,5 @@ pub mod retention;
 pub mod secrets;
 pub mod store;
 
+pub use error::ErrorKind;
 pub use jobs::{Deps, JobError};

@@ -21,6 +21,11 @@ use std::time::Duration;
 pub const DEFAULT_CONCURRENCY: usize = crate::autopilot::DEFAULT_MAX_IN_FLIGHT;
 /// How long Autopilot must have failed to answer before progress says the export is waiting.
 const WAITING_AFTER: Duration = Duration::from_secs(2);
+/// Planning is tried this many times at most when it fails in a way that may pass (a snapshot
+/// read that timed out or lost its connection), as the state machine retries it on AWS; the
+/// waits in between double from [`PLAN_RETRY_DELAY`].
+const PLAN_ATTEMPTS: u32 = 3;
+const PLAN_RETRY_DELAY: Duration = Duration::from_millis(500);
 
 /// How to run an export.
 #[derive(Debug, Clone)]
@@ -125,7 +130,7 @@ pub async fn run(
                 dry_run: false,
                 override_guardrails: options.override_guardrails,
             };
-            if let Err(e) = plan::run(input, deps).await {
+            if let Err(e) = plan_with_retries(input, deps).await {
                 return Err(fail(deps, dest, &export_id, e).await);
             }
             get_json(store, &keys::plan(dest, &export_id))
@@ -239,6 +244,30 @@ async fn upload(
         progress(Progress::Handled { contacts });
     }
     None
+}
+
+/// Plans, again after a short wait when planning failed in a way that may pass. An Autopilot
+/// error is not retried here: the client has already waited out its own retry budget.
+async fn plan_with_retries(input: plan::Input, deps: &Deps) -> Result<plan::Output, JobError> {
+    let mut attempt = 1;
+    loop {
+        match plan::run(input.clone(), deps).await {
+            Err(e)
+                if attempt < PLAN_ATTEMPTS
+                    && e.is_retryable()
+                    && !matches!(e, JobError::Autopilot(_)) =>
+            {
+                tracing::warn!(
+                    error_type = e.type_name(),
+                    attempt,
+                    "planning failed; trying again"
+                );
+                tokio::time::sleep(PLAN_RETRY_DELAY * 2u32.pow(attempt - 1)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 fn failure_of(e: &JobError) -> Failure {

@@ -8,14 +8,14 @@
 //! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
 //! to move it, remove it and connect again.
 
+use aws_adapters::{ExecutionStatus, Executions, StartOutcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shared::aws::{ExecutionStatus, Executions, StartOutcome};
 use shared::destination::{self, keys, Boundary, Destination};
 use shared::jobs::{configure, connect, lock, plan, progress, remove};
 use shared::secrets::SecretError;
 use shared::store::{get_json, StoreError};
-use shared::{Deps, JobError};
+use shared::{Deps, ErrorKind, JobError};
 
 /// What the API works with.
 pub struct Api {
@@ -85,7 +85,11 @@ impl Answer {
     fn aws_failure(detail: impl Into<String>) -> Self {
         Self {
             hidden: Some(detail.into()),
-            ..Self::error(502, "Transient", "")
+            ..Self::error(
+                ErrorKind::Transient.http_status(),
+                ErrorKind::Transient.as_str(),
+                "",
+            )
         }
     }
 
@@ -94,7 +98,7 @@ impl Answer {
         if let Some(detail) = self.hidden.take() {
             tracing::error!(request_id = %caller.request_id, error = %detail, "request failed");
             self.body = json!({
-                "error": "Transient",
+                "error": ErrorKind::Transient.as_str(),
                 "message": format!("an AWS service call failed: try again; if it keeps failing, the function's log has the cause under request id {}", caller.request_id),
                 "request_id": caller.request_id,
             });
@@ -111,15 +115,8 @@ impl From<JobError> for Answer {
         ) {
             return Answer::aws_failure(err.to_string());
         }
-        let status = match err.type_name() {
-            "InvalidInput" | "Unauthorized" => 400,
-            "NotFound" => 404,
-            "ExportRunning" | "AlreadyExists" => 409,
-            "LimitExceeded" | "GuardrailTripped" | "InvalidRequest" => 422,
-            "Throttled" | "Transient" | "InvalidResponse" => 502,
-            _ => 500,
-        };
-        Answer::error(status, err.type_name(), err.to_string())
+        let kind = err.kind();
+        Answer::error(kind.http_status(), kind.as_str(), err.to_string())
     }
 }
 
@@ -340,7 +337,7 @@ impl Api {
             Ok(StartOutcome::Started { .. }) | Ok(StartOutcome::AlreadyStarted) => {
                 Ok(Answer::ok(202, json!({"export_id": export_id})))
             }
-            Err(message) => Err(Answer::aws_failure(message)),
+            Err(e) => Err(Answer::aws_failure(e.to_string())),
         }
     }
 

@@ -1,8 +1,8 @@
 //! The connect function: serves the HTTP API (API Gateway HTTP API, payload v2, IAM-authorised).
 
 use connect::{Api, Caller};
+use lambda_glue as lambda;
 use lambda_http::{service_fn, Body, Error, Request, Response};
-use shared::aws::lambda;
 
 async fn serve(api: &Api, request: Request) -> Result<Response<Body>, Error> {
     let caller = Caller::of(&request);

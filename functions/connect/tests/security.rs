@@ -48,10 +48,10 @@ async fn aws_failures_answer_a_request_id_not_aws_text() {
     // A state machine that does not exist: AWS's answer names it by ARN.
     let missing = "arn:aws:states:us-east-1:123456789012:stateMachine:gone";
     setup.api.executions =
-        shared::aws::Executions::new(aws_sdk_sfn::Client::new(&setup.sdk), missing);
+        aws_adapters::Executions::new(aws_sdk_sfn::Client::new(&setup.sdk), missing);
     let failed = call(&setup.api, "POST", "/destinations/main/exports", json!({})).await;
     // A bucket that does not exist.
-    setup.api.deps.store = Arc::new(shared::aws::S3Store::new(
+    setup.api.deps.store = Arc::new(aws_adapters::S3Store::new(
         setup.s3.clone(),
         "no-such-bucket-for-api-test",
     ));
@@ -233,7 +233,7 @@ async fn a_segment_outside_the_snapshot_prefix_is_refused_naming_it() {
         .await
         .unwrap()
         .expect("refused");
-    assert!(err.contains("outside the snapshots"), "{err}");
+    assert!(err.message().contains("outside the snapshots"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,12 +4,13 @@
 //! boundary (an Autopilot URL or a segment it may not use, stored before the boundary was
 //! enforced or written by hand) fails here, before anything is read or sent.
 
+use aws_adapters::Settings;
+use lambda_glue::{self as lambda, Failure};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
-use shared::aws::{lambda, Settings};
 use shared::destination::{self, Boundary};
 use shared::jobs::{lock, plan};
-use shared::{Deps, JobError};
+use shared::Deps;
 
 /// The state machine's Plan input: the execution's input and its name.
 #[derive(Deserialize)]
@@ -43,7 +44,7 @@ async fn handle(
     deps: &Deps,
     settings: &Settings,
     boundary: &Boundary,
-) -> Result<Output, JobError> {
+) -> Result<Output, Failure> {
     let Event { request, export_id } = lambda::parse(event.payload)?;
     lock::acquire(deps, &request.destination_id, &export_id).await?;
     boundary.check_destination(

@@ -2,9 +2,10 @@
 //! destination with scheduling enabled and no export running. Executions are named after the event
 //! and an existing name is never started again, so a duplicated event starts no second export.
 
+use aws_adapters::{Executions, StartOutcome};
+use lambda_glue::{self as lambda, Failure};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde::Serialize;
-use shared::aws::{lambda, Executions, StartOutcome};
 use shared::destination::Destination;
 use shared::jobs::lock;
 use shared::store::get_json;
@@ -32,7 +33,7 @@ async fn handle(
     event: LambdaEvent<serde_json::Value>,
     deps: &Deps,
     executions: &Executions,
-) -> Result<Output, JobError> {
+) -> Result<Output, Failure> {
     let event_id = event
         .payload
         .get("id")
@@ -57,11 +58,7 @@ async fn handle(
             continue;
         }
         let name = execution_name(&destination.id, &event_id);
-        if executions
-            .exists(&name)
-            .await
-            .map_err(JobError::InvalidInput)?
-        {
+        if executions.exists(&name).await? {
             out.already_started.push(name);
             continue;
         }
@@ -69,7 +66,7 @@ async fn handle(
         match executions.start(&name, &input).await {
             Ok(StartOutcome::Started { .. }) => out.started.push(name),
             Ok(StartOutcome::AlreadyStarted) => out.already_started.push(name),
-            Err(message) => return Err(JobError::InvalidInput(message)),
+            Err(e) => return Err(e.into()),
         }
     }
     tracing::info!(

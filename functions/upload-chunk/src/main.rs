@@ -1,18 +1,18 @@
 //! The upload-chunk function: one Map iteration of the state machine. Sends one chunk within the
 //! function's time budget; a chunk that could not finish answers `done: false` and is invoked again.
 
+use lambda_glue::{self as lambda, Failure};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use shared::aws::lambda;
 use shared::jobs::upload_chunk;
-use shared::{Deps, JobError};
+use shared::Deps;
 
 async fn handle(
     event: LambdaEvent<serde_json::Value>,
     deps: &Deps,
-) -> Result<upload_chunk::Output, JobError> {
+) -> Result<upload_chunk::Output, Failure> {
     let mut input: upload_chunk::Input = lambda::parse(event.payload)?;
     input.deadline = Some(lambda::budget(&event.context));
-    upload_chunk::run(input, deps).await
+    Ok(upload_chunk::run(input, deps).await?)
 }
 
 #[tokio::main]

@@ -91,20 +91,9 @@ impl AutopilotError {
 
     /// A stable name for the class of this error, matched by the state machine's `Retry` and
     /// `Catch` and written into reports. Never changes once released.
+    /// The name comes from [`crate::error::ErrorKind`]'s one table.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Unauthorized => "Unauthorized",
-            Self::Throttled { .. } => "Throttled",
-            Self::Rejected { .. } | Self::BatchRefused { .. } => "InvalidRequest",
-            Self::UnusableKey | Self::InvalidUrl(_) => "InvalidInput",
-            Self::ListTooLarge { .. } => "LimitExceeded",
-            Self::NotFound { .. } => "NotFound",
-            Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => "Transient",
-            Self::InvalidResponse(_) | Self::Redirected { .. } | Self::NoAccount => {
-                "InvalidResponse"
-            }
-            Self::RetriesExhausted { last, .. } => last.type_name(),
-        }
+        self.kind().as_str()
     }
 
     /// The `Retry-After` the server asked for, if this is a throttling answer.

@@ -1,6 +1,6 @@
 //! Snapshots on the local file system.
 
-use super::SnapshotReader;
+use super::{SnapshotError, SnapshotReader};
 use std::io::Read;
 
 /// Snapshots on the local file system; `s3://` sources need the S3 reader of the AWS deployment.
@@ -9,18 +9,18 @@ use std::io::Read;
 pub struct LocalFiles;
 
 impl SnapshotReader for LocalFiles {
-    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String> {
+    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, SnapshotError> {
         if source.starts_with("s3://") {
-            return Err(format!(
+            return Err(SnapshotError::invalid(format!(
                 "{source} is in S3, which the local command does not read: download it and configure the segment with its local path, or run the export on AWS"
-            ));
+            )));
         }
         let cannot = |e: std::io::Error| {
             match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
+            std::io::ErrorKind::NotFound => SnapshotError::invalid(format!(
                 "the snapshot {source} does not exist: check the path, or configure the segment again with `--segment 'NAME=PATH'`"
-            ),
-            _ => format!("the snapshot {source} cannot be opened: {e}"),
+            )),
+            _ => SnapshotError::io(format!("the snapshot {source} cannot be opened: {e}"), &e),
         }
         };
         // Look before opening: opening a named pipe waits for a writer that may never come.
@@ -38,14 +38,14 @@ impl SnapshotReader for LocalFiles {
 }
 
 /// Refuses anything but a regular file, saying what it is.
-fn regular(source: &str, metadata: &std::fs::Metadata) -> Result<(), String> {
+fn regular(source: &str, metadata: &std::fs::Metadata) -> Result<(), SnapshotError> {
     if metadata.is_file() {
         return Ok(());
     }
-    Err(format!(
+    Err(SnapshotError::invalid(format!(
         "the snapshot {source} is not a regular file ({}): point the segment at a CSV file",
         kind(&metadata.file_type())
-    ))
+    )))
 }
 
 fn kind(file_type: &std::fs::FileType) -> &'static str {
@@ -75,9 +75,11 @@ mod tests {
     #[test]
     fn missing_and_s3_sources_are_explained() {
         let err = LocalFiles.open("/no/such/file.csv").err().unwrap();
-        assert!(err.contains("does not exist"), "{err}");
+        assert!(err.message().contains("does not exist"), "{err}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
         let err = LocalFiles.open("s3://bucket/key.csv").err().unwrap();
-        assert!(err.contains("S3"), "{err}");
+        assert!(err.message().contains("S3"), "{err}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
     }
 
     /// Opens `source` on a thread of its own, failing the test if that takes more than a few
@@ -86,7 +88,12 @@ mod tests {
         let source = source.to_string_lossy().into_owned();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _ = tx.send(LocalFiles.open(&source).map(drop));
+            let _ = tx.send(
+                LocalFiles
+                    .open(&source)
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            );
         });
         rx.recv_timeout(std::time::Duration::from_secs(5))
             .expect("opening the snapshot hung")

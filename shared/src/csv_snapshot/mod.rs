@@ -8,9 +8,12 @@
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
 //! that expands more than 200 times past 100 MB stops the reading too (the `expansion` module).
 
+mod error;
 mod expansion;
 mod guard;
 mod local_files;
+
+pub use error::{io_kind, SnapshotError};
 
 use expansion::TooExpanded;
 use guard::{Guarded, Malformed};
@@ -18,8 +21,9 @@ pub use local_files::LocalFiles;
 use std::io::{BufRead, BufReader, Read};
 
 /// Opens a snapshot where it lives. Synchronous: snapshots are parsed on a blocking thread.
+/// A read from the opened stream that fails is classified by [`io_kind`].
 pub trait SnapshotReader: Send + Sync {
-    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, String>;
+    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, SnapshotError>;
 }
 
 /// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
@@ -84,20 +88,25 @@ pub struct Row {
     pub fields: Vec<String>,
 }
 
-/// Why the parser stopped at `row` (the row it was reading), for the user.
-fn unreadable(source: &str, row: u64, error: &csv::Error) -> String {
+/// Why the parser stopped at `row` (the row it was reading), for the user: a malformed or
+/// over-expanding snapshot is fatal, a failed read is of the kind its cause is.
+fn unreadable(source: &str, row: u64, error: &csv::Error) -> SnapshotError {
     if let csv::ErrorKind::Io(e) = error.kind() {
         if let Some(problem) = TooExpanded::of(e) {
-            return problem.explain(source);
+            return problem.explain(source).into();
         }
     }
-    match Malformed::of(error) {
-        Some(problem) => problem.explain(source, row),
+    let message = match Malformed::of(error) {
+        Some(problem) => return problem.explain(source, row).into(),
         None if row <= 1 => format!("the snapshot {source} cannot be read: {error}"),
         None => format!(
             "the snapshot {source} cannot be read past row {}: {error}",
             row - 1
         ),
+    };
+    match error.kind() {
+        csv::ErrorKind::Io(e) => SnapshotError::io(message, e),
+        _ => SnapshotError::invalid(message),
     }
 }
 
@@ -112,12 +121,12 @@ pub struct SnapshotRows {
 
 impl SnapshotRows {
     /// Reads the header; an empty snapshot or an unreadable header is an error.
-    pub fn open(source: &str, input: Box<dyn Read + Send>) -> Result<Self, String> {
+    pub fn open(source: &str, input: Box<dyn Read + Send>) -> Result<Self, SnapshotError> {
         let (counted, compressed) = expansion::Counted::new(input);
         let mut buffered = BufReader::with_capacity(256 * 1024, counted);
-        let magic = buffered
-            .fill_buf()
-            .map_err(|e| format!("the snapshot {source} cannot be read: {e}"))?;
+        let magic = buffered.fill_buf().map_err(|e| {
+            SnapshotError::io(format!("the snapshot {source} cannot be read: {e}"), &e)
+        })?;
         let decompressed: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
             let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
             Box::new(expansion::Bounded::new(decoder, compressed))
@@ -132,8 +141,8 @@ impl SnapshotRows {
             .utf8_passthru(true)
             .build(decompressed);
         let start = first_line(&mut decoded).map_err(|e| match TooExpanded::of(&e) {
-            Some(problem) => problem.explain(source),
-            None => format!("the snapshot {source} cannot be read: {e}"),
+            Some(problem) => SnapshotError::invalid(problem.explain(source)),
+            None => SnapshotError::io(format!("the snapshot {source} cannot be read: {e}"), &e),
         })?;
         let delimiter = delimiter(&start);
         let mut reader = csv::ReaderBuilder::new()
@@ -150,9 +159,9 @@ impl SnapshotRows {
             .read_byte_record(&mut record)
             .map_err(|e| unreadable(source, 1, &e))?;
         if !has_header {
-            return Err(format!(
+            return Err(SnapshotError::invalid(format!(
                 "the snapshot {source} is empty: a snapshot needs a header row naming its columns"
-            ));
+            )));
         }
         let mut header = Vec::with_capacity(record.len());
         for (i, field) in record.iter().enumerate() {
@@ -168,9 +177,9 @@ impl SnapshotRows {
         // data (or UTF-16 without a byte-order mark), not a CSV whose rows could be trusted.
         let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
         if header.iter().any(|name| name.chars().any(control)) {
-            return Err(format!(
+            return Err(SnapshotError::invalid(format!(
                 "the snapshot {source} is not a CSV text file: its first row holds control characters (such as NUL) that no column name has — binary data, or UTF-16 text without a byte-order mark. Export the segment as CSV (UTF-8) and try again"
-            ));
+            )));
         }
         Ok(Self {
             source: source.to_string(),
@@ -186,7 +195,7 @@ impl SnapshotRows {
     }
 
     /// The next data row; `Err` only when the snapshot itself cannot be read further.
-    pub fn next_row(&mut self) -> Result<Option<Row>, String> {
+    pub fn next_row(&mut self) -> Result<Option<Row>, SnapshotError> {
         loop {
             let more = self
                 .reader
@@ -269,13 +278,17 @@ mod tests {
         let err = SnapshotRows::open("e.csv", Box::new(std::io::Cursor::new(Vec::new())))
             .err()
             .unwrap();
-        assert!(err.contains("is empty"), "{err}");
+        assert!(err.message().contains("is empty"), "{err}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
         // "Müller" and "Prénom" as an old spreadsheet writes them.
         let (header, rows) = rows(b"email,Pr\xe9nom\nm@x.io,M\xfcller\n".to_vec());
         assert_eq!(header, ["email", "Prénom"]);
         assert_eq!(rows[0].1, ["m@x.io", "Müller"]);
         let corrupt = vec![0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3];
-        assert!(SnapshotRows::open("c.csv.gz", Box::new(std::io::Cursor::new(corrupt))).is_err());
+        let err = SnapshotRows::open("c.csv.gz", Box::new(std::io::Cursor::new(corrupt)))
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput, "{err}");
     }
 
     #[test]
@@ -292,9 +305,14 @@ mod tests {
 
     /// Reads every row, or the error that stopped the reading.
     fn read_all(bytes: Vec<u8>) -> Result<usize, String> {
-        let mut snapshot = SnapshotRows::open("s.csv", Box::new(std::io::Cursor::new(bytes)))?;
+        let fatal = |e: SnapshotError| {
+            assert_eq!(e.kind(), crate::error::ErrorKind::InvalidInput, "{e}");
+            e.to_string()
+        };
+        let mut snapshot =
+            SnapshotRows::open("s.csv", Box::new(std::io::Cursor::new(bytes))).map_err(fatal)?;
         let mut n = 0;
-        while snapshot.next_row()?.is_some() {
+        while snapshot.next_row().map_err(fatal)?.is_some() {
             n += 1;
         }
         Ok(n)
@@ -311,7 +329,8 @@ mod tests {
         for bytes in [garbage, utf16_without_bom] {
             let err = SnapshotRows::open("g.csv", Box::new(std::io::Cursor::new(bytes)))
                 .err()
-                .unwrap();
+                .unwrap()
+                .to_string();
             assert!(
                 err.starts_with("the snapshot g.csv is not a CSV text file: its first row holds control characters"),
                 "{err}"
@@ -342,7 +361,7 @@ mod tests {
             match snapshot.next_row() {
                 Ok(Some(_)) => rows += 1,
                 Ok(None) => panic!("read to the end: {rows} rows"),
-                Err(e) => break e,
+                Err(e) => break e.to_string(),
             }
         };
         assert_eq!(rows, 1000);
@@ -378,7 +397,7 @@ mod tests {
         let first = snapshot.next_row().unwrap().unwrap();
         assert_eq!((first.number, first.fields[1].as_str()), (2, "5'10\""));
         assert_eq!(snapshot.next_row().unwrap().unwrap().number, 3);
-        let err = snapshot.next_row().unwrap_err();
+        let err = snapshot.next_row().unwrap_err().to_string();
         assert!(
             err.contains("big.csv")
                 && err.contains("row 4 (from line 6 of the file) is larger than 1 MB"),

@@ -13,16 +13,17 @@ pub mod remove;
 pub mod upload_chunk;
 
 use crate::autopilot::{AutopilotClient, AutopilotError, ClientConfig, KeySource, RetryPolicy};
-use crate::csv_snapshot::SnapshotReader;
+use crate::csv_snapshot::{SnapshotError, SnapshotReader};
 use crate::destination::Destination;
+use crate::error::ErrorKind;
 use crate::secrets::{SecretError, SecretStore};
 use crate::store::{ObjectStore, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Why a job failed. Every variant has a stable type name ([`JobError::type_name`]) that the state
-/// machine's `Retry` and `Catch` match on.
+/// Why a job failed. Every error is of an [`ErrorKind`], whose stable name
+/// ([`JobError::type_name`]) the state machine's `Retry` and `Catch` match on.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("{0}")]
@@ -31,12 +32,17 @@ pub enum JobError {
     NotFound(String),
     #[error("the segments hold at least {distinct} distinct profiles, more than this destination's limit of {limit}: nothing was sent. Raise the limit with `autopilot-export configure DEST --profile-limit N` (mind your Autopilot contract's contact cap) or export fewer segments")]
     LimitExceeded { distinct: u64, limit: u64 },
+    /// An export of the destination is running already (kind `ExportRunning`).
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     GuardrailTripped(String),
     #[error("{0}")]
     AlreadyExists(String),
+    /// A failure of another kind, said with its kind (a snapshot that could not be read, a failed
+    /// AWS call, a task that died).
+    #[error("{message}")]
+    Failed { kind: ErrorKind, message: String },
     #[error(transparent)]
     Autopilot(#[from] AutopilotError),
     #[error(transparent)]
@@ -46,29 +52,50 @@ pub enum JobError {
 }
 
 impl JobError {
-    /// The stable name of this error's class.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::InvalidInput(_) => "InvalidInput",
-            Self::NotFound(_) => "NotFound",
-            Self::LimitExceeded { .. } => "LimitExceeded",
-            Self::Conflict(_) => "ExportRunning",
-            Self::GuardrailTripped(_) => "GuardrailTripped",
-            Self::AlreadyExists(_) => "AlreadyExists",
-            Self::Autopilot(e) => e.type_name(),
-            Self::Store(StoreError::NotFound(_)) | Self::Secret(SecretError::NotFound(_)) => {
-                "NotFound"
-            }
-            Self::Store(StoreError::InvalidKey(_)) => "InvalidInput",
-            // A secrets folder others can open is the user's to fix: trying again changes nothing.
-            Self::Secret(SecretError::Exposed { .. }) => "InvalidInput",
-            Self::Store(_) | Self::Secret(_) => "Transient",
+    /// A failure of `kind`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self::Failed {
+            kind,
+            message: message.into(),
         }
+    }
+
+    /// A fault inside the product (a task that died, a channel closed early): not the input's.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::LimitExceeded { .. } => ErrorKind::LimitExceeded,
+            Self::Conflict(_) => ErrorKind::ExportRunning,
+            Self::GuardrailTripped(_) => ErrorKind::GuardrailTripped,
+            Self::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            Self::Failed { kind, .. } => *kind,
+            Self::Autopilot(e) => e.kind(),
+            Self::Store(e) => e.kind(),
+            Self::Secret(e) => e.kind(),
+        }
+    }
+
+    /// The stable name of this error's kind.
+    pub fn type_name(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     /// Whether running the job again later can succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.type_name(), "Throttled" | "Transient")
+        self.kind().retryable()
+    }
+}
+
+/// A snapshot that could not be read, as a job's error of the same kind.
+impl From<SnapshotError> for JobError {
+    fn from(err: SnapshotError) -> Self {
+        Self::new(err.kind(), err.message())
     }
 }
 

@@ -1,6 +1,6 @@
 //! The `SecretStore` port: one Autopilot API key per destination, and nowhere else.
-//! Adapters: [`FileSecrets`] (files readable by the owner only) here; Secrets Manager beside the
-//! Lambda functions. Every adapter must pass [`conformance`].
+//! Adapters: [`FileSecrets`] (files readable by the owner only) here; Secrets Manager in the
+//! `aws-adapters` crate. Every adapter must pass [`conformance`].
 
 mod file;
 

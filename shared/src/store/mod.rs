@@ -1,5 +1,5 @@
 //! The `ObjectStore` port: where destinations, export plans, chunks, results and reports live.
-//! Adapters: [`LocalStore`] (a folder) here; S3 beside the Lambda functions. Every adapter must
+//! Adapters: [`LocalStore`] (a folder) here; S3 in the `aws-adapters` crate. Every adapter must
 //! pass [`conformance::run`].
 
 pub mod conformance;

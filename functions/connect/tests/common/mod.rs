@@ -3,11 +3,11 @@
 //! segments under `snapshots/` of the bucket.
 #![allow(dead_code)]
 
-use connect::{Answer, Api, Caller};
-use serde_json::Value;
-use shared::aws::{
+use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
 };
+use connect::{Answer, Api, Caller};
+use serde_json::Value;
 use shared::jobs::{ClientSettings, Clients};
 use shared::Deps;
 use std::sync::Arc;

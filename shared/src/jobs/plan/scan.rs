@@ -11,7 +11,7 @@ use super::refused::{self, Refused, MAX_CELL_CHARS, MAX_REFUSED_BYTES};
 use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
 use super::writer::ChunkWriter;
 use crate::baseline::{self, SegmentBaseline};
-use crate::csv_snapshot::{SnapshotReader, SnapshotRows};
+use crate::csv_snapshot::{SnapshotError, SnapshotReader, SnapshotRows};
 use crate::destination::{self, DataMatching, Destination};
 use crate::email;
 use crate::field_mapping::RowMapper;
@@ -176,13 +176,12 @@ async fn scan_segment(
     drop(rx);
     let parsed = parser
         .await
-        .map_err(|e| JobError::InvalidInput(format!("reading the snapshots stopped: {e}")))?;
+        .map_err(|e| JobError::internal(format!("reading the snapshots stopped: {e}")))?;
     if let Some(e) = store_error {
         return Err(e);
     }
     parsed?;
-    let done = result
-        .ok_or_else(|| JobError::InvalidInput("reading the snapshot stopped early".into()))?;
+    let done = result.ok_or_else(|| JobError::internal("reading the snapshot stopped early"))?;
     Ok(*done)
 }
 
@@ -204,10 +203,17 @@ fn parse_segment(
         mut tally,
     } = job;
     let base = base.as_ref();
+    // A snapshot that cannot be read keeps its kind: a dropped connection may be retried.
+    let unread = |e: SnapshotError| {
+        JobError::new(
+            e.kind(),
+            format!("segment '{}': {}", segment.name, e.message()),
+        )
+    };
     let fail =
         |message: String| JobError::InvalidInput(format!("segment '{}': {message}", segment.name));
-    let input = snapshots.open(&segment.source).map_err(fail)?;
-    let mut rows = SnapshotRows::open(&segment.source, input).map_err(fail)?;
+    let input = snapshots.open(&segment.source).map_err(unread)?;
+    let mut rows = SnapshotRows::open(&segment.source, input).map_err(unread)?;
     let mapper = RowMapper::new(&matching, rows.header()).map_err(fail)?;
     let mut plan = SegmentPlan {
         name: segment.name.clone(),
@@ -229,9 +235,9 @@ fn parse_segment(
     let mut updates = new_chunk(ChunkKind::Update);
     let send = |parsed: Parsed| {
         tx.blocking_send(parsed)
-            .map_err(|_| JobError::InvalidInput("storing chunks failed".into()))
+            .map_err(|_| JobError::internal("storing chunks failed"))
     };
-    while let Some(row) = rows.next_row().map_err(fail)? {
+    while let Some(row) = rows.next_row().map_err(unread)? {
         plan.rows_read += 1;
         let fields: Vec<&str> = row.fields.iter().map(String::as_str).collect();
         let email = mapper.email_of(&fields);

@@ -43,7 +43,10 @@ impl Read for Rows {
 }
 
 impl SnapshotReader for Generated {
-    fn open(&self, _source: &str) -> Result<Box<dyn Read + Send>, String> {
+    fn open(
+        &self,
+        _source: &str,
+    ) -> Result<Box<dyn Read + Send>, crate::csv_snapshot::SnapshotError> {
         Ok(Box::new(Rows {
             next: 0,
             rows: self.rows,

@@ -2,8 +2,11 @@
 //! and the mapping of job errors to the runtime's error report, whose `errorType` is the stable
 //! class name the state machine's `Retry` and `Catch` match.
 
-use super::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
-use crate::jobs::{ClientSettings, Clients, Deps, JobError};
+use aws_adapters::{
+    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
+};
+use shared::jobs::{ClientSettings, Clients, Deps};
+use shared::JobError;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
@@ -77,18 +80,31 @@ pub async fn deps() -> Result<(Deps, Settings), lambda_runtime::Error> {
 }
 
 /// A Step Functions client for the configured state machine.
-pub async fn executions(settings: &Settings) -> Result<super::Executions, lambda_runtime::Error> {
+pub async fn executions(settings: &Settings) -> Result<Executions, lambda_runtime::Error> {
     let arn = settings.state_machine_arn.as_deref().ok_or(
         "the environment variable STATE_MACHINE_ARN is not set: it names the export state machine",
     )?;
-    Ok(super::Executions::new(
+    Ok(Executions::new(
         aws_sdk_sfn::Client::new(&sdk_config().await),
         arn,
     ))
 }
 
-impl From<JobError> for lambda_runtime::Diagnostic {
-    fn from(err: JobError) -> Self {
+/// A job's error as a Lambda function answers it: the runtime's error report, whose `errorType`
+/// is the error's kind ([`JobError::type_name`]). A handler returns `Result<_, Failure>`; `?`
+/// converts whatever a `JobError` can be made from.
+#[derive(Debug)]
+pub struct Failure(pub JobError);
+
+/// Whatever a job's error can be made from (a `JobError`, a `StoreError`, ...).
+impl<E: Into<JobError>> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Self(err.into())
+    }
+}
+
+impl From<Failure> for lambda_runtime::Diagnostic {
+    fn from(Failure(err): Failure) -> Self {
         tracing::warn!(
             error_type = err.type_name(),
             retryable = err.is_retryable(),
@@ -104,7 +120,7 @@ impl From<JobError> for lambda_runtime::Diagnostic {
 /// Reads an event into a job's input; a malformed event is an `InvalidInput` (fatal, never
 /// retried), described without quoting its values.
 pub fn parse<T: serde::de::DeserializeOwned>(event: serde_json::Value) -> Result<T, JobError> {
-    serde_json::from_value(event).map_err(|e| crate::jobs::input_error(&e))
+    serde_json::from_value(event).map_err(|e| shared::jobs::input_error(&e))
 }
 
 /// The instant after which a function should start no new request: its deadline less a margin to

@@ -5,6 +5,18 @@ use aws_sdk_sfn::operation::describe_execution::{
     DescribeExecutionError as DescribeError, DescribeExecutionOutput as DescribeOutput,
 };
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
+use shared::JobError;
+
+/// A failed Step Functions call as a job error: `Transient` when trying again may work.
+fn failed<E>(doing: &str, name: &str, err: &SdkError<E>) -> JobError
+where
+    E: std::error::Error + aws_sdk_sfn::error::ProvideErrorMetadata + 'static,
+{
+    JobError::new(
+        super::kind(err),
+        format!("{doing}: {}", super::summary(name, err)),
+    )
+}
 
 #[derive(Debug, Clone)]
 pub struct Executions {
@@ -43,7 +55,7 @@ impl Executions {
         &self,
         name: &str,
         input: &serde_json::Value,
-    ) -> Result<StartOutcome, String> {
+    ) -> Result<StartOutcome, JobError> {
         let started = self
             .client
             .start_execution()
@@ -62,15 +74,12 @@ impl Executions {
             {
                 Ok(StartOutcome::AlreadyStarted)
             }
-            Err(e) => Err(format!(
-                "the export could not be started: {}",
-                super::summary(name, &e)
-            )),
+            Err(e) => Err(failed("the export could not be started", name, &e)),
         }
     }
 
     /// Whether an execution named `name` was ever started (Step Functions keeps names for 90 days).
-    pub async fn exists(&self, name: &str) -> Result<bool, String> {
+    pub async fn exists(&self, name: &str) -> Result<bool, JobError> {
         match self.describe(name).await {
             Ok(_) => Ok(true),
             Err(e)
@@ -79,10 +88,7 @@ impl Executions {
             {
                 Ok(false)
             }
-            Err(e) => Err(format!(
-                "executions could not be read: {}",
-                super::summary(name, &e)
-            )),
+            Err(e) => Err(failed("executions could not be read", name, &e)),
         }
     }
 
@@ -100,13 +106,11 @@ impl Executions {
     }
 
     /// The status of the execution named `name`.
-    pub async fn status(&self, name: &str) -> Result<ExecutionStatus, String> {
-        let out = self.describe(name).await.map_err(|e| {
-            format!(
-                "the export's status could not be read: {}",
-                super::summary(name, &e)
-            )
-        })?;
+    pub async fn status(&self, name: &str) -> Result<ExecutionStatus, JobError> {
+        let out = self
+            .describe(name)
+            .await
+            .map_err(|e| failed("the export's status could not be read", name, &e))?;
         Ok(match out.status() {
             SfnStatus::Running => ExecutionStatus::Running,
             SfnStatus::Succeeded => ExecutionStatus::Succeeded,

@@ -1,14 +1,14 @@
 //! `S3Store`: objects in the data bucket, written with server-side encryption; and `S3Snapshots`:
 //! segment snapshots read from `s3://` URLs inside the deployment's boundary, as a stream.
 
-use crate::csv_snapshot::SnapshotReader;
-use crate::destination::Boundary;
-use crate::store::{check_key, ObjectStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
+use shared::csv_snapshot::{SnapshotError, SnapshotReader};
+use shared::destination::Boundary;
+use shared::store::{check_key, ObjectStore, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct S3Store {
@@ -155,7 +155,7 @@ impl S3Snapshots {
 impl SnapshotReader for S3Snapshots {
     /// Called on a blocking thread: the request is made on the runtime and the body bridged into
     /// a synchronous reader, so the snapshot streams without being held whole.
-    fn open(&self, source: &str) -> Result<Box<dyn std::io::Read + Send>, String> {
+    fn open(&self, source: &str) -> Result<Box<dyn std::io::Read + Send>, SnapshotError> {
         self.boundary.check_snapshot(source)?;
         let (bucket, key) = source
             .strip_prefix("s3://")
@@ -168,15 +168,23 @@ impl SnapshotReader for S3Snapshots {
             })?;
         let request = self.client.get_object().bucket(bucket).key(key).send();
         let object = self.runtime.block_on(request).map_err(|e| match e.as_service_error() {
-            Some(service) if service.is_no_such_key() => format!(
+            Some(service) if service.is_no_such_key() => SnapshotError::invalid(format!(
                 "the snapshot {source} does not exist: check the URL, or configure the segment again"
-            ),
+            )),
             // Without s3:ListBucket on the snapshot bucket, a missing object is a 403.
-            _ if e.code() == Some("AccessDenied") => format!(
+            _ if e.code() == Some("AccessDenied") => SnapshotError::invalid(format!(
                 "the snapshot {source} does not exist or this stack may not read it: check the URL, the bucket's policy and its encryption key ({})",
                 super::summary(source, &e)
-            ),
-            _ => format!("the snapshot {source} cannot be read: {}", super::summary(source, &e)),
+            )),
+            // A timeout, throttling, a 5xx or a lost connection: the export may be retried.
+            _ if super::transient(&e) => SnapshotError::transient(format!(
+                "the snapshot {source} cannot be read: {}",
+                super::summary(source, &e)
+            )),
+            _ => SnapshotError::invalid(format!(
+                "the snapshot {source} cannot be read: {}",
+                super::summary(source, &e)
+            )),
         })?;
         let reader = object.body.into_async_read();
         Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(

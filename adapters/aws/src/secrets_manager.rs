@@ -2,10 +2,10 @@
 //! `{prefix}{destination_id}`. Deleted without a recovery window: a removed destination's key is
 //! gone at once.
 
-use crate::secrets::{SecretError, SecretStore};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::{ExposeSecret, SecretString};
+use shared::secrets::{SecretError, SecretStore};
 
 #[derive(Debug, Clone)]
 pub struct SecretsManagerSecrets {

@@ -1,13 +1,13 @@
-//! The AWS adapters: `S3Store` and `S3Snapshots` (S3), `SecretsManagerSecrets` (Secrets Manager)
-//! and `Executions` (Step Functions). Only this module imports the AWS SDK.
+//! The AWS adapters of autopilot-export's ports: `S3Store` and `S3Snapshots` (S3),
+//! `SecretsManagerSecrets` (Secrets Manager) and `Executions` (Step Functions). Only this crate
+//! imports the AWS SDK; the domain crate `shared` knows its ports alone. Used by the Lambda
+//! functions (through `lambda-glue`) and the tests that run against moto.
 //!
 //! Configuration is read once, from the environment, by [`Settings::from_env`]; the names are the
 //! template's environment variables. The SDK itself honours `AWS_ENDPOINT_URL`, `AWS_REGION` and
 //! the usual credential variables, which is how the tests point it at moto.
 
 mod executions;
-#[cfg(feature = "lambda")]
-pub mod lambda;
 mod s3;
 mod secrets_manager;
 
@@ -15,7 +15,9 @@ pub use executions::{ExecutionStatus, Executions, StartOutcome};
 pub use s3::{S3Snapshots, S3Store};
 pub use secrets_manager::SecretsManagerSecrets;
 
-use crate::destination::Boundary;
+use aws_sdk_s3::config::http::HttpResponse;
+use shared::destination::Boundary;
+use shared::error::ErrorKind;
 
 /// The deployment's settings.
 #[derive(Debug, Clone)]
@@ -158,6 +160,48 @@ where
         SdkError::DispatchFailure(_) => "the AWS service could not be reached".into(),
         SdkError::ResponseError(_) => "the AWS service's answer could not be read".into(),
         _ => "the AWS call could not be made; the function's log has the details".into(),
+    }
+}
+
+/// Whether a failed AWS call may work when made again: a timeout, a connection that failed or
+/// was lost, an answer that could not be read, throttling, a 5xx. A refusal (access denied, a
+/// missing resource, a bad request) is not.
+pub(crate) fn transient<E>(err: &aws_sdk_s3::error::SdkError<E, HttpResponse>) -> bool
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    use aws_sdk_s3::error::SdkError;
+    const THROTTLED: [&str; 7] = [
+        "Throttling",
+        "ThrottlingException",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+    ];
+    match err {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(failure) => !failure.is_user(),
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || service.err().code().is_some_and(|c| THROTTLED.contains(&c))
+        }
+        _ => false,
+    }
+}
+
+/// The kind of a failed AWS call: [`ErrorKind::Transient`] when trying again may work, else
+/// [`ErrorKind::Internal`] (the deployment is wrong: a role without a permission, a resource
+/// that is not there).
+pub(crate) fn kind<E>(err: &aws_sdk_s3::error::SdkError<E, HttpResponse>) -> ErrorKind
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    if transient(err) {
+        ErrorKind::Transient
+    } else {
+        ErrorKind::Internal
     }
 }
 
