@@ -5,6 +5,7 @@ use aws_sdk_sfn::operation::describe_execution::{
     DescribeExecutionError as DescribeError, DescribeExecutionOutput as DescribeOutput,
 };
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
+use shared::app::schedule::Launch;
 use shared::JobError;
 
 /// A failed Step Functions call as a job error: `Transient` when trying again may work.
@@ -116,6 +117,22 @@ impl Executions {
             SfnStatus::Succeeded => ExecutionStatus::Succeeded,
             SfnStatus::Failed | SfnStatus::Aborted | SfnStatus::TimedOut => ExecutionStatus::Failed,
             _ => ExecutionStatus::Other,
+        })
+    }
+}
+
+/// Scheduled exports start as executions of the export state machine, named after the export:
+/// a name that was ever started (Step Functions keeps names for 90 days) is not started again.
+#[async_trait::async_trait]
+impl shared::app::schedule::ExportLauncher for Executions {
+    async fn start(&self, name: &str, destination_id: &str) -> Result<Launch, JobError> {
+        if self.exists(name).await? {
+            return Ok(Launch::AlreadyStarted);
+        }
+        let input = serde_json::json!({ "destination_id": destination_id });
+        Ok(match Executions::start(self, name, &input).await? {
+            StartOutcome::Started { .. } => Launch::Started,
+            StartOutcome::AlreadyStarted => Launch::AlreadyStarted,
         })
     }
 }

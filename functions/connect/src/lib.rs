@@ -11,7 +11,8 @@
 use aws_adapters::{ExecutionStatus, Executions, StartOutcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shared::destination::{self, keys, Boundary, Destination};
+use shared::app;
+use shared::destination::{self, keys, Boundary};
 use shared::jobs::{configure, connect, lock, plan, progress, remove};
 use shared::secrets::SecretError;
 use shared::store::{get_json, StoreError};
@@ -229,21 +230,12 @@ impl Api {
     }
 
     async fn list(&self) -> Result<Answer, Answer> {
-        let store = self.deps.store.as_ref();
-        let mut found = Vec::new();
-        for key in store.list("destinations/").await.map_err(JobError::from)? {
-            if let Some(d) = get_json::<Destination>(store, &key)
-                .await
-                .map_err(JobError::from)?
-            {
-                found.push(d);
-            }
-        }
+        let found = app::destinations::list(&self.deps).await?;
         Ok(Answer::ok(200, json!({ "destinations": found })))
     }
 
     async fn read(&self, id: &str) -> Result<Answer, Answer> {
-        let destination = destination::load(self.deps.store.as_ref(), id).await?;
+        let destination = app::destinations::read(&self.deps, id).await?;
         Ok(Answer::ok(200, json!(destination)))
     }
 
