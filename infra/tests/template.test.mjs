@@ -1,7 +1,8 @@
 // What the SAM template grants and configures, read from infra/template.yaml (no servers needed):
 // each function's exact S3 actions by key prefix, snapshots readable only under SnapshotPrefix,
 // function logs that expire at LogRetentionDays, the log level Lambda applies, and the
-// deployment's boundary (AllowedAutopilotHosts, SnapshotBucket, SnapshotPrefix) reaching the code.
+// deployment's boundary (AllowedAutopilotHosts, SnapshotBucket, SnapshotPrefix) reaching the code, and
+// the functions' architecture (arm64 unless the Architecture parameter says x86_64).
 // moto does not enforce IAM: when a job starts using another key prefix or action, this table and
 // the template change together.
 import { test } from 'node:test';
@@ -146,4 +147,16 @@ test('the API is throttled at its stage, as the reserved-concurrency skip says',
   assert.ok(throttle?.ThrottlingRateLimit > 0 && throttle?.ThrottlingBurstLimit > 0, JSON.stringify(throttle));
   const skips = resources.ConnectFunction.Metadata.checkov.skip;
   assert.match(skips.find((s) => s.id === 'CKV_AWS_115').comment, /throttled/);
+});
+
+test('functions run on arm64 unless the Architecture parameter says x86_64, all of them alike', () => {
+  const parameter = template.Parameters.Architecture;
+  assert.equal(parameter.Type, 'String');
+  assert.equal(parameter.Default, 'arm64');
+  assert.deepEqual(parameter.AllowedValues, ['arm64', 'x86_64']);
+  assert.deepEqual(template.Globals.Function.Architectures, [{ Ref: 'Architecture' }]);
+  for (const [name, fn] of functions) {
+    assert.equal(fn.Properties.Architectures, undefined, `${name} sets its own Architectures`);
+    assert.equal(fn.Metadata.BuildMethod, 'rust-cargolambda', `${name} is not built by cargo-lambda`);
+  }
 });
