@@ -9,7 +9,7 @@ use std::path::Path;
 
 // Destinations and reports are the application layer's, as for every front door.
 pub use shared::app::destinations::{list as destinations, set_export_user};
-pub use shared::app::exports::{history, rejected_csv};
+pub use shared::app::exports::{history, latest_report, rejected_csv};
 
 /// A segment found in the snapshot folder.
 #[derive(Debug, Clone, PartialEq, Eq)]

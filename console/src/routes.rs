@@ -102,10 +102,7 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
     };
     let mut rows = Vec::new();
     for d in found {
-        let latest = app::history(deps, &d.id)
-            .await
-            .ok()
-            .and_then(|h| h.into_iter().next());
+        let latest = app::latest_report(deps, &d.id).await.ok().flatten();
         let running = state.runs.get(&d.id).is_some_and(|r| r.outcome.is_none());
         rows.push(destinations::Row {
             destination: d,

@@ -35,6 +35,15 @@ pub async fn latest(deps: &Deps, destination: &str) -> Result<Option<String>, Jo
 /// Why an export id that cannot be one is refused (without quoting it).
 pub const NOT_AN_EXPORT_ID: &str = "there is no export with that id: export ids are letters, digits, - and _ (e.g. 20261130T142243Z-1a2b3c; `autopilot-export status DEST` shows the latest)";
 
+/// The report of the latest export of `destination` that has one: the keys are listed, one report
+/// is read (not the whole history).
+pub async fn latest_report(deps: &Deps, destination: &str) -> Result<Option<Report>, JobError> {
+    match latest(deps, destination).await? {
+        Some(export) => report(deps, destination, &export).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Whether `id` can be an export id (letters, digits, `-` and `_`): anything else never reaches a
 /// store key.
 fn is_export_id(id: &str) -> bool {
