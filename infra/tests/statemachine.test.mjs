@@ -38,7 +38,7 @@ async function invoke(fn, payload) {
 /** The IAM principal API Gateway authenticated (the IAM authorizer's requestContext). */
 const CALLER_ARN = 'arn:aws:iam::123456789012:user/state-machine-test';
 
-/** An API Gateway HTTP API (payload 2.0) event for the connect function. */
+/** An API Gateway HTTP API (payload 2.0) event for the api function. */
 function httpEvent(method, path, body) {
   return {
     version: '2.0',
@@ -65,7 +65,7 @@ function httpEvent(method, path, body) {
 }
 
 async function api(method, path, body) {
-  const answer = await invoke('connect', httpEvent(method, path, body));
+  const answer = await invoke('api', httpEvent(method, path, body));
   return { status: answer.statusCode, body: answer.body ? JSON.parse(answer.body) : null };
 }
 
@@ -177,7 +177,7 @@ async function members(list) {
 
 before(async () => {
   // Warm up: the first invoke of each function compiles it.
-  for (const fn of ['connect', 'export', 'upload-chunk', 'finalize', 'scheduler']) {
+  for (const fn of ['api', 'export', 'upload-chunk', 'finalize', 'scheduler']) {
     await invoke(fn, {}).catch(() => {});
   }
 });

@@ -56,7 +56,7 @@ const s3 = (fn) => grants(fn).filter((g) => g.startsWith('s3:'));
 const SNAPSHOTS = 's3:GetObject snapshots/${SnapshotPrefix}*';
 const EXPECTED_S3 = {
   // connect, configure, read, remove (deletes the destination, its exports and its baseline), dry runs
-  ConnectFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
+  ApiFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/destinations/*', 's3:DeleteObject data/destinations/*',
     's3:DeleteObject data/exports/*', 's3:DeleteObject data/state/*', SNAPSHOTS],
   // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline
@@ -98,7 +98,7 @@ test('each function gets exactly the S3 actions it uses, on the prefixes it uses
 test('snapshots are readable only under SnapshotBucket/SnapshotPrefix, and only where segments are read', () => {
   for (const [name, fn] of functions) {
     const reads = grants(fn).filter((g) => g.includes('SnapshotBucket') || g.includes('snapshots/'));
-    const expected = ['ConnectFunction', 'ExportFunction'].includes(name) ? [SNAPSHOTS] : [];
+    const expected = ['ApiFunction', 'ExportFunction'].includes(name) ? [SNAPSHOTS] : [];
     assert.deepEqual(reads, expected, name);
   }
 });
@@ -145,7 +145,7 @@ test("the deployment's boundary reaches every function, empty by default", () =>
 test('the API is throttled at its stage, as the reserved-concurrency skip says', () => {
   const throttle = resources.HttpApi.Properties.DefaultRouteSettings;
   assert.ok(throttle?.ThrottlingRateLimit > 0 && throttle?.ThrottlingBurstLimit > 0, JSON.stringify(throttle));
-  const skips = resources.ConnectFunction.Metadata.checkov.skip;
+  const skips = resources.ApiFunction.Metadata.checkov.skip;
   assert.match(skips.find((s) => s.id === 'CKV_AWS_115').comment, /throttled/);
 });
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 /// Crates whose trace and debug logs can print a whole event or request (the runtime logs every
-/// raw event at trace level, and connect's event carries an API key): never below info, whatever
-/// `RUST_LOG` says.
+/// raw event at trace level, and the api function's connect event carries an API key): never
+/// below info, whatever `RUST_LOG` says.
 const PINNED_TO_INFO: [&str; 9] = [
     "lambda_runtime",
     "lambda_runtime_api_client",
@@ -186,7 +186,7 @@ mod tests {
                 body = r#"{"api_key":"sk-live-1"}"#,
                 "raw JSON event received from Lambda"
             );
-            tracing::debug!(target: "connect", "ours at debug");
+            tracing::debug!(target: "api", "ours at debug");
         });
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         text

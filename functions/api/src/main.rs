@@ -1,6 +1,7 @@
-//! The connect function: serves the HTTP API (API Gateway HTTP API, payload v2, IAM-authorised).
+//! The api function: serves every route of the HTTP API (API Gateway HTTP API, payload v2,
+//! IAM-authorised), connect (`POST /destinations`) among them.
 
-use connect::{Api, Caller};
+use api::{Api, Caller};
 use lambda_glue as lambda;
 use lambda_http::{service_fn, Body, Error, Request, Response};
 

@@ -6,7 +6,7 @@
 use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
 };
-use connect::{Answer, Api, Caller};
+use api::{Answer, Api, Caller};
 use serde_json::Value;
 use shared::jobs::{ClientSettings, Clients};
 use shared::Deps;
