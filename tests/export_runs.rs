@@ -1,13 +1,17 @@
 //! Exports through the jobs against a real sandbox, by how they run: a chunk uploaded twice is
 //! sent once, an interrupted export is finished by the next run, a revoked key fails clearly, a
-//! key rotated elsewhere is picked up, a chunk out of time pauses and carries on.
+//! key rotated elsewhere is picked up, a chunk out of time pauses and carries on, and the
+//! in-process launcher the console starts exports through runs one at a time and resumes.
 
 use integration_tests::jobs::{configure, connect, export, export_deps, members};
 use integration_tests::{sandbox, KEY};
 use sandbox::Sandbox;
 use secrecy::SecretString;
+use shared::app::exports::{self, ExportStatus};
+use shared::app::in_process::InProcess;
+use shared::app::launcher::ExportRequest;
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{connect, plan, progress, upload_chunk};
+use shared::jobs::{connect, lock, plan, progress, upload_chunk};
 use shared::local_export::{self, Progress};
 use shared::Deps;
 use std::path::Path;
@@ -211,4 +215,46 @@ async fn a_chunk_out_of_time_pauses_and_carries_on() {
         450,
         "nothing sent twice across runs"
     );
+}
+
+/// Polls the status of `export` until it has its report.
+async fn finished(deps: &Deps, launcher: &InProcess, dest: &str, export: &str) -> Report {
+    for _ in 0..600 {
+        match exports::status(deps, launcher, dest, export).await.unwrap() {
+            ExportStatus::Finished(report) => return *report,
+            ExportStatus::Failed => panic!("export {export} failed"),
+            ExportStatus::Running(_) | ExportStatus::Finishing => {}
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("export {export} did not finish in a minute");
+}
+
+#[tokio::test]
+async fn the_in_process_launcher_runs_one_export_at_a_time_and_resumes_an_interrupted_one() {
+    // Two requests a second: the first export is still running when the second start comes.
+    let (dir, _sandbox, deps, dest) = people_destination(300, None, 2.0).await;
+    let launcher = InProcess::new(deps.clone(), dir.path().join("data"));
+    let request = ExportRequest::new(&dest);
+    let first = exports::start(&deps, &launcher, &request).await.unwrap();
+    let second = exports::start(&deps, &launcher, &request)
+        .await
+        .unwrap_err();
+    assert_eq!(second.kind(), shared::ErrorKind::ExportRunning, "{second}");
+    let report = finished(&deps, &launcher, &dest, &first).await;
+    assert_eq!(
+        (report.status, report.totals.sent),
+        (Status::Succeeded, 300)
+    );
+    assert!(!launcher.is_running(&dest));
+
+    // An export whose process went away holds the destination's lock but no process runs it:
+    // starting again resumes it under its own id.
+    let interrupted = "20260101T000000Z-0000aa";
+    lock::acquire(&deps, &dest, interrupted).await.unwrap();
+    let resumed = exports::start(&deps, &launcher, &request).await.unwrap();
+    assert_eq!(resumed, interrupted);
+    let report = finished(&deps, &launcher, &dest, interrupted).await;
+    assert_eq!(report.status, Status::Succeeded);
+    assert_eq!(launcher.latest(&dest).unwrap().export_id, interrupted);
 }

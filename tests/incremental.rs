@@ -4,6 +4,7 @@
 use integration_tests::{local_deps, sandbox, KEY};
 use sandbox::Sandbox;
 use secrecy::SecretString;
+use shared::app::launcher::ExportRequest;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::{configure, connect, ClientSettings};
@@ -306,7 +307,7 @@ async fn changed_mapping_or_full_resends_everything_and_dry_run_writes_nothing()
     let changed: HashSet<u32> = (0..5).collect();
     f.write(0..490, &changed);
     let requests = f.sandbox.counters().requests;
-    let preview = local_export::preview(&f.deps, &Options::new(&f.dest))
+    let preview = shared::app::exports::preview(&f.deps, &ExportRequest::new(&f.dest))
         .await
         .unwrap();
     let segment = &preview.preview.as_ref().unwrap()[0];

@@ -236,7 +236,7 @@ pub async fn export_now(State(state): State<AppState>, Path(id): Path<String>) -
         Ok(d) => d,
         Err(r) => return r,
     };
-    match export_runs::start(&state, &d.id) {
+    match export_runs::start(&state, &d.id).await {
         Ok(()) => see(&format!("/destinations/{}", d.id)),
         Err(message) => html_with(
             StatusCode::CONFLICT,
@@ -302,7 +302,7 @@ pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Re
         Ok(d) => d,
         Err(r) => return r,
     };
-    if state.runs.get(&d.id).is_some_and(|r| r.outcome.is_none()) {
+    if state.exports.is_running(&d.id) {
         return html_with(
             StatusCode::CONFLICT,
             destination_page(

@@ -44,7 +44,8 @@ pub struct Options {
 pub(crate) struct State {
     pub options: Options,
     pub token: security::Token,
-    pub runs: export_runs::Runs,
+    /// Runs the exports this console starts.
+    pub exports: shared::app::in_process::InProcess,
 }
 
 pub(crate) type AppState = Arc<State>;
@@ -74,10 +75,12 @@ pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + S
         token.as_str()
     );
     eprintln!("Open the link above in your browser; Ctrl-C stops the console.");
+    let exports =
+        shared::app::in_process::InProcess::new(options.deps.clone(), options.data_dir.clone());
     let state = Arc::new(State {
         options,
         token,
-        runs: export_runs::Runs::default(),
+        exports,
     });
     axum::serve(listener, routes::router(state))
         .with_graceful_shutdown(async {

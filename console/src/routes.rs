@@ -103,7 +103,7 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
     let mut rows = Vec::new();
     for d in found {
         let latest = app::latest_report(deps, &d.id).await.ok().flatten();
-        let running = state.runs.get(&d.id).is_some_and(|r| r.outcome.is_none());
+        let running = state.exports.is_running(&d.id);
         rows.push(destinations::Row {
             destination: d,
             latest,
@@ -139,7 +139,7 @@ pub async fn destination_page(
     let history = app::history(&state.options.deps, &d.id)
         .await
         .unwrap_or_default();
-    let run = state.runs.get(&d.id);
+    let run = state.exports.latest(&d.id);
     destination_page::render(&View {
         destination: d,
         history: &history,
@@ -217,8 +217,8 @@ async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Respo
         Ok(d) => d,
         Err(r) => return r,
     };
-    let options = shared::local_export::Options::new(&d.id);
-    let out = shared::local_export::preview(&state.options.deps, &options)
+    let request = shared::app::launcher::ExportRequest::new(&d.id);
+    let out = shared::app::exports::preview(&state.options.deps, &request)
         .await
         .map_err(|e| e.to_string());
     html(matching::preview(
@@ -230,7 +230,7 @@ async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 }
 
 async fn progress(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match state.runs.view(&id) {
+    match crate::export_runs::view(&state.exports, &id) {
         Some(view) => Json(view).into_response(),
         None => Json(serde_json::json!({ "running": false })).into_response(),
     }
@@ -289,6 +289,7 @@ mod tests {
             snapshots: Arc::new(shared::csv_snapshot::LocalFiles),
             clients: Arc::new(Clients::new(ClientSettings::default())),
         };
+        let exports = shared::app::in_process::InProcess::new(deps.clone(), dir.to_path_buf());
         router(Arc::new(crate::State {
             options: crate::Options {
                 deps,
@@ -300,7 +301,7 @@ mod tests {
                 current_user: None,
             },
             token: Token::from_text("secret-token"),
-            runs: Default::default(),
+            exports,
         }))
     }
 

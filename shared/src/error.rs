@@ -22,6 +22,8 @@ pub enum ErrorKind {
     AlreadyExists,
     /// More than a limit (profiles, list members).
     LimitExceeded,
+    /// The destination has no data matching or no segments yet: configure it first.
+    NotConfigured,
     /// A run that would remove or shrink too much.
     GuardrailTripped,
     /// Autopilot refused a request.
@@ -37,13 +39,14 @@ pub enum ErrorKind {
 }
 
 /// One row per kind: the kind, its name, whether it is retried, its HTTP status.
-const TABLE: [(ErrorKind, &str, bool, u16); 12] = [
+const TABLE: [(ErrorKind, &str, bool, u16); 13] = [
     (ErrorKind::InvalidInput, "InvalidInput", false, 400),
     (ErrorKind::Unauthorized, "Unauthorized", false, 400),
     (ErrorKind::NotFound, "NotFound", false, 404),
     (ErrorKind::ExportRunning, "ExportRunning", false, 409),
     (ErrorKind::AlreadyExists, "AlreadyExists", false, 409),
     (ErrorKind::LimitExceeded, "LimitExceeded", false, 422),
+    (ErrorKind::NotConfigured, "NotConfigured", false, 422),
     (ErrorKind::GuardrailTripped, "GuardrailTripped", false, 422),
     (ErrorKind::InvalidRequest, "InvalidRequest", false, 422),
     (ErrorKind::Throttled, "Throttled", true, 502),
@@ -124,6 +127,7 @@ impl StoreError {
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::InvalidKey(_) => ErrorKind::InvalidInput,
             Self::Io { .. } => ErrorKind::Transient,
+            Self::Refused { .. } => ErrorKind::Internal,
         }
     }
 }
@@ -135,6 +139,7 @@ impl SecretError {
             // A secrets folder others can open is the user's to fix: trying again changes nothing.
             Self::Exposed { .. } => ErrorKind::InvalidInput,
             Self::Io { .. } => ErrorKind::Transient,
+            Self::Refused { .. } => ErrorKind::Internal,
         }
     }
 }
@@ -161,9 +166,10 @@ mod tests {
             ErrorKind::Transient => 9,
             ErrorKind::InvalidResponse => 10,
             ErrorKind::Internal => 11,
+            ErrorKind::NotConfigured => 12,
         }
     }
-    const KINDS: usize = 12;
+    const KINDS: usize = 13;
 
     #[test]
     fn table_covers_every_kind_once() {
@@ -268,6 +274,22 @@ mod tests {
                 }
                 .kind(),
                 ErrorKind::Transient,
+            ),
+            (
+                StoreError::Refused {
+                    key: "k".into(),
+                    source: io(),
+                }
+                .kind(),
+                ErrorKind::Internal,
+            ),
+            (
+                SecretError::Refused {
+                    destination: "d".into(),
+                    source: io(),
+                }
+                .kind(),
+                ErrorKind::Internal,
             ),
             (
                 SecretError::NotFound("d".into()).kind(),

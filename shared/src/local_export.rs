@@ -31,6 +31,9 @@ const PLAN_RETRY_DELAY: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct Options {
     pub destination_id: String,
+    /// The id of a new export (made up when `None`). An interrupted export of the destination is
+    /// resumed under its own id whatever this says.
+    pub export_id: Option<String>,
     /// Chunk uploads in flight at once; they share one rate limit.
     pub concurrency: usize,
     pub chunk_size: Option<usize>,
@@ -47,6 +50,7 @@ impl Options {
     pub fn new(destination_id: &str) -> Self {
         Self {
             destination_id: destination_id.to_string(),
+            export_id: None,
             concurrency: DEFAULT_CONCURRENCY,
             chunk_size: None,
             requests_per_second: None,
@@ -55,20 +59,6 @@ impl Options {
             keep_exports_days: crate::retention::DEFAULT_KEEP_DAYS,
         }
     }
-}
-
-/// A dry run: what an export would do, counted without writing anything anywhere.
-pub async fn preview(deps: &Deps, options: &Options) -> Result<plan::Output, JobError> {
-    plan::run(
-        plan::Input {
-            destination_id: options.destination_id.clone(),
-            full: options.full,
-            dry_run: true,
-            ..plan::Input::default()
-        },
-        deps,
-    )
-    .await
 }
 
 /// Progress of a running export, for progress bars.
@@ -109,7 +99,10 @@ pub async fn run(
     let export_id = match resumable {
         Some(running) => running.export_id,
         None => {
-            let export_id = plan::new_export_id();
+            let export_id = options
+                .export_id
+                .clone()
+                .unwrap_or_else(plan::new_export_id);
             lock::acquire(deps, dest, &export_id).await?;
             export_id
         }

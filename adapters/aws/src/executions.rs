@@ -5,7 +5,7 @@ use aws_sdk_sfn::operation::describe_execution::{
     DescribeExecutionError as DescribeError, DescribeExecutionOutput as DescribeOutput,
 };
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
-use shared::app::schedule::Launch;
+use shared::app::launcher::{ExportLauncher, ExportRequest, Launch, RunState};
 use shared::JobError;
 
 /// A failed Step Functions call as a job error: `Transient` when trying again may work.
@@ -33,14 +33,6 @@ pub enum StartOutcome {
     },
     /// An execution of that name exists already (a duplicated event): nothing new was started.
     AlreadyStarted,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExecutionStatus {
-    Running,
-    Succeeded,
-    Failed,
-    Other,
 }
 
 impl Executions {
@@ -105,34 +97,47 @@ impl Executions {
             .send()
             .await
     }
-
-    /// The status of the execution named `name`.
-    pub async fn status(&self, name: &str) -> Result<ExecutionStatus, JobError> {
-        let out = self
-            .describe(name)
-            .await
-            .map_err(|e| failed("the export's status could not be read", name, &e))?;
-        Ok(match out.status() {
-            SfnStatus::Running => ExecutionStatus::Running,
-            SfnStatus::Succeeded => ExecutionStatus::Succeeded,
-            SfnStatus::Failed | SfnStatus::Aborted | SfnStatus::TimedOut => ExecutionStatus::Failed,
-            _ => ExecutionStatus::Other,
-        })
-    }
 }
 
-/// Scheduled exports start as executions of the export state machine, named after the export:
-/// a name that was ever started (Step Functions keeps names for 90 days) is not started again.
+/// Exports start as executions of the export state machine, named after the export (whose id
+/// starts with the destination's, as execution names are unique per state machine): a name that
+/// was ever started (Step Functions keeps names for 90 days) is not started again.
 #[async_trait::async_trait]
-impl shared::app::schedule::ExportLauncher for Executions {
-    async fn start(&self, name: &str, destination_id: &str) -> Result<Launch, JobError> {
+impl ExportLauncher for Executions {
+    async fn start(&self, name: &str, request: &ExportRequest) -> Result<Launch, JobError> {
         if self.exists(name).await? {
             return Ok(Launch::AlreadyStarted);
         }
-        let input = serde_json::json!({ "destination_id": destination_id });
+        let input = serde_json::to_value(request)
+            .map_err(|e| JobError::internal(format!("the export's input: {e}")))?;
         Ok(match Executions::start(self, name, &input).await? {
             StartOutcome::Started { .. } => Launch::Started,
             StartOutcome::AlreadyStarted => Launch::AlreadyStarted,
         })
+    }
+
+    async fn state(&self, name: &str) -> Result<RunState, JobError> {
+        match self.describe(name).await {
+            Ok(out) => Ok(match out.status() {
+                SfnStatus::Running => RunState::Running,
+                SfnStatus::Succeeded => RunState::Succeeded,
+                SfnStatus::Failed
+                | SfnStatus::Aborted
+                | SfnStatus::TimedOut
+                | SfnStatus::PendingRedrive => RunState::Failed,
+                _ => RunState::Running,
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
+            {
+                Ok(RunState::Unknown)
+            }
+            Err(e) => Err(failed("the export's status could not be read", name, &e)),
+        }
+    }
+
+    fn new_export_id(&self, destination: &str) -> String {
+        format!("{destination}-{}", shared::jobs::plan::new_export_id())
     }
 }

@@ -11,7 +11,7 @@ mod executions;
 mod s3;
 mod secrets_manager;
 
-pub use executions::{ExecutionStatus, Executions, StartOutcome};
+pub use executions::{Executions, StartOutcome};
 pub use s3::{S3Snapshots, S3Store};
 pub use secrets_manager::SecretsManagerSecrets;
 

@@ -2,6 +2,7 @@
 //! segment snapshots read from `s3://` URLs inside the deployment's boundary, as a stream.
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
@@ -26,14 +27,15 @@ impl S3Store {
 }
 
 /// A failed S3 call: its code for the caller, the whole error for the log.
-fn failed<E, R>(key: &str, err: SdkError<E, R>) -> StoreError
+fn failed<E>(key: &str, err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
 {
-    StoreError::Io {
-        key: key.to_string(),
-        source: super::summary(key, &err).into(),
+    let (key, source) = (key.to_string(), super::summary(key, &err).into());
+    if super::transient(&err) {
+        StoreError::Io { key, source }
+    } else {
+        StoreError::Refused { key, source }
     }
 }
 

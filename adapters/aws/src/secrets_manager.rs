@@ -3,6 +3,7 @@
 //! gone at once.
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::{ExposeSecret, SecretString};
 use shared::secrets::{SecretError, SecretStore};
@@ -27,14 +28,22 @@ impl SecretsManagerSecrets {
 }
 
 /// A failed Secrets Manager call: its code for the caller, the whole error for the log.
-fn failed<E, R>(destination: &str, err: &SdkError<E, R>) -> SecretError
+fn failed<E>(destination: &str, err: &SdkError<E, HttpResponse>) -> SecretError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
 {
-    SecretError::Io {
-        destination: destination.to_string(),
-        source: super::summary(&format!("secret of {destination}"), err).into(),
+    let source = super::summary(&format!("secret of {destination}"), err).into();
+    let destination = destination.to_string();
+    if super::transient(err) {
+        SecretError::Io {
+            destination,
+            source,
+        }
+    } else {
+        SecretError::Refused {
+            destination,
+            source,
+        }
     }
 }
 

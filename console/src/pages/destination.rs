@@ -3,8 +3,8 @@
 
 use super::layout::{count, field_error, notice, page, Notice};
 use super::report;
-use crate::export_runs::{Outcome, Run};
 use maud::{html, Markup};
+use shared::app::in_process::{Outcome, Run};
 use shared::destination::Destination;
 use shared::jobs::finalize::Report;
 

@@ -8,14 +8,15 @@
 //! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
 //! to move it, remove it and connect again.
 
-use aws_adapters::{ExecutionStatus, Executions, StartOutcome};
+use aws_adapters::Executions;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use shared::app;
-use shared::destination::{self, keys, Boundary};
-use shared::jobs::{configure, connect, lock, plan, progress, remove};
+use shared::app::exports::ExportStatus;
+use shared::app::{self, launcher::ExportRequest};
+use shared::destination::{self, Boundary};
+use shared::jobs::{configure, connect, remove};
 use shared::secrets::SecretError;
-use shared::store::{get_json, StoreError};
+use shared::store::StoreError;
 use shared::{Deps, ErrorKind, JobError};
 
 /// What the API works with.
@@ -65,8 +66,8 @@ impl Caller {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
-    /// What failed inside AWS: logged, never answered.
-    hidden: Option<String>,
+    /// What failed inside AWS, and whether trying again may work: logged, never answered.
+    hidden: Option<(ErrorKind, String)>,
 }
 
 impl Answer {
@@ -82,25 +83,27 @@ impl Answer {
         Self::ok(status, json!({"error": error, "message": message.into()}))
     }
 
-    /// A failed AWS call: answered `Transient` (trying again may work), its text only logged.
-    fn aws_failure(detail: impl Into<String>) -> Self {
+    /// A failed AWS call of `kind`: `Transient` (trying again may work) or `Internal` (the
+    /// deployment is wrong: a permission, a resource that is not there); its text only logged.
+    fn aws_failure(kind: ErrorKind, detail: impl Into<String>) -> Self {
         Self {
-            hidden: Some(detail.into()),
-            ..Self::error(
-                ErrorKind::Transient.http_status(),
-                ErrorKind::Transient.as_str(),
-                "",
-            )
+            hidden: Some((kind, detail.into())),
+            ..Self::error(kind.http_status(), kind.as_str(), "")
         }
     }
 
     /// Logs what an answer hides and puts the request id in its place.
     fn finish(mut self, caller: &Caller) -> Self {
-        if let Some(detail) = self.hidden.take() {
+        if let Some((kind, detail)) = self.hidden.take() {
             tracing::error!(request_id = %caller.request_id, error = %detail, "request failed");
+            let what = if kind.retryable() {
+                "an AWS service call failed: try again; if it keeps failing"
+            } else {
+                "an AWS service refused a call (a permission or a resource of the deployment is missing)"
+            };
             self.body = json!({
-                "error": ErrorKind::Transient.as_str(),
-                "message": format!("an AWS service call failed: try again; if it keeps failing, the function's log has the cause under request id {}", caller.request_id),
+                "error": kind.as_str(),
+                "message": format!("{what}, the function's log has the cause under request id {}", caller.request_id),
                 "request_id": caller.request_id,
             });
         }
@@ -109,14 +112,21 @@ impl Answer {
 }
 
 impl From<JobError> for Answer {
+    /// A failed AWS call (the store, the secrets, Step Functions, a snapshot read) is answered
+    /// without AWS's text; Autopilot's errors say what Autopilot did.
     fn from(err: JobError) -> Self {
-        if matches!(
-            err,
-            JobError::Store(StoreError::Io { .. }) | JobError::Secret(SecretError::Io { .. })
-        ) {
-            return Answer::aws_failure(err.to_string());
-        }
         let kind = err.kind();
+        let aws = match &err {
+            JobError::Store(StoreError::Io { .. } | StoreError::Refused { .. })
+            | JobError::Secret(SecretError::Io { .. } | SecretError::Refused { .. }) => true,
+            JobError::Failed { kind, .. } => {
+                matches!(kind, ErrorKind::Transient | ErrorKind::Internal)
+            }
+            _ => false,
+        };
+        if aws {
+            return Answer::aws_failure(kind, err.to_string());
+        }
         Answer::error(kind.http_status(), kind.as_str(), err.to_string())
     }
 }
@@ -291,81 +301,43 @@ impl Api {
 
     async fn start_export(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
         let body: ExportBody = parse(body)?;
-        let destination = destination::load(self.deps.store.as_ref(), id).await?;
+        let destination = app::destinations::read(&self.deps, id).await?;
         self.boundary.check_destination(&destination)?;
+        let request = ExportRequest {
+            destination_id: destination.id.clone(),
+            full: body.full,
+            override_guardrails: body.override_guardrails,
+        };
         if body.dry_run {
-            let input = plan::Input {
-                destination_id: destination.id.clone(),
-                full: body.full,
-                dry_run: true,
-                ..plan::Input::default()
-            };
-            let preview = plan::run(input, &self.deps).await?;
+            let preview = app::exports::preview(&self.deps, &request).await?;
             return Ok(Answer::ok(200, json!(preview)));
         }
-        if destination.data_matching.is_none() || destination.segments.is_empty() {
-            return Err(Answer::error(
-                422,
-                "InvalidInput",
+        match app::exports::start(&self.deps, &self.executions, &request).await {
+            Ok(export_id) => Ok(Answer::ok(202, json!({"export_id": export_id}))),
+            Err(e) if e.kind() == ErrorKind::NotConfigured => Err(Answer::error(
+                e.kind().http_status(),
+                e.kind().as_str(),
                 format!(
                     "'{id}' has no data matching or segments yet: PUT /destinations/{id} first"
                 ),
-            ));
-        }
-        if let Some(running) = lock::holder(&self.deps, &destination.id).await? {
-            return Err(Answer::error(
-                409,
-                "ExportRunning",
-                format!("export {} of '{id}' is still running", running.export_id),
-            ));
-        }
-        let export_id = format!("{}-{}", destination.id, plan::new_export_id());
-        let input = json!({
-            "destination_id": destination.id,
-            "full": body.full,
-            "override_guardrails": body.override_guardrails,
-        });
-        match self.executions.start(&export_id, &input).await {
-            Ok(StartOutcome::Started { .. }) | Ok(StartOutcome::AlreadyStarted) => {
-                Ok(Answer::ok(202, json!({"export_id": export_id})))
-            }
-            Err(e) => Err(Answer::aws_failure(e.to_string())),
+            )),
+            Err(e) => Err(e.into()),
         }
     }
 
     async fn export_status(&self, id: &str, export_id: &str) -> Result<Answer, Answer> {
-        let destination = destination::load(self.deps.store.as_ref(), id).await?;
-        let store = self.deps.store.as_ref();
-        if let Ok(Some(report)) =
-            get_json::<Value>(store, &keys::report(&destination.id, export_id)).await
-        {
-            return Ok(Answer::ok(
-                200,
-                json!({"export_id": export_id, "status": report["status"], "report": report}),
-            ));
-        }
-        let status = match self.executions.status(export_id).await {
-            Ok(ExecutionStatus::Running) => {
-                let progress = progress::of(store, &destination.id, export_id).await?;
-                return Ok(Answer::ok(
-                    200,
-                    json!({"export_id": export_id, "status": "running", "progress": progress}),
-                ));
+        let status = app::exports::status(&self.deps, &self.executions, id, export_id).await?;
+        let body = match status {
+            ExportStatus::Finished(report) => {
+                json!({"export_id": export_id, "status": report.status, "report": report})
             }
-            Ok(ExecutionStatus::Failed) => "failed",
-            Ok(ExecutionStatus::Succeeded | ExecutionStatus::Other) => "finishing",
-            Err(_) => {
-                return Err(Answer::error(
-                    404,
-                    "NotFound",
-                    format!("'{id}' has no export {export_id}"),
-                ))
+            ExportStatus::Running(progress) => {
+                json!({"export_id": export_id, "status": "running", "progress": progress})
             }
+            ExportStatus::Finishing => json!({"export_id": export_id, "status": "finishing"}),
+            ExportStatus::Failed => json!({"export_id": export_id, "status": "failed"}),
         };
-        Ok(Answer::ok(
-            200,
-            json!({"export_id": export_id, "status": status}),
-        ))
+        Ok(Answer::ok(200, body))
     }
 }
 

@@ -56,10 +56,11 @@ async fn aws_failures_answer_a_request_id_not_aws_text() {
         "no-such-bucket-for-api-test",
     ));
     let unreadable = call(&setup.api, "GET", "/destinations", Value::Null).await;
+    // Neither is worth trying again: the deployment is wrong, and the answer says so.
     for answer in [failed, unreadable] {
         assert_eq!(
             (answer.status, answer.body["error"].as_str()),
-            (502, Some("Transient")),
+            (500, Some("Internal")),
             "{}",
             answer.body
         );
@@ -71,6 +72,22 @@ async fn aws_failures_answer_a_request_id_not_aws_text() {
         assert_eq!(answer.body["request_id"], "req-7f3a", "{text}");
         assert!(text.contains("req-7f3a"), "{text}");
     }
+    // An S3 that does not answer: worth trying again, and the answer says so.
+    let down = aws_sdk_s3::config::Builder::from(&setup.sdk)
+        .endpoint_url("http://127.0.0.1:9")
+        .force_path_style(true)
+        .build();
+    setup.api.deps.store = Arc::new(aws_adapters::S3Store::new(
+        aws_sdk_s3::Client::from_conf(down),
+        &bucket,
+    ));
+    let answer = call(&setup.api, "GET", "/destinations", Value::Null).await;
+    assert_eq!(
+        (answer.status, answer.body["error"].as_str()),
+        (502, Some("Transient")),
+        "{}",
+        answer.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,67 +1,7 @@
-//! The export function: the state machine's Plan step. Takes the destination's lock for this
-//! export (named after the execution), reads the snapshots, writes chunks, and answers with chunk
-//! numbers and the rate each concurrent upload may use. A destination outside the deployment's
-//! boundary (an Autopilot URL or a segment it may not use, stored before the boundary was
-//! enforced or written by hand) fails here, before anything is read or sent.
+//! The export function: the state machine's Plan step (see the library for what it does).
 
-use aws_adapters::Settings;
-use lambda_glue::{self as lambda, Failure};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde::{Deserialize, Serialize};
-use shared::destination::{self, Boundary};
-use shared::jobs::{lock, plan};
-use shared::Deps;
-
-/// The state machine's Plan input: the execution's input and its name.
-#[derive(Deserialize)]
-struct Event {
-    request: Request,
-    export_id: String,
-}
-
-/// What starts an export (API, schedule or a manual execution).
-#[derive(Deserialize)]
-struct Request {
-    destination_id: String,
-    #[serde(default)]
-    full: bool,
-    #[serde(default)]
-    override_guardrails: bool,
-    #[serde(default)]
-    chunk_size: Option<usize>,
-}
-
-#[derive(Serialize)]
-struct Output {
-    #[serde(flatten)]
-    plan: plan::Output,
-    /// Requests/second for each upload: the destination's rate shared by MAX_CONCURRENCY uploads.
-    upload_rate: f64,
-}
-
-async fn handle(
-    event: LambdaEvent<serde_json::Value>,
-    deps: &Deps,
-    settings: &Settings,
-    boundary: &Boundary,
-) -> Result<Output, Failure> {
-    let Event { request, export_id } = lambda::parse(event.payload)?;
-    lock::acquire(deps, &request.destination_id, &export_id).await?;
-    boundary.check_destination(
-        &destination::load(deps.store.as_ref(), &request.destination_id).await?,
-    )?;
-    let input = plan::Input {
-        destination_id: request.destination_id,
-        export_id: Some(export_id),
-        chunk_size: request.chunk_size.or(settings.chunk_size),
-        full: request.full,
-        override_guardrails: request.override_guardrails,
-        ..plan::Input::default()
-    };
-    let plan = plan::run(input, deps).await?;
-    let upload_rate = plan.requests_per_second / f64::from(settings.max_concurrency);
-    Ok(Output { plan, upload_rate })
-}
+use lambda_glue as lambda;
+use lambda_runtime::{service_fn, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -69,7 +9,7 @@ async fn main() -> Result<(), Error> {
     let (deps, settings) = lambda::deps().await?;
     let boundary = settings.boundary()?;
     lambda_runtime::run(service_fn(|event| {
-        handle(event, &deps, &settings, &boundary)
+        export::handle(event, &deps, &settings, &boundary)
     }))
     .await
 }

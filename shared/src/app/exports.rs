@@ -1,9 +1,108 @@
-//! What a destination's exports left behind: their reports, newest first, and refused rows.
+//! A destination's exports: starting one ([`start`], through an [`ExportLauncher`]), how one is
+//! doing ([`status`]), what one would do ([`preview`]), and what they left behind: their reports,
+//! newest first, and refused rows.
 
-use crate::destination::keys;
+use super::launcher::{ExportLauncher, ExportRequest, Launch, RunState};
+use crate::destination::{self, keys, Destination};
 use crate::jobs::finalize::Report;
+use crate::jobs::progress::{self, ChunkProgress};
+use crate::jobs::{lock, plan};
 use crate::store::get_json;
-use crate::{Deps, JobError};
+use crate::{Deps, ErrorKind, JobError};
+
+/// Starts an export of the destination `request` names and answers its export id. Refused with
+/// `NotConfigured` before its data matching and segments are chosen, and with `ExportRunning`
+/// while another export of it runs; an export that was interrupted (its lock still held, its run
+/// gone) is resumed under its own id instead of starting a second one.
+pub async fn start(
+    deps: &Deps,
+    launcher: &dyn ExportLauncher,
+    request: &ExportRequest,
+) -> Result<String, JobError> {
+    let destination = destination::load(deps.store.as_ref(), &request.destination_id).await?;
+    check_configured(&destination)?;
+    let id = destination.id.as_str();
+    let export_id = match lock::holder(deps, id).await? {
+        Some(held) if launcher.holder_running(id, &held).await? => {
+            return Err(JobError::Conflict(format!(
+                "export {} of '{id}' is still running: wait for it to finish",
+                held.export_id
+            )))
+        }
+        Some(interrupted) => interrupted.export_id,
+        None => launcher.new_export_id(id),
+    };
+    match launcher.start(&export_id, request).await? {
+        Launch::Started | Launch::AlreadyStarted => Ok(export_id),
+    }
+}
+
+/// Refuses a destination that cannot be exported yet.
+pub fn check_configured(destination: &Destination) -> Result<(), JobError> {
+    if destination.data_matching.is_none() || destination.segments.is_empty() {
+        return Err(JobError::new(
+            ErrorKind::NotConfigured,
+            format!(
+                "'{}' has no data matching or segments yet: choose the email column and the segments first",
+                destination.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// How an export is doing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportStatus {
+    /// Chunks are being sent: how many are done.
+    Running(ChunkProgress),
+    /// The run ended; its report is being written.
+    Finishing,
+    /// The run stopped without a report.
+    Failed,
+    /// The export's report.
+    Finished(Box<Report>),
+}
+
+/// The status of export `export` of `destination`: its report once it has one, else what the
+/// launcher knows of it. An export the launcher never started is `NotFound`.
+pub async fn status(
+    deps: &Deps,
+    launcher: &dyn ExportLauncher,
+    destination: &str,
+    export: &str,
+) -> Result<ExportStatus, JobError> {
+    let destination = destination::load(deps.store.as_ref(), destination).await?;
+    let dest = destination.id.as_str();
+    if !is_export_id(export) {
+        return Err(JobError::NotFound(NOT_AN_EXPORT_ID.into()));
+    }
+    let store = deps.store.as_ref();
+    if let Some(report) = get_json::<Report>(store, &keys::report(dest, export)).await? {
+        return Ok(ExportStatus::Finished(Box::new(report)));
+    }
+    Ok(match launcher.state(export).await? {
+        RunState::Running => ExportStatus::Running(progress::of(store, dest, export).await?),
+        RunState::Succeeded => ExportStatus::Finishing,
+        RunState::Failed => ExportStatus::Failed,
+        RunState::Unknown => {
+            return Err(JobError::NotFound(format!(
+                "'{dest}' has no export {export}"
+            )))
+        }
+    })
+}
+
+/// A dry run: what an export of `request` would do, counted without writing anything anywhere.
+pub async fn preview(deps: &Deps, request: &ExportRequest) -> Result<plan::Output, JobError> {
+    let input = plan::Input {
+        destination_id: request.destination_id.clone(),
+        full: request.full,
+        dry_run: true,
+        ..plan::Input::default()
+    };
+    plan::run(input, deps).await
+}
 
 /// Every finished export's report, newest first. Exports expire after the retention period, and
 /// so leave the history.
@@ -79,6 +178,120 @@ pub async fn rejected_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::schedule::tests::destination;
+    use std::sync::Mutex;
+
+    /// Starts nothing; remembers what it was asked to start, says every run is `state`, and whether
+    /// a held lock's export still runs.
+    struct Fake {
+        started: Mutex<Vec<String>>,
+        state: RunState,
+        holder_running: bool,
+    }
+
+    impl Fake {
+        fn new(state: RunState, holder_running: bool) -> Self {
+            Self {
+                started: Mutex::default(),
+                state,
+                holder_running,
+            }
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ExportLauncher for Fake {
+        async fn start(&self, name: &str, _: &ExportRequest) -> Result<Launch, JobError> {
+            self.started.lock().unwrap().push(name.to_string());
+            Ok(Launch::Started)
+        }
+        async fn state(&self, _: &str) -> Result<RunState, JobError> {
+            Ok(self.state)
+        }
+        async fn holder_running(&self, _: &str, _: &lock::Running) -> Result<bool, JobError> {
+            Ok(self.holder_running)
+        }
+    }
+
+    #[tokio::test]
+    async fn start_refuses_what_cannot_run_and_resumes_what_was_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = crate::jobs::connect::tests::deps(dir.path());
+        destination(&deps, "bare", false, 0).await;
+        destination(&deps, "ready", false, 1).await;
+        let running = Fake::new(RunState::Running, true);
+
+        let bare = start(&deps, &running, &ExportRequest::new("bare")).await;
+        assert_eq!(bare.unwrap_err().kind(), ErrorKind::NotConfigured);
+        let missing = start(&deps, &running, &ExportRequest::new("nowhere")).await;
+        assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
+
+        let first = start(&deps, &running, &ExportRequest::new("ready"))
+            .await
+            .unwrap();
+        assert_eq!(
+            *running.started.lock().unwrap(),
+            std::slice::from_ref(&first)
+        );
+
+        lock::acquire(&deps, "ready", "20260101T000000Z-000001")
+            .await
+            .unwrap();
+        let busy = start(&deps, &running, &ExportRequest::new("ready")).await;
+        assert_eq!(busy.unwrap_err().kind(), ErrorKind::ExportRunning);
+        assert_eq!(
+            running.started.lock().unwrap().len(),
+            1,
+            "nothing more started"
+        );
+
+        let interrupted = Fake::new(RunState::Unknown, false);
+        let resumed = start(&deps, &interrupted, &ExportRequest::new("ready"))
+            .await
+            .unwrap();
+        assert_eq!(resumed, "20260101T000000Z-000001");
+        assert_eq!(*interrupted.started.lock().unwrap(), [resumed]);
+    }
+
+    #[tokio::test]
+    async fn status_is_the_report_else_what_the_launcher_knows() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = crate::jobs::connect::tests::deps(dir.path());
+        destination(&deps, "d", false, 1).await;
+        let export = "20260101T000000Z-000002";
+        let ask = |state| {
+            let deps = deps.clone();
+            async move { status(&deps, &Fake::new(state, true), "d", export).await }
+        };
+        assert!(matches!(
+            ask(RunState::Running).await.unwrap(),
+            ExportStatus::Running(_)
+        ));
+        assert_eq!(
+            ask(RunState::Succeeded).await.unwrap(),
+            ExportStatus::Finishing
+        );
+        assert_eq!(ask(RunState::Failed).await.unwrap(), ExportStatus::Failed);
+        let unknown = ask(RunState::Unknown).await.unwrap_err();
+        assert_eq!(unknown.kind(), ErrorKind::NotFound);
+        let odd = status(&deps, &Fake::new(RunState::Running, true), "d", "../x").await;
+        assert_eq!(odd.unwrap_err().kind(), ErrorKind::NotFound);
+
+        crate::jobs::finalize::run(
+            crate::jobs::finalize::Input {
+                destination_id: "d".into(),
+                export_id: export.into(),
+                failure: None,
+            },
+            &deps,
+        )
+        .await
+        .unwrap();
+        match ask(RunState::Unknown).await.unwrap() {
+            ExportStatus::Finished(report) => assert_eq!(report.export_id, export),
+            other => panic!("expected the report, got {other:?}"),
+        }
+    }
 
     #[test]
     fn only_export_ids_reach_a_store_key() {

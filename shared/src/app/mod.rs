@@ -3,13 +3,18 @@
 //! into these calls and their results into its output.
 //!
 //! - [`destinations`]: list and read destinations, record who exports run as;
-//! - [`exports`]: the history of a destination's exports, one export's report, its refused rows;
-//! - [`schedule`]: the scheduled refresh, starting exports through an [`schedule::ExportLauncher`].
+//! - [`exports`]: start an export, its status, a dry run, the history of a destination's exports,
+//!   one export's report, its refused rows;
+//! - [`schedule`]: the scheduled refresh.
 //!
-//! Connecting, configuring, removing and exporting are the jobs themselves
-//! ([`crate::jobs::connect`], [`crate::jobs::configure`], [`crate::jobs::remove`],
-//! [`crate::local_export`]).
+//! Exports start through the [`launcher::ExportLauncher`] port: on AWS an execution of the state
+//! machine (`aws_adapters::Executions`), locally [`in_process::InProcess`]. Connecting,
+//! configuring and removing are the jobs themselves ([`crate::jobs::connect`],
+//! [`crate::jobs::configure`], [`crate::jobs::remove`]); the command's `export` runs
+//! [`crate::local_export::run`] in the foreground.
 
 pub mod destinations;
 pub mod exports;
+pub mod in_process;
+pub mod launcher;
 pub mod schedule;

@@ -4,24 +4,10 @@
 //! started twice, so a duplicated event starts no second export.
 
 use super::destinations;
+pub use super::launcher::{ExportLauncher, ExportRequest, Launch};
 use crate::jobs::lock;
 use crate::{Deps, JobError};
 use serde::Serialize;
-
-/// What a launcher did with one start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Launch {
-    Started,
-    /// An export of that name was started before (a duplicated event): nothing new started.
-    AlreadyStarted,
-}
-
-/// Starts exports elsewhere (on AWS, an execution of the export state machine).
-#[async_trait::async_trait]
-pub trait ExportLauncher: Send + Sync {
-    /// Starts an export of `destination_id` named `name`, once per name.
-    async fn start(&self, name: &str, destination_id: &str) -> Result<Launch, JobError>;
-}
 
 /// What one schedule event did, by destination (and by export name for those started).
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -52,7 +38,10 @@ pub async fn run(
             continue;
         }
         let name = export_name(&destination.id, event_id);
-        match launcher.start(&name, &destination.id).await? {
+        match launcher
+            .start(&name, &ExportRequest::new(&destination.id))
+            .await?
+        {
             Launch::Started => out.started.push(name),
             Launch::AlreadyStarted => out.already_started.push(name),
         }
@@ -79,8 +68,9 @@ pub fn export_name(destination: &str, event_id: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::app::launcher::RunState;
     use crate::destination::{self, Destination};
     use std::collections::BTreeSet;
     use std::sync::Mutex;
@@ -91,16 +81,22 @@ mod tests {
 
     #[async_trait::async_trait]
     impl ExportLauncher for Names {
-        async fn start(&self, name: &str, _destination_id: &str) -> Result<Launch, JobError> {
+        async fn start(&self, name: &str, _: &ExportRequest) -> Result<Launch, JobError> {
             Ok(if self.0.lock().unwrap().insert(name.to_string()) {
                 Launch::Started
             } else {
                 Launch::AlreadyStarted
             })
         }
+
+        async fn state(&self, _: &str) -> Result<RunState, JobError> {
+            Ok(RunState::Unknown)
+        }
     }
 
-    async fn destination(deps: &Deps, id: &str, scheduled: bool, segments: usize) {
+    /// Saves a destination `id` with `segments` segments (and an email column when it has any),
+    /// scheduled or not.
+    pub(crate) async fn destination(deps: &Deps, id: &str, scheduled: bool, segments: usize) {
         let mut d: Destination = serde_json::from_value(serde_json::json!({
             "id": id, "display_name": id, "autopilot_url": "https://api2.autopilothq.com/v1",
             "account_name": null, "created_at": "2026-01-01T00:00:00Z",
@@ -108,6 +104,9 @@ mod tests {
         }))
         .unwrap();
         d.schedule.enabled = scheduled;
+        if segments > 0 {
+            d.data_matching = serde_json::from_value(serde_json::json!({"email": "email"})).ok();
+        }
         d.segments = (0..segments)
             .map(|i| destination::Segment {
                 name: format!("S{i}"),

@@ -16,8 +16,17 @@ pub enum SecretError {
     /// The folder of a file store is open to other users: no key is read or written there.
     #[error("the secrets folder {dir} can be opened by other users, and it holds the API keys: run `chmod 700 {dir}` (and rotate a key in Autopilot if others may have read it)")]
     Exposed { dir: String },
+    /// A failure that may pass (a timeout, a lost connection, a server fault, throttling).
     #[error("the secret store failed for destination {destination}: {source}")]
     Io {
+        destination: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The secret store refused in a way trying again does not change (access denied, a key
+    /// policy): the deployment is wrong.
+    #[error("the secret store refused for destination {destination}: {source}")]
+    Refused {
         destination: String,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,

@@ -18,8 +18,17 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0} is not a valid object key: keys are relative paths without '..' or empty parts")]
     InvalidKey(String),
+    /// A failure that may pass (a timeout, a lost connection, a server fault, throttling).
     #[error("storage failed at {key}: {source}")]
     Io {
+        key: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The store refused in a way trying again does not change (access denied, no such bucket):
+    /// the deployment is wrong.
+    #[error("storage refused at {key}: {source}")]
+    Refused {
         key: String,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,

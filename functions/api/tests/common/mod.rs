@@ -3,10 +3,10 @@
 //! segments under `snapshots/` of the bucket.
 #![allow(dead_code)]
 
+use api::{Answer, Api, Caller};
 use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
 };
-use api::{Answer, Api, Caller};
 use serde_json::Value;
 use shared::jobs::{ClientSettings, Clients};
 use shared::Deps;

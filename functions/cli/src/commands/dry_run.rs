@@ -4,14 +4,11 @@
 use super::Context;
 use crate::failure::{BoxError, Outcome};
 use crate::output;
-use shared::{local_export, Deps};
+use shared::app::{exports, launcher::ExportRequest};
+use shared::Deps;
 
-pub async fn run(
-    ctx: &Context,
-    deps: &Deps,
-    options: &local_export::Options,
-) -> Result<Outcome, BoxError> {
-    let preview = local_export::preview(deps, options).await?;
+pub async fn run(ctx: &Context, deps: &Deps, request: &ExportRequest) -> Result<Outcome, BoxError> {
+    let preview = exports::preview(deps, request).await?;
     output::preview(&preview, ctx.json)?;
     Ok(Outcome::Done)
 }

@@ -7,6 +7,7 @@ use super::Context;
 use crate::args::ExportArgs;
 use crate::failure::{BoxError, Outcome, Reported};
 use crate::{output, runner};
+use shared::app::launcher::ExportRequest;
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::{ClientSettings, Clients};
 use shared::{local_export, Deps};
@@ -17,7 +18,12 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<Outcome, BoxError> {
     let options = options(&args);
     let deps = deps(&ctx.deps, &options, args.max_outage_minutes);
     if args.dry_run {
-        return super::dry_run::run(ctx, &deps, &options).await;
+        let request = ExportRequest {
+            destination_id: args.dest.clone(),
+            full: args.full,
+            override_guardrails: args.override_guardrails,
+        };
+        return super::dry_run::run(ctx, &deps, &request).await;
     }
     let _held = shared::local_lock::hold(&ctx.data_dir, &args.dest)?;
     let report = runner::export(&deps, &options, ctx.json).await?;

@@ -1,0 +1,77 @@
+//! The port exports are started through: on AWS an execution of the export state machine
+//! (`aws_adapters::Executions`), locally a task of this process ([`super::in_process`]). The
+//! use-cases of [`super::exports`] and [`super::schedule`] decide *whether* an export starts; a
+//! launcher only runs it, under the name it is given (the export id).
+
+use crate::jobs::{lock, plan, JobError};
+use serde::{Deserialize, Serialize};
+
+/// What starts an export: the execution input on AWS, the options of a local run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRequest {
+    pub destination_id: String,
+    /// Send every contact, not only what changed since the last export.
+    #[serde(default)]
+    pub full: bool,
+    /// Let a run through that trips a guardrail.
+    #[serde(default)]
+    pub override_guardrails: bool,
+}
+
+impl ExportRequest {
+    pub fn new(destination_id: &str) -> Self {
+        Self {
+            destination_id: destination_id.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
+/// What a launcher did with one start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launch {
+    Started,
+    /// An export of that name was started before (a duplicated event): nothing new started.
+    AlreadyStarted,
+}
+
+/// What a launcher knows of an export it was asked to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    /// The run ended; its report is written last, so it may still be on its way.
+    Succeeded,
+    /// The run stopped without finishing (on AWS: failed, aborted or timed out).
+    Failed,
+    /// The launcher never started an export of that name (or has forgotten it).
+    Unknown,
+}
+
+/// Starts exports and says how they are doing.
+#[async_trait::async_trait]
+pub trait ExportLauncher: Send + Sync {
+    /// Starts an export named `name`, once per name.
+    async fn start(&self, name: &str, request: &ExportRequest) -> Result<Launch, JobError>;
+
+    /// What became of the export named `name`.
+    async fn state(&self, name: &str) -> Result<RunState, JobError>;
+
+    /// A new export id of `destination`: it starts with the time, so ids sort in start order.
+    fn new_export_id(&self, destination: &str) -> String {
+        let _ = destination;
+        plan::new_export_id()
+    }
+
+    /// Whether the export holding the destination's lock is still being run. `false` means it was
+    /// interrupted and is resumed by starting it again under its own name. On AWS the state
+    /// machine releases the lock however an execution ends, so a held lock is a running export
+    /// (the default).
+    async fn holder_running(
+        &self,
+        destination: &str,
+        holder: &lock::Running,
+    ) -> Result<bool, JobError> {
+        let _ = (destination, holder);
+        Ok(true)
+    }
+}
