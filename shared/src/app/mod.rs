@@ -4,7 +4,9 @@
 //!
 //! - [`destinations`]: list and read destinations, record who exports run as;
 //! - [`exports`]: the history of a destination's exports, one export's report, its refused rows;
-//! - [`schedule`]: the scheduled refresh, starting exports through an [`schedule::ExportLauncher`].
+//! - [`schedule`]: the scheduled refresh, starting exports through an [`schedule::ExportLauncher`];
+//! - [`verify`]: the lists read back from Autopilot and compared with the last export's baseline,
+//!   missing members put back on request.
 //!
 //! Connecting, configuring, removing and exporting are the jobs themselves
 //! ([`crate::jobs::connect`], [`crate::jobs::configure`], [`crate::jobs::remove`],
@@ -13,3 +15,4 @@
 pub mod destinations;
 pub mod exports;
 pub mod schedule;
+pub mod verify;
