@@ -221,6 +221,14 @@ async fn a_deleted_list_is_reported_gone_and_then_recreated() {
         list(&verified, "Lapsed")["recreated_as"],
         recreated.as_str()
     );
+
+    // The next export fills the recreated list, and then everything is in place again.
+    let out = cli(&data, &["export", "main"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let verified = verify_json(&data, &[], 0);
+    let lapsed = list(&verified, "Lapsed");
+    assert_eq!(counts(lapsed), (10, 10, 0, 0, 0, false));
+    assert_eq!(lapsed["list_id"], recreated.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,7 +134,7 @@ fn gaps_line(verified: &Verified) -> String {
     }
     if !gone.is_empty() {
         parts.push(format!(
-            "the list(s) of {} are gone: `autopilot-export export {dest} --full` recreates them",
+            "the list(s) of {} are gone: `autopilot-export export {dest}` sends their members to a list of that name again",
             gone.join(", ")
         ));
     }
