@@ -7,7 +7,9 @@
 //! it also refuses any address in the reserved `.invalid` domain, as Autopilot may refuse addresses
 //! for reasons a client cannot check, so the rejected-by-Autopilot path is exercised end to end.
 //!
-//! `/admin` (no key, no limit) shows the state and counters and changes faults and keys at run time.
+//! `/admin` (no key, no limit) shows the state and counters, changes faults and keys at run time,
+//! and does what a person does by hand in Autopilot (unsubscribe a contact, take a member off a
+//! list, delete a list).
 
 // Handlers return ready HTTP responses as their errors, the way axum is meant to be used.
 #![allow(clippy::result_large_err)]
@@ -163,6 +165,24 @@ impl Sandbox {
             store.validate(&serde_json::json!({"Email": email, "_autopilot_list": list_id}))?;
         store.apply(input);
         Ok(())
+    }
+
+    /// Marks a contact unsubscribed, as the contact would by following an unsubscribe link;
+    /// whether there is such a contact. The same as `POST /admin/contacts/{id}/unsubscribe`.
+    pub fn unsubscribe_by_hand(&self, email_or_id: &str) -> bool {
+        self.shared.store().set_unsubscribed(email_or_id, true)
+    }
+
+    /// Takes a member off a list by hand; whether it was on it. The same as
+    /// `DELETE /admin/lists/{list}/members/{id}`.
+    pub fn remove_member_by_hand(&self, list_id: &str, email_or_id: &str) -> bool {
+        self.shared.store().remove_member(list_id, email_or_id)
+    }
+
+    /// Deletes a list by hand (its contacts stay); whether there was one. The same as
+    /// `DELETE /admin/lists/{list}`.
+    pub fn delete_list_by_hand(&self, list_id: &str) -> bool {
+        self.shared.store().delete_list(list_id)
     }
 
     /// Stops accepting connections and waits for the server task.

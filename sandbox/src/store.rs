@@ -38,6 +38,9 @@ pub struct ContactRecord {
     pub email: String,
     pub fields: BTreeMap<String, Value>,
     pub custom: BTreeMap<String, Value>,
+    /// Set only by hand (the admin routes): an upsert never changes it, as in Autopilot, where
+    /// consent belongs to the contact.
+    pub unsubscribed: bool,
 }
 
 impl ContactRecord {
@@ -50,6 +53,9 @@ impl ContactRecord {
         }
         if !self.custom.is_empty() {
             obj.insert("custom".into(), json!(self.custom));
+        }
+        if self.unsubscribed {
+            obj.insert("unsubscribed".into(), json!(true));
         }
         Value::Object(obj)
     }
@@ -158,6 +164,7 @@ impl Store {
                     email: input.email.clone(),
                     fields: BTreeMap::new(),
                     custom: BTreeMap::new(),
+                    unsubscribed: false,
                 })
             }
         };
@@ -177,12 +184,7 @@ impl Store {
 
     /// A contact by email (any case) or contact id.
     pub fn find(&self, email_or_id: &str) -> Option<&ContactRecord> {
-        let key = self
-            .by_id
-            .get(email_or_id)
-            .cloned()
-            .unwrap_or_else(|| email_or_id.to_lowercase());
-        self.contacts.get(&key)
+        self.contacts.get(&self.key_of(email_or_id))
     }
 
     pub fn create_list(&mut self, title: &str) -> String {
@@ -207,6 +209,41 @@ impl Store {
 
     pub fn list_mut(&mut self, id: &str) -> Option<&mut ListRecord> {
         self.lists.get_mut(id)
+    }
+
+    /// Marks a contact (by email or id) unsubscribed or not, as the contact would by following an
+    /// unsubscribe link; whether there is such a contact.
+    pub fn set_unsubscribed(&mut self, email_or_id: &str, unsubscribed: bool) -> bool {
+        let key = self.key_of(email_or_id);
+        match self.contacts.get_mut(&key) {
+            Some(record) => {
+                record.unsubscribed = unsubscribed;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes a contact (by email or id) off a list, as a person would by hand; whether it was on it.
+    pub fn remove_member(&mut self, list_id: &str, email_or_id: &str) -> bool {
+        let Some(contact_id) = self.find(email_or_id).map(|c| c.contact_id.clone()) else {
+            return false;
+        };
+        self.lists
+            .get_mut(list_id)
+            .is_some_and(|list| list.members.remove(&contact_id))
+    }
+
+    /// Deletes a list (its contacts stay); whether there was one.
+    pub fn delete_list(&mut self, list_id: &str) -> bool {
+        self.lists.remove(list_id).is_some()
+    }
+
+    fn key_of(&self, email_or_id: &str) -> String {
+        self.by_id
+            .get(email_or_id)
+            .cloned()
+            .unwrap_or_else(|| email_or_id.to_lowercase())
     }
 
     /// One page of a list's members after `bookmark`, and the bookmark of the next page.

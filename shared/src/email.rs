@@ -86,9 +86,27 @@ pub fn dedupe_key(email: &str) -> String {
     ascii.unwrap_or_else(|| email.to_lowercase())
 }
 
+/// An address as samples show it: its first character, `***`, and its domain
+/// (`jane.doe@example.com` → `j***@example.com`), the way a dry run's samples show it; `***` for
+/// text without an `@`.
+pub fn masked(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_addresses_keep_one_character_and_the_domain() {
+        assert_eq!(masked("jane.doe@example.com"), "j***@example.com");
+        assert_eq!(masked("ü@bücher.de"), "ü***@bücher.de");
+        assert_eq!(masked("@example.com"), "****@example.com");
+        assert_eq!(masked("no-at-sign"), "***");
+    }
 
     #[test]
     fn table() {

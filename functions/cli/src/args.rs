@@ -47,6 +47,11 @@ pub enum Command {
     Console(crate::commands::console::ConsoleArgs),
     /// Remove a destination and delete its key.
     Remove(RemoveArgs),
+    /// Read the lists back from Autopilot and compare them with what the last export put there.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// Past exports of a destination, newest first.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +119,33 @@ const EXIT_CODES: &str = "Exit status:
   1  failed, or refused before sending (the reason is printed; with --json as {\"error\": {\"type\", \"message\"}})
   2  the command line is wrong (an unknown flag, a value out of range)
   3  partially succeeded: some contacts were refused by Autopilot or not sent; one line on stderr says which and what to run";
+
+/// How `verify` ends, for scripts and schedulers (also in the README).
+const VERIFY_EXIT_CODES: &str = "Exit status:
+  0  every list holds every member the last export put there (after --repair, once put back);
+     unsubscribed and foreign members are reported but change nothing
+  1  the verification failed (no export yet, Autopilot unreachable or refusing the key, a repair while an export runs)
+  2  the command line is wrong
+  3  members are missing from a list (or could not be put back), or a list is gone; one line on stderr says what to run";
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The destination's id.
+    pub dest: String,
+    /// Put missing members back on their lists (list membership only: no contact is written, no
+    /// subscription changed).
+    #[arg(long)]
+    pub repair: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The destination's id.
+    pub dest: String,
+    /// Most exports shown, newest first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+}
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {

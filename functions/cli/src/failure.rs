@@ -3,7 +3,8 @@
 //! reads stdout always gets a document.
 //!
 //! Exit status: 0 succeeded, 1 failed (or refused), 2 a wrong command line (clap's), 3 an export
-//! that partially succeeded (contacts refused by Autopilot or not sent).
+//! that partially succeeded (contacts refused by Autopilot or not sent), or a verification that
+//! found members missing or a list gone.
 
 use shared::JobError;
 use std::error::Error;
@@ -15,7 +16,7 @@ pub type BoxError = Box<dyn Error + Send + Sync>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Done,
-    /// An export whose report says `partially_succeeded`.
+    /// An export whose report says `partially_succeeded`; a verification that found gaps.
     Partial,
 }
 

@@ -52,7 +52,7 @@ fn end_quietly_when_the_reader_goes() {
     }
 }
 
-/// Runs a command; only `export` can end in anything but [`Outcome::Done`].
+/// Runs a command; only `export` and `verify` can end in anything but [`Outcome::Done`].
 async fn run(cli: Cli) -> Result<Outcome, BoxError> {
     let ctx = Context::new(cli.data_dir, cli.json);
     match cli.command {
@@ -65,5 +65,7 @@ async fn run(cli: Cli) -> Result<Outcome, BoxError> {
         Command::Destinations => commands::destinations::run(&ctx).await,
         Command::Remove(args) => commands::remove::run(&ctx, args).await,
         Command::Console(args) => commands::console::run(&ctx, args).await,
+        Command::Verify(args) => commands::verify::run(&ctx, args).await,
+        Command::History(args) => commands::history::run(&ctx, args).await,
     }
 }

@@ -1,11 +1,13 @@
 //! The `/admin` routes (no key, no limit): the state and counters, faults and keys changed at
-//! run time, a reset.
+//! run time, a reset; and what a person does by hand in Autopilot's interface, for tests that
+//! tamper with lists: unsubscribe a contact, take a member off a list, delete a list. None of
+//! these counts as a request or a write.
 
 use super::{error, AppState};
 use crate::limits::{Counters, Faults, PeakWindow};
 use crate::store::Store;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -48,4 +50,125 @@ pub(super) async fn reset(State(shared): State<AppState>) -> Response {
     control.counters = Counters::default();
     control.peak = PeakWindow::default();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /admin/contacts/{id}/unsubscribe`: the contact (email or id) unsubscribes.
+pub(super) async fn unsubscribe(
+    State(shared): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
+    done_or_not_found(shared.store().set_unsubscribed(&id, true), "Contact")
+}
+
+/// `DELETE /admin/lists/{list}/members/{id}`: a member taken off a list by hand.
+pub(super) async fn remove_member(
+    State(shared): State<AppState>,
+    Path((list, id)): Path<(String, String)>,
+) -> Response {
+    done_or_not_found(shared.store().remove_member(&list, &id), "Member")
+}
+
+/// `DELETE /admin/lists/{list}`: a list deleted by hand (its contacts stay).
+pub(super) async fn delete_list(
+    State(shared): State<AppState>,
+    Path(list): Path<String>,
+) -> Response {
+    done_or_not_found(shared.store().delete_list(&list), "List")
+}
+
+fn done_or_not_found(done: bool, what: &str) -> Response {
+    if done {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("{what} not found"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{api, store::Store, SandboxConfig, Shared};
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use std::sync::{Arc, Mutex};
+    use tower::ServiceExt;
+
+    async fn call(shared: &Arc<Shared>, method: Method, uri: &str) -> StatusCode {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let answer = api::router(shared.clone()).oneshot(request).await.unwrap();
+        answer.status()
+    }
+
+    #[tokio::test]
+    async fn by_hand_a_contact_unsubscribes_a_member_leaves_and_a_list_goes() {
+        let mut store = Store::default();
+        let list = store.create_list("VIP");
+        for email in ["ann@x.io", "bob@x.io"] {
+            let input = store
+                .validate(&serde_json::json!({"Email": email, "_autopilot_list": list}))
+                .unwrap();
+            store.apply(input);
+        }
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            control: Mutex::new(api::Control::new(&SandboxConfig::with_key("k"))),
+        });
+        let unsubscribe = "/admin/contacts/Ann@x.io/unsubscribe";
+        assert_eq!(
+            call(&shared, Method::POST, unsubscribe).await,
+            StatusCode::NO_CONTENT
+        );
+        let gone = format!("/admin/lists/{list}/members/bob@x.io");
+        assert_eq!(
+            call(&shared, Method::DELETE, &gone).await,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            call(&shared, Method::DELETE, &gone).await,
+            StatusCode::NOT_FOUND
+        );
+        let state = shared.store().snapshot();
+        assert_eq!(state.list("VIP").unwrap().members, ["ann@x.io"]);
+        let ann = state
+            .contacts
+            .iter()
+            .find(|c| c["Email"] == "ann@x.io")
+            .unwrap();
+        assert_eq!(ann["unsubscribed"], true);
+        let bob = state
+            .contacts
+            .iter()
+            .find(|c| c["Email"] == "bob@x.io")
+            .unwrap();
+        assert!(bob.get("unsubscribed").is_none(), "{bob}");
+
+        let delete = format!("/admin/lists/{list}");
+        assert_eq!(
+            call(&shared, Method::DELETE, &delete).await,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            call(&shared, Method::DELETE, &delete).await,
+            StatusCode::NOT_FOUND
+        );
+        let unknown = "/admin/contacts/nobody@x.io/unsubscribe";
+        assert_eq!(
+            call(&shared, Method::POST, unknown).await,
+            StatusCode::NOT_FOUND
+        );
+        let state = shared.store().snapshot();
+        assert!(state.lists.is_empty() && state.contacts.len() == 2);
+        assert_eq!(
+            api::counters(&shared).requests,
+            0,
+            "none of it is a request"
+        );
+    }
 }

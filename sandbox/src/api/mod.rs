@@ -14,7 +14,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -92,7 +92,10 @@ pub(crate) fn router(shared: AppState) -> Router {
         .route("/counters", get(admin::counters))
         .route("/faults", put(admin::faults))
         .route("/keys", put(admin::keys))
-        .route("/reset", post(admin::reset));
+        .route("/reset", post(admin::reset))
+        .route("/contacts/{id}/unsubscribe", post(admin::unsubscribe))
+        .route("/lists/{list}", delete(admin::delete_list))
+        .route("/lists/{list}/members/{id}", delete(admin::remove_member));
     Router::new()
         .nest("/v1", v1)
         .nest("/admin", admin)

@@ -120,6 +120,42 @@ pub async fn history(deps: &Deps, destination: &str) -> Result<Vec<Report>, JobE
     Ok(reports)
 }
 
+/// Like [`history`], a page of it: the reports of the `limit` latest exports after the `skip`
+/// latest, newest first. Export ids start with the second they started, so only the reports of
+/// the exports up to the page's end (and any started in the same second as its last) are read.
+pub async fn recent(
+    deps: &Deps,
+    destination: &str,
+    skip: usize,
+    limit: usize,
+) -> Result<Vec<Report>, JobError> {
+    let store = deps.store.as_ref();
+    let found = store.list(&keys::exports_dir(destination)).await?;
+    let mut exports: Vec<&str> = found
+        .iter()
+        .filter_map(|key| keys::export_of_report(destination, key))
+        .collect();
+    exports.sort_unstable_by(|a, b| b.cmp(a));
+    let mut end = skip.saturating_add(limit).min(exports.len());
+    while end > 0 && end < exports.len() && same_second(exports[end - 1], exports[end]) {
+        end += 1;
+    }
+    let mut reports = Vec::with_capacity(end);
+    for export in &exports[..end] {
+        if let Some(report) = get_json::<Report>(store, &keys::report(destination, export)).await? {
+            reports.push(report);
+        }
+    }
+    reports.sort_by_key(|r| std::cmp::Reverse(r.finished_at));
+    Ok(reports.into_iter().skip(skip).take(limit).collect())
+}
+
+/// Whether two export ids start with the same second (`20261130T142243Z-…`).
+fn same_second(a: &str, b: &str) -> bool {
+    let second = |id: &str| id.split('-').next().map(str::to_string);
+    second(a) == second(b)
+}
+
 /// The id of the latest export of `destination` that has a report (export ids start with the
 /// time they started, so keys sort in that order); only keys are listed, one report is read.
 pub async fn latest(deps: &Deps, destination: &str) -> Result<Option<String>, JobError> {
@@ -301,5 +337,17 @@ mod tests {
         for id in ["", "../state", "a/b", "a b", "x%2F"] {
             assert!(!is_export_id(id), "{id}");
         }
+    }
+
+    #[test]
+    fn exports_started_in_one_second_are_told_apart_by_their_reports() {
+        assert!(same_second(
+            "20261130T120000Z-ab12",
+            "20261130T120000Z-ff00"
+        ));
+        assert!(!same_second(
+            "20261130T120000Z-ab12",
+            "20261130T120001Z-ab12"
+        ));
     }
 }

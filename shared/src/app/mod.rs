@@ -5,7 +5,9 @@
 //! - [`destinations`]: list and read destinations, record who exports run as;
 //! - [`exports`]: start an export, its status, a dry run, the history of a destination's exports,
 //!   one export's report, its refused rows;
-//! - [`schedule`]: the scheduled refresh.
+//! - [`schedule`]: the scheduled refresh;
+//! - [`verify`]: the lists read back from Autopilot and compared with the last export's baseline,
+//!   missing members put back on request.
 //!
 //! Exports start through the [`launcher::ExportLauncher`] port: on AWS an execution of the state
 //! machine (`aws_adapters::Executions`), locally [`in_process::InProcess`]. Connecting,
@@ -18,3 +20,4 @@ pub mod exports;
 pub mod in_process;
 pub mod launcher;
 pub mod schedule;
+pub mod verify;

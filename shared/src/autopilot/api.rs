@@ -76,6 +76,30 @@ pub struct MemberPage {
     pub bookmark: Option<String>,
 }
 
+/// A list member as read back by a verification: its email and whether it unsubscribed, nothing
+/// else of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberStatus {
+    pub email: String,
+    pub unsubscribed: bool,
+}
+
+/// A page of [`MemberStatus`]es and the bookmark of the next page, if Autopilot gave one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberStatusPage {
+    pub members: Vec<MemberStatus>,
+    pub bookmark: Option<String>,
+}
+
+/// `unsubscribed` as Autopilot may write it: `true`, or the text `"true"`; anything else is false.
+fn is_true(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
 impl AutopilotClient {
     /// `GET /account`: the account the key belongs to; a 401 means the key is not valid, an
     /// answer without an account means the URL is not Autopilot's.
@@ -161,6 +185,48 @@ impl AutopilotClient {
         self.call(Method::GET, &path, None, "list").await
     }
 
+    /// `GET /list/{list}/contacts[/{bookmark}]`: one page of members, each read as its email and
+    /// whether it unsubscribed (members without an email are skipped). A 404 is
+    /// [`AutopilotError::NotFound`]: the list does not exist.
+    pub async fn list_member_statuses_page(
+        &self,
+        list_id: &str,
+        bookmark: Option<&str>,
+    ) -> Result<MemberStatusPage, AutopilotError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            contacts: Vec<Member>,
+            #[serde(default)]
+            bookmark: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Member {
+            #[serde(default, rename = "Email")]
+            email: Value,
+            #[serde(default)]
+            unsubscribed: Value,
+        }
+        let mut path = vec!["list", list_id, "contacts"];
+        path.extend(bookmark);
+        let page: Page = self.call(Method::GET, &path, None, "list").await?;
+        let members = page
+            .contacts
+            .into_iter()
+            .filter_map(|m| match m.email {
+                Value::String(email) => Some(MemberStatus {
+                    email,
+                    unsubscribed: is_true(&m.unsubscribed),
+                }),
+                _ => None,
+            })
+            .collect();
+        Ok(MemberStatusPage {
+            members,
+            bookmark: page.bookmark,
+        })
+    }
+
     /// The email of every member of a list, following bookmarks, within [`ListLimits`]: nothing
     /// else of a member is kept.
     pub async fn list_member_emails(&self, list_id: &str) -> Result<Vec<String>, AutopilotError> {
@@ -225,5 +291,27 @@ impl AutopilotClient {
             "the Autopilot list {list} went on for more than {} pages: stopped reading it",
             thousands(limits.pages as u64)
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unsubscribed_is_read_as_written_or_as_text_and_false_otherwise() {
+        let table = [
+            (json!(true), true),
+            (json!("true"), true),
+            (json!(" TRUE "), true),
+            (json!(false), false),
+            (json!("false"), false),
+            (json!(1), false),
+            (Value::Null, false),
+        ];
+        for (value, expected) in table {
+            assert_eq!(is_true(&value), expected, "{value}");
+        }
     }
 }

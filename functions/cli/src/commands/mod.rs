@@ -9,9 +9,11 @@ pub mod demo;
 pub mod destinations;
 pub mod dry_run;
 pub mod export;
+pub mod history;
 pub mod remove;
 pub mod sandbox;
 pub mod status;
+pub mod verify;
 
 use shared::Deps;
 use std::path::PathBuf;

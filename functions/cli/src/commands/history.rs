@@ -1,0 +1,124 @@
+//! `autopilot-export history DEST [--limit N]`: the destination's past exports, newest first —
+//! export id, when it started, how long it took, its status and its counts — from the reports
+//! the exports left ([`shared::app::exports::recent`]). Exports older than the retention period
+//! are gone from it, as they are from the data folder.
+
+use super::Context;
+use crate::args::HistoryArgs;
+use crate::failure::{BoxError, Outcome};
+use serde::Serialize;
+use shared::app::exports;
+use shared::destination;
+use shared::jobs::finalize::{Counts, Report, Status};
+
+/// One export as the history shows it.
+#[derive(Debug, Serialize)]
+struct Entry<'a> {
+    export_id: &'a str,
+    status: Status,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    finished_at: chrono::DateTime<chrono::Utc>,
+    duration_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<&'a str>,
+    counts: &'a Counts,
+}
+
+impl<'a> From<&'a Report> for Entry<'a> {
+    fn from(report: &'a Report) -> Self {
+        Self {
+            export_id: &report.export_id,
+            status: report.status,
+            started_at: report.started_at,
+            finished_at: report.finished_at,
+            duration_seconds: report.duration_seconds,
+            failure: report.failure.as_ref().map(|f| f.error_type.as_str()),
+            counts: &report.totals,
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, args: HistoryArgs) -> Result<Outcome, BoxError> {
+    let destination = destination::load(ctx.deps.store.as_ref(), &args.dest).await?;
+    let dest = destination.id.as_str();
+    let reports = exports::recent(&ctx.deps, dest, 0, args.limit as usize).await?;
+    let entries: Vec<Entry> = reports.iter().map(Entry::from).collect();
+    if ctx.json {
+        let body = serde_json::json!({"destination_id": dest, "exports": entries});
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    } else if entries.is_empty() {
+        println!("{dest} has not been exported yet.");
+    } else {
+        println!("Exports of {dest}, newest first:");
+        for entry in &entries {
+            println!("  {}", line(entry));
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+/// One export on one line: id, start, duration, status, counts (the zero ones left out).
+fn line(entry: &Entry) -> String {
+    let started = entry.started_at.map_or_else(
+        || "-".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    );
+    let status = match (entry.status, entry.failure) {
+        (Status::Succeeded, _) => "succeeded".to_string(),
+        (Status::PartiallySucceeded, _) => "partially succeeded".to_string(),
+        (Status::Failed, Some(why)) => format!("FAILED ({why})"),
+        (Status::Failed, None) => "FAILED".to_string(),
+    };
+    let c = entry.counts;
+    let counts: Vec<String> = [
+        ("rows", c.rows_read),
+        ("added", c.added),
+        ("updated", c.updated),
+        ("unchanged", c.unchanged),
+        ("removed", c.removed),
+        ("invalid", c.invalid),
+        ("duplicates", c.duplicates),
+        ("rejected", c.rejected),
+        ("unsent", c.unsent),
+    ]
+    .iter()
+    .filter(|(name, n)| *n > 0 || *name == "rows")
+    .map(|(name, n)| format!("{n} {name}"))
+    .collect();
+    format!(
+        "{}  {started}  {:>7.1}s  {status:<20}  {}",
+        entry.export_id,
+        entry.duration_seconds,
+        counts.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_holds_id_start_duration_status_and_the_counts_that_are_not_zero() {
+        let counts = Counts {
+            rows_read: 12,
+            sent: 10,
+            added: 10,
+            invalid: 2,
+            ..Counts::default()
+        };
+        let started = "2026-11-30T17:00:00Z".parse().unwrap();
+        let entry = Entry {
+            export_id: "20261130T170000Z-abc123",
+            status: Status::Failed,
+            started_at: Some(started),
+            finished_at: started,
+            duration_seconds: 3.25,
+            failure: Some("Unauthorized"),
+            counts: &counts,
+        };
+        assert_eq!(
+            line(&entry),
+            "20261130T170000Z-abc123  2026-11-30 17:00:00 UTC      3.2s  FAILED (Unauthorized)  12 rows, 10 added, 2 invalid"
+        );
+    }
+}
