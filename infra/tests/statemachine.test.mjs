@@ -292,12 +292,13 @@ test('the schedule starts one export per enabled destination, once per event', a
     schedule: { enabled: true },
   });
   assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
-  const event = { id: 'a1b2c3d4-0000-4000-8000-000000000001', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+  const event = { id: 'a1b2c3d4-0000-4000-8000-000000000001', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-30T17:00:00Z', detail: {} };
   const first = await invoke('scheduler', event);
-  assert.deepEqual(first.started, [`${id}-sched-${event.id}`]);
+  const name = `${id}-20261130T170000Z-sched-${event.id}`.slice(0, 80);
+  assert.deepEqual(first.started, [name]);
   const again = await invoke('scheduler', event);
   assert.deepEqual(again.started, [], 'a duplicated event starts nothing');
-  assert.deepEqual(again.already_started, [`${id}-sched-${event.id}`]);
+  assert.deepEqual(again.already_started, [name]);
   await assert.rejects(invoke('scheduler', {}), (e) => e.name === 'InvalidInput');
 });
 

@@ -1,5 +1,5 @@
-//! The HTTP API of autopilot-export (API Gateway HTTP API, IAM-authorised), as design.md lays it
-//! out. Routing and answers live here, apart from the Lambda adapter in `main.rs`, so they are
+//! The HTTP API of autopilot-export (API Gateway HTTP API, IAM-authorised), as the README's
+//! "The HTTP API" section lays it out. Routing and answers live here, apart from the Lambda adapter in `main.rs`, so they are
 //! tested as plain functions. Errors are JSON `{"error": type, "message": text}` with a 4xx for
 //! anything the caller can fix; no answer ever contains an API key, and a failed AWS call is
 //! answered with the request id its details are logged under, never with AWS's own text.
@@ -181,8 +181,9 @@ struct ExportBody {
 }
 
 impl Api {
-    /// Answers one request.
+    /// Answers one request; `path` may carry a query string.
     pub async fn handle(&self, method: &str, path: &str, body: &[u8], caller: &Caller) -> Answer {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let parts: Vec<&str> = path
             .trim_matches('/')
             .split('/')
@@ -196,6 +197,7 @@ impl Api {
             ("DELETE", ["destinations", id]) => self.remove(id).await,
             ("PUT", ["destinations", id, "key"]) => self.rotate(id, body).await,
             ("POST", ["destinations", id, "exports"]) => self.start_export(id, body).await,
+            ("GET", ["destinations", id, "exports"]) => self.history(id, query).await,
             ("GET", ["destinations", id, "exports", export]) => {
                 self.export_status(id, export).await
             }
@@ -323,6 +325,40 @@ impl Api {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A page of the destination's finished exports, newest first: `?limit=N` (1–100, default
+    /// 20) reports after `?skip=M`; `next` is the `skip` of the next page, if there is one.
+    async fn history(&self, id: &str, query: &str) -> Result<Answer, Answer> {
+        let number = |name: &str, default: usize| -> Result<usize, Answer> {
+            let Some((_, value)) = query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(key, _)| *key == name)
+            else {
+                return Ok(default);
+            };
+            value.parse().map_err(|_| {
+                Answer::error(
+                    400,
+                    ErrorKind::InvalidInput.as_str(),
+                    format!("{name} must be a whole number"),
+                )
+            })
+        };
+        let (limit, skip) = (number("limit", 20)?, number("skip", 0)?);
+        if !(1..=100).contains(&limit) {
+            return Err(Answer::error(
+                400,
+                ErrorKind::InvalidInput.as_str(),
+                "limit must be between 1 and 100",
+            ));
+        }
+        let destination = app::destinations::read(&self.deps, id).await?;
+        let mut page = app::exports::recent(&self.deps, &destination.id, skip, limit + 1).await?;
+        let next = (page.len() > limit).then_some(skip + limit);
+        page.truncate(limit);
+        Ok(Answer::ok(200, json!({"exports": page, "next": next})))
     }
 
     async fn export_status(&self, id: &str, export_id: &str) -> Result<Answer, Answer> {

@@ -10,7 +10,10 @@ async fn serve(api: &Api, request: Request) -> Result<Response<Body>, Error> {
     let answer = api
         .handle(
             request.method().as_str(),
-            request.uri().path(),
+            request
+                .uri()
+                .path_and_query()
+                .map_or(request.uri().path(), |p| p.as_str()),
             request.body().as_ref(),
             &caller,
         )

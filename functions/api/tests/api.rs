@@ -156,6 +156,58 @@ async fn every_route_and_every_refusal() {
         404
     );
 
+    // History: the started export has no report yet, so it is not in it; two finished ones
+    // are, newest first, a page at a time.
+    let empty = call(api, "GET", "/destinations/main/exports", Value::Null).await;
+    assert_eq!(
+        (empty.status, &empty.body),
+        (200, &json!({"exports": [], "next": null}))
+    );
+    for export in [
+        "main-20260101T000000Z-000001",
+        "main-20260102T000000Z-000002",
+    ] {
+        let input = shared::jobs::finalize::Input {
+            destination_id: "main".into(),
+            export_id: export.into(),
+            failure: None,
+        };
+        shared::jobs::finalize::run(input, &api.deps).await.unwrap();
+    }
+    let first = call(
+        api,
+        "GET",
+        "/destinations/main/exports?limit=1",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(
+        first.body["exports"][0]["export_id"],
+        "main-20260102T000000Z-000002"
+    );
+    assert_eq!(first.body["next"], 1);
+    let second = call(
+        api,
+        "GET",
+        "/destinations/main/exports?limit=1&skip=1",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        second.body["exports"][0]["export_id"],
+        "main-20260101T000000Z-000001"
+    );
+    assert_eq!(second.body["next"], Value::Null);
+    for odd in ["limit=0", "limit=101", "limit=ten", "skip=-1"] {
+        let path = format!("/destinations/main/exports?{odd}");
+        assert_eq!(
+            call(api, "GET", &path, Value::Null).await.status,
+            400,
+            "{odd}"
+        );
+    }
+
     // A running export (its lock held) makes a second start a 409.
     shared::jobs::lock::acquire(&api.deps, "main", "held-by-test")
         .await

@@ -1,4 +1,4 @@
-//! The command line, as design.md lays it out.
+//! The command line: every command, its flags and their help text.
 
 use clap::{Args, Parser, Subcommand};
 use shared::destination::Guardrails;

@@ -1,7 +1,7 @@
 //! The scheduler function: on each EventBridge schedule event, the application layer's scheduled
 //! refresh ([`shared::app::schedule`]) starts an export of every destination with scheduling on and
-//! no export running, as a Step Functions execution named after the event, so a duplicated event
-//! starts no second export.
+//! no export running, as a Step Functions execution named after the event's time and id, so a
+//! duplicated event starts no second export.
 
 use aws_adapters::Executions;
 use lambda_glue::{self as lambda, Failure};
@@ -14,8 +14,8 @@ async fn handle(
     deps: &Deps,
     executions: &Executions,
 ) -> Result<Scheduled, Failure> {
-    let event_id = event.payload.get("id").and_then(|v| v.as_str());
-    Ok(schedule::run(deps, executions, event_id.unwrap_or_default()).await?)
+    let event: schedule::Event = lambda::parse(event.payload)?;
+    Ok(schedule::run(deps, executions, &event).await?)
 }
 
 #[tokio::main]

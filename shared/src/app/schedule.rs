@@ -1,13 +1,24 @@
 //! The scheduled refresh: on each schedule event, start an export of every destination that has
 //! scheduling on, segments to export and no export running. Exports are started through an
-//! [`ExportLauncher`] under a name made from the destination and the event, and a name is never
+//! [`ExportLauncher`] under a name made from the destination and the event (its time, then its
+//! id, so that scheduled exports sort among the others by when they started), and a name is never
 //! started twice, so a duplicated event starts no second export.
 
 use super::destinations;
 pub use super::launcher::{ExportLauncher, ExportRequest, Launch};
 use crate::jobs::lock;
 use crate::{Deps, JobError};
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The schedule event (an EventBridge scheduled event): its id and time.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Event {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub time: Option<DateTime<Utc>>,
+}
 
 /// What one schedule event did, by destination (and by export name for those started).
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -17,17 +28,20 @@ pub struct Scheduled {
     pub already_started: Vec<String>,
 }
 
-/// Runs the schedule for the event `event_id`.
+/// Runs the schedule for `event`.
 pub async fn run(
     deps: &Deps,
     launcher: &dyn ExportLauncher,
-    event_id: &str,
+    event: &Event,
 ) -> Result<Scheduled, JobError> {
-    if event_id.trim().is_empty() {
-        return Err(JobError::InvalidInput(
-            "the event has no id: expected an EventBridge scheduled event".into(),
-        ));
-    }
+    let time = match event.time {
+        Some(time) if !event.id.trim().is_empty() => time,
+        _ => {
+            return Err(JobError::InvalidInput(
+                "the event has no id or time: expected an EventBridge scheduled event".into(),
+            ))
+        }
+    };
     let mut out = Scheduled::default();
     for destination in destinations::list(deps).await? {
         if !destination.schedule.enabled || destination.segments.is_empty() {
@@ -37,7 +51,7 @@ pub async fn run(
             out.skipped_running.push(destination.id);
             continue;
         }
-        let name = export_name(&destination.id, event_id);
+        let name = export_name(&destination.id, time, &event.id);
         match launcher
             .start(&name, &ExportRequest::new(&destination.id))
             .await?
@@ -55,14 +69,16 @@ pub async fn run(
     Ok(out)
 }
 
-/// An export name from a destination and an event id: `[A-Za-z0-9-]`, at most 80 characters
-/// (what Step Functions allows for an execution name).
-pub fn export_name(destination: &str, event_id: &str) -> String {
+/// An export name from a destination and an event: `{destination}-{time}-sched-{event id}` in
+/// `[A-Za-z0-9-]`, at most 80 characters (what Step Functions allows for an execution name). The
+/// time is written as export ids write it, so names sort with the other exports' ids.
+pub fn export_name(destination: &str, time: DateTime<Utc>, event_id: &str) -> String {
     let clean: String = event_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    let mut name = format!("{destination}-sched-{clean}");
+    let time = time.format("%Y%m%dT%H%M%SZ");
+    let mut name = format!("{destination}-{time}-sched-{clean}");
     name.truncate(80);
     name
 }
@@ -129,26 +145,47 @@ pub(crate) mod tests {
             .unwrap();
         let launcher = Names::default();
 
-        let first = run(&deps, &launcher, "event-1").await.unwrap();
-        assert_eq!(first.started, ["on-sched-event-1"]);
+        let event = Event {
+            id: "event-1".into(),
+            time: "2026-11-30T17:00:00Z".parse().ok(),
+        };
+        let first = run(&deps, &launcher, &event).await.unwrap();
+        assert_eq!(first.started, ["on-20261130T170000Z-sched-event-1"]);
         assert_eq!(first.skipped_running, ["busy"]);
         assert!(first.already_started.is_empty());
 
-        let again = run(&deps, &launcher, "event-1").await.unwrap();
+        let again = run(&deps, &launcher, &event).await.unwrap();
         assert!(
             again.started.is_empty(),
             "a duplicated event starts nothing"
         );
-        assert_eq!(again.already_started, ["on-sched-event-1"]);
+        assert_eq!(again.already_started, ["on-20261130T170000Z-sched-event-1"]);
 
-        assert!(run(&deps, &launcher, " ").await.is_err());
+        let no_id = Event {
+            id: " ".into(),
+            ..event.clone()
+        };
+        let no_time = Event {
+            time: None,
+            ..event.clone()
+        };
+        for odd in [no_id, no_time] {
+            let err = run(&deps, &launcher, &odd).await.unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        }
     }
 
     #[test]
     fn names_are_valid_and_stable() {
-        let name = export_name("marketing", "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa");
-        assert_eq!(name, "marketing-sched-53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa");
-        let long = export_name(&"d".repeat(60), "e/v:e n t");
+        let time = "2026-11-30T17:00:00Z".parse().unwrap();
+        let name = export_name("marketing", time, "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa");
+        assert_eq!(
+            name,
+            "marketing-20261130T170000Z-sched-53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa"
+        );
+        let api_started = format!("marketing-{}", crate::jobs::plan::new_export_id());
+        assert!(name < api_started, "an older scheduled export sorts first");
+        let long = export_name(&"d".repeat(60), time, "e/v:e n t");
         assert!(long.len() <= 80 && long.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     }
 }
