@@ -1,6 +1,7 @@
 // The export state machine executed by aws-local-stepfunctions, every Task invoking the real Lambda
-// binaries served by `cargo lambda watch`, against moto (S3, Secrets Manager) and the Autopilot
-// sandbox. Started by scripts/test, which provides the servers and these variables:
+// binaries (the workspace's debug build, behind the runtime API of `cargo lambda watch`), against
+// moto (S3, Secrets Manager) and the Autopilot sandbox. Started by scripts/test, which provides the
+// servers and these variables:
 //   LAMBDA_URL  SANDBOX_URL  SANDBOX_KEY  MOTO_URL  DATA_BUCKET
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -176,7 +177,7 @@ async function members(list) {
 }
 
 before(async () => {
-  // Warm up: the first invoke of each function compiles it.
+  // Each function answers once before the first test (an invoke waits until its function polls).
   for (const fn of ['api', 'export', 'upload-chunk', 'finalize', 'scheduler']) {
     await invoke(fn, {}).catch(() => {});
   }
