@@ -11,6 +11,7 @@ use shared::app::exports::{self, ExportStatus};
 use shared::app::in_process::InProcess;
 use shared::app::launcher::ExportRequest;
 use shared::jobs::finalize::{Report, Status};
+use shared::jobs::plan::Trigger;
 use shared::jobs::{connect, lock, plan, progress, upload_chunk};
 use shared::local_export::{self, Progress};
 use shared::Deps;
@@ -235,7 +236,7 @@ async fn the_in_process_launcher_runs_one_export_at_a_time_and_resumes_an_interr
     // Two requests a second: the first export is still running when the second start comes.
     let (dir, _sandbox, deps, dest) = people_destination(300, None, 2.0).await;
     let launcher = InProcess::new(deps.clone(), dir.path().join("data"));
-    let request = ExportRequest::new(&dest);
+    let request = ExportRequest::new(&dest, Trigger::Console);
     let first = exports::start(&deps, &launcher, &request).await.unwrap();
     let second = exports::start(&deps, &launcher, &request)
         .await
@@ -246,6 +247,7 @@ async fn the_in_process_launcher_runs_one_export_at_a_time_and_resumes_an_interr
         (report.status, report.totals.sent),
         (Status::Succeeded, 300)
     );
+    assert_eq!(report.trigger, Some(Trigger::Console));
     assert!(!launcher.is_running(&dest));
 
     // An export whose process went away holds the destination's lock but no process runs it:

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use shared::app::launcher::ExportRequest;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::{Report, Status};
+use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, ClientSettings};
 use shared::local_export::{self, Options, Progress};
 use shared::{Deps, JobError};
@@ -307,9 +308,10 @@ async fn changed_mapping_or_full_resends_everything_and_dry_run_writes_nothing()
     let changed: HashSet<u32> = (0..5).collect();
     f.write(0..490, &changed);
     let requests = f.sandbox.counters().requests;
-    let preview = shared::app::exports::preview(&f.deps, &ExportRequest::new(&f.dest))
-        .await
-        .unwrap();
+    let preview =
+        shared::app::exports::preview(&f.deps, &ExportRequest::new(&f.dest, Trigger::Manual))
+            .await
+            .unwrap();
     let segment = &preview.preview.as_ref().unwrap()[0];
     assert_eq!(
         (

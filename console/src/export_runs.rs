@@ -7,6 +7,7 @@ use serde::Serialize;
 use shared::app::exports;
 use shared::app::in_process::{InProcess, Outcome};
 use shared::app::launcher::ExportRequest;
+use shared::jobs::plan::Trigger;
 
 /// What the progress bar polls for.
 #[derive(Debug, Serialize)]
@@ -47,7 +48,7 @@ pub fn view(exports: &InProcess, dest: &str) -> Option<View> {
 
 /// Starts an export of `dest` unless one is running; `Err` says why not.
 pub async fn start(state: &AppState, dest: &str) -> Result<(), String> {
-    let request = ExportRequest::new(dest);
+    let request = ExportRequest::new(dest, Trigger::Console);
     exports::start(&state.options.deps, &state.exports, &request)
         .await
         .map(|_| ())

@@ -217,7 +217,8 @@ async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Respo
         Ok(d) => d,
         Err(r) => return r,
     };
-    let request = shared::app::launcher::ExportRequest::new(&d.id);
+    let request =
+        shared::app::launcher::ExportRequest::new(&d.id, shared::jobs::plan::Trigger::Console);
     let out = shared::app::exports::preview(&state.options.deps, &request)
         .await
         .map_err(|e| e.to_string());

@@ -187,7 +187,7 @@ test('a 10,000-profile export ends with the sandbox holding exactly the list', a
   await sandbox('POST', '/admin/reset');
   const id = await destination('Happy', 10_000);
   const started = Date.now();
-  const run = await execute(`${id}-happy`, { destination_id: id });
+  const run = await execute(`${id}-happy`, { destination_id: id, trigger: 'api' });
   assert.equal(run.error, undefined, String(run.error));
   assert.equal(run.result.report.status, 'succeeded');
   const listed = await members('Happy list');
@@ -196,6 +196,7 @@ test('a 10,000-profile export ends with the sandbox holding exactly the list', a
   assert.equal(counters.contacts_written, 10_000, 'nothing sent twice');
   const report = await s3Get(`exports/${id}/${id}-happy/report.json`);
   assert.equal(report.totals.sent, 10_000);
+  assert.equal(report.trigger, 'api', 'what started the export travels through the state machine');
   console.log(`happy path: ${(Date.now() - started) / 1000}s, ${run.calls.Upload} upload invocations, largest state payload ${run.largest} bytes`);
   assert.ok(run.largest < 16 * 1024, `payloads stay small (${run.largest} bytes)`);
 });

@@ -44,6 +44,8 @@ pub struct Options {
     pub override_guardrails: bool,
     /// Past exports of the destination older than this many days are deleted when it starts.
     pub keep_exports_days: u32,
+    /// What starts it (the command line unless said otherwise).
+    pub trigger: plan::Trigger,
 }
 
 impl Options {
@@ -57,6 +59,7 @@ impl Options {
             full: false,
             override_guardrails: false,
             keep_exports_days: crate::retention::DEFAULT_KEEP_DAYS,
+            trigger: plan::Trigger::Manual,
         }
     }
 }
@@ -122,6 +125,7 @@ pub async fn run(
                 full: options.full,
                 dry_run: false,
                 override_guardrails: options.override_guardrails,
+                trigger: options.trigger,
             };
             if let Err(e) = plan_with_retries(input, deps).await {
                 return Err(fail(deps, dest, &export_id, e).await);

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use shared::app::exports::ExportStatus;
 use shared::app::{self, launcher::ExportRequest};
 use shared::destination::{self, Boundary};
+use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, remove};
 use shared::secrets::SecretError;
 use shared::store::StoreError;
@@ -309,6 +310,7 @@ impl Api {
             destination_id: destination.id.clone(),
             full: body.full,
             override_guardrails: body.override_guardrails,
+            trigger: Trigger::Api,
         };
         if body.dry_run {
             let preview = app::exports::preview(&self.deps, &request).await?;

@@ -323,6 +323,7 @@ mod tests {
                 error_type: t.into(),
                 message: "gave up after 10 attempts".into(),
             }),
+            trigger: None,
             started_at: None,
             finished_at: chrono::Utc::now(),
             duration_seconds: 1.0,

@@ -278,6 +278,7 @@ async fn history_lists_every_export_newest_first() {
     assert_eq!(listed, ids, "newest first");
     for export in exports {
         assert_eq!(export["status"], "succeeded", "{export}");
+        assert_eq!(export["trigger"], "manual", "the command line started it");
         assert!(export["started_at"].is_string() && export["duration_seconds"].is_number());
     }
     let sent = |e: &Value| e["counts"]["sent"].as_u64().unwrap();

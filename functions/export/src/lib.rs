@@ -57,6 +57,7 @@ pub async fn handle(
         chunk_size: chunk_size.or(settings.chunk_size),
         full: export.full,
         override_guardrails: export.override_guardrails,
+        trigger: export.trigger,
         ..plan::Input::default()
     };
     let plan = plan::run(input, deps).await?;

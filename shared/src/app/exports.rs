@@ -215,6 +215,7 @@ pub async fn rejected_csv(
 mod tests {
     use super::*;
     use crate::app::schedule::tests::destination;
+    use crate::jobs::plan::Trigger;
     use std::sync::Mutex;
 
     /// Starts nothing; remembers what it was asked to start, says every run is `state`, and whether
@@ -257,12 +258,17 @@ mod tests {
         destination(&deps, "ready", false, 1).await;
         let running = Fake::new(RunState::Running, true);
 
-        let bare = start(&deps, &running, &ExportRequest::new("bare")).await;
+        let bare = start(&deps, &running, &ExportRequest::new("bare", Trigger::Api)).await;
         assert_eq!(bare.unwrap_err().kind(), ErrorKind::NotConfigured);
-        let missing = start(&deps, &running, &ExportRequest::new("nowhere")).await;
+        let missing = start(
+            &deps,
+            &running,
+            &ExportRequest::new("nowhere", Trigger::Api),
+        )
+        .await;
         assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
 
-        let first = start(&deps, &running, &ExportRequest::new("ready"))
+        let first = start(&deps, &running, &ExportRequest::new("ready", Trigger::Api))
             .await
             .unwrap();
         assert_eq!(
@@ -273,7 +279,7 @@ mod tests {
         lock::acquire(&deps, "ready", "20260101T000000Z-000001")
             .await
             .unwrap();
-        let busy = start(&deps, &running, &ExportRequest::new("ready")).await;
+        let busy = start(&deps, &running, &ExportRequest::new("ready", Trigger::Api)).await;
         assert_eq!(busy.unwrap_err().kind(), ErrorKind::ExportRunning);
         assert_eq!(
             running.started.lock().unwrap().len(),
@@ -282,9 +288,13 @@ mod tests {
         );
 
         let interrupted = Fake::new(RunState::Unknown, false);
-        let resumed = start(&deps, &interrupted, &ExportRequest::new("ready"))
-            .await
-            .unwrap();
+        let resumed = start(
+            &deps,
+            &interrupted,
+            &ExportRequest::new("ready", Trigger::Api),
+        )
+        .await
+        .unwrap();
         assert_eq!(resumed, "20260101T000000Z-000001");
         assert_eq!(*interrupted.started.lock().unwrap(), [resumed]);
     }

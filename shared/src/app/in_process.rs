@@ -156,6 +156,7 @@ impl ExportLauncher for InProcess {
             export_id: Some(name.to_string()),
             full: request.full,
             override_guardrails: request.override_guardrails,
+            trigger: request.trigger,
             ..local_export::Options::new(&dest)
         };
         let deps = self.deps.clone();

@@ -3,7 +3,8 @@
 //! use-cases of [`super::exports`] and [`super::schedule`] decide *whether* an export starts; a
 //! launcher only runs it, under the name it is given (the export id).
 
-use crate::jobs::{lock, plan, JobError};
+use crate::jobs::plan::{self, Trigger};
+use crate::jobs::{lock, JobError};
 use serde::{Deserialize, Serialize};
 
 /// What starts an export: the execution input on AWS, the options of a local run.
@@ -16,12 +17,17 @@ pub struct ExportRequest {
     /// Let a run through that trips a guardrail.
     #[serde(default)]
     pub override_guardrails: bool,
+    /// What starts it.
+    #[serde(default)]
+    pub trigger: Trigger,
 }
 
 impl ExportRequest {
-    pub fn new(destination_id: &str) -> Self {
+    /// An export of `destination_id` started by `trigger`.
+    pub fn new(destination_id: &str, trigger: Trigger) -> Self {
         Self {
             destination_id: destination_id.to_string(),
+            trigger,
             ..Self::default()
         }
     }

@@ -7,6 +7,7 @@
 use super::destinations;
 pub use super::launcher::{ExportLauncher, ExportRequest, Launch};
 use crate::jobs::lock;
+use crate::jobs::plan::Trigger;
 use crate::{Deps, JobError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -52,10 +53,8 @@ pub async fn run(
             continue;
         }
         let name = export_name(&destination.id, time, &event.id);
-        match launcher
-            .start(&name, &ExportRequest::new(&destination.id))
-            .await?
-        {
+        let request = ExportRequest::new(&destination.id, Trigger::Schedule);
+        match launcher.start(&name, &request).await? {
             Launch::Started => out.started.push(name),
             Launch::AlreadyStarted => out.already_started.push(name),
         }
@@ -97,7 +96,8 @@ pub(crate) mod tests {
 
     #[async_trait::async_trait]
     impl ExportLauncher for Names {
-        async fn start(&self, name: &str, _: &ExportRequest) -> Result<Launch, JobError> {
+        async fn start(&self, name: &str, request: &ExportRequest) -> Result<Launch, JobError> {
+            assert_eq!(request.trigger, Trigger::Schedule, "{name}");
             Ok(if self.0.lock().unwrap().insert(name.to_string()) {
                 Launch::Started
             } else {

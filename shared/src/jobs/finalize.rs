@@ -7,7 +7,7 @@
 //! the destination for the next export.
 
 use super::ledger::{self, ChunkOutcome};
-use super::plan::{ChunkKind, Plan};
+use super::plan::{ChunkKind, Plan, Trigger};
 use super::upload_chunk::{ChunkResult, Partial};
 use super::{Deps, JobError};
 use crate::baseline::{self, Baseline};
@@ -118,6 +118,10 @@ pub struct Report {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// What started the export; unknown when it failed before its plan was written, or for
+    /// reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: DateTime<Utc>,
     pub duration_seconds: f64,
@@ -350,6 +354,7 @@ fn build_report(
         export_id: input.export_id.clone(),
         status,
         failure,
+        trigger: plan.map(|p| p.trigger),
         started_at: plan.map(|p| p.started_at),
         finished_at,
         duration_seconds: plan.map_or(0.0, |p| {

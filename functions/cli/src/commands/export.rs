@@ -9,6 +9,7 @@ use crate::failure::{BoxError, Outcome, Reported};
 use crate::{output, runner};
 use shared::app::launcher::ExportRequest;
 use shared::jobs::finalize::{Report, Status};
+use shared::jobs::plan::Trigger;
 use shared::jobs::{ClientSettings, Clients};
 use shared::{local_export, Deps};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<Outcome, BoxError> {
             destination_id: args.dest.clone(),
             full: args.full,
             override_guardrails: args.override_guardrails,
+            trigger: Trigger::Manual,
         };
         return super::dry_run::run(ctx, &deps, &request).await;
     }

@@ -1,5 +1,5 @@
 //! `autopilot-export history DEST [--limit N]`: the destination's past exports, newest first —
-//! export id, when it started, how long it took, its status and its counts — from the reports
+//! export id, when it started, what started it, how long it took, its status and its counts — from the reports
 //! the exports left ([`shared::app::exports::recent`]). Exports older than the retention period
 //! are gone from it, as they are from the data folder.
 
@@ -10,11 +10,14 @@ use serde::Serialize;
 use shared::app::exports;
 use shared::destination;
 use shared::jobs::finalize::{Counts, Report, Status};
+use shared::jobs::plan::Trigger;
 
 /// One export as the history shows it.
 #[derive(Debug, Serialize)]
 struct Entry<'a> {
     export_id: &'a str,
+    /// What started it (`null` when its report does not say).
+    trigger: Option<Trigger>,
     status: Status,
     started_at: Option<chrono::DateTime<chrono::Utc>>,
     finished_at: chrono::DateTime<chrono::Utc>,
@@ -28,6 +31,7 @@ impl<'a> From<&'a Report> for Entry<'a> {
     fn from(report: &'a Report) -> Self {
         Self {
             export_id: &report.export_id,
+            trigger: report.trigger,
             status: report.status,
             started_at: report.started_at,
             finished_at: report.finished_at,
@@ -57,7 +61,7 @@ pub async fn run(ctx: &Context, args: HistoryArgs) -> Result<Outcome, BoxError> 
     Ok(Outcome::Done)
 }
 
-/// One export on one line: id, start, duration, status, counts (the zero ones left out).
+/// One export on one line: id, start, trigger, duration, status, counts (the zero ones left out).
 fn line(entry: &Entry) -> String {
     let started = entry.started_at.map_or_else(
         || "-".to_string(),
@@ -85,8 +89,9 @@ fn line(entry: &Entry) -> String {
     .filter(|(name, n)| *n > 0 || *name == "rows")
     .map(|(name, n)| format!("{n} {name}"))
     .collect();
+    let trigger = entry.trigger.map_or("-", Trigger::as_str);
     format!(
-        "{}  {started}  {:>7.1}s  {status:<20}  {}",
+        "{}  {started}  {trigger:<8}  {:>7.1}s  {status:<20}  {}",
         entry.export_id,
         entry.duration_seconds,
         counts.join(", ")
@@ -109,6 +114,7 @@ mod tests {
         let started = "2026-11-30T17:00:00Z".parse().unwrap();
         let entry = Entry {
             export_id: "20261130T170000Z-abc123",
+            trigger: Some(Trigger::Schedule),
             status: Status::Failed,
             started_at: Some(started),
             finished_at: started,
@@ -118,7 +124,7 @@ mod tests {
         };
         assert_eq!(
             line(&entry),
-            "20261130T170000Z-abc123  2026-11-30 17:00:00 UTC      3.2s  FAILED (Unauthorized)  12 rows, 10 added, 2 invalid"
+            "20261130T170000Z-abc123  2026-11-30 17:00:00 UTC  schedule      3.2s  FAILED (Unauthorized)  12 rows, 10 added, 2 invalid"
         );
     }
 }

@@ -166,6 +166,7 @@ mod tests {
             segments: vec![segment("A"), segment("B")],
             chunks: Vec::new(),
             refused_parts: parts,
+            trigger: Default::default(),
         }
     }
 

@@ -255,6 +255,7 @@ async fn plan_export(
         segments: scan.segments.into_iter().map(|s| s.plan).collect(),
         chunks: writer.chunks.clone(),
         refused_parts: writer.refused_parts,
+        trigger: input.trigger,
     };
     let store = deps.store.as_ref();
     put_json(

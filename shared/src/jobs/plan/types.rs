@@ -6,6 +6,32 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// What started an export: recorded in its plan and report, shown in the history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The command line, or an execution started by hand.
+    #[default]
+    Manual,
+    /// The scheduled refresh.
+    Schedule,
+    /// The HTTP API.
+    Api,
+    /// The web console's Export now.
+    Console,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Schedule => "schedule",
+            Self::Api => "API",
+            Self::Console => "console",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Input {
     pub destination_id: String,
@@ -26,6 +52,8 @@ pub struct Input {
     /// Let a run through that trips a guardrail.
     #[serde(default)]
     pub override_guardrails: bool,
+    #[serde(default)]
+    pub trigger: Trigger,
 }
 
 /// Small by design: it travels through the state machine.
@@ -78,6 +106,9 @@ pub struct Plan {
     /// them in one `invalid.json` instead.
     #[serde(default)]
     pub refused_parts: u32,
+    /// What started the export (plans written before it was recorded say `manual`).
+    #[serde(default)]
+    pub trigger: Trigger,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
