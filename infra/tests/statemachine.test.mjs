@@ -85,6 +85,77 @@ const MOTO_AUTH = {
   authorization: 'AWS4-HMAC-SHA256 Credential=testing/20261130/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
 };
 
+/** A call to one of moto's JSON APIs (EventBridge, SQS), signed as the test account. */
+async function motoCall(service, target, body) {
+  const response = await fetch(`${MOTO_URL}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': `application/x-amz-json-${service === 'sqs' ? '1.0' : '1.1'}`,
+      'x-amz-target': target,
+      authorization: MOTO_AUTH.authorization.replace('/s3/', `/${service}/`),
+    },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(answer));
+  return answer;
+}
+
+/** The Notify states' EventBridge integration, against moto's EventBridge (the service turns the
+ * detail object into the JSON string PutEvents takes). */
+async function putEvents(payload) {
+  const Entries = payload.Entries.map((entry) => ({ ...entry, Detail: JSON.stringify(entry.Detail) }));
+  const answer = await motoCall('events', 'AWSEvents.PutEvents', { Entries });
+  assert.equal(answer.FailedEntryCount, 0, JSON.stringify(answer));
+  return answer;
+}
+
+/** Routes every event from autopilot-export on the default bus to an SQS queue, as a user would
+ * route them elsewhere; its URL. */
+let finishedQueue;
+async function routeFinishedEvents() {
+  if (finishedQueue) return finishedQueue;
+  const { QueueUrl } = await motoCall('sqs', 'AmazonSQS.CreateQueue', { QueueName: 'export-finished' });
+  await motoCall('events', 'AWSEvents.PutRule', {
+    Name: 'export-finished',
+    EventPattern: JSON.stringify({ source: ['autopilot-export'], 'detail-type': ['Export Finished'] }),
+  });
+  await motoCall('events', 'AWSEvents.PutTargets', {
+    Rule: 'export-finished',
+    Targets: [{ Id: 'queue', Arn: 'arn:aws:sqs:us-east-1:123456789012:export-finished' }],
+  });
+  finishedQueue = QueueUrl;
+  return QueueUrl;
+}
+
+/** The events the queue received for `exportId` (every message is kept here once read). */
+const receivedEvents = [];
+async function finishedEvents(exportId) {
+  const QueueUrl = await routeFinishedEvents();
+  for (;;) {
+    const { Messages = [] } = await motoCall('sqs', 'AmazonSQS.ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 10 });
+    if (Messages.length === 0) break;
+    receivedEvents.push(...Messages.map((m) => JSON.parse(m.Body)));
+  }
+  return receivedEvents.filter((e) => e.detail?.export_id === exportId);
+}
+
+/** Checks one export's "Export Finished" event: its schema, and nothing personal in it. */
+function assertFinishedEvent(events, id, exportId, status) {
+  assert.equal(events.length, 1, `one event for ${exportId}: ${JSON.stringify(events)}`);
+  const [event] = events;
+  assert.equal(event.source, 'autopilot-export');
+  assert.equal(event['detail-type'], 'Export Finished');
+  assert.deepEqual(Object.keys(event.detail).sort(), [
+    'counts', 'destination_id', 'destination_name', 'duration_seconds', 'export_id', 'report_key', 'status', 'trigger',
+  ]);
+  assert.equal(event.detail.destination_id, id);
+  assert.equal(event.detail.status, status);
+  assert.equal(event.detail.report_key, `exports/${id}/${exportId}/report.json`);
+  assert.ok(!JSON.stringify(event).includes('@'), 'no email address in the event');
+  return event.detail;
+}
+
 async function s3Put(key, text) {
   const response = await fetch(`${MOTO_URL}/${BUCKET}/${key}`, { method: 'PUT', body: text, headers: MOTO_AUTH });
   assert.equal(response.status, 200, `moto PUT ${key}`);
@@ -129,7 +200,7 @@ async function destination(name, count, refused = 0) {
 /** Task state name → function, found by walking the definition (Map processors included). */
 function taskFunctions(states, out = {}) {
   for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task') out[name] = state.Resource.split(':function:')[1];
+    if (state.Type === 'Task') out[name] = state.Resource.split(':function:')[1] ?? state.Resource;
     if (state.Type === 'Map') taskFunctions((state.ItemProcessor ?? state.Iterator).States, out);
     if (state.Type === 'Parallel') state.Branches.forEach((b) => taskFunctions(b.States, out));
   }
@@ -146,7 +217,7 @@ async function execute(name, input, wrap = {}) {
     handlers[state] = async (payload) => {
       calls[state] = (calls[state] ?? 0) + 1;
       largest = Math.max(largest, JSON.stringify(payload).length);
-      const call = () => invoke(fn, payload);
+      const call = () => (fn === 'arn:aws:states:::events:putEvents' ? putEvents(payload) : invoke(fn, payload));
       const result = wrap[state] ? await wrap[state](payload, call) : await call();
       largest = Math.max(largest, JSON.stringify(result).length);
       return result;
@@ -177,6 +248,8 @@ async function members(list) {
 }
 
 before(async () => {
+  // Events put before their rule exists go nowhere: route them first.
+  await routeFinishedEvents();
   // Each function answers once before the first test (an invoke waits until its function polls).
   for (const fn of ['api', 'export', 'upload-chunk', 'finalize', 'scheduler']) {
     await invoke(fn, {}).catch(() => {});
@@ -197,6 +270,10 @@ test('a 10,000-profile export ends with the sandbox holding exactly the list', a
   const report = await s3Get(`exports/${id}/${id}-happy/report.json`);
   assert.equal(report.totals.sent, 10_000);
   assert.equal(report.trigger, 'api', 'what started the export travels through the state machine');
+  const event = assertFinishedEvent(await finishedEvents(`${id}-happy`), id, `${id}-happy`, 'succeeded');
+  assert.equal(event.destination_name, 'Happy');
+  assert.equal(event.trigger, 'api');
+  assert.equal(event.counts.sent, 10_000);
   console.log(`happy path: ${(Date.now() - started) / 1000}s, ${run.calls.Upload} upload invocations, largest state payload ${run.largest} bytes`);
   assert.ok(run.largest < 16 * 1024, `payloads stay small (${run.largest} bytes)`);
 });
@@ -270,6 +347,7 @@ test('a revoked key fails the execution with a clear reason and no retry loop', 
   assert.equal(report.status, 'failed');
   assert.equal(report.failure.error_type, 'Unauthorized');
   assert.match(report.failure.message, /rejected the API key/);
+  assertFinishedEvent(await finishedEvents(`${id}-revoked`), id, `${id}-revoked`, 'failed');
   const counters = await sandbox('GET', '/admin/counters');
   assert.ok(counters.unauthorized <= 2, `no retry loop (${counters.unauthorized} refused requests)`);
   // The destination is free again for the next export.
@@ -331,4 +409,7 @@ test('a destination stored outside the boundary fails in Plan, before anything i
   assert.match(run.error.cause.message, /AllowedAutopilotHosts/);
   assert.equal(run.calls.Upload, undefined);
   assert.equal((await sandbox('GET', '/admin/counters')).requests, 0);
+  // Finalized as failed by Record failure, then announced like every other finished export.
+  const event = assertFinishedEvent(await finishedEvents('outside-plan'), 'outside', 'outside-plan', 'failed');
+  assert.equal(event.trigger, null, 'no plan, so nothing recorded what started it');
 });

@@ -2,7 +2,8 @@
 // each function's exact S3 actions by key prefix, snapshots readable only under SnapshotPrefix,
 // function logs that expire at LogRetentionDays, the log level Lambda applies, and the
 // deployment's boundary (AllowedAutopilotHosts, SnapshotBucket, SnapshotPrefix) reaching the code, and
-// the functions' architecture (arm64 unless the Architecture parameter says x86_64).
+// the functions' architecture (arm64 unless the Architecture parameter says x86_64), and the
+// "Export Finished" event with its optional email.
 // moto does not enforce IAM: when a job starts using another key prefix or action, this table and
 // the template change together.
 import { test } from 'node:test';
@@ -159,4 +160,23 @@ test('functions run on arm64 unless the Architecture parameter says x86_64, all 
     assert.equal(fn.Properties.Architectures, undefined, `${name} sets its own Architectures`);
     assert.equal(fn.Metadata.BuildMethod, 'rust-cargolambda', `${name} is not built by cargo-lambda`);
   }
+});
+
+test('finished exports are announced on the default bus, and emailed when failed or partial only if asked', () => {
+  const machine = resources.ExportStateMachine.Properties;
+  assert.ok(
+    machine.Policies.some((p) => p.EventBridgePutEventsPolicy?.EventBusName === 'default'),
+    'the state machine may put the Export Finished event on the default bus',
+  );
+  assert.equal(template.Parameters.NotificationEmail.Default, '', 'no email unless one is given');
+  const email = ['NotificationTopic', 'NotificationSubscription', 'NotificationTopicPolicy', 'NotificationRule'];
+  for (const name of email) assert.equal(resources[name].Condition, 'NotifiesByEmail', name);
+  const pattern = resources.NotificationRule.Properties.EventPattern;
+  assert.deepEqual(pattern.source, ['autopilot-export']);
+  assert.deepEqual(pattern['detail-type'], ['Export Finished']);
+  assert.deepEqual(pattern.detail.status, ['failed', 'partially_succeeded']);
+  assert.deepEqual(pattern.resources, [{ Ref: 'ExportStateMachine' }], "this stack's exports only");
+  const publish = resources.NotificationTopicPolicy.Properties.PolicyDocument.Statement[0];
+  assert.deepEqual(publish.Principal, { Service: 'events.amazonaws.com' });
+  assert.deepEqual(publish.Condition.ArnEquals['aws:SourceArn'], { 'Fn::GetAtt': 'NotificationRule.Arn' });
 });

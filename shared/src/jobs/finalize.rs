@@ -19,7 +19,10 @@ use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod finished;
 mod rejected;
+
+pub use finished::{ExportFinished, Totals, DETAIL_TYPE, SOURCE};
 
 /// Store requests in flight at once while reading results and deleting chunks.
 const IN_FLIGHT: usize = 16;
@@ -143,6 +146,8 @@ pub struct Output {
     pub report_key: String,
     pub sent: u64,
     pub failure: Option<Failure>,
+    /// The detail of the "Export Finished" event the state machine puts on EventBridge.
+    pub event: ExportFinished,
 }
 
 pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
@@ -188,7 +193,11 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     }
     super::lock::release(deps, dest, export).await?;
     tracing::info!(destination = %dest, export = %export, status = ?report.status, sent = report.totals.sent, "export finished");
+    let name = crate::destination::load(store, dest)
+        .await
+        .map_or_else(|_| dest.to_string(), |d| d.display_name);
     Ok(Output {
+        event: ExportFinished::of(&report, &name, &report_key),
         status: report.status,
         report_key,
         sent: report.totals.sent,
