@@ -40,6 +40,10 @@ pub struct Destination {
     pub schedule: Schedule,
     #[serde(default)]
     pub guardrails: Guardrails,
+    /// Where each finished export is posted (locally; `app::notify`). It can hold a secret token:
+    /// shown by its host only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_url: Option<String>,
 }
 
 /// When an export stops before sending anything, unless overridden: a run that would take more

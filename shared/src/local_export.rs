@@ -4,6 +4,8 @@
 //! after every answered request, so only requests that were in flight when it stopped are sent
 //! again, which the upsert by email makes harmless. While Autopilot does not answer properly the
 //! export waits (retrying, within the client's retry budget) and says so through [`Progress`].
+//! A finished export, failed ones too, is posted to the destination's webhook when it has one
+//! ([`crate::app::notify`]).
 
 use crate::destination::{self, keys};
 use crate::jobs::finalize::{self, Failure, Report};
@@ -154,6 +156,7 @@ pub async fn run(
         deps,
     )
     .await?;
+    notify(deps, &finalized.report_key).await;
     if let Some(e) = failure {
         if finalized.sent == 0 {
             return Err(e);
@@ -281,11 +284,23 @@ async fn fail(deps: &Deps, dest: &str, export_id: &str, error: JobError) -> JobE
         export_id: export_id.to_string(),
         failure: Some(failure_of(&error)),
     };
-    if let Err(e) = finalize::run(input, deps).await {
-        tracing::warn!(
+    match finalize::run(input, deps).await {
+        Ok(finalized) => notify(deps, &finalized.report_key).await,
+        Err(e) => tracing::warn!(
             error_type = e.type_name(),
             "the failed export could not be recorded"
-        );
+        ),
     }
     error
+}
+
+/// Posts the finished export's event to its destination's webhook, if it has one: a webhook
+/// that fails is a warning, never the export's failure.
+async fn notify(deps: &Deps, report_key: &str) {
+    let Ok(Some(report)) = get_json::<Report>(deps.store.as_ref(), report_key).await else {
+        return;
+    };
+    if let Err(why) = crate::app::notify::export_finished(deps, &report).await {
+        tracing::warn!("{why}");
+    }
 }

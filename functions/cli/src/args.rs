@@ -184,9 +184,9 @@ pub struct ExportArgs {
 pub struct ConfigureArgs {
     /// The destination's id (printed by `connect`).
     pub dest: String,
-    /// Column holding the email address.
-    #[arg(long)]
-    pub email_field: String,
+    /// Column holding the email address (needed unless only the notification URL changes).
+    #[arg(long, required_unless_present_any = ["notify_url", "no_notify"])]
+    pub email_field: Option<String>,
     #[arg(long)]
     pub first_name_field: Option<String>,
     #[arg(long)]
@@ -198,7 +198,7 @@ pub struct ConfigureArgs {
     #[arg(long = "custom", value_parser = pair)]
     pub custom: Vec<(String, String)>,
     /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
-    #[arg(long = "segment", value_parser = pair, required = true)]
+    #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify"])]
     pub segments: Vec<(String, String)>,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
@@ -215,6 +215,13 @@ pub struct ConfigureArgs {
         Guardrails::default().max_shrink_percent
     ))]
     pub max_shrink_percent: Option<f64>,
+    /// Post every finished export of the destination to this http(s) URL (a chat webhook, say):
+    /// the "Export Finished" event as JSON with a one-line `text`. Alone, changes only this.
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Option<String>,
+    /// Stop posting finished exports.
+    #[arg(long, conflicts_with = "notify_url")]
+    pub no_notify: bool,
 }
 
 #[derive(Debug, Args)]

@@ -117,6 +117,27 @@ async fn a_user_round_and_every_refusal() {
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
+    // The notification URL alone changes only that, and is shown by its host: its path can be a
+    // chat webhook's secret.
+    let hook = "https://hooks.example.com/services/T0/B0/secret-token";
+    let out = cli(&data, &["configure", "main", "--notify-url", hook], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("https://hooks.example.com/"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("secret-token"), "{}", text(&out));
+    fails_with(
+        cli(
+            &data,
+            &["configure", "main", "--notify-url", "hooks.example.com"],
+            None,
+        ),
+        "not a URL",
+    );
+    let out = cli(&data, &["configure", "main", "--no-notify"], None);
+    assert!(text(&out).contains("no longer posted"), "{}", text(&out));
     // Before the first export, --json still prints one document.
     let out = cli(&data, &["--json", "status", "main"], None);
     let never: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON document");

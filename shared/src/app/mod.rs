@@ -5,6 +5,7 @@
 //! - [`destinations`]: list and read destinations, record who exports run as;
 //! - [`exports`]: start an export, its status, a dry run, the history of a destination's exports,
 //!   one export's report, its refused rows;
+//! - [`notify`]: a finished export's event posted to the destination's webhook (locally);
 //! - [`schedule`]: the scheduled refresh;
 //! - [`verify`]: the lists read back from Autopilot and compared with the last export's baseline,
 //!   missing members put back on request.
@@ -19,5 +20,6 @@ pub mod destinations;
 pub mod exports;
 pub mod in_process;
 pub mod launcher;
+pub mod notify;
 pub mod schedule;
 pub mod verify;

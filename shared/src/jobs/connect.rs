@@ -153,6 +153,7 @@ pub async fn run_within(
         profile_limit: DEFAULT_PROFILE_LIMIT,
         requests_per_second: rate,
         guardrails: Default::default(),
+        notify_url: None,
         schedule: Default::default(),
     };
     // The destination is written only if absent, and before the key: of two connects with one

@@ -1,23 +1,52 @@
-//! `autopilot-export configure DEST`: a destination's data matching and segments.
+//! `autopilot-export configure DEST`: a destination's data matching and segments, and where its
+//! finished exports are posted (`--notify-url`, `--no-notify`; alone, they change only that).
 
 use super::Context;
 use crate::args::ConfigureArgs;
 use crate::failure::{BoxError, Outcome};
 use crate::output;
+use shared::app::notify;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::configure;
 
 pub async fn run(ctx: &Context, args: ConfigureArgs) -> Result<Outcome, BoxError> {
-    let out = configure::run(input(args), &ctx.deps).await?;
-    output::configured(&out, ctx.json)?;
+    let url = match (&args.notify_url, args.no_notify) {
+        (Some(url), _) => Some(Some(url.clone())),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    if let Some(url) = &url {
+        notify::set_url(&ctx.deps, &args.dest, url.as_deref()).await?;
+    }
+    match args.email_field.clone() {
+        Some(email) => {
+            let out = configure::run(input(args, email), &ctx.deps).await?;
+            output::configured(&out, ctx.json)?;
+        }
+        None => notified(ctx, &args.dest, url.flatten().as_deref())?,
+    }
     Ok(Outcome::Done)
 }
 
-fn input(args: ConfigureArgs) -> configure::Input {
+/// Says where finished exports of `dest` go now (the URL's host only: its path can be a secret).
+fn notified(ctx: &Context, dest: &str, url: Option<&str>) -> Result<(), BoxError> {
+    let shown = url.map(notify::shown);
+    if ctx.json {
+        let body = serde_json::json!({"destination_id": dest, "notify": shown});
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    } else if let Some(shown) = shown {
+        println!("Finished exports of {dest} are posted to {shown}");
+    } else {
+        println!("Finished exports of {dest} are no longer posted anywhere.");
+    }
+    Ok(())
+}
+
+fn input(args: ConfigureArgs, email: String) -> configure::Input {
     configure::Input {
         destination_id: args.dest,
         data_matching: DataMatching {
-            email: args.email_field,
+            email,
             first_name: args.first_name_field,
             last_name: args.last_name_field,
             fields: args.fields.into_iter().collect(),

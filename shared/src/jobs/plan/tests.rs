@@ -89,6 +89,7 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
         requests_per_second: 10.0,
         schedule: Default::default(),
         guardrails: Default::default(),
+        notify_url: None,
     };
     destination::save(deps.store.as_ref(), &destination)
         .await
