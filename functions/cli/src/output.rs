@@ -54,7 +54,16 @@ pub fn removed(out: &remove::Output, json: bool) -> CliResult {
 
 pub fn destinations(found: &[Destination], json: bool) -> CliResult {
     if json {
-        println!("{}", serde_json::to_string_pretty(found)?);
+        // A notification URL's path can be a chat webhook's secret: its host only.
+        let shown: Vec<Destination> = found
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                d.notify_url = d.notify_url.as_deref().map(shared::app::notify::shown);
+                d
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(());
     }
     if found.is_empty() {

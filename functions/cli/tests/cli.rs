@@ -128,6 +128,8 @@ async fn a_user_round_and_every_refusal() {
         text(&out)
     );
     assert!(!text(&out).contains("secret-token"), "{}", text(&out));
+    let listed = cli(&data, &["--json", "destinations"], None);
+    assert!(!text(&listed).contains("secret-token"), "{}", text(&listed));
     fails_with(
         cli(
             &data,
