@@ -180,3 +180,16 @@ test('finished exports are announced on the default bus, and emailed when failed
   assert.deepEqual(publish.Principal, { Service: 'events.amazonaws.com' });
   assert.deepEqual(publish.Condition.ArnEquals['aws:SourceArn'], { 'Fn::GetAtt': 'NotificationRule.Arn' });
 });
+
+test("the functions' metrics go to the stack's own namespace, and its dashboard reads every destination there", () => {
+  const namespace = { 'Fn::Sub': 'autopilot-export/${AWS::StackName}' };
+  assert.deepEqual(template.Globals.Function.Environment.Variables.METRICS_NAMESPACE, namespace);
+  const [body, values] = resources.ExportsDashboard.Properties.DashboardBody['Fn::Sub'];
+  assert.deepEqual(values.Namespace, namespace);
+  const widgets = JSON.parse(body.replaceAll('${AWS::Region}', 'us-east-1').replaceAll('${Namespace}', 'ns')).widgets;
+  const searched = widgets.flatMap((w) => w.properties.metrics.flat().map((m) => m.expression)).join(' ');
+  for (const metric of ['ContactsSent', 'ContactsRejected', 'ContactsUnsent', 'MembersRemoved', 'ThrottledResponses', 'ExportDuration', 'ExportsFailed']) {
+    assert.ok(searched.includes(`MetricName="${metric}"`), metric);
+  }
+  assert.ok(searched.includes('{ns,DestinationId}'), searched);
+});

@@ -1,6 +1,9 @@
 //! What every Lambda entry point shares: JSON logs, the dependencies built once per cold start,
-//! and the mapping of job errors to the runtime's error report, whose `errorType` is the stable
-//! class name the state machine's `Retry` and `Catch` match.
+//! the mapping of job errors to the runtime's error report, whose `errorType` is the stable
+//! class name the state machine's `Retry` and `Catch` match, and CloudWatch metrics
+//! ([`metrics`]).
+
+pub mod metrics;
 
 use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,

@@ -59,6 +59,9 @@ pub struct Output {
     pub sent: u64,
     pub rejected: u64,
     pub removed: u64,
+    /// Requests Autopilot answered 429 during this run (for the throttling metric).
+    #[serde(default)]
+    pub throttled: u64,
 }
 
 /// `results/{chunk}.json`.
@@ -176,6 +179,8 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .clients
         .for_destination(&destination, &deps.secrets, rate)
         .await?;
+    let throttled_before = client.stats().throttled;
+    let throttled = || client.stats().throttled.saturating_sub(throttled_before);
 
     let requests = requests(&chunk);
     let partial_key = keys::partial(dest, export, input.chunk);
@@ -255,6 +260,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         );
         return Ok(Output {
             done: false,
+            throttled: throttled(),
             ..summary(&progress.result)
         });
     }
@@ -269,7 +275,10 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         removed = result.removed,
         "chunk done"
     );
-    Ok(summary(&result))
+    Ok(Output {
+        throttled: throttled(),
+        ..summary(&result)
+    })
 }
 
 /// Sends the requests of one chunk.
@@ -355,6 +364,7 @@ fn summary(result: &ChunkResult) -> Output {
         sent: result.sent,
         rejected: result.rejected.len() as u64,
         removed: result.removed,
+        throttled: 0,
     }
 }
 
