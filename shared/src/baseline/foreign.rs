@@ -10,17 +10,30 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::sync::OnceLock;
 
 /// Hex characters kept of each digest (16 bytes: no collision among any list's members).
 const DIGEST_HEX_CHARS: usize = 32;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ForeignMembers {
     /// The random key of this set's hashes, in hex; empty while the set is empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     key: String,
     hashes: BTreeSet<String>,
+    /// `key` made ready for signing, once: a plan checks every row of a segment against the set.
+    #[serde(skip)]
+    signer: OnceLock<hmac::Key>,
 }
+
+impl PartialEq for ForeignMembers {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.key, &self.hashes) == (&other.key, &other.hashes)
+    }
+}
+
+impl Eq for ForeignMembers {}
 
 impl ForeignMembers {
     /// The set of `emails` (lower-cased addresses), hashed with a new random key.
@@ -50,11 +63,13 @@ impl ForeignMembers {
     }
 
     fn hash(&self, email: &str) -> String {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &decode_hex(&self.key));
-        let tag = hmac::sign(&key, email.as_bytes());
+        let key = self
+            .signer
+            .get_or_init(|| hmac::Key::new(hmac::HMAC_SHA256, &decode_hex(&self.key)));
+        let tag = hmac::sign(key, email.as_bytes());
         let mut hex = String::with_capacity(DIGEST_HEX_CHARS);
         for byte in &tag.as_ref()[..DIGEST_HEX_CHARS / 2] {
-            hex.push_str(&format!("{byte:02x}"));
+            let _ = write!(hex, "{byte:02x}");
         }
         hex
     }
@@ -90,7 +105,11 @@ impl<'de> Deserialize<'de> for ForeignMembers {
             Plain(BTreeSet<String>),
         }
         Ok(match Stored::deserialize(deserializer)? {
-            Stored::Hashed { key, hashes } => Self { key, hashes },
+            Stored::Hashed { key, hashes } => Self {
+                key,
+                hashes,
+                signer: OnceLock::new(),
+            },
             Stored::Plain(emails) => Self::from_emails(emails.iter().map(String::as_str)),
         })
     }
