@@ -200,7 +200,7 @@ pub async fn save_matching(
         Err(r) => return r,
     };
     let form = Form::parse(&body);
-    let snapshots = app::snapshots_of(&state.options.snapshots, &d);
+    let snapshots = state.options.snapshots.of(&d).await;
     let (choices, parsed) = matching_input(&form, &snapshots);
     let errors = match parsed {
         Err(errors) => errors,
@@ -302,7 +302,7 @@ pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Re
         Ok(d) => d,
         Err(r) => return r,
     };
-    if state.exports.is_running(&d.id) {
+    if state.exports.is_running(&state.options.deps, &d.id).await {
         return html_with(
             StatusCode::CONFLICT,
             destination_page(
