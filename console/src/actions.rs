@@ -59,7 +59,7 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
         autopilot_url: Some(view.autopilot_url.clone()),
         requests_per_second: None,
     };
-    match connect::run(input, &state.options.deps).await {
+    match connect::run_within(input, &state.options.deps, &state.options.boundary).await {
         Ok(out) => see(&format!("/destinations/{}/export-user", out.destination_id)),
         Err(e) => {
             view.error = Some(connect_error(e));
@@ -200,7 +200,7 @@ pub async fn save_matching(
         Err(r) => return r,
     };
     let form = Form::parse(&body);
-    let snapshots = app::snapshots_of(&state.options.snapshots, &d);
+    let snapshots = state.options.snapshots.of(&d).await;
     let (choices, parsed) = matching_input(&form, &snapshots);
     let errors = match parsed {
         Err(errors) => errors,
@@ -215,7 +215,7 @@ pub async fn save_matching(
                 max_removal_percent: None,
                 max_shrink_percent: None,
             };
-            match configure::run(input, &state.options.deps).await {
+            match configure::run_within(input, &state.options.deps, &state.options.boundary).await {
                 Ok(_) => return see(&format!("/destinations/{}?done=saved", d.id)),
                 Err(e) => matching::Errors {
                     other: Some(format!("Not saved: {e}")),
@@ -283,7 +283,7 @@ pub async fn settings(
         max_removal_percent: removal,
         max_shrink_percent: shrink,
     };
-    match configure::run(input, &state.options.deps).await {
+    match configure::run_within(input, &state.options.deps, &state.options.boundary).await {
         Ok(_) => see(&format!("/destinations/{}?done=settings", d.id)),
         Err(e) => refuse_settings(&state, &d, e.to_string()).await,
     }
@@ -302,7 +302,7 @@ pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Re
         Ok(d) => d,
         Err(r) => return r,
     };
-    if state.exports.is_running(&d.id) {
+    if state.exports.is_running(&state.options.deps, &d.id).await {
         return html_with(
             StatusCode::CONFLICT,
             destination_page(

@@ -1,6 +1,6 @@
 //! What the pages read: destinations and exports through the application layer
-//! ([`shared::app`]), and what only the console needs — the snapshot folder's segments and their
-//! header rows.
+//! ([`shared::app`]), and what only the console needs — the segments (a snapshot folder's files,
+//! or a stack's snapshot objects) and their header rows.
 
 use shared::csv_snapshot::SnapshotRows;
 use shared::destination::Destination;
@@ -45,6 +45,47 @@ pub fn snapshots(dir: &Path) -> Vec<Snapshot> {
         .collect();
     found.sort_by(|a, b| a.segment.cmp(&b.segment));
     found
+}
+
+/// Where the console finds segment snapshots.
+#[derive(Clone)]
+pub enum Segments {
+    /// A folder of this machine.
+    Folder(std::path::PathBuf),
+    /// The snapshot objects of a deployed stack.
+    #[cfg(feature = "aws")]
+    S3(crate::aws::SnapshotPlace),
+}
+
+impl Segments {
+    /// The folder or `s3://` location, as the matching page names it.
+    pub fn describe(&self) -> String {
+        match self {
+            Segments::Folder(dir) => dir.display().to_string(),
+            #[cfg(feature = "aws")]
+            Segments::S3(place) => place.describe(),
+        }
+    }
+
+    /// The snapshots as segments of `destination`: one it already exports keeps the segment name
+    /// it was saved with (its Autopilot list), the others are named after their files.
+    pub async fn of(&self, destination: &Destination) -> Vec<Snapshot> {
+        match self {
+            Segments::Folder(dir) => snapshots_of(dir, destination),
+            #[cfg(feature = "aws")]
+            Segments::S3(place) => {
+                let mut found = place.list().await;
+                for snapshot in &mut found {
+                    let saved = destination.segments.iter();
+                    if let Some(saved) = saved.clone().find(|s| s.source == snapshot.path) {
+                        snapshot.segment = saved.name.clone();
+                    }
+                }
+                found.sort_by(|a, b| a.segment.cmp(&b.segment));
+                found
+            }
+        }
+    }
 }
 
 /// The snapshots in `dir` as segments of `destination`: a file it already exports keeps the

@@ -1,11 +1,12 @@
 //! "Export now": starts an export through the application layer (`app::exports::start`) on the
-//! in-process launcher, which runs what `autopilot-export export` runs under the same
-//! per-destination file lock and keeps its progress for the page's progress bar.
+//! console's launcher: locally the in-process one, which runs what `autopilot-export export` runs
+//! under the same per-destination file lock; on a stack an execution of its state machine. The
+//! progress bar's view comes from [`crate::runs`].
 
 use crate::AppState;
 use serde::Serialize;
 use shared::app::exports;
-use shared::app::in_process::{InProcess, Outcome};
+use shared::app::in_process::{Outcome, Run};
 use shared::app::launcher::ExportRequest;
 use shared::jobs::plan::Trigger;
 
@@ -21,9 +22,10 @@ pub struct View {
     pub error: Option<String>,
 }
 
-/// The latest export of `dest` this console started, for the progress bar.
-pub fn view(exports: &InProcess, dest: &str) -> Option<View> {
-    exports.latest(dest).map(|run| {
+/// The latest export of `dest`, for the progress bar.
+pub async fn view(state: &AppState, dest: &str) -> Option<View> {
+    let run: Option<Run> = state.exports.latest(&state.options.deps, dest).await;
+    run.map(|run| {
         let (export_id, error) = match &run.outcome {
             Some(Outcome::Finished) => (Some(run.export_id.clone()), None),
             Some(Outcome::Stopped(message)) => (None, Some(message.clone())),
@@ -48,9 +50,16 @@ pub fn view(exports: &InProcess, dest: &str) -> Option<View> {
 
 /// Starts an export of `dest` unless one is running; `Err` says why not.
 pub async fn start(state: &AppState, dest: &str) -> Result<(), String> {
+    // On a stack the started execution takes the lock only once its first step runs.
+    if state.exports.is_running(&state.options.deps, dest).await {
+        return Err(format!(
+            "an export of '{dest}' is still running: wait for it to finish"
+        ));
+    }
     let request = ExportRequest::new(dest, Trigger::Console);
-    exports::start(&state.options.deps, &state.exports, &request)
+    let export_id = exports::start(&state.options.deps, state.exports.launcher(), &request)
         .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    state.exports.started(dest, &export_id);
+    Ok(())
 }

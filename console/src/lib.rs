@@ -10,12 +10,17 @@
 
 mod actions;
 mod app;
+#[cfg(feature = "aws")]
+pub mod aws;
 mod export_runs;
 mod forms;
 mod pages;
 mod routes;
+mod runs;
 pub mod security;
 
+pub use app::Segments;
+use shared::app::launcher::ExportLauncher;
 use shared::Deps;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -29,7 +34,12 @@ pub struct Options {
     /// The data folder (for the export lock files and the refused-rows files).
     pub data_dir: PathBuf,
     /// Where the segment snapshots are: every `*.csv`, `*.csv.gz` and `*.tsv` is a segment.
-    pub snapshots: PathBuf,
+    pub snapshots: Segments,
+    /// The launcher of a deployed stack (its state machine); `None` runs exports in this process.
+    pub deployed: Option<Arc<dyn ExportLauncher>>,
+    /// Where destinations may send data and read segments from: anywhere locally; on a stack, its
+    /// Autopilot hosts and snapshot prefix (an API key is never sent to another host).
+    pub boundary: shared::destination::Boundary,
     /// The Autopilot API URL the set-up page starts with.
     pub autopilot_url: String,
     /// The address to listen on: 127.0.0.1 unless asked otherwise.
@@ -45,7 +55,7 @@ pub(crate) struct State {
     pub options: Options,
     pub token: security::Token,
     /// Runs the exports this console starts.
-    pub exports: shared::app::in_process::InProcess,
+    pub exports: runs::Runs,
 }
 
 pub(crate) type AppState = Arc<State>;
@@ -75,8 +85,13 @@ pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + S
         token.as_str()
     );
     eprintln!("Open the link above in your browser; Ctrl-C stops the console.");
-    let exports =
-        shared::app::in_process::InProcess::new(options.deps.clone(), options.data_dir.clone());
+    let exports = match &options.deployed {
+        Some(launcher) => runs::Runs::Deployed(runs::Deployed::new(launcher.clone())),
+        None => runs::Runs::Local(shared::app::in_process::InProcess::new(
+            options.deps.clone(),
+            options.data_dir.clone(),
+        )),
+    };
     let state = Arc::new(State {
         options,
         token,

@@ -103,7 +103,7 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
     let mut rows = Vec::new();
     for d in found {
         let latest = app::latest_report(deps, &d.id).await.ok().flatten();
-        let running = state.exports.is_running(&d.id);
+        let running = state.exports.is_running(deps, &d.id).await;
         rows.push(destinations::Row {
             destination: d,
             latest,
@@ -139,7 +139,7 @@ pub async fn destination_page(
     let history = app::history(&state.options.deps, &d.id)
         .await
         .unwrap_or_default();
-    let run = state.exports.latest(&d.id);
+    let run = state.exports.latest(&state.options.deps, &d.id).await;
     destination_page::render(&View {
         destination: d,
         history: &history,
@@ -175,14 +175,14 @@ pub async fn matching_view(
     choices: &matching::Choices,
     errors: &matching::Errors,
 ) -> Markup {
-    let snapshots = app::snapshots_of(&state.options.snapshots, d);
+    let snapshots = state.options.snapshots.of(d).await;
     let columns = app::columns(&state.options.deps, &snapshots).await;
     matching::render(&matching::View {
         dest: &d.id,
         display_name: &d.display_name,
         columns: &columns,
         snapshots: &snapshots,
-        snapshot_dir: &state.options.snapshots.display().to_string(),
+        snapshot_dir: &state.options.snapshots.describe(),
         choices,
         errors,
     })
@@ -231,7 +231,7 @@ async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 }
 
 async fn progress(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match crate::export_runs::view(&state.exports, &id) {
+    match crate::export_runs::view(&state, &id).await {
         Some(view) => Json(view).into_response(),
         None => Json(serde_json::json!({ "running": false })).into_response(),
     }
@@ -295,14 +295,16 @@ mod tests {
             options: crate::Options {
                 deps,
                 data_dir: dir.to_path_buf(),
-                snapshots: dir.to_path_buf(),
+                snapshots: crate::app::Segments::Folder(dir.to_path_buf()),
+                deployed: None,
+                boundary: shared::destination::Boundary::anywhere(),
                 autopilot_url: "http://127.0.0.1:9/v1".into(),
                 listen: [127, 0, 0, 1].into(),
                 port: 0,
                 current_user: None,
             },
             token: Token::from_text("secret-token"),
-            exports,
+            exports: crate::runs::Runs::Local(exports),
         }))
     }
 

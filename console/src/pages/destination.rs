@@ -77,6 +77,7 @@ fn progress(d: &Destination, run: Option<&Run>) -> Markup {
     html! {
         section.card #progress data-progress=(format!("/destinations/{}/progress", d.id)) aria-labelledby="progress-title" {
             h2 #progress-title { "Exporting…" }
+            @if let Some(run) = run { p.muted { "Export " code.export-id { (run.export_id) } } }
             progress #progress-bar max=(total.max(1)) value=(done) aria-label="Export progress" {}
             p #progress-text aria-live="polite" {
                 (count(done)) " of " (count(total)) " contacts sent"

@@ -1,5 +1,7 @@
 //! `autopilot-export console`: the web console on the command's data folder, with the same
-//! dependencies (`LocalStore`, `FileSecrets`, local snapshots) every other command uses.
+//! dependencies (`LocalStore`, `FileSecrets`, local snapshots) every other command uses; built
+//! with the `aws` feature, `--bucket` and `--state-machine-arn` serve it on a deployed stack
+//! instead, through the adapters its Lambda functions use.
 
 use super::Context;
 use crate::failure::{BoxError, Outcome};
@@ -7,7 +9,16 @@ use clap::Args;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+#[cfg(feature = "aws")]
+const AWS_MODE: &str = "On a deployed stack: --bucket, --state-machine-arn, --snapshot-bucket and \
+--secret-prefix (the stack's DataBucketName and StateMachineArn outputs, its SnapshotBucket parameter, its name and a slash), with your \
+own AWS credentials.";
+#[cfg(not(feature = "aws"))]
+const AWS_MODE: &str = "This build has no AWS mode (the console on a deployed stack); build one \
+with `cargo install --path functions/cli --features aws`.";
+
 #[derive(Debug, Args)]
+#[command(after_help = AWS_MODE)]
 pub struct ConsoleArgs {
     /// The port to serve on (0 for any free one).
     #[arg(long, default_value_t = 8080)]
@@ -22,20 +33,84 @@ pub struct ConsoleArgs {
     /// The address to listen on; anything but 127.0.0.1 is reachable from other machines.
     #[arg(long, default_value = "127.0.0.1")]
     pub listen: IpAddr,
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    pub stack: StackArgs,
+}
+
+/// A deployed stack's resources (its outputs and parameters).
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// The stack's data bucket (output DataBucketName): serve the console on the stack.
+    #[arg(long, requires_all = ["state_machine_arn", "snapshot_bucket", "secret_prefix"])]
+    pub bucket: Option<String>,
+    /// The stack's export state machine (output StateMachineArn).
+    #[arg(long, requires = "bucket")]
+    pub state_machine_arn: Option<String>,
+    /// The bucket segments are read from (parameter SnapshotBucket).
+    #[arg(long, requires = "bucket")]
+    pub snapshot_bucket: Option<String>,
+    /// The part of that bucket segments are read from (parameter SnapshotPrefix).
+    #[arg(long, default_value = "")]
+    pub snapshot_prefix: String,
+    /// Hosts besides Autopilot's destinations may use (parameter AllowedAutopilotHosts).
+    #[arg(long, num_args = 0.., value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// The prefix of the stack's secrets: the stack's name and a slash (`STACK/`).
+    #[arg(long, requires = "bucket")]
+    pub secret_prefix: Option<String>,
 }
 
 pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> {
-    web_console::serve(web_console::Options {
+    let options = web_console::Options {
         deps: ctx.deps.clone(),
         data_dir: ctx.data_dir.clone(),
-        snapshots: args.snapshots,
+        snapshots: web_console::Segments::Folder(args.snapshots),
+        deployed: None,
+        boundary: shared::destination::Boundary::anywhere(),
         autopilot_url: args.autopilot_url,
         listen: args.listen,
         port: args.port,
         current_user: current_user(),
-    })
-    .await?;
+    };
+    #[cfg(feature = "aws")]
+    let options = match stack(args.stack) {
+        Some(stack) => on_stack(options, &stack).await?,
+        None => options,
+    };
+    web_console::serve(options).await?;
     Ok(Outcome::Done)
+}
+
+/// The console's options on `stack`: its adapters, snapshot objects and state machine.
+#[cfg(feature = "aws")]
+async fn on_stack(
+    options: web_console::Options,
+    stack: &web_console::aws::Stack,
+) -> Result<web_console::Options, BoxError> {
+    let connected = web_console::aws::connect(stack).await?;
+    Ok(web_console::Options {
+        deps: connected.deps,
+        snapshots: web_console::Segments::S3(connected.segments),
+        deployed: Some(connected.launcher),
+        boundary: connected.boundary,
+        ..options
+    })
+}
+
+/// The stack the arguments name, if any (clap makes sure they are given together).
+#[cfg(feature = "aws")]
+fn stack(args: StackArgs) -> Option<web_console::aws::Stack> {
+    Some(web_console::aws::Stack {
+        data_bucket: args.bucket?,
+        state_machine_arn: args.state_machine_arn?,
+        snapshot_bucket: args.snapshot_bucket?,
+        snapshot_prefix: args.snapshot_prefix,
+        allowed_hosts: args.allowed_hosts,
+        secret_prefix: args.secret_prefix?,
+        force_path_style: std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true"),
+    })
 }
 
 /// The console on the demo's folder (`work/data`, `work/snapshots`) until Ctrl-C, on 127.0.0.1.
@@ -48,7 +123,9 @@ pub async fn serve(
     web_console::serve(web_console::Options {
         deps,
         data_dir: work.join("data"),
-        snapshots: work.join("snapshots"),
+        snapshots: web_console::Segments::Folder(work.join("snapshots")),
+        deployed: None,
+        boundary: shared::destination::Boundary::anywhere(),
         autopilot_url,
         listen: IpAddr::from([127, 0, 0, 1]),
         port,

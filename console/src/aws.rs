@@ -1,0 +1,128 @@
+//! The console on a deployed stack: the adapters the Lambda functions use (`S3Store` on the data
+//! bucket, `SecretsManagerSecrets`, `S3Snapshots` within the deployment's boundary, `Executions`
+//! on its state machine), with the caller's own AWS credentials, and the segments listed from the
+//! snapshot objects under the stack's snapshot bucket and prefix.
+
+use crate::app::{segment_name, Snapshot};
+use aws_adapters::{
+    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
+};
+use shared::app::launcher::ExportLauncher;
+use shared::destination::Boundary;
+use shared::jobs::{ClientSettings, Clients};
+use shared::Deps;
+use std::sync::Arc;
+
+/// A deployed stack's resources, as its outputs and parameters name them.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// `DataBucketName`: destinations, exports and baselines.
+    pub data_bucket: String,
+    /// `StateMachineArn`: the export state machine.
+    pub state_machine_arn: String,
+    /// `SnapshotBucket` and `SnapshotPrefix`: where segments are read from.
+    pub snapshot_bucket: String,
+    pub snapshot_prefix: String,
+    /// `AllowedAutopilotHosts`: hosts besides Autopilot's API host destinations may use.
+    pub allowed_hosts: Vec<String>,
+    /// `SecretPrefix`: secrets are named `{prefix}{destination_id}`.
+    pub secret_prefix: String,
+    /// Path-style S3 addressing, for emulators.
+    pub force_path_style: bool,
+}
+
+/// What the console needs of a stack.
+pub struct Connected {
+    pub deps: Deps,
+    pub segments: SnapshotPlace,
+    pub launcher: Arc<dyn ExportLauncher>,
+    /// Where the stack's destinations may send data and read segments from, as its API enforces.
+    pub boundary: Boundary,
+}
+
+/// Connects to `stack` with the default AWS credential chain (nothing is called yet).
+pub async fn connect(stack: &Stack) -> Result<Connected, String> {
+    let settings = Settings {
+        force_path_style: stack.force_path_style,
+        secret_prefix: stack.secret_prefix.clone(),
+        allowed_autopilot_hosts: stack.allowed_hosts.clone(),
+        snapshot_bucket: Some(stack.snapshot_bucket.clone()),
+        snapshot_prefix: stack.snapshot_prefix.clone(),
+        state_machine_arn: Some(stack.state_machine_arn.clone()),
+        ..Settings::new(&stack.data_bucket)
+    };
+    let boundary = settings.boundary()?;
+    let sdk = sdk_config().await;
+    let s3 = s3_client(&sdk, &settings);
+    let deps = Deps {
+        store: Arc::new(S3Store::new(s3.clone(), &stack.data_bucket)),
+        secrets: Arc::new(SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            &settings.secret_prefix,
+        )),
+        snapshots: Arc::new(S3Snapshots::new(s3.clone()).within(boundary.clone())),
+        clients: Arc::new(Clients::new(ClientSettings::default())),
+    };
+    let launcher = Executions::new(aws_sdk_sfn::Client::new(&sdk), &stack.state_machine_arn);
+    Ok(Connected {
+        deps,
+        segments: SnapshotPlace {
+            client: s3,
+            bucket: stack.snapshot_bucket.clone(),
+            prefix: stack.snapshot_prefix.clone(),
+        },
+        launcher: Arc::new(launcher),
+        boundary,
+    })
+}
+
+/// The snapshot objects of a stack: under a prefix of its snapshot bucket.
+#[derive(Clone)]
+pub struct SnapshotPlace {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    prefix: String,
+}
+
+impl SnapshotPlace {
+    /// `s3://bucket/prefix`, as the matching page names it.
+    pub fn describe(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix)
+    }
+
+    /// The snapshot objects directly under the prefix, named after their files, with their
+    /// `s3://` URLs as sources; none when they cannot be listed (the reason goes to the log).
+    pub async fn list(&self) -> Vec<Snapshot> {
+        let mut found = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&self.prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the snapshot objects cannot be listed");
+                    return Vec::new();
+                }
+            };
+            for key in page.contents().iter().filter_map(|o| o.key()) {
+                let file = key.strip_prefix(&self.prefix).unwrap_or(key);
+                if let Some(segment) = segment_name(file) {
+                    found.push(Snapshot {
+                        segment: segment.to_string(),
+                        path: format!("s3://{}/{key}", self.bucket),
+                    });
+                }
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests;
