@@ -94,6 +94,7 @@ pub fn history(reports: &[Report]) -> Markup {
                     thead { tr {
                         th scope="col" { "Finished" }
                         th scope="col" { "Status" }
+                        th.text scope="col" { "Started by" }
                         th scope="col" { "Duration" }
                         th scope="col" { "Rows" }
                         th scope="col" { "Sent" }
@@ -107,6 +108,7 @@ pub fn history(reports: &[Report]) -> Markup {
                             tr {
                                 th scope="row" { (when(r.finished_at)) }
                                 td { (status_badge(r.status)) }
+                                td.text { (r.trigger.map_or("—", |t| t.as_str())) }
                                 td { (duration(r.duration_seconds)) }
                                 td { (count(r.totals.rows_read)) }
                                 td { (count(r.totals.sent)) }
