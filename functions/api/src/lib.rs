@@ -1,6 +1,6 @@
 //! The HTTP API of autopilot-export (API Gateway HTTP API, IAM-authorised), as the README's
 //! "The HTTP API" section lays it out. Routing and answers live here, apart from the Lambda adapter in `main.rs`, so they are
-//! tested as plain functions. Errors are JSON `{"error": type, "message": text}` with a 4xx for
+//! tested as plain functions (`tests/routes.rs` on local adapters and a fake launcher, no AWS). Errors are JSON `{"error": type, "message": text}` with a 4xx for
 //! anything the caller can fix; no answer ever contains an API key, and a failed AWS call is
 //! answered with the request id its details are logged under, never with AWS's own text.
 //!
@@ -8,22 +8,24 @@
 //! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
 //! to move it, remove it and connect again.
 
-use aws_adapters::Executions;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use shared::app;
 use shared::app::exports::ExportStatus;
-use shared::app::{self, launcher::ExportRequest};
+use shared::app::launcher::{ExportLauncher, ExportRequest};
 use shared::destination::{self, Boundary};
 use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, remove};
 use shared::secrets::SecretError;
 use shared::store::StoreError;
 use shared::{Deps, ErrorKind, JobError};
+use std::sync::Arc;
 
 /// What the API works with.
 pub struct Api {
     pub deps: Deps,
-    pub executions: Executions,
+    /// Starts exports and reads their state: on AWS the state machine (`aws_adapters::Executions`).
+    pub launcher: Arc<dyn ExportLauncher>,
     /// The rate of destinations connected without one (the template's parameter).
     pub default_requests_per_second: Option<f64>,
     /// Where destinations may send data and read segments from.
@@ -316,7 +318,7 @@ impl Api {
             let preview = app::exports::preview(&self.deps, &request).await?;
             return Ok(Answer::ok(200, json!(preview)));
         }
-        match app::exports::start(&self.deps, &self.executions, &request).await {
+        match app::exports::start(&self.deps, self.launcher.as_ref(), &request).await {
             Ok(export_id) => Ok(Answer::ok(202, json!({"export_id": export_id}))),
             Err(e) if e.kind() == ErrorKind::NotConfigured => Err(Answer::error(
                 e.kind().http_status(),
@@ -364,7 +366,8 @@ impl Api {
     }
 
     async fn export_status(&self, id: &str, export_id: &str) -> Result<Answer, Answer> {
-        let status = app::exports::status(&self.deps, &self.executions, id, export_id).await?;
+        let status =
+            app::exports::status(&self.deps, self.launcher.as_ref(), id, export_id).await?;
         let body = match status {
             ExportStatus::Finished(report) => {
                 json!({"export_id": export_id, "status": report.status, "report": report})

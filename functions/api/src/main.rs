@@ -31,7 +31,7 @@ async fn main() -> Result<(), Error> {
     let (deps, settings) = lambda::deps().await?;
     let api = Api {
         deps,
-        executions: lambda::executions(&settings).await?,
+        launcher: std::sync::Arc::new(lambda::executions(&settings).await?),
         default_requests_per_second: settings.default_requests_per_second,
         boundary: settings.boundary()?,
     };

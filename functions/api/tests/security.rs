@@ -47,8 +47,10 @@ async fn aws_failures_answer_a_request_id_not_aws_text() {
     );
     // A state machine that does not exist: AWS's answer names it by ARN.
     let missing = "arn:aws:states:us-east-1:123456789012:stateMachine:gone";
-    setup.api.executions =
-        aws_adapters::Executions::new(aws_sdk_sfn::Client::new(&setup.sdk), missing);
+    setup.api.launcher = Arc::new(aws_adapters::Executions::new(
+        aws_sdk_sfn::Client::new(&setup.sdk),
+        missing,
+    ));
     let failed = call(&setup.api, "POST", "/destinations/main/exports", json!({})).await;
     // A bucket that does not exist.
     setup.api.deps.store = Arc::new(aws_adapters::S3Store::new(

@@ -99,7 +99,7 @@ pub async fn setup(other_keys: &[&str]) -> Setup {
     };
     let api = Api {
         deps,
-        executions: Executions::new(sfn, machine.state_machine_arn()),
+        launcher: Arc::new(Executions::new(sfn, machine.state_machine_arn())),
         default_requests_per_second: Some(25.0),
         boundary,
     };
