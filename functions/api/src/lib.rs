@@ -1,8 +1,9 @@
 //! The HTTP API of autopilot-export (API Gateway HTTP API, IAM-authorised), as the README's
-//! "The HTTP API" section lays it out. Routing and answers live here, apart from the Lambda adapter in `main.rs`, so they are
-//! tested as plain functions (`tests/routes.rs` on local adapters and a fake launcher, no AWS). Errors are JSON `{"error": type, "message": text}` with a 4xx for
-//! anything the caller can fix; no answer ever contains an API key, and a failed AWS call is
-//! answered with the request id its details are logged under, never with AWS's own text.
+//! "The HTTP API" section lays it out. Routing and answers live here, apart from the Lambda
+//! adapter in `main.rs`, so they are tested as plain functions (`tests/routes.rs` on local
+//! adapters and a fake launcher, no AWS). Errors are JSON `{"error": type, "message": text}` with
+//! a 4xx for anything the caller can fix; no answer ever contains an API key, and a failed AWS
+//! call is answered with the request id its details are logged under, never with AWS's own text.
 //!
 //! Destinations stay inside the deployment's [`Boundary`]: Autopilot's API host (and the hosts
 //! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
