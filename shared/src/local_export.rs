@@ -156,15 +156,16 @@ pub async fn run(
         deps,
     )
     .await?;
-    notify(deps, &finalized.report_key).await;
+    let report: Option<Report> = get_json(store, &finalized.report_key).await?;
+    if let Some(report) = &report {
+        notify(deps, report).await;
+    }
     if let Some(e) = failure {
         if finalized.sent == 0 {
             return Err(e);
         }
     }
-    get_json(store, &finalized.report_key)
-        .await?
-        .ok_or_else(|| JobError::NotFound(format!("export {export_id} has no report")))
+    report.ok_or_else(|| JobError::NotFound(format!("export {export_id} has no report")))
 }
 
 /// Uploads the chunks still to do; the first error that stops a chunk stops the export.
@@ -285,7 +286,13 @@ async fn fail(deps: &Deps, dest: &str, export_id: &str, error: JobError) -> JobE
         failure: Some(failure_of(&error)),
     };
     match finalize::run(input, deps).await {
-        Ok(finalized) => notify(deps, &finalized.report_key).await,
+        Ok(finalized) => {
+            if let Ok(Some(report)) =
+                get_json::<Report>(deps.store.as_ref(), &finalized.report_key).await
+            {
+                notify(deps, &report).await;
+            }
+        }
         Err(e) => tracing::warn!(
             error_type = e.type_name(),
             "the failed export could not be recorded"
@@ -296,11 +303,8 @@ async fn fail(deps: &Deps, dest: &str, export_id: &str, error: JobError) -> JobE
 
 /// Posts the finished export's event to its destination's webhook, if it has one: a webhook
 /// that fails is a warning, never the export's failure.
-async fn notify(deps: &Deps, report_key: &str) {
-    let Ok(Some(report)) = get_json::<Report>(deps.store.as_ref(), report_key).await else {
-        return;
-    };
-    if let Err(why) = crate::app::notify::export_finished(deps, &report).await {
+async fn notify(deps: &Deps, report: &Report) {
+    if let Err(why) = crate::app::notify::export_finished(deps, report).await {
         tracing::warn!("{why}");
     }
 }

@@ -94,7 +94,6 @@ pub fn history(reports: &[Report]) -> Markup {
                     thead { tr {
                         th scope="col" { "Finished" }
                         th scope="col" { "Status" }
-                        th.text scope="col" { "Started by" }
                         th scope="col" { "Duration" }
                         th scope="col" { "Rows" }
                         th scope="col" { "Sent" }
@@ -107,8 +106,12 @@ pub fn history(reports: &[Report]) -> Markup {
                         @for r in reports {
                             tr {
                                 th scope="row" { (when(r.finished_at)) }
-                                td { (status_badge(r.status)) }
-                                td.text { (r.trigger.map_or("—", |t| t.as_str())) }
+                                td {
+                                    (status_badge(r.status))
+                                    @if let Some(trigger) = r.trigger {
+                                        span.by { "by " (trigger.as_str()) }
+                                    }
+                                }
                                 td { (duration(r.duration_seconds)) }
                                 td { (count(r.totals.rows_read)) }
                                 td { (count(r.totals.sent)) }

@@ -249,31 +249,15 @@ impl AutopilotClient {
         list_id: &str,
         limits: ListLimits,
     ) -> Result<Vec<String>, AutopilotError> {
-        /// A page as read: each member's `Email` and nothing else.
-        #[derive(Deserialize)]
-        struct Page {
-            #[serde(default)]
-            contacts: Vec<Member>,
-            #[serde(default)]
-            bookmark: Option<String>,
-        }
-        #[derive(Deserialize)]
-        struct Member {
-            #[serde(default, rename = "Email")]
-            email: Value,
-        }
         let list = printable(list_id, 80);
         let mut emails = Vec::new();
         let mut bookmark: Option<String> = None;
         for _ in 0..limits.pages {
-            let mut path = vec!["list", list_id, "contacts"];
-            path.extend(bookmark.as_deref());
-            let page: Page = self.call(Method::GET, &path, None, "list").await?;
-            let empty = page.contacts.is_empty();
-            emails.extend(page.contacts.into_iter().filter_map(|m| match m.email {
-                Value::String(email) => Some(email),
-                _ => None,
-            }));
+            let page = self
+                .list_member_statuses_page(list_id, bookmark.as_deref())
+                .await?;
+            let empty = page.members.is_empty();
+            emails.extend(page.members.into_iter().map(|m| m.email));
             if emails.len() > limits.members {
                 return Err(AutopilotError::ListTooLarge {
                     list,
