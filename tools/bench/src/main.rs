@@ -1,0 +1,116 @@
+//! `bench`: the performance table of issue 13, measured on the release `autopilot-export` as a
+//! user runs it (its command line, its report documents, its data folder) against the sandbox it
+//! serves, a fresh one for each group of runs (a new account: no lists to read first). Run it
+//! with `scripts/bench`, which builds both first.
+//!
+//! ```text
+//! bench [--quick] [--huge] [--bin PATH] [--out DIR]
+//! ```
+//!
+//! Without flags: 100,000 and 1,000,000 profiles, the rate-limit floor at 10 and 50 requests per
+//! second (about 5 minutes). `--quick`: 10,000 profiles and 50 requests per second only, to
+//! check that the tool still works. `--huge`: also the plan of 10,000,000 profiles.
+
+mod cli;
+mod data;
+mod measure;
+mod suite;
+mod table;
+
+use measure::BoxError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+struct Options {
+    quick: bool,
+    huge: bool,
+    bin: PathBuf,
+    out: PathBuf,
+}
+
+const USAGE: &str = "usage: bench [--quick] [--huge] [--bin PATH] [--out DIR]";
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        quick: false,
+        huge: false,
+        bin: PathBuf::from("target/release/autopilot-export"),
+        out: PathBuf::from("target/bench"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--huge" => options.huge = true,
+            "--bin" => options.bin = args.next().ok_or(USAGE)?.into(),
+            "--out" => options.out = args.next().ok_or(USAGE)?.into(),
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let options = match options() {
+        Ok(options) => options,
+        Err(usage) => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut bench = suite::Bench {
+        bin: std::path::absolute(&options.bin).unwrap_or(options.bin.clone()),
+        root: std::path::absolute(&options.out).unwrap_or(options.out.clone()),
+        rows: Vec::new(),
+    };
+    let result = run(&mut bench, &options);
+    let table = table::render(&bench.rows);
+    println!("\n{table}");
+    if let Err(error) = std::fs::write(bench.root.join("table.md"), &table) {
+        eprintln!(
+            "cannot write {}: {error}",
+            bench.root.join("table.md").display()
+        );
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!(
+                "bench stopped: {error} (the runs' output is under {})",
+                bench.root.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
+    if !bench.bin.is_file() {
+        return Err(format!("no {} (scripts/bench builds it)", bench.bin.display()).into());
+    }
+    std::fs::create_dir_all(&bench.root)?;
+    let (sizes, rates): (&[u64], &[f64]) = if options.quick {
+        (&[10_000], &[50.0])
+    } else {
+        (&[100_000, 1_000_000], &[10.0, 50.0])
+    };
+    let mut clean_requests = Vec::new();
+    for &n in sizes {
+        eprintln!(
+            "{} profiles: plan, exports, refreshes, profile limit…",
+            table::size(n)
+        );
+        clean_requests.push(bench.size(n)?);
+    }
+    eprintln!("bisection of refused contacts…");
+    let snapshots = bench.bisection(sizes[0], clean_requests[0])?;
+    if options.huge {
+        eprintln!("10M profiles: the plan…");
+        bench.huge(10_000_000)?;
+    }
+    for &rate in rates {
+        eprintln!("the rate-limit floor at {rate} requests/second…");
+        bench.floor(&snapshots, sizes[0], rate)?;
+    }
+    Ok(())
+}
