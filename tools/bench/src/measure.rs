@@ -1,5 +1,5 @@
-//! Runs one command and measures it from outside: wall time, peak resident memory (the kernel's
-//! `ru_maxrss` of the waited process) and bytes it read (`rchar` of `/proc/PID/io`, read while the
+//! Runs one command and measures it from outside: wall time, CPU time and peak resident memory
+//! (the kernel's `ru_utime + ru_stime` and `ru_maxrss` of the waited process) and bytes it read (`rchar` of `/proc/PID/io`, read while the
 //! process is a zombie, so nothing it read is missed). Also the sandbox, started and stopped by
 //! process id, and its request counters.
 
@@ -17,6 +17,8 @@ pub type BoxError = Box<dyn std::error::Error>;
 pub struct Run {
     pub code: i32,
     pub wall: f64,
+    /// User and system CPU seconds: less sensitive than the wall time to a busy machine.
+    pub cpu: f64,
     pub peak_mb: f64,
     pub read_bytes: u64,
     pub stdout: String,
@@ -40,11 +42,12 @@ pub fn run(mut command: Command, logs: &Path, label: &str) -> Result<Run, BoxErr
     wait_exited(pid)?;
     let wall = started.elapsed().as_secs_f64();
     let read_bytes = read_chars(pid).unwrap_or(0);
-    let (code, peak_kb) = reap(pid)?;
+    let (code, cpu, peak_kb) = reap(pid)?;
     drop(child);
     Ok(Run {
         code,
         wall,
+        cpu,
         peak_mb: peak_kb as f64 / 1024.0,
         read_bytes,
         stdout: std::fs::read_to_string(out)?,
@@ -70,8 +73,8 @@ fn wait_exited(pid: libc::pid_t) -> std::io::Result<()> {
     }
 }
 
-/// Reaps `pid`; returns its exit code (128 + signal when killed) and peak RSS in KiB.
-fn reap(pid: libc::pid_t) -> std::io::Result<(i32, i64)> {
+/// Reaps `pid`; returns its exit code (128 + signal when killed), CPU seconds and peak RSS in KiB.
+fn reap(pid: libc::pid_t) -> std::io::Result<(i32, f64, i64)> {
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid out-parameter; `pid` is our own exited child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -84,7 +87,9 @@ fn reap(pid: libc::pid_t) -> std::io::Result<(i32, i64)> {
     } else {
         128 + libc::WTERMSIG(status)
     };
-    Ok((code, usage.ru_maxrss))
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    Ok((code, cpu, usage.ru_maxrss))
 }
 
 fn read_chars(pid: libc::pid_t) -> Option<u64> {
@@ -188,7 +193,7 @@ mod tests {
         command.args(["-c", "echo done; exit 3"]);
         let shell = run(command, &logs, "sh").unwrap();
         assert_eq!((shell.code, shell.stdout.as_str()), (3, "done\n"));
-        assert!(shell.peak_mb > 0.0);
+        assert!(shell.peak_mb > 0.0 && shell.cpu >= 0.0);
         let mut command = Command::new("head");
         command.args(["-c", "3000000", "/dev/zero"]);
         let run = run(command, &logs, "head").unwrap();

@@ -26,6 +26,7 @@ fn measured(figure: &str, profiles: u64, run: &Run) -> Row {
         figure: figure.into(),
         profiles,
         wall: Some(run.wall),
+        cpu: Some(run.cpu),
         peak_mb: Some(run.peak_mb),
         ..Row::default()
     }
@@ -83,7 +84,7 @@ impl Bench {
         self.rows.push(Row {
             requests: Some(requests),
             value: format!("sent {}", total(&report, "sent")),
-            target: "≤ 1.5 s, ≤ 128 MB, ≤ 2 requests".into(),
+            target: "≤ 1.5 s, ≤ 128 MiB, ≤ 2 requests".into(),
             checks: vec![
                 Check::new("wall", run.wall, Bound::AtMost(1.5)),
                 Check::new("RSS", run.peak_mb, Bound::AtMost(MEMORY_MB)),
@@ -106,7 +107,7 @@ impl Bench {
         self.rows.push(Row {
             requests: Some(requests),
             value: format!("sent {sent} of {} changed rows", changed.changed_rows),
-            target: "the changed only, ≤ 128 MB".into(),
+            target: "the changed only, ≤ 128 MiB".into(),
             checks: vec![
                 Check::new(
                     "sent",
@@ -141,9 +142,9 @@ impl Bench {
         let memory = memory_target.first().copied().unwrap_or(MEMORY_MB);
         let (target, mut checks) = if memory_target.is_empty() {
             let check = Check::new("MB/s", speed, Bound::AtLeast(100.0));
-            (format!("≥ 100 MB/s, ≤ {memory:.0} MB"), vec![check])
+            (format!("≥ 100 MB/s, ≤ {memory:.0} MiB"), vec![check])
         } else {
-            (format!("≤ {memory:.0} MB"), vec![])
+            (format!("≤ {memory:.0} MiB"), vec![])
         };
         checks.push(Check::new("RSS", run.peak_mb, Bound::AtMost(memory)));
         self.rows.push(Row {

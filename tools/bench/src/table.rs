@@ -53,6 +53,8 @@ pub struct Row {
     pub figure: String,
     pub profiles: u64,
     pub wall: Option<f64>,
+    /// CPU seconds (user and system) of the process.
+    pub cpu: Option<f64>,
     pub peak_mb: Option<f64>,
     pub requests: Option<u64>,
     /// The figure itself, with its unit.
@@ -88,17 +90,18 @@ pub fn size(profiles: u64) -> String {
 /// The table in Markdown.
 pub fn render(rows: &[Row]) -> String {
     let mut text = String::from(
-        "| figure | profiles | wall | peak RSS | requests | measured | target | verdict |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| figure | profiles | wall | CPU | peak RSS | requests | measured | target | verdict |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for row in rows {
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "–".into());
         text.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             row.figure,
             size(row.profiles),
             or_dash(row.wall.map(|w| format!("{w:.2} s"))),
-            or_dash(row.peak_mb.map(|m| format!("{m:.0} MB"))),
+            or_dash(row.cpu.map(|c| format!("{c:.2} s"))),
+            or_dash(row.peak_mb.map(|m| format!("{m:.0} MiB"))),
             or_dash(row.requests.map(|r| r.to_string())),
             row.value,
             if row.target.is_empty() {
