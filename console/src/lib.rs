@@ -1,5 +1,5 @@
 //! The web console: the command line's use-cases (connect, configure, the dry run, export,
-//! status, remove) behind server-rendered pages, for people who would rather not type commands.
+//! status, verify, remove) behind server-rendered pages, for people who would rather not type commands.
 //! It does nothing of its own: every page calls the same `shared` functions the command line
 //! calls, on the same data folder, so behaviour is identical.
 //!
@@ -12,11 +12,13 @@ mod actions;
 mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
+mod checks;
 mod export_runs;
 mod forms;
 mod pages;
 mod routes;
 mod runs;
+mod scratch;
 pub mod security;
 
 pub use app::Segments;
@@ -56,6 +58,8 @@ pub(crate) struct State {
     pub token: security::Token,
     /// Runs the exports this console starts.
     pub exports: runs::Runs,
+    /// The Verify and Repair checks this console runs.
+    pub checks: checks::Checks,
 }
 
 pub(crate) type AppState = Arc<State>;
@@ -96,6 +100,7 @@ pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + S
         options,
         token,
         exports,
+        checks: checks::Checks::default(),
     });
     axum::serve(listener, routes::router(state))
         .with_graceful_shutdown(async {

@@ -81,6 +81,7 @@ async fn setup() -> Setup {
         },
         token: Token::from_text("secret-token"),
         exports: Runs::Deployed(Deployed::new(connected.launcher)),
+        checks: Default::default(),
     }));
     Setup {
         app,

@@ -1,5 +1,6 @@
-//! A destination: **Export now** with its progress, the latest report, the history, the schedule
-//! and guardrails, and **Remove destination** (with a confirmation page).
+//! A destination: **Export now** with its progress, the latest report, **Verify** (see
+//! [`super::verify`]), the history, the schedule and guardrails, and **Remove destination** (with
+//! a confirmation page).
 
 use super::layout::{count, field_error, notice, page, Notice};
 use super::report;
@@ -14,6 +15,8 @@ pub struct View<'a> {
     pub run: Option<&'a Run>,
     pub notice: Option<(Notice, String)>,
     pub settings_error: Option<String>,
+    /// The latest Verify or Repair of the destination.
+    pub check: Option<&'a crate::checks::Check>,
 }
 
 pub fn render(v: &View) -> Markup {
@@ -57,6 +60,9 @@ pub fn render(v: &View) -> Markup {
                 h2 #latest { "Latest export" }
                 @if let Some(latest) = v.history.first() { (report::report(latest)) }
                 @else { p.muted { "Not exported yet." } }
+            }
+            @if configured {
+                (super::verify::card(&d.id, !v.history.is_empty(), v.check))
             }
             section.card aria-labelledby="history-title" {
                 h2 #history-title { "History" }
