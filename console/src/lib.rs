@@ -18,6 +18,7 @@ mod forms;
 mod pages;
 mod routes;
 mod runs;
+pub mod schedule;
 mod scratch;
 pub mod security;
 
@@ -50,6 +51,8 @@ pub struct Options {
     pub port: u16,
     /// Who "Add yourself as export user" fills in.
     pub current_user: Option<String>,
+    /// The stack's schedule, for the next scheduled runs; `None` locally, where none runs.
+    pub schedule: Option<schedule::Deployed>,
 }
 
 /// Shared by every request.

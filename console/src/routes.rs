@@ -117,10 +117,12 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
     for d in found {
         let latest = app::latest_report(deps, &d.id).await.ok().flatten();
         let running = state.exports.is_running(deps, &d.id).await;
+        let next = next_run(&state, &d);
         rows.push(destinations::Row {
             destination: d,
             latest,
             running,
+            next,
         });
     }
     let removed = q
@@ -143,6 +145,11 @@ async fn export_user_page(State(state): State<AppState>, Path(id): Path<String>)
     }
 }
 
+fn next_run(state: &AppState, d: &Destination) -> crate::schedule::NextRun {
+    let deployed = state.options.schedule.as_ref();
+    crate::schedule::next_run(deployed, d.schedule.enabled, chrono::Utc::now())
+}
+
 pub async fn destination_page(
     state: &AppState,
     d: &Destination,
@@ -161,6 +168,7 @@ pub async fn destination_page(
         notice,
         settings_error,
         check: check.as_ref(),
+        next: next_run(state, d),
     })
 }
 
@@ -325,6 +333,7 @@ mod tests {
                 listen: [127, 0, 0, 1].into(),
                 port: 0,
                 current_user: None,
+                schedule: None,
             },
             token: Token::from_text("secret-token"),
             exports: crate::runs::Runs::Local(exports),

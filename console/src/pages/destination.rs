@@ -2,7 +2,7 @@
 //! [`super::verify`]), the history, the schedule and guardrails, and **Remove destination** (with
 //! a confirmation page).
 
-use super::layout::{count, field_error, notice, page, Notice};
+use super::layout::{count, field_error, next_run, notice, page, Notice};
 use super::report;
 use maud::{html, Markup};
 use shared::app::in_process::{Outcome, Run};
@@ -17,6 +17,7 @@ pub struct View<'a> {
     pub settings_error: Option<String>,
     /// The latest Verify or Repair of the destination.
     pub check: Option<&'a crate::checks::Check>,
+    pub next: crate::schedule::NextRun,
 }
 
 pub fn render(v: &View) -> Markup {
@@ -40,6 +41,7 @@ pub fn render(v: &View) -> Markup {
                         @else { (d.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")) }
                     } }
                     div { dt { "Email column" } dd { (d.data_matching.as_ref().map_or("—", |m| m.email.as_str())) } }
+                    div { dt { "Next scheduled run" } dd { (next_run(&v.next)) } }
                 }
                 div.actions {
                     @if configured {

@@ -348,7 +348,7 @@ test("schedule and guardrails are saved", async () => {
   assert.equal(await page.getByLabel("Removal guardrail (%)").inputValue(), "30");
   assert.equal(await page.getByLabel("Export on the schedule").isChecked(), true);
   await page.goto(`${origin}/`);
-  await page.getByText("With the deployment's schedule").waitFor();
+  await page.getByText("When you ask (schedules run on a deployed stack)").waitFor();
   await shot("12-destinations-list");
 });
 
