@@ -1,5 +1,7 @@
-// The console's only script: "Add yourself as export user", "Add field", and the progress bar of
-// a running export (it polls the progress and reloads the page when the export has ended).
+// The console's only script: "Add yourself as export user", "Add field", the progress bar of
+// a running export (it polls the progress and reloads the page when the export has ended), and
+// the wait for a Verify or Repair (it reloads the page when the check has ended); a preview's
+// result takes the focus when the matching page shows one.
 "use strict";
 
 document.addEventListener("click", (event) => {
@@ -50,7 +52,27 @@ async function pollProgress(section) {
   }
 }
 
+async function waitForCheck(status) {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    try {
+      const answer = await fetch(status.dataset.verify, { credentials: "same-origin" });
+      const view = await answer.json();
+      if (!view.running) {
+        window.location.reload();
+        return;
+      }
+    } catch (_) {
+      // The console may be restarting: keep waiting.
+    }
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const section = document.getElementById("progress");
   if (section) pollProgress(section);
+  // A preview of the form's choices is shown above the form: take the reader there.
+  document.getElementById("preview-result")?.focus();
+  const verifying = document.getElementById("verifying");
+  if (verifying) waitForCheck(verifying);
 });

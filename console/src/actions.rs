@@ -1,13 +1,14 @@
 //! The forms that change something. Each calls the use-case the command line calls for the same
-//! thing (`connect`, `configure`, `local_export`, `remove`), and shows a refusal next to the field
-//! it is about.
+//! thing (`connect`, `configure`, `exports::start`, `verify`, `remove`), and shows a refusal next
+//! to the field it is about.
 
 use crate::app;
 use crate::export_runs;
 use crate::forms::Form;
 use crate::pages::layout::Notice;
+use crate::pages::preview::DryRun;
 use crate::pages::{matching, setup};
-use crate::routes::{destination_page, error_page, html_with, load, matching_view, see};
+use crate::routes::{destination_page, error_page, html, html_with, load, matching_view, see};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -15,8 +16,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::Markup;
 use secrecy::ExposeSecret;
+use shared::app::launcher::ExportRequest;
 use shared::autopilot::AutopilotError;
 use shared::destination::{DataMatching, Destination, Schedule, Segment};
+use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, remove};
 use shared::JobError;
 use std::collections::BTreeMap;
@@ -226,8 +229,51 @@ pub async fn save_matching(
     };
     html_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        matching_view(&state, &d, &choices, &errors).await,
+        matching_view(&state, &d, &choices, &errors, None).await,
     )
+}
+
+/// **Preview** on the matching page: `configure` and the dry run on the form's choices, in a
+/// scratch store, so nothing is saved; the form comes back with the choices and the result.
+pub async fn preview_matching(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let d = match load(&state, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let form = Form::parse(&body);
+    let snapshots = state.options.snapshots.of(&d).await;
+    let (choices, parsed) = matching_input(&form, &snapshots);
+    let (data_matching, segments) = match parsed {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let page = matching_view(&state, &d, &choices, &errors, None).await;
+            return html_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+    };
+    let deps = crate::scratch::deps(&state.options.deps);
+    let input = configure::Input {
+        destination_id: d.id.clone(),
+        data_matching,
+        segments,
+        profile_limit: None,
+        requests_per_second: None,
+        schedule: None,
+        max_removal_percent: None,
+        max_shrink_percent: None,
+    };
+    let dry = match configure::run_within(input, &deps, &state.options.boundary).await {
+        Ok(_) => {
+            let request = ExportRequest::new(&d.id, Trigger::Console);
+            DryRun::from(shared::app::exports::preview(&deps, &request).await)
+        }
+        Err(e) => DryRun::Failed(format!("These choices cannot be exported: {e}")),
+    };
+    let errors = matching::Errors::default();
+    html(matching_view(&state, &d, &choices, &errors, Some(&dry)).await)
 }
 
 /// **Export now**.
@@ -238,6 +284,30 @@ pub async fn export_now(State(state): State<AppState>, Path(id): Path<String>) -
     };
     match export_runs::start(&state, &d.id).await {
         Ok(()) => see(&format!("/destinations/{}", d.id)),
+        Err(message) => html_with(
+            StatusCode::CONFLICT,
+            destination_page(&state, &d, Some((Notice::Error, message)), None).await,
+        ),
+    }
+}
+
+/// **Verify**: reads the lists back in the background; the page shows "Verifying…" until it ends.
+pub async fn verify(state: State<AppState>, id: Path<String>) -> Response {
+    check(state, id, false).await
+}
+
+/// **Repair**: like Verify, and puts missing members back on their lists.
+pub async fn repair(state: State<AppState>, id: Path<String>) -> Response {
+    check(state, id, true).await
+}
+
+async fn check(State(state): State<AppState>, Path(id): Path<String>, repair: bool) -> Response {
+    let d = match load(&state, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match state.checks.start(&state.options.deps, &d.id, repair) {
+        Ok(()) => see(&format!("/destinations/{}#verify", d.id)),
         Err(message) => html_with(
             StatusCode::CONFLICT,
             destination_page(&state, &d, Some((Notice::Error, message)), None).await,
@@ -325,7 +395,10 @@ pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Re
     )
     .await
     {
-        Ok(out) => see(&format!("/?removed={}", out.destination_id)),
+        Ok(out) => {
+            state.checks.forget(&out.destination_id);
+            see(&format!("/?removed={}", out.destination_id))
+        }
         Err(e) => error_page(&e),
     }
 }

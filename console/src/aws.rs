@@ -1,7 +1,11 @@
 //! The console on a deployed stack: the adapters the Lambda functions use (`S3Store` on the data
 //! bucket, `SecretsManagerSecrets`, `S3Snapshots` within the deployment's boundary, `Executions`
 //! on its state machine), with the caller's own AWS credentials, and the segments listed from the
-//! snapshot objects under the stack's snapshot bucket and prefix.
+//! snapshot objects under the stack's snapshot bucket and prefix. With `--stack NAME` its
+//! resources come from the stack's outputs and parameters ([`resolve`]).
+
+mod resolve;
+pub use resolve::{resolve, Flags};
 
 use crate::app::{segment_name, Snapshot};
 use aws_adapters::{
@@ -124,5 +128,7 @@ impl SnapshotPlace {
     }
 }
 
+#[cfg(test)]
+mod stack_tests;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! The web console: the command line's use-cases (connect, configure, the dry run, export,
-//! status, remove) behind server-rendered pages, for people who would rather not type commands.
+//! status, verify, remove) behind server-rendered pages, for people who would rather not type commands.
 //! It does nothing of its own: every page calls the same `shared` functions the command line
 //! calls, on the same data folder, so behaviour is identical.
 //!
@@ -12,11 +12,14 @@ mod actions;
 mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
+mod checks;
 mod export_runs;
 mod forms;
 mod pages;
 mod routes;
 mod runs;
+pub mod schedule;
+mod scratch;
 pub mod security;
 
 pub use app::Segments;
@@ -48,6 +51,8 @@ pub struct Options {
     pub port: u16,
     /// Who "Add yourself as export user" fills in.
     pub current_user: Option<String>,
+    /// The stack's schedule, for the next scheduled runs; `None` locally, where none runs.
+    pub schedule: Option<schedule::Deployed>,
 }
 
 /// Shared by every request.
@@ -56,6 +61,8 @@ pub(crate) struct State {
     pub token: security::Token,
     /// Runs the exports this console starts.
     pub exports: runs::Runs,
+    /// The Verify and Repair checks this console runs.
+    pub checks: checks::Checks,
 }
 
 pub(crate) type AppState = Arc<State>;
@@ -96,6 +103,7 @@ pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + S
         options,
         token,
         exports,
+        checks: checks::Checks::default(),
     });
     axum::serve(listener, routes::router(state))
         .with_graceful_shutdown(async {

@@ -4,6 +4,7 @@ use crate::actions;
 use crate::app;
 use crate::pages::destination::{self as destination_page, View};
 use crate::pages::layout::{Notice, SCRIPT, STYLE};
+use crate::pages::preview::{self, DryRun};
 use crate::pages::{destinations, matching, setup};
 use crate::{security, AppState};
 use axum::extract::{Path, Query, State};
@@ -29,12 +30,24 @@ pub fn router(state: AppState) -> Router {
             "/destinations/{id}/matching",
             get(matching_page).post(actions::save_matching),
         )
+        .route(
+            "/destinations/{id}/matching/preview",
+            axum::routing::post(actions::preview_matching),
+        )
         .route("/destinations/{id}/preview", get(preview))
         .route(
             "/destinations/{id}/export",
             axum::routing::post(actions::export_now),
         )
         .route("/destinations/{id}/progress", get(progress))
+        .route(
+            "/destinations/{id}/verify",
+            get(verifying).post(actions::verify),
+        )
+        .route(
+            "/destinations/{id}/repair",
+            axum::routing::post(actions::repair),
+        )
         .route(
             "/destinations/{id}/settings",
             axum::routing::post(actions::settings),
@@ -104,10 +117,12 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
     for d in found {
         let latest = app::latest_report(deps, &d.id).await.ok().flatten();
         let running = state.exports.is_running(deps, &d.id).await;
+        let next = next_run(&state, &d);
         rows.push(destinations::Row {
             destination: d,
             latest,
             running,
+            next,
         });
     }
     let removed = q
@@ -130,6 +145,11 @@ async fn export_user_page(State(state): State<AppState>, Path(id): Path<String>)
     }
 }
 
+fn next_run(state: &AppState, d: &Destination) -> crate::schedule::NextRun {
+    let deployed = state.options.schedule.as_ref();
+    crate::schedule::next_run(deployed, d.schedule.enabled, chrono::Utc::now())
+}
+
 pub async fn destination_page(
     state: &AppState,
     d: &Destination,
@@ -140,12 +160,15 @@ pub async fn destination_page(
         .await
         .unwrap_or_default();
     let run = state.exports.latest(&state.options.deps, &d.id).await;
+    let check = state.checks.latest(&d.id);
     destination_page::render(&View {
         destination: d,
         history: &history,
         run: run.as_ref(),
         notice,
         settings_error,
+        check: check.as_ref(),
+        next: next_run(state, d),
     })
 }
 
@@ -174,6 +197,7 @@ pub async fn matching_view(
     d: &Destination,
     choices: &matching::Choices,
     errors: &matching::Errors,
+    preview: Option<&DryRun>,
 ) -> Markup {
     let snapshots = state.options.snapshots.of(d).await;
     let columns = app::columns(&state.options.deps, &snapshots).await;
@@ -185,6 +209,8 @@ pub async fn matching_view(
         snapshot_dir: &state.options.snapshots.describe(),
         choices,
         errors,
+        preview,
+        profile_limit: d.profile_limit,
     })
 }
 
@@ -209,7 +235,8 @@ async fn matching_page(State(state): State<AppState>, Path(id): Path<String>) ->
             .unwrap_or_default(),
         segments: d.segments.iter().map(|s| s.name.clone()).collect(),
     };
-    html(matching_view(&state, &d, &choices, &matching::Errors::default()).await)
+    let errors = matching::Errors::default();
+    html(matching_view(&state, &d, &choices, &errors, None).await)
 }
 
 async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -219,14 +246,12 @@ async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     };
     let request =
         shared::app::launcher::ExportRequest::new(&d.id, shared::jobs::plan::Trigger::Console);
-    let out = shared::app::exports::preview(&state.options.deps, &request)
-        .await
-        .map_err(|e| e.to_string());
-    html(matching::preview(
+    let out = shared::app::exports::preview(&state.options.deps, &request).await;
+    html(preview::page_of(
         &d.id,
         &d.display_name,
         d.profile_limit,
-        out.as_ref().map_err(String::as_str),
+        &DryRun::from(out),
     ))
 }
 
@@ -235,6 +260,12 @@ async fn progress(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         Some(view) => Json(view).into_response(),
         None => Json(serde_json::json!({ "running": false })).into_response(),
     }
+}
+
+/// Whether a Verify or Repair of the destination runs, for the page that waits for it.
+async fn verifying(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let running = state.checks.latest(&id).is_some_and(|c| c.is_running());
+    Json(serde_json::json!({ "running": running })).into_response()
 }
 
 async fn remove_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -302,9 +333,11 @@ mod tests {
                 listen: [127, 0, 0, 1].into(),
                 port: 0,
                 current_user: None,
+                schedule: None,
             },
             token: Token::from_text("secret-token"),
             exports: crate::runs::Runs::Local(exports),
+            checks: Default::default(),
         }))
     }
 

@@ -1,6 +1,7 @@
 //! The AWS adapters of autopilot-export's ports: `S3Store` and `S3Snapshots` (S3),
-//! `SecretsManagerSecrets` (Secrets Manager) and `Executions` (Step Functions). Only this crate
-//! imports the AWS SDK; the domain crate `shared` knows its ports alone. Used by the Lambda
+//! `SecretsManagerSecrets` (Secrets Manager) and `Executions` (Step Functions); and [`stack`], a
+//! deployed stack's outputs and parameters (CloudFormation), for tools that work on a stack from
+//! outside it. Only this crate imports the AWS SDK; the domain crate `shared` knows its ports alone. Used by the Lambda
 //! functions (through `lambda-glue`) and the tests that run against moto.
 //!
 //! Configuration is read once, from the environment, by [`Settings::from_env`]; the names are the
@@ -10,6 +11,7 @@
 mod executions;
 mod s3;
 mod secrets_manager;
+pub mod stack;
 
 pub use executions::{Executions, StartOutcome};
 pub use s3::{S3Snapshots, S3Store};

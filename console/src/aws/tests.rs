@@ -78,9 +78,11 @@ async fn setup() -> Setup {
             listen: [127, 0, 0, 1].into(),
             port: 0,
             current_user: None,
+            schedule: None,
         },
         token: Token::from_text("secret-token"),
         exports: Runs::Deployed(Deployed::new(connected.launcher)),
+        checks: Default::default(),
     }));
     Setup {
         app,

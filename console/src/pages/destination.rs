@@ -1,7 +1,8 @@
-//! A destination: **Export now** with its progress, the latest report, the history, the schedule
-//! and guardrails, and **Remove destination** (with a confirmation page).
+//! A destination: **Export now** with its progress, the latest report, **Verify** (see
+//! [`super::verify`]), the history, the schedule and guardrails, and **Remove destination** (with
+//! a confirmation page).
 
-use super::layout::{count, field_error, notice, page, Notice};
+use super::layout::{count, field_error, next_run, notice, page, Notice};
 use super::report;
 use maud::{html, Markup};
 use shared::app::in_process::{Outcome, Run};
@@ -14,6 +15,9 @@ pub struct View<'a> {
     pub run: Option<&'a Run>,
     pub notice: Option<(Notice, String)>,
     pub settings_error: Option<String>,
+    /// The latest Verify or Repair of the destination.
+    pub check: Option<&'a crate::checks::Check>,
+    pub next: crate::schedule::NextRun,
 }
 
 pub fn render(v: &View) -> Markup {
@@ -37,6 +41,7 @@ pub fn render(v: &View) -> Markup {
                         @else { (d.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")) }
                     } }
                     div { dt { "Email column" } dd { (d.data_matching.as_ref().map_or("—", |m| m.email.as_str())) } }
+                    div { dt { "Next scheduled run" } dd { (next_run(&v.next)) } }
                 }
                 div.actions {
                     @if configured {
@@ -57,6 +62,9 @@ pub fn render(v: &View) -> Markup {
                 h2 #latest { "Latest export" }
                 @if let Some(latest) = v.history.first() { (report::report(latest)) }
                 @else { p.muted { "Not exported yet." } }
+            }
+            @if configured {
+                (super::verify::card(&d.id, !v.history.is_empty(), v.check))
             }
             section.card aria-labelledby="history-title" {
                 h2 #history-title { "History" }

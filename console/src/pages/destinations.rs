@@ -1,6 +1,6 @@
 //! The first page: the connected destinations and the Autopilot section with **Set up**.
 
-use super::layout::{count, notice, page, when, Notice};
+use super::layout::{count, next_run, notice, page, when, Notice};
 use super::report::status_badge;
 use maud::{html, Markup};
 use shared::destination::Destination;
@@ -11,6 +11,7 @@ pub struct Row {
     pub destination: Destination,
     pub latest: Option<Report>,
     pub running: bool,
+    pub next: crate::schedule::NextRun,
 }
 
 pub fn render(rows: &[Row], removed: Option<&str>) -> Markup {
@@ -76,13 +77,7 @@ fn destination_row(row: &Row) -> Markup {
                     span.muted { "never" }
                 }
             }
-            td {
-                @if d.schedule.enabled {
-                    "With the deployment's schedule"
-                } @else {
-                    span.muted { "Schedule off" }
-                }
-            }
+            td { (next_run(&row.next)) }
         }
     }
 }

@@ -86,6 +86,23 @@ pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// A destination's next scheduled run, in words.
+pub fn next_run(next: &crate::schedule::NextRun) -> Markup {
+    use crate::schedule::NextRun;
+    html! {
+        @match next {
+            NextRun::Off => span.muted { "Schedule off" },
+            NextRun::Local => span.muted { "When you ask (schedules run on a deployed stack)" },
+            NextRun::StackOff => span.muted { "The stack's schedule is disabled" },
+            NextRun::At { time, approximate } => {
+                @if *approximate { "about " }
+                (time.format("%Y-%m-%d %H:%M UTC"))
+            },
+            NextRun::Unknown(expression) => { "On the stack's schedule, " code { (expression) } },
+        }
+    }
+}
+
 /// A duration in seconds as "1 min 5 s" or "3.2 s".
 pub fn duration(seconds: f64) -> String {
     if seconds < 60.0 {
@@ -121,5 +138,23 @@ mod tests {
         assert_eq!(count(100), "100");
         assert_eq!(duration(3.25), "3.2 s");
         assert_eq!(duration(125.0), "2 min 5 s");
+    }
+
+    #[test]
+    fn the_next_run_reads_well() {
+        use crate::schedule::NextRun;
+        let time = chrono::DateTime::from_timestamp(1_773_210_600, 0).unwrap();
+        let about = NextRun::At {
+            time,
+            approximate: true,
+        };
+        assert_eq!(next_run(&about).into_string(), "about 2026-03-11 06:30 UTC");
+        let exact = NextRun::At {
+            time,
+            approximate: false,
+        };
+        assert_eq!(next_run(&exact).into_string(), "2026-03-11 06:30 UTC");
+        let odd = next_run(&NextRun::Unknown("cron(<x>)".into())).into_string();
+        assert_eq!(odd, "On the stack's schedule, <code>cron(&lt;x&gt;)</code>");
     }
 }

@@ -1,10 +1,11 @@
 //! Data matching (which snapshot column fills which Autopilot field) and the segments to export,
-//! then **Save**; and the dry run's **Preview**.
+//! then **Save**; **Preview** runs the dry run on the form's choices without saving them and shows
+//! its result above the form, which keeps the choices.
 
-use super::layout::{count, field_error, notice, page, Notice};
+use super::layout::{field_error, notice, page, Notice};
+use super::preview::{self, DryRun};
 use crate::app::Snapshot;
 use maud::{html, Markup};
-use shared::jobs::plan;
 
 /// What the form shows: the stored choices, or what was posted when it was refused.
 #[derive(Default)]
@@ -33,6 +34,9 @@ pub struct View<'a> {
     pub snapshot_dir: &'a str,
     pub choices: &'a Choices,
     pub errors: &'a Errors,
+    /// The dry run of the posted choices, after Preview.
+    pub preview: Option<&'a DryRun>,
+    pub profile_limit: u64,
 }
 
 fn column_select(
@@ -67,6 +71,13 @@ pub fn render(v: &View) -> Markup {
                 li aria-current="step" { "Data matching and segments" }
             }
             @if let Some(m) = &v.errors.other { (notice(Notice::Error, m)) }
+            @if let Some(dry) = v.preview {
+                section.card #preview-result tabindex="-1" aria-labelledby="preview-title" {
+                    h2 #preview-title { "Preview of these choices" }
+                    p.hint { "Not saved yet: Save keeps these choices. Nothing was sent; this was a dry run." }
+                    (preview::result(v.profile_limit, dry))
+                }
+            }
             form.card.narrow method="post" action=(format!("/destinations/{}/matching", v.dest)) novalidate {
                 h2 { "Data matching" }
                 p.hint { "Which column of your snapshots fills each Autopilot field. The columns are read from the header rows of the snapshots in " code { (v.snapshot_dir) } ". Email is required; it is how Autopilot matches contacts." }
@@ -116,6 +127,7 @@ pub fn render(v: &View) -> Markup {
                 } }
                 div.actions {
                     button.primary type="submit" { "Save" }
+                    button type="submit" formaction=(format!("/destinations/{}/matching/preview", v.dest)) { "Preview" }
                     a.button.quiet href=(format!("/destinations/{}", v.dest)) { "Cancel" }
                 }
             }
@@ -144,106 +156,5 @@ fn extra_row(i: usize, field: &str, column: &str, columns: &[String]) -> Markup 
                 }
             }
         }
-    }
-}
-
-/// The dry run: what an export would send, against the profile limit.
-pub fn preview(
-    dest: &str,
-    display_name: &str,
-    limit: u64,
-    out: Result<&plan::Output, &str>,
-) -> Markup {
-    page(
-        &format!("Preview of {display_name}"),
-        &[
-            ("Export destinations", "/"),
-            (display_name, &format!("/destinations/{dest}")),
-        ],
-        html! {
-            @match out {
-                Err(message) => { (notice(Notice::Error, message)) }
-                Ok(out) => {
-                    @let over = out.distinct_profiles > limit;
-                    section.card {
-                        div.stats {
-                            div.stat { span.value { (count(out.distinct_profiles)) } span.label { "distinct profiles" } }
-                            div.stat { span.value { (count(limit)) } span.label { "profile limit" } }
-                            div.stat { span.value { (count(out.contacts)) } span.label { "contacts to send" } }
-                            div.stat { span.value { (count(out.removals)) } span.label { "removals" } }
-                        }
-                        @if over {
-                            (notice(Notice::Warning, &format!("Over the limit: the segments hold {} distinct profiles, more than this destination's limit of {}. An export would stop before sending anything; export fewer segments or raise the limit (Autopilot strongly recommends at most 100,000).", count(out.distinct_profiles), count(limit))))
-                        } @else {
-                            (notice(Notice::Done, "Within the profile limit. Nothing was sent: this was a dry run."))
-                        }
-                    }
-                    section.card {
-                        h2 { "Per segment" }
-                        div.table-scroll {
-                            table.numbers {
-                                thead { tr {
-                                    th scope="col" { "Segment" }
-                                    th scope="col" { "List" }
-                                    th scope="col" { "Adds" }
-                                    th scope="col" { "Updates" }
-                                    th scope="col" { "Unchanged" }
-                                    th scope="col" { "Removals" }
-                                    th scope="col" { "Invalid" }
-                                    th scope="col" { "Duplicates" }
-                                } }
-                                tbody {
-                                    @for s in out.preview.iter().flatten() {
-                                        tr {
-                                            th scope="row" { (s.name) }
-                                            td { @if s.list_exists { "exists" } @else { "new" } }
-                                            td { (count(s.adds)) }
-                                            td { (count(s.updates)) }
-                                            td { (count(s.unchanged)) }
-                                            td { (count(s.removals)) }
-                                            td { (count(s.rejects)) }
-                                            td { (count(s.duplicates)) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            div.actions {
-                a.button.primary href=(format!("/destinations/{dest}")) { "Back to " (display_name) }
-                a.button.quiet href=(format!("/destinations/{dest}/matching")) { "Change data matching" }
-            }
-        },
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dry_run(distinct: u64) -> plan::Output {
-        plan::Output {
-            destination_id: "m".into(),
-            export_id: "e".into(),
-            chunks: Vec::new(),
-            contacts: distinct,
-            removals: 0,
-            distinct_profiles: distinct,
-            requests_per_second: 10.0,
-            preview: Some(Vec::new()),
-        }
-    }
-
-    #[test]
-    fn the_preview_warns_over_the_profile_limit_only() {
-        let over = preview("m", "M", 1_000, Ok(&dry_run(1_001))).into_string();
-        assert!(over.contains("Over the limit: the segments hold 1,001 distinct profiles"));
-        let within = preview("m", "M", 1_000, Ok(&dry_run(1_000))).into_string();
-        assert!(!within.contains("Over the limit"));
-        assert!(within.contains("Within the profile limit"));
-        let failed = preview("m", "M", 1_000, Err("no <snapshot>")).into_string();
-        assert!(failed.contains("no &lt;snapshot&gt;") && failed.contains("role=\"alert\""));
     }
 }

@@ -4,5 +4,7 @@ pub mod destination;
 pub mod destinations;
 pub mod layout;
 pub mod matching;
+pub mod preview;
 pub mod report;
 pub mod setup;
+pub mod verify;

@@ -83,6 +83,9 @@ function files(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]);
 }
+/** Each stored destination's file and text. */
+const destinationFiles = () =>
+  files(path.join(dataDir, "destinations")).map((f) => [path.basename(f), fs.readFileSync(f, "utf8")]);
 const filesHolding = (dir, text) => files(dir).filter((f) => fs.readFileSync(f).includes(text));
 
 async function sandboxState() {
@@ -209,6 +212,25 @@ test("data matching, segments, Save, Preview", async () => {
   // The HTML-looking file name is a segment named as text.
   await page.getByLabel("<img src=x onerror=alert(1)>").waitFor();
   await shot("06-matching-filled");
+  // Preview runs the dry run on the form's choices without saving them.
+  const stored = destinationFiles();
+  await page.getByRole("button", { name: "Preview" }).click();
+  const result = page.locator("#preview-result");
+  await result.getByText("Within the profile limit").waitFor();
+  assert.match(await result.locator(".stat").first().textContent(), /1,300\s*distinct profiles/);
+  const rows = await result.locator("tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  assert.deepEqual(rows, [
+    ["Lapsed Buyers", "new", "800", "0", "0", "0", "1", "1"],
+    ["VIP Customers", "new", "700", "0", "0", "0", "1", "1"],
+  ]);
+  assert.deepEqual(destinationFiles(), stored, "Preview saved nothing");
+  assert.equal(await page.getByLabel("Email").inputValue(), "email");
+  assert.equal(await page.getByLabel("Last name").inputValue(), "last_name");
+  assert.equal(await page.getByLabel("Autopilot field").inputValue(), "Company");
+  assert.equal(await page.getByLabel("VIP Customers").isChecked(), true);
+  assert.equal(await page.getByLabel("<img src=x onerror=alert(1)>").isChecked(), false);
+  await shot("06b-matching-preview");
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText("Saved.").waitFor();
   await shot("07-destination-saved");
@@ -269,6 +291,55 @@ test("rejected.csv downloads with the refused rows", async () => {
   assert.equal(text.split("\n").filter((l) => l.includes("not-an-email")).length, 2);
 });
 
+/** The Verify card's table, by segment: [expected, present, missing, unsubscribed, foreign, …]. */
+async function verifyTable() {
+  const rows = await page.locator("#verify tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  return Object.fromEntries(rows.map(([segment, ...cells]) => [segment, cells]));
+}
+
+test("Verify reports members removed and unsubscribed by hand; Repair puts them back", async () => {
+  const vipList = (await sandboxState()).lists.find((l) => l.title === vip.name);
+  // Members 0 to 499 are in VIP Customers only: 5 taken off the list, 3 others unsubscribed.
+  for (let i = 10; i < 15; i++) {
+    const answer = await fetch(`${sandboxUrl}/admin/lists/${vipList.list_id}/members/person${i}@example.com`, { method: "DELETE" });
+    assert.equal(answer.status, 204);
+  }
+  for (let i = 20; i < 23; i++) {
+    const answer = await fetch(`${sandboxUrl}/admin/contacts/person${i}@example.com/unsubscribe`, { method: "POST" });
+    assert.equal(answer.status, 204);
+  }
+  // Slow answers so that the wait can be seen.
+  await sandboxFaults({ slow_rate: 1, slow_ms: 300 });
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByText("Verifying…").waitFor();
+  await shot("11b-verifying");
+  await page.locator("#verify tbody tr").first().waitFor({ timeout: 60_000 });
+  await sandboxFaults({});
+  assert.deepEqual(await verifyTable(), {
+    "Lapsed Buyers": ["800", "800", "0", "0", "0", "in place"],
+    "VIP Customers": ["700", "695", "5", "3", "0", "in place"],
+  });
+  await page.getByText("5 of the members the last export left are no longer on their lists").waitFor();
+  assert.match(await page.locator("#verify-cost").textContent(), /^\d+ requests to Autopilot in [\d.]+ s/);
+  await shot("11c-verified");
+
+  await page.getByRole("button", { name: "Repair" }).click();
+  await page.getByText("Repaired: 5 members put back on their lists.").waitFor({ timeout: 60_000 });
+  await shot("11d-repaired");
+  const state = await sandboxState();
+  const members = state.lists.find((l) => l.title === vip.name).members.map((m) => m.toLowerCase()).sort();
+  assert.deepEqual(members, expected(vip));
+  const unsubscribed = state.contacts.filter((c) => c.unsubscribed).map((c) => c.Email).sort();
+  assert.deepEqual(unsubscribed, ["person20@example.com", "person21@example.com", "person22@example.com"]);
+
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByText("Repaired:").waitFor({ state: "detached" });
+  await page.getByText("Every list holds every member the last export left on it.").waitFor();
+  assert.deepEqual((await verifyTable())["VIP Customers"], ["700", "700", "0", "3", "0", "in place"]);
+  assert.equal(await page.getByRole("button", { name: "Repair" }).count(), 0);
+});
+
 test("schedule and guardrails are saved", async () => {
   await page.getByLabel("Export on the schedule").check();
   await page.getByLabel("Removal guardrail (%)").fill("30");
@@ -277,7 +348,7 @@ test("schedule and guardrails are saved", async () => {
   assert.equal(await page.getByLabel("Removal guardrail (%)").inputValue(), "30");
   assert.equal(await page.getByLabel("Export on the schedule").isChecked(), true);
   await page.goto(`${origin}/`);
-  await page.getByText("With the deployment's schedule").waitFor();
+  await page.getByText("When you ask (schedules run on a deployed stack)").waitFor();
   await shot("12-destinations-list");
 });
 

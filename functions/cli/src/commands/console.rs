@@ -1,7 +1,7 @@
 //! `autopilot-export console`: the web console on the command's data folder, with the same
 //! dependencies (`LocalStore`, `FileSecrets`, local snapshots) every other command uses; built
-//! with the `aws` feature, `--bucket` and `--state-machine-arn` serve it on a deployed stack
-//! instead, through the adapters its Lambda functions use.
+//! with the `aws` feature, `--stack NAME` (or the stack's resources by flag) serves it on a
+//! deployed stack instead, through the adapters its Lambda functions use.
 
 use super::Context;
 use crate::failure::{BoxError, Outcome};
@@ -10,9 +10,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 #[cfg(feature = "aws")]
-const AWS_MODE: &str = "On a deployed stack: --bucket, --state-machine-arn, --snapshot-bucket and \
---secret-prefix (the stack's DataBucketName and StateMachineArn outputs, its SnapshotBucket parameter, its name and a slash), with your \
-own AWS credentials.";
+const AWS_MODE: &str = "On a deployed stack: --stack NAME, with your own AWS credentials (they need \
+cloudformation:DescribeStacks besides the stack's S3, Secrets Manager and Step Functions). The \
+stack's resources come from its outputs and parameters, and the pages show its next scheduled \
+runs; --bucket, --state-machine-arn, --snapshot-bucket, --snapshot-prefix, --allowed-hosts and \
+--secret-prefix override them (without --stack, the first four with --secret-prefix name the stack).";
 #[cfg(not(feature = "aws"))]
 const AWS_MODE: &str = "This build has no AWS mode (the console on a deployed stack); build one \
 with `cargo install --path functions/cli --features aws`.";
@@ -38,27 +40,32 @@ pub struct ConsoleArgs {
     pub stack: StackArgs,
 }
 
-/// A deployed stack's resources (its outputs and parameters).
+/// A deployed stack: its name, or its resources one by one; a resource given by flag wins over
+/// the stack's own.
 #[cfg(feature = "aws")]
 #[derive(Debug, Args)]
 pub struct StackArgs {
-    /// The stack's data bucket (output DataBucketName): serve the console on the stack.
-    #[arg(long, requires_all = ["state_machine_arn", "snapshot_bucket", "secret_prefix"])]
+    /// The stack's name: its resources and schedule are read from its outputs and parameters
+    /// (CloudFormation DescribeStacks).
+    #[arg(long)]
+    pub stack: Option<String>,
+    /// The stack's data bucket (output DataBucketName).
+    #[arg(long)]
     pub bucket: Option<String>,
     /// The stack's export state machine (output StateMachineArn).
-    #[arg(long, requires = "bucket")]
+    #[arg(long)]
     pub state_machine_arn: Option<String>,
     /// The bucket segments are read from (parameter SnapshotBucket).
-    #[arg(long, requires = "bucket")]
+    #[arg(long)]
     pub snapshot_bucket: Option<String>,
     /// The part of that bucket segments are read from (parameter SnapshotPrefix).
-    #[arg(long, default_value = "")]
-    pub snapshot_prefix: String,
+    #[arg(long)]
+    pub snapshot_prefix: Option<String>,
     /// Hosts besides Autopilot's destinations may use (parameter AllowedAutopilotHosts).
     #[arg(long, num_args = 0.., value_delimiter = ',')]
-    pub allowed_hosts: Vec<String>,
+    pub allowed_hosts: Option<Vec<String>>,
     /// The prefix of the stack's secrets: the stack's name and a slash (`STACK/`).
-    #[arg(long, requires = "bucket")]
+    #[arg(long)]
     pub secret_prefix: Option<String>,
 }
 
@@ -73,10 +80,14 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> 
         listen: args.listen,
         port: args.port,
         current_user: current_user(),
+        schedule: None,
     };
     #[cfg(feature = "aws")]
-    let options = match stack(args.stack) {
-        Some(stack) => on_stack(options, &stack).await?,
+    let options = match web_console::aws::resolve(flags(args.stack)).await? {
+        Some((stack, schedule)) => web_console::Options {
+            schedule,
+            ..on_stack(options, &stack).await?
+        },
         None => options,
     };
     web_console::serve(options).await?;
@@ -99,18 +110,18 @@ async fn on_stack(
     })
 }
 
-/// The stack the arguments name, if any (clap makes sure they are given together).
 #[cfg(feature = "aws")]
-fn stack(args: StackArgs) -> Option<web_console::aws::Stack> {
-    Some(web_console::aws::Stack {
-        data_bucket: args.bucket?,
-        state_machine_arn: args.state_machine_arn?,
-        snapshot_bucket: args.snapshot_bucket?,
+fn flags(args: StackArgs) -> web_console::aws::Flags {
+    web_console::aws::Flags {
+        stack: args.stack,
+        data_bucket: args.bucket,
+        state_machine_arn: args.state_machine_arn,
+        snapshot_bucket: args.snapshot_bucket,
         snapshot_prefix: args.snapshot_prefix,
         allowed_hosts: args.allowed_hosts,
-        secret_prefix: args.secret_prefix?,
+        secret_prefix: args.secret_prefix,
         force_path_style: std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true"),
-    })
+    }
 }
 
 /// The console on the demo's folder (`work/data`, `work/snapshots`) until Ctrl-C, on 127.0.0.1.
@@ -130,6 +141,7 @@ pub async fn serve(
         listen: IpAddr::from([127, 0, 0, 1]),
         port,
         current_user: current_user(),
+        schedule: None,
     })
     .await
 }
