@@ -163,3 +163,53 @@ async fn a_failed_step_is_recorded_without_an_address_and_a_finished_one_stays_f
         (true, VerificationStatus::Failed)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_process_launcher_runs_a_started_verification_to_its_result() {
+    use shared::app::in_process::InProcess;
+    use shared::app::verify::runs;
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 230);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    assert!(server.remove_member_by_hand(&vip_list, "vip-0042@example.com"));
+
+    let launcher = InProcess::new(deps.clone(), dir.path().join("data"));
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        repair: true,
+        step_pages: Some(1),
+        ..VerifyRequest::default()
+    };
+    let id = runs::start(&deps, &launcher, &request)
+        .await
+        .expect("starts");
+    let mut record = runs::status(&deps, &launcher, &dest, &id).await.unwrap();
+    for _ in 0..600 {
+        if record.status != VerificationStatus::Running {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        record = runs::status(&deps, &launcher, &dest, &id).await.unwrap();
+    }
+    assert_eq!(record.status, VerificationStatus::Succeeded, "{record:?}");
+    assert!(
+        record.steps >= 3,
+        "three pages at one a step: {}",
+        record.steps
+    );
+    let result = record.result.unwrap();
+    assert_eq!((result.lists[0].missing, result.lists[0].repaired), (1, 1));
+    assert!(server.state().list("VIP").unwrap().members.len() == 230);
+    // Ended, the destination can be verified again.
+    let next = runs::start(&deps, &launcher, &request)
+        .await
+        .expect("starts again");
+    assert_ne!(next, id);
+}

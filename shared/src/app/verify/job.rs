@@ -99,6 +99,12 @@ pub struct Progress {
 }
 
 impl Verification {
+    /// Whether a repair went through every missing member of every list still there.
+    fn repaired_all(&self) -> bool {
+        (self.checks.iter().zip(&self.repaired_through))
+            .all(|(c, through)| *through >= c.missing || c.list_gone)
+    }
+
     pub fn progress(&self) -> Progress {
         Progress {
             done: self.status != VerificationStatus::Running,
@@ -154,10 +160,7 @@ pub async fn step(
     if !record.checks.is_empty() && record.repair {
         repair_lists(deps, &client, &mut record, &mut budget).await?;
     }
-    let finished = !record.checks.is_empty()
-        && (!record.repair
-            || (record.checks.iter().zip(&record.repaired_through))
-                .all(|(c, through)| *through >= c.missing || c.list_gone));
+    let finished = !record.checks.is_empty() && (!record.repair || record.repaired_all());
     let mut checks = Vec::new();
     if finished {
         checks = std::mem::take(&mut record.checks);
