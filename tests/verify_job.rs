@@ -112,6 +112,12 @@ async fn a_verification_stopped_after_each_two_pages_finds_what_one_go_finds() {
     let (repaired, _) = in_steps(&deps, &repair, "v-repair").await;
     let vip_check = repaired.lists.iter().find(|l| l.segment == "VIP").unwrap();
     assert_eq!((vip_check.missing, vip_check.repaired), (5, 5));
+    let gone_check = repaired.lists.iter().find(|l| l.segment == "Gone").unwrap();
+    assert_eq!(
+        (gone_check.list_gone, gone_check.repaired),
+        (true, 0),
+        "a repair never creates a list"
+    );
     assert_eq!(
         server.counters().contacts_written,
         writes,

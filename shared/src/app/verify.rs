@@ -188,7 +188,7 @@ async fn check_list(
     let mut list = ListReading::new(segment, base);
     let members = reading::read_pages(client, &mut list, budget, ListLimits::default()).await?;
     let (mut check, missing) = repair::checked(&list, base, (!list.gone).then_some(&members));
-    if repair {
+    if repair && !list.gone {
         let started = Instant::now();
         let before = client.stats().requests;
         let (_, failed) = repair::put_back(client, &base.list_id, &missing, budget).await?;
