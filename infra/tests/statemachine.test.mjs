@@ -227,7 +227,7 @@ async function execute(name, input, wrap = {}) {
   const execution = machine.run(input, {
     overrides: {
       taskResourceLocalHandlers: handlers,
-      retryIntervalOverrides: { Plan: 10, Upload: 10, Finalize: 10, 'Record failure': 10 },
+      retryIntervalOverrides: { Plan: 10, Upload: 10, Finalize: 10, 'Record failure': 10, Verify: 10, 'Record verify failure': 10 },
     },
     context: { Execution: { Name: name } },
   });
@@ -412,4 +412,60 @@ test('a destination stored outside the boundary fails in Plan, before anything i
   // Finalized as failed by Record failure, then announced like every other finished export.
   const event = assertFinishedEvent(await finishedEvents('outside-plan'), 'outside', 'outside-plan', 'failed');
   assert.equal(event.trigger, null, 'no plan, so nothing recorded what started it');
+});
+
+test('a verification started through the API runs in budgeted steps and ends with its result in the store', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Verified', 450);
+  const exported = await execute(`${id}-exported`, { destination_id: id });
+  assert.equal(exported.error, undefined, String(exported.error));
+  // By hand: 4 members taken off the list, 2 contacts unsubscribed.
+  const list = (await sandbox('GET', '/admin/state')).lists.find((l) => l.title === 'Verified list');
+  for (const i of [3, 100, 250, 449]) await sandbox('DELETE', `/admin/lists/${list.list_id}/members/p${i}@example.com`);
+  for (const i of [7, 8]) await sandbox('POST', `/admin/contacts/p${i}@example.com/unsubscribe`);
+
+  const started = await api('POST', `/destinations/${id}/verify`, { repair: false });
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const vid = started.body.verification_id;
+  assert.equal(started.body.status_url, `/destinations/${id}/verifications/${vid}`);
+  const again = await api('POST', `/destinations/${id}/verify`, {});
+  assert.equal(again.status, 409, 'one verification of a destination at a time');
+  const pending = await api('GET', started.body.status_url);
+  assert.equal(pending.body.status, 'running', JSON.stringify(pending.body));
+
+  // The execution the API started (moto records it; the engine runs it), forced to two pages a step.
+  const run = await execute(vid, { job: 'verify', destination_id: id, repair: false, step_pages: 2 });
+  assert.equal(run.error, undefined, String(run.error));
+  assert.ok(run.calls.Verify >= 3, `five pages at two a step loop at least three times (${run.calls.Verify})`);
+  assert.equal(run.calls.Plan, undefined, 'a verification plans no export');
+  const record = await s3Get(`state/${id}/verification/${vid}.json`);
+  assert.equal(record.status, 'succeeded');
+  const [found] = record.result.lists;
+  assert.deepEqual([found.expected, found.present, found.missing, found.unsubscribed, found.foreign], [450, 446, 4, 2, 0]);
+  assert.equal(await s3Get(`state/${id}/verification/running.json`), null, 'the destination is free again');
+  const read = await api('GET', started.body.status_url);
+  assert.equal(read.body.status, 'succeeded', JSON.stringify(read.body));
+  assert.equal(read.body.lists[0].missing, 4);
+  assert.equal(read.body.in_place, false);
+  assert.ok(!JSON.stringify(read.body).includes('p3@'), 'addresses are masked');
+  console.log(`verify: ${run.calls.Verify} steps, largest state payload ${run.largest} bytes`);
+  assert.ok(run.largest < 16 * 1024, `payloads stay small (${run.largest} bytes)`);
+});
+
+test('a verification that cannot read Autopilot fails with its reason recorded, no retry loop', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Unverified', 20);
+  const exported = await execute(`${id}-exported`, { destination_id: id });
+  assert.equal(exported.error, undefined, String(exported.error));
+  await sandbox('PUT', '/admin/keys', { api_keys: ['another-key'] });
+  const vid = `${id}-verify-revoked`;
+  const run = await execute(vid, { job: 'verify', destination_id: id });
+  await sandbox('PUT', '/admin/keys', { api_keys: [SANDBOX_KEY] });
+  assert.equal(run.error?.cause?.name, 'VerifyFailed', String(run.error));
+  assert.equal(run.calls.Verify, 1, 'Unauthorized is not retried');
+  assert.equal(run.calls['Record verify failure'], 1);
+  const read = await api('GET', `/destinations/${id}/verifications/${vid}`);
+  assert.equal(read.body.status, 'failed', JSON.stringify(read.body));
+  assert.equal(read.body.failure.error_type, 'Unauthorized');
+  assert.match(read.body.failure.message, /rejected the API key/);
 });

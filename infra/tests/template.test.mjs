@@ -59,10 +59,12 @@ const EXPECTED_S3 = {
   // connect, configure, read, remove (deletes the destination, its exports and its baseline), dry runs
   ApiFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/destinations/*', 's3:DeleteObject data/destinations/*',
-    's3:DeleteObject data/exports/*', 's3:DeleteObject data/state/*', SNAPSHOTS],
-  // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline
+    's3:DeleteObject data/exports/*', 's3:DeleteObject data/state/*', 's3:PutObject data/state/*/verification/*', SNAPSHOTS],
+  // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline;
+  // Verify: a verification's progress, what its steps read, its result, its lock
   ExportFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
-    's3:GetObject data/state/*', 's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*', SNAPSHOTS],
+    's3:GetObject data/state/*', 's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*',
+    's3:PutObject data/state/*/verification/*', 's3:DeleteObject data/state/*/verification/*', SNAPSHOTS],
   UploadChunkFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*'],
   // report, baseline commit, cleanup, lock release

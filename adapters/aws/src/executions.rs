@@ -1,4 +1,5 @@
-//! `Executions`: starts and describes export executions of the state machine.
+//! `Executions`: starts and describes executions of the export state machine: exports, and
+//! verifications (whose input's `job` is `verify`, which the state machine's first Choice reads).
 
 use aws_sdk_sfn::error::SdkError;
 use aws_sdk_sfn::operation::describe_execution::{
@@ -6,6 +7,7 @@ use aws_sdk_sfn::operation::describe_execution::{
 };
 use aws_sdk_sfn::types::ExecutionStatus as SfnStatus;
 use shared::app::launcher::{ExportLauncher, ExportRequest, Launch, RunState};
+use shared::app::verify::job::VerifyRequest;
 use shared::JobError;
 
 /// A failed Step Functions call as a job error: `Transient` when trying again may work.
@@ -110,6 +112,27 @@ impl ExportLauncher for Executions {
         }
         let input = serde_json::to_value(request)
             .map_err(|e| JobError::internal(format!("the export's input: {e}")))?;
+        Ok(match Executions::start(self, name, &input).await? {
+            StartOutcome::Started { .. } => Launch::Started,
+            StartOutcome::AlreadyStarted => Launch::AlreadyStarted,
+        })
+    }
+
+    /// A verification is an execution of the same state machine, named after the verification,
+    /// its input the request with `"job": "verify"`.
+    async fn start_verification(
+        &self,
+        name: &str,
+        request: &VerifyRequest,
+    ) -> Result<Launch, JobError> {
+        if self.exists(name).await? {
+            return Ok(Launch::AlreadyStarted);
+        }
+        let mut input = serde_json::to_value(request)
+            .map_err(|e| JobError::internal(format!("the verification's input: {e}")))?;
+        if let Some(fields) = input.as_object_mut() {
+            fields.insert("job".into(), "verify".into());
+        }
         Ok(match Executions::start(self, name, &input).await? {
             StartOutcome::Started { .. } => Launch::Started,
             StartOutcome::AlreadyStarted => Launch::AlreadyStarted,

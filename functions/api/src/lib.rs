@@ -7,7 +7,8 @@
 //!
 //! Destinations stay inside the deployment's [`Boundary`]: Autopilot's API host (and the hosts
 //! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
-//! to move it, remove it and connect again.
+//! to move it, remove it and connect again. Verifications, which run as asynchronous jobs, have
+//! their routes in [`verifications`].
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,6 +22,8 @@ use shared::secrets::SecretError;
 use shared::store::StoreError;
 use shared::{Deps, ErrorKind, JobError};
 use std::sync::Arc;
+
+mod verifications;
 
 /// What the API works with.
 pub struct Api {
@@ -205,12 +208,16 @@ impl Api {
             ("GET", ["destinations", id, "exports", export]) => {
                 self.export_status(id, export).await
             }
+            ("POST", ["destinations", id, "verify"]) => self.start_verification(id, body).await,
+            ("GET", ["destinations", id, "verifications", vid]) => {
+                self.verification_status(id, vid).await
+            }
             (
                 _,
                 ["destinations"]
                 | ["destinations", _]
-                | ["destinations", _, "key" | "exports"]
-                | ["destinations", _, "exports", _],
+                | ["destinations", _, "key" | "exports" | "verify"]
+                | ["destinations", _, "exports" | "verifications", _],
             ) => Err(Answer::error(
                 405,
                 "MethodNotAllowed",

@@ -1,8 +1,9 @@
-//! The export function's work: the state machine's Plan step. Takes the destination's lock for
-//! this export (named after the execution), reads the snapshots, writes chunks, and answers with
-//! chunk numbers and the rate each concurrent upload may use. A destination outside the
-//! deployment's boundary (an Autopilot URL or a segment it may not use, stored before the boundary
-//! was enforced or written by hand) fails here, before anything is read or sent.
+//! The export function's work: the state machine's Plan step, and the steps of a verification
+//! ([`verify`]). Plan takes the destination's lock for this export (named after the execution),
+//! reads the snapshots, writes chunks, and answers with chunk numbers and the rate each concurrent
+//! upload may use. A destination outside the deployment's boundary (an Autopilot URL or a segment
+//! it may not use, stored before the boundary was enforced or written by hand) fails here, before
+//! anything is read or sent.
 
 use aws_adapters::Settings;
 use lambda_glue::{self as lambda, Failure};
@@ -12,6 +13,8 @@ use shared::app::launcher::ExportRequest;
 use shared::destination::{self, Boundary};
 use shared::jobs::{lock, plan};
 use shared::Deps;
+
+pub mod verify;
 
 /// The state machine's Plan input: the execution's input and its name.
 #[derive(Deserialize)]
@@ -30,6 +33,46 @@ struct Request {
     chunk_size: Option<usize>,
 }
 
+/// The answer to one event.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Plan(Output),
+    Verify(shared::app::verify::job::Progress),
+}
+
+/// What the function was configured with.
+pub struct Config<'a> {
+    pub settings: &'a Settings,
+    pub boundary: &'a Boundary,
+    /// Seconds one Verify step reads for.
+    pub verify_step_seconds: u64,
+}
+
+/// Answers the event: plans an export, or runs a step of a verification.
+pub async fn handle(
+    event: LambdaEvent<serde_json::Value>,
+    deps: &Deps,
+    config: &Config<'_>,
+) -> Result<Answer, Failure> {
+    let payload = &event.payload;
+    if let Some(step) = payload.get("verify") {
+        let seconds = config.verify_step_seconds;
+        let step = lambda::parse(step.clone())?;
+        return verify::step(step, &event, deps, config.boundary, seconds)
+            .await
+            .map(Answer::Verify);
+    }
+    if let Some(failed) = payload.get("verify_failure") {
+        let failed = lambda::parse(failed.clone())?;
+        return verify::failed(failed, deps).await.map(Answer::Verify);
+    }
+    let Event { request, export_id } = lambda::parse(payload.clone())?;
+    plan(request, export_id, deps, config.settings, config.boundary)
+        .await
+        .map(Answer::Plan)
+}
+
 #[derive(Serialize)]
 pub struct Output {
     #[serde(flatten)]
@@ -39,13 +82,13 @@ pub struct Output {
 }
 
 /// Plans the export the event names.
-pub async fn handle(
-    event: LambdaEvent<serde_json::Value>,
+async fn plan(
+    request: Request,
+    export_id: String,
     deps: &Deps,
     settings: &Settings,
     boundary: &Boundary,
 ) -> Result<Output, Failure> {
-    let Event { request, export_id } = lambda::parse(event.payload)?;
     let Request { export, chunk_size } = request;
     lock::acquire(deps, &export.destination_id, &export_id).await?;
     boundary.check_destination(

@@ -1,4 +1,5 @@
-//! The export function: the state machine's Plan step (see the library for what it does).
+//! The export function: the state machine's Plan and Verify steps (see the library for what they
+//! do).
 
 use lambda_glue as lambda;
 use lambda_runtime::{service_fn, Error};
@@ -8,8 +9,10 @@ async fn main() -> Result<(), Error> {
     lambda::init_logs();
     let (deps, settings) = lambda::deps().await?;
     let boundary = settings.boundary()?;
-    lambda_runtime::run(service_fn(|event| {
-        export::handle(event, &deps, &settings, &boundary)
-    }))
-    .await
+    let config = export::Config {
+        settings: &settings,
+        boundary: &boundary,
+        verify_step_seconds: export::verify::step_seconds_from_env()?,
+    };
+    lambda_runtime::run(service_fn(|event| export::handle(event, &deps, &config))).await
 }

@@ -2,9 +2,11 @@
 //! ([`crate::local_export::run`]: plan → chunk uploads on one pacer → finalize) under the data
 //! folder's per-destination operating-system lock ([`crate::local_lock`]), and keeps each run's
 //! live progress for progress bars. The console starts its exports through it; the command's
-//! `export` runs the same `local_export::run` in the foreground.
+//! `export` runs the same `local_export::run` in the foreground. A verification runs as a task
+//! too, step after step of [`crate::app::verify::job`] until it ends, its progress in the store.
 
 use super::launcher::{ExportLauncher, ExportRequest, Launch, RunState};
+use super::verify::job::{self as verify_job, VerifyRequest};
 use crate::jobs::lock;
 use crate::local_export::{self, Progress};
 use crate::{local_lock, Deps, JobError};
@@ -109,6 +111,8 @@ pub struct InProcess {
     data_dir: PathBuf,
     /// By export id.
     runs: Arc<Mutex<HashMap<String, Shared>>>,
+    /// Verifications, by id: `None` while one runs.
+    verifications: Arc<Mutex<HashMap<String, Option<Outcome>>>>,
 }
 
 impl InProcess {
@@ -118,6 +122,7 @@ impl InProcess {
             deps,
             data_dir,
             runs: Arc::default(),
+            verifications: Arc::default(),
         }
     }
 
@@ -180,7 +185,12 @@ impl ExportLauncher for InProcess {
     }
 
     async fn state(&self, name: &str) -> Result<RunState, JobError> {
-        Ok(match self.get(name).map(|r| r.outcome) {
+        let verification = self
+            .verifications
+            .lock()
+            .ok()
+            .and_then(|v| v.get(name).cloned());
+        Ok(match self.get(name).map(|r| r.outcome).or(verification) {
             Some(None) => RunState::Running,
             Some(Some(Outcome::Finished)) => RunState::Succeeded,
             Some(Some(Outcome::Stopped(_))) => RunState::Failed,
@@ -188,10 +198,55 @@ impl ExportLauncher for InProcess {
         })
     }
 
+    /// Runs the verification's steps one after another until it ends; a step that fails ends
+    /// it as failed, with the error's kind and message.
+    async fn start_verification(
+        &self,
+        name: &str,
+        request: &VerifyRequest,
+    ) -> Result<Launch, JobError> {
+        let mut verifications = self
+            .verifications
+            .lock()
+            .map_err(|_| JobError::internal("the verifications could not be read"))?;
+        if matches!(verifications.get(name), Some(None)) {
+            return Ok(Launch::AlreadyStarted);
+        }
+        verifications.insert(name.to_string(), None);
+        drop(verifications);
+        let (deps, request, name) = (self.deps.clone(), request.clone(), name.to_string());
+        let verifications = self.verifications.clone();
+        tokio::spawn(async move {
+            let outcome = match run_verification(&deps, &request, &name).await {
+                Ok(()) => Outcome::Finished,
+                Err(e) => Outcome::Stopped(e.to_string()),
+            };
+            if let Ok(mut v) = verifications.lock() {
+                v.insert(name, Some(outcome));
+            }
+        });
+        Ok(Launch::Started)
+    }
+
     /// A held lock whose destination no process of this data folder exports (its operating-system
     /// lock is free) belongs to an interrupted export: it is resumed.
     async fn holder_running(&self, destination: &str, _: &lock::Running) -> Result<bool, JobError> {
         Ok(self.is_running(destination) || local_lock::is_held(&self.data_dir, destination))
+    }
+}
+
+/// Steps of a verification until it ends; a failed step is recorded as its failure.
+async fn run_verification(deps: &Deps, request: &VerifyRequest, id: &str) -> Result<(), JobError> {
+    loop {
+        match verify_job::step(deps, request, id, request.budget()).await {
+            Ok(progress) if progress.done => return Ok(()),
+            Ok(_) => continue,
+            Err(e) => {
+                let dest = &request.destination_id;
+                verify_job::fail(deps, dest, id, e.kind().as_str(), &e.to_string()).await?;
+                return Err(e);
+            }
+        }
     }
 }
 

@@ -1,8 +1,10 @@
-//! The port exports are started through: on AWS an execution of the export state machine
-//! (`aws_adapters::Executions`), locally a task of this process ([`super::in_process`]). The
-//! use-cases of [`super::exports`] and [`super::schedule`] decide *whether* an export starts; a
-//! launcher only runs it, under the name it is given (the export id).
+//! The port exports (and verifications) are started through: on AWS an execution of the export
+//! state machine (`aws_adapters::Executions`), locally a task of this process
+//! ([`super::in_process`]). The use-cases of [`super::exports`], [`super::schedule`] and
+//! [`super::verify::runs`] decide *whether* a run starts; a launcher only runs it, under the name
+//! it is given (the export id, the verification id): [`ExportLauncher::state`] answers for both.
 
+use super::verify::job::VerifyRequest;
 use crate::jobs::plan::{self, Trigger};
 use crate::jobs::{lock, JobError};
 use serde::{Deserialize, Serialize};
@@ -59,8 +61,22 @@ pub trait ExportLauncher: Send + Sync {
     /// Starts an export named `name`, once per name.
     async fn start(&self, name: &str, request: &ExportRequest) -> Result<Launch, JobError>;
 
-    /// What became of the export named `name`.
+    /// What became of the export (or verification) named `name`.
     async fn state(&self, name: &str) -> Result<RunState, JobError>;
+
+    /// Starts a verification named `name`, once per name: on AWS an execution of the same state
+    /// machine (its input's `job` is `verify`), locally a task. A launcher that cannot run one
+    /// refuses.
+    async fn start_verification(
+        &self,
+        name: &str,
+        request: &VerifyRequest,
+    ) -> Result<Launch, JobError> {
+        let _ = (name, request);
+        Err(JobError::internal(
+            "this launcher does not run verifications",
+        ))
+    }
 
     /// A new export id of `destination`: it starts with the time, so ids sort in start order.
     fn new_export_id(&self, destination: &str) -> String {

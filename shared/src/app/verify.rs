@@ -13,23 +13,29 @@
 //! subscription. It is refused while an export of the destination runs, and a list that is gone
 //! is left for the next export to recreate. Cost: ⌈members/100⌉ requests per list to read, one
 //! per member repaired.
+//!
+//! A full verification of a large list outlasts an HTTP request (100,000 members take 100 s at
+//! 10 requests/second) and, past about 900,000 members, one Lambda invocation. [`run`] does it in
+//! one go (the command); [`job`] does the same in steps, each within a budget of pages and time,
+//! its progress (bookmarks, counts, the members read) kept in the store between them (the state
+//! machine's Verify task, the in-process launcher); [`runs`] starts one through the launcher and
+//! says how it is doing (the HTTP API).
 
-use crate::autopilot::api::{MemberStatus, MemberStatusPage};
-use crate::autopilot::{AutopilotClient, AutopilotError, ListLimits};
-use crate::baseline::{self, SegmentBaseline};
+use crate::autopilot::{AutopilotClient, ListLimits};
+use crate::baseline::{self, Baseline, SegmentBaseline};
 use crate::destination::Destination;
 use crate::jobs::lock;
 use crate::{Deps, JobError};
-use futures::{StreamExt, TryStreamExt};
+use reading::{Budget, ListReading};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 mod compare;
+pub mod job;
+pub mod reading;
+mod repair;
+pub mod runs;
 pub use compare::SAMPLES;
-use compare::{compare, samples};
-
-/// Members put back on their list at once (each request still waits for its turn at the rate).
-const REPAIRS_IN_FLIGHT: usize = 8;
 
 /// What a verification found, per list, and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,33 +107,24 @@ impl Verified {
 }
 
 /// Reads every list of the destination's last export back and compares it with the baseline;
-/// with `repair`, puts missing members back.
+/// with `repair`, puts missing members back. All in one go: [`job`] runs the same steps within a
+/// budget and keeps its progress in the store between them.
 pub async fn run(deps: &Deps, destination_id: &str, repair: bool) -> Result<Verified, JobError> {
     let destination = crate::destination::load(deps.store.as_ref(), destination_id).await?;
     let dest = destination.id.as_str();
-    let Some(base) = baseline::load(deps.store.as_ref(), dest).await? else {
-        return Err(JobError::NotFound(format!(
-            "'{dest}' has no finished export to verify yet: export it first"
-        )));
-    };
+    let base = last_baseline(deps, dest).await?;
     if repair {
-        if let Some(running) = lock::holder(deps, dest).await? {
-            return Err(JobError::Conflict(format!(
-                "export {} of '{dest}' is running: repair after it finishes",
-                running.export_id
-            )));
-        }
+        refuse_while_exporting(deps, dest, "repair").await?;
     }
     let client = client(deps, &destination).await?;
     let started = Instant::now();
     let before = client.stats().requests;
+    let mut budget = Budget::unlimited();
     let mut lists = Vec::with_capacity(base.segments.len());
     for (segment, members) in &base.segments {
-        lists.push(check_list(&client, segment, members, repair).await?);
+        lists.push(check_list(&client, segment, members, repair, &mut budget).await?);
     }
-    if lists.iter().any(|l| l.list_gone) {
-        find_recreated(&client, &mut lists).await?;
-    }
+    repair::find_recreated(&client, &mut lists).await?;
     let verified = Verified {
         destination_id: dest.to_string(),
         export_id: base.export_id.clone(),
@@ -137,14 +134,41 @@ pub async fn run(deps: &Deps, destination_id: &str, repair: bool) -> Result<Veri
         requests_per_second: destination.requests_per_second,
         repair,
     };
+    log(&verified);
+    Ok(verified)
+}
+
+/// The baseline of the destination's last export; `NotFound` before its first.
+async fn last_baseline(deps: &Deps, dest: &str) -> Result<Baseline, JobError> {
+    baseline::load(deps.store.as_ref(), dest)
+        .await?
+        .ok_or_else(|| {
+            JobError::NotFound(format!(
+                "'{dest}' has no finished export to verify yet: export it first"
+            ))
+        })
+}
+
+/// Refuses `what` while an export of the destination runs: the lists and the baseline are
+/// changing under it.
+async fn refuse_while_exporting(deps: &Deps, dest: &str, what: &str) -> Result<(), JobError> {
+    match lock::holder(deps, dest).await? {
+        Some(running) => Err(JobError::Conflict(format!(
+            "export {} of '{dest}' is running: {what} after it finishes",
+            running.export_id
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn log(verified: &Verified) {
     tracing::info!(
-        destination = dest,
+        destination = %verified.destination_id,
         lists = verified.lists.len(),
         requests = verified.requests,
         in_place = verified.in_place(),
         "verified"
     );
-    Ok(verified)
 }
 
 async fn client(deps: &Deps, destination: &Destination) -> Result<AutopilotClient, JobError> {
@@ -159,42 +183,27 @@ async fn check_list(
     segment: &str,
     base: &SegmentBaseline,
     repair: bool,
+    budget: &mut Budget,
 ) -> Result<ListCheck, JobError> {
-    let started = Instant::now();
-    let before = client.stats().requests;
-    let mut check = ListCheck {
-        segment: segment.to_string(),
-        list_id: base.list_id.clone(),
-        expected: base.contacts.len() as u64,
-        ..ListCheck::default()
-    };
-    match read_list(client, &base.list_id, ListLimits::default()).await? {
-        None => {
-            check.list_gone = true;
-            check.missing = check.expected;
-        }
-        Some(members) => {
-            let found = compare(base, &members);
-            check.present = found.present;
-            check.missing = found.missing.len() as u64;
-            check.unsubscribed = found.unsubscribed.len() as u64;
-            check.foreign = found.foreign.len() as u64;
-            check.samples = Samples {
-                missing: samples(&found.missing),
-                unsubscribed: samples(&found.unsubscribed),
-                foreign: samples(&found.foreign),
-            };
-            if repair {
-                let failed = put_back(client, &base.list_id, &found.missing).await?;
-                check.not_repaired = failed;
-                check.repaired = check.missing - failed;
-            }
-        }
+    let mut list = ListReading::new(segment, base);
+    let members = reading::read_pages(client, &mut list, budget, ListLimits::default()).await?;
+    let (mut check, missing) = repair::checked(&list, base, (!list.gone).then_some(&members));
+    if repair && !list.gone {
+        let started = Instant::now();
+        let before = client.stats().requests;
+        let (_, failed) = repair::put_back(client, &base.list_id, &missing, budget).await?;
+        (check.repaired, check.not_repaired) = (check.missing - failed, failed);
+        list.requests += client.stats().requests - before;
+        list.seconds += started.elapsed().as_secs_f64();
     }
-    check.requests = client.stats().requests - before;
-    check.seconds = rounded(started.elapsed().as_secs_f64());
+    (check.requests, check.seconds) = (list.requests, rounded(list.seconds));
+    log_list(&check);
+    Ok(check)
+}
+
+fn log_list(check: &ListCheck) {
     tracing::info!(
-        segment,
+        segment = %check.segment,
         expected = check.expected,
         missing = check.missing,
         unsubscribed = check.unsubscribed,
@@ -203,87 +212,6 @@ async fn check_list(
         repaired = check.repaired,
         "list verified"
     );
-    Ok(check)
-}
-
-/// Every member of a list (email and subscription), following bookmarks within `limits`; `None`
-/// when the list does not exist.
-async fn read_list(
-    client: &AutopilotClient,
-    list_id: &str,
-    limits: ListLimits,
-) -> Result<Option<Vec<MemberStatus>>, JobError> {
-    let mut members = Vec::new();
-    let mut bookmark: Option<String> = None;
-    for _ in 0..limits.pages {
-        let page = match client
-            .list_member_statuses_page(list_id, bookmark.as_deref())
-            .await
-        {
-            Ok(page) => page,
-            Err(AutopilotError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let MemberStatusPage {
-            members: read,
-            bookmark: next,
-        } = page;
-        let empty = read.is_empty();
-        members.extend(read);
-        if members.len() > limits.members {
-            return Err(AutopilotError::ListTooLarge {
-                list: list_id.chars().take(80).collect(),
-                limit: limits.members,
-            }
-            .into());
-        }
-        match next {
-            Some(next) if !empty && bookmark.as_deref() != Some(next.as_str()) => {
-                bookmark = Some(next)
-            }
-            _ => return Ok(Some(members)),
-        }
-    }
-    Err(JobError::Autopilot(AutopilotError::InvalidResponse(
-        format!(
-            "the Autopilot list went on for more than {} pages: stopped reading it",
-            limits.pages
-        ),
-    )))
-}
-
-/// Puts `missing` back on the list, membership alone; how many could not be (no such contact in
-/// Autopilot any more: putting them back would take an upsert, which a repair never sends).
-async fn put_back(
-    client: &AutopilotClient,
-    list_id: &str,
-    missing: &[String],
-) -> Result<u64, JobError> {
-    let outcomes: Vec<bool> = futures::stream::iter(missing)
-        .map(|email| async move {
-            match client.add_to_list(list_id, email).await {
-                Ok(()) => Ok(true),
-                Err(AutopilotError::NotFound { .. }) => Ok(false),
-                Err(e) => Err(JobError::from(e)),
-            }
-        })
-        .buffer_unordered(REPAIRS_IN_FLIGHT)
-        .try_collect()
-        .await?;
-    Ok(outcomes.iter().filter(|added| !**added).count() as u64)
-}
-
-/// For each list that is gone, a list of the segment's name under another id, if Autopilot has
-/// one (one request for all of them).
-async fn find_recreated(client: &AutopilotClient, lists: &mut [ListCheck]) -> Result<(), JobError> {
-    let existing = client.lists().await?;
-    for check in lists.iter_mut().filter(|l| l.list_gone) {
-        check.recreated_as = existing
-            .iter()
-            .find(|l| l.title == check.segment && l.list_id != check.list_id)
-            .map(|l| l.list_id.clone());
-    }
-    Ok(())
 }
 
 fn rounded(seconds: f64) -> f64 {

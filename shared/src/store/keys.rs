@@ -4,6 +4,10 @@
 //! ```text
 //! destinations/{destination}.json                      a destination (its API key is not here)
 //! state/{destination}/baseline.json                    what the last export left in each list
+//! state/{destination}/verification/running.json       the verification holding the destination's verify lock
+//! state/{destination}/verification/{id}.json          a verification: its progress, then its result
+//! state/{destination}/verification/{id}/{list}-{n}.json   members one of its steps read from a list
+//! state/{destination}/verification/{id}/missing-{list}.json   members a repair puts back, in order
 //! exports/{destination}/running.json                   the export holding the destination's lock
 //! exports/{destination}/{export}/plan.json             what the export sends
 //! exports/{destination}/{export}/chunks/{n}.json       one chunk's contacts or removals
@@ -37,6 +41,48 @@ pub fn state_dir(destination: &str) -> String {
 /// The baseline: what the last export left in each list.
 pub fn baseline(destination: &str) -> String {
     format!("{}baseline.json", state_dir(destination))
+}
+
+/// A destination's verifications: the latest one's record, the lock of the one running, and what
+/// a running one read so far.
+pub fn verification_dir(destination: &str) -> String {
+    format!("{}verification/", state_dir(destination))
+}
+
+/// The verification holding the destination's verify lock.
+pub fn verifying(destination: &str) -> String {
+    format!("{}running.json", verification_dir(destination))
+}
+
+/// A verification's record: its progress while it runs, then its result or why it failed.
+pub fn verification(destination: &str, verification: &str) -> String {
+    format!("{}{verification}.json", verification_dir(destination))
+}
+
+/// What a running verification read and still needs (deleted when it ends).
+pub fn verification_parts(destination: &str, verification: &str) -> String {
+    format!("{}{verification}/", verification_dir(destination))
+}
+
+/// The members one step of a verification read from its `list`-th list (in baseline order).
+pub fn verification_members(
+    destination: &str,
+    verification: &str,
+    list: usize,
+    part: u32,
+) -> String {
+    format!(
+        "{}{list:04}-{part:07}.json",
+        verification_parts(destination, verification)
+    )
+}
+
+/// The members of the `list`-th list a repairing verification puts back.
+pub fn verification_missing(destination: &str, verification: &str, list: usize) -> String {
+    format!(
+        "{}missing-{list:04}.json",
+        verification_parts(destination, verification)
+    )
 }
 
 /// Every export of a destination, and its lock.
@@ -124,6 +170,11 @@ mod tests {
         assert_eq!(destination("acme"), "destinations/acme.json");
         assert_eq!(baseline("acme"), "state/acme/baseline.json");
         assert_eq!(running("acme"), "exports/acme/running.json");
+        assert_eq!(verifying("acme"), "state/acme/verification/running.json");
+        assert_eq!(
+            verification_members("acme", "v1", 2, 3),
+            "state/acme/verification/v1/0002-0000003.json"
+        );
         let e = "20260101T000000Z-000001";
         assert_eq!(
             chunk("acme", e, 7),
@@ -155,6 +206,10 @@ mod tests {
             next_baseline(d, e),
             report(d, e),
             rejected(d, e),
+            verifying(d),
+            verification(d, e),
+            verification_members(d, e, 0, 0),
+            verification_missing(d, e, 0),
         ] {
             assert!(crate::store::check_key(&key).is_ok(), "{key}");
         }

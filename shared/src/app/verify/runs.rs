@@ -1,0 +1,153 @@
+//! Verifications as the HTTP API sees them: [`start`] one through the launcher (at most one per
+//! destination at a time, under `state/{destination}/verification/running.json`, created only if
+//! absent), and [`status`] of one: running with its progress, then its result or why it failed.
+//! An interrupted verification (its lock held, its run gone) is resumed under its own id by the
+//! next start, from the bookmarks it kept. Only the latest verification's record is kept.
+
+use super::job::{self, Verification, VerificationStatus, VerifyRequest};
+use super::{last_baseline, refuse_while_exporting};
+use crate::app::exports::check_configured;
+use crate::app::launcher::{ExportLauncher, RunState};
+use crate::destination::{self, keys};
+use crate::jobs::finalize::Failure;
+use crate::store::get_json;
+use crate::{Deps, ErrorKind, JobError};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The content of the verify lock: the verification holding it and what it was asked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Holder {
+    verification_id: String,
+    started_at: DateTime<Utc>,
+    request: VerifyRequest,
+}
+
+/// Starts a verification of the destination `request` names and answers its id. Refused with
+/// `NotConfigured` before the destination is configured and exported, `ExportRunning` while an
+/// export of it runs, and `AlreadyExists` while another verification of it runs.
+pub async fn start(
+    deps: &Deps,
+    launcher: &dyn ExportLauncher,
+    request: &VerifyRequest,
+) -> Result<String, JobError> {
+    let destination = destination::load(deps.store.as_ref(), &request.destination_id).await?;
+    check_configured(&destination)?;
+    let dest = destination.id.as_str();
+    if let Err(e) = last_baseline(deps, dest).await {
+        return Err(match e.kind() {
+            ErrorKind::NotFound => JobError::new(ErrorKind::NotConfigured, e.to_string()),
+            _ => e,
+        });
+    }
+    refuse_while_exporting(deps, dest, "verify").await?;
+    let request = VerifyRequest {
+        destination_id: dest.to_string(),
+        ..request.clone()
+    };
+    let mut holder = Holder {
+        verification_id: format!("{}-verify", launcher.new_export_id(dest)),
+        started_at: Utc::now(),
+        request,
+    };
+    let store = deps.store.as_ref();
+    let body = Bytes::from(serde_json::to_vec(&holder).unwrap_or_default());
+    if store.put_if_absent(&keys::verifying(dest), body).await? {
+        forget_older(deps, dest, &holder.verification_id).await?;
+    } else {
+        let Some(held) = get_json::<Holder>(store, &keys::verifying(dest)).await? else {
+            return Err(JobError::Conflict(format!(
+                "'{dest}' is being verified by another run"
+            )));
+        };
+        if launcher.state(&held.verification_id).await? == RunState::Running {
+            return Err(JobError::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "verification {} of '{dest}' is running: wait for it to finish",
+                    held.verification_id
+                ),
+            ));
+        }
+        holder = held;
+    }
+    launcher
+        .start_verification(&holder.verification_id, &holder.request)
+        .await?;
+    Ok(holder.verification_id)
+}
+
+/// Deletes the records of earlier verifications (and anything they left), keeping `current`'s.
+async fn forget_older(deps: &Deps, dest: &str, current: &str) -> Result<(), JobError> {
+    let store = deps.store.as_ref();
+    let (lock, mine) = (
+        keys::verifying(dest),
+        keys::verification_parts(dest, current),
+    );
+    for key in store.list(&keys::verification_dir(dest)).await? {
+        if key != lock && key != keys::verification(dest, current) && !key.starts_with(&mine) {
+            store.delete(&key).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Releases the destination's verify lock if verification `id` holds it.
+pub async fn release(deps: &Deps, dest: &str, id: &str) -> Result<(), JobError> {
+    let store = deps.store.as_ref();
+    let key = keys::verifying(dest);
+    if get_json::<Holder>(store, &key)
+        .await?
+        .is_some_and(|held| held.verification_id == id)
+    {
+        store.delete(&key).await?;
+    }
+    Ok(())
+}
+
+/// Verification `id` of `destination` as it stands: running with its progress, or ended with
+/// its result or the reason it failed. One the launcher no longer runs, that did not end, is
+/// answered as failed (the next start resumes it). `NotFound` for an id it does not know.
+pub async fn status(
+    deps: &Deps,
+    launcher: &dyn ExportLauncher,
+    destination: &str,
+    id: &str,
+) -> Result<Verification, JobError> {
+    let destination = destination::load(deps.store.as_ref(), destination).await?;
+    let dest = destination.id.as_str();
+    let not_found = || JobError::NotFound(format!("'{dest}' has no verification with that id"));
+    if id.is_empty()
+        || id.len() > 200
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+    {
+        return Err(not_found());
+    }
+    let mut record = match job::load(deps, dest, id).await? {
+        Some(record) if record.status != VerificationStatus::Running => return Ok(record),
+        Some(record) => record,
+        None => match get_json::<Holder>(deps.store.as_ref(), &keys::verifying(dest)).await? {
+            Some(held) if held.verification_id == id => Verification {
+                started_at: held.started_at,
+                repair: held.request.repair,
+                ..job::pending(dest, id)
+            },
+            _ => return Err(not_found()),
+        },
+    };
+    if matches!(
+        launcher.state(id).await?,
+        RunState::Failed | RunState::Unknown
+    ) {
+        record.status = VerificationStatus::Failed;
+        record.failure = Some(Failure {
+            error_type: ErrorKind::Internal.as_str().to_string(),
+            message: "the verification stopped before it finished: start a verification again to resume it"
+                .to_string(),
+        });
+    }
+    Ok(record)
+}

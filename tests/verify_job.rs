@@ -1,0 +1,221 @@
+//! A verification run in steps (as the state machine's Verify task and the in-process launcher
+//! run it) against a real sandbox: stopped after a budget of two pages and resumed from the
+//! bookmarks kept in the store, it finds exactly what the one-go verification finds, and a
+//! repair spread over steps puts every missing member back.
+
+use integration_tests::jobs::{configure, connect, export, export_deps};
+use integration_tests::sandbox;
+use shared::app::verify::job::{self, VerificationStatus, VerifyRequest};
+use shared::app::verify::{self, Verified};
+use shared::destination::keys;
+use shared::Deps;
+use std::path::Path;
+
+/// Writes a snapshot of `n` people `prefix-i@example.com`.
+fn snapshot(dir: &Path, prefix: &str, n: usize) -> std::path::PathBuf {
+    let path = dir.join(format!("{prefix}.csv"));
+    let rows: String = (0..n)
+        .map(|i| format!("{prefix}-{i:04}@example.com,P{i},{}\n", 20 + i % 50))
+        .collect();
+    std::fs::write(&path, format!("Email,First Name,age\n{rows}")).unwrap();
+    path
+}
+
+/// Runs verification `id` step by step, each within `pages` requests; the result and the steps.
+async fn in_steps(deps: &Deps, request: &VerifyRequest, id: &str) -> (Verified, u64) {
+    loop {
+        let progress = job::step(deps, request, id, request.budget())
+            .await
+            .expect("a step runs");
+        if progress.done {
+            let record = job::load(deps, &request.destination_id, id)
+                .await
+                .unwrap()
+                .expect("the record is kept");
+            assert_eq!(record.status, VerificationStatus::Succeeded, "{record:?}");
+            return (record.result.expect("its result"), progress.steps);
+        }
+    }
+}
+
+/// The result without its timings, which differ from run to run.
+fn untimed(mut verified: Verified) -> Verified {
+    verified.seconds = 0.0;
+    for list in &mut verified.lists {
+        list.seconds = 0.0;
+    }
+    verified
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_stopped_after_each_two_pages_finds_what_one_go_finds() {
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 450);
+    let lapsed = snapshot(dir.path(), "lapsed", 120);
+    let gone = snapshot(dir.path(), "gone", 30);
+    let segments = [("VIP", vip.as_path()), ("Lapsed", &lapsed), ("Gone", &gone)];
+    configure(&deps, &dest, &segments, None).await.unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+
+    // By hand: 5 VIP members removed, 3 unsubscribed, a stranger added, a list deleted.
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    for i in 0..5 {
+        assert!(server.remove_member_by_hand(&vip_list, &format!("vip-{:04}@example.com", i * 90)));
+    }
+    for i in 0..3 {
+        assert!(server.unsubscribe_by_hand(&format!("vip-{:04}@example.com", 7 + i * 100)));
+    }
+    server
+        .add_member_by_hand(&vip_list, "stranger@elsewhere.example")
+        .unwrap();
+    let gone_list = server.state().list("Gone").unwrap().list_id.clone();
+    assert!(server.delete_list_by_hand(&gone_list));
+
+    let one_go = verify::run(&deps, &dest, false).await.expect("verifies");
+    let vip_check = one_go.lists.iter().find(|l| l.segment == "VIP").unwrap();
+    assert_eq!(
+        (
+            vip_check.present,
+            vip_check.missing,
+            vip_check.unsubscribed,
+            vip_check.foreign
+        ),
+        (445, 5, 3, 1)
+    );
+    assert!(one_go.lists.iter().any(|l| l.list_gone));
+
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        step_pages: Some(2),
+        ..VerifyRequest::default()
+    };
+    let (stepped, steps) = in_steps(&deps, &request, "v-read").await;
+    // 5 pages of VIP, 2 of Lapsed, 1 request for the deleted list: at two a step, at least 4.
+    assert!(steps >= 4, "{steps} steps");
+    assert_eq!(untimed(stepped), untimed(one_go.clone()));
+    let left = deps
+        .store
+        .list(&keys::verification_parts(&dest, "v-read"))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "what the steps read is deleted: {left:?}");
+
+    // A repair over several steps (two requests each) puts the 5 back, and nothing else changes.
+    let writes = server.counters().contacts_written;
+    let repair = VerifyRequest {
+        repair: true,
+        ..request.clone()
+    };
+    let (repaired, _) = in_steps(&deps, &repair, "v-repair").await;
+    let vip_check = repaired.lists.iter().find(|l| l.segment == "VIP").unwrap();
+    assert_eq!((vip_check.missing, vip_check.repaired), (5, 5));
+    let gone_check = repaired.lists.iter().find(|l| l.segment == "Gone").unwrap();
+    assert_eq!(
+        (gone_check.list_gone, gone_check.repaired),
+        (true, 0),
+        "a repair never creates a list"
+    );
+    assert_eq!(
+        server.counters().contacts_written,
+        writes,
+        "no contact written"
+    );
+    let after = verify::run(&deps, &dest, false).await.unwrap();
+    let vip_check = after.lists.iter().find(|l| l.segment == "VIP").unwrap();
+    assert_eq!(
+        (vip_check.present, vip_check.missing, vip_check.unsubscribed),
+        (450, 0, 3)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_step_is_recorded_without_an_address_and_a_finished_one_stays_finished() {
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 20);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        ..VerifyRequest::default()
+    };
+    server.set_api_keys(vec!["another-key".into()]);
+    let err = job::step(&deps, &request, "v1", request.budget())
+        .await
+        .unwrap_err();
+    let kind = err.kind().as_str();
+    job::fail(&deps, &dest, "v1", kind, &err.to_string())
+        .await
+        .unwrap();
+    let record = job::load(&deps, &dest, "v1").await.unwrap().unwrap();
+    assert_eq!(record.status, VerificationStatus::Failed);
+    let failure = record.failure.unwrap();
+    assert_eq!(failure.error_type, "Unauthorized");
+    assert!(!failure.message.contains('@'), "{}", failure.message);
+    // Asked again (a retried task), an ended verification answers as it ended.
+    server.set_api_keys(vec![integration_tests::KEY.into()]);
+    let again = job::step(&deps, &request, "v1", request.budget())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.done, again.status),
+        (true, VerificationStatus::Failed)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_process_launcher_runs_a_started_verification_to_its_result() {
+    use shared::app::in_process::InProcess;
+    use shared::app::verify::runs;
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 230);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    assert!(server.remove_member_by_hand(&vip_list, "vip-0042@example.com"));
+
+    let launcher = InProcess::new(deps.clone(), dir.path().join("data"));
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        repair: true,
+        step_pages: Some(1),
+        ..VerifyRequest::default()
+    };
+    let id = runs::start(&deps, &launcher, &request)
+        .await
+        .expect("starts");
+    let mut record = runs::status(&deps, &launcher, &dest, &id).await.unwrap();
+    for _ in 0..600 {
+        if record.status != VerificationStatus::Running {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        record = runs::status(&deps, &launcher, &dest, &id).await.unwrap();
+    }
+    assert_eq!(record.status, VerificationStatus::Succeeded, "{record:?}");
+    assert!(
+        record.steps >= 3,
+        "three pages at one a step: {}",
+        record.steps
+    );
+    let result = record.result.unwrap();
+    assert_eq!((result.lists[0].missing, result.lists[0].repaired), (1, 1));
+    assert!(server.state().list("VIP").unwrap().members.len() == 230);
+    // Ended, the destination can be verified again.
+    let next = runs::start(&deps, &launcher, &request)
+        .await
+        .expect("starts again");
+    assert_ne!(next, id);
+}
