@@ -44,6 +44,10 @@ pub struct Destination {
     /// shown by its host only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
+    /// Pages of each segment's list read back after every export (the light verify in the
+    /// report, [`crate::jobs::finalize`]); 0 turns it off.
+    #[serde(default = "default_verify_pages")]
+    pub verify_pages: u32,
 }
 
 /// When an export stops before sending anything, unless overridden: a run that would take more
@@ -69,6 +73,15 @@ impl Default for Guardrails {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     pub enabled: bool,
+}
+
+/// Pages of each list the light verify reads after an export unless configured otherwise.
+pub const DEFAULT_VERIFY_PAGES: u32 = 2;
+/// The most pages a light verify may read per list: a full read is `verify`'s work.
+pub const MAX_VERIFY_PAGES: u32 = 100;
+
+fn default_verify_pages() -> u32 {
+    DEFAULT_VERIFY_PAGES
 }
 
 fn default_limit() -> u64 {

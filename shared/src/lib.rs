@@ -9,6 +9,7 @@ pub mod app;
 pub mod autopilot;
 pub mod baseline;
 pub mod contact;
+pub mod cost;
 pub mod csv_snapshot;
 pub mod destination;
 pub mod email;

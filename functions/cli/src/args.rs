@@ -184,8 +184,9 @@ pub struct ExportArgs {
 pub struct ConfigureArgs {
     /// The destination's id (printed by `connect`).
     pub dest: String,
-    /// Column holding the email address (needed unless only the notification URL changes).
-    #[arg(long, required_unless_present_any = ["notify_url", "no_notify"])]
+    /// Column holding the email address (needed unless only the notification URL or the light
+    /// verify changes).
+    #[arg(long, required_unless_present_any = ["notify_url", "no_notify", "verify_pages"])]
     pub email_field: Option<String>,
     #[arg(long)]
     pub first_name_field: Option<String>,
@@ -198,7 +199,7 @@ pub struct ConfigureArgs {
     #[arg(long = "custom", value_parser = pair)]
     pub custom: Vec<(String, String)>,
     /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
-    #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify"])]
+    #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify", "verify_pages"])]
     pub segments: Vec<(String, String)>,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
@@ -222,6 +223,12 @@ pub struct ConfigureArgs {
     /// Stop posting finished exports.
     #[arg(long, conflicts_with = "notify_url")]
     pub no_notify: bool,
+    #[arg(long, value_name = "N", help = format!(
+        "Pages of each list (100 members a page) read back after every export, the light verify in the report (default {}, at most {}; 0 turns it off). Alone, changes only this",
+        shared::destination::DEFAULT_VERIFY_PAGES,
+        shared::destination::MAX_VERIFY_PAGES
+    ))]
+    pub verify_pages: Option<u32>,
 }
 
 #[derive(Debug, Args)]

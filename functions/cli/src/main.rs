@@ -8,6 +8,7 @@ mod data_folder;
 mod failure;
 mod output;
 mod progress;
+mod report_lines;
 mod runner;
 mod table;
 

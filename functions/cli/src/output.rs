@@ -133,6 +133,7 @@ pub fn unfinished(
 pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);
+        crate::report_lines::print(report, json);
         return Ok(());
     }
     let status = match report.status {
@@ -172,6 +173,7 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
             report.requests_per_second
         );
     }
+    crate::report_lines::print(report, json);
     let base = keys::report(&report.destination_id, &report.export_id);
     println!("  report: {}", data_dir.join(base).display());
     if let Some(rejected) = &report.rejected_file {
@@ -346,6 +348,11 @@ mod tests {
                 ..Counts::default()
             },
             rejected_file: (rejected > 0).then(|| "exports/marketing/e1/rejected.csv".into()),
+            requests: 0,
+            chunks: 0,
+            lists_created: 0,
+            light_verify: None,
+            cost: None,
         }
     }
 

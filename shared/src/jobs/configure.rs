@@ -1,4 +1,5 @@
-//! `configure`: data matching, segments, the profile limit and the guardrails of a destination.
+//! `configure`: data matching, segments, the profile limit and the guardrails of a destination;
+//! and, on its own, how many pages of each list the light verify after an export reads.
 
 use super::{Deps, JobError};
 use crate::destination::{self, Boundary, DataMatching, Segment};
@@ -112,6 +113,24 @@ pub async fn run_within(
     })
 }
 
+/// Sets how many pages of each segment's list are read back after every export of `destination`
+/// (0 turns the light verify off); refuses more than [`destination::MAX_VERIFY_PAGES`].
+pub async fn set_verify_pages(
+    deps: &Deps,
+    destination_id: &str,
+    pages: u32,
+) -> Result<(), JobError> {
+    if pages > destination::MAX_VERIFY_PAGES {
+        return Err(JobError::InvalidInput(format!(
+            "a light verify reads at most {} pages of a list (0 turns it off): for a full count run `autopilot-export verify {destination_id}`",
+            destination::MAX_VERIFY_PAGES
+        )));
+    }
+    let mut destination = destination::load(deps.store.as_ref(), destination_id).await?;
+    destination.verify_pages = pages;
+    destination::save(deps.store.as_ref(), &destination).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +189,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(changed.requests_per_second, 30.0);
+        assert_eq!(
+            changed.verify_pages,
+            destination::DEFAULT_VERIFY_PAGES,
+            "a destination stored before the setting reads the default"
+        );
+        set_verify_pages(&deps, "main", 0).await.unwrap();
+        let off = destination::load(deps.store.as_ref(), "main").await;
+        assert_eq!(off.unwrap().verify_pages, 0);
+        let too_many = set_verify_pages(&deps, "main", destination::MAX_VERIFY_PAGES + 1).await;
+        assert!(
+            matches!(too_many, Err(JobError::InvalidInput(_))),
+            "{too_many:?}"
+        );
+        let kept = destination::load(deps.store.as_ref(), "main").await;
+        assert_eq!(kept.unwrap().verify_pages, 0);
     }
 }

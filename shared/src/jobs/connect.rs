@@ -155,6 +155,7 @@ pub async fn run_within(
         guardrails: Default::default(),
         notify_url: None,
         schedule: Default::default(),
+        verify_pages: crate::destination::DEFAULT_VERIFY_PAGES,
     };
     // The destination is written only if absent, and before the key: of two connects with one
     // name, the one that loses stores nothing, so it can never replace the winner's key.

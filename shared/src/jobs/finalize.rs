@@ -4,10 +4,12 @@
 //! writes `report.json` and `rejected.csv` beside it, commits the new baseline when nothing failed
 //! (and otherwise records in the old one exactly what landed, [`super::ledger`]), deletes the
 //! chunk objects and the plan's parts of refused rows (copied into `rejected.csv`) and releases
-//! the destination for the next export.
+//! the destination for the next export. Before the report is written, a few pages of each list
+//! are read back against the baseline just saved (the light verify, [`sample`]; never the
+//! export's failure) and the export's AWS cost is estimated ([`crate::cost`]).
 
 use super::ledger::{self, ChunkOutcome};
-use super::plan::{ChunkKind, Plan, Trigger};
+use super::plan::{Plan, Trigger};
 use super::upload_chunk::{ChunkResult, Partial};
 use super::{Deps, JobError};
 use crate::baseline::{self, Baseline};
@@ -19,10 +21,13 @@ use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod build;
 mod finished;
 mod rejected;
+mod sample;
 
 pub use finished::{ExportFinished, Totals, DETAIL_TYPE, SOURCE};
+pub use sample::{LightVerify, SampledList};
 
 /// Store requests in flight at once while reading results and deleting chunks.
 const IN_FLIGHT: usize = 16;
@@ -137,6 +142,23 @@ pub struct Report {
     /// Where the row-by-row list of refused rows is, when there are any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected_file: Option<String>,
+    /// Requests to Autopilot: one per 100 contacts sent and one per member removed, as planned
+    /// (retries and bisection not counted), plus the light verify's.
+    #[serde(default)]
+    pub requests: u64,
+    /// Chunks the export was sent in (on AWS, one upload invocation each).
+    #[serde(default)]
+    pub chunks: u64,
+    /// Lists the plan created.
+    #[serde(default)]
+    pub lists_created: u64,
+    /// A few pages of each list read back after the export ([`sample`]); none when the
+    /// destination reads none or the export failed before its plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub light_verify: Option<LightVerify>,
+    /// The export's estimated AWS cost ([`crate::cost`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::Cost>,
 }
 
 /// Small by design: it travels through the state machine.
@@ -160,28 +182,22 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let outcomes = chunk_outcomes(store, dest, export).await?;
     let results: Vec<ChunkResult> = outcomes.iter().map(|o| o.result.clone()).collect();
     let finished_at = Utc::now();
-    let mut report = build_report(&input, plan.as_ref(), &results, finished_at);
+    let mut report = build::report(&input, plan.as_ref(), &results, finished_at);
     report.rejected_file = rejected::write(store, plan.as_ref(), dest, export, &results).await?;
+    let committed = commit(store, &report, plan.as_ref(), &outcomes, &results).await?;
+    let destination = crate::destination::load(store, dest).await.ok();
+    report.light_verify = light_verify(
+        deps,
+        &report,
+        destination.as_ref(),
+        plan.as_ref(),
+        committed,
+    )
+    .await?;
+    build::costs(&mut report);
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;
-    let candidate = baseline::candidate_key(dest, export);
-    if let (Some(plan), Some(next)) = (&plan, get_json::<Baseline>(store, &candidate).await?) {
-        let old = baseline::load(store, dest).await?;
-        let updated = if report.failure.is_none() {
-            confirmed(next, old.as_ref(), plan, &results)
-        } else {
-            let landed = ledger::landed(store, plan, &outcomes).await?;
-            let named: Vec<_> = plan
-                .segments
-                .iter()
-                .map(|s| s.name.clone())
-                .zip(landed)
-                .collect();
-            ledger::record(old, &next, &named)
-        };
-        baseline::save(store, dest, &updated).await?;
-    }
-    store.delete(&candidate).await?;
+    store.delete(&baseline::candidate_key(dest, export)).await?;
     delete_all(store, &keys::partial_dir(dest, export)).await?;
     if let Some(plan) = &plan {
         futures::stream::iter(0..plan.chunks.len() as u32)
@@ -193,9 +209,7 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     }
     super::lock::release(deps, dest, export).await?;
     tracing::info!(destination = %dest, export = %export, status = ?report.status, sent = report.totals.sent, "export finished");
-    let name = crate::destination::load(store, dest)
-        .await
-        .map_or_else(|_| dest.to_string(), |d| d.display_name);
+    let name = destination.map_or_else(|| dest.to_string(), |d| d.display_name);
     Ok(Output {
         event: ExportFinished::of(&report, &name, &report_key),
         status: report.status,
@@ -203,6 +217,61 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
         sent: report.totals.sent,
         failure: report.failure,
     })
+}
+
+/// Commits the candidate baseline when nothing failed, and otherwise records in the old one
+/// exactly what landed; the baseline saved, if any.
+async fn commit(
+    store: &dyn crate::store::ObjectStore,
+    report: &Report,
+    plan: Option<&Plan>,
+    outcomes: &[ChunkOutcome],
+    results: &[ChunkResult],
+) -> Result<Option<Baseline>, JobError> {
+    let dest = &report.destination_id;
+    let candidate = baseline::candidate_key(dest, &report.export_id);
+    let (Some(plan), Some(next)) = (plan, get_json::<Baseline>(store, &candidate).await?) else {
+        return Ok(None);
+    };
+    let old = baseline::load(store, dest).await?;
+    let updated = if report.failure.is_none() {
+        confirmed(next, old.as_ref(), plan, results)
+    } else {
+        let landed = ledger::landed(store, plan, outcomes).await?;
+        let named: Vec<_> = plan
+            .segments
+            .iter()
+            .map(|s| s.name.clone())
+            .zip(landed)
+            .collect();
+        ledger::record(old, &next, &named)
+    };
+    baseline::save(store, dest, &updated).await?;
+    Ok(Some(updated))
+}
+
+/// The light verify of the export's lists against the baseline it left ([`sample`]); an export
+/// stopped by Autopilot itself (its key refused, no answers) does not read it again.
+async fn light_verify(
+    deps: &Deps,
+    report: &Report,
+    destination: Option<&crate::destination::Destination>,
+    plan: Option<&Plan>,
+    committed: Option<Baseline>,
+) -> Result<Option<LightVerify>, JobError> {
+    if destination.is_none_or(|d| d.verify_pages == 0) || plan.is_none() {
+        return Ok(None);
+    }
+    let base = match committed {
+        Some(base) => Some(base),
+        None => baseline::load(deps.store.as_ref(), &report.destination_id).await?,
+    };
+    let stopped = report
+        .failure
+        .as_ref()
+        .map(|f| f.error_type.as_str())
+        .filter(|kind| ["Unauthorized", "Throttled", "Transient"].contains(kind));
+    Ok(sample::run(deps, destination, plan, base.as_ref(), stopped).await)
 }
 
 /// Every chunk that did something: finished ones with their result, those under way with the
@@ -289,95 +358,4 @@ fn confirmed(
         }
     }
     next
-}
-
-fn build_report(
-    input: &Input,
-    plan: Option<&Plan>,
-    results: &[ChunkResult],
-    finished_at: DateTime<Utc>,
-) -> Report {
-    let mut segments = Vec::new();
-    let mut totals = Counts::default();
-    let mut to_send = 0;
-    let mut removals_pending = 0;
-    if let Some(plan) = plan {
-        for (index, segment) in plan.segments.iter().enumerate() {
-            let mut counts = Counts {
-                rows_read: segment.rows_read,
-                unchanged: segment.unchanged,
-                invalid: segment.invalid.values().sum(),
-                invalid_by_reason: segment.invalid.clone(),
-                duplicates: segment.duplicates,
-                ..Counts::default()
-            };
-            let mut accounted = 0;
-            for result in results.iter().filter(|r| r.segment == index) {
-                match result.kind {
-                    ChunkKind::Add => counts.added += result.sent,
-                    ChunkKind::Update => counts.updated += result.sent,
-                    ChunkKind::Remove => counts.removed += result.removed,
-                }
-                counts.sent += result.sent;
-                counts.rejected += result.rejected.len() as u64;
-                for r in &result.rejected {
-                    *counts
-                        .rejected_by_message
-                        .entry(r.message.clone())
-                        .or_default() += 1;
-                }
-                accounted += result.sent + result.rejected.len() as u64;
-            }
-            counts.unsent = segment.contacts.saturating_sub(accounted);
-            removals_pending += segment.removals.saturating_sub(counts.removed);
-            to_send += segment.contacts;
-            totals.add(&counts);
-            segments.push(SegmentReport {
-                name: segment.name.clone(),
-                list_id: segment.list_id.clone(),
-                list_created: segment.list_created,
-                counts,
-            });
-        }
-    }
-    let failure = input.failure.clone().or_else(|| {
-        (plan.is_some() && (totals.unsent > 0 || removals_pending > 0)).then(|| Failure {
-            error_type: "Incomplete".into(),
-            message: format!(
-                "{} contacts were not sent and {removals_pending} members not removed: run the export again to finish",
-                totals.unsent
-            ),
-        })
-    });
-    let status = match (&failure, totals.sent, totals.rejected) {
-        (None, _, 0) => Status::Succeeded,
-        (None, _, _) => Status::PartiallySucceeded,
-        (Some(_), 0, _) => Status::Failed,
-        (Some(_), _, _) => Status::PartiallySucceeded,
-    };
-    let rate = plan.map_or(0.0, |p| p.requests_per_second);
-    let removals: u64 = plan.map_or(0, |p| p.segments.iter().map(|s| s.removals).sum());
-    let requests = to_send.div_ceil(crate::autopilot::MAX_CONTACTS_PER_BULK as u64) + removals;
-    Report {
-        destination_id: input.destination_id.clone(),
-        export_id: input.export_id.clone(),
-        status,
-        failure,
-        trigger: plan.map(|p| p.trigger),
-        started_at: plan.map(|p| p.started_at),
-        finished_at,
-        duration_seconds: plan.map_or(0.0, |p| {
-            (finished_at - p.started_at).num_milliseconds() as f64 / 1000.0
-        }),
-        requests_per_second: rate,
-        rate_limit_floor_seconds: if rate > 0.0 {
-            requests as f64 / rate
-        } else {
-            0.0
-        },
-        distinct_profiles: plan.map_or(0, |p| p.distinct_profiles),
-        segments,
-        totals,
-        rejected_file: None,
-    }
 }

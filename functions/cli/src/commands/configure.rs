@@ -1,5 +1,6 @@
-//! `autopilot-export configure DEST`: a destination's data matching and segments, and where its
-//! finished exports are posted (`--notify-url`, `--no-notify`; alone, they change only that).
+//! `autopilot-export configure DEST`: a destination's data matching and segments, where its
+//! finished exports are posted (`--notify-url`, `--no-notify`) and how many pages of each list
+//! are read back after an export (`--verify-pages`); alone, those change only themselves.
 
 use super::Context;
 use crate::args::ConfigureArgs;
@@ -18,14 +19,36 @@ pub async fn run(ctx: &Context, args: ConfigureArgs) -> Result<Outcome, BoxError
     if let Some(url) = &url {
         notify::set_url(&ctx.deps, &args.dest, url.as_deref()).await?;
     }
+    let pages = args.verify_pages;
+    if let Some(pages) = pages {
+        configure::set_verify_pages(&ctx.deps, &args.dest, pages).await?;
+    }
+    let dest = args.dest.clone();
     match args.email_field.clone() {
         Some(email) => {
             let out = configure::run(input(args, email), &ctx.deps).await?;
             output::configured(&out, ctx.json)?;
         }
-        None => notified(ctx, &args.dest, url.flatten().as_deref())?,
+        None if url.is_some() => notified(ctx, &dest, url.flatten().as_deref())?,
+        None if ctx.json => {
+            let body = serde_json::json!({"destination_id": dest, "verify_pages": pages});
+            println!("{}", serde_json::to_string_pretty(&body)?);
+        }
+        None => {}
+    }
+    if let (Some(pages), false) = (pages, ctx.json) {
+        verify_pages(&dest, pages);
     }
     Ok(Outcome::Done)
+}
+
+/// Says what the light verify after each export of `dest` reads now.
+fn verify_pages(dest: &str, pages: u32) {
+    match pages {
+        0 => println!("No list of {dest} is read back after an export (run `autopilot-export verify {dest}` for a full check)."),
+        1 => println!("After each export of {dest}, the first page of each list is read back."),
+        n => println!("After each export of {dest}, the first {n} pages of each list are read back."),
+    }
 }
 
 /// Says where finished exports of `dest` go now (the URL's host only: its path can be a secret).

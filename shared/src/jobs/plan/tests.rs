@@ -90,6 +90,7 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
         schedule: Default::default(),
         guardrails: Default::default(),
         notify_url: None,
+        verify_pages: 0,
     };
     destination::save(deps.store.as_ref(), &destination)
         .await
