@@ -86,6 +86,12 @@ pub fn fingerprint(contact: &Contact) -> u64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
+/// The 64-bit hash a scan tells profiles apart by: of the dedupe key (lower-cased email). Two of
+/// a million profiles share one with a chance of about one in 36 million.
+pub fn key_hash(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
 /// A stable hash of the data matching and segment sources: when it changes, everything is resent.
 pub fn matching_fingerprint(matching: &DataMatching, segments: &[Segment]) -> u64 {
     let text = serde_json::to_string(&(
