@@ -3,9 +3,11 @@
 //! this connector put on the segment's list). Incremental exports send only what differs from it,
 //! and remove from a list only members the ledger says this connector added.
 //!
-//! Stored as `state/{destination}/baseline.json`; it only ever records what Autopilot confirmed,
-//! and a failed export never replaces it.
+//! Stored as `state/{destination}/baseline.json`, each segment's contacts in compact form (an
+//! older baseline's plain object is read and rewritten compact by the next export); it only ever
+//! records what Autopilot confirmed, and a failed export never replaces it.
 
+mod compact;
 mod foreign;
 pub use foreign::ForeignMembers;
 
@@ -28,7 +30,9 @@ pub struct Baseline {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SegmentBaseline {
     pub list_id: String,
-    /// Lower-cased email → fingerprint of the contact as Autopilot has it from us.
+    /// Lower-cased email → fingerprint of the contact as Autopilot has it from us. Stored in
+    /// compact form ([`compact`]: 16-byte records sorted by key hash, then the addresses).
+    #[serde(with = "compact")]
     pub contacts: HashMap<String, u64>,
     /// Members the list had before this connector first wrote to it: never removed by us. Kept
     /// as keyed hashes ([`ForeignMembers`]).
@@ -84,6 +88,12 @@ pub fn fingerprint(contact: &Contact) -> u64 {
         text.push_str(&v.to_string());
     }
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// The 64-bit hash a scan tells profiles apart by: of the dedupe key (lower-cased email). Two of
+/// a million profiles share one with a chance of about one in 36 million.
+pub fn key_hash(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
 }
 
 /// A stable hash of the data matching and segment sources: when it changes, everything is resent.

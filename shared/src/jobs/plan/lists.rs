@@ -4,7 +4,7 @@
 
 use super::scan::SegmentScan;
 use crate::autopilot::AutopilotClient;
-use crate::baseline::{Baseline, ForeignMembers, SegmentBaseline};
+use crate::baseline::{key_hash, Baseline, ForeignMembers, SegmentBaseline};
 use crate::email;
 use crate::jobs::JobError;
 use std::collections::{BTreeSet, HashMap};
@@ -35,11 +35,13 @@ pub(super) async fn resolve<'a>(
             }
         };
         segment.plan.list_id = list_id.clone();
-        let mut contacts = std::mem::take(&mut segment.fingerprints);
+        let mut contacts: HashMap<String, u64> = std::mem::take(&mut segment.fingerprints)
+            .into_iter()
+            .collect();
         if let Some(base) = base {
             // People still in the segment on rows that are now refused stay on the list as they were.
             for (email, fp) in &base.contacts {
-                if segment.present.contains(email) && !contacts.contains_key(email) {
+                if !contacts.contains_key(email) && segment.present.contains(&key_hash(email)) {
                     contacts.insert(email.clone(), *fp);
                 }
             }

@@ -2,7 +2,7 @@
 //! much.
 
 use super::scan::SegmentScan;
-use crate::baseline::SegmentBaseline;
+use crate::baseline::{key_hash, SegmentBaseline};
 use crate::destination::Guardrails;
 
 /// Per segment, the members this connector added who left it (sorted), and what tripped a
@@ -20,7 +20,9 @@ pub(super) fn find<'a>(
             gone = base
                 .contacts
                 .keys()
-                .filter(|email| !segment.present.contains(*email) && base.added_by_us(email))
+                .filter(|email| {
+                    !segment.present.contains(&key_hash(email)) && base.added_by_us(email)
+                })
                 .cloned()
                 .collect();
             gone.sort();
@@ -33,7 +35,7 @@ pub(super) fn find<'a>(
                 ));
             }
             let before = base.contacts.len();
-            let now = segment.fingerprints.len();
+            let now = segment.distinct as usize;
             let shrink = 100.0 * before.saturating_sub(now) as f64 / before.max(1) as f64;
             if shrink > guardrails.max_shrink_percent {
                 tripped.push(format!(

@@ -5,6 +5,11 @@
 //! [`crate::csv_snapshot`]), the profile limit checked at each new profile, refused rows stored
 //! in parts as they come ([`super::refused`]), and of the emails on refused rows only those the
 //! baseline knows kept (they decide who stays on a list).
+//!
+//! Profiles are told apart by a 64-bit hash of their dedupe key ([`baseline::key_hash`]): the
+//! sets of who was seen, who is still present and everyone across segments hold hashes, not
+//! addresses, and a dry run holds no address at all. Only an export that will write a candidate
+//! baseline keeps the address and fingerprint of each contact it found.
 
 use super::preview::{masked, SAMPLES};
 use super::refused::{self, Refused, MAX_CELL_CHARS, MAX_REFUSED_BYTES};
@@ -21,11 +26,14 @@ use std::collections::{HashMap, HashSet};
 /// What one segment's scan found, beyond its counts.
 pub(super) struct SegmentScan {
     pub(super) plan: SegmentPlan,
-    /// The lower-cased emails of the baseline that the snapshot still names, on valid rows or
+    /// The key hashes of the baseline's members that the snapshot still names, on valid rows or
     /// not: people still in the segment.
-    pub(super) present: HashSet<String>,
-    /// Lower-cased email → fingerprint of every valid distinct contact.
-    pub(super) fingerprints: HashMap<String, u64>,
+    pub(super) present: HashSet<u64>,
+    /// How many valid distinct contacts the snapshot holds.
+    pub(super) distinct: u64,
+    /// Lower-cased email and fingerprint of every valid distinct contact, in the order found;
+    /// empty unless the scan records (a dry run or a second scan needs only the counts).
+    pub(super) fingerprints: Vec<(String, u64)>,
     pub(super) samples: Vec<serde_json::Value>,
     /// The first refused row of each reason (every refused row is in the store).
     pub(super) examples: Vec<InvalidRow>,
@@ -39,8 +47,8 @@ pub(super) struct Scan {
 /// What a scan counts across its segments, checked as it grows.
 #[derive(Default)]
 pub(super) struct Tally {
-    /// The lower-cased email of every valid distinct contact so far, all segments together.
-    pub(super) everyone: HashSet<String>,
+    /// The key hash of every valid distinct contact so far, all segments together.
+    pub(super) everyone: HashSet<u64>,
     /// Refused rows stored so far, and their bytes.
     pub(super) refused_rows: u64,
     pub(super) refused_bytes: u64,
@@ -83,7 +91,7 @@ pub(super) async fn scan(
             segment: destination.segments[*index].clone(),
             matching: matching.clone(),
             index: *index,
-            base: mode.base.map(|b| b.contacts.clone()),
+            base: mode.base.map(hashed),
             full: mode.full,
             only_unchanged: mode.only_unchanged,
             // A second scan (of a recreated list) finds the rows the first one stored.
@@ -100,6 +108,14 @@ pub(super) async fn scan(
         segments,
         distinct: tally.everyone.len() as u64,
     })
+}
+
+/// A segment's baseline as the parsing thread compares with it: key hash → fingerprint.
+fn hashed(base: &SegmentBaseline) -> HashMap<u64, u64> {
+    base.contacts
+        .iter()
+        .map(|(email, fp)| (baseline::key_hash(email), *fp))
+        .collect()
 }
 
 /// Scans segments again for their previously unchanged contacts; returns how many each resent.
@@ -130,7 +146,7 @@ struct Job {
     segment: destination::Segment,
     matching: DataMatching,
     index: usize,
-    base: Option<HashMap<String, u64>>,
+    base: Option<HashMap<u64, u64>>,
     full: bool,
     only_unchanged: bool,
     /// Whether refused rows are stored (and held to the budget).
@@ -221,7 +237,8 @@ fn parse_segment(
         ..SegmentPlan::default()
     };
     let mut present = HashSet::new();
-    let mut fingerprints = HashMap::new();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut fingerprints = Vec::new();
     let mut refused = Refused::new(record);
     let mut samples = Vec::new();
     let new_chunk = |kind| ChunkFile {
@@ -237,14 +254,17 @@ fn parse_segment(
         tx.blocking_send(parsed)
             .map_err(|_| JobError::internal("storing chunks failed"))
     };
-    while let Some(row) = rows.next_row().map_err(unread)? {
+    while let Some(row) = rows.next_borrowed().map_err(unread)? {
         plan.rows_read += 1;
-        let fields: Vec<&str> = row.fields.iter().map(String::as_str).collect();
+        let fields: Vec<&str> = row.fields.iter().map(AsRef::as_ref).collect();
         let email = mapper.email_of(&fields);
-        if let Some(base) = base.filter(|_| !email.is_empty()) {
-            let key = email::dedupe_key(email);
-            if base.contains_key(&key) {
-                present.insert(key);
+        // The key of a valid row's address is the key of the contact made of it (the domain's
+        // ASCII form is its own ASCII form): computed and hashed once per row.
+        let key = (!email.is_empty()).then(|| email::dedupe_key(email));
+        let hash = key.as_deref().map(baseline::key_hash);
+        if let (Some(base), Some(hash)) = (base, hash) {
+            if base.contains_key(&hash) {
+                present.insert(hash);
             }
         }
         let contact = match mapper.map(&fields) {
@@ -273,22 +293,26 @@ fn parse_segment(
                 continue;
             }
         };
-        let key = email::dedupe_key(contact.email());
-        if fingerprints.contains_key(&key) {
+        let (Some(key), Some(hash)) = (key, hash) else {
+            // A contact always has an address; never reached.
+            continue;
+        };
+        if !seen.insert(hash) {
             plan.duplicates += 1;
             continue;
         }
         // Past the limit the export is refused whatever follows: stop reading now.
-        if !tally.everyone.contains(&key) {
-            tally.everyone.insert(key.clone());
+        if tally.everyone.insert(hash) {
             let distinct = tally.everyone.len() as u64;
             if distinct > limit {
                 return Err(JobError::LimitExceeded { distinct, limit });
             }
         }
         let fp = baseline::fingerprint(&contact);
-        let before = base.and_then(|b| b.get(&key)).copied();
-        fingerprints.insert(key, fp);
+        let before = base.and_then(|b| b.get(&hash)).copied();
+        if record {
+            fingerprints.push((key, fp));
+        }
         let target = match before {
             Some(old) if only_unchanged && old == fp => {
                 plan.contacts += 1;
@@ -332,6 +356,7 @@ fn parse_segment(
     let scan = SegmentScan {
         plan,
         present,
+        distinct: seen.len() as u64,
         fingerprints,
         samples,
         examples: refused.examples,
