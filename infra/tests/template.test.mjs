@@ -67,8 +67,8 @@ const EXPECTED_S3 = {
     's3:PutObject data/state/*/verification/*', 's3:DeleteObject data/state/*/verification/*', SNAPSHOTS],
   UploadChunkFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*'],
-  // report, baseline commit, cleanup, lock release
-  FinalizeFunction: ['s3:ListBucket data', 's3:GetObject data/exports/*', 's3:GetObject data/state/*',
+  // report, baseline commit, cleanup, lock release; the destination's settings for the light verify
+  FinalizeFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*', 's3:GetObject data/state/*',
     's3:PutObject data/exports/*', 's3:PutObject data/state/*', 's3:DeleteObject data/exports/*'],
   SchedulerFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*'],
 };
