@@ -192,6 +192,24 @@ fn matching_input(
     (choices, Ok((matching, segments)))
 }
 
+/// `configure`'s input for the matching page's choices, every other setting kept as stored.
+fn matching_only(
+    destination_id: &str,
+    data_matching: DataMatching,
+    segments: Vec<Segment>,
+) -> configure::Input {
+    configure::Input {
+        destination_id: destination_id.to_string(),
+        data_matching,
+        segments,
+        profile_limit: None,
+        requests_per_second: None,
+        schedule: None,
+        max_removal_percent: None,
+        max_shrink_percent: None,
+    }
+}
+
 /// **Save** the data matching and segments.
 pub async fn save_matching(
     State(state): State<AppState>,
@@ -208,16 +226,7 @@ pub async fn save_matching(
     let errors = match parsed {
         Err(errors) => errors,
         Ok((data_matching, segments)) => {
-            let input = configure::Input {
-                destination_id: d.id.clone(),
-                data_matching,
-                segments,
-                profile_limit: None,
-                requests_per_second: None,
-                schedule: None,
-                max_removal_percent: None,
-                max_shrink_percent: None,
-            };
+            let input = matching_only(&d.id, data_matching, segments);
             match configure::run_within(input, &state.options.deps, &state.options.boundary).await {
                 Ok(_) => return see(&format!("/destinations/{}?done=saved", d.id)),
                 Err(e) => matching::Errors {
@@ -255,16 +264,7 @@ pub async fn preview_matching(
         }
     };
     let deps = crate::scratch::deps(&state.options.deps);
-    let input = configure::Input {
-        destination_id: d.id.clone(),
-        data_matching,
-        segments,
-        profile_limit: None,
-        requests_per_second: None,
-        schedule: None,
-        max_removal_percent: None,
-        max_shrink_percent: None,
-    };
+    let input = matching_only(&d.id, data_matching, segments);
     let dry = match configure::run_within(input, &deps, &state.options.boundary).await {
         Ok(_) => {
             let request = ExportRequest::new(&d.id, Trigger::Console);

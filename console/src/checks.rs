@@ -6,25 +6,7 @@
 use shared::app::verify::{self, Verified};
 use shared::Deps;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// The runtime checks run on, for the life of the process (never dropped, so never inside the
-/// server's runtime). Its worker drives the connections checks open, which the console's other
-/// requests may reuse, as they share the destination's client and its pacer. A check's future
-/// runs on a thread of its own through `block_on`, which, unlike a spawned task, does not need
-/// it to be `Send` for every lifetime (the repair's stream of borrowed addresses is not).
-fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
-    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    let built = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("console-checks")
-            .enable_all()
-            .build()
-            .map_err(|e| format!("the check cannot start: {e}"))
-    });
-    built.as_ref().map_err(Clone::clone)
-}
+use std::sync::{Arc, Mutex};
 
 /// The latest check of one destination.
 #[derive(Debug, Clone)]
@@ -67,17 +49,13 @@ impl Checks {
             let outcome = None;
             checks.insert(destination.to_string(), Check { repair, outcome });
         }
-        let runtime = match runtime() {
-            Ok(runtime) => runtime,
-            Err(message) => {
-                self.map().remove(destination);
-                return Err(message);
-            }
-        };
-        let (checks, deps, dest) = (self.clone(), deps.clone(), destination.to_string());
-        std::thread::spawn(move || {
-            let run = || runtime.block_on(verify::run(&deps, &dest, repair));
-            let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        let (deps, dest) = (deps.clone(), destination.to_string());
+        // A task of its own, so that a panic in the check ends as its failure, not as a check
+        // that runs forever.
+        let task = tokio::spawn(async move { verify::run(&deps, &dest, repair).await });
+        let (checks, dest) = (self.clone(), destination.to_string());
+        tokio::spawn(async move {
+            let outcome = match task.await {
                 Ok(found) => found.map_err(|e| e.to_string()),
                 Err(_) => Err("the check stopped unexpectedly: try again".to_string()),
             };

@@ -222,6 +222,14 @@ fn rounded(seconds: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// Front doors run a verification as a spawned task (the console's Verify), which needs its
+    /// future to be `Send`; this fails to compile when it is not.
+    #[test]
+    fn a_verification_can_run_as_a_spawned_task() {
+        fn spawnable<F: std::future::Future + Send>(_: F) {}
+        let _ = |deps: Deps| spawnable(async move { run(&deps, "d", true).await });
+    }
+
     #[test]
     fn in_place_means_nothing_missing_after_repair_and_no_list_gone() {
         let ok = ListCheck {

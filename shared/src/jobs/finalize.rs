@@ -185,7 +185,15 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let mut report = build::report(&input, plan.as_ref(), &results, finished_at);
     report.rejected_file = rejected::write(store, plan.as_ref(), dest, export, &results).await?;
     let committed = commit(store, &report, plan.as_ref(), &outcomes, &results).await?;
-    let destination = crate::destination::load(store, dest).await.ok();
+    // A destination that cannot be read (removed while it exported, or the store refused) gets
+    // no light verify; the log says why, since the report then says nothing of it.
+    let destination = match crate::destination::load(store, dest).await {
+        Ok(destination) => Some(destination),
+        Err(e) => {
+            tracing::warn!(error = %e, "no light verify: the destination could not be read");
+            None
+        }
+    };
     report.light_verify = light_verify(
         deps,
         &report,

@@ -72,7 +72,15 @@ pub fn verification_members(
     part: u32,
 ) -> String {
     format!(
-        "{}{list:04}-{part:07}.json",
+        "{}{part:07}.json",
+        verification_list_members(destination, verification, list)
+    )
+}
+
+/// The prefix of every part [`verification_members`] stores for the `list`-th list.
+pub fn verification_list_members(destination: &str, verification: &str, list: usize) -> String {
+    format!(
+        "{}{list:04}-",
         verification_parts(destination, verification)
     )
 }

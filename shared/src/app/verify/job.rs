@@ -324,7 +324,7 @@ async fn compare_lists(deps: &Deps, record: &mut Verification) -> Result<(), Job
                 "the baseline lost a segment while verifying",
             ));
         };
-        let prefix = format!("{parts}{i:04}-");
+        let prefix = keys::verification_list_members(&dest, &record.verification_id, i);
         let mut members = Vec::with_capacity(list.members as usize);
         for key in found.iter().filter(|k| k.starts_with(&prefix)) {
             let read: Vec<(String, bool)> = get_json(store, key).await?.unwrap_or_default();
