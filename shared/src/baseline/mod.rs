@@ -9,13 +9,15 @@
 
 mod compact;
 mod foreign;
+mod members;
 pub use foreign::ForeignMembers;
+pub use members::{HashIndex, Members};
 
 use crate::autopilot::Contact;
 use crate::destination::{DataMatching, Segment};
 use crate::store::{get_json, put_json, ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
@@ -30,10 +32,10 @@ pub struct Baseline {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SegmentBaseline {
     pub list_id: String,
-    /// Lower-cased email → fingerprint of the contact as Autopilot has it from us. Stored in
-    /// compact form ([`compact`]: 16-byte records sorted by key hash, then the addresses).
+    /// Lower-cased email → fingerprint of the contact as Autopilot has it from us, in compact
+    /// form ([`Members`]: 16-byte records sorted by key hash, then the addresses).
     #[serde(with = "compact")]
-    pub contacts: HashMap<String, u64>,
+    pub contacts: Members,
     /// Members the list had before this connector first wrote to it: never removed by us. Kept
     /// as keyed hashes ([`ForeignMembers`]).
     #[serde(default, skip_serializing_if = "ForeignMembers::is_empty")]
@@ -43,7 +45,7 @@ pub struct SegmentBaseline {
 impl SegmentBaseline {
     /// Whether this connector put `email` (lower-cased) on the list.
     pub fn added_by_us(&self, email: &str) -> bool {
-        self.contacts.contains_key(email) && !self.foreign.contains(email)
+        self.contacts.contains(email) && !self.foreign.contains(email)
     }
 }
 
@@ -73,21 +75,58 @@ pub async fn save(
 
 /// A stable 64-bit hash of what would be sent for a contact (its list excluded).
 pub fn fingerprint(contact: &Contact) -> u64 {
-    let mut text = String::with_capacity(128);
-    text.push_str(contact.email());
+    let mut fp = Fingerprint::new(contact.email());
     for (k, v) in contact.fields() {
-        text.push('\u{1}');
-        text.push_str(k);
-        text.push('\u{2}');
-        text.push_str(v);
+        fp.field(k, v);
     }
     for (k, v) in contact.custom() {
-        text.push('\u{3}');
-        text.push_str(k);
-        text.push('\u{2}');
-        text.push_str(&v.to_string());
+        fp.custom(k, v);
     }
-    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+    fp.finish()
+}
+
+/// [`fingerprint`] fed part by part, so that a row can be fingerprinted without building its
+/// contact: the email, then the fields and then the custom fields, each in the order of their
+/// names (the contact's own order), give the same hash.
+pub struct Fingerprint(xxhash_rust::xxh3::Xxh3);
+
+impl Fingerprint {
+    pub fn new(email: &str) -> Self {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(email.as_bytes());
+        Self(hasher)
+    }
+
+    pub fn field(&mut self, name: &str, value: &str) {
+        for part in ["\u{1}", name, "\u{2}", value] {
+            self.0.update(part.as_bytes());
+        }
+    }
+
+    pub fn custom(&mut self, key: &str, value: &serde_json::Value) {
+        for part in ["\u{3}", key, "\u{2}"] {
+            self.0.update(part.as_bytes());
+        }
+        // The value's JSON text, as `Value::to_string` writes it, straight into the hash.
+        let _ = serde_json::to_writer(HashWriter(&mut self.0), value);
+    }
+
+    pub fn finish(&self) -> u64 {
+        self.0.digest()
+    }
+}
+
+struct HashWriter<'a>(&'a mut xxhash_rust::xxh3::Xxh3);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The 64-bit hash a scan tells profiles apart by: of the dedupe key (lower-cased email). Two of
@@ -124,6 +163,11 @@ mod tests {
         let d = a.clone().with_custom("integer--Age", json!(30)).unwrap();
         let e = a.clone().with_custom("integer--Age", json!(31)).unwrap();
         assert_ne!(fingerprint(&d), fingerprint(&e));
+        // The text form it has always hashed: a change would silently force full resends.
+        let f = d.clone().with_field("Company", "Acme \"x\"").unwrap();
+        let text =
+            "a@x.io\u{1}Company\u{2}Acme \"x\"\u{1}FirstName\u{2}Ann\u{3}integer--Age\u{2}30";
+        assert_eq!(fingerprint(&f), xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
         // Fixed value: a change of hash function would silently force full resends everywhere.
         assert_eq!(
             fingerprint(&Contact::new("a@x.io").unwrap()),
@@ -131,15 +175,52 @@ mod tests {
         );
     }
 
+    /// The text form fingerprints were first computed from, kept to check [`Fingerprint`].
+    fn text_fingerprint(contact: &Contact) -> u64 {
+        let mut text = contact.email().to_string();
+        for (k, v) in contact.fields() {
+            text.push_str(&format!("\u{1}{k}\u{2}{v}"));
+        }
+        for (k, v) in contact.custom() {
+            text.push_str(&format!("\u{3}{k}\u{2}{v}"));
+        }
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+    }
+
+    #[test]
+    fn fingerprints_fed_in_parts_match_the_text_form() {
+        let contact = Contact::new("ü@xn--bcher-kva.example")
+            .unwrap()
+            .with_field("FirstName", "Zoë \"Z\" \\ \u{1}")
+            .unwrap()
+            .with_field("Company", "Acme")
+            .unwrap()
+            .with_custom("string--Tier", json!("gold \"g\"\n\u{7f}é"))
+            .unwrap()
+            .with_custom("float--Score", json!(1.5e-7))
+            .unwrap()
+            .with_custom("boolean--Vip", json!(true))
+            .unwrap()
+            .with_custom("integer--Age", json!(-30))
+            .unwrap();
+        assert_eq!(fingerprint(&contact), text_fingerprint(&contact));
+        let bare = Contact::new("a@x.io").unwrap();
+        assert_eq!(fingerprint(&bare), text_fingerprint(&bare));
+    }
+
     #[test]
     fn hundred_thousand_entries_round_trip_quickly() {
-        let mut segment = SegmentBaseline::default();
-        for i in 0..100_000u64 {
-            segment.contacts.insert(
-                format!("person{i}@example.com"),
-                i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            );
-        }
+        let segment = SegmentBaseline {
+            contacts: (0..100_000u64)
+                .map(|i| {
+                    (
+                        format!("person{i}@example.com"),
+                        i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                    )
+                })
+                .collect(),
+            ..SegmentBaseline::default()
+        };
         let baseline = Baseline {
             segments: BTreeMap::from([("S".to_string(), segment)]),
             ..Baseline::default()

@@ -71,6 +71,9 @@ impl CustomType {
 
 /// A date or date-time as Autopilot takes it: RFC 3339 in UTC.
 pub(super) fn parse_date(text: &str) -> Option<String> {
+    if let Some(date) = plain_date(text) {
+        return Some(date);
+    }
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(text) {
         return Some(
             dt.with_timezone(&Utc)
@@ -92,4 +95,64 @@ pub(super) fn parse_date(text: &str) -> Option<String> {
             Utc.from_utc_datetime(&dt)
                 .to_rfc3339_opts(SecondsFormat::Secs, true)
         })
+}
+
+/// The commonest form, `YYYY-MM-DD` with every digit written, read without a format string
+/// (snapshots hold one date a row or more): what [`parse_date`]'s formats make of it, or `None`
+/// to let them decide.
+fn plain_date(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The formats alone, as dates were read before the plain form was read by hand.
+    fn by_formats(text: &str) -> Option<String> {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|dt| {
+                Utc.from_utc_datetime(&dt)
+                    .to_rfc3339_opts(SecondsFormat::Secs, true)
+            })
+    }
+
+    #[test]
+    fn plain_dates_read_as_the_formats_read_them() {
+        let mut checked = 0;
+        for year in [0, 1, 999, 1970, 2000, 2024, 2100, 9999] {
+            for month in 0..=13 {
+                for day in [0, 1, 9, 28, 29, 30, 31, 32] {
+                    let text = format!("{year:04}-{month:02}-{day:02}");
+                    assert_eq!(plain_date(&text), by_formats(&text), "{text}");
+                    assert_eq!(parse_date(&text), by_formats(&text), "{text}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 800);
+        for text in [
+            "2024-3-15",
+            "2024-03-5",
+            "+2024-03-15",
+            "2024/03/15",
+            "２０２４-03-15",
+        ] {
+            assert_eq!(plain_date(text), None, "{text}");
+        }
+        assert_eq!(parse_date("2024-3-5"), by_formats("2024-3-5"));
+    }
 }

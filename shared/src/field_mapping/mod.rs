@@ -8,9 +8,11 @@
 //! is refused.
 //!
 //! By role: `validate` checks a mapping before it is saved, `custom` reads custom field keys and
-//! converts values to their type, `row` maps a snapshot's rows.
+//! converts values to their type, `row` maps a snapshot's rows, `quick` fingerprints a row
+//! without building its contact.
 
 mod custom;
+mod quick;
 mod row;
 #[cfg(test)]
 mod tests;

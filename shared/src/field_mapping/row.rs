@@ -25,10 +25,14 @@ impl RowProblem {
 /// A mapping resolved against one snapshot's header.
 #[derive(Debug, Clone)]
 pub struct RowMapper {
-    columns: usize,
-    email: usize,
+    pub(super) columns: usize,
+    pub(super) email: usize,
     fields: Vec<(String, usize)>,
     custom: Vec<(String, CustomType, usize, String)>,
+    /// The fields and custom fields in the order a contact holds them, for fingerprinting rows
+    /// without building contacts; `None` when the mapping is unusual (a field named twice, a
+    /// field never sent) and every row goes through [`RowMapper::map`].
+    pub(super) quick: Option<super::quick::QuickFields>,
 }
 
 impl RowMapper {
@@ -79,11 +83,13 @@ impl RowMapper {
                 column.clone(),
             ));
         }
+        let quick = super::quick::QuickFields::new(&fields, &custom);
         Ok(Self {
             columns: header.len(),
             email: find(&matching.email)?,
             fields,
             custom,
+            quick,
         })
     }
 

@@ -354,16 +354,21 @@ fn confirmed(
         let Some(segment) = next.segments.get_mut(name) else {
             continue;
         };
+        if result.rejected.is_empty() {
+            continue;
+        }
+        let mut contacts = segment.contacts.to_map();
         for rejected in &result.rejected {
             let key = email::dedupe_key(&rejected.email);
             match before
                 .filter(|b| b.list_id == segment.list_id)
                 .and_then(|b| b.contacts.get(&key))
             {
-                Some(fp) => segment.contacts.insert(key, *fp),
-                None => segment.contacts.remove(&key),
+                Some(fp) => contacts.insert(key, fp),
+                None => contacts.remove(&key),
             };
         }
+        segment.contacts = contacts.into();
     }
     next
 }

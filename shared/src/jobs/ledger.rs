@@ -15,7 +15,7 @@ use crate::baseline::{Baseline, SegmentBaseline};
 use crate::destination::keys;
 use crate::email;
 use crate::store::{get_json, ObjectStore};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A fingerprint no contact has: a contact recorded with it is sent again by the next export.
 const RESEND: u64 = 0;
@@ -94,7 +94,11 @@ pub fn record(
     let mut baseline = old.unwrap_or_default();
     if baseline.matching_fingerprint != candidate.matching_fingerprint {
         for segment in baseline.segments.values_mut() {
-            segment.contacts.values_mut().for_each(|fp| *fp = RESEND);
+            segment.contacts = segment
+                .contacts
+                .keys()
+                .map(|e| (e.to_string(), RESEND))
+                .collect();
         }
         baseline.matching_fingerprint = candidate.matching_fingerprint;
     }
@@ -110,20 +114,23 @@ pub fn record(
                 list_id: next.list_id.clone(),
                 ..SegmentBaseline::default()
             });
-        if segment.list_id != next.list_id {
+        let mut contacts = if segment.list_id != next.list_id {
             // A new or recreated list: what the old one held left with it.
-            segment.contacts.clear();
             segment.list_id = next.list_id.clone();
-        }
+            HashMap::new()
+        } else {
+            segment.contacts.to_map()
+        };
         segment.foreign = next.foreign.clone();
         for key in &landed.sent {
             if let Some(fp) = next.contacts.get(key) {
-                segment.contacts.insert(key.clone(), *fp);
+                contacts.insert(key.clone(), fp);
             }
         }
         for key in &landed.removed {
-            segment.contacts.remove(key);
+            contacts.remove(key);
         }
+        segment.contacts = contacts.into();
     }
     baseline
 }
@@ -245,7 +252,7 @@ mod tests {
         let next = record(Some(old), &candidate, &landed);
         let vip = &next.segments["VIP"];
         assert_eq!(
-            vip.contacts,
+            vip.contacts.to_map(),
             HashMap::from([
                 ("a@x.io".into(), 10),
                 ("b@x.io".into(), 2),
@@ -255,7 +262,10 @@ mod tests {
         assert!(vip.added_by_us("d@x.io") && !vip.added_by_us("f@x.io"));
         let new = &next.segments["New"];
         assert_eq!(new.list_id, "l2");
-        assert_eq!(new.contacts, HashMap::from([("n@x.io".into(), 50)]));
+        assert_eq!(
+            new.contacts.to_map(),
+            HashMap::from([("n@x.io".into(), 50)])
+        );
         assert!(
             new.foreign.contains("old@x.io"),
             "members from before stay foreign"
@@ -281,13 +291,13 @@ mod tests {
         assert_eq!(next.matching_fingerprint, 2);
         // The list was recreated (l1 → l9): only what landed on the new one is recorded.
         assert_eq!(
-            next.segments["VIP"].contacts,
+            next.segments["VIP"].contacts.to_map(),
             HashMap::from([("a@x.io".into(), 10)])
         );
         let same_list = baseline(2, &[("VIP", segment("l1", &[("a@x.io", 10)], &[]))]);
         let next = record(Some(old), &same_list, &landed);
         assert_eq!(
-            next.segments["VIP"].contacts,
+            next.segments["VIP"].contacts.to_map(),
             HashMap::from([("a@x.io".into(), 10), ("b@x.io".into(), RESEND)])
         );
     }

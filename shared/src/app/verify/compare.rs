@@ -28,7 +28,7 @@ pub(super) fn compare(base: &SegmentBaseline, members: &[MemberStatus]) -> Compa
         if !on_list.insert(key.clone()) {
             continue;
         }
-        if base.contacts.contains_key(&key) {
+        if base.contacts.contains(&key) {
             found.present += 1;
             if member.unsubscribed {
                 found.unsubscribed.push(key);
@@ -41,7 +41,7 @@ pub(super) fn compare(base: &SegmentBaseline, members: &[MemberStatus]) -> Compa
         .contacts
         .keys()
         .filter(|key| !on_list.contains(*key))
-        .cloned()
+        .map(str::to_string)
         .collect();
     for list in [
         &mut found.missing,

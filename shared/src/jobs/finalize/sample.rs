@@ -187,7 +187,7 @@ async fn sample(
                 continue;
             }
             list.members += 1;
-            if !ours.contacts.contains_key(&key) {
+            if !ours.contacts.contains(&key) {
                 list.foreign += 1;
             } else if member.unsubscribed {
                 list.unsubscribed += 1;

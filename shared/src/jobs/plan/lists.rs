@@ -3,10 +3,12 @@
 //! from what the scan found.
 
 use super::scan::SegmentScan;
+use super::segment::VALID;
 use crate::autopilot::AutopilotClient;
-use crate::baseline::{key_hash, Baseline, ForeignMembers, SegmentBaseline};
+use crate::baseline::{Baseline, ForeignMembers, Members, SegmentBaseline};
 use crate::email;
 use crate::jobs::JobError;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 
 /// Resolves every segment's list and fills `next` with what this export leaves on it. `base`
@@ -35,17 +37,7 @@ pub(super) async fn resolve<'a>(
             }
         };
         segment.plan.list_id = list_id.clone();
-        let mut contacts: HashMap<String, u64> = std::mem::take(&mut segment.fingerprints)
-            .into_iter()
-            .collect();
-        if let Some(base) = base {
-            // People still in the segment on rows that are now refused stay on the list as they were.
-            for (email, fp) in &base.contacts {
-                if !contacts.contains_key(email) && segment.present.contains(&key_hash(email)) {
-                    contacts.insert(email.clone(), *fp);
-                }
-            }
-        }
+        let contacts = candidate(segment, base.map(|b| &b.contacts));
         next.segments.insert(
             name,
             SegmentBaseline {
@@ -56,6 +48,38 @@ pub(super) async fn resolve<'a>(
         );
     }
     Ok(next)
+}
+
+/// What the segment's list holds from us after this export: every valid contact found, with the
+/// fingerprint sent (or kept, when unchanged); and with `base` (its list still the same), the
+/// people still in the segment on rows that are now refused, as they were.
+fn candidate(segment: &mut SegmentScan, base: Option<&Members>) -> Members {
+    let changed = std::mem::take(&mut segment.changed);
+    let added = std::mem::take(&mut segment.added);
+    let Some(scanned) = segment.base.as_ref() else {
+        return Members::default().rebuilt(|_| None, added);
+    };
+    let floor = if base.is_some() {
+        super::segment::NAMED
+    } else {
+        VALID
+    };
+    let state = &segment.state;
+    if changed.is_empty() && added.is_empty() && state.iter().all(|s| *s >= floor) {
+        // An unchanged refresh: the baseline as it was, shared.
+        return scanned.clone();
+    }
+    let mut new_fp: FxHashMap<u32, u64> = changed.into_iter().collect();
+    scanned.rebuilt(
+        |i| {
+            (state[i] >= floor).then(|| {
+                new_fp
+                    .remove(&(i as u32))
+                    .unwrap_or_else(|| scanned.fingerprint_at(i))
+            })
+        },
+        added,
+    )
 }
 
 /// Who was on a list before this connector first wrote to it (lower-cased, hashed).

@@ -13,6 +13,7 @@ mod preview;
 pub mod refused;
 mod removals;
 mod scan;
+mod segment;
 mod types;
 mod writer;
 

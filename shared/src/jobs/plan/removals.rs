@@ -2,7 +2,7 @@
 //! much.
 
 use super::scan::SegmentScan;
-use crate::baseline::{key_hash, SegmentBaseline};
+use crate::baseline::SegmentBaseline;
 use crate::destination::Guardrails;
 
 /// Per segment, the members this connector added who left it (sorted), and what tripped a
@@ -17,16 +17,18 @@ pub(super) fn find<'a>(
     for (index, segment) in segments.iter_mut().enumerate() {
         let mut gone = Vec::new();
         if let Some(base) = base(index, &segment.plan.name) {
-            gone = base
-                .contacts
-                .keys()
-                .filter(|email| {
-                    !segment.present.contains(&key_hash(email)) && base.added_by_us(email)
-                })
-                .cloned()
-                .collect();
+            // Members who were on the list before this connector are never ours to remove.
+            let mut ours = 0usize;
+            for (i, email) in base.contacts.keys().enumerate() {
+                if base.foreign.contains(email) {
+                    continue;
+                }
+                ours += 1;
+                if !segment.still_named(i) {
+                    gone.push(email.to_string());
+                }
+            }
             gone.sort();
-            let ours = base.contacts.keys().filter(|e| base.added_by_us(e)).count();
             let percent = 100.0 * gone.len() as f64 / ours.max(1) as f64;
             if percent > guardrails.max_removal_percent {
                 tripped.push(format!(

@@ -1,42 +1,47 @@
-//! Reading the snapshots: each is parsed on a blocking thread, row by row; rows are mapped,
-//! checked, deduplicated and compared with the baseline, and full chunks are stored as they fill.
+//! Reading the snapshots: each is parsed on a blocking thread ([`super::segment`]), row by row;
+//! rows are mapped, checked, deduplicated and compared with the baseline, and full chunks are
+//! stored here as they fill.
 //!
 //! Memory stays bounded whatever the snapshot holds: the parser's own limits (see
 //! [`crate::csv_snapshot`]), the profile limit checked at each new profile, refused rows stored
-//! in parts as they come ([`super::refused`]), and of the emails on refused rows only those the
-//! baseline knows kept (they decide who stays on a list).
-//!
-//! Profiles are told apart by a 64-bit hash of their dedupe key ([`baseline::key_hash`]): the
-//! sets of who was seen, who is still present and everyone across segments hold hashes, not
-//! addresses, and a dry run holds no address at all. Only an export that will write a candidate
-//! baseline keeps the address and fingerprint of each contact it found.
+//! in parts as they come ([`super::refused`]), one byte per baseline record for its state, and
+//! of addresses only those of profiles the baseline does not know, kept only when a candidate
+//! baseline will be written. The set of everyone across segments holds 64-bit key hashes.
 
-use super::preview::{masked, SAMPLES};
-use super::refused::{self, Refused, MAX_CELL_CHARS, MAX_REFUSED_BYTES};
-use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
+use super::refused::MAX_REFUSED_BYTES;
+use super::segment::{self, ABSENT};
+use super::types::{ChunkFile, InvalidRow, SegmentPlan};
 use super::writer::ChunkWriter;
-use crate::baseline::{self, SegmentBaseline};
-use crate::csv_snapshot::{SnapshotError, SnapshotReader, SnapshotRows};
+use crate::baseline::{Members, SegmentBaseline};
 use crate::destination::{self, DataMatching, Destination};
-use crate::email;
-use crate::field_mapping::RowMapper;
 use crate::jobs::{Deps, JobError};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashSet;
 
 /// What one segment's scan found, beyond its counts.
 pub(super) struct SegmentScan {
     pub(super) plan: SegmentPlan,
-    /// The key hashes of the baseline's members that the snapshot still names, on valid rows or
-    /// not: people still in the segment.
-    pub(super) present: HashSet<u64>,
+    /// The baseline it was compared with (shared, not copied).
+    pub(super) base: Option<Members>,
+    /// Per record of `base`: [`ABSENT`], [`NAMED`] (only on refused rows: still in the
+    /// segment) or [`VALID`].
+    pub(super) state: Vec<u8>,
+    /// Records of `base` whose contact changed, and its new fingerprint (when recording).
+    pub(super) changed: Vec<(u32, u64)>,
+    /// Key hash, fingerprint and lower-cased address of each valid contact the baseline does
+    /// not know (when recording).
+    pub(super) added: Vec<(u64, u64, String)>,
     /// How many valid distinct contacts the snapshot holds.
     pub(super) distinct: u64,
-    /// Lower-cased email and fingerprint of every valid distinct contact, in the order found;
-    /// empty unless the scan records (a dry run or a second scan needs only the counts).
-    pub(super) fingerprints: Vec<(String, u64)>,
     pub(super) samples: Vec<serde_json::Value>,
     /// The first refused row of each reason (every refused row is in the store).
     pub(super) examples: Vec<InvalidRow>,
+}
+
+impl SegmentScan {
+    /// Whether the `i`-th record of the baseline is still in the segment.
+    pub(super) fn still_named(&self, i: usize) -> bool {
+        self.state.get(i).is_some_and(|s| *s != ABSENT)
+    }
 }
 
 pub(super) struct Scan {
@@ -48,7 +53,7 @@ pub(super) struct Scan {
 #[derive(Default)]
 pub(super) struct Tally {
     /// The key hash of every valid distinct contact so far, all segments together.
-    pub(super) everyone: HashSet<u64>,
+    pub(super) everyone: FxHashSet<u64>,
     /// Refused rows stored so far, and their bytes.
     pub(super) refused_rows: u64,
     pub(super) refused_bytes: u64,
@@ -91,7 +96,7 @@ pub(super) async fn scan(
             segment: destination.segments[*index].clone(),
             matching: matching.clone(),
             index: *index,
-            base: mode.base.map(hashed),
+            base: mode.base.map(|b| b.contacts.clone()),
             full: mode.full,
             only_unchanged: mode.only_unchanged,
             // A second scan (of a recreated list) finds the rows the first one stored.
@@ -108,14 +113,6 @@ pub(super) async fn scan(
         segments,
         distinct: tally.everyone.len() as u64,
     })
-}
-
-/// A segment's baseline as the parsing thread compares with it: key hash → fingerprint.
-fn hashed(base: &SegmentBaseline) -> HashMap<u64, u64> {
-    base.contacts
-        .iter()
-        .map(|(email, fp)| (baseline::key_hash(email), *fp))
-        .collect()
 }
 
 /// Scans segments again for their previously unchanged contacts; returns how many each resent.
@@ -142,22 +139,24 @@ pub(super) async fn scan_only(
 }
 
 /// One segment's scan, as the parsing thread gets it.
-struct Job {
-    segment: destination::Segment,
-    matching: DataMatching,
-    index: usize,
-    base: Option<HashMap<u64, u64>>,
-    full: bool,
-    only_unchanged: bool,
-    /// Whether refused rows are stored (and held to the budget).
-    record: bool,
-    chunk_size: usize,
-    limit: u64,
-    tally: Tally,
+pub(super) struct Job {
+    pub(super) segment: destination::Segment,
+    pub(super) matching: DataMatching,
+    pub(super) index: usize,
+    /// The segment's baseline (shared, not copied).
+    pub(super) base: Option<Members>,
+    pub(super) full: bool,
+    pub(super) only_unchanged: bool,
+    /// Whether refused rows are stored (and held to the budget) and what differs from the
+    /// baseline is kept for the candidate.
+    pub(super) record: bool,
+    pub(super) chunk_size: usize,
+    pub(super) limit: u64,
+    pub(super) tally: Tally,
 }
 
 /// What the parsing thread hands on as it goes.
-enum Parsed {
+pub(super) enum Parsed {
     Chunk(ChunkFile),
     /// A part of the refused rows (JSON lines).
     Refused(Vec<u8>),
@@ -172,7 +171,7 @@ async fn scan_segment(
 ) -> Result<(SegmentScan, Tally), JobError> {
     let snapshots = deps.snapshots.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4);
-    let parser = tokio::task::spawn_blocking(move || parse_segment(job, snapshots.as_ref(), &tx));
+    let parser = tokio::task::spawn_blocking(move || segment::parse(job, snapshots.as_ref(), &tx));
     let mut result = None;
     let mut store_error = None;
     while let Some(parsed) = rx.recv().await {
@@ -199,167 +198,4 @@ async fn scan_segment(
     parsed?;
     let done = result.ok_or_else(|| JobError::internal("reading the snapshot stopped early"))?;
     Ok(*done)
-}
-
-fn parse_segment(
-    job: Job,
-    snapshots: &dyn SnapshotReader,
-    tx: &tokio::sync::mpsc::Sender<Parsed>,
-) -> Result<(), JobError> {
-    let Job {
-        segment,
-        matching,
-        index,
-        base,
-        full,
-        only_unchanged,
-        record,
-        chunk_size,
-        limit,
-        mut tally,
-    } = job;
-    let base = base.as_ref();
-    // A snapshot that cannot be read keeps its kind: a dropped connection may be retried.
-    let unread = |e: SnapshotError| {
-        JobError::new(
-            e.kind(),
-            format!("segment '{}': {}", segment.name, e.message()),
-        )
-    };
-    let fail =
-        |message: String| JobError::InvalidInput(format!("segment '{}': {message}", segment.name));
-    let input = snapshots.open(&segment.source).map_err(unread)?;
-    let mut rows = SnapshotRows::open(&segment.source, input).map_err(unread)?;
-    let mapper = RowMapper::new(&matching, rows.header()).map_err(fail)?;
-    let mut plan = SegmentPlan {
-        name: segment.name.clone(),
-        full,
-        ..SegmentPlan::default()
-    };
-    let mut present = HashSet::new();
-    let mut seen: HashSet<u64> = HashSet::new();
-    let mut fingerprints = Vec::new();
-    let mut refused = Refused::new(record);
-    let mut samples = Vec::new();
-    let new_chunk = |kind| ChunkFile {
-        segment: index,
-        kind,
-        rows: Vec::new(),
-        contacts: Vec::new(),
-        removals: Vec::new(),
-    };
-    let mut adds = new_chunk(ChunkKind::Add);
-    let mut updates = new_chunk(ChunkKind::Update);
-    let send = |parsed: Parsed| {
-        tx.blocking_send(parsed)
-            .map_err(|_| JobError::internal("storing chunks failed"))
-    };
-    while let Some(row) = rows.next_borrowed().map_err(unread)? {
-        plan.rows_read += 1;
-        let fields: Vec<&str> = row.fields.iter().map(AsRef::as_ref).collect();
-        let email = mapper.email_of(&fields);
-        // The key of a valid row's address is the key of the contact made of it (the domain's
-        // ASCII form is its own ASCII form): computed and hashed once per row.
-        let key = (!email.is_empty()).then(|| email::dedupe_key(email));
-        let hash = key.as_deref().map(baseline::key_hash);
-        if let (Some(base), Some(hash)) = (base, hash) {
-            if base.contains_key(&hash) {
-                present.insert(hash);
-            }
-        }
-        let contact = match mapper.map(&fields) {
-            Ok(contact) => contact,
-            Err(problem) => {
-                *plan.invalid.entry(problem.code.to_string()).or_default() += 1;
-                let at = row.number;
-                let row = InvalidRow {
-                    segment: index,
-                    row: row.number,
-                    email: refused::cap(email, MAX_CELL_CHARS),
-                    reason: format!("{}: {}", problem.code, problem.message),
-                };
-                let (part, bytes) = refused.add(row, problem.code);
-                if record {
-                    tally.refused_rows += 1;
-                    tally.refused_bytes += bytes;
-                    if tally.refused_bytes > tally.refused_budget {
-                        let message = refused::too_many(&segment.source, at, tally.refused_rows);
-                        return Err(fail(message));
-                    }
-                }
-                if let Some(part) = part {
-                    send(Parsed::Refused(part))?;
-                }
-                continue;
-            }
-        };
-        let (Some(key), Some(hash)) = (key, hash) else {
-            // A contact always has an address; never reached.
-            continue;
-        };
-        if !seen.insert(hash) {
-            plan.duplicates += 1;
-            continue;
-        }
-        // Past the limit the export is refused whatever follows: stop reading now.
-        if tally.everyone.insert(hash) {
-            let distinct = tally.everyone.len() as u64;
-            if distinct > limit {
-                return Err(JobError::LimitExceeded { distinct, limit });
-            }
-        }
-        let fp = baseline::fingerprint(&contact);
-        let before = base.and_then(|b| b.get(&hash)).copied();
-        if record {
-            fingerprints.push((key, fp));
-        }
-        let target = match before {
-            Some(old) if only_unchanged && old == fp => {
-                plan.contacts += 1;
-                &mut updates
-            }
-            _ if only_unchanged => continue,
-            None => {
-                plan.adds += 1;
-                &mut adds
-            }
-            Some(old) if full || old != fp => {
-                plan.updates += 1;
-                &mut updates
-            }
-            Some(_) => {
-                plan.unchanged += 1;
-                continue;
-            }
-        };
-        if samples.len() < SAMPLES {
-            samples.push(masked(&contact));
-        }
-        target.rows.push(row.number);
-        target.contacts.push(contact);
-        if target.contacts.len() == chunk_size {
-            let kind = target.kind;
-            send(Parsed::Chunk(std::mem::replace(target, new_chunk(kind))))?;
-        }
-    }
-    for chunk in [adds, updates] {
-        if !chunk.contacts.is_empty() {
-            send(Parsed::Chunk(chunk))?;
-        }
-    }
-    if let Some(part) = refused.finish() {
-        send(Parsed::Refused(part))?;
-    }
-    if !only_unchanged {
-        plan.contacts = plan.adds + plan.updates;
-    }
-    let scan = SegmentScan {
-        plan,
-        present,
-        distinct: seen.len() as u64,
-        fingerprints,
-        samples,
-        examples: refused.examples,
-    };
-    send(Parsed::Done(Box::new((scan, tally))))
 }

@@ -1,0 +1,402 @@
+//! A segment's contacts as the baseline holds them, in memory as on disk: fixed-width records
+//! sorted by the key hash of each address ([`super::key_hash`], then the contact's fingerprint:
+//! 16 bytes a profile), then the addresses in the same order (a 2-byte length, then the bytes).
+//!
+//! Nothing is unpacked into a map when a baseline is read: a plan finds a profile by its key
+//! hash through a [`HashIndex`] (one table of starting positions, about one probe per lookup),
+//! and reads addresses only for the members it takes off a list. The bytes are shared, so handing
+//! them to the thread that parses a snapshot copies nothing. Changes (a failed export's ledger, a
+//! refused contact) go through [`Members::to_map`] and back, which only those rarer paths pay for.
+//!
+//! Stored compressed ([`super::compact`]); a baseline written before holds a JSON object of
+//! address → fingerprint, read through [`FromIterator`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Bytes of one record: key hash and fingerprint.
+pub const RECORD: usize = 16;
+/// Bytes of the count that starts the form.
+const COUNT: usize = 8;
+
+/// Why bytes are not a segment's contacts.
+pub const BROKEN: &str = "the baseline's contacts are cut short or damaged";
+
+/// A segment's contacts: lower-cased address → fingerprint of what was sent.
+#[derive(Clone)]
+pub struct Members {
+    /// The form described in the module doc.
+    bytes: Arc<[u8]>,
+    count: usize,
+}
+
+impl Default for Members {
+    fn default() -> Self {
+        Self::build(Vec::new())
+    }
+}
+
+impl PartialEq for Members {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl fmt::Debug for Members {
+    /// Counts only: the addresses are personal data.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Members({} contacts)", self.count)
+    }
+}
+
+impl Members {
+    /// Builds the form from `(key hash, fingerprint, address)`, in any order; of two entries with
+    /// one key hash, the first given is kept.
+    pub fn build(mut entries: Vec<(u64, u64, &str)>) -> Self {
+        // Stable: the first of equal hashes stays first, and is the one kept.
+        entries.sort_by_key(|(hash, _, _)| *hash);
+        entries.dedup_by_key(|(hash, _, _)| *hash);
+        let addresses: usize = entries
+            .iter()
+            .map(|(_, _, e)| e.len().min(MAX_LEN) + 2)
+            .sum();
+        let mut out = Vec::with_capacity(COUNT + entries.len() * RECORD + addresses);
+        out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+        for (hash, fp, _) in &entries {
+            out.extend_from_slice(&hash.to_le_bytes());
+            out.extend_from_slice(&fp.to_le_bytes());
+        }
+        for (_, _, email) in &entries {
+            let bytes = cut(email);
+            out.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        Self {
+            count: entries.len(),
+            bytes: out.into(),
+        }
+    }
+
+    /// A new set made of the records `keep` keeps (with the fingerprint it gives) and `added`
+    /// (key hash, fingerprint, address; of a hash also kept, the kept record wins), in one pass
+    /// over the records: nothing is looked up, no address copied but into the result.
+    pub fn rebuilt(
+        &self,
+        mut keep: impl FnMut(usize) -> Option<u64>,
+        mut added: Vec<(u64, u64, String)>,
+    ) -> Self {
+        added.sort_unstable_by_key(|(hash, _, _)| *hash);
+        let mut entries: Vec<(u64, u64, &str)> = Vec::with_capacity(self.count + added.len());
+        let mut extra = added.iter().peekable();
+        for (i, (email, _)) in self.iter().enumerate() {
+            let hash = self.hash_at(i);
+            while let Some((h, fp, e)) = extra.next_if(|(h, _, _)| *h < hash) {
+                entries.push((*h, *fp, e.as_str()));
+            }
+            if let Some(fp) = keep(i) {
+                entries.push((hash, fp, email));
+            }
+        }
+        entries.extend(extra.map(|(h, fp, e)| (*h, *fp, e.as_str())));
+        Self::build(entries)
+    }
+
+    /// Reads the form, checking all of it: a count that fits, records sorted by hash, every
+    /// address there and UTF-8, nothing after the last.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, &'static str> {
+        let count = bytes
+            .get(..COUNT)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or(BROKEN)?;
+        count
+            .checked_mul(RECORD)
+            .and_then(|n| n.checked_add(COUNT))
+            .filter(|end| *end <= bytes.len())
+            .ok_or(BROKEN)?;
+        let members = Self {
+            count,
+            bytes: bytes.into(),
+        };
+        let sorted = (1..count).all(|i| members.hash_at(i - 1) <= members.hash_at(i));
+        let mut rest = members.address_bytes();
+        for _ in 0..count {
+            let (email, after) = next_address(rest).ok_or(BROKEN)?;
+            std::str::from_utf8(email).map_err(|_| BROKEN)?;
+            rest = after;
+        }
+        if !sorted || !rest.is_empty() {
+            return Err(BROKEN);
+        }
+        Ok(members)
+    }
+
+    /// The form's bytes, as [`Members::from_bytes`] reads them.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The key hash of the `i`-th record.
+    pub fn hash_at(&self, i: usize) -> u64 {
+        self.word(COUNT + i * RECORD)
+    }
+
+    /// The fingerprint of the `i`-th record.
+    pub fn fingerprint_at(&self, i: usize) -> u64 {
+        self.word(COUNT + i * RECORD + 8)
+    }
+
+    fn word(&self, at: usize) -> u64 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.bytes[at..at + 8]);
+        u64::from_le_bytes(word)
+    }
+
+    /// The position of the record of `hash`.
+    pub fn position(&self, hash: u64) -> Option<usize> {
+        let (mut low, mut high) = (0, self.count);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.hash_at(mid).cmp(&hash) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The fingerprint of `email` (lower-cased), if it is one of the contacts.
+    pub fn get(&self, email: &str) -> Option<u64> {
+        self.position(super::key_hash(email))
+            .map(|i| self.fingerprint_at(i))
+    }
+
+    pub fn contains(&self, email: &str) -> bool {
+        self.position(super::key_hash(email)).is_some()
+    }
+
+    /// Every contact in record order: address and fingerprint.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+        let mut rest = self.address_bytes();
+        (0..self.count).map(move |i| {
+            // Checked when read: every address is there and UTF-8.
+            let (email, after) = next_address(rest).unwrap_or((&[], &[]));
+            rest = after;
+            (
+                std::str::from_utf8(email).unwrap_or(""),
+                self.fingerprint_at(i),
+            )
+        })
+    }
+
+    /// Every address in record order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.iter().map(|(email, _)| email)
+    }
+
+    /// The contacts as a map, for the paths that change a few of them.
+    pub fn to_map(&self) -> HashMap<String, u64> {
+        self.iter().map(|(e, fp)| (e.to_string(), fp)).collect()
+    }
+
+    /// A table to find records by key hash in about one probe.
+    pub fn index(&self) -> HashIndex<'_> {
+        HashIndex::new(self)
+    }
+
+    fn address_bytes(&self) -> &[u8] {
+        &self.bytes[COUNT + self.count * RECORD..]
+    }
+}
+
+impl FromIterator<(String, u64)> for Members {
+    fn from_iter<I: IntoIterator<Item = (String, u64)>>(iter: I) -> Self {
+        let owned: Vec<(String, u64)> = iter.into_iter().collect();
+        Self::build(
+            owned
+                .iter()
+                .map(|(e, fp)| (super::key_hash(e), *fp, e.as_str()))
+                .collect(),
+        )
+    }
+}
+
+impl From<HashMap<String, u64>> for Members {
+    fn from(map: HashMap<String, u64>) -> Self {
+        map.into_iter().collect()
+    }
+}
+
+/// An address is at most 254 bytes ([`crate::email::check`]); longer text is cut to what the
+/// length field holds, at a character boundary.
+const MAX_LEN: usize = u16::MAX as usize;
+
+fn cut(email: &str) -> &[u8] {
+    let mut end = email.len().min(MAX_LEN);
+    while !email.is_char_boundary(end) {
+        end -= 1;
+    }
+    &email.as_bytes()[..end]
+}
+
+/// The next address of the address section and what follows it.
+fn next_address(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = rest
+        .get(..2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)?;
+    let email = rest.get(2..2 + len)?;
+    Some((email, &rest[2 + len..]))
+}
+
+/// Finds records by key hash: the hashes are sorted and spread evenly, so the top bits of a hash
+/// say where its record starts, give or take the few that share them.
+pub struct HashIndex<'a> {
+    members: &'a Members,
+    /// Where the records whose hash starts with each `bits`-bit prefix begin (one more at the end).
+    starts: Vec<u32>,
+    shift: u32,
+}
+
+impl<'a> HashIndex<'a> {
+    fn new(members: &'a Members) -> Self {
+        // About one record per slot; at least one slot.
+        let bits = (members.count.max(1).next_power_of_two().trailing_zeros()).clamp(1, 31);
+        let shift = 64 - bits;
+        let slots = 1usize << bits;
+        let mut starts = vec![0u32; slots + 1];
+        let mut at = 0usize;
+        for (slot, start) in starts.iter_mut().enumerate() {
+            while at < members.count && ((members.hash_at(at) >> shift) as usize) < slot {
+                at += 1;
+            }
+            *start = at as u32;
+        }
+        Self {
+            members,
+            starts,
+            shift,
+        }
+    }
+
+    /// The position of the record of `hash`.
+    pub fn position(&self, hash: u64) -> Option<usize> {
+        let slot = (hash >> self.shift) as usize;
+        let (from, to) = (self.starts[slot] as usize, self.starts[slot + 1] as usize);
+        (from..to).find(|&i| self.members.hash_at(i) == hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(n: u64) -> Members {
+        (0..n)
+            .map(|i| (format!("person{i}@example.com"), i.wrapping_mul(0x9e37)))
+            .collect()
+    }
+
+    #[test]
+    fn contacts_are_found_by_address_and_by_hash() {
+        for n in [0, 1, 2, 3, 1000] {
+            let m = members(n);
+            assert_eq!(m.len(), n as usize);
+            let index = m.index();
+            for i in 0..n {
+                let email = format!("person{i}@example.com");
+                assert_eq!(m.get(&email), Some(i.wrapping_mul(0x9e37)), "{n}: {email}");
+                let hash = super::super::key_hash(&email);
+                assert_eq!(index.position(hash), m.position(hash));
+            }
+            assert_eq!(m.get("nobody@example.com"), None);
+            assert_eq!(index.position(super::super::key_hash("nobody@x.io")), None);
+            assert_eq!(m.to_map().len(), n as usize);
+            assert_eq!(Members::from(m.to_map()), m);
+        }
+    }
+
+    #[test]
+    fn records_are_sorted_and_sixteen_bytes() {
+        let m = members(1000);
+        let hashes: Vec<u64> = (0..1000).map(|i| m.hash_at(i)).collect();
+        assert!(hashes.windows(2).all(|w| w[0] < w[1]));
+        let addresses: usize = m.keys().map(|e| e.len() + 2).sum();
+        assert_eq!(m.as_bytes().len(), 8 + 1000 * RECORD + addresses);
+        assert_eq!(Members::from_bytes(m.as_bytes().to_vec()).unwrap(), m);
+    }
+
+    #[test]
+    fn the_first_of_two_entries_with_one_hash_is_kept() {
+        let h = super::super::key_hash("a@x.io");
+        let m = Members::build(vec![(h, 1, "a@x.io"), (h, 2, "a@x.io")]);
+        assert_eq!((m.len(), m.get("a@x.io")), (1, Some(1)));
+    }
+
+    #[test]
+    fn a_rebuilt_set_keeps_what_it_is_told_and_adds_the_rest() {
+        let m = members(100);
+        let odd: std::collections::HashMap<String, u64> = (0..100)
+            .filter(|i| i % 2 == 1)
+            .map(|i| (format!("person{i}@example.com"), 7))
+            .collect();
+        let kept = m.rebuilt(
+            |i| odd.get(m.keys().nth(i).unwrap()).copied(),
+            vec![
+                (
+                    super::super::key_hash("new@x.io"),
+                    9,
+                    "new@x.io".to_string(),
+                ),
+                (
+                    super::super::key_hash("new2@x.io"),
+                    8,
+                    "new2@x.io".to_string(),
+                ),
+            ],
+        );
+        let mut expected = odd.clone();
+        expected.insert("new@x.io".into(), 9);
+        expected.insert("new2@x.io".into(), 8);
+        assert_eq!(kept.to_map(), expected);
+        assert_eq!(kept, Members::from(expected));
+    }
+
+    #[test]
+    fn damaged_bytes_are_an_error_not_a_panic() {
+        let good = members(10).as_bytes().to_vec();
+        for cut in [0, 7, 8, 50, good.len() - 1] {
+            assert!(
+                Members::from_bytes(good[..cut].to_vec()).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut huge = good.clone();
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(Members::from_bytes(huge).is_err());
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(
+            Members::from_bytes(longer).is_err(),
+            "bytes after the last address"
+        );
+        let mut unsorted = good.clone();
+        let (first, second) = (good[8..16].to_vec(), good[8 + RECORD..16 + RECORD].to_vec());
+        unsorted[8..16].copy_from_slice(&second);
+        unsorted[8 + RECORD..16 + RECORD].copy_from_slice(&first);
+        assert!(
+            Members::from_bytes(unsorted).is_err(),
+            "records out of order"
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! One segment's snapshot read on a blocking thread: each row mapped and checked, duplicates
+//! dropped, each profile compared with the baseline, and chunks of contacts to send handed on as
+//! they fill.
+//!
+//! Profiles are told apart by a 64-bit hash of their dedupe key ([`baseline::key_hash`]). A
+//! profile the baseline knows is found through its [`HashIndex`] and its state kept in one byte
+//! per baseline record (named by the snapshot, on a valid row or not); its row is fingerprinted
+//! without building a contact ([`RowMapper::fingerprint`]), so an unchanged profile — most of a
+//! scheduled refresh — allocates nothing but its address. Only a profile the baseline does not
+//! know keeps its address, and only when a candidate baseline will be written.
+
+use super::preview::{masked, SAMPLES};
+use super::refused::{self, Refused, MAX_CELL_CHARS};
+use super::scan::{Job, Parsed, SegmentScan, Tally};
+use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
+use crate::autopilot::Contact;
+use crate::baseline::{self, HashIndex, Members};
+use crate::csv_snapshot::{SnapshotError, SnapshotReader, SnapshotRows};
+use crate::email;
+use crate::field_mapping::RowMapper;
+use crate::jobs::JobError;
+use rustc_hash::FxHashSet;
+use tokio::sync::mpsc::Sender;
+
+/// A baseline record's state in the snapshot ([`SegmentScan::state`]).
+pub(super) const ABSENT: u8 = 0;
+/// Named on rows that were all refused: still in the segment, not sent.
+pub(super) const NAMED: u8 = 1;
+/// On a valid row: found, compared, sent if it changed.
+pub(super) const VALID: u8 = 2;
+
+/// Reads the snapshot of `job`, handing chunks and refused rows to `tx` as they fill, and
+/// finally [`Parsed::Done`].
+pub(super) fn parse(
+    job: Job,
+    snapshots: &dyn SnapshotReader,
+    tx: &Sender<Parsed>,
+) -> Result<(), JobError> {
+    let source = job.segment.source.clone();
+    let name = job.segment.name.clone();
+    // A snapshot that cannot be read keeps its kind: a dropped connection may be retried.
+    let unread =
+        |e: SnapshotError| JobError::new(e.kind(), format!("segment '{name}': {}", e.message()));
+    let input = snapshots.open(&source).map_err(unread)?;
+    let mut rows = SnapshotRows::open(&source, input).map_err(unread)?;
+    let mapper = RowMapper::new(&job.matching, rows.header())
+        .map_err(|m| JobError::InvalidInput(format!("segment '{name}': {m}")))?;
+    let mut job = job;
+    let tally = std::mem::take(&mut job.tally);
+    let index = job.base.as_ref().map(Members::index);
+    let mut scanner = Scanner::new(&job, tally, &mapper, index, tx);
+    while let Some(row) = rows.next_borrowed().map_err(unread)? {
+        let fields: Vec<&str> = row.fields.iter().map(AsRef::as_ref).collect();
+        scanner.row(row.number, &fields)?;
+    }
+    scanner.finish()
+}
+
+/// The reading of one segment, row by row.
+struct Scanner<'a> {
+    job: &'a Job,
+    mapper: &'a RowMapper,
+    index: Option<HashIndex<'a>>,
+    tx: &'a Sender<Parsed>,
+    plan: SegmentPlan,
+    state: Vec<u8>,
+    changed: Vec<(u32, u64)>,
+    added: Vec<(u64, u64, String)>,
+    /// Key hashes of valid profiles the baseline does not know, seen so far.
+    seen_new: FxHashSet<u64>,
+    distinct: u64,
+    refused: Refused,
+    samples: Vec<serde_json::Value>,
+    adds: ChunkFile,
+    updates: ChunkFile,
+    tally: Tally,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(
+        job: &'a Job,
+        tally: Tally,
+        mapper: &'a RowMapper,
+        index: Option<HashIndex<'a>>,
+        tx: &'a Sender<Parsed>,
+    ) -> Self {
+        let known = job.base.as_ref().map_or(0, Members::len);
+        Self {
+            job,
+            mapper,
+            index,
+            tx,
+            plan: SegmentPlan {
+                name: job.segment.name.clone(),
+                full: job.full,
+                ..SegmentPlan::default()
+            },
+            state: vec![ABSENT; known],
+            changed: Vec::new(),
+            added: Vec::new(),
+            seen_new: FxHashSet::default(),
+            distinct: 0,
+            refused: Refused::new(job.record),
+            samples: Vec::new(),
+            adds: new_chunk(job.index, ChunkKind::Add),
+            updates: new_chunk(job.index, ChunkKind::Update),
+            tally,
+        }
+    }
+
+    fn send(&self, parsed: Parsed) -> Result<(), JobError> {
+        self.tx
+            .blocking_send(parsed)
+            .map_err(|_| JobError::internal("storing chunks failed"))
+    }
+
+    fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), JobError> {
+        self.plan.rows_read += 1;
+        let email = self.mapper.email_of(fields);
+        // The key of a valid row's address is the key of the contact made of it (the domain's
+        // ASCII form is its own ASCII form): computed and hashed once per row.
+        let key = (!email.is_empty()).then(|| email::dedupe_key(email));
+        let hash = key.as_deref().map(baseline::key_hash);
+        let known = match (&self.index, hash) {
+            (Some(index), Some(hash)) => index.position(hash),
+            _ => None,
+        };
+        if let Some(at) = known {
+            self.state[at] = self.state[at].max(NAMED);
+        }
+        // A profile the baseline knows is compared by fingerprint first; its contact is built
+        // only when it is sent.
+        let quick = known
+            .filter(|_| !self.job.full || self.job.only_unchanged)
+            .and_then(|_| self.mapper.fingerprint(fields));
+        let (contact, fp) = match quick {
+            Some(fp) => (None, fp),
+            None => match self.mapper.map(fields) {
+                Ok(contact) => {
+                    let fp = baseline::fingerprint(&contact);
+                    (Some(contact), fp)
+                }
+                Err(problem) => return self.refuse(number, email, problem),
+            },
+        };
+        let (Some(key), Some(hash)) = (key, hash) else {
+            // A contact always has an address; never reached.
+            return Ok(());
+        };
+        let first = match known {
+            Some(at) => std::mem::replace(&mut self.state[at], VALID) != VALID,
+            None => self.seen_new.insert(hash),
+        };
+        if !first {
+            self.plan.duplicates += 1;
+            return Ok(());
+        }
+        self.distinct += 1;
+        // Past the limit the export is refused whatever follows: stop reading now.
+        if self.tally.everyone.insert(hash) {
+            let distinct = self.tally.everyone.len() as u64;
+            if distinct > self.job.limit {
+                return Err(JobError::LimitExceeded {
+                    distinct,
+                    limit: self.job.limit,
+                });
+            }
+        }
+        let before = known
+            .zip(self.job.base.as_ref())
+            .map(|(at, base)| (at, base.fingerprint_at(at)));
+        if self.job.record {
+            match before {
+                Some((at, old)) if old != fp => self.changed.push((at as u32, fp)),
+                Some(_) => {}
+                None => self.added.push((hash, fp, key)),
+            }
+        }
+        let kind = match before {
+            Some((_, old)) if self.job.only_unchanged && old == fp => {
+                self.plan.contacts += 1;
+                ChunkKind::Update
+            }
+            _ if self.job.only_unchanged => return Ok(()),
+            None => {
+                self.plan.adds += 1;
+                ChunkKind::Add
+            }
+            Some((_, old)) if self.job.full || old != fp => {
+                self.plan.updates += 1;
+                ChunkKind::Update
+            }
+            Some(_) => {
+                self.plan.unchanged += 1;
+                return Ok(());
+            }
+        };
+        let contact = match contact {
+            Some(contact) => contact,
+            None => self.mapper.map(fields).map_err(|_| {
+                JobError::internal("a row fingerprinted as valid was refused when mapped")
+            })?,
+        };
+        self.push(kind, number, contact)
+    }
+
+    /// Puts a contact in the chunk of its kind, handing the chunk on when full.
+    fn push(&mut self, kind: ChunkKind, number: u64, contact: Contact) -> Result<(), JobError> {
+        if self.samples.len() < SAMPLES {
+            self.samples.push(masked(&contact));
+        }
+        let target = match kind {
+            ChunkKind::Add => &mut self.adds,
+            _ => &mut self.updates,
+        };
+        target.rows.push(number);
+        target.contacts.push(contact);
+        if target.contacts.len() == self.job.chunk_size {
+            let full = std::mem::replace(target, new_chunk(self.job.index, kind));
+            self.send(Parsed::Chunk(full))?;
+        }
+        Ok(())
+    }
+
+    /// Counts a refused row and stores it (within the budget of refused rows).
+    fn refuse(
+        &mut self,
+        number: u64,
+        email: &str,
+        problem: crate::field_mapping::RowProblem,
+    ) -> Result<(), JobError> {
+        *self
+            .plan
+            .invalid
+            .entry(problem.code.to_string())
+            .or_default() += 1;
+        let row = InvalidRow {
+            segment: self.job.index,
+            row: number,
+            email: refused::cap(email, MAX_CELL_CHARS),
+            reason: format!("{}: {}", problem.code, problem.message),
+        };
+        let (part, bytes) = self.refused.add(row, problem.code);
+        if self.job.record {
+            self.tally.refused_rows += 1;
+            self.tally.refused_bytes += bytes;
+            if self.tally.refused_bytes > self.tally.refused_budget {
+                let message =
+                    refused::too_many(&self.job.segment.source, number, self.tally.refused_rows);
+                return Err(JobError::InvalidInput(format!(
+                    "segment '{}': {message}",
+                    self.job.segment.name
+                )));
+            }
+        }
+        match part {
+            Some(part) => self.send(Parsed::Refused(part)),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(mut self) -> Result<(), JobError> {
+        for kind in [ChunkKind::Add, ChunkKind::Update] {
+            let chunk = match kind {
+                ChunkKind::Add => std::mem::replace(&mut self.adds, new_chunk(0, kind)),
+                _ => std::mem::replace(&mut self.updates, new_chunk(0, kind)),
+            };
+            if !chunk.contacts.is_empty() {
+                self.send(Parsed::Chunk(chunk))?;
+            }
+        }
+        if let Some(part) = self.refused.finish() {
+            self.send(Parsed::Refused(part))?;
+        }
+        if !self.job.only_unchanged {
+            self.plan.contacts = self.plan.adds + self.plan.updates;
+        }
+        let scan = SegmentScan {
+            plan: self.plan,
+            base: self.job.base.clone(),
+            state: self.state,
+            changed: self.changed,
+            added: self.added,
+            distinct: self.distinct,
+            samples: self.samples,
+            examples: std::mem::take(&mut self.refused.examples),
+        };
+        let done = Parsed::Done(Box::new((scan, self.tally)));
+        self.tx
+            .blocking_send(done)
+            .map_err(|_| JobError::internal("storing chunks failed"))
+    }
+}
+
+fn new_chunk(segment: usize, kind: ChunkKind) -> ChunkFile {
+    ChunkFile {
+        segment,
+        kind,
+        rows: Vec::new(),
+        contacts: Vec::new(),
+        removals: Vec::new(),
+    }
+}
