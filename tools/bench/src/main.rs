@@ -103,7 +103,9 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
         clean_requests.push(bench.size(n)?);
     }
     eprintln!("bisection of refused contacts…");
-    let snapshots = bench.bisection(sizes[0], clean_requests[0])?;
+    let snapshots = bench.bisection(sizes[0], clean_requests[0], None)?;
+    eprintln!("refused contacts named by the refusal…");
+    bench.bisection(sizes[0], clean_requests[0], Some("position"))?;
     if options.huge {
         eprintln!("10M profiles: the plan…");
         bench.huge(10_000_000)?;
