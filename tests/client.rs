@@ -54,6 +54,54 @@ async fn bad_request_is_bisected_to_the_offending_contacts() {
     assert_eq!(sandbox.counters().contacts_written, 97);
 }
 
+/// Requests to isolate the refused contacts at `refused` among 100, the batch's own included.
+async fn requests_to_isolate(refused: &[usize], naming: sandbox::RefusalNaming) -> u64 {
+    let sandbox = sandbox(|c| c).await;
+    sandbox.set_refusal_naming(naming);
+    let client = client(&sandbox, 1000.0);
+    let mut all = contacts("count", 100);
+    for &i in refused {
+        all[i] = Contact::new(&format!("refused-{i}@example.invalid")).unwrap();
+    }
+    let outcome = client
+        .upsert_contacts(&ContactBatch::new(all).unwrap())
+        .await
+        .unwrap();
+    let rejected: Vec<usize> = outcome.rejected.iter().map(|r| r.index).collect();
+    assert_eq!(rejected, refused);
+    assert_eq!(outcome.written, 100 - refused.len());
+    for rejection in &outcome.rejected {
+        assert!(
+            rejection.message.contains("does not accept mail"),
+            "{rejection:?}"
+        );
+        assert!(!rejection.message.contains("refused-"), "{rejection:?}");
+    }
+    assert_eq!(
+        sandbox.counters().contacts_written,
+        100 - refused.len() as u64
+    );
+    sandbox.counters().requests
+}
+
+#[tokio::test]
+async fn isolating_refused_contacts_costs_at_most_log2_n_plus_one_requests_each() {
+    use sandbox::RefusalNaming::{Email, None, Position};
+    // ⌈log2 100⌉ + 1 = 8 extra requests per refused contact, for up to four in one batch.
+    for refused in [vec![0], vec![37], vec![99], vec![3, 41, 42, 77]] {
+        let requests = requests_to_isolate(&refused, None).await;
+        let most = 1 + 8 * refused.len() as u64;
+        assert!(requests <= most, "{refused:?}: {requests} > {most}");
+    }
+    // An answer naming the refused contact: one extra request each, to send the rest.
+    for naming in [Position, Email] {
+        for refused in [vec![37], vec![3, 41, 42, 77]] {
+            let requests = requests_to_isolate(&refused, naming).await;
+            assert_eq!(requests, 1 + refused.len() as u64, "{naming:?} {refused:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn unauthorized_is_fatal_and_not_retried() {
     let sandbox = sandbox(|c| c).await;

@@ -6,10 +6,14 @@
 //! with `Retry-After` and `{"error": {"try-in-seconds": n}}`, and injected faults. Unlike Autopilot
 //! it also refuses any address in the reserved `.invalid` domain, as Autopilot may refuse addresses
 //! for reasons a client cannot check, so the rejected-by-Autopilot path is exercised end to end.
+//! Like Autopilot's documentation, its 400 says what is wrong but not with which contact; an
+//! admin setting (`PUT /admin/refusals {"name_refused": "position"}` or `"email"`, default
+//! `"none"`) makes it name the contact, by its JSON path in the request (`contacts[3]: …`) or by
+//! its address.
 //!
-//! `/admin` (no key, no limit) shows the state and counters, changes faults and keys at run time,
-//! and does what a person does by hand in Autopilot (unsubscribe a contact, take a member off a
-//! list, delete a list).
+//! `/admin` (no key, no limit) shows the state and counters, changes faults, keys and refusal
+//! naming at run time, and does what a person does by hand in Autopilot (unsubscribe a contact,
+//! take a member off a list, delete a list).
 
 // Handlers return ready HTTP responses as their errors, the way axum is meant to be used.
 #![allow(clippy::result_large_err)]
@@ -18,6 +22,7 @@ mod api;
 pub mod limits;
 pub mod store;
 
+pub use api::RefusalNaming;
 pub use limits::{Counters, Faults};
 pub use store::{ListSnapshot, StateSnapshot};
 
@@ -133,6 +138,12 @@ impl Sandbox {
     /// Replaces the injected faults (their timers start now).
     pub fn set_faults(&self, faults: Faults) {
         self.shared.control().set_faults(faults);
+    }
+
+    /// Whether a 400 refusing a bulk upsert names the contact at fault (by default it names
+    /// nobody, as Autopilot promises nothing more). The same as `PUT /admin/refusals`.
+    pub fn set_refusal_naming(&self, naming: RefusalNaming) {
+        self.shared.control().refusal_naming = naming;
     }
 
     /// Replaces the accepted keys; a key left out is revoked from the next request on.

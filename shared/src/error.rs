@@ -214,6 +214,7 @@ mod tests {
                 AutopilotError::BatchRefused {
                     status: 413,
                     message: refused(),
+                    named: Default::default(),
                 },
                 "InvalidRequest",
             ),

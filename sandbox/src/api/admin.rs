@@ -1,7 +1,7 @@
 //! The `/admin` routes (no key, no limit): the state and counters, faults and keys changed at
-//! run time, a reset; and what a person does by hand in Autopilot's interface, for tests that
-//! tamper with lists: unsubscribe a contact, take a member off a list, delete a list. None of
-//! these counts as a request or a write.
+//! run time, whether refusals name the contact at fault, a reset; and what a person does by
+//! hand in Autopilot's interface, for tests that tamper with lists: unsubscribe a contact, take
+//! a member off a list, delete a list. None of these counts as a request or a write.
 
 use super::{error, AppState};
 use crate::limits::{Counters, Faults, PeakWindow};
@@ -24,6 +24,22 @@ pub(super) async fn faults(State(shared): State<AppState>, body: Bytes) -> Respo
     match serde_json::from_slice::<Faults>(&body) {
         Ok(faults) => {
             shared.control().set_faults(faults);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, "Bad Request", &e.to_string()),
+    }
+}
+
+/// `PUT /admin/refusals` `{"name_refused": "none" | "position" | "email"}`: whether a 400
+/// refusing a bulk upsert names the contact at fault.
+pub(super) async fn refusals(State(shared): State<AppState>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Refusals {
+        name_refused: super::RefusalNaming,
+    }
+    match serde_json::from_slice::<Refusals>(&body) {
+        Ok(refusals) => {
+            shared.control().refusal_naming = refusals.name_refused;
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => error(StatusCode::BAD_REQUEST, "Bad Request", &e.to_string()),

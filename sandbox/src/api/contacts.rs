@@ -51,12 +51,16 @@ pub(super) async fn upsert_bulk(State(shared): State<AppState>, body: Bytes) -> 
             ),
         );
     }
+    let naming = shared.control().refusal_naming;
     let mut store = shared.store();
     let mut inputs = Vec::with_capacity(contacts.len());
-    for contact in contacts {
+    for (index, contact) in contacts.iter().enumerate() {
         match store.validate(contact) {
             Ok(input) => inputs.push(input),
-            Err(message) => return error(StatusCode::BAD_REQUEST, "Bad Request", &message),
+            Err(message) => {
+                let message = naming.name(index, contact, message);
+                return error(StatusCode::BAD_REQUEST, "Bad Request", &message);
+            }
         }
     }
     let ids: Vec<String> = inputs.into_iter().map(|i| store.apply(i)).collect();
@@ -65,6 +69,31 @@ pub(super) async fn upsert_bulk(State(shared): State<AppState>, body: Bytes) -> 
     let mut response = Json(json!({ "contact_ids": ids })).into_response();
     response.extensions_mut().insert(BulkApplied);
     response
+}
+
+/// Whether the 400 refusing a bulk upsert names the contact at fault (set at `PUT
+/// /admin/refusals`). Autopilot does not promise to, so by default it names nobody.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefusalNaming {
+    /// The message says what is wrong, not with which contact.
+    #[default]
+    None,
+    /// The message starts with the contact's JSON path: `contacts[3]: …`.
+    Position,
+    /// The message ends with the contact's address: `…: ann@example.invalid`.
+    Email,
+}
+
+impl RefusalNaming {
+    fn name(self, index: usize, contact: &Value, message: String) -> String {
+        let email = contact.get("Email").and_then(Value::as_str);
+        match (self, email) {
+            (Self::None, _) => message,
+            (Self::Email, Some(email)) => format!("{message}: {email}"),
+            (Self::Position | Self::Email, _) => format!("contacts[{index}]: {message}"),
+        }
+    }
 }
 
 /// Marks the answer of a bulk upsert that wrote its contacts, for the slow-answer counter.

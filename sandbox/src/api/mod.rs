@@ -7,6 +7,8 @@ mod contacts;
 mod gate;
 mod lists;
 
+pub use contacts::RefusalNaming;
+
 use crate::limits::{Counters, FaultState, Faults, PeakWindow, RateLimiter};
 use crate::{SandboxConfig, Shared};
 use axum::body::Bytes;
@@ -33,6 +35,7 @@ pub(crate) struct Control {
     faults: FaultState,
     counters: Counters,
     peak: PeakWindow,
+    pub refusal_naming: RefusalNaming,
 }
 
 impl Control {
@@ -44,6 +47,7 @@ impl Control {
             faults: FaultState::new(config.faults.clone()),
             counters: Counters::default(),
             peak: PeakWindow::default(),
+            refusal_naming: RefusalNaming::None,
         }
     }
 
@@ -91,6 +95,7 @@ pub(crate) fn router(shared: AppState) -> Router {
         .route("/state", get(admin::state))
         .route("/counters", get(admin::counters))
         .route("/faults", put(admin::faults))
+        .route("/refusals", put(admin::refusals))
         .route("/keys", put(admin::keys))
         .route("/reset", post(admin::reset))
         .route("/contacts/{id}/unsubscribe", post(admin::unsubscribe))

@@ -30,9 +30,14 @@ pub enum AutopilotError {
     Rejected { status: u16, message: String },
     /// A bulk write answered 400 (a contact Autopilot will not take) or 413 (too large): the
     /// batch is split to find the contacts at fault ([`super::bulk`]), so this reaches callers
-    /// only from [`super::AutopilotClient::upsert_batch`].
+    /// only from [`super::AutopilotClient::upsert_batch`]. `named`: the contacts the answer names,
+    /// if any, never printed.
     #[error("Autopilot refused the batch of contacts ({status}): {message}")]
-    BatchRefused { status: u16, message: String },
+    BatchRefused {
+        status: u16,
+        message: String,
+        named: super::bulk::Named,
+    },
     #[error("Autopilot has no such {what}")]
     NotFound { what: &'static str },
     #[error("Autopilot failed to answer ({status}): {message}")]
@@ -163,6 +168,7 @@ mod tests {
                 AutopilotError::BatchRefused {
                     status: 413,
                     message: "too large".into(),
+                    named: Default::default(),
                 },
                 ErrorClass::Fatal,
                 "InvalidRequest",

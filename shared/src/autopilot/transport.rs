@@ -240,6 +240,7 @@ fn answer(
         StatusClass::BadRequest if request.bulk => Err(AutopilotError::BatchRefused {
             status,
             message: answer_message(&bytes),
+            named: super::bulk::Named::from_answer(&bytes),
         }),
         StatusClass::BadRequest | StatusClass::Fatal => Err(AutopilotError::Rejected {
             status,
@@ -276,7 +277,7 @@ mod tests {
         for status in [400, 413] {
             let err = answer(&request(true), status, None, body.clone()).unwrap_err();
             assert!(
-                matches!(&err, AutopilotError::BatchRefused { status: s, message } if *s == status && message.contains("not valid")),
+                matches!(&err, AutopilotError::BatchRefused { status: s, message, .. } if *s == status && message.contains("not valid")),
                 "{err:?}"
             );
             let err = answer(&request(false), status, None, body.clone()).unwrap_err();

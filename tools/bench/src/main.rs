@@ -4,12 +4,13 @@
 //! with `scripts/bench`, which builds both first.
 //!
 //! ```text
-//! bench [--quick] [--huge] [--bin PATH] [--out DIR]
+//! bench [--quick | --bisection] [--huge] [--bin PATH] [--out DIR]
 //! ```
 //!
 //! Without flags: 100,000 and 1,000,000 profiles, the rate-limit floor at 10 and 50 requests per
 //! second (about 5 minutes). `--quick`: 10,000 profiles and 50 requests per second only, to
-//! check that the tool still works. `--huge`: also the plan of 10,000,000 profiles.
+//! check that the tool still works. `--bisection`: 100,000 profiles and the bisection rows, no
+//! rate-limit floor. `--huge`: also the plan of 10,000,000 profiles.
 
 mod cli;
 mod data;
@@ -23,16 +24,18 @@ use std::process::ExitCode;
 
 struct Options {
     quick: bool,
+    bisection: bool,
     huge: bool,
     bin: PathBuf,
     out: PathBuf,
 }
 
-const USAGE: &str = "usage: bench [--quick] [--huge] [--bin PATH] [--out DIR]";
+const USAGE: &str = "usage: bench [--quick | --bisection] [--huge] [--bin PATH] [--out DIR]";
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
         quick: false,
+        bisection: false,
         huge: false,
         bin: PathBuf::from("target/release/autopilot-export"),
         out: PathBuf::from("target/bench"),
@@ -41,6 +44,7 @@ fn options() -> Result<Options, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => options.quick = true,
+            "--bisection" => options.bisection = true,
             "--huge" => options.huge = true,
             "--bin" => options.bin = args.next().ok_or(USAGE)?.into(),
             "--out" => options.out = args.next().ok_or(USAGE)?.into(),
@@ -91,6 +95,8 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
     std::fs::create_dir_all(&bench.root)?;
     let (sizes, rates): (&[u64], &[f64]) = if options.quick {
         (&[10_000], &[50.0])
+    } else if options.bisection {
+        (&[100_000], &[])
     } else {
         (&[100_000, 1_000_000], &[10.0, 50.0])
     };
@@ -103,7 +109,9 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
         clean_requests.push(bench.size(n)?);
     }
     eprintln!("bisection of refused contacts…");
-    let snapshots = bench.bisection(sizes[0], clean_requests[0])?;
+    let snapshots = bench.bisection(sizes[0], clean_requests[0], None)?;
+    eprintln!("refused contacts named by the refusal…");
+    bench.bisection(sizes[0], clean_requests[0], Some("position"))?;
     if options.huge {
         eprintln!("10M profiles: the plan…");
         bench.huge(10_000_000)?;

@@ -158,6 +158,26 @@ impl Sandbox {
         Ok(serde_json::from_str(body)?)
     }
 
+    /// `PUT /admin/refusals`: whether a refused bulk request's answer names the contact at
+    /// fault (`none`, `position` or `email`).
+    pub fn name_refused(&self, naming: &str) -> Result<(), BoxError> {
+        let body = serde_json::json!({ "name_refused": naming }).to_string();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let request = format!(
+            "PUT /admin/refusals HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes())?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        if answer.starts_with("HTTP/1.1 204") {
+            Ok(())
+        } else {
+            Err(format!("the sandbox refused the refusal naming {naming}").into())
+        }
+    }
+
     /// The `requests` counter.
     pub fn requests(&self) -> Result<u64, BoxError> {
         self.counters()?["requests"]

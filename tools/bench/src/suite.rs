@@ -198,12 +198,24 @@ impl Bench {
     }
 
     /// A few refused addresses among `n` profiles, exported to a sandbox of its own: the
-    /// requests beyond a clean export's (`clean_requests`) per refused contact. Keeps its
-    /// snapshots for [`Bench::floor`].
-    pub fn bisection(&mut self, n: u64, clean_requests: u64) -> Result<PathBuf, BoxError> {
-        let dir = self.root.join(format!("refused-{n}"));
+    /// requests beyond a clean export's (`clean_requests`) per refused contact. The sandbox's
+    /// refusals name nobody, as Autopilot promises, or with `naming` (`position`, `email`) name
+    /// the contact at fault. Keeps its snapshots for [`Bench::floor`].
+    pub fn bisection(
+        &mut self,
+        n: u64,
+        clean_requests: u64,
+        naming: Option<&str>,
+    ) -> Result<PathBuf, BoxError> {
+        let dir = self.root.join(match naming {
+            None => format!("refused-{n}"),
+            Some(naming) => format!("refused-{n}-named-by-{naming}"),
+        });
         fresh_dir(&dir)?;
         let sandbox = &Sandbox::start(&self.bin, 0.0, dir.join("sandbox.log"))?;
+        if let Some(naming) = naming {
+            sandbox.name_refused(naming)?;
+        }
         let snapshots = dir.join("snapshots");
         data::write(
             &snapshots,
@@ -222,16 +234,28 @@ impl Bench {
         let refused = total(&report, "rejected");
         let extra = requests.saturating_sub(clean_requests);
         let per = extra as f64 / refused.max(1) as f64;
-        let most = PER_REQUEST.log2() + 2.0;
+        // Named, each refused contact costs one request: the rest of its batch, sent again.
+        let (figure, most, target) = match naming {
+            None => {
+                let most = PER_REQUEST.log2() + 2.0;
+                let target = format!("≤ log2(100) + 2 = {most:.1} each");
+                ("bisection of refused contacts".to_string(), most, target)
+            }
+            Some(naming) => (
+                format!("refused contacts, named by {naming}"),
+                1.0,
+                "≤ 1 each".to_string(),
+            ),
+        };
         self.rows.push(Row {
             requests: Some(requests),
             value: format!("{extra} extra requests for {refused} refused: {per:.1} each"),
-            target: format!("≤ log2(100) + 2 = {most:.1} each"),
+            target,
             checks: vec![
                 Check::new("refused", refused as f64, Bound::Equal(4.0)),
                 Check::new("extra requests", per, Bound::AtMost(most)),
             ],
-            ..measured("bisection of refused contacts", n, &run)
+            ..measured(&figure, n, &run)
         });
         Ok(snapshots)
     }
