@@ -16,10 +16,12 @@ use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Chunks uploaded at once when nothing else is asked for. Each keeps up to
-/// [`upload_chunk::REQUESTS_IN_FLIGHT`] requests going; all share the destination's client, which
-/// lets [`ClientSettings::max_in_flight`](crate::jobs::ClientSettings) of them out at once and
-/// spaces their starts at the rate.
+#[cfg(test)]
+mod tests;
+
+/// Requests in flight at once when nothing else is asked for: the destination's client lets
+/// [`ClientSettings::max_in_flight`](crate::jobs::ClientSettings) of them out at once and spaces
+/// their starts at the rate.
 pub const DEFAULT_CONCURRENCY: usize = crate::autopilot::DEFAULT_MAX_IN_FLIGHT;
 /// How long Autopilot must have failed to answer before progress says the export is waiting.
 const WAITING_AFTER: Duration = Duration::from_secs(2);
@@ -36,7 +38,8 @@ pub struct Options {
     /// The id of a new export (made up when `None`). An interrupted export of the destination is
     /// resumed under its own id whatever this says.
     pub export_id: Option<String>,
-    /// Chunk uploads in flight at once; they share one rate limit.
+    /// Requests in flight at once (as the client allows them, [`DEFAULT_CONCURRENCY`]); chunks
+    /// are uploaded a few at a time, as many as keep that many going ([`chunks_at_once`]).
     pub concurrency: usize,
     pub chunk_size: Option<usize>,
     pub requests_per_second: Option<f64>,
@@ -193,7 +196,7 @@ async fn upload(
             };
             upload_chunk::run(input, deps)
         })
-        .buffer_unordered(options.concurrency.max(1));
+        .buffer_unordered(chunks_at_once(options.concurrency));
     let client = match destination::load(deps.store.as_ref(), dest).await {
         Ok(d) => deps
             .clients
@@ -245,6 +248,17 @@ async fn upload(
         progress(Progress::Handled { contacts });
     }
     None
+}
+
+/// Chunks uploaded at once to keep `concurrency` requests in flight: each keeps up to
+/// [`upload_chunk::REQUESTS_IN_FLIGHT`] going, and one more starts while another sends its last
+/// requests. More would hold their contacts in memory only to wait for a place among the
+/// requests in flight, so memory grows with the requests in flight, not with chunks.
+fn chunks_at_once(concurrency: usize) -> usize {
+    concurrency
+        .max(1)
+        .div_ceil(upload_chunk::REQUESTS_IN_FLIGHT)
+        + 1
 }
 
 /// Plans, again after a short wait when planning failed in a way that may pass. An Autopilot

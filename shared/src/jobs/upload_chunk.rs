@@ -10,10 +10,13 @@
 //! `done: false`) is carried on by the next run of the same input, which repeats at most the
 //! requests that were in flight. Every write is an upsert by email, and a removal is done once
 //! the member is gone, so a repeated request changes nothing.
+//!
+//! A chunk's contacts stay JSON text until their request is sent ([`sender`]), so the memory of a
+//! chunk under way is its text and the requests in flight, however large the plan made chunks.
 
 use super::plan::{ChunkFile, ChunkKind, Plan};
 use super::{Deps, JobError};
-use crate::autopilot::{AutopilotClient, AutopilotError, ContactBatch, MAX_CONTACTS_PER_BULK};
+use crate::autopilot::MAX_CONTACTS_PER_BULK;
 use crate::destination::{self, keys};
 use crate::store::{get_json, put_json};
 use futures::StreamExt;
@@ -21,6 +24,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+mod sender;
+
+use sender::{Chunk, Sender};
 
 /// Requests of one chunk in flight at once.
 pub const REQUESTS_IN_FLIGHT: usize = 8;
@@ -131,14 +138,18 @@ impl Request {
 /// The requests a chunk is sent in: its removals, then its contacts in batches of at most 100.
 /// Always the same for the same chunk, so stored progress can name them by position.
 pub fn requests(chunk: &ChunkFile) -> Vec<Request> {
-    let removals = (0..chunk.removals.len()).map(Request::Remove);
-    let upserts = (0..chunk.contacts.len())
+    requests_of(chunk.removals.len(), chunk.contacts.len())
+}
+
+/// [`requests`] of a chunk with `removals` removals and `contacts` contacts.
+fn requests_of(removals: usize, contacts: usize) -> Vec<Request> {
+    let upserts = (0..contacts)
         .step_by(MAX_CONTACTS_PER_BULK)
         .map(|start| Request::Upsert {
             start,
-            end: (start + MAX_CONTACTS_PER_BULK).min(chunk.contacts.len()),
+            end: (start + MAX_CONTACTS_PER_BULK).min(contacts),
         });
-    removals.chain(upserts).collect()
+    (0..removals).map(Request::Remove).chain(upserts).collect()
 }
 
 /// A contact Autopilot refused, with its message.
@@ -160,11 +171,10 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let plan: Plan = get_json(store, &keys::plan(dest, export))
         .await?
         .ok_or_else(|| JobError::NotFound(format!("export {export} has no plan")))?;
-    let chunk: ChunkFile = get_json(store, &keys::chunk(dest, export, input.chunk))
-        .await?
-        .ok_or_else(|| {
-            JobError::NotFound(format!("export {export} has no chunk {}", input.chunk))
-        })?;
+    let chunk_key = keys::chunk(dest, export, input.chunk);
+    let chunk: Chunk = get_json(store, &chunk_key).await?.ok_or_else(|| {
+        JobError::NotFound(format!("export {export} has no chunk {}", input.chunk))
+    })?;
     let list_id = plan
         .segments
         .get(chunk.segment)
@@ -182,7 +192,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let throttled_before = client.stats().throttled;
     let throttled = || client.stats().throttled.saturating_sub(throttled_before);
 
-    let requests = requests(&chunk);
+    let requests = requests_of(chunk.removals.len(), chunk.contacts.len());
     let partial_key = keys::partial(dest, export, input.chunk);
     let mut progress = match get_json::<Partial>(store, &partial_key).await? {
         Some(partial) => Partial {
@@ -203,18 +213,11 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
             next: 0,
         },
     };
-    let batches: Vec<ContactBatch> = ContactBatch::split(
-        chunk
-            .contacts
-            .iter()
-            .map(|c| c.clone().with_list(&list_id))
-            .collect(),
-    );
     let sender = Sender {
         client: &client,
         chunk: &chunk,
-        batches: &batches,
         list_id: &list_id,
+        key: &chunk_key,
     };
     // At least one request per run, so a chunk always moves on however short its budget.
     let started = AtomicBool::new(false);
@@ -279,82 +282,6 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         throttled: throttled(),
         ..summary(&result)
     })
-}
-
-/// Sends the requests of one chunk.
-struct Sender<'a> {
-    client: &'a AutopilotClient,
-    chunk: &'a ChunkFile,
-    batches: &'a [ContactBatch],
-    list_id: &'a str,
-}
-
-/// What one answered request did.
-enum Answered {
-    Removed,
-    Upserted {
-        written: u64,
-        rejected: Vec<RejectedContact>,
-    },
-}
-
-impl Answered {
-    fn items(&self) -> u64 {
-        match self {
-            Self::Removed => 1,
-            Self::Upserted { written, rejected } => written + rejected.len() as u64,
-        }
-    }
-
-    fn record(self, result: &mut ChunkResult) {
-        match self {
-            Self::Removed => result.removed += 1,
-            Self::Upserted {
-                written,
-                mut rejected,
-            } => {
-                result.sent += written;
-                result.rejected.append(&mut rejected);
-            }
-        }
-    }
-}
-
-impl Sender<'_> {
-    async fn send(&self, request: Request) -> Result<Answered, JobError> {
-        match request {
-            Request::Remove(position) => {
-                let email = &self.chunk.removals[position];
-                // Already gone (taken off by hand, or the contact deleted) is as good as removed.
-                match self.client.remove_from_list(self.list_id, email).await {
-                    Ok(()) | Err(AutopilotError::NotFound { .. }) => Ok(Answered::Removed),
-                    Err(e) => Err(e.into()),
-                }
-            }
-            Request::Upsert { start, .. } => {
-                let batch = &self.batches[start / MAX_CONTACTS_PER_BULK];
-                let outcome = self.client.upsert_contacts(batch).await?;
-                let rejected = outcome
-                    .rejected
-                    .into_iter()
-                    .map(|rejection| RejectedContact {
-                        row: self
-                            .chunk
-                            .rows
-                            .get(start + rejection.index)
-                            .copied()
-                            .unwrap_or_default(),
-                        email: batch.contacts()[rejection.index].email().to_string(),
-                        message: rejection.message,
-                    })
-                    .collect();
-                Ok(Answered::Upserted {
-                    written: outcome.written as u64,
-                    rejected,
-                })
-            }
-        }
-    }
 }
 
 fn summary(result: &ChunkResult) -> Output {
