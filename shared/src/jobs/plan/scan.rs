@@ -91,6 +91,16 @@ pub(super) async fn scan(
     tally: &mut Tally,
 ) -> Result<Scan, JobError> {
     let mut segments = Vec::new();
+    // Most of a refresh's profiles are the baseline's: room for them up front, not by doubling.
+    let known: usize = modes
+        .iter()
+        .filter_map(|(_, m)| m.base)
+        .map(|b| b.contacts.len())
+        .sum();
+    let limit = usize::try_from(destination.profile_limit).unwrap_or(usize::MAX);
+    tally
+        .everyone
+        .reserve(known.min(limit).saturating_sub(tally.everyone.len()));
     for (index, mode) in modes {
         let job = Job {
             segment: destination.segments[*index].clone(),
