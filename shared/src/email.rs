@@ -33,11 +33,10 @@ pub fn check(email: &str) -> Result<(), &'static str> {
     if local.contains(['"', '(', ')', ',', ':', ';', '<', '>', '[', ']', '\\']) {
         return Err("the part before @ contains a character mail systems refuse");
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
+    if !domain.contains('.') {
         return Err("the domain has no dot");
     }
-    for label in &labels {
+    for label in domain.split('.') {
         if label.is_empty() || label.len() > 63 || label.starts_with('-') || label.ends_with('-') {
             return Err("the domain is not a valid host name");
         }
@@ -56,7 +55,7 @@ pub fn normalise(raw: &str) -> Result<String, &'static str> {
     let email = trim(raw);
     let ascii = email
         .rsplit_once('@')
-        .and_then(|(local, domain)| Some(format!("{local}@{}", ascii_domain(domain)?)));
+        .and_then(|(local, domain)| Some(joined(local, &ascii_domain(domain)?)));
     match ascii {
         Some(ascii) => check(&ascii).map(|()| ascii),
         // Say what is wrong if it is plain to see, else that the domain has no ASCII form.
@@ -65,25 +64,38 @@ pub fn normalise(raw: &str) -> Result<String, &'static str> {
 }
 
 /// A domain in lower-case ASCII (UTS 46, host-name characters only), or `None` if it has no
-/// such form.
-fn ascii_domain(domain: &str) -> Option<String> {
-    idna::domain_to_ascii_cow(domain.as_bytes(), idna::AsciiDenyList::STD3)
-        .ok()
-        .map(|ascii| ascii.into_owned())
+/// such form. Borrowed when it already is that form.
+fn ascii_domain(domain: &str) -> Option<std::borrow::Cow<'_, str>> {
+    idna::domain_to_ascii_cow(domain.as_bytes(), idna::AsciiDenyList::STD3).ok()
+}
+
+/// `local@domain` in one allocation.
+fn joined(local: &str, domain: &str) -> String {
+    let mut address = String::with_capacity(local.len() + 1 + domain.len());
+    address.push_str(local);
+    address.push('@');
+    address.push_str(domain);
+    address
 }
 
 /// The key under which two spellings of one address are the same person: lower case, the
 /// domain as [`normalise`] sends it. Any text has a key (an address read back from Autopilot
 /// is never refused here); a domain with no ASCII form is only lower-cased.
 pub fn dedupe_key(email: &str) -> String {
-    let ascii = email.rsplit_once('@').and_then(|(local, domain)| {
-        Some(format!(
-            "{}@{}",
-            local.to_lowercase(),
-            ascii_domain(domain)?
-        ))
-    });
+    let ascii = email
+        .rsplit_once('@')
+        .and_then(|(local, domain)| Some(joined(&local.to_lowercase(), &ascii_domain(domain)?)));
     ascii.unwrap_or_else(|| email.to_lowercase())
+}
+
+/// The [`dedupe_key`] of an address that [`normalise`] gave as `normalised`, without working out
+/// the domain again: lower case is all that is left to do when the address is ASCII.
+pub fn key_of_normalised(normalised: &str, raw: &str) -> String {
+    if normalised.is_ascii() {
+        normalised.to_ascii_lowercase()
+    } else {
+        dedupe_key(raw)
+    }
 }
 
 /// An address as samples show it: its first character, `***`, and its domain
@@ -154,6 +166,19 @@ mod tests {
             assert_eq!(dedupe_key(trim(raw)), dedupe_key(sent), "{raw}");
         }
         assert_eq!(dedupe_key("Ü@bücher.example"), "ü@xn--bcher-kva.example");
+        for raw in [
+            "Ann@Example.COM",
+            "Ü@bücher.example",
+            "O'B@XN--BCHER-KVA.example",
+            "ΣΑΣ@x.gr",
+        ] {
+            let normalised = normalise(raw).unwrap();
+            assert_eq!(
+                key_of_normalised(&normalised, raw),
+                dedupe_key(raw),
+                "{raw}"
+            );
+        }
         assert_eq!(dedupe_key("Ann@Example.COM"), "ann@example.com");
         // Not convertible: punycode of a control character, right-to-left mixed with Latin.
         for bad in ["a@xn--a.example", "a@aא.example"] {

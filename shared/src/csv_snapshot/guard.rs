@@ -167,30 +167,55 @@ impl<R: Read> Guarded<R> {
         Ok(())
     }
 
-    /// Follows `bytes`; on a problem, how many bytes came before the one that shows it. Inside
-    /// a value (quoted or not) a run of bytes that cannot change the state only adds to the
-    /// record's size, so it is skipped in one step (found with `memchr`): the state is the same
-    /// as after [`Guarded::step`] on each byte.
+    /// Follows `bytes`; on a problem, how many bytes came before the one that shows it. Runs of
+    /// bytes that cannot open or close quoting or end a record are taken in one step (found with
+    /// `memchr`): outside quotes such a run only adds its separators to the columns and its
+    /// length to the record's size, inside quotes only its length. The state after it is the
+    /// one [`Guarded::step`] on each byte leaves; near a limit each byte is stepped, so a problem
+    /// is reported at the byte that shows it.
     fn follow(&mut self, bytes: &[u8]) -> Result<(), (usize, Malformed)> {
         let mut i = 0;
         while i < bytes.len() {
             let rest = &bytes[i..];
-            let run = match self.state {
-                State::InField => memchr::memchr3(self.delimiter, b'\r', b'\n', rest),
-                State::InQuotes => memchr::memchr3(b'"', b'\r', b'\n', rest),
-                _ => Some(0),
-            }
-            .unwrap_or(rest.len());
-            // Never past the size limit: the byte that crosses it is stepped, and reported.
-            let skip = run.min(MAX_RECORD_BYTES.saturating_sub(self.record_bytes));
-            if skip > 0 {
-                self.record_bytes += skip;
-                self.after_cr = false;
-                i += skip;
+            let quoted = match self.state {
+                State::InField | State::StartField => false,
+                State::InQuotes => true,
+                _ => {
+                    self.step(bytes[i]).map_err(|problem| (i, problem))?;
+                    i += 1;
+                    continue;
+                }
+            };
+            let run = memchr::memchr3(b'"', b'\r', b'\n', rest).unwrap_or(rest.len());
+            if run == 0 {
+                self.step(bytes[i]).map_err(|problem| (i, problem))?;
+                i += 1;
                 continue;
             }
-            self.step(bytes[i]).map_err(|problem| (i, problem))?;
-            i += 1;
+            let part = &rest[..run];
+            let separators = if quoted {
+                0
+            } else {
+                part.iter().filter(|b| **b == self.delimiter).count()
+            };
+            if self.columns + separators > MAX_COLUMNS || self.record_bytes + run > MAX_RECORD_BYTES
+            {
+                for (k, b) in part.iter().enumerate() {
+                    self.step(*b).map_err(|problem| (i + k, problem))?;
+                }
+            } else {
+                self.columns += separators;
+                self.record_bytes += run;
+                self.after_cr = false;
+                if !quoted {
+                    self.state = if part[run - 1] == self.delimiter {
+                        State::StartField
+                    } else {
+                        State::InField
+                    };
+                }
+            }
+            i += run;
         }
         Ok(())
     }
@@ -339,7 +364,7 @@ mod tests {
 
     #[test]
     fn skipping_runs_ends_where_stepping_each_byte_does() {
-        let alphabet = b"ab,\"\r\n;x";
+        let alphabet = b"ab,,\"\r\n;xyz";
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for case in 0..3000 {
             let len = 1 + case % 97;

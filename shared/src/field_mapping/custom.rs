@@ -112,7 +112,11 @@ fn plain_date(text: &str) -> Option<String> {
     }
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
     NaiveDate::from_ymd_opt(year as i32, month, day)?;
-    Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"))
+    // The digits as written (all of them are), then midnight UTC.
+    let mut date = String::with_capacity(20);
+    date.push_str(text);
+    date.push_str("T00:00:00Z");
+    Some(date)
 }
 
 #[cfg(test)]

@@ -53,15 +53,20 @@ impl RowMapper {
     /// The fingerprint of the contact [`RowMapper::map`] makes of `row`; `None` when it makes
     /// none (the row is refused) or the mapping is unusual: then ask `map`.
     pub fn fingerprint(&self, row: &[&str]) -> Option<u64> {
+        let email = email::trim(row.get(self.email)?);
+        if email.is_empty() {
+            return None;
+        }
+        self.fingerprint_normalised(row, &email::normalise(email).ok()?)
+    }
+
+    /// [`RowMapper::fingerprint`] of a row whose address the caller already normalised
+    /// ([`email::normalise`] of [`RowMapper::email_of`]): `email` must be that address.
+    pub fn fingerprint_normalised(&self, row: &[&str], email: &str) -> Option<u64> {
         let quick = self.quick.as_ref()?;
         if row.len() != self.columns {
             return None;
         }
-        let email = email::trim(row[self.email]);
-        if email.is_empty() {
-            return None;
-        }
-        let email = email::normalise(email).ok()?;
         let mut fp = Fingerprint::new(email.trim());
         for (name, index) in &quick.fields {
             let value = row[*index].trim();

@@ -117,9 +117,16 @@ impl<'a> Scanner<'a> {
     fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), JobError> {
         self.plan.rows_read += 1;
         let email = self.mapper.email_of(fields);
-        // The key of a valid row's address is the key of the contact made of it (the domain's
-        // ASCII form is its own ASCII form): computed and hashed once per row.
-        let key = (!email.is_empty()).then(|| email::dedupe_key(email));
+        // The address as it would be sent, once; the key of a valid row's address is the key of
+        // the contact made of it (the domain's ASCII form is its own ASCII form): computed and
+        // hashed once per row.
+        let normalised = (!email.is_empty())
+            .then(|| email::normalise(email).ok())
+            .flatten();
+        let key = match &normalised {
+            Some(normalised) => Some(email::key_of_normalised(normalised, email)),
+            None => (!email.is_empty()).then(|| email::dedupe_key(email)),
+        };
         let hash = key.as_deref().map(baseline::key_hash);
         let known = match (&self.index, hash) {
             (Some(index), Some(hash)) => index.position(hash),
@@ -132,7 +139,8 @@ impl<'a> Scanner<'a> {
         // only when it is sent.
         let quick = known
             .filter(|_| !self.job.full || self.job.only_unchanged)
-            .and_then(|_| self.mapper.fingerprint(fields));
+            .zip(normalised.as_deref())
+            .and_then(|(_, email)| self.mapper.fingerprint_normalised(fields, email));
         let (contact, fp) = match quick {
             Some(fp) => (None, fp),
             None => match self.mapper.map(fields) {
