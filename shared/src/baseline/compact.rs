@@ -24,15 +24,25 @@ pub(super) fn serialize<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     let packed = lz4_flex::compress_prepend_size(contacts.as_bytes());
-    let mut text = String::with_capacity(TAG.len() + packed.len() * 4 / 3 + 4);
-    text.push_str(TAG);
-    STANDARD.encode_string(&packed, &mut text);
-    serializer.serialize_str(&text)
+    // Written straight into the document: no copy of the text is made first.
+    serializer.collect_str(&Tagged(base64::display::Base64Display::new(
+        &packed, &STANDARD,
+    )))
 }
 
 /// Serde: contacts read compact, or as the object of address → fingerprint of older baselines.
 pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Members, D::Error> {
     deserializer.deserialize_any(Contacts)
+}
+
+/// The compact text: the tag, then the base64 of the compressed bytes.
+struct Tagged<'a>(base64::display::Base64Display<'a, 'static, base64::engine::GeneralPurpose>);
+
+impl fmt::Display for Tagged<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(TAG)?;
+        self.0.fmt(f)
+    }
 }
 
 /// The bytes of the compact text, or why they cannot be read.

@@ -7,12 +7,16 @@
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
 //! that expands more than 200 times past 100 MB stops the reading too (the `expansion` module).
+//! [`SnapshotRows::read_each`] reads on a thread of its own while the caller handles the rows
+//! (the `batched` module).
 
+mod batched;
 mod error;
 mod expansion;
 mod guard;
 mod local_files;
 
+pub use batched::Stopped;
 pub use error::{io_kind, SnapshotError};
 
 use expansion::TooExpanded;

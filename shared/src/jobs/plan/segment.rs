@@ -15,7 +15,7 @@ use super::scan::{Job, Parsed, SegmentScan, Tally};
 use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
 use crate::autopilot::Contact;
 use crate::baseline::{self, HashIndex, Members};
-use crate::csv_snapshot::{SnapshotError, SnapshotReader, SnapshotRows};
+use crate::csv_snapshot::{SnapshotError, SnapshotReader, SnapshotRows, Stopped};
 use crate::email;
 use crate::field_mapping::RowMapper;
 use crate::jobs::JobError;
@@ -42,17 +42,19 @@ pub(super) fn parse(
     let unread =
         |e: SnapshotError| JobError::new(e.kind(), format!("segment '{name}': {}", e.message()));
     let input = snapshots.open(&source).map_err(unread)?;
-    let mut rows = SnapshotRows::open(&source, input).map_err(unread)?;
+    let rows = SnapshotRows::open(&source, input).map_err(unread)?;
     let mapper = RowMapper::new(&job.matching, rows.header())
         .map_err(|m| JobError::InvalidInput(format!("segment '{name}': {m}")))?;
     let mut job = job;
     let tally = std::mem::take(&mut job.tally);
     let index = job.base.as_ref().map(Members::index);
     let mut scanner = Scanner::new(&job, tally, &mapper, index, tx);
-    while let Some(row) = rows.next_borrowed().map_err(unread)? {
-        let fields: Vec<&str> = row.fields.iter().map(AsRef::as_ref).collect();
-        scanner.row(row.number, &fields)?;
-    }
+    // The snapshot is parsed on a thread of its own while this one handles its rows.
+    rows.read_each(|number, fields| scanner.row(number, fields))
+        .map_err(|stopped| match stopped {
+            Stopped::Read(e) => unread(e),
+            Stopped::By(e) => e,
+        })?;
     scanner.finish()
 }
 
