@@ -134,6 +134,11 @@ impl Product {
     }
 }
 
+/// Requests the light verify after the export made (its own figure in the report).
+pub fn light_verify_requests(report: &serde_json::Value) -> u64 {
+    report["light_verify"]["requests"].as_u64().unwrap_or(0)
+}
+
 /// A number in a report's totals.
 pub fn total(report: &serde_json::Value, field: &str) -> u64 {
     report["totals"][field].as_u64().unwrap_or(0)

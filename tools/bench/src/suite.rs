@@ -2,7 +2,7 @@
 //! refreshes, the profile limit, bisection of refused contacts, and the time against the
 //! rate-limit floor. Each writes its data under its own folder of the bench root.
 
-use crate::cli::{total, Product};
+use crate::cli::{light_verify_requests, total, Product};
 use crate::data::{self, Shape};
 use crate::measure::{BoxError, Run, Sandbox};
 use crate::table::{Bound, Check, Row};
@@ -81,14 +81,21 @@ impl Bench {
         let before = sandbox.requests()?;
         let (run, report) = product.export_report(&dest, "unchanged-refresh", false)?;
         let requests = sandbox.requests()? - before;
+        // The light verify after every export (issue 12; `configure --verify-pages 0` turns it
+        // off) reads a few pages of each list: counted apart from the export's own requests.
+        let checked = light_verify_requests(&report);
+        let own = requests.saturating_sub(checked);
         self.rows.push(Row {
             requests: Some(requests),
-            value: format!("sent {}", total(&report, "sent")),
+            value: format!(
+                "sent {}; {own} request(s) + {checked} of the light verify",
+                total(&report, "sent")
+            ),
             target: "≤ 1.5 s, ≤ 128 MiB, ≤ 2 requests".into(),
             checks: vec![
                 Check::new("wall", run.wall, Bound::AtMost(1.5)),
                 Check::new("RSS", run.peak_mb, Bound::AtMost(MEMORY_MB)),
-                Check::new("requests", requests as f64, Bound::AtMost(2.0)),
+                Check::new("requests", own as f64, Bound::AtMost(2.0)),
             ],
             ..measured("unchanged refresh", n, &run)
         });
