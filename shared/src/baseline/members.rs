@@ -78,28 +78,77 @@ impl Members {
         }
     }
 
-    /// A new set made of the records `keep` keeps (with the fingerprint it gives) and `added`
-    /// (key hash, fingerprint, address; of a hash also kept, the kept record wins), in one pass
-    /// over the records: nothing is looked up, no address copied but into the result.
+    /// A new set made of the records `keep` keeps (with the fingerprint it gives; asked once per
+    /// record) and `added` (key hash, fingerprint, address; of a hash also kept, the kept record
+    /// wins). Written straight into the new form in two merged passes over the records — the
+    /// records, then the addresses — so nothing is looked up and nothing but the result (and a
+    /// flag a record) is allocated.
     pub fn rebuilt(
         &self,
         mut keep: impl FnMut(usize) -> Option<u64>,
         mut added: Vec<(u64, u64, String)>,
     ) -> Self {
         added.sort_unstable_by_key(|(hash, _, _)| *hash);
-        let mut entries: Vec<(u64, u64, &str)> = Vec::with_capacity(self.count + added.len());
-        let mut extra = added.iter().peekable();
-        for (i, (email, _)) in self.iter().enumerate() {
+        let extra_bytes: usize = added.iter().map(|(_, _, e)| cut(e).len() + 2).sum();
+        let mut out = Vec::with_capacity(
+            COUNT + (self.count + added.len()) * RECORD + self.address_bytes().len() + extra_bytes,
+        );
+        out.extend_from_slice(&0u64.to_le_bytes());
+        let mut kept = vec![false; self.count];
+        let mut skipped = vec![false; added.len()];
+        let mut count = 0usize;
+        let mut record = |out: &mut Vec<u8>, hash: u64, fp: u64| {
+            out.extend_from_slice(&hash.to_le_bytes());
+            out.extend_from_slice(&fp.to_le_bytes());
+            count += 1;
+        };
+        let mut next = 0;
+        for (i, flag) in kept.iter_mut().enumerate() {
             let hash = self.hash_at(i);
-            while let Some((h, fp, e)) = extra.next_if(|(h, _, _)| *h < hash) {
-                entries.push((*h, *fp, e.as_str()));
+            while next < added.len() && added[next].0 < hash {
+                record(&mut out, added[next].0, added[next].1);
+                next += 1;
             }
             if let Some(fp) = keep(i) {
-                entries.push((hash, fp, email));
+                *flag = true;
+                record(&mut out, hash, fp);
+                while next < added.len() && added[next].0 == hash {
+                    skipped[next] = true;
+                    next += 1;
+                }
             }
         }
-        entries.extend(extra.map(|(h, fp, e)| (*h, *fp, e.as_str())));
-        Self::build(entries)
+        for (hash, fp, _) in &added[next..] {
+            record(&mut out, *hash, *fp);
+        }
+        let address = |out: &mut Vec<u8>, email: &[u8]| {
+            out.extend_from_slice(&(email.len() as u16).to_le_bytes());
+            out.extend_from_slice(email);
+        };
+        let mut next = 0;
+        for (i, (email, _)) in self.iter().enumerate() {
+            let hash = self.hash_at(i);
+            while next < added.len() && (added[next].0 < hash || (kept[i] && added[next].0 == hash))
+            {
+                if !skipped[next] {
+                    address(&mut out, cut(&added[next].2));
+                }
+                next += 1;
+            }
+            if kept[i] {
+                address(&mut out, email.as_bytes());
+            }
+        }
+        for (j, (_, _, email)) in added.iter().enumerate().skip(next) {
+            if !skipped[j] {
+                address(&mut out, cut(email));
+            }
+        }
+        out[..COUNT].copy_from_slice(&(count as u64).to_le_bytes());
+        Self {
+            count,
+            bytes: out.into(),
+        }
     }
 
     /// Reads the form, checking all of it: a count that fits, records sorted by hash, every
@@ -369,7 +418,31 @@ mod tests {
         expected.insert("new@x.io".into(), 9);
         expected.insert("new2@x.io".into(), 8);
         assert_eq!(kept.to_map(), expected);
-        assert_eq!(kept, Members::from(expected));
+        assert_eq!(kept, Members::from(expected.clone()));
+        assert!(Members::from_bytes(kept.as_bytes().to_vec()).is_ok());
+        // An added contact the set already holds: the kept record wins; one not kept is added.
+        let twice = kept.rebuilt(
+            |i| Some(kept.fingerprint_at(i)),
+            vec![(
+                super::super::key_hash("new@x.io"),
+                1,
+                "new@x.io".to_string(),
+            )],
+        );
+        assert_eq!(twice, kept);
+        let without = kept.rebuilt(
+            |i| {
+                (kept.hash_at(i) != super::super::key_hash("new@x.io"))
+                    .then(|| kept.fingerprint_at(i))
+            },
+            vec![(
+                super::super::key_hash("new@x.io"),
+                1,
+                "new@x.io".to_string(),
+            )],
+        );
+        expected.insert("new@x.io".into(), 1);
+        assert_eq!(without, Members::from(expected));
     }
 
     #[test]

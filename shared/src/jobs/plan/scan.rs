@@ -109,6 +109,7 @@ pub(super) async fn scan(
             base: mode.base.map(|b| b.contacts.clone()),
             full: mode.full,
             only_unchanged: mode.only_unchanged,
+            dry_run: writer.dry_run(),
             // A second scan (of a recreated list) finds the rows the first one stored.
             record: !writer.dry_run() && !mode.only_unchanged,
             chunk_size,
@@ -157,6 +158,8 @@ pub(super) struct Job {
     pub(super) base: Option<Members>,
     pub(super) full: bool,
     pub(super) only_unchanged: bool,
+    /// Counting only: no chunk is written, so no contact is built but for the samples.
+    pub(super) dry_run: bool,
     /// Whether refused rows are stored (and held to the budget) and what differs from the
     /// baseline is kept for the candidate.
     pub(super) record: bool,

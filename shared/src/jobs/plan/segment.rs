@@ -138,9 +138,10 @@ impl<'a> Scanner<'a> {
             self.state[at] = self.state[at].max(NAMED);
         }
         // A profile the baseline knows is compared by fingerprint first; its contact is built
-        // only when it is sent.
-        let quick = known
-            .filter(|_| !self.job.full || self.job.only_unchanged)
+        // only when it is sent. A dry run sends nothing: it builds contacts only for samples.
+        let quick = (known.is_some() && (!self.job.full || self.job.only_unchanged)
+            || self.job.dry_run)
+            .then_some(())
             .zip(normalised.as_deref())
             .and_then(|(_, email)| self.mapper.fingerprint_normalised(fields, email));
         let (contact, fp) = match quick {
@@ -205,6 +206,9 @@ impl<'a> Scanner<'a> {
                 return Ok(());
             }
         };
+        if self.job.dry_run && self.samples.len() >= SAMPLES {
+            return Ok(());
+        }
         let contact = match contact {
             Some(contact) => contact,
             None => self.mapper.map(fields).map_err(|_| {
@@ -218,6 +222,9 @@ impl<'a> Scanner<'a> {
     fn push(&mut self, kind: ChunkKind, number: u64, contact: Contact) -> Result<(), JobError> {
         if self.samples.len() < SAMPLES {
             self.samples.push(masked(&contact));
+        }
+        if self.job.dry_run {
+            return Ok(());
         }
         let target = match kind {
             ChunkKind::Add => &mut self.adds,
