@@ -246,6 +246,9 @@ async fn plan_export(
         },
     )
     .await?;
+    // What is left of the old baseline is what `next` shares of it: the rest goes before the
+    // candidate is written, its largest moment.
+    drop(old);
 
     let plan = Plan {
         destination_id: destination.id.clone(),
