@@ -128,6 +128,15 @@ impl Fixture {
             .unwrap_or_default()
     }
 
+    /// The export that wrote the destination's baseline.
+    async fn baseline_export(&self) -> String {
+        shared::baseline::load(self.deps.store.as_ref(), &self.dest)
+            .await
+            .unwrap()
+            .expect("a baseline")
+            .export_id
+    }
+
     fn written(&self) -> u64 {
         self.sandbox.counters().contacts_written
     }
@@ -149,6 +158,8 @@ async fn unchanged_data_sends_nothing_and_one_percent_sends_exactly_that() {
     let made = f.sandbox.counters().requests - requests;
     assert!(made <= 3, "{made} requests for an unchanged segment");
     assert!(second.segments[0].counts.adds_up());
+    // The baseline is left as the first export wrote it: nothing re-encoded, nothing rewritten.
+    assert_eq!(f.baseline_export().await, first.export_id);
 
     let changed: HashSet<u32> = (0..10_000).step_by(100).collect();
     f.write(0..10_000, &changed);
@@ -162,6 +173,7 @@ async fn unchanged_data_sends_nothing_and_one_percent_sends_exactly_that() {
         (100, 0, 9_900)
     );
     assert_eq!(f.written() - written, 100);
+    assert_eq!(f.baseline_export().await, third.export_id);
     let state = f.sandbox.state();
     let p100 = state
         .contacts

@@ -18,6 +18,7 @@ pub mod field_mapping;
 pub mod jobs;
 pub mod local_export;
 pub mod local_lock;
+pub mod memory;
 pub mod retention;
 pub mod secrets;
 pub mod store;

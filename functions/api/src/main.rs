@@ -27,6 +27,7 @@ async fn serve(api: &Api, request: Request) -> Result<Response<Body>, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    shared::memory::tune();
     lambda::init_logs();
     let (deps, settings) = lambda::deps().await?;
     let api = Api {

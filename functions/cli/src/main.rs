@@ -21,6 +21,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    shared::memory::tune();
     end_quietly_when_the_reader_goes();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

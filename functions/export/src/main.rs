@@ -6,6 +6,7 @@ use lambda_runtime::{service_fn, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    shared::memory::tune();
     lambda::init_logs();
     let (deps, settings) = lambda::deps().await?;
     let boundary = settings.boundary()?;

@@ -19,6 +19,7 @@ async fn handle(
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    shared::memory::tune();
     lambda::init_logs();
     let (deps, _) = lambda::deps().await?;
     lambda_runtime::run(service_fn(|event| handle(event, &deps))).await

@@ -20,6 +20,7 @@ async fn handle(
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    shared::memory::tune();
     lambda::init_logs();
     let (deps, settings) = lambda::deps().await?;
     let executions = lambda::executions(&settings).await?;

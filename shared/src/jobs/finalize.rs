@@ -2,7 +2,8 @@
 //! updated), unchanged since the last export, invalid (by reason), duplicate, rejected by Autopilot
 //! (by message) or unsent (a chunk that did not finish) — and the members taken off the list. It
 //! writes `report.json` and `rejected.csv` beside it, commits the new baseline when nothing failed
-//! (and otherwise records in the old one exactly what landed, [`super::ledger`]), deletes the
+//! (and otherwise records in the old one exactly what landed, [`super::ledger`]; an export whose
+//! plan changed nothing leaves the baseline as it was), deletes the
 //! chunk objects and the plan's parts of refused rows (copied into `rejected.csv`) and releases
 //! the destination for the next export. Before the report is written, a few pages of each list
 //! are read back against the baseline just saved (the light verify, [`sample`]; never the
@@ -238,7 +239,8 @@ async fn commit(
 ) -> Result<Option<Baseline>, JobError> {
     let dest = &report.destination_id;
     let candidate = baseline::candidate_key(dest, &report.export_id);
-    let Some(plan) = plan else {
+    let Some(plan) = plan.filter(|plan| !plan.baseline_unchanged) else {
+        // No plan, or one that left the baseline as it was: nothing to commit.
         return Ok(None);
     };
     let bytes = match store.get(&candidate).await {

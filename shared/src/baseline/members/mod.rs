@@ -5,15 +5,17 @@
 //! Nothing is unpacked into a map when a baseline is read: a plan finds a profile by its key
 //! hash through a [`HashIndex`] (one table of starting positions, about one probe per lookup),
 //! and reads addresses only for the members it takes off a list. The bytes are shared, so handing
-//! them to the thread that parses a snapshot copies nothing. Changes (a failed export's ledger, a
-//! refused contact) go through [`Members::to_map`] and back, which only those rarer paths pay for.
+//! them to the thread that parses a snapshot copies nothing (nor does taking over a built or
+//! decompressed buffer: [`Bytes`] keeps the vector's own allocation). Changes (a failed export's
+//! ledger, a refused contact) go through [`Members::to_map`] and back, which only those rarer
+//! paths pay for.
 //!
 //! Stored compressed ([`super::compact`]); a baseline written before holds a JSON object of
 //! address → fingerprint, read through [`FromIterator`].
 
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 /// Bytes of one record: key hash and fingerprint.
 pub const RECORD: usize = 16;
@@ -27,7 +29,7 @@ pub const BROKEN: &str = "the baseline's contacts are cut short or damaged";
 #[derive(Clone)]
 pub struct Members {
     /// The form described in the module doc.
-    bytes: Arc<[u8]>,
+    bytes: Bytes,
     count: usize,
 }
 
@@ -39,7 +41,9 @@ impl Default for Members {
 
 impl PartialEq for Members {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes == other.bytes
+        // A baseline shared unchanged is the same buffer: no need to compare it byte by byte.
+        (self.bytes.as_ptr() == other.bytes.as_ptr() && self.bytes.len() == other.bytes.len())
+            || self.bytes == other.bytes
     }
 }
 
@@ -74,7 +78,7 @@ impl Members {
         }
         Self {
             count: entries.len(),
-            bytes: out.into(),
+            bytes: Bytes::from(out),
         }
     }
 
@@ -147,7 +151,7 @@ impl Members {
         out[..COUNT].copy_from_slice(&(count as u64).to_le_bytes());
         Self {
             count,
-            bytes: out.into(),
+            bytes: Bytes::from(out),
         }
     }
 
@@ -167,7 +171,7 @@ impl Members {
             .ok_or(BROKEN)?;
         let members = Self {
             count,
-            bytes: bytes.into(),
+            bytes: Bytes::from(bytes),
         };
         let sorted = (1..count).all(|i| members.hash_at(i - 1) <= members.hash_at(i));
         let mut rest = members.address_bytes();

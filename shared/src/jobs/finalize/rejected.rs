@@ -167,6 +167,7 @@ mod tests {
             chunks: Vec::new(),
             refused_parts: parts,
             trigger: Default::default(),
+            baseline_unchanged: false,
         }
     }
 

@@ -195,6 +195,9 @@ async fn plan_export(
             plan.full = true;
         }
     }
+    // The set of every profile seen (a 1,000,000-profile refresh's largest structure after the
+    // baseline) is not needed past the scans.
+    drop(tally);
 
     let (removals, tripped) = removals::find(
         &mut scan.segments,
@@ -246,6 +249,9 @@ async fn plan_export(
         },
     )
     .await?;
+    // An export that changes nothing leaves the baseline as it is: no candidate is written (for
+    // a large destination, tens of megabytes encoded, stored, read back and stored again).
+    let baseline_unchanged = old.as_ref().is_some_and(|old| same_baseline(old, &next));
     // What is left of the old baseline is what `next` shares of it: the rest goes before the
     // candidate is written, its largest moment.
     drop(old);
@@ -260,14 +266,18 @@ async fn plan_export(
         chunks: writer.chunks.clone(),
         refused_parts: writer.refused_parts,
         trigger: input.trigger,
+        baseline_unchanged,
     };
     let store = deps.store.as_ref();
-    put_json(
-        store,
-        &baseline::candidate_key(&destination.id, export_id),
-        &next,
-    )
-    .await?;
+    if !baseline_unchanged {
+        put_json(
+            store,
+            &baseline::candidate_key(&destination.id, export_id),
+            &next,
+        )
+        .await?;
+    }
+    drop(next);
     put_json(store, &keys::plan(&destination.id, export_id), &plan).await?;
     let contacts = plan.segments.iter().map(|s| s.contacts).sum();
     let removals = plan.segments.iter().map(|s| s.removals).sum();
@@ -282,6 +292,12 @@ async fn plan_export(
         requests_per_second: plan.requests_per_second,
         preview: None,
     })
+}
+
+/// Whether `next` says what `old` says (its export aside): the same data matching and, segment by
+/// segment, the same list, contacts and members from before.
+fn same_baseline(old: &Baseline, next: &Baseline) -> bool {
+    old.matching_fingerprint == next.matching_fingerprint && old.segments == next.segments
 }
 
 /// Says so when a segment has rows and every one of them was refused: a data matching that cannot

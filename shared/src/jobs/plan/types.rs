@@ -109,6 +109,10 @@ pub struct Plan {
     /// What started the export (plans written before it was recorded say `manual`).
     #[serde(default)]
     pub trigger: Trigger,
+    /// The export leaves the baseline as it found it (nothing to send or remove, the same lists
+    /// and data matching): no candidate was written, and `finalize` keeps the baseline there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub baseline_unchanged: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
