@@ -84,15 +84,17 @@ impl Members {
 
     /// A new set made of the records `keep` keeps (with the fingerprint it gives; asked once per
     /// record) and `added` (key hash, fingerprint, address; of a hash also kept, the kept record
-    /// wins). Written straight into the new form in two merged passes over the records — the
-    /// records, then the addresses — so nothing is looked up and nothing but the result (and a
-    /// flag a record) is allocated.
+    /// wins; of a hash added twice, the first given). Written straight into the new form in two
+    /// merged passes over the records — the records, then the addresses — so nothing is looked
+    /// up and nothing but the result (and a flag a record) is allocated.
     pub fn rebuilt(
         &self,
         mut keep: impl FnMut(usize) -> Option<u64>,
         mut added: Vec<(u64, u64, String)>,
     ) -> Self {
-        added.sort_unstable_by_key(|(hash, _, _)| *hash);
+        // Stable: of two added with one hash, the first given stays first, and is the one kept.
+        added.sort_by_key(|(hash, _, _)| *hash);
+        added.dedup_by_key(|(hash, _, _)| *hash);
         let extra_bytes: usize = added.iter().map(|(_, _, e)| cut(e).len() + 2).sum();
         let mut out = Vec::with_capacity(
             COUNT + (self.count + added.len()) * RECORD + self.address_bytes().len() + extra_bytes,
@@ -275,13 +277,12 @@ impl Members {
 
 impl FromIterator<(String, u64)> for Members {
     fn from_iter<I: IntoIterator<Item = (String, u64)>>(iter: I) -> Self {
-        let owned: Vec<(String, u64)> = iter.into_iter().collect();
-        Self::build(
-            owned
-                .iter()
-                .map(|(e, fp)| (super::key_hash(e), *fp, e.as_str()))
-                .collect(),
-        )
+        // The addresses are moved, not copied, into the merge that writes the form.
+        let added = iter
+            .into_iter()
+            .map(|(email, fp)| (super::key_hash(&email), fp, email))
+            .collect();
+        Self::default().rebuilt(|_| None, added)
     }
 }
 

@@ -45,6 +45,22 @@ fn the_first_of_two_entries_with_one_hash_is_kept() {
     let h = crate::baseline::key_hash("a@x.io");
     let m = Members::build(vec![(h, 1, "a@x.io"), (h, 2, "a@x.io")]);
     assert_eq!((m.len(), m.get("a@x.io")), (1, Some(1)));
+    // The same through a merge (which collecting uses) and through collecting.
+    let b = crate::baseline::key_hash("b@x.io");
+    let merged = Members::default().rebuilt(
+        |_| None,
+        vec![
+            (h, 1, "a@x.io".into()),
+            (b, 5, "b@x.io".into()),
+            (h, 2, "a@x.io".into()),
+        ],
+    );
+    assert_eq!((merged.len(), merged.get("a@x.io")), (2, Some(1)));
+    assert!(Members::from_bytes(merged.as_bytes().to_vec()).is_ok());
+    let collected: Members = [("a@x.io".to_string(), 3), ("a@x.io".to_string(), 4)]
+        .into_iter()
+        .collect();
+    assert_eq!((collected.len(), collected.get("a@x.io")), (1, Some(3)));
 }
 
 #[test]

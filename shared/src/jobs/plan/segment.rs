@@ -116,6 +116,15 @@ impl<'a> Scanner<'a> {
             .map_err(|_| JobError::internal("storing chunks failed"))
     }
 
+    /// Whether a valid-looking row is fingerprinted without building its contact: a profile the
+    /// baseline knows (compared by fingerprint first; its contact is built only if it is sent,
+    /// which a full resend always does), and every row of a dry run (which sends nothing and
+    /// builds contacts only for its samples).
+    fn fingerprint_first(&self, known: bool) -> bool {
+        let sent_anyway = self.job.full && !self.job.only_unchanged;
+        self.job.dry_run || (known && !sent_anyway)
+    }
+
     fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), JobError> {
         self.plan.rows_read += 1;
         let email = self.mapper.email_of(fields);
@@ -137,13 +146,10 @@ impl<'a> Scanner<'a> {
         if let Some(at) = known {
             self.state[at] = self.state[at].max(NAMED);
         }
-        // A profile the baseline knows is compared by fingerprint first; its contact is built
-        // only when it is sent. A dry run sends nothing: it builds contacts only for samples.
-        let quick = (known.is_some() && (!self.job.full || self.job.only_unchanged)
-            || self.job.dry_run)
-            .then_some(())
-            .zip(normalised.as_deref())
-            .and_then(|(_, email)| self.mapper.fingerprint_normalised(fields, email));
+        let quick = normalised
+            .as_deref()
+            .filter(|_| self.fingerprint_first(known.is_some()))
+            .and_then(|email| self.mapper.fingerprint_normalised(fields, email));
         let (contact, fp) = match quick {
             Some(fp) => (None, fp),
             None => match self.mapper.map(fields) {
