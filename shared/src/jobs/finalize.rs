@@ -181,7 +181,7 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let (dest, export) = (&input.destination_id, &input.export_id);
     let plan: Option<Plan> = get_json(store, &keys::plan(dest, export)).await?;
     let outcomes = chunk_outcomes(store, dest, export).await?;
-    let results: Vec<ChunkResult> = outcomes.iter().map(|o| o.result.clone()).collect();
+    let results: Vec<&ChunkResult> = outcomes.iter().map(|o| &o.result).collect();
     let finished_at = Utc::now();
     let mut report = build::report(&input, plan.as_ref(), &results, finished_at);
     report.rejected_file = rejected::write(store, plan.as_ref(), dest, export, &results).await?;
@@ -235,7 +235,7 @@ async fn commit(
     report: &Report,
     plan: Option<&Plan>,
     outcomes: &[ChunkOutcome],
-    results: &[ChunkResult],
+    results: &[&ChunkResult],
 ) -> Result<Option<Baseline>, JobError> {
     let dest = &report.destination_id;
     let candidate = baseline::candidate_key(dest, &report.export_id);
@@ -359,7 +359,7 @@ fn confirmed(
     mut next: Baseline,
     old: Option<&Baseline>,
     plan: &Plan,
-    results: &[ChunkResult],
+    results: &[&ChunkResult],
 ) -> Baseline {
     for result in results {
         let Some(name) = plan.segments.get(result.segment).map(|s| &s.name) else {

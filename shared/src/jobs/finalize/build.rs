@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 pub(super) fn report(
     input: &Input,
     plan: Option<&Plan>,
-    results: &[ChunkResult],
+    results: &[&ChunkResult],
     finished_at: DateTime<Utc>,
 ) -> Report {
     let mut segments = Vec::new();

@@ -17,7 +17,7 @@ pub(super) async fn write(
     plan: Option<&Plan>,
     dest: &str,
     export: &str,
-    results: &[ChunkResult],
+    results: &[&ChunkResult],
 ) -> Result<Option<String>, JobError> {
     let Some(plan) = plan else { return Ok(None) };
     let mut by_autopilot: Vec<(usize, u64, &str, String)> = Vec::new();
@@ -214,10 +214,16 @@ mod tests {
             store.put(&key, Bytes::from(part.clone())).await.unwrap();
         }
         let results = [by_autopilot(1, &[4, 3]), by_autopilot(0, &[6, 2, 4])];
-        let key = write(&store, Some(&plan(2)), "d", "e", &results)
-            .await
-            .unwrap()
-            .unwrap();
+        let key = write(
+            &store,
+            Some(&plan(2)),
+            "d",
+            "e",
+            &[&results[0], &results[1]],
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let text = String::from_utf8(store.get(&key).await.unwrap().to_vec()).unwrap();
         let rows: Vec<&str> = text.lines().map(|l| l.split(',').next().unwrap()).collect();
         let numbers: Vec<&str> = text.lines().map(|l| l.split(',').nth(1).unwrap()).collect();
