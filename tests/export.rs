@@ -2,12 +2,9 @@
 //! in exactly the right lists with every row accounted for; unusable input and bad setup are
 //! refused with clear messages before the first request.
 
-use integration_tests::jobs::{configure, connect, export, export_deps, matching, members};
-use integration_tests::{sandbox, KEY};
-use secrecy::SecretString;
-use shared::destination::Segment;
+use integration_tests::jobs::{account, export, export_deps, members};
+use integration_tests::{sandbox, TestDestination};
 use shared::jobs::finalize::Status;
-use shared::jobs::{configure, connect};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
@@ -49,14 +46,14 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
 
     let sandbox = sandbox(|c| c.rate(200.0)).await;
     let deps = export_deps(dir.path());
-    let dest = connect(&deps, &sandbox, 200.0).await;
-    let segments: [(&str, &Path); 4] = [
-        ("Segment A", &a),
-        ("Segment B", &b),
-        ("Segment C", &c),
-        ("Segment D", &d),
-    ];
-    configure(&deps, &dest, &segments, None).await.unwrap();
+    let dest = account(&sandbox, 200.0)
+        .segment("Segment A", &a)
+        .segment("Segment B", &b)
+        .segment("Segment C", &c)
+        .segment("Segment D", &d)
+        .create(&deps)
+        .await
+        .unwrap();
     let report = export(&deps, &dest, 2).await.unwrap();
 
     assert_eq!(
@@ -156,8 +153,10 @@ async fn refused_before_sending(dir: &Path, snapshot: &[u8], limit: Option<u64>,
     std::fs::write(&path, snapshot).unwrap();
     let sandbox = sandbox(|c| c).await;
     let deps = export_deps(dir);
-    let dest = connect(&deps, &sandbox, 100.0).await;
-    configure(&deps, &dest, &[("S", &path)], limit)
+    let dest = account(&sandbox, 100.0)
+        .segment("S", &path)
+        .profile_limit(limit)
+        .create(&deps)
         .await
         .unwrap();
     let before = sandbox.counters().requests;
@@ -200,19 +199,15 @@ async fn bad_setup_is_refused_with_clear_messages() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = sandbox(|c| c).await;
     let deps = export_deps(dir.path());
-    let input = |consent: bool, key: &str| connect::Input {
-        display_name: "Acme".into(),
-        api_key: SecretString::from(key.to_string()),
-        consent,
-        export_user: None,
-        autopilot_url: Some(sandbox.base_url()),
-        requests_per_second: None,
-    };
-    let err = connect::run(input(false, KEY), &deps).await.unwrap_err();
-    assert!(err.to_string().contains("consent is required"), "{err}");
-    let err = connect::run(input(true, "wrong-key"), &deps)
+    let acme = TestDestination::new(sandbox.base_url()).named("Acme");
+    let err = acme
+        .clone()
+        .without_consent()
+        .connect(&deps)
         .await
         .unwrap_err();
+    assert!(err.to_string().contains("consent is required"), "{err}");
+    let err = acme.key("wrong-key").connect(&deps).await.unwrap_err();
     assert_eq!(err.type_name(), "Unauthorized");
     assert!(
         err.to_string().contains("rejected the API key") && !err.to_string().contains("wrong-key"),
@@ -229,37 +224,24 @@ async fn bad_setup_is_refused_with_clear_messages() {
         "{err}"
     );
 
-    let dest = connect(&deps, &sandbox, 100.0).await;
-    let missing = dir.path().join("missing.csv");
-    configure(&deps, &dest, &[("S", &missing)], None)
-        .await
-        .unwrap();
+    let account = account(&sandbox, 100.0);
+    let dest = account.connect(&deps).await.unwrap();
+    let missing = account.clone().segment("S", dir.path().join("missing.csv"));
+    missing.configure(&deps, &dest).await.unwrap();
     let err = export(&deps, &dest, 10).await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
-    let err = configure(&deps, &dest, &[("S", &missing)], Some(0))
+    let err = missing
+        .profile_limit(Some(0))
+        .configure(&deps, &dest)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("at least 1"), "{err}");
-    let mut bad = matching();
-    bad.custom.insert("colour--Eyes".into(), "eyes".into());
-    let err = configure::run(
-        configure::Input {
-            destination_id: dest.clone(),
-            data_matching: bad,
-            segments: vec![Segment {
-                name: "S".into(),
-                source: "x.csv".into(),
-            }],
-            profile_limit: None,
-            requests_per_second: None,
-            schedule: None,
-            max_removal_percent: None,
-            max_shrink_percent: None,
-        },
-        &deps,
-    )
-    .await
-    .unwrap_err();
+    let err = account
+        .custom("colour--Eyes", "eyes")
+        .segment("S", "x.csv")
+        .configure(&deps, &dest)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("unknown type 'colour'"), "{err}");
 
     // Removing deletes the key; later exports fail clearly.

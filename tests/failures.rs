@@ -3,15 +3,13 @@
 //! members off the list), a stopped chunk repeats at most its requests in flight, and a mapping
 //! that refuses every row is a failure, not an empty success.
 
-use integration_tests::{local_deps, sandbox, KEY};
+use integration_tests::{local_deps, sandbox, TestDestination};
 use sandbox::{Faults, Sandbox};
-use secrecy::SecretString;
-use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{configure, connect, plan, upload_chunk, ClientSettings};
+use shared::jobs::{plan, upload_chunk, ClientSettings};
 use shared::local_export::{self, Options, Progress};
 use shared::{Deps, JobError};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -37,44 +35,15 @@ impl Fixture {
             ..ClientSettings::default()
         };
         let deps = local_deps(dir.path(), settings);
-        let dest = connect::run(
-            connect::Input {
-                display_name: "Failures".into(),
-                api_key: SecretString::from(KEY.to_string()),
-                consent: true,
-                export_user: None,
-                autopilot_url: Some(sandbox.base_url()),
-                requests_per_second: Some(rate),
-            },
-            &deps,
-        )
-        .await
-        .unwrap()
-        .destination_id;
-        configure::run(
-            configure::Input {
-                destination_id: dest.clone(),
-                data_matching: DataMatching {
-                    email: "email".into(),
-                    first_name: Some("first".into()),
-                    last_name: None,
-                    fields: BTreeMap::new(),
-                    custom: BTreeMap::from([(custom.0.into(), custom.1.into())]),
-                },
-                segments: vec![Segment {
-                    name: "Members".into(),
-                    source: snapshot.display().to_string(),
-                }],
-                profile_limit: Some(1_000_000),
-                requests_per_second: None,
-                schedule: None,
-                max_removal_percent: None,
-                max_shrink_percent: None,
-            },
-            &deps,
-        )
-        .await
-        .unwrap();
+        let dest = TestDestination::new(sandbox.base_url())
+            .named("Failures")
+            .rate(rate)
+            .custom(custom.0, custom.1)
+            .segment("Members", &snapshot)
+            .profile_limit(Some(1_000_000))
+            .create(&deps)
+            .await
+            .unwrap();
         Self {
             _dir: dir,
             snapshot,

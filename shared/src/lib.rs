@@ -22,6 +22,8 @@ pub mod memory;
 pub mod retention;
 pub mod secrets;
 pub mod store;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 
 pub use error::ErrorKind;
 pub use jobs::{Deps, JobError};

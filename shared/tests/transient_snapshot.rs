@@ -3,22 +3,15 @@
 //! fails at once, with its clear message.
 
 use sandbox::{Sandbox, SandboxConfig};
-use secrecy::SecretString;
 use shared::csv_snapshot::{LocalFiles, SnapshotError, SnapshotReader};
-use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::Status;
-use shared::jobs::{configure, connect, ClientSettings, Clients};
+use shared::jobs::ClientSettings;
 use shared::local_export::{self, Options};
-use shared::secrets::FileSecrets;
-use shared::store::LocalStore;
+use shared::test_support::{local_deps, write_people, TestDestination, KEY};
 use shared::{Deps, ErrorKind};
-use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-
-const KEY: &str = "test-key-0123456789";
 
 /// Local snapshots whose first `failures` opens fail as a timed-out storage read would.
 struct Flaky {
@@ -66,70 +59,29 @@ struct Fixture {
 /// all) read through `reader`.
 async fn fixture(reader: Arc<Flaky>, people: Option<u32>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let snapshot: PathBuf = dir.path().join("segment.csv");
+    let snapshot = dir.path().join("segment.csv");
     if let Some(n) = people {
-        let mut text = String::from("email,first\n");
-        for i in 0..n {
-            text.push_str(&format!("p{i}@example.com,P{i}\n"));
-        }
-        std::fs::write(&snapshot, text).unwrap();
+        write_people(&snapshot, n).unwrap();
     }
     let sandbox = Sandbox::start(SandboxConfig::with_key(KEY), 0)
         .await
         .unwrap();
-    let deps = deps(dir.path(), reader);
-    let dest = connect::run(
-        connect::Input {
-            display_name: "Flaky".into(),
-            api_key: SecretString::from(KEY.to_string()),
-            consent: true,
-            export_user: None,
-            autopilot_url: Some(sandbox.base_url()),
-            requests_per_second: Some(500.0),
-        },
-        &deps,
-    )
-    .await
-    .unwrap()
-    .destination_id;
-    configure::run(
-        configure::Input {
-            destination_id: dest.clone(),
-            data_matching: DataMatching {
-                email: "email".into(),
-                first_name: Some("first".into()),
-                last_name: None,
-                fields: BTreeMap::new(),
-                custom: BTreeMap::new(),
-            },
-            segments: vec![Segment {
-                name: "Members".into(),
-                source: snapshot.display().to_string(),
-            }],
-            profile_limit: None,
-            requests_per_second: None,
-            schedule: None,
-            max_removal_percent: None,
-            max_shrink_percent: None,
-        },
-        &deps,
-    )
-    .await
-    .unwrap();
+    let deps = Deps {
+        snapshots: reader,
+        ..local_deps(dir.path(), ClientSettings::default())
+    };
+    let dest = TestDestination::new(sandbox.base_url())
+        .named("Flaky")
+        .rate(500.0)
+        .segment("Members", &snapshot)
+        .create(&deps)
+        .await
+        .unwrap();
     Fixture {
         _dir: dir,
         sandbox,
         deps,
         dest,
-    }
-}
-
-fn deps(dir: &Path, reader: Arc<Flaky>) -> Deps {
-    Deps {
-        store: Arc::new(LocalStore::new(dir.join("data"))),
-        secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
-        snapshots: reader,
-        clients: Arc::new(Clients::new(ClientSettings::default())),
     }
 }
 

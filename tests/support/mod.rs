@@ -1,18 +1,15 @@
-//! Helpers for the integration tests: real sandboxes on free ports and clients pointed at them.
+//! Helpers for the integration tests: real sandboxes on free ports and clients pointed at them;
+//! the key, the jobs' local dependencies and the destinations to connect come from
+//! `shared::test_support`, which `shared`'s own tests use too.
 
 pub mod jobs;
 
 use sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::autopilot::{AutopilotClient, ClientConfig, Contact, RetryPolicy};
-use shared::jobs::{ClientSettings, Clients};
-use shared::store::LocalStore;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-pub const KEY: &str = "test-key-0123456789";
+pub use shared::test_support::{local_deps, TestDestination, KEY};
 
 /// Starts a sandbox that accepts [`KEY`].
 pub async fn sandbox(config: impl FnOnce(SandboxConfig) -> SandboxConfig) -> Sandbox {
@@ -45,14 +42,4 @@ pub fn contacts(prefix: &str, n: usize) -> Vec<Contact> {
                 .expect("valid contact")
         })
         .collect()
-}
-
-/// The jobs' dependencies on a data folder `dir/data`, as the command builds them.
-pub fn local_deps(dir: &Path, settings: ClientSettings) -> Deps {
-    Deps {
-        store: Arc::new(LocalStore::new(dir.join("data"))),
-        secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
-        snapshots: Arc::new(LocalFiles),
-        clients: Arc::new(Clients::new(settings)),
-    }
 }

@@ -1,19 +1,15 @@
 //! What a local export holds while it sends: a few chunks at a time, however many there are.
 
 use super::*;
-use crate::destination::{DataMatching, Segment};
 use crate::jobs::finalize::Status;
-use crate::jobs::{configure, connect, ClientSettings, Clients};
+use crate::jobs::ClientSettings;
 use crate::store::{LocalStore, ObjectStore, StoreError};
+use crate::test_support::{local_deps, write_people, TestDestination, KEY};
 use async_trait::async_trait;
 use bytes::Bytes;
 use sandbox::{Sandbox, SandboxConfig};
-use secrecy::SecretString;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-
-const KEY: &str = "test-key-0123456789";
 
 /// A local store that counts the chunks read and not yet finished (their result not stored):
 /// the chunks whose contacts are in memory.
@@ -63,59 +59,22 @@ async fn destination(
     people: u32,
 ) -> (Sandbox, Deps, String) {
     let snapshot = dir.join("segment.csv");
-    let mut text = String::from("email,first\n");
-    for i in 0..people {
-        text.push_str(&format!("p{i}@example.com,P{i}\n"));
-    }
-    std::fs::write(&snapshot, text).unwrap();
+    write_people(&snapshot, people).unwrap();
     let sandbox = Sandbox::start(SandboxConfig::with_key(KEY), 0)
         .await
         .unwrap();
     let deps = Deps {
         store,
-        secrets: Arc::new(crate::secrets::FileSecrets::new(dir.join("data/secrets"))),
-        snapshots: Arc::new(crate::csv_snapshot::LocalFiles),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        ..local_deps(dir, ClientSettings::default())
     };
-    let connected = connect::run(
-        connect::Input {
-            display_name: "Members".into(),
-            api_key: SecretString::from(KEY.to_string()),
-            consent: true,
-            export_user: None,
-            autopilot_url: Some(sandbox.base_url()),
-            requests_per_second: Some(10_000.0),
-        },
-        &deps,
-    )
-    .await
-    .unwrap();
-    let segment = Segment {
-        name: "Members".into(),
-        source: snapshot.display().to_string(),
-    };
-    configure::run(
-        configure::Input {
-            destination_id: connected.destination_id.clone(),
-            data_matching: DataMatching {
-                email: "email".into(),
-                first_name: Some("first".into()),
-                last_name: None,
-                fields: BTreeMap::new(),
-                custom: BTreeMap::new(),
-            },
-            segments: vec![segment],
-            profile_limit: None,
-            requests_per_second: None,
-            schedule: None,
-            max_removal_percent: None,
-            max_shrink_percent: None,
-        },
-        &deps,
-    )
-    .await
-    .unwrap();
-    (sandbox, deps, connected.destination_id)
+    let dest = TestDestination::new(sandbox.base_url())
+        .named("Members")
+        .rate(10_000.0)
+        .segment("Members", &snapshot)
+        .create(&deps)
+        .await
+        .unwrap();
+    (sandbox, deps, dest)
 }
 
 #[test]
