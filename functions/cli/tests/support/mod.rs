@@ -7,14 +7,12 @@
 
 use sandbox::{Counters, Faults, Sandbox, SandboxConfig};
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{configure, connect, ClientSettings, Clients};
+use shared::jobs::{configure, connect, ClientSettings};
 use shared::local_export::{self, Progress};
-use shared::store::LocalStore;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
+use shared::Deps;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod table;
@@ -63,14 +61,7 @@ pub fn members(sandbox: &Sandbox, list: &str) -> BTreeSet<String> {
 }
 
 /// The jobs' dependencies in `dir`, with clients built from `settings`.
-pub fn deps(dir: &Path, settings: ClientSettings) -> Deps {
-    Deps {
-        store: Arc::new(LocalStore::new(dir.join("data"))),
-        secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
-        snapshots: Arc::new(LocalFiles),
-        clients: Arc::new(Clients::new(settings)),
-    }
-}
+pub use shared::test_support::local_deps as deps;
 
 /// Connects a destination to `sandbox` at `rate` and configures `snapshot` as [`SEGMENT`].
 /// Inputs are built from JSON so that optional fields added later keep their defaults.
