@@ -310,3 +310,107 @@ async fn a_verification_in_steps_keeps_no_foreign_address_and_finds_what_one_go_
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_that_fails_midway_deletes_what_it_read_and_its_key() {
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 250);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    server
+        .add_member_by_hand(&vip_list, "stranger@elsewhere.example")
+        .unwrap();
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        step_pages: Some(1),
+        ..VerifyRequest::default()
+    };
+    for _ in 0..2 {
+        let progress = job::step(&deps, &request, "v-cut", request.budget())
+            .await
+            .unwrap();
+        assert!(!progress.done);
+    }
+    let parts = keys::verification_parts(&dest, "v-cut");
+    assert_eq!(deps.store.list(&parts).await.unwrap().len(), 2);
+    let running = job::load(&deps, &dest, "v-cut").await.unwrap().unwrap();
+    assert_eq!(
+        running.member_key.len(),
+        64,
+        "the key is kept while it runs"
+    );
+
+    job::fail(&deps, &dest, "v-cut", "Transient", "Autopilot went away")
+        .await
+        .unwrap();
+    assert!(deps.store.list(&parts).await.unwrap().is_empty());
+    let record = job::load(&deps, &dest, "v-cut").await.unwrap().unwrap();
+    assert_eq!(record.status, VerificationStatus::Failed);
+    assert!(
+        record.member_key.is_empty(),
+        "the key goes with what was read"
+    );
+}
+
+/// A verification that began before members were hashed: its record has no key and its first
+/// part holds addresses. It goes on and finds what a verification in one go finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_begun_before_hashing_finishes_with_the_same_result() {
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 250);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    for i in 0..20 {
+        let stranger = format!("stranger-{i}@elsewhere.example");
+        server.add_member_by_hand(&vip_list, &stranger).unwrap();
+    }
+    assert!(server.unsubscribe_by_hand("vip-0005@example.com"));
+    assert!(server.remove_member_by_hand(&vip_list, "vip-0200@example.com"));
+    let one_go = verify::run(&deps, &dest, false).await.unwrap();
+
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        step_pages: Some(1),
+        ..VerifyRequest::default()
+    };
+    job::step(&deps, &request, "v-old", request.budget())
+        .await
+        .unwrap();
+    // The first page (ours only: the strangers came last) as the older steps stored it.
+    let part = keys::verification_members(&dest, "v-old", 0, 1);
+    let seen: serde_json::Value =
+        serde_json::from_slice(&deps.store.get(&part).await.unwrap()).unwrap();
+    assert_eq!(seen["foreign"], serde_json::json!([]), "{seen}");
+    let by_hash: std::collections::HashMap<u64, String> = (0..250)
+        .map(|i| format!("vip-{i:04}@example.com"))
+        .map(|e| (shared::baseline::key_hash(&e), e))
+        .collect();
+    let plain: Vec<(String, bool)> = (seen["ours"].as_array().unwrap().iter())
+        .map(|m| (by_hash[&m[0].as_u64().unwrap()].clone(), m[1] == true))
+        .collect();
+    assert_eq!(plain.len(), 100);
+    shared::store::put_json(deps.store.as_ref(), &part, &plain)
+        .await
+        .unwrap();
+    let mut record = job::load(&deps, &dest, "v-old").await.unwrap().unwrap();
+    record.member_key.clear();
+    let key = keys::verification(&dest, "v-old");
+    shared::store::put_json(deps.store.as_ref(), &key, &record)
+        .await
+        .unwrap();
+
+    let (result, _) = in_steps(&deps, &request, "v-old").await;
+    assert_eq!(untimed(result), untimed(one_go));
+}
