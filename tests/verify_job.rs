@@ -1,7 +1,8 @@
 //! A verification run in steps (as the state machine's Verify task and the in-process launcher
 //! run it) against a real sandbox: stopped after a budget of two pages and resumed from the
-//! bookmarks kept in the store, it finds exactly what the one-go verification finds, and a
-//! repair spread over steps puts every missing member back.
+//! bookmarks kept in the store, it finds exactly what the one-go verification finds, a repair
+//! spread over steps puts every missing member back, and what it keeps between steps holds no
+//! address of a member who is not ours.
 
 use integration_tests::jobs::{configure, connect, export, export_deps};
 use integration_tests::sandbox;
@@ -36,6 +37,21 @@ async fn in_steps(deps: &Deps, request: &VerifyRequest, id: &str) -> (Verified, 
             return (record.result.expect("its result"), progress.steps);
         }
     }
+}
+
+/// Every object under the destination's verifications, as text: what the store holds at rest.
+async fn at_rest(deps: &Deps, dest: &str) -> Vec<(String, String)> {
+    let mut objects = Vec::new();
+    for key in deps
+        .store
+        .list(&keys::verification_dir(dest))
+        .await
+        .unwrap()
+    {
+        let bytes = deps.store.get(&key).await.unwrap();
+        objects.push((key, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    objects
 }
 
 /// The result without its timings, which differ from run to run.
@@ -218,4 +234,183 @@ async fn the_in_process_launcher_runs_a_started_verification_to_its_result() {
         .await
         .expect("starts again");
     assert_ne!(next, id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_in_steps_keeps_no_foreign_address_and_finds_what_one_go_finds() {
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 250);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    // By hand: 130 strangers added (two of them unsubscribed), 2 of ours removed, 1 unsubscribed.
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    let strangers: Vec<String> = (0..130)
+        .map(|i| format!("Stranger-{i:03}@Elsewhere.example"))
+        .collect();
+    for stranger in &strangers {
+        server.add_member_by_hand(&vip_list, stranger).unwrap();
+    }
+    assert!(server.unsubscribe_by_hand(&strangers[3]));
+    assert!(server.unsubscribe_by_hand(&strangers[4]));
+    assert!(server.remove_member_by_hand(&vip_list, "vip-0010@example.com"));
+    assert!(server.remove_member_by_hand(&vip_list, "vip-0020@example.com"));
+    assert!(server.unsubscribe_by_hand("vip-0030@example.com"));
+    let one_go = verify::run(&deps, &dest, false).await.expect("verifies");
+    let check = &one_go.lists[0];
+    assert_eq!(
+        (
+            check.present,
+            check.missing,
+            check.unsubscribed,
+            check.foreign
+        ),
+        (248, 2, 1, 130)
+    );
+    assert_eq!(check.samples.foreign, ["s***@elsewhere.example"; 3]);
+
+    // One page a step (4 pages): what is at rest is read after every step.
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        step_pages: Some(1),
+        ..VerifyRequest::default()
+    };
+    let (mut steps, mut parts_seen) = (0, 0);
+    loop {
+        let progress = job::step(&deps, &request, "v-hashed", request.budget())
+            .await
+            .expect("a step runs");
+        steps += 1;
+        for (key, text) in at_rest(&deps, &dest).await {
+            let lower = text.to_lowercase();
+            assert!(
+                !lower.contains("tranger-"),
+                "{key} holds a foreign address after step {steps}"
+            );
+            parts_seen += usize::from(key.contains("/v-hashed/"));
+        }
+        if progress.done {
+            break;
+        }
+    }
+    assert!(steps >= 4, "{steps} steps");
+    assert!(parts_seen >= 3, "members read were kept between steps");
+    let record = job::load(&deps, &dest, "v-hashed").await.unwrap().unwrap();
+    assert_eq!(record.status, VerificationStatus::Succeeded, "{record:?}");
+    assert!(record.member_key.is_empty(), "the key goes with the hashes");
+    assert_eq!(untimed(record.result.unwrap()), untimed(one_go));
+    assert!(deps
+        .store
+        .list(&keys::verification_parts(&dest, "v-hashed"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_that_fails_midway_deletes_what_it_read_and_its_key() {
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 250);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    server
+        .add_member_by_hand(&vip_list, "stranger@elsewhere.example")
+        .unwrap();
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        step_pages: Some(1),
+        ..VerifyRequest::default()
+    };
+    for _ in 0..2 {
+        let progress = job::step(&deps, &request, "v-cut", request.budget())
+            .await
+            .unwrap();
+        assert!(!progress.done);
+    }
+    let parts = keys::verification_parts(&dest, "v-cut");
+    assert_eq!(deps.store.list(&parts).await.unwrap().len(), 2);
+    let running = job::load(&deps, &dest, "v-cut").await.unwrap().unwrap();
+    assert_eq!(
+        running.member_key.len(),
+        64,
+        "the key is kept while it runs"
+    );
+
+    job::fail(&deps, &dest, "v-cut", "Transient", "Autopilot went away")
+        .await
+        .unwrap();
+    assert!(deps.store.list(&parts).await.unwrap().is_empty());
+    let record = job::load(&deps, &dest, "v-cut").await.unwrap().unwrap();
+    assert_eq!(record.status, VerificationStatus::Failed);
+    assert!(
+        record.member_key.is_empty(),
+        "the key goes with what was read"
+    );
+}
+
+/// A verification that began before members were hashed: its record has no key and its first
+/// part holds addresses. It goes on and finds what a verification in one go finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_begun_before_hashing_finishes_with_the_same_result() {
+    let server = sandbox(|c| c.rate(10_000.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = export_deps(dir.path());
+    let dest = connect(&deps, &server, 10_000.0).await;
+    let vip = snapshot(dir.path(), "vip", 250);
+    configure(&deps, &dest, &[("VIP", vip.as_path())], None)
+        .await
+        .unwrap();
+    export(&deps, &dest, 200).await.expect("exported");
+    let vip_list = server.state().list("VIP").unwrap().list_id.clone();
+    for i in 0..20 {
+        let stranger = format!("stranger-{i}@elsewhere.example");
+        server.add_member_by_hand(&vip_list, &stranger).unwrap();
+    }
+    assert!(server.unsubscribe_by_hand("vip-0005@example.com"));
+    assert!(server.remove_member_by_hand(&vip_list, "vip-0200@example.com"));
+    let one_go = verify::run(&deps, &dest, false).await.unwrap();
+
+    let request = VerifyRequest {
+        destination_id: dest.clone(),
+        step_pages: Some(1),
+        ..VerifyRequest::default()
+    };
+    job::step(&deps, &request, "v-old", request.budget())
+        .await
+        .unwrap();
+    // The first page (ours only: the strangers came last) as the older steps stored it.
+    let part = keys::verification_members(&dest, "v-old", 0, 1);
+    let seen: serde_json::Value =
+        serde_json::from_slice(&deps.store.get(&part).await.unwrap()).unwrap();
+    assert_eq!(seen["foreign"], serde_json::json!([]), "{seen}");
+    let by_hash: std::collections::HashMap<u64, String> = (0..250)
+        .map(|i| format!("vip-{i:04}@example.com"))
+        .map(|e| (shared::baseline::key_hash(&e), e))
+        .collect();
+    let plain: Vec<(String, bool)> = (seen["ours"].as_array().unwrap().iter())
+        .map(|m| (by_hash[&m[0].as_u64().unwrap()].clone(), m[1] == true))
+        .collect();
+    assert_eq!(plain.len(), 100);
+    shared::store::put_json(deps.store.as_ref(), &part, &plain)
+        .await
+        .unwrap();
+    let mut record = job::load(&deps, &dest, "v-old").await.unwrap().unwrap();
+    record.member_key.clear();
+    let key = keys::verification(&dest, "v-old");
+    shared::store::put_json(deps.store.as_ref(), &key, &record)
+        .await
+        .unwrap();
+
+    let (result, _) = in_steps(&deps, &request, "v-old").await;
+    assert_eq!(untimed(result), untimed(one_go));
 }

@@ -19,14 +19,18 @@
 //! one go (the command); [`job`] does the same in steps, each within a budget of pages and time,
 //! its progress (bookmarks, counts, the members read) kept in the store between them (the state
 //! machine's Verify task, the in-process launcher); [`runs`] starts one through the launcher and
-//! says how it is doing (the HTTP API).
+//! says how it is doing (the HTTP API). Both sort what they read the same way first (`seen`):
+//! ours by the baseline's key hash, everyone else by a keyed hash, so the members a verification
+//! keeps between its steps hold no address of anyone who is not ours.
 
 use crate::autopilot::{AutopilotClient, ListLimits};
 use crate::baseline::{self, Baseline, SegmentBaseline};
 use crate::destination::Destination;
 use crate::jobs::lock;
 use crate::{Deps, JobError};
+use compare::Tally;
 use reading::{Budget, ListReading};
+use seen::{MemberHasher, Seen};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -35,6 +39,7 @@ pub mod job;
 pub mod reading;
 mod repair;
 pub mod runs;
+mod seen;
 pub use compare::SAMPLES;
 
 /// What a verification found, per list, and what it cost.
@@ -84,7 +89,8 @@ pub struct ListCheck {
     pub seconds: f64,
 }
 
-/// A few masked addresses of each finding (`j***@example.com`), sorted.
+/// A few masked addresses of each finding (`j***@example.com`): the first missing and
+/// unsubscribed members by address, the first foreign members by masked address.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Samples {
     pub missing: Vec<String>,
@@ -187,7 +193,13 @@ async fn check_list(
 ) -> Result<ListCheck, JobError> {
     let mut list = ListReading::new(segment, base);
     let members = reading::read_pages(client, &mut list, budget, ListLimits::default()).await?;
-    let (mut check, missing) = repair::checked(&list, base, (!list.gone).then_some(&members));
+    let found = (!list.gone).then(|| {
+        let mut tally = Tally::default();
+        tally.add(Seen::of(base, &members, &MemberHasher::random()));
+        tally.compare(base)
+    });
+    drop(members);
+    let (mut check, missing) = repair::checked(&list, base, found);
     if repair && !list.gone {
         let started = Instant::now();
         let before = client.stats().requests;

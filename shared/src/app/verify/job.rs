@@ -2,7 +2,9 @@
 //! list of any size is verified by invocations that each end well inside Lambda's 15 minutes.
 //! Between steps the verification's record (`state/{destination}/verification/{id}.json`: the
 //! bookmark and counts of each list, later its checks and repair cursors) and the members each
-//! step read (one object per step and list) are in the store; the last step compares every list
+//! step read (one object per step and list: ours by key hash, the others by a hash keyed with the
+//! record's own key, which goes when the verification ends — no address of anyone who is not
+//! ours) are in the store; the last step compares every list
 //! with the baseline exactly as [`super::run`] does, puts missing members back when asked (again
 //! within budgets), writes the result into the record and releases the destination's verify lock.
 //!
@@ -10,17 +12,19 @@
 //! Autopilot cannot be read, when an export of the destination starts while it runs, or when an
 //! export finished in between (the baseline it compares with changed).
 
-use super::reading::{self, Budget, ListReading};
+use super::reading::{Budget, ListReading};
+use super::seen::MemberHasher;
 use super::{client, last_baseline, log, repair, rounded, ListCheck, Verified};
-use crate::autopilot::api::MemberStatus;
-use crate::autopilot::ListLimits;
 use crate::destination::{self, keys};
 use crate::jobs::finalize::Failure;
 use crate::store::{get_json, put_json};
 use crate::{Deps, JobError};
 use chrono::{DateTime, Utc};
+use lists::{compare_lists, read_lists, repair_lists, same_baseline};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
+
+mod lists;
 
 /// What starts a verification: the execution input on AWS (with `"job": "verify"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +88,9 @@ pub struct Verification {
     pub result: Option<Verified>,
     #[serde(default)]
     pub failure: Option<Failure>,
+    /// The key the members read who are not ours are hashed with, while it runs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub member_key: String,
 }
 
 /// How far a verification got: the step's answer (small: it travels in the state machine).
@@ -153,9 +160,15 @@ pub async fn step(
     super::refuse_while_exporting(deps, dest, "verify again").await?;
     let client = client(deps, &destination).await?;
     let (started, before) = (Instant::now(), client.stats().requests);
-    read_lists(deps, &client, &mut record, &mut budget).await?;
-    if record.lists.iter().all(|l| l.done) && record.checks.is_empty() {
-        compare_lists(deps, &mut record).await?;
+    if record.checks.is_empty() {
+        let base = same_baseline(deps, &record).await?;
+        if record.member_key.is_empty() {
+            record.member_key = MemberHasher::new_key();
+        }
+        read_lists(deps, &client, &mut record, &base, &mut budget).await?;
+        if record.lists.iter().all(|l| l.done) {
+            compare_lists(deps, &mut record, &base).await?;
+        }
     }
     if !record.checks.is_empty() && record.repair {
         repair_lists(deps, &client, &mut record, &mut budget).await?;
@@ -251,6 +264,7 @@ impl Verification {
             seconds: 0.0,
             result: None,
             failure: None,
+            member_key: String::new(),
         }
     }
 }
@@ -275,109 +289,6 @@ async fn begin(
     ))
 }
 
-/// Reads the lists on, in order, while the budget lasts; what each read is stored at once.
-async fn read_lists(
-    deps: &Deps,
-    client: &crate::autopilot::AutopilotClient,
-    record: &mut Verification,
-    budget: &mut Budget,
-) -> Result<(), JobError> {
-    let (dest, id) = (&record.destination_id, &record.verification_id);
-    for (i, list) in record.lists.iter_mut().enumerate() {
-        if list.done {
-            continue;
-        }
-        if !budget.left() {
-            break;
-        }
-        let members = reading::read_pages(client, list, budget, ListLimits::default()).await?;
-        if !members.is_empty() {
-            let stored: Vec<(&str, bool)> = members
-                .iter()
-                .map(|m| (m.email.as_str(), m.unsubscribed))
-                .collect();
-            let key = keys::verification_members(dest, id, i, list.pages as u32);
-            put_json(deps.store.as_ref(), &key, &stored).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Every list compared with the baseline (which must still be the one the verification began
-/// with); the missing members of each kept for a repair, the members read deleted.
-async fn compare_lists(deps: &Deps, record: &mut Verification) -> Result<(), JobError> {
-    let dest = record.destination_id.clone();
-    let base = last_baseline(deps, &dest).await?;
-    if base.export_id != record.export_id {
-        return Err(JobError::Conflict(format!(
-            "export {} of '{dest}' finished while the lists were read: verify again",
-            base.export_id
-        )));
-    }
-    let store = deps.store.as_ref();
-    let parts = keys::verification_parts(&dest, &record.verification_id);
-    let mut found = store.list(&parts).await?;
-    found.sort();
-    for (i, list) in record.lists.iter().enumerate() {
-        let Some(segment) = base.segments.get(&list.segment) else {
-            return Err(JobError::internal(
-                "the baseline lost a segment while verifying",
-            ));
-        };
-        let prefix = keys::verification_list_members(&dest, &record.verification_id, i);
-        let mut members = Vec::with_capacity(list.members as usize);
-        for key in found.iter().filter(|k| k.starts_with(&prefix)) {
-            let read: Vec<(String, bool)> = get_json(store, key).await?.unwrap_or_default();
-            members.extend(read.into_iter().map(|(email, unsubscribed)| MemberStatus {
-                email,
-                unsubscribed,
-            }));
-        }
-        let (mut check, missing) =
-            repair::checked(list, segment, (!list.gone).then_some(members.as_slice()));
-        (check.requests, check.seconds) = (list.requests, rounded(list.seconds));
-        if record.repair && !missing.is_empty() {
-            let key = keys::verification_missing(&dest, &record.verification_id, i);
-            put_json(store, &key, &missing).await?;
-        }
-        record.checks.push(check);
-    }
-    record.repaired_through = vec![0; record.checks.len()];
-    for key in found {
-        store.delete(&key).await?;
-    }
-    Ok(())
-}
-
-/// Puts missing members back, list by list, from where the last step stopped.
-async fn repair_lists(
-    deps: &Deps,
-    client: &crate::autopilot::AutopilotClient,
-    record: &mut Verification,
-    budget: &mut Budget,
-) -> Result<(), JobError> {
-    let (dest, id) = (&record.destination_id, &record.verification_id);
-    for (i, check) in record.checks.iter_mut().enumerate() {
-        let through = record.repaired_through[i];
-        if check.list_gone || through >= check.missing || !budget.left() {
-            continue;
-        }
-        let key = keys::verification_missing(dest, id, i);
-        let missing: Vec<String> = get_json(deps.store.as_ref(), &key)
-            .await?
-            .unwrap_or_default();
-        let rest = missing.get(through as usize..).unwrap_or_default();
-        let (started, before) = (Instant::now(), client.stats().requests);
-        let (done, failed) = repair::put_back(client, &check.list_id, rest, budget).await?;
-        record.repaired_through[i] = through + done as u64;
-        check.not_repaired += failed;
-        check.repaired += done as u64 - failed;
-        check.requests += client.stats().requests - before;
-        check.seconds = rounded(check.seconds + started.elapsed().as_secs_f64());
-    }
-    Ok(())
-}
-
 /// Writes the verification's end, deletes what it read and releases the destination's lock.
 async fn end(
     deps: &Deps,
@@ -386,6 +297,7 @@ async fn end(
 ) -> Result<Progress, JobError> {
     record.status = status;
     record.finished_at = Some(Utc::now());
+    record.member_key.clear();
     let (dest, id) = (
         record.destination_id.clone(),
         record.verification_id.clone(),

@@ -2,10 +2,9 @@
 //! missing members back within a budget ([`put_back`]: Autopilot's add-to-list call alone, never
 //! an upsert, a contact's field or a subscription), and lists recreated under another id.
 
-use super::compare::{compare, samples};
+use super::compare::{samples, Comparison};
 use super::reading::{Budget, ListReading};
 use super::{ListCheck, Samples};
-use crate::autopilot::api::MemberStatus;
 use crate::autopilot::{AutopilotClient, AutopilotError};
 use crate::baseline::SegmentBaseline;
 use crate::JobError;
@@ -16,12 +15,12 @@ const REPAIRS_IN_FLIGHT: usize = 8;
 /// Members put back between two looks at the budget.
 const REPAIRS_PER_BATCH: usize = REPAIRS_IN_FLIGHT * 4;
 
-/// A list as read (`members`, `None` when it is gone) compared with its baseline: its check, and
+/// A list as read compared with its baseline (`found`, `None` when it is gone): its check, and
 /// the addresses of its missing members (sorted) for a repair.
-pub fn checked(
+pub(super) fn checked(
     list: &ListReading,
     base: &SegmentBaseline,
-    members: Option<&[MemberStatus]>,
+    found: Option<Comparison>,
 ) -> (ListCheck, Vec<String>) {
     let mut check = ListCheck {
         segment: list.segment.clone(),
@@ -29,20 +28,19 @@ pub fn checked(
         expected: base.contacts.len() as u64,
         ..ListCheck::default()
     };
-    let Some(members) = members else {
+    let Some(found) = found else {
         check.list_gone = true;
         check.missing = check.expected;
         return (check, Vec::new());
     };
-    let found = compare(base, members);
     check.present = found.present;
     check.missing = found.missing.len() as u64;
     check.unsubscribed = found.unsubscribed.len() as u64;
-    check.foreign = found.foreign.len() as u64;
+    check.foreign = found.foreign;
     check.samples = Samples {
         missing: samples(&found.missing),
         unsubscribed: samples(&found.unsubscribed),
-        foreign: samples(&found.foreign),
+        foreign: found.foreign_samples,
     };
     (check, found.missing)
 }
