@@ -1,7 +1,8 @@
-//! A contact's fields, held compactly: a million contacts with half a dozen fields each would take
-//! gigabytes as maps of `serde_json::Value`. Field names are numbered once for the whole store
-//! ([`FieldNames`]); a contact keeps one byte string ([`Fields`]) of entries, each its field's
-//! number and its value's compact JSON text, both lengths as LEB128 varints.
+//! A contact's address and fields, held compactly: a million contacts with half a dozen fields
+//! each would take gigabytes as maps of `serde_json::Value`. Field names are numbered once for the
+//! whole store ([`FieldNames`]); a contact is one byte string ([`Packed`]): its address's length
+//! and its address, then entries of its field's number, its value's length and its value's compact
+//! JSON text, each number and length an LEB128 varint.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -50,18 +51,44 @@ impl FieldNames {
     }
 }
 
-/// One contact's fields, encoded as the module doc says; entries are ordered by field number.
-#[derive(Debug, Default)]
-pub(crate) struct Fields(Box<[u8]>);
+/// One contact's address and fields, encoded as the module doc says; entries are ordered by field
+/// number.
+#[derive(Debug)]
+pub(crate) struct Packed(Box<[u8]>);
 
 /// A contact's fields decoded, each kind by name: what Autopilot shows of a contact.
 pub(crate) type Decoded = (BTreeMap<String, Value>, BTreeMap<String, Value>);
 
-impl Fields {
+impl Packed {
+    /// A contact with this address and no fields yet.
+    pub fn new(email: &str) -> Self {
+        let mut bytes = Vec::with_capacity(email.len() + 1);
+        write_varint(&mut bytes, email.len());
+        bytes.extend_from_slice(email.as_bytes());
+        Self(bytes.into_boxed_slice())
+    }
+
+    /// The address and the encoded entries after it. Only [`Packed::new`] writes an address, from
+    /// a `str`, so a malformed one (there is none) reads as empty.
+    fn split(&self) -> (&str, &[u8]) {
+        let mut rest: &[u8] = &self.0;
+        let address = read_varint(&mut rest).and_then(|len| {
+            let address = std::str::from_utf8(rest.get(..len)?).ok()?;
+            rest = &rest[len..];
+            Some(address)
+        });
+        (address.unwrap_or_default(), rest)
+    }
+
+    /// The address, as first written.
+    pub fn email(&self) -> &str {
+        self.split().0
+    }
+
     /// Entries as (field number, value's JSON text). A malformed tail ends the entries (only this
     /// module writes them, so there is none).
     fn entries(&self) -> impl Iterator<Item = (usize, &[u8])> {
-        let mut rest: &[u8] = &self.0;
+        let mut rest = self.split().1;
         std::iter::from_fn(move || {
             let number = read_varint(&mut rest)?;
             let len = read_varint(&mut rest)?;
@@ -87,7 +114,10 @@ impl Fields {
                 entries.insert(names.number(kind, &name), value.to_string().into_bytes());
             }
         }
-        let mut bytes = Vec::new();
+        let email = self.email();
+        let mut bytes = Vec::with_capacity(self.0.len() + 16);
+        write_varint(&mut bytes, email.len());
+        bytes.extend_from_slice(email.as_bytes());
         for (number, value) in &entries {
             write_varint(&mut bytes, *number);
             write_varint(&mut bytes, value.len());
@@ -148,7 +178,7 @@ mod tests {
     #[test]
     fn fields_merge_by_name_and_decode_as_written() {
         let mut names = FieldNames::default();
-        let first = Fields::default().merged(
+        let first = Packed::new("Ann@x.io").merged(
             &mut names,
             [
                 (
@@ -192,7 +222,7 @@ mod tests {
     #[test]
     fn a_standard_and_a_custom_field_of_the_same_name_stay_apart() {
         let mut names = FieldNames::default();
-        let fields = Fields::default().merged(
+        let fields = Packed::new("a@x.io").merged(
             &mut names,
             [
                 (Kind::Standard, map(json!({"Title": "Dr"}))),
@@ -219,7 +249,9 @@ mod tests {
         }
         let mut too_long = &[0xff_u8; 11][..];
         assert_eq!(read_varint(&mut too_long), None);
-        let broken = Fields(vec![0, 5, b'1'].into_boxed_slice());
-        assert_eq!(broken.entries().count(), 0);
+        let broken = Packed(vec![1, b'a', 0, 5, b'1'].into_boxed_slice());
+        assert_eq!((broken.email(), broken.entries().count()), ("a", 0));
+        let no_address = Packed(vec![9, b'a'].into_boxed_slice());
+        assert_eq!(no_address.email(), "");
     }
 }

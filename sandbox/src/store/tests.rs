@@ -65,6 +65,11 @@ fn a_bookmark_that_is_no_id_pages_from_the_ids_after_it_as_text() {
 }
 
 #[test]
+fn a_contact_takes_one_pointer_and_two_small_numbers_beside_its_packed_bytes() {
+    assert!(std::mem::size_of::<Contact>() <= 24);
+}
+
+#[test]
 fn ids_are_only_those_written_as_ids() {
     assert_eq!(contact_id(0), "person_000000000001");
     assert_eq!(position_of_id("person_000000000001"), Some(0));
