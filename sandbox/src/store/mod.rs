@@ -9,8 +9,10 @@ mod index;
 mod rules;
 #[cfg(test)]
 mod tests;
+mod view;
 
 pub use rules::{CONSENT_FIELDS, STANDARD_FIELDS};
+pub use view::StateView;
 
 use fields::{FieldNames, Kind, Packed};
 use index::EmailIndex;
@@ -253,7 +255,12 @@ impl Store {
         true
     }
 
-    /// Everything, for the admin endpoint and in-process checks.
+    /// Everything, to serialize as [`Store::snapshot`] is, without the copy.
+    pub fn view(&self) -> StateView<'_> {
+        StateView(self)
+    }
+
+    /// Everything, for in-process checks.
     pub fn snapshot(&self) -> StateSnapshot {
         StateSnapshot {
             contacts: (0..self.contacts.len())
