@@ -131,6 +131,13 @@ impl Sandbox {
         self.shared.store().snapshot()
     }
 
+    /// Calls `visit` with the address (as first written) of every member of the first list
+    /// titled `title`, in id order, copying nothing; whether there is such a list. What
+    /// [`Sandbox::state`] says of a list, without a copy of every contact.
+    pub fn for_each_member(&self, title: &str, visit: impl FnMut(&str)) -> bool {
+        self.shared.store().for_each_member(title, visit)
+    }
+
     pub fn counters(&self) -> Counters {
         api::counters(&self.shared)
     }

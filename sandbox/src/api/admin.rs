@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 pub(super) async fn state(State(shared): State<AppState>) -> Response {
-    Json(shared.store().snapshot()).into_response()
+    Json(shared.store().view()).into_response()
 }
 
 pub(super) async fn counters(State(shared): State<AppState>) -> Response {
@@ -181,6 +181,14 @@ mod tests {
         );
         let state = shared.store().snapshot();
         assert!(state.lists.is_empty() && state.contacts.len() == 2);
+        let request = Request::get("/admin/state").body(Body::empty()).unwrap();
+        let answer = api::router(shared.clone()).oneshot(request).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let shown: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(shown, serde_json::to_value(&state).unwrap());
         assert_eq!(
             api::counters(&shared).requests,
             0,

@@ -123,8 +123,9 @@ pub(super) async fn get_contact(
     State(shared): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    match shared.store().find(&id) {
-        Some(c) => Json(c.to_json()).into_response(),
+    let store = shared.store();
+    match store.find(&id).and_then(|at| store.contact_json(at)) {
+        Some(contact) => Json(contact).into_response(),
         None => error(StatusCode::NOT_FOUND, "Not Found", "Contact not found"),
     }
 }

@@ -1,7 +1,7 @@
 //! The list calls: lists, a new list, pages of members, and one contact's membership.
 
 use super::{error, parse_body, AppState};
-use crate::store::Store;
+use crate::store::{contact_id, Store};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -63,13 +63,13 @@ pub(super) async fn members_after(
     members_page(&shared.store(), &list, Some(&bookmark))
 }
 
-/// Resolves a list and a contact for the membership calls.
-fn member_ids(store: &Store, list: &str, id: &str) -> Result<(String, String), Response> {
+/// Resolves a list and a contact (its position) for the membership calls.
+fn member_ids(store: &Store, list: &str, id: &str) -> Result<(String, usize), Response> {
     if !store.lists().contains_key(list) {
         return Err(error(StatusCode::NOT_FOUND, "Not Found", "List not found"));
     }
     match store.find(id) {
-        Some(c) => Ok((list.to_string(), c.contact_id.clone())),
+        Some(at) => Ok((list.to_string(), at)),
         None => Err(error(
             StatusCode::NOT_FOUND,
             "Not Found",
@@ -84,8 +84,8 @@ pub(super) async fn is_member(
 ) -> Response {
     let store = shared.store();
     match member_ids(&store, &list, &id) {
-        Ok((list, contact)) if store.lists()[&list].members.contains(&contact) => {
-            Json(json!({"contact_id": contact})).into_response()
+        Ok((list, at)) if store.lists()[&list].members.contains(&at) => {
+            Json(json!({"contact_id": contact_id(at)})).into_response()
         }
         Ok(_) => error(
             StatusCode::NOT_FOUND,
@@ -119,7 +119,7 @@ fn change_membership(
     shared: &AppState,
     list: &str,
     id: &str,
-    change: impl FnOnce(&mut BTreeSet<String>, String),
+    change: impl FnOnce(&mut BTreeSet<usize>, usize),
 ) -> Response {
     let mut store = shared.store();
     match member_ids(&store, list, id) {
