@@ -3,7 +3,9 @@
 //! bound the isolation guarantees (see `shared/src/autopilot/bulk/mod.rs`). With n contacts,
 //! d = ⌈log2 n⌉ and k refused, requests beyond the batch's own one are at most:
 //! - when the answer names nobody: k·(d + 1) for k ≤ 4, else 4·(d + 1) + 2n;
-//! - when it names the refused contact: k (one request per refused contact, for the rest).
+//! - when it names the refused contact: 2k − 1 (one per refused contact for the rest; a named
+//!   contact the rest being taken did not prove refused is sent alone once);
+//! - when it names the wrong contact (counting from 1): no good contact is lost.
 
 use integration_tests::{client, contacts, sandbox};
 use proptest::prelude::*;
@@ -18,7 +20,12 @@ fn bound(n: usize, refused: usize, naming: RefusalNaming) -> u64 {
     let extra = match naming {
         RefusalNaming::None if refused <= 4 => refused * (depth + 1),
         RefusalNaming::None => 4 * (depth + 1) + 2 * n,
-        RefusalNaming::Position | RefusalNaming::Email => refused,
+        // The last named of a batch is proved refused by the rest being taken; any other named
+        // is sent alone once to prove it.
+        RefusalNaming::Position | RefusalNaming::Email => (2 * refused).saturating_sub(1),
+        // Names that point at the wrong contact are not believed: the suspects are sent alone
+        // and the rest isolated as if nobody were named.
+        RefusalNaming::PositionFromOne => 4 * (depth + 1) + 3 * n,
     };
     1 + extra as u64
 }
@@ -85,6 +92,14 @@ proptest! {
     }
 
     #[test]
+    fn a_refusal_naming_the_wrong_contact_costs_no_good_one(
+        size in 1usize..=100,
+        bad in proptest::collection::btree_set(0usize..100, 0..8),
+    ) {
+        check(size, bad, RefusalNaming::PositionFromOne)?;
+    }
+
+    #[test]
     fn a_refusal_naming_the_contact_costs_one_request_per_refused(
         size in 1usize..=100,
         bad in proptest::collection::btree_set(0usize..100, 0..8),
@@ -100,5 +115,6 @@ fn the_bound_is_the_documented_one() {
     assert_eq!(bound(100, 4, RefusalNaming::None), 1 + 32);
     assert_eq!(bound(100, 100, RefusalNaming::None), 1 + 32 + 200);
     assert_eq!(bound(1, 1, RefusalNaming::None), 1 + 1);
-    assert_eq!(bound(100, 3, RefusalNaming::Position), 1 + 3);
+    assert_eq!(bound(100, 3, RefusalNaming::Position), 1 + 5);
+    assert_eq!(bound(100, 1, RefusalNaming::Position), 1 + 1);
 }

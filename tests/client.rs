@@ -86,19 +86,26 @@ async fn requests_to_isolate(refused: &[usize], naming: sandbox::RefusalNaming) 
 
 #[tokio::test]
 async fn isolating_refused_contacts_costs_at_most_log2_n_plus_one_requests_each() {
-    use sandbox::RefusalNaming::{Email, None, Position};
+    use sandbox::RefusalNaming::{Email, None, Position, PositionFromOne};
     // ⌈log2 100⌉ + 1 = 8 extra requests per refused contact, for up to four in one batch.
     for refused in [vec![0], vec![37], vec![99], vec![3, 41, 42, 77]] {
         let requests = requests_to_isolate(&refused, None).await;
         let most = 1 + 8 * refused.len() as u64;
         assert!(requests <= most, "{refused:?}: {requests} > {most}");
     }
-    // An answer naming the refused contact: one extra request each, to send the rest.
+    // An answer naming the refused contact: one extra request each, to send the rest; with
+    // several in one batch, those the rest being taken did not prove refused are sent alone.
     for naming in [Position, Email] {
         for refused in [vec![37], vec![3, 41, 42, 77]] {
             let requests = requests_to_isolate(&refused, naming).await;
-            assert_eq!(requests, 1 + refused.len() as u64, "{naming:?} {refused:?}");
+            let extra = 2 * refused.len() as u64 - 1;
+            assert_eq!(requests, 1 + extra, "{naming:?} {refused:?}");
         }
+    }
+    // An answer counting from 1 names the neighbour: believed, it would reject a good contact
+    // (`requests_to_isolate` checks exactly the refused are rejected and the rest written).
+    for refused in [vec![37], vec![98], vec![3, 41, 42, 77]] {
+        requests_to_isolate(&refused, PositionFromOne).await;
     }
 }
 

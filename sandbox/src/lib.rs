@@ -9,7 +9,7 @@
 //! Like Autopilot's documentation, its 400 says what is wrong but not with which contact; an
 //! admin setting (`PUT /admin/refusals {"name_refused": "position"}` or `"email"`, default
 //! `"none"`) makes it name the contact, by its JSON path in the request (`contacts[3]: …`) or by
-//! its address.
+//! its address (`"position_from_one"` counts from 1, an answer a client must not misread).
 //!
 //! `/admin` (no key, no limit) shows the state and counters, changes faults, keys and refusal
 //! naming at run time, and does what a person does by hand in Autopilot (unsubscribe a contact,

@@ -30,8 +30,8 @@ pub(super) async fn faults(State(shared): State<AppState>, body: Bytes) -> Respo
     }
 }
 
-/// `PUT /admin/refusals` `{"name_refused": "none" | "position" | "email"}`: whether a 400
-/// refusing a bulk upsert names the contact at fault.
+/// `PUT /admin/refusals` `{"name_refused": "none" | "position" | "position_from_one" | "email"}`:
+/// whether a 400 refusing a bulk upsert names the contact at fault (and how).
 pub(super) async fn refusals(State(shared): State<AppState>, body: Bytes) -> Response {
     #[derive(serde::Deserialize)]
     struct Refusals {

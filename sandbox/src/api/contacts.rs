@@ -83,6 +83,10 @@ pub enum RefusalNaming {
     Position,
     /// The message ends with the contact's address: `…: ann@example.invalid`.
     Email,
+    /// Like `Position`, counting from 1 (`contacts[4]` for the fourth): an answer a client
+    /// reading positions from 0 misreads, which must cost it no good contact.
+    #[serde(rename = "position_from_one")]
+    PositionFromOne,
 }
 
 impl RefusalNaming {
@@ -91,6 +95,7 @@ impl RefusalNaming {
         match (self, email) {
             (Self::None, _) => message,
             (Self::Email, Some(email)) => format!("{message}: {email}"),
+            (Self::PositionFromOne, _) => format!("contacts[{}]: {message}", index + 1),
             (Self::Position | Self::Email, _) => format!("contacts[{index}]: {message}"),
         }
     }

@@ -1,9 +1,9 @@
 //! Isolating the contacts Autopilot refuses in a batch (the method and its cost are in the
 //! parent module's documentation).
 //!
-//! Groups of contacts (positions in the batch, in order) wait on a stack, each either unsent or
+//! Groups of contacts (positions in the batch, in order) wait on a stack, each either unsent,
 //! known to hold a refused contact (with the message of the smallest refused request that held
-//! it). Halves set aside as probably clean wait in a pool, sent as one group once the stack is
+//! it), or the unsent rest of a request whose refusal named suspects. Halves set aside as probably clean wait in a pool, sent as one group once the stack is
 //! empty.
 
 use super::{BulkOutcome, Named, Rejection};
@@ -56,6 +56,9 @@ enum Known {
     Unsent,
     /// Holds a refused contact: Autopilot's message refusing the smallest request that held it.
     Refused(String),
+    /// The rest of a request whose refusal named contacts (`suspects`, in the order named, each
+    /// with the message that named it): unsent. Taken, it proves the last suspect refused.
+    Clearing(Vec<(usize, String)>),
 }
 
 impl Group {
@@ -107,7 +110,30 @@ impl Isolation<'_> {
                     status,
                     message,
                     named,
-                } => self.refused(group.positions, status, message, &named, group.pool),
+                } => self.refused_after(
+                    group.positions,
+                    status,
+                    message,
+                    &named,
+                    (Vec::new(), group.pool),
+                ),
+            },
+            Known::Clearing(mut suspects) => match self.send(&group.positions).await? {
+                Answer::Taken => {
+                    self.outcome.written += group.positions.len();
+                    // Without it the request was taken, with it refused: it is refused.
+                    if let Some((index, message)) = suspects.pop() {
+                        self.reject(index, message);
+                    }
+                    self.retry_alone(suspects);
+                }
+                Answer::Refused {
+                    status,
+                    message,
+                    named,
+                } => {
+                    self.refused_after(group.positions, status, message, &named, (suspects, false))
+                }
             },
             Known::Refused(message) if group.positions.len() == 1 => {
                 self.reject(group.positions[0], message);
@@ -117,15 +143,53 @@ impl Isolation<'_> {
         Ok(())
     }
 
-    /// What follows a refused request of `positions`.
-    fn refused(
+    /// What follows a refused request of `positions`: `suspects` when it was the rest of a
+    /// named refusal (none for any other request), `pool` when it was the pool of halves.
+    fn refused_after(
         &mut self,
         positions: Vec<usize>,
         status: u16,
         message: String,
         named: &Named,
-        pool: bool,
+        (mut suspects, pool): (Vec<(usize, String)>, bool),
     ) {
+        let request: Vec<&Contact> = positions.iter().map(|&i| &self.contacts[i]).collect();
+        let culprits = if status == 413 {
+            Vec::new()
+        } else {
+            named.within(&request)
+        };
+        if !culprits.is_empty() && culprits.len() < positions.len() {
+            // The named are suspects until the rest is taken: an answer that counts from 1, or
+            // names a neighbour, must not cost a good contact.
+            let mut rest = Vec::with_capacity(positions.len() - culprits.len());
+            for (at, &index) in positions.iter().enumerate() {
+                if culprits.binary_search(&at).is_ok() {
+                    suspects.push((index, message.clone()));
+                } else {
+                    rest.push(index);
+                }
+            }
+            self.pending.push(Group {
+                positions: rest,
+                known: Known::Clearing(suspects),
+                pool: false,
+            });
+            return;
+        }
+        self.retry_alone(suspects);
+        self.refused(positions, status, message, pool);
+    }
+
+    /// Suspects nothing proved refused: each is sent alone, taken or refused on its own.
+    fn retry_alone(&mut self, suspects: Vec<(usize, String)>) {
+        for (index, _) in suspects.into_iter().rev() {
+            self.pending.push(Group::unsent(vec![index], false));
+        }
+    }
+
+    /// What follows a refused request of `positions` whose answer named none of them usefully.
+    fn refused(&mut self, positions: Vec<usize>, status: u16, message: String, pool: bool) {
         if status == 413 {
             // A body too large says nothing of where a refused contact is: both halves are sent.
             if positions.len() == 1 {
@@ -136,20 +200,6 @@ impl Isolation<'_> {
                 self.pending.push(Group::unsent(second.to_vec(), false));
                 self.pending.push(Group::unsent(first.to_vec(), false));
             }
-            return;
-        }
-        let request: Vec<&Contact> = positions.iter().map(|&i| &self.contacts[i]).collect();
-        let culprits = named.within(&request);
-        if !culprits.is_empty() {
-            let mut rest = Vec::with_capacity(positions.len() - culprits.len());
-            for (at, &index) in positions.iter().enumerate() {
-                if culprits.binary_search(&at).is_ok() {
-                    self.reject(index, message.clone());
-                } else {
-                    rest.push(index);
-                }
-            }
-            self.pending.push(Group::unsent(rest, false));
             return;
         }
         if pool {
@@ -186,7 +236,7 @@ impl Isolation<'_> {
                 } else {
                     self.pool.extend_from_slice(second);
                 }
-                self.refused(first.to_vec(), status, message, &named, false);
+                self.refused_after(first.to_vec(), status, message, &named, (Vec::new(), false));
             }
         }
         Ok(())

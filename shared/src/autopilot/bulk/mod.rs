@@ -5,9 +5,12 @@
 //! refused batch are isolated ([`isolate`]): every refused contact comes back as a [`Rejection`]
 //! with Autopilot's message, every other contact is written.
 //!
-//! - **The answer names the contact** ([`Named`]): the named contacts of the request are rejected
-//!   with the message and the rest is sent once; refused again, it is named again or split. One
-//!   extra request per refused contact.
+//! - **The answer names the contact** ([`Named`]): the named contacts are set aside as suspects
+//!   and the rest is sent once; refused again, it is named again or split. A name is believed only
+//!   when proved: the rest being taken proves the last suspect refused (it was refused with it,
+//!   taken without); any other suspect is sent alone once. So an answer that names the wrong
+//!   contact (counting from 1, say) costs requests, never a good contact. One extra request per
+//!   refused contact when each batch holds one; 2k − 1 for k in one batch.
 //! - **It names nobody**: the request is split in halves, sent one after the other. When the first
 //!   half is taken, the second holds the refused contact: it is split without being sent whole,
 //!   and a single contact known refused that way is rejected unsent, with the message of the
