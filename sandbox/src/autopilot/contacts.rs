@@ -1,6 +1,7 @@
 //! The contact calls: the account, bulk and single upserts, a contact, the custom fields.
 
 use super::{error, parse_body, AppState, KEY_HEADER, MAX_BULK};
+use crate::gate::BulkApplied;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -100,10 +101,6 @@ impl RefusalNaming {
         }
     }
 }
-
-/// Marks the answer of a bulk upsert that wrote its contacts, for the slow-answer counter.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct BulkApplied;
 
 pub(super) async fn upsert_one(State(shared): State<AppState>, body: Bytes) -> Response {
     let value = match parse_body(&body) {

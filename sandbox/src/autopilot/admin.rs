@@ -1,34 +1,14 @@
-//! The `/admin` routes (no key, no limit): the state and counters, faults and keys changed at
-//! run time, whether refusals name the contact at fault, a reset; and what a person does by
-//! hand in Autopilot's interface, for tests that tamper with lists: unsubscribe a contact, take
-//! a member off a list, delete a list. None of these counts as a request or a write.
+//! Autopilot's own `/admin` routes (no key, no limit; the shared ones are in the crate's `admin`):
+//! whether refusals name the contact at fault, and what a person does by hand in Autopilot's
+//! interface, for tests that tamper with lists: unsubscribe a contact, take a member off a list,
+//! delete a list. None of these counts as a request or a write.
 
 use super::{error, AppState};
-use crate::limits::{Counters, Faults, PeakWindow};
-use crate::store::Store;
+use crate::admin::done_or_not_found;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-
-pub(super) async fn state(State(shared): State<AppState>) -> Response {
-    Json(shared.store().view()).into_response()
-}
-
-pub(super) async fn counters(State(shared): State<AppState>) -> Response {
-    Json(super::counters(&shared)).into_response()
-}
-
-pub(super) async fn faults(State(shared): State<AppState>, body: Bytes) -> Response {
-    match serde_json::from_slice::<Faults>(&body) {
-        Ok(faults) => {
-            shared.control().set_faults(faults);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => error(StatusCode::BAD_REQUEST, "Bad Request", &e.to_string()),
-    }
-}
 
 /// `PUT /admin/refusals` `{"name_refused": "none" | "position" | "position_from_one" | "email"}`:
 /// whether a 400 refusing a bulk upsert names the contact at fault (and how).
@@ -44,28 +24,6 @@ pub(super) async fn refusals(State(shared): State<AppState>, body: Bytes) -> Res
         }
         Err(e) => error(StatusCode::BAD_REQUEST, "Bad Request", &e.to_string()),
     }
-}
-
-pub(super) async fn keys(State(shared): State<AppState>, body: Bytes) -> Response {
-    #[derive(serde::Deserialize)]
-    struct Keys {
-        api_keys: Vec<String>,
-    }
-    match serde_json::from_slice::<Keys>(&body) {
-        Ok(keys) => {
-            shared.control().api_keys = keys.api_keys;
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => error(StatusCode::BAD_REQUEST, "Bad Request", &e.to_string()),
-    }
-}
-
-pub(super) async fn reset(State(shared): State<AppState>) -> Response {
-    *shared.store() = Store::default();
-    let mut control = shared.control();
-    control.counters = Counters::default();
-    control.peak = PeakWindow::default();
-    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /admin/contacts/{id}/unsubscribe`: the contact (email or id) unsubscribes.
@@ -92,24 +50,14 @@ pub(super) async fn delete_list(
     done_or_not_found(shared.store().delete_list(&list), "List")
 }
 
-fn done_or_not_found(done: bool, what: &str) -> Response {
-    if done {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        error(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            &format!("{what} not found"),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use crate::{api, store::Store, SandboxConfig, Shared};
+    use crate::control::Shared;
+    use crate::server::router;
+    use crate::{store::Store, SandboxConfig};
     use axum::body::Body;
     use axum::http::{Method, Request, StatusCode};
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use tower::ServiceExt;
 
     async fn call(shared: &Arc<Shared>, method: Method, uri: &str) -> StatusCode {
@@ -118,7 +66,7 @@ mod tests {
             .uri(uri)
             .body(Body::empty())
             .unwrap();
-        let answer = api::router(shared.clone()).oneshot(request).await.unwrap();
+        let answer = router(shared.clone()).oneshot(request).await.unwrap();
         answer.status()
     }
 
@@ -132,10 +80,8 @@ mod tests {
                 .unwrap();
             store.apply(input);
         }
-        let shared = Arc::new(Shared {
-            store: Mutex::new(store),
-            control: Mutex::new(api::Control::new(&SandboxConfig::with_key("k"))),
-        });
+        let shared = Arc::new(Shared::new(&SandboxConfig::with_key("k")));
+        *shared.store() = store;
         let unsubscribe = "/admin/contacts/Ann@x.io/unsubscribe";
         assert_eq!(
             call(&shared, Method::POST, unsubscribe).await,
@@ -182,17 +128,13 @@ mod tests {
         let state = shared.store().snapshot();
         assert!(state.lists.is_empty() && state.contacts.len() == 2);
         let request = Request::get("/admin/state").body(Body::empty()).unwrap();
-        let answer = api::router(shared.clone()).oneshot(request).await.unwrap();
+        let answer = router(shared.clone()).oneshot(request).await.unwrap();
         assert_eq!(answer.status(), StatusCode::OK);
         let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
             .await
             .unwrap();
         let shown: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(shown, serde_json::to_value(&state).unwrap());
-        assert_eq!(
-            api::counters(&shared).requests,
-            0,
-            "none of it is a request"
-        );
+        assert_eq!(shared.counters().requests, 0, "none of it is a request");
     }
 }
