@@ -30,7 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Sandbox + sample segments + connect + configure + export + read-back check, in one go.
     Demo(DemoArgs),
-    /// Serve the Autopilot-compatible sandbox until interrupted.
+    /// Serve the sandbox (Autopilot-compatible, or Ortto-compatible with --api ortto) until
+    /// interrupted.
     Sandbox(SandboxArgs),
     /// Connect an Autopilot account: validate its API key and store it.
     Connect(ConnectArgs),
@@ -231,10 +232,24 @@ pub struct ConfigureArgs {
     pub verify_pages: Option<u32>,
 }
 
+/// The API a sandbox imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SandboxApi {
+    Autopilot,
+    Ortto,
+}
+
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// The API to imitate: Autopilot's (calls under /v1), or Ortto's (calls under /v1, and under
+    /// /global/v1, /au/v1 and /eu/v1 to try a key against another region).
+    #[arg(long, value_enum, default_value_t = SandboxApi::Autopilot)]
+    pub api: SandboxApi,
+    /// With --api ortto: the region the sandbox's key belongs to (global, au or eu).
+    #[arg(long, value_parser = sandbox_region)]
+    pub region: Option<sandbox::Region>,
     /// Requests per second per key (at least 0.1); 0 for no limit.
     #[arg(long, default_value_t = 10.0, value_parser = sandbox_rate, allow_negative_numbers = true)]
     pub rate: f64,
@@ -244,9 +259,13 @@ pub struct SandboxArgs {
     /// The API key the sandbox accepts.
     #[arg(long, default_value = "sandbox-key")]
     pub api_key: String,
-    /// Answer 429 without a Retry-After header (the body still says try-in-seconds).
-    #[arg(long)]
+    /// Answer 429 without a Retry-After header (the body still says try-in-seconds); Ortto's 429
+    /// has none unless --retry-after.
+    #[arg(long, conflicts_with = "retry_after")]
     pub no_retry_after: bool,
+    /// With --api ortto: answer 429 with a Retry-After header as well.
+    #[arg(long)]
+    pub retry_after: bool,
     /// Probability of answering 500.
     #[arg(long, default_value_t = 0.0)]
     pub error_rate: f64,
@@ -292,6 +311,12 @@ fn rate(text: &str) -> Result<f64, String> {
         format!("'{text}' is not a number: requests per second must be a number from 0.1 to 10,000")
     })?;
     shared::jobs::connect::check_rate(value)
+}
+
+/// An Ortto region by name.
+fn sandbox_region(text: &str) -> Result<sandbox::Region, String> {
+    sandbox::Region::named(text.trim())
+        .ok_or_else(|| format!("'{text}' is not an Ortto region: give global, au or eu"))
 }
 
 /// The sandbox's rate limit: 0 for none, else a finite number of at least 0.1 per second.

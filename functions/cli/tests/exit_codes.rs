@@ -1,7 +1,8 @@
 //! How the command ends, as a script or a scheduler sees it: exit status 0 only for a succeeded
 //! export, 3 for a partial one (with one line saying what did not land and what to run), 1 for a
 //! failure (with `--json`, a JSON error document), 2 for a wrong command line; refused rates and
-//! keys; and no colour escapes on a stderr that is not a terminal.
+//! keys; the sandbox's API and region flags; and no colour escapes on a stderr that is not a
+//! terminal.
 
 mod common;
 
@@ -201,6 +202,82 @@ fn rates_that_are_not_a_sane_number_of_requests_per_second_are_refused() {
     let out = cli(&data, &["sandbox", "--rate", "-5"], None);
     fails_with(out, "at least 0.1, or 0 for no limit");
     assert!(!data.join("destinations").exists(), "nothing was stored");
+}
+
+/// Sends `POST path` with `key` to a server on 127.0.0.1:`port`; the answer's status line and body.
+fn post(port: u16, path: &str, key: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn the_sandbox_imitates_ortto_in_a_region_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = cli(&data, &["sandbox", "--port", "0", "--region", "eu"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    fails_with(out, "--region is for an Ortto sandbox: add --api ortto");
+    let out = cli(
+        &data,
+        &["sandbox", "--api", "ortto", "--region", "mars"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    fails_with(out, "give global, au or eu");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let args = [
+        "--api",
+        "ortto",
+        "--region",
+        "eu",
+        "--api-key",
+        "k",
+        "--port",
+    ];
+    let mut sandbox = Command::new(env!("CARGO_BIN_EXE_autopilot-export"))
+        .arg("sandbox")
+        .args(args)
+        .arg(port.to_string())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    let stderr = sandbox.stderr.take().unwrap();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stderr), &mut said).unwrap();
+    let tags = post(port, "/v1/tags/get", "k");
+    let other_region = post(port, "/global/v1/tags/get", "k");
+    sandbox.kill().unwrap();
+    sandbox.wait().unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "Ortto sandbox (eu region) at http://127.0.0.1:{port}"
+        )),
+        "{said}"
+    );
+    assert_eq!(tags, ("HTTP/1.1 200 OK".to_string(), "[]".to_string()));
+    assert_eq!(
+        other_region.0, "HTTP/1.1 401 Unauthorized",
+        "a key works in its region only"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

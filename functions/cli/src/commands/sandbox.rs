@@ -1,29 +1,60 @@
-//! `autopilot-export sandbox`: serves the Autopilot-compatible sandbox until Ctrl-C.
+//! `autopilot-export sandbox`: serves the sandbox until Ctrl-C — Autopilot-compatible, or
+//! Ortto-compatible (`--api ortto [--region global|au|eu]`).
 
-use crate::args::SandboxArgs;
-use crate::failure::{BoxError, Outcome};
+use crate::args::{SandboxApi, SandboxArgs};
+use crate::failure::{BoxError, InvalidInput, Outcome};
 
 pub async fn run(args: SandboxArgs) -> Result<Outcome, BoxError> {
-    let server = sandbox::Sandbox::start(config(&args), args.port)
+    let config = config(&args).map_err(InvalidInput)?;
+    let server = sandbox::Sandbox::start(config, args.port)
         .await
         .map_err(|e| format!("the sandbox cannot listen on 127.0.0.1:{}: {e}", args.port))?;
-    eprintln!(
-        "Autopilot sandbox at {} (rate {}). Admin: http://{}/admin/state, /admin/counters. Ctrl-C stops it.",
-        server.base_url(),
-        if args.rate > 0.0 { format!("{}/s", args.rate) } else { "unlimited".into() },
+    let rate = if args.rate > 0.0 {
+        format!("{}/s", args.rate)
+    } else {
+        "unlimited".into()
+    };
+    let admin = format!(
+        "Admin: http://{}/admin/state, /admin/counters, /admin/settings",
         server.addr()
     );
+    match server.api() {
+        sandbox::Api::Autopilot => eprintln!(
+            "Autopilot sandbox at {} (rate {rate}). {admin}. Ctrl-C stops it.",
+            server.base_url()
+        ),
+        sandbox::Api::Ortto(region) => eprintln!(
+            "Ortto sandbox ({} region) at {}: calls under /v1/… (rate {rate}; other regions under \
+             /global/v1, /au/v1, /eu/v1). {admin}. Ctrl-C stops it.",
+            region.as_str(),
+            server.base_url()
+        ),
+    }
     tokio::signal::ctrl_c().await?;
     server.stop().await;
     Ok(Outcome::Done)
 }
 
-fn config(args: &SandboxArgs) -> sandbox::SandboxConfig {
-    sandbox::SandboxConfig {
-        api_keys: vec![args.api_key.clone()],
+fn config(args: &SandboxArgs) -> Result<sandbox::SandboxConfig, String> {
+    let base = match (args.api, args.region) {
+        (SandboxApi::Autopilot, Some(_)) => {
+            return Err("--region is for an Ortto sandbox: add --api ortto".into())
+        }
+        (SandboxApi::Autopilot, None) if args.retry_after => {
+            return Err("--retry-after is for an Ortto sandbox (Autopilot's 429s have the header unless --no-retry-after)".into())
+        }
+        (SandboxApi::Autopilot, None) => sandbox::SandboxConfig {
+            retry_after_header: !args.no_retry_after,
+            ..sandbox::SandboxConfig::with_key(&args.api_key)
+        },
+        (SandboxApi::Ortto, region) => sandbox::SandboxConfig {
+            retry_after_header: args.retry_after,
+            ..sandbox::SandboxConfig::ortto(&args.api_key).region(region.unwrap_or_default())
+        },
+    };
+    Ok(sandbox::SandboxConfig {
         rate: (args.rate > 0.0).then_some(args.rate),
         burst: args.burst,
-        retry_after_header: !args.no_retry_after,
         faults: sandbox::Faults {
             error_rate: args.error_rate,
             drop_rate: args.drop_rate,
@@ -35,5 +66,6 @@ fn config(args: &SandboxArgs) -> sandbox::SandboxConfig {
             outage_ms: args.outage_ms,
             seed: args.seed,
         },
-    }
+        ..base
+    })
 }
