@@ -31,8 +31,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
         Api::Autopilot => (autopilot::api(shared.clone()), autopilot::by_hand()),
         Api::Ortto(region) => (ortto::api(shared.clone(), region), ortto::by_hand()),
     };
+    let admin = admin::routes().merge(by_hand).fallback(|| async {
+        admin::error(axum::http::StatusCode::NOT_FOUND, "No such admin route")
+    });
     axum::Router::new()
-        .nest("/admin", admin::routes().merge(by_hand))
+        .nest("/admin", admin)
         .merge(calls)
         .with_state(shared)
 }

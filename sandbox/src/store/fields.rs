@@ -8,7 +8,8 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
-/// Whether a field is one of Autopilot's standard fields or a custom (`type--Name`) field.
+/// Whether a field is one of Autopilot's standard fields or a custom (`type--Name`) field; Ortto's
+/// fields are all `Standard`, their ids saying the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Standard,

@@ -96,6 +96,10 @@ async fn by_hand_a_person_unsubscribes_loses_a_tag_is_deleted_and_an_address_is_
         ortto.by_hand(Method::DELETE, "/tags/Lapsed").await,
         StatusCode::NOT_FOUND
     );
+    assert_eq!(
+        ortto.by_hand(Method::POST, "/no/such/route").await,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(ortto.sandbox.counters().requests, 2, "the two merges only");
 }
 
