@@ -1,6 +1,8 @@
 //! `remove`: deletes a destination's key, its configuration, its baseline (every email it
-//! exported, in `state/{id}/`) and its exports (reports, rejected rows, chunks in `exports/{id}/`):
-//! nothing of it stays behind. Later exports of it fail clearly.
+//! exported, in `state/{id}/`) and its exports (reports, rejected rows, chunks in `exports/{id}/`),
+//! then every version a versioned store (the AWS data bucket) keeps of them: nothing of it stays
+//! behind in the store. Later exports of it fail clearly. Copies outside the store (function
+//! logs, execution history) are not ours to delete; they hold ids and counts, and expire.
 
 use super::{Deps, JobError};
 use crate::destination::{self, keys};
@@ -34,7 +36,16 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     for prefix in [keys::exports_dir(id), keys::state_dir(id)] {
         deleted += delete_under(deps.store.as_ref(), &prefix).await?;
     }
-    tracing::info!(destination = %id, objects = deleted, "destination removed");
+    // A versioned bucket still holds every earlier baseline (every address exported) and report.
+    let mut versions = 0;
+    for prefix in [
+        keys::destination(id),
+        keys::exports_dir(id),
+        keys::state_dir(id),
+    ] {
+        versions += deps.store.delete_versions(&prefix).await?;
+    }
+    tracing::info!(destination = %id, objects = deleted, versions, "destination removed");
     Ok(Output {
         destination_id: destination.id,
         removed: true,
