@@ -1,4 +1,4 @@
-//! `remove`: deletes a destination's key, its configuration, its baseline (every email it
+//! `remove`: deletes a destination's key and webhook signing secret, its configuration, its baseline (every email it
 //! exported, in `state/{id}/`) and its exports (reports, rejected rows, chunks in `exports/{id}/`),
 //! then every version a versioned store (the AWS data bucket) keeps of them: nothing of it stays
 //! behind in the store. Later exports of it fail clearly. Copies outside the store (function
@@ -6,6 +6,7 @@
 
 use super::{Deps, JobError};
 use crate::destination::{self, keys};
+use crate::secrets::Named;
 use crate::store::ObjectStore;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,9 @@ pub struct Output {
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
     deps.secrets.delete(&destination.id).await?;
+    deps.secrets
+        .delete_named(&destination.id, Named::WebhookSigning)
+        .await?;
     deps.clients.forget(&destination.id);
     deps.store
         .delete(&destination::keys::destination(&destination.id))
@@ -105,8 +109,10 @@ mod tests {
             };
             deps.store.put(key, Bytes::from(body)).await.unwrap();
         }
+        let secret = secrecy::SecretString::from("k".to_string());
+        deps.secrets.put("acme", &secret).await.unwrap();
         deps.secrets
-            .put("acme", &secrecy::SecretString::from("k".to_string()))
+            .put_named("acme", Named::WebhookSigning, &secret)
             .await
             .unwrap();
         run(
@@ -125,5 +131,7 @@ mod tests {
             "only another destination's objects stay"
         );
         assert!(deps.secrets.get("acme").await.is_err());
+        let webhook = deps.secrets.get_named("acme", Named::WebhookSigning);
+        assert!(webhook.await.unwrap().is_none());
     }
 }
