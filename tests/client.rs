@@ -3,9 +3,8 @@
 use integration_tests::{client, client_with_key, contacts, sandbox, KEY};
 use sandbox::Faults;
 use secrecy::SecretString;
-use shared::autopilot::{
-    AutopilotClient, AutopilotError, ClientConfig, Contact, ContactBatch, KeySource, RetryPolicy,
-};
+use shared::autopilot::{AutopilotClient, Contact, ContactBatch};
+use shared::http_api::{ApiError, ClientConfig, KeySource, RetryPolicy};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,7 +113,7 @@ async fn unauthorized_is_fatal_and_not_retried() {
     let sandbox = sandbox(|c| c).await;
     let client = client_with_key(&sandbox, 1000.0, "wrong-key");
     let err = client.account().await.unwrap_err();
-    assert!(matches!(err, AutopilotError::Unauthorized), "{err}");
+    assert!(matches!(err, ApiError::Unauthorized { .. }), "{err}");
     assert_eq!(err.type_name(), "Unauthorized");
     assert!(!err.to_string().contains("wrong-key"));
     assert_eq!(sandbox.counters().requests, 1);
@@ -153,7 +152,7 @@ async fn a_key_rotated_elsewhere_is_read_again_once() {
     // Revoked, with nothing new stored: still one request, no loop.
     sandbox.set_api_keys(vec!["another-key".into()]);
     let err = client.account().await.unwrap_err();
-    assert!(matches!(err, AutopilotError::Unauthorized), "{err}");
+    assert!(matches!(err, ApiError::Unauthorized { .. }), "{err}");
     assert_eq!(sandbox.counters().unauthorized, 2);
 }
 
@@ -237,7 +236,7 @@ async fn retries_are_bounded() {
     let batch = ContactBatch::new(contacts("down", 5)).unwrap();
     let err = client.upsert_contacts(&batch).await.unwrap_err();
     match &err {
-        AutopilotError::RetriesExhausted { attempts, .. } => assert_eq!(*attempts, 12),
+        ApiError::RetriesExhausted { attempts, .. } => assert_eq!(*attempts, 12),
         other => panic!("expected retries to run out, got {other}"),
     }
     assert_eq!(err.type_name(), "Transient");
@@ -282,7 +281,7 @@ async fn lists_membership_and_paging() {
         .add_to_list(&list, "nobody@example.com")
         .await
         .unwrap_err();
-    assert!(matches!(err, AutopilotError::NotFound { .. }), "{err}");
+    assert!(matches!(err, ApiError::NotFound { .. }), "{err}");
     // A contact whose list does not exist is refused by itself; the rest is written.
     let stray = vec![
         Contact::new("a@example.com")
@@ -328,7 +327,6 @@ fn http(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn garbage_answers_are_clear_errors() {
     use secrecy::SecretString;
-    use shared::autopilot::{AutopilotClient, ClientConfig, RetryPolicy};
     let huge = vec![b'x'; 17 * 1024 * 1024];
     let table: Vec<(Vec<u8>, &str, &str)> = vec![
         (

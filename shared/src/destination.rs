@@ -89,7 +89,7 @@ fn default_limit() -> u64 {
 }
 
 fn default_rate() -> f64 {
-    crate::autopilot::DEFAULT_REQUESTS_PER_SECOND
+    crate::http_api::DEFAULT_REQUESTS_PER_SECOND
 }
 
 /// The data-privacy agreement given when the destination was connected.

@@ -15,6 +15,7 @@ pub mod destination;
 pub mod email;
 pub mod error;
 pub mod field_mapping;
+pub mod http_api;
 pub mod jobs;
 pub mod local_export;
 pub mod local_lock;
@@ -24,6 +25,7 @@ pub mod secrets;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
+pub mod text;
 
 pub use error::ErrorKind;
 pub use jobs::{Deps, JobError};

@@ -22,7 +22,7 @@ mod tests;
 /// Requests in flight at once when nothing else is asked for: the destination's client lets
 /// [`ClientSettings::max_in_flight`](crate::jobs::ClientSettings) of them out at once and spaces
 /// their starts at the rate.
-pub const DEFAULT_CONCURRENCY: usize = crate::autopilot::DEFAULT_MAX_IN_FLIGHT;
+pub const DEFAULT_CONCURRENCY: usize = crate::http_api::DEFAULT_MAX_IN_FLIGHT;
 /// How long Autopilot must have failed to answer before progress says the export is waiting.
 const WAITING_AFTER: Duration = Duration::from_secs(2);
 /// Planning is tried this many times at most when it fails in a way that may pass (a snapshot
@@ -270,7 +270,7 @@ async fn plan_with_retries(input: plan::Input, deps: &Deps) -> Result<plan::Outp
             Err(e)
                 if attempt < PLAN_ATTEMPTS
                     && e.is_retryable()
-                    && !matches!(e, JobError::Autopilot(_)) =>
+                    && !matches!(e, JobError::Api(_)) =>
             {
                 tracing::warn!(
                     error_type = e.type_name(),

@@ -6,7 +6,8 @@ pub mod jobs;
 
 use sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
-use shared::autopilot::{AutopilotClient, ClientConfig, Contact, RetryPolicy};
+use shared::autopilot::{AutopilotClient, Contact};
+use shared::http_api::{ClientConfig, RetryPolicy};
 use std::time::Duration;
 
 pub use shared::test_support::{local_deps, TestDestination, KEY};

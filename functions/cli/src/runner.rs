@@ -32,6 +32,6 @@ fn interrupted(started: Instant, options: &local_export::Options) -> String {
         "interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing",
         started.elapsed().as_secs_f64(),
         options.destination_id,
-        options.concurrency * shared::autopilot::MAX_CONTACTS_PER_BULK
+        options.concurrency * shared::contact::MAX_CONTACTS_PER_BULK
     )
 }

@@ -1,8 +1,8 @@
 //! The account and list calls of the API, and the shapes of their answers.
 
-use super::answer::printable;
-use super::error::thousands;
-use super::{AutopilotClient, AutopilotError};
+use super::AutopilotClient;
+use crate::http_api::{printable, ApiError, Request};
+use crate::text::thousands;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,7 +22,7 @@ const MAX_ACCOUNT_NAME_CHARS: usize = 120;
 impl Account {
     /// The account, its name made printable; refused when it has neither an id nor a name: a
     /// server that answers `{}` (or anything else) to every request is not Autopilot.
-    fn checked(mut self) -> Result<Self, AutopilotError> {
+    fn checked(mut self) -> Result<Self, ApiError> {
         self.organization_name = self
             .organization_name
             .map(|name| printable(&name, MAX_ACCOUNT_NAME_CHARS))
@@ -35,7 +35,10 @@ impl Account {
         if has_id || self.organization_name.is_some() {
             Ok(self)
         } else {
-            Err(AutopilotError::NoAccount)
+            Err(ApiError::NoAccount {
+                api: super::DIALECT.api,
+                call: "GET /account",
+            })
         }
     }
 }
@@ -103,73 +106,69 @@ fn is_true(value: &Value) -> bool {
 impl AutopilotClient {
     /// `GET /account`: the account the key belongs to; a 401 means the key is not valid, an
     /// answer without an account means the URL is not Autopilot's.
-    pub async fn account(&self) -> Result<Account, AutopilotError> {
+    pub async fn account(&self) -> Result<Account, ApiError> {
         let account: Account = self
-            .call(Method::GET, &["account"], None, "account")
+            .http
+            .send(&Request::new(Method::GET, &["account"], "account"))
             .await?;
         account.checked()
     }
 
     /// `GET /lists`.
-    pub async fn lists(&self) -> Result<Vec<ListInfo>, AutopilotError> {
+    pub async fn lists(&self) -> Result<Vec<ListInfo>, ApiError> {
         #[derive(Deserialize)]
         struct Lists {
             lists: Vec<ListInfo>,
         }
-        let lists: Lists = self.call(Method::GET, &["lists"], None, "list").await?;
+        let lists: Lists = self
+            .http
+            .send(&Request::new(Method::GET, &["lists"], "list"))
+            .await?;
         Ok(lists.lists)
     }
 
     /// `POST /list`: creates a list and returns its id.
-    pub async fn create_list(&self, name: &str) -> Result<String, AutopilotError> {
+    pub async fn create_list(&self, name: &str) -> Result<String, ApiError> {
         #[derive(Deserialize)]
         struct Created {
             list_id: String,
         }
         let body = serde_json::json!({ "name": name });
         let created: Created = self
-            .call(Method::POST, &["list"], Some(&body), "list")
+            .http
+            .send(&Request::new(Method::POST, &["list"], "list").with_body(&body))
             .await?;
         Ok(created.list_id)
     }
 
     /// `POST /list/{list}/contact/{email}`: adds an existing contact to a list.
-    pub async fn add_to_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
-        self.call::<Value>(
-            Method::POST,
-            &["list", list_id, "contact", email],
-            None,
-            "contact",
-        )
-        .await
-        .map(drop)
+    pub async fn add_to_list(&self, list_id: &str, email: &str) -> Result<(), ApiError> {
+        let path = ["list", list_id, "contact", email];
+        self.http
+            .send::<Value>(&Request::new(Method::POST, &path, "contact"))
+            .await
+            .map(drop)
     }
 
     /// `DELETE /list/{list}/contact/{email}`: takes a contact off a list (the contact stays).
-    pub async fn remove_from_list(&self, list_id: &str, email: &str) -> Result<(), AutopilotError> {
-        self.call::<Value>(
-            Method::DELETE,
-            &["list", list_id, "contact", email],
-            None,
-            "contact",
-        )
-        .await
-        .map(drop)
+    pub async fn remove_from_list(&self, list_id: &str, email: &str) -> Result<(), ApiError> {
+        let path = ["list", list_id, "contact", email];
+        self.http
+            .send::<Value>(&Request::new(Method::DELETE, &path, "contact"))
+            .await
+            .map(drop)
     }
 
     /// `GET /list/{list}/contact/{email}`: whether the contact is on the list.
-    pub async fn is_member(&self, list_id: &str, email: &str) -> Result<bool, AutopilotError> {
+    pub async fn is_member(&self, list_id: &str, email: &str) -> Result<bool, ApiError> {
+        let path = ["list", list_id, "contact", email];
         match self
-            .call::<Value>(
-                Method::GET,
-                &["list", list_id, "contact", email],
-                None,
-                "contact",
-            )
+            .http
+            .send::<Value>(&Request::new(Method::GET, &path, "contact"))
             .await
         {
             Ok(_) => Ok(true),
-            Err(AutopilotError::NotFound { .. }) => Ok(false),
+            Err(ApiError::NotFound { .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -179,20 +178,22 @@ impl AutopilotClient {
         &self,
         list_id: &str,
         bookmark: Option<&str>,
-    ) -> Result<MemberPage, AutopilotError> {
+    ) -> Result<MemberPage, ApiError> {
         let mut path = vec!["list", list_id, "contacts"];
         path.extend(bookmark);
-        self.call(Method::GET, &path, None, "list").await
+        self.http
+            .send(&Request::new(Method::GET, &path, "list"))
+            .await
     }
 
     /// `GET /list/{list}/contacts[/{bookmark}]`: one page of members, each read as its email and
     /// whether it unsubscribed (members without an email are skipped). A 404 is
-    /// [`AutopilotError::NotFound`]: the list does not exist.
+    /// [`ApiError::NotFound`]: the list does not exist.
     pub async fn list_member_statuses_page(
         &self,
         list_id: &str,
         bookmark: Option<&str>,
-    ) -> Result<MemberStatusPage, AutopilotError> {
+    ) -> Result<MemberStatusPage, ApiError> {
         #[derive(Deserialize)]
         struct Page {
             #[serde(default)]
@@ -209,7 +210,10 @@ impl AutopilotClient {
         }
         let mut path = vec!["list", list_id, "contacts"];
         path.extend(bookmark);
-        let page: Page = self.call(Method::GET, &path, None, "list").await?;
+        let page: Page = self
+            .http
+            .send(&Request::new(Method::GET, &path, "list"))
+            .await?;
         let members = page
             .contacts
             .into_iter()
@@ -229,14 +233,14 @@ impl AutopilotClient {
 
     /// The email of every member of a list, following bookmarks, within [`ListLimits`]: nothing
     /// else of a member is kept.
-    pub async fn list_member_emails(&self, list_id: &str) -> Result<Vec<String>, AutopilotError> {
+    pub async fn list_member_emails(&self, list_id: &str) -> Result<Vec<String>, ApiError> {
         self.read_member_emails(list_id, ListLimits::default())
             .await
     }
 
     /// Every member of a list as `{"Email": …}` alone, within [`ListLimits`]. Prefer
     /// [`Self::list_member_emails`]; this stays for the callers that read members as JSON.
-    pub async fn list_members(&self, list_id: &str) -> Result<Vec<Value>, AutopilotError> {
+    pub async fn list_members(&self, list_id: &str) -> Result<Vec<Value>, ApiError> {
         let emails = self.list_member_emails(list_id).await?;
         Ok(emails
             .into_iter()
@@ -248,7 +252,7 @@ impl AutopilotClient {
         &self,
         list_id: &str,
         limits: ListLimits,
-    ) -> Result<Vec<String>, AutopilotError> {
+    ) -> Result<Vec<String>, ApiError> {
         let list = printable(list_id, 80);
         let mut emails = Vec::new();
         let mut bookmark: Option<String> = None;
@@ -259,8 +263,9 @@ impl AutopilotClient {
             let empty = page.members.is_empty();
             emails.extend(page.members.into_iter().map(|m| m.email));
             if emails.len() > limits.members {
-                return Err(AutopilotError::ListTooLarge {
-                    list,
+                return Err(ApiError::AudienceTooLarge {
+                    api: super::DIALECT.api,
+                    audience: format!("list {list}"),
                     limit: limits.members,
                 });
             }
@@ -271,10 +276,13 @@ impl AutopilotClient {
                 _ => return Ok(emails),
             }
         }
-        Err(AutopilotError::InvalidResponse(format!(
-            "the Autopilot list {list} went on for more than {} pages: stopped reading it",
-            thousands(limits.pages as u64)
-        )))
+        Err(ApiError::invalid_response(
+            super::DIALECT.api,
+            format!(
+                "the Autopilot list {list} went on for more than {} pages: stopped reading it",
+                thousands(limits.pages as u64)
+            ),
+        ))
     }
 }
 

@@ -118,7 +118,7 @@ impl Boundary {
         })?;
         if self.origins.is_none() {
             // Anywhere (the command): the client's own rule, https or http to this machine.
-            crate::autopilot::check_base_url(&parsed)?;
+            crate::http_api::check_base_url(&parsed, "Autopilot")?;
         }
         let Some(origin) = origin(&parsed) else {
             return Err(JobError::InvalidInput(format!(

@@ -2,8 +2,10 @@
 //! destination (without the key) in the object store. Nothing is stored when the key is refused.
 
 use super::{Deps, JobError};
-use crate::autopilot::{Account, AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
+use crate::autopilot::{Account, DEFAULT_BASE_URL};
 use crate::destination::{self, Boundary, Consent, Destination, DEFAULT_PROFILE_LIMIT};
+use crate::error::ErrorKind;
+use crate::http_api::{ApiError, DEFAULT_REQUESTS_PER_SECOND};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
@@ -55,6 +57,31 @@ pub fn check_rate(rate: f64) -> Result<f64, String> {
         Err(format!(
             "requests per second must be a number from 0.1 to 10,000 (Autopilot's default is 10), not {rate}"
         ))
+    }
+}
+
+/// The input of a connect (or a key rotation) an error is about, for a form that shows the
+/// error beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    DisplayName,
+    Key,
+    Url,
+    /// None in particular (the API could not be reached, the store failed, ...).
+    Other,
+}
+
+impl Field {
+    /// The input `err`, returned by [`run`] or [`rotate_key`], is about.
+    pub fn of(err: &JobError) -> Self {
+        match err {
+            JobError::AlreadyExists(_) => Self::DisplayName,
+            JobError::Api(ApiError::UnusableKey) => Self::Key,
+            JobError::Api(ApiError::InvalidUrl(_)) => Self::Url,
+            JobError::InvalidInput(m) if m == KEY_WITH_CONTROL_CHARACTERS => Self::Key,
+            e if e.kind() == ErrorKind::Unauthorized => Self::Key,
+            _ => Self::Other,
+        }
     }
 }
 
@@ -129,10 +156,7 @@ pub async fn run_within(
         return Err(already_exists(&id));
     }
     let client = deps.clients.for_key(&url, input.api_key.clone(), rate)?;
-    let account = client.account().await.map_err(|e| match e {
-        AutopilotError::Unauthorized => JobError::Autopilot(AutopilotError::Unauthorized),
-        other => other.into(),
-    })?;
+    let account = client.account().await?;
     let destination = Destination {
         id: id.clone(),
         display_name: name.to_string(),

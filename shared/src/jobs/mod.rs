@@ -12,10 +12,11 @@ pub mod progress;
 pub mod remove;
 pub mod upload_chunk;
 
-use crate::autopilot::{AutopilotClient, AutopilotError, ClientConfig, KeySource, RetryPolicy};
+use crate::autopilot::AutopilotClient;
 use crate::csv_snapshot::{SnapshotError, SnapshotReader};
 use crate::destination::Destination;
 use crate::error::ErrorKind;
+use crate::http_api::{ApiError, ClientConfig, KeySource, RetryPolicy};
 use crate::secrets::{SecretError, SecretStore};
 use crate::store::{ObjectStore, StoreError};
 use std::collections::HashMap;
@@ -43,8 +44,9 @@ pub enum JobError {
     /// AWS call, a task that died).
     #[error("{message}")]
     Failed { kind: ErrorKind, message: String },
+    /// The API of the destination's audience tool failed.
     #[error(transparent)]
-    Autopilot(#[from] AutopilotError),
+    Api(#[from] ApiError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -75,7 +77,7 @@ impl JobError {
             Self::GuardrailTripped(_) => ErrorKind::GuardrailTripped,
             Self::AlreadyExists(_) => ErrorKind::AlreadyExists,
             Self::Failed { kind, .. } => *kind,
-            Self::Autopilot(e) => e.kind(),
+            Self::Api(e) => e.kind(),
             Self::Store(e) => e.kind(),
             Self::Secret(e) => e.kind(),
         }
@@ -117,11 +119,11 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> Self {
         Self {
-            timeout: crate::autopilot::DEFAULT_TIMEOUT,
-            min_timeout: crate::autopilot::DEFAULT_MIN_TIMEOUT,
-            max_attempts: crate::autopilot::retry::DEFAULT_MAX_ATTEMPTS,
-            max_elapsed: crate::autopilot::retry::DEFAULT_RETRY_BUDGET,
-            max_in_flight: crate::autopilot::DEFAULT_MAX_IN_FLIGHT,
+            timeout: crate::http_api::DEFAULT_TIMEOUT,
+            min_timeout: crate::http_api::DEFAULT_MIN_TIMEOUT,
+            max_attempts: crate::http_api::DEFAULT_MAX_ATTEMPTS,
+            max_elapsed: crate::http_api::DEFAULT_RETRY_BUDGET,
+            max_in_flight: crate::http_api::DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -166,7 +168,7 @@ impl Clients {
         let base_url = url::Url::parse(url).map_err(|e| {
             JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
         })?;
-        crate::autopilot::check_base_url(&base_url)?;
+        crate::http_api::check_base_url(&base_url, crate::autopilot::DIALECT.api)?;
         let mut config = ClientConfig::new(base_url);
         config.requests_per_second = rate;
         config.timeout = self.settings.timeout;

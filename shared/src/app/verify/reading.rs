@@ -5,8 +5,9 @@
 //! [`ListLimits`] (too many members, too many pages).
 
 use crate::autopilot::api::{MemberStatus, MemberStatusPage};
-use crate::autopilot::{AutopilotClient, AutopilotError, ListLimits};
+use crate::autopilot::{AutopilotClient, ListLimits};
 use crate::baseline::SegmentBaseline;
+use crate::http_api::ApiError;
 use crate::JobError;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -104,7 +105,8 @@ async fn read_within(
     let mut members = Vec::new();
     while !list.done && budget.left() {
         if list.pages >= limits.pages as u64 {
-            return Err(JobError::Autopilot(AutopilotError::InvalidResponse(
+            return Err(JobError::Api(ApiError::invalid_response(
+                "Autopilot",
                 format!(
                     "the Autopilot list went on for more than {} pages: stopped reading it",
                     limits.pages
@@ -116,7 +118,7 @@ async fn read_within(
             .await
         {
             Ok(page) => page,
-            Err(AutopilotError::NotFound { .. }) => {
+            Err(ApiError::NotFound { .. }) => {
                 (list.gone, list.done, list.bookmark) = (true, true, None);
                 return Ok(Vec::new());
             }
@@ -130,8 +132,9 @@ async fn read_within(
         list.pages += 1;
         list.members += read.len() as u64;
         if list.members > limits.members as u64 {
-            return Err(AutopilotError::ListTooLarge {
-                list: list.list_id.chars().take(80).collect(),
+            return Err(ApiError::AudienceTooLarge {
+                api: "Autopilot",
+                audience: format!("list {}", list.list_id.chars().take(80).collect::<String>()),
                 limit: limits.members,
             }
             .into());

@@ -5,8 +5,9 @@
 use super::compare::{samples, Comparison};
 use super::reading::{Budget, ListReading};
 use super::{ListCheck, Samples};
-use crate::autopilot::{AutopilotClient, AutopilotError};
+use crate::autopilot::AutopilotClient;
 use crate::baseline::SegmentBaseline;
+use crate::http_api::ApiError;
 use crate::JobError;
 
 /// Members put back on their list at once (each request still waits for its turn at the rate).
@@ -62,7 +63,7 @@ pub async fn put_back(
             for outcome in futures::future::join_all(added).await {
                 match outcome {
                     Ok(()) => {}
-                    Err(AutopilotError::NotFound { .. }) => failed += 1,
+                    Err(ApiError::NotFound { .. }) => failed += 1,
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -40,9 +40,9 @@ mod named;
 
 pub use named::Named;
 
-use super::transport::Request;
-use super::{AutopilotClient, AutopilotError};
+use super::AutopilotClient;
 use crate::contact::{Contact, ContactBatch, MAX_CONTACTS_PER_BULK};
+use crate::http_api::{ApiError, Request};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -62,36 +62,28 @@ pub struct BulkOutcome {
 
 impl AutopilotClient {
     /// One bulk `POST /contacts` of at most 100 contacts, with retries but no splitting: a batch
-    /// Autopilot refuses comes back as [`AutopilotError::BatchRefused`].
-    pub async fn upsert_batch(&self, batch: &[Contact]) -> Result<(), AutopilotError> {
+    /// Autopilot refuses comes back as [`ApiError::BatchRefused`].
+    pub async fn upsert_batch(&self, batch: &[Contact]) -> Result<(), ApiError> {
         self.post_contacts(batch.iter()).await
     }
 
     /// Upserts a batch, isolating contacts Autopilot refuses. Any other error (a rejected key,
     /// retries exhausted) ends the call; contacts already written stay written, and sending the
     /// batch again is safe.
-    pub async fn upsert_contacts(
-        &self,
-        batch: &ContactBatch,
-    ) -> Result<BulkOutcome, AutopilotError> {
+    pub async fn upsert_contacts(&self, batch: &ContactBatch) -> Result<BulkOutcome, ApiError> {
         isolate::run(self, batch.contacts()).await
     }
 
     async fn post_contacts<'a>(
         &self,
         contacts: impl ExactSizeIterator<Item = &'a Contact>,
-    ) -> Result<(), AutopilotError> {
+    ) -> Result<(), ApiError> {
         debug_assert!(contacts.len() <= MAX_CONTACTS_PER_BULK);
         let contacts: Vec<Value> = contacts.map(Contact::to_autopilot_json).collect();
         let body = serde_json::json!({ "contacts": contacts });
-        self.send::<Value>(&Request {
-            method: Method::POST,
-            path: &["contacts"],
-            body: Some(&body),
-            what: "contact",
-            bulk: true,
-        })
-        .await
-        .map(drop)
+        let request = Request::new(Method::POST, &["contacts"], "contact")
+            .with_body(&body)
+            .batch();
+        self.http.send::<Value>(&request).await.map(drop)
     }
 }

@@ -11,10 +11,11 @@
 //! With 0 pages configured it sends nothing.
 
 use crate::autopilot::api::MemberStatusPage;
-use crate::autopilot::{AutopilotClient, AutopilotError};
+use crate::autopilot::AutopilotClient;
 use crate::baseline::{Baseline, SegmentBaseline};
 use crate::destination::Destination;
 use crate::email;
+use crate::http_api::ApiError;
 use crate::jobs::plan::Plan;
 use crate::{Deps, JobError};
 use serde::{Deserialize, Serialize};
@@ -168,7 +169,7 @@ async fn sample(
             .await
         {
             Ok(page) => page,
-            Err(AutopilotError::NotFound { .. }) => {
+            Err(ApiError::NotFound { .. }) => {
                 list.list_gone = true;
                 list.missing = Some(ours.contacts.len() as u64);
                 return Ok(());
@@ -231,7 +232,10 @@ mod tests {
     fn a_reason_never_quotes_an_address() {
         let masked = JobError::InvalidInput("ann@example.com is odd".into());
         assert_eq!(reason(&masked), "InvalidInput: Autopilot could not be read");
-        let plain = JobError::Autopilot(AutopilotError::Throttled { retry_after: None });
+        let plain = JobError::Api(ApiError::Throttled {
+            api: "Autopilot",
+            retry_after: None,
+        });
         let text = reason(&plain);
         assert!(
             text.ends_with("Autopilot throttled the request (429)"),

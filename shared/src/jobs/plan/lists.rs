@@ -86,7 +86,7 @@ fn candidate(segment: &mut SegmentScan, base: Option<&Members>) -> Members {
 async fn members_before(
     client: &AutopilotClient,
     list_id: &str,
-) -> Result<ForeignMembers, crate::autopilot::AutopilotError> {
+) -> Result<ForeignMembers, crate::http_api::ApiError> {
     let members = client.list_member_emails(list_id).await?;
     let keys: BTreeSet<String> = members.iter().map(|e| email::dedupe_key(e)).collect();
     Ok(ForeignMembers::from_emails(keys.iter().map(String::as_str)))

@@ -4,8 +4,9 @@
 //! its text alone, whatever the chunk size the plan chose.
 
 use super::{ChunkResult, JobError, RejectedContact, Request};
-use crate::autopilot::{AutopilotClient, AutopilotError, ContactBatch};
+use crate::autopilot::{AutopilotClient, ContactBatch};
 use crate::contact::Contact;
+use crate::http_api::ApiError;
 use crate::jobs::plan::ChunkKind;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -71,7 +72,7 @@ impl Sender<'_> {
                 let email = &self.chunk.removals[position];
                 // Already gone (taken off by hand, or the contact deleted) is as good as removed.
                 match self.client.remove_from_list(self.list_id, email).await {
-                    Ok(()) | Err(AutopilotError::NotFound { .. }) => Ok(Answered::Removed),
+                    Ok(()) | Err(ApiError::NotFound { .. }) => Ok(Answered::Removed),
                     Err(e) => Err(e.into()),
                 }
             }
