@@ -1,20 +1,24 @@
 //! The Autopilot client against a real sandbox, one test per class of answer.
 
+use integration_tests::batches;
 use integration_tests::{client, client_with_key, contacts, sandbox, KEY};
 use sandbox::Faults;
 use secrecy::SecretString;
-use shared::autopilot::{AutopilotClient, Contact, ContactBatch};
+use shared::audience_api::paging::{member_emails, MemberLimits};
+use shared::audience_api::AudienceApi;
+use shared::autopilot::AutopilotClient;
+use shared::contact::Contact;
 use shared::http_api::{ApiError, ClientConfig, KeySource, RetryPolicy};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn send_all(client: &shared::autopilot::AutopilotClient, all: Vec<Contact>) -> usize {
+async fn send_all(client: &AutopilotClient, list: Option<&str>, all: Vec<Contact>) -> usize {
     let mut written = 0;
-    for batch in ContactBatch::split(all) {
+    for batch in batches(all) {
         let outcome = client
-            .upsert_contacts(&batch)
+            .upsert_contacts(list, &batch)
             .await
             .expect("batch is written");
         assert!(outcome.rejected.is_empty());
@@ -27,7 +31,7 @@ async fn send_all(client: &shared::autopilot::AutopilotClient, all: Vec<Contact>
 async fn ok_answers_write_every_contact() {
     let sandbox = sandbox(|c| c).await;
     let client = client(&sandbox, 1000.0);
-    assert_eq!(send_all(&client, contacts("ok", 250)).await, 250);
+    assert_eq!(send_all(&client, None, contacts("ok", 250)).await, 250);
     let state = sandbox.state();
     assert_eq!(state.contacts.len(), 250);
     assert_eq!(sandbox.counters().bulk_requests, 3);
@@ -43,8 +47,7 @@ async fn bad_request_is_bisected_to_the_offending_contacts() {
     for i in [3, 50, 99] {
         all[i] = Contact::new(&format!("broken-{i}@@example.com")).unwrap();
     }
-    let batch = ContactBatch::new(all).unwrap();
-    let outcome = client.upsert_contacts(&batch).await.unwrap();
+    let outcome = client.upsert_contacts(None, &all).await.unwrap();
     let rejected: Vec<usize> = outcome.rejected.iter().map(|r| r.index).collect();
     assert_eq!(rejected, [3, 50, 99]);
     assert_eq!(outcome.written, 97);
@@ -62,10 +65,7 @@ async fn requests_to_isolate(refused: &[usize], naming: sandbox::RefusalNaming) 
     for &i in refused {
         all[i] = Contact::new(&format!("refused-{i}@example.invalid")).unwrap();
     }
-    let outcome = client
-        .upsert_contacts(&ContactBatch::new(all).unwrap())
-        .await
-        .unwrap();
+    let outcome = client.upsert_contacts(None, &all).await.unwrap();
     let rejected: Vec<usize> = outcome.rejected.iter().map(|r| r.index).collect();
     assert_eq!(rejected, refused);
     assert_eq!(outcome.written, 100 - refused.len());
@@ -144,7 +144,7 @@ async fn a_key_rotated_elsewhere_is_read_again_once() {
     // Rotated in the account and in the store, while this client still holds the old key.
     sandbox.set_api_keys(vec!["rotated-key".into()]);
     *source.0.lock().unwrap() = "rotated-key".into();
-    assert_eq!(send_all(&client, contacts("rotated", 150)).await, 150);
+    assert_eq!(send_all(&client, None, contacts("rotated", 150)).await, 150);
     let counters = sandbox.counters();
     assert_eq!(counters.unauthorized, 1, "one refusal, then the new key");
     assert_eq!(counters.contacts_written, 150);
@@ -164,7 +164,10 @@ async fn throttled_requests_are_retried(retry_after_header: bool) {
     .await;
     // Twice as fast as the sandbox allows: it must be throttled and still write everything.
     let client = client(&sandbox, 8.0);
-    assert_eq!(send_all(&client, contacts("throttle", 1200)).await, 1200);
+    assert_eq!(
+        send_all(&client, None, contacts("throttle", 1200)).await,
+        1200
+    );
     let counters = sandbox.counters();
     assert!(counters.throttled > 0, "{counters:?}");
     assert_eq!(client.stats().throttled, counters.throttled);
@@ -214,7 +217,7 @@ async fn server_errors_dropped_connections_and_slow_answers_are_retried() {
         .await;
         let client = client(&sandbox, 1000.0);
         assert_eq!(
-            send_all(&client, contacts("fault", 1000)).await,
+            send_all(&client, None, contacts("fault", 1000)).await,
             1000,
             "{label}"
         );
@@ -233,8 +236,8 @@ async fn retries_are_bounded() {
     })
     .await;
     let client = client(&sandbox, 1000.0);
-    let batch = ContactBatch::new(contacts("down", 5)).unwrap();
-    let err = client.upsert_contacts(&batch).await.unwrap_err();
+    let batch = contacts("down", 5);
+    let err = client.upsert_contacts(None, &batch).await.unwrap_err();
     match &err {
         ApiError::RetriesExhausted { attempts, .. } => assert_eq!(*attempts, 12),
         other => panic!("expected retries to run out, got {other}"),
@@ -249,12 +252,10 @@ async fn lists_membership_and_paging() {
     let client = client(&sandbox, 1000.0);
     let list = client.create_list("VIP Customers").await.unwrap();
     assert_eq!(client.lists().await.unwrap()[0].title, "VIP Customers");
-    let members: Vec<Contact> = contacts("member", 230)
-        .into_iter()
-        .map(|c| c.with_list(&list))
-        .collect();
-    send_all(&client, members).await;
-    let listed = client.list_member_emails(&list).await.unwrap();
+    send_all(&client, Some(&list), contacts("member", 230)).await;
+    let listed = member_emails(&client, &list, MemberLimits::default())
+        .await
+        .unwrap();
     let emails: HashSet<String> = listed.into_iter().collect();
     assert_eq!(emails.len(), 230);
     assert!(client
@@ -282,18 +283,13 @@ async fn lists_membership_and_paging() {
         .await
         .unwrap_err();
     assert!(matches!(err, ApiError::NotFound { .. }), "{err}");
-    // A contact whose list does not exist is refused by itself; the rest is written.
-    let stray = vec![
-        Contact::new("a@example.com")
-            .unwrap()
-            .with_list("contactlist_nope"),
-        Contact::new("b@example.com").unwrap(),
-    ];
+    // Contacts sent to a list that does not exist are refused, each with Autopilot's message.
+    let stray = contacts("stray", 2);
     let outcome = client
-        .upsert_contacts(&ContactBatch::new(stray).unwrap())
+        .upsert_contacts(Some("contactlist_nope"), &stray)
         .await
         .unwrap();
-    assert_eq!((outcome.written, outcome.rejected.len()), (1, 1));
+    assert_eq!((outcome.written, outcome.rejected.len()), (0, 2));
 }
 
 /// A server that answers every request with the same raw bytes.
@@ -388,10 +384,10 @@ async fn a_retry_after_an_outage_goes_when_autopilot_answers_again_not_after_its
         outage_ms: 2 * 3_600_000,
         ..Faults::default()
     });
-    let batch = ContactBatch::new(contacts("back", 10)).unwrap();
+    let batch = contacts("back", 10);
     let sending = tokio::spawn({
         let client = client.clone();
-        async move { client.upsert_contacts(&batch).await }
+        async move { client.upsert_contacts(None, &batch).await }
     });
     while client.trouble().is_none() {
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -1,5 +1,5 @@
 //! The set-up the tests of whole exports share: the jobs' dependencies on a local data folder, a
-//! segment snapshot of numbered people, and a destination connected to an Autopilot (the sandbox,
+//! segment snapshot of numbered people, and a destination connected to an API (the sandbox,
 //! given by its URL) and configured with its data matching and segments. Compiled for this crate's
 //! tests and, with the `test-support` feature, for other crates' tests; the product never calls it.
 
@@ -98,7 +98,7 @@ impl TestDestination {
         self
     }
 
-    /// Requests per second to Autopilot.
+    /// Requests per second to the API.
     pub fn rate(mut self, requests_per_second: f64) -> Self {
         self.rate = Some(requests_per_second);
         self

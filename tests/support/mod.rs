@@ -6,7 +6,8 @@ pub mod jobs;
 
 use sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
-use shared::autopilot::{AutopilotClient, Contact};
+use shared::autopilot::AutopilotClient;
+use shared::contact::Contact;
 use shared::http_api::{ClientConfig, RetryPolicy};
 use std::time::Duration;
 
@@ -32,6 +33,14 @@ pub fn client_with_key(sandbox: &Sandbox, rate: f64, key: &str) -> AutopilotClie
         .with_seed(3)
         .with_delays(Duration::from_millis(20), Duration::from_secs(2));
     AutopilotClient::new(config, SecretString::from(key.to_string())).expect("client")
+}
+
+/// `contacts` in batches of the most one Autopilot request takes.
+pub fn batches(contacts: Vec<Contact>) -> Vec<Vec<Contact>> {
+    contacts
+        .chunks(shared::autopilot::MAX_CONTACTS_PER_BULK)
+        .map(<[Contact]>::to_vec)
+        .collect()
 }
 
 /// `n` distinct contacts `prefix-i@example.com`.

@@ -1,12 +1,9 @@
 //! A client of one Autopilot account: the generic HTTP machinery ([`crate::http_api`]) with
 //! Autopilot's key header and name.
 
-use crate::http_api::{
-    AdaptivePacer, ApiError, ClientConfig, Dialect, HttpClient, KeySource, StatsSnapshot, Trouble,
-};
+use crate::http_api::{ApiError, ClientConfig, Dialect, HttpClient, KeySource};
 use secrecy::SecretString;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Autopilot's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api2.autopilothq.com/v1";
@@ -18,7 +15,8 @@ pub const DIALECT: Dialect = Dialect {
 };
 
 /// A client for one Autopilot account. Cheap to clone; clones share the pacer and the counters,
-/// so all concurrent senders of a process together stay inside the account's rate limit.
+/// so all concurrent senders of a process together stay inside the account's rate limit. Its
+/// counters, pacer and outage state are the audience port's ([`crate::audience_api`]).
 #[derive(Clone, Debug)]
 pub struct AutopilotClient {
     pub(super) http: HttpClient,
@@ -26,9 +24,7 @@ pub struct AutopilotClient {
 
 impl AutopilotClient {
     pub fn new(config: ClientConfig, key: SecretString) -> Result<Self, ApiError> {
-        Ok(Self {
-            http: HttpClient::new(DIALECT, config, key, None)?,
-        })
+        Self::build(config, key, None)
     }
 
     /// A client that reads its key again from `source` when Autopilot answers 401, and repeats
@@ -38,27 +34,16 @@ impl AutopilotClient {
         key: SecretString,
         source: Arc<dyn KeySource>,
     ) -> Result<Self, ApiError> {
+        Self::build(config, key, Some(source))
+    }
+
+    pub(crate) fn build(
+        config: ClientConfig,
+        key: SecretString,
+        source: Option<Arc<dyn KeySource>>,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
-            http: HttpClient::new(DIALECT, config, key, Some(source))?,
+            http: HttpClient::new(DIALECT, config, key, source)?,
         })
-    }
-
-    pub fn stats(&self) -> StatsSnapshot {
-        self.http.stats()
-    }
-
-    pub fn pacer(&self) -> &AdaptivePacer {
-        self.http.pacer()
-    }
-
-    /// Whether Autopilot is failing to answer right now (its requests are being retried), and
-    /// since when: what progress output shows while an export waits out an outage.
-    pub fn trouble(&self) -> Option<Trouble> {
-        self.http.trouble()
-    }
-
-    /// How long requests keep being retried before an export gives up.
-    pub fn retry_budget(&self) -> Duration {
-        self.http.retry_budget()
     }
 }

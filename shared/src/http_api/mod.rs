@@ -1,5 +1,5 @@
 //! The HTTP machinery every client of an audience tool's API is built on ([`HttpClient`]): what
-//! does not depend on which API it talks to. An implementation (`crate::autopilot`) names its
+//! does not depend on which API it talks to. An implementation of the audience port names its
 //! API and the header its key goes in ([`Dialect`]) and sends its requests through here.
 //!
 //! What it does for every request, in this order (`transport`): a place among the requests in

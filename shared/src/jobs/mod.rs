@@ -12,7 +12,7 @@ pub mod progress;
 pub mod remove;
 pub mod upload_chunk;
 
-use crate::autopilot::AutopilotClient;
+use crate::audience_api::{ApiKind, AudienceApi};
 use crate::csv_snapshot::{SnapshotError, SnapshotReader};
 use crate::destination::Destination;
 use crate::error::ErrorKind;
@@ -109,7 +109,7 @@ pub struct ClientSettings {
     /// The shortest (requests usually wait a few times the recent answer time in between).
     pub min_timeout: Duration,
     pub max_attempts: u32,
-    /// How long one request keeps being retried while Autopilot does not answer properly: the
+    /// How long one request keeps being retried while the API does not answer properly: the
     /// outage an export waits out before it stops (resumably).
     pub max_elapsed: Duration,
     /// Requests to one destination in flight at once.
@@ -129,16 +129,16 @@ impl Default for ClientSettings {
 }
 
 /// Retries when checking a key that is not stored yet (connect, key rotation): someone is
-/// waiting for the answer, so an unreachable Autopilot is reported within seconds.
+/// waiting for the answer, so an unreachable API is reported within seconds.
 const KEY_CHECK_ATTEMPTS: u32 = 3;
 const KEY_CHECK_BUDGET: Duration = Duration::from_secs(20);
 
-/// Builds Autopilot clients, one per destination and process, so every concurrent upload of a
+/// Builds API clients, one per destination and process, so every concurrent upload of a
 /// process shares one pacer. The key is fetched from the secret store once and kept in the client;
-/// it is read again only when Autopilot refuses it (a rotation by another process).
+/// it is read again only when the API refuses it (a rotation by another process).
 pub struct Clients {
     settings: ClientSettings,
-    cache: Mutex<HashMap<String, AutopilotClient>>,
+    cache: Mutex<HashMap<String, Arc<dyn AudienceApi>>>,
 }
 
 impl Clients {
@@ -152,23 +152,25 @@ impl Clients {
     /// A client for a key that is not stored yet (connect, key rotation).
     pub fn for_key(
         &self,
+        api: ApiKind,
         url: &str,
         key: secrecy::SecretString,
         rate: f64,
-    ) -> Result<AutopilotClient, JobError> {
-        let mut config = self.config(url, rate)?;
+    ) -> Result<Arc<dyn AudienceApi>, JobError> {
+        let mut config = self.config(api, url, rate)?;
         config.retry = RetryPolicy::new(
             KEY_CHECK_ATTEMPTS.min(self.settings.max_attempts),
             KEY_CHECK_BUDGET.min(self.settings.max_elapsed),
         );
-        Ok(AutopilotClient::new(config, key)?)
+        Ok(api.client(config, key, None)?)
     }
 
-    fn config(&self, url: &str, rate: f64) -> Result<ClientConfig, JobError> {
+    fn config(&self, api: ApiKind, url: &str, rate: f64) -> Result<ClientConfig, JobError> {
+        let name = api.vocabulary().api;
         let base_url = url::Url::parse(url).map_err(|e| {
-            JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
+            JobError::InvalidInput(format!("'{url}' is not a valid {name} URL: {e}"))
         })?;
-        crate::http_api::check_base_url(&base_url, crate::autopilot::DIALECT.api)?;
+        crate::http_api::check_base_url(&base_url, name)?;
         let mut config = ClientConfig::new(base_url);
         config.requests_per_second = rate;
         config.timeout = self.settings.timeout;
@@ -184,7 +186,7 @@ impl Clients {
         destination: &Destination,
         secrets: &Arc<dyn SecretStore>,
         rate: f64,
-    ) -> Result<AutopilotClient, JobError> {
+    ) -> Result<Arc<dyn AudienceApi>, JobError> {
         let cache_key = format!("{}@{rate}", destination.id);
         if let Some(client) = self.lock().get(&cache_key) {
             return Ok(client.clone());
@@ -194,8 +196,8 @@ impl Clients {
             secrets: secrets.clone(),
             destination_id: destination.id.clone(),
         });
-        let config = self.config(&destination.autopilot_url, rate)?;
-        let client = AutopilotClient::with_key_source(config, key, source)?;
+        let config = self.config(destination.api, &destination.autopilot_url, rate)?;
+        let client = destination.api.client(config, key, Some(source))?;
         Ok(self.lock().entry(cache_key).or_insert(client).clone())
     }
 
@@ -205,7 +207,7 @@ impl Clients {
         self.lock().retain(|k, _| !k.starts_with(&prefix));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, AutopilotClient>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn AudienceApi>>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,4 +1,4 @@
-//! The `SecretStore` port: one Autopilot API key per destination, and nowhere else.
+//! The `SecretStore` port: one API key per destination, and nowhere else.
 //! Adapters: [`FileSecrets`] (files readable by the owner only) here; Secrets Manager in the
 //! `aws-adapters` crate. Every adapter must pass [`conformance`].
 

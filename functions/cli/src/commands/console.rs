@@ -6,6 +6,7 @@
 use super::Context;
 use crate::failure::{BoxError, Outcome};
 use clap::Args;
+use shared::audience_api::ApiKind;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -29,9 +30,10 @@ pub struct ConsoleArgs {
     /// its file.
     #[arg(long, default_value = ".")]
     pub snapshots: PathBuf,
-    /// The Autopilot API URL the set-up page starts with (a sandbox's for trials).
-    #[arg(long, default_value = shared::autopilot::DEFAULT_BASE_URL)]
-    pub autopilot_url: String,
+    /// The API URL the set-up page starts with (a sandbox's for trials; Autopilot's API unless
+    /// given).
+    #[arg(long)]
+    pub autopilot_url: Option<String>,
     /// The address to listen on; anything but 127.0.0.1 is reachable from other machines.
     #[arg(long, default_value = "127.0.0.1")]
     pub listen: IpAddr,
@@ -76,7 +78,9 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> 
         snapshots: web_console::Segments::Folder(args.snapshots),
         deployed: None,
         boundary: shared::destination::Boundary::anywhere(),
-        autopilot_url: args.autopilot_url,
+        autopilot_url: args
+            .autopilot_url
+            .unwrap_or_else(|| ApiKind::default().default_url().to_string()),
         listen: args.listen,
         port: args.port,
         current_user: current_user(),

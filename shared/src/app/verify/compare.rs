@@ -81,7 +81,7 @@ pub(super) fn samples(sorted: &[String]) -> Vec<String> {
 mod tests {
     use super::super::seen::MemberHasher;
     use super::*;
-    use crate::autopilot::api::MemberStatus;
+    use crate::audience_api::MemberStatus;
     use crate::baseline::ForeignMembers;
 
     fn member(email: &str, unsubscribed: bool) -> MemberStatus {

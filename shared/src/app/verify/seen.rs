@@ -11,7 +11,7 @@
 //! running across the upgrade finishes.
 
 use super::compare::SAMPLES;
-use crate::autopilot::api::MemberStatus;
+use crate::audience_api::MemberStatus;
 use crate::baseline::{key_hash, SegmentBaseline};
 use crate::email;
 use ring::hmac;

@@ -17,10 +17,12 @@ const MAX_POOLS_REFUSED: usize = 4;
 
 pub(super) async fn run(
     client: &AutopilotClient,
+    list: Option<&str>,
     contacts: &[Contact],
 ) -> Result<BulkOutcome, ApiError> {
     let mut isolation = Isolation {
         client,
+        list,
         contacts,
         outcome: BulkOutcome::default(),
         pending: Vec::new(),
@@ -91,6 +93,8 @@ enum Answer {
 
 struct Isolation<'a> {
     client: &'a AutopilotClient,
+    /// The list the contacts join.
+    list: Option<&'a str>,
     contacts: &'a [Contact],
     outcome: BulkOutcome,
     pending: Vec<Group>,
@@ -240,7 +244,7 @@ impl Isolation<'_> {
 
     async fn send(&self, positions: &[usize]) -> Result<Answer, ApiError> {
         let contacts = positions.iter().map(|&i| &self.contacts[i]);
-        match self.client.post_contacts(contacts).await {
+        match self.client.post_contacts(self.list, contacts).await {
             Ok(()) => Ok(Answer::Taken),
             Err(ApiError::BatchRefused {
                 status,

@@ -1,7 +1,8 @@
 //! The plan's types: its input and output (the Step Functions payload), `plan.json` and the
 //! chunk objects.
 
-use crate::autopilot::Contact;
+use crate::audience_api::{ApiKind, Limits};
+use crate::contact::Contact;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -113,6 +114,14 @@ pub struct Plan {
     /// and data matching): no candidate was written, and `finalize` keeps the baseline there.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub baseline_unchanged: bool,
+    /// The API's limits the chunks are cut into requests by (plans written before they were
+    /// recorded went to Autopilot).
+    #[serde(default = "autopilot_limits")]
+    pub limits: Limits,
+}
+
+fn autopilot_limits() -> Limits {
+    ApiKind::Autopilot.limits()
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
