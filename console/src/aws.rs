@@ -12,8 +12,8 @@ use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
 };
 use shared::app::launcher::ExportLauncher;
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::destination::Boundary;
-use shared::jobs::{ClientSettings, Clients};
 use shared::Deps;
 use std::sync::Arc;
 
@@ -65,7 +65,7 @@ pub async fn connect(stack: &Stack) -> Result<Connected, String> {
             &settings.secret_prefix,
         )),
         snapshots: Arc::new(S3Snapshots::new(s3.clone()).within(boundary.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default()).within(boundary.clone())),
     };
     let launcher = Executions::new(aws_sdk_sfn::Client::new(&sdk), &stack.state_machine_arn);
     Ok(Connected {

@@ -310,7 +310,7 @@ mod tests {
     use crate::security::Token;
     use axum::body::Body;
     use axum::http::Request;
-    use shared::jobs::{ClientSettings, Clients};
+    use shared::audience_api::{ApiFactory, ClientSettings};
     use std::sync::Arc;
     use tower::ServiceExt;
 
@@ -319,7 +319,7 @@ mod tests {
             store: Arc::new(shared::store::LocalStore::new(dir)),
             secrets: Arc::new(shared::secrets::FileSecrets::new(dir.join("secrets"))),
             snapshots: Arc::new(shared::csv_snapshot::LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings::default())),
+            apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         };
         let exports = shared::app::in_process::InProcess::new(deps.clone(), dir.to_path_buf());
         router(Arc::new(crate::State {

@@ -151,7 +151,7 @@ fn assumptions() -> Vec<String> {
         format!(
             "durations estimated: plan at {PLAN_ROWS_PER_SECOND} rows/s, each upload at its share of the rate, finalize {FINALIZE_SECONDS} s plus the light verify"
         ),
-        "not counted: retries, chunks invoked again, bisection, the API and scheduler functions, logs, storage, data transfer".into(),
+        "not counted: retries, chunks invoked again, bisection, the API and scheduler functions, Secrets Manager reads (one per function invocation), logs, storage, data transfer".into(),
     ]
 }
 

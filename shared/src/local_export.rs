@@ -199,7 +199,7 @@ async fn upload(
         .buffer_unordered(chunks_at_once(options.concurrency));
     let client = match destination::load(deps.store.as_ref(), dest).await {
         Ok(d) => deps
-            .clients
+            .apis
             .for_destination(&d, &deps.secrets, plan.requests_per_second)
             .await
             .ok(),

@@ -3,8 +3,9 @@
 //! given by its URL) and configured with its data matching and segments. Compiled for this crate's
 //! tests and, with the `test-support` feature, for other crates' tests; the product never calls it.
 
+use crate::audience_api::{ApiFactory, ClientSettings};
 use crate::destination::{DataMatching, Segment};
-use crate::jobs::{configure, connect, ClientSettings, Clients};
+use crate::jobs::{configure, connect};
 use crate::store::LocalStore;
 use crate::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
 use secrecy::SecretString;
@@ -22,7 +23,7 @@ pub fn local_deps(dir: &Path, settings: ClientSettings) -> Deps {
         store: Arc::new(LocalStore::new(dir.join("data"))),
         secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
         snapshots: Arc::new(LocalFiles),
-        clients: Arc::new(Clients::new(settings)),
+        apis: Arc::new(ApiFactory::new(settings)),
     }
 }
 

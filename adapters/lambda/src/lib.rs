@@ -8,7 +8,8 @@ pub mod metrics;
 use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
 };
-use shared::jobs::{ClientSettings, Clients, Deps};
+use shared::audience_api::{ApiFactory, ClientSettings};
+use shared::jobs::Deps;
 use shared::JobError;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -70,14 +71,16 @@ pub async fn deps() -> Result<(Deps, Settings), lambda_runtime::Error> {
     let settings = Settings::from_env()?;
     let sdk = sdk_config().await;
     let s3 = s3_client(&sdk, &settings);
+    // Where destinations may send their key and data: every client is checked against it.
+    let boundary = settings.boundary()?;
     let deps = Deps {
         store: Arc::new(S3Store::new(s3.clone(), &settings.data_bucket)),
         secrets: Arc::new(SecretsManagerSecrets::new(
             aws_sdk_secretsmanager::Client::new(&sdk),
             &settings.secret_prefix,
         )),
-        snapshots: Arc::new(S3Snapshots::new(s3).within(settings.boundary()?)),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        snapshots: Arc::new(S3Snapshots::new(s3).within(boundary.clone())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default()).within(boundary)),
     };
     Ok((deps, settings))
 }

@@ -183,7 +183,7 @@ async fn client(
     deps: &Deps,
     destination: &Destination,
 ) -> Result<std::sync::Arc<dyn AudienceApi>, JobError> {
-    deps.clients
+    deps.apis
         .for_destination(destination, &deps.secrets, destination.requests_per_second)
         .await
 }

@@ -15,14 +15,18 @@
 //! report's requests and the cost line count requests with it alone); and, for progress output,
 //! its request counters, pacer and outage state.
 //!
-//! Errors are [`ApiError`]s, which name the API and map to an [`crate::ErrorKind`]: callers act
-//! on kinds and on the outcomes here, never on an implementation's answers.
+//! The client of a destination is made by the [`ApiFactory`] from its stored record and key, and
+//! checked against the deployment's boundary each time it is handed out. Errors are
+//! [`ApiError`]s, which name the API and map to an [`crate::ErrorKind`]: callers act on kinds
+//! and on the outcomes here, never on an implementation's answers.
 
+mod factory;
 mod kinds;
 mod limits;
 pub mod paging;
 mod vocabulary;
 
+pub use factory::{ApiFactory, ClientSettings};
 pub use kinds::ApiKind;
 pub use limits::{Batch, Limits};
 pub use vocabulary::{never_sent_anywhere, Vocabulary};

@@ -157,8 +157,8 @@ pub async fn run_within(
         return Err(already_exists(&id));
     }
     let client = deps
-        .clients
-        .for_key(api, &url, input.api_key.clone(), rate)?;
+        .apis
+        .for_new_key(api, &url, input.api_key.clone(), rate)?;
     let account = client.account().await?;
     let destination = Destination {
         id: id.clone(),
@@ -232,7 +232,7 @@ pub async fn rotate_key_within(
     check_key(&input.api_key)?;
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
     boundary.check_url(&destination.autopilot_url)?;
-    let client = deps.clients.for_key(
+    let client = deps.apis.for_new_key(
         destination.api,
         &destination.autopilot_url,
         input.api_key.clone(),
@@ -258,7 +258,7 @@ pub async fn rotate_key_within(
         _ => {}
     }
     deps.secrets.put(&destination.id, &input.api_key).await?;
-    deps.clients.forget(&destination.id);
+    deps.apis.forget(&destination.id);
     tracing::info!(destination = %destination.id, "API key rotated");
     Ok(Output {
         destination_id: destination.id,
@@ -269,8 +269,8 @@ pub async fn rotate_key_within(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::audience_api::{ApiFactory, ClientSettings};
     use crate::csv_snapshot::LocalFiles;
-    use crate::jobs::{ClientSettings, Clients};
     use crate::secrets::FileSecrets;
     use crate::store::LocalStore;
     use std::sync::Arc;
@@ -282,7 +282,7 @@ pub(crate) mod tests {
             store: Arc::new(LocalStore::new(dir)),
             secrets: Arc::new(FileSecrets::new(dir.join("secrets"))),
             snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings {
+            apis: Arc::new(ApiFactory::new(ClientSettings {
                 timeout: Duration::from_millis(200),
                 max_attempts: 1,
                 max_elapsed: Duration::from_millis(200),

@@ -25,7 +25,7 @@ pub struct Output {
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
     deps.secrets.delete(&destination.id).await?;
-    deps.clients.forget(&destination.id);
+    deps.apis.forget(&destination.id);
     deps.store
         .delete(&destination::keys::destination(&destination.id))
         .await?;
@@ -56,8 +56,8 @@ pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audience_api::{ApiFactory, ClientSettings};
     use crate::csv_snapshot::LocalFiles;
-    use crate::jobs::{ClientSettings, Clients};
     use crate::secrets::FileSecrets;
     use crate::store::LocalStore;
     use bytes::Bytes;
@@ -70,7 +70,7 @@ mod tests {
             store: Arc::new(LocalStore::new(dir.path())),
             secrets: Arc::new(FileSecrets::new(dir.path().join("secrets"))),
             snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings::default())),
+            apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         };
         let destination = serde_json::json!({
             "id": "acme", "display_name": "Acme", "autopilot_url": "https://api2.autopilothq.com/v1",

@@ -160,7 +160,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .requests_per_second
         .unwrap_or(plan.requests_per_second);
     let api = deps
-        .clients
+        .apis
         .for_destination(&destination, &deps.secrets, rate)
         .await?;
     let throttled_before = api.stats().throttled;

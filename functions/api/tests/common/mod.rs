@@ -8,7 +8,7 @@ use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
 };
 use serde_json::Value;
-use shared::jobs::{ClientSettings, Clients};
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::Deps;
 use std::sync::Arc;
 
@@ -95,7 +95,7 @@ pub async fn setup(other_keys: &[&str]) -> Setup {
             &settings.secret_prefix,
         )),
         snapshots: Arc::new(S3Snapshots::new(s3.clone()).within(boundary.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default()).within(boundary.clone())),
     };
     let api = Api {
         deps,

@@ -92,7 +92,7 @@ pub async fn run(
             destination.api.vocabulary().api
         )),
         None => deps
-            .clients
+            .apis
             .for_destination(destination, &deps.secrets, plan.requests_per_second)
             .await
             .map_err(|e| reason(&e)),

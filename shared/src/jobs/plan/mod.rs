@@ -144,7 +144,7 @@ async fn plan_export(
     // From here on the API is asked, read-only until every check has passed; at this export's
     // rate, like every other request.
     let api = deps
-        .clients
+        .apis
         .for_destination(destination, &deps.secrets, rate)
         .await?;
     let audiences = api.audiences().await?;
