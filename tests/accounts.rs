@@ -15,7 +15,8 @@ fn connect_input(name: &str, url: String) -> connect::Input {
         api_key: SecretString::from(KEY.to_string()),
         consent: true,
         export_user: Some("tester".into()),
-        autopilot_url: Some(url),
+        api: Default::default(),
+        api_url: Some(url),
         requests_per_second: Some(100.0),
     }
 }

@@ -75,10 +75,10 @@ async fn rebuild(deps: &Deps, sandbox: &Sandbox, landed: &[String]) {
         .unwrap()
         .expect("the old baseline reads");
     let mut lists: Vec<(&String, &baseline::SegmentBaseline)> = base.segments.iter().collect();
-    lists.sort_by(|a, b| a.1.list_id.cmp(&b.1.list_id));
+    lists.sort_by(|a, b| a.1.audience_id.cmp(&b.1.audience_id));
     for (name, segment) in lists {
         let id = sandbox.create_list(name);
-        assert_eq!(id, segment.list_id, "{name}");
+        assert_eq!(id, segment.audience_id, "{name}");
         for email in segment.contacts.keys() {
             sandbox.add_member_by_hand(&id, email).unwrap();
         }

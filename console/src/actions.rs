@@ -29,9 +29,11 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
     let api_key = form.take_secret("api_key");
     let mut view = setup::ConnectForm {
         display_name: form.text("display_name"),
-        autopilot_url: form
-            .optional("autopilot_url")
-            .unwrap_or_else(|| state.options.autopilot_url.clone()),
+        // `autopilot_url` is what the form called it before there was a choice of API.
+        api_url: form
+            .optional("api_url")
+            .or_else(|| form.optional("autopilot_url"))
+            .unwrap_or_else(|| state.options.api_url.clone()),
         agreed: form.checked("agree"),
         error: None,
     };
@@ -58,7 +60,8 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
         api_key,
         consent: true,
         export_user: None,
-        autopilot_url: Some(view.autopilot_url.clone()),
+        api: Default::default(),
+        api_url: Some(view.api_url.clone()),
         requests_per_second: None,
     };
     match connect::run_within(input, &state.options.deps, &state.options.boundary).await {

@@ -133,7 +133,7 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
 
 async fn setup_page(State(state): State<AppState>) -> Response {
     html(setup::connect(&setup::ConnectForm {
-        autopilot_url: state.options.autopilot_url.clone(),
+        api_url: state.options.api_url.clone(),
         ..Default::default()
     }))
 }
@@ -329,7 +329,7 @@ mod tests {
                 snapshots: crate::app::Segments::Folder(dir.to_path_buf()),
                 deployed: None,
                 boundary: shared::destination::Boundary::anywhere(),
-                autopilot_url: "http://127.0.0.1:9/v1".into(),
+                api_url: "http://127.0.0.1:9/v1".into(),
                 listen: [127, 0, 0, 1].into(),
                 port: 0,
                 current_user: None,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod boundary;
-pub use boundary::{Boundary, AUTOPILOT_API_HOST};
+pub use boundary::Boundary;
 
 /// The recommended most distinct profiles per destination.
 pub const DEFAULT_PROFILE_LIMIT: u64 = 100_000;
@@ -22,7 +22,9 @@ pub struct Destination {
     /// speaks Autopilot's).
     #[serde(default)]
     pub api: ApiKind,
-    pub autopilot_url: String,
+    /// Where its API is (stored as `autopilot_url` before there was a choice of API).
+    #[serde(alias = "autopilot_url")]
+    pub api_url: String,
     /// The API's name for the account the key belongs to.
     pub account_name: Option<String>,
     /// The API's id for that account (Autopilot's `instance_id`): a new key must belong to the same one,

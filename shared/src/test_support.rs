@@ -43,7 +43,7 @@ pub fn write_people(path: &Path, people: u32) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct TestDestination {
     display_name: String,
-    autopilot_url: String,
+    api_url: String,
     key: String,
     consent: bool,
     export_user: Option<String>,
@@ -54,11 +54,11 @@ pub struct TestDestination {
 }
 
 impl TestDestination {
-    /// A destination exporting to the Autopilot at `autopilot_url`.
-    pub fn new(autopilot_url: impl Into<String>) -> Self {
+    /// A destination exporting to the Autopilot at `api_url`.
+    pub fn new(api_url: impl Into<String>) -> Self {
         Self {
             display_name: "Test Account".into(),
-            autopilot_url: autopilot_url.into(),
+            api_url: api_url.into(),
             key: KEY.into(),
             consent: true,
             export_user: None,
@@ -140,7 +140,8 @@ impl TestDestination {
             api_key: SecretString::from(self.key.clone()),
             consent: self.consent,
             export_user: self.export_user.clone(),
-            autopilot_url: Some(self.autopilot_url.clone()),
+            api: Default::default(),
+            api_url: Some(self.api_url.clone()),
             requests_per_second: self.rate,
         };
         Ok(connect::run(input, deps).await?.destination_id)

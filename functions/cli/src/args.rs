@@ -86,9 +86,10 @@ pub struct ConnectArgs {
     /// Read the API key from standard input instead.
     #[arg(long)]
     pub api_key_stdin: bool,
-    /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
-    #[arg(long)]
-    pub autopilot_url: Option<String>,
+    /// The API's base URL when not its public one (a sandbox's `http://127.0.0.1:PORT/v1` for
+    /// trials); `--autopilot-url` is the same flag.
+    #[arg(long, visible_alias = "autopilot-url")]
+    pub api_url: Option<String>,
     /// Who exports run as.
     #[arg(long)]
     pub export_user: Option<String>,

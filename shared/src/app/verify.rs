@@ -208,7 +208,7 @@ async fn check_list(
     if repair && !list.read.gone {
         let started = Instant::now();
         let before = api.stats().requests;
-        let (_, failed) = repair::put_back(api, &base.list_id, &missing, budget).await?;
+        let (_, failed) = repair::put_back(api, &base.audience_id, &missing, budget).await?;
         (check.repaired, check.not_repaired) = (check.missing - failed, failed);
         list.requests += api.stats().requests - before;
         list.seconds += started.elapsed().as_secs_f64();

@@ -111,7 +111,7 @@ impl ApiFactory {
         key: SecretString,
         rate: f64,
     ) -> Result<Arc<dyn AudienceApi>, JobError> {
-        self.boundary.check_url(url)?;
+        self.boundary.check_url(api, url)?;
         let mut config = self.config(api, url, rate)?;
         config.retry = RetryPolicy::new(
             KEY_CHECK_ATTEMPTS.min(self.settings.max_attempts),
@@ -129,12 +129,13 @@ impl ApiFactory {
         secrets: &Arc<dyn SecretStore>,
         rate: f64,
     ) -> Result<Arc<dyn AudienceApi>, JobError> {
-        self.boundary.check_url(&destination.autopilot_url)?;
+        self.boundary
+            .check_url(destination.api, &destination.api_url)?;
         let key = secrets.get(&destination.id).await?;
         let made = Made {
             destination: destination.id.clone(),
             api: destination.api,
-            url: destination.autopilot_url.clone(),
+            url: destination.api_url.clone(),
             rate: rate.to_bits(),
             key: self.fingerprint(&key),
         };
@@ -145,7 +146,7 @@ impl ApiFactory {
             secrets: secrets.clone(),
             destination_id: destination.id.clone(),
         });
-        let config = self.config(destination.api, &destination.autopilot_url, rate)?;
+        let config = self.config(destination.api, &destination.api_url, rate)?;
         let client = destination.api.client(config, key, Some(source))?;
         let mut cache = self.lock();
         // Clients of what the destination was before (another account, URL or key) are not

@@ -31,7 +31,9 @@ pub struct Baseline {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SegmentBaseline {
-    pub list_id: String,
+    /// The segment's audience (its list): stored as `list_id` before there was a choice of API.
+    #[serde(alias = "list_id")]
+    pub audience_id: String,
     /// Lower-cased email → fingerprint of the contact as the API has it from us, in compact
     /// form ([`Members`]: 16-byte records sorted by key hash, then the addresses).
     #[serde(with = "compact")]

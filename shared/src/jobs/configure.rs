@@ -146,7 +146,7 @@ mod tests {
         let stored: destination::Destination = serde_json::from_value(serde_json::json!({
             "id": "main",
             "display_name": "Main",
-            "autopilot_url": "http://127.0.0.1:9/v1",
+            "api_url": "http://127.0.0.1:9/v1",
             "account_name": null,
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "test"},
             "created_at": "2026-01-01T00:00:00Z",

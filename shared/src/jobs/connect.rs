@@ -94,8 +94,13 @@ pub struct Input {
     pub consent: bool,
     #[serde(default)]
     pub export_user: Option<String>,
+    /// The API the destination's audience tool speaks (Autopilot's unless said).
     #[serde(default)]
-    pub autopilot_url: Option<String>,
+    pub api: ApiKind,
+    /// Where that API is, when not at its public address (a sandbox); `autopilot_url` is read as
+    /// this too.
+    #[serde(default, alias = "autopilot_url")]
+    pub api_url: Option<String>,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
 }
@@ -140,14 +145,14 @@ pub async fn run_within(
         Some(r) => check_rate(r).map_err(JobError::InvalidInput)?,
         None => DEFAULT_REQUESTS_PER_SECOND,
     };
-    let api = ApiKind::default();
+    let api = input.api;
     let url = input
-        .autopilot_url
+        .api_url
         .as_deref()
         .unwrap_or(api.default_url())
         .trim()
         .to_string();
-    boundary.check_url(&url)?;
+    boundary.check_url(api, &url)?;
     // A quick answer before asking the API; the conditional write below is what decides.
     if deps
         .store
@@ -164,7 +169,7 @@ pub async fn run_within(
         id: id.clone(),
         display_name: name.to_string(),
         api,
-        autopilot_url: url,
+        api_url: url,
         account_name: account.name.clone(),
         account_id: account.id.clone(),
         consent: Consent {
@@ -231,10 +236,10 @@ pub async fn rotate_key_within(
 ) -> Result<Output, JobError> {
     check_key(&input.api_key)?;
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
-    boundary.check_url(&destination.autopilot_url)?;
+    boundary.check_url(destination.api, &destination.api_url)?;
     let client = deps.apis.for_new_key(
         destination.api,
-        &destination.autopilot_url,
+        &destination.api_url,
         input.api_key.clone(),
         destination.requests_per_second,
     )?;
@@ -301,7 +306,8 @@ pub(crate) mod tests {
                 api_key: SecretString::from("k".to_string()),
                 consent: true,
                 export_user: None,
-                autopilot_url: Some("http://127.0.0.1:9/v1".into()),
+                api: Default::default(),
+                api_url: Some("http://127.0.0.1:9/v1".into()),
                 requests_per_second: Some(rate),
             };
             match run(input, &deps).await {
@@ -331,7 +337,8 @@ pub(crate) mod tests {
                 api_key: SecretString::from(key.to_string()),
                 consent: true,
                 export_user: None,
-                autopilot_url: Some("http://127.0.0.1:9/v1".into()),
+                api: Default::default(),
+                api_url: Some("http://127.0.0.1:9/v1".into()),
                 requests_per_second: None,
             };
             match run(input, &deps).await {

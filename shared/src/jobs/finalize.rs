@@ -378,7 +378,7 @@ fn confirmed(
         for rejected in &result.rejected {
             let key = email::dedupe_key(&rejected.email);
             match before
-                .filter(|b| b.list_id == segment.list_id)
+                .filter(|b| b.audience_id == segment.audience_id)
                 .and_then(|b| b.contacts.get(&key))
             {
                 Some(fp) => contacts.insert(key, fp),

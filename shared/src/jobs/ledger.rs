@@ -118,12 +118,12 @@ pub fn record(
             .segments
             .entry(name.clone())
             .or_insert_with(|| SegmentBaseline {
-                list_id: next.list_id.clone(),
+                audience_id: next.audience_id.clone(),
                 ..SegmentBaseline::default()
             });
-        let mut contacts = if segment.list_id != next.list_id {
+        let mut contacts = if segment.audience_id != next.audience_id {
             // A new or recreated list: what the old one held left with it.
-            segment.list_id = next.list_id.clone();
+            segment.audience_id = next.audience_id.clone();
             HashMap::new()
         } else {
             segment.contacts.to_map()
@@ -152,7 +152,7 @@ mod tests {
 
     fn segment(list: &str, contacts: &[(&str, u64)], foreign: &[&str]) -> SegmentBaseline {
         SegmentBaseline {
-            list_id: list.into(),
+            audience_id: list.into(),
             contacts: contacts.iter().map(|(e, f)| (e.to_string(), *f)).collect(),
             foreign: crate::baseline::ForeignMembers::from_emails(foreign.iter().copied()),
         }
@@ -270,7 +270,7 @@ mod tests {
         );
         assert!(vip.added_by_us("d@x.io") && !vip.added_by_us("f@x.io"));
         let new = &next.segments["New"];
-        assert_eq!(new.list_id, "l2");
+        assert_eq!(new.audience_id, "l2");
         assert_eq!(
             new.contacts.to_map(),
             HashMap::from([("n@x.io".into(), 50)])

@@ -73,7 +73,7 @@ mod tests {
             apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         };
         let destination = serde_json::json!({
-            "id": "acme", "display_name": "Acme", "autopilot_url": "https://api2.autopilothq.com/v1",
+            "id": "acme", "display_name": "Acme", "api_url": "https://api2.autopilothq.com/v1",
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
             "created_at": "2026-01-01T00:00:00Z"
         });

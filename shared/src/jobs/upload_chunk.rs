@@ -152,7 +152,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let audience = plan
         .segments
         .get(chunk.segment)
-        .map(|s| s.list_id.clone())
+        .map(|s| s.audience_id.clone())
         .ok_or_else(|| {
             JobError::InvalidInput(format!("chunk {} names an unknown segment", input.chunk))
         })?;

@@ -31,9 +31,9 @@ pub struct ConsoleArgs {
     #[arg(long, default_value = ".")]
     pub snapshots: PathBuf,
     /// The API URL the set-up page starts with (a sandbox's for trials; Autopilot's API unless
-    /// given).
-    #[arg(long)]
-    pub autopilot_url: Option<String>,
+    /// given); `--autopilot-url` is the same flag.
+    #[arg(long, visible_alias = "autopilot-url")]
+    pub api_url: Option<String>,
     /// The address to listen on; anything but 127.0.0.1 is reachable from other machines.
     #[arg(long, default_value = "127.0.0.1")]
     pub listen: IpAddr,
@@ -78,8 +78,8 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> 
         snapshots: web_console::Segments::Folder(args.snapshots),
         deployed: None,
         boundary: shared::destination::Boundary::anywhere(),
-        autopilot_url: args
-            .autopilot_url
+        api_url: args
+            .api_url
             .unwrap_or_else(|| ApiKind::default().default_url().to_string()),
         listen: args.listen,
         port: args.port,
@@ -132,7 +132,7 @@ fn flags(args: StackArgs) -> web_console::aws::Flags {
 pub async fn serve(
     deps: shared::Deps,
     work: &std::path::Path,
-    autopilot_url: String,
+    api_url: String,
     port: u16,
 ) -> Result<(), BoxError> {
     web_console::serve(web_console::Options {
@@ -141,7 +141,7 @@ pub async fn serve(
         snapshots: web_console::Segments::Folder(work.join("snapshots")),
         deployed: None,
         boundary: shared::destination::Boundary::anywhere(),
-        autopilot_url,
+        api_url,
         listen: IpAddr::from([127, 0, 0, 1]),
         port,
         current_user: current_user(),

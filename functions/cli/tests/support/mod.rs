@@ -78,7 +78,7 @@ pub async fn connect_and_configure(
         "api_key": KEY,
         "consent": true,
         "export_user": "tester",
-        "autopilot_url": sandbox.base_url(),
+        "api_url": sandbox.base_url(),
         "requests_per_second": rate,
     }))
     .expect("a connect input");

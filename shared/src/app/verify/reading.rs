@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListReading {
     pub segment: String,
-    pub list_id: String,
+    /// The segment's audience (stored as `list_id` before there was a choice of API).
+    #[serde(alias = "list_id")]
+    pub audience_id: String,
     /// Where the next page starts, pages and members read so far, whether the list is read to
     /// its end (`done`) or does not exist (`gone`).
     #[serde(flatten)]
@@ -30,7 +32,7 @@ impl ListReading {
     pub fn new(segment: &str, base: &SegmentBaseline) -> Self {
         Self {
             segment: segment.to_string(),
-            list_id: base.list_id.clone(),
+            audience_id: base.audience_id.clone(),
             ..Self::default()
         }
     }
@@ -86,7 +88,7 @@ pub async fn read_pages(
     let mut members = Vec::new();
     let mut read = Ok(());
     while !list.read.done && budget.left() {
-        match list.read.next_page(api, &list.list_id, limits).await {
+        match list.read.next_page(api, &list.audience_id, limits).await {
             Ok(page) => members.extend(page),
             Err(e) => {
                 read = Err(e);

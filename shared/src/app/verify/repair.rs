@@ -21,7 +21,7 @@ pub(super) fn checked(
 ) -> (ListCheck, Vec<String>) {
     let mut check = ListCheck {
         segment: list.segment.clone(),
-        list_id: list.list_id.clone(),
+        list_id: list.audience_id.clone(),
         expected: base.contacts.len() as u64,
         ..ListCheck::default()
     };

@@ -139,7 +139,7 @@ mod tests {
 
     fn base(ours: &[&str]) -> SegmentBaseline {
         SegmentBaseline {
-            list_id: "contactlist_1".into(),
+            audience_id: "contactlist_1".into(),
             contacts: ours.iter().map(|e| (e.to_string(), 1)).collect(),
             foreign: ForeignMembers::default(),
         }

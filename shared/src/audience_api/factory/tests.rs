@@ -6,7 +6,7 @@ use crate::secrets::FileSecrets;
 
 fn destination(id: &str, url: &str) -> Destination {
     serde_json::from_value(serde_json::json!({
-        "id": id, "display_name": id, "autopilot_url": url, "account_name": null,
+        "id": id, "display_name": id, "api_url": url, "account_name": null,
         "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "tester"},
         "created_at": "2026-01-01T00:00:00Z",
     }))

@@ -52,8 +52,8 @@ pub(super) fn report(
             totals.add(&counts);
             segments.push(SegmentReport {
                 name: segment.name.clone(),
-                list_id: segment.list_id.clone(),
-                list_created: segment.list_created,
+                list_id: segment.audience_id.clone(),
+                list_created: segment.audience_created,
                 counts,
             });
         }
@@ -103,7 +103,7 @@ pub(super) fn report(
         requests: sends,
         chunks: plan.map_or(0, |p| p.chunks.len() as u64),
         lists_created: plan.map_or(0, |p| {
-            p.segments.iter().filter(|s| s.list_created).count() as u64
+            p.segments.iter().filter(|s| s.audience_created).count() as u64
         }),
         light_verify: None,
         cost: None,

@@ -103,11 +103,11 @@ pub async fn run(
         let empty = SegmentBaseline::default();
         let ours = baseline
             .and_then(|b| b.segments.get(&segment.name))
-            .filter(|b| b.list_id == segment.list_id)
+            .filter(|b| b.audience_id == segment.audience_id)
             .unwrap_or(&empty);
         let mut list = SampledList {
             segment: segment.name.clone(),
-            list_id: segment.list_id.clone(),
+            list_id: segment.audience_id.clone(),
             ..SampledList::default()
         };
         let left = BUDGET.saturating_sub(started.elapsed());

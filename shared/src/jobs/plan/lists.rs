@@ -25,7 +25,7 @@ pub(super) async fn resolve<'a>(
     for (index, segment) in segments.iter_mut().enumerate() {
         let name = segment.plan.name.clone();
         let base = base(index, &name);
-        let (list_id, foreign) = match existing.get(name.as_str()) {
+        let (audience_id, foreign) = match existing.get(name.as_str()) {
             Some(id) => {
                 let foreign = match base {
                     Some(base) => base.foreign.clone(),
@@ -34,16 +34,16 @@ pub(super) async fn resolve<'a>(
                 (id.to_string(), foreign)
             }
             None => {
-                segment.plan.list_created = true;
+                segment.plan.audience_created = true;
                 (api.create_audience(&name).await?, ForeignMembers::default())
             }
         };
-        segment.plan.list_id = list_id.clone();
+        segment.plan.audience_id = audience_id.clone();
         let contacts = candidate(segment, base.map(|b| &b.contacts));
         next.segments.insert(
             name,
             SegmentBaseline {
-                list_id,
+                audience_id,
                 contacts,
                 foreign,
             },

@@ -161,7 +161,7 @@ async fn plan_export(
         .enumerate()
         .filter(|(_, s)| {
             old_segment(&s.name)
-                .is_some_and(|b| existing.get(s.name.as_str()) != Some(&b.list_id.as_str()))
+                .is_some_and(|b| existing.get(s.name.as_str()) != Some(&b.audience_id.as_str()))
         })
         .map(|(i, _)| i)
         .collect();

@@ -67,7 +67,7 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
         display_name: "Main".into(),
         api: Default::default(),
         // Nothing listens there: a test that reached the API would fail.
-        autopilot_url: "http://127.0.0.1:9/v1".into(),
+        api_url: "http://127.0.0.1:9/v1".into(),
         account_name: None,
         account_id: None,
         consent: Consent {

@@ -127,8 +127,12 @@ fn autopilot_limits() -> Limits {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SegmentPlan {
     pub name: String,
-    pub list_id: String,
-    pub list_created: bool,
+    /// The segment's audience (its list), and whether this export created it (stored as
+    /// `list_id` and `list_created` before there was a choice of API).
+    #[serde(alias = "list_id")]
+    pub audience_id: String,
+    #[serde(alias = "list_created")]
+    pub audience_created: bool,
     /// Every contact was sent, not only the changed ones.
     pub full: bool,
     /// Data rows read (the header and blank lines not counted).
