@@ -1,15 +1,16 @@
-//! The Autopilot client against a real sandbox, one test per class of answer.
+//! The Autopilot client against a real sandbox, one test per class of answer, beyond what the
+//! port's conformance suite checks of every implementation (`tests/conformance.rs`): what the
+//! isolation of refused contacts costs, a key rotated elsewhere, `try-in-seconds` alone, faults
+//! of every kind, bounded retries, answers no Autopilot sends, and a retry woken by recovery.
 
 use integration_tests::batches;
-use integration_tests::{client, client_with_key, contacts, sandbox, KEY};
+use integration_tests::{client, contacts, sandbox, KEY};
 use sandbox::Faults;
 use secrecy::SecretString;
-use shared::audience_api::paging::{member_emails, MemberLimits};
 use shared::audience_api::AudienceApi;
 use shared::autopilot::AutopilotClient;
 use shared::contact::Contact;
 use shared::http_api::{ApiError, ClientConfig, KeySource, RetryPolicy};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,35 +26,6 @@ async fn send_all(client: &AutopilotClient, list: Option<&str>, all: Vec<Contact
         written += outcome.written;
     }
     written
-}
-
-#[tokio::test]
-async fn ok_answers_write_every_contact() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client(&sandbox, 1000.0);
-    assert_eq!(send_all(&client, None, contacts("ok", 250)).await, 250);
-    let state = sandbox.state();
-    assert_eq!(state.contacts.len(), 250);
-    assert_eq!(sandbox.counters().bulk_requests, 3);
-    let account = client.account().await.unwrap();
-    assert_eq!(account.organization_name.as_deref(), Some("Sandbox Inc."));
-}
-
-#[tokio::test]
-async fn bad_request_is_bisected_to_the_offending_contacts() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client(&sandbox, 1000.0);
-    let mut all = contacts("bisect", 100);
-    for i in [3, 50, 99] {
-        all[i] = Contact::new(&format!("broken-{i}@@example.com")).unwrap();
-    }
-    let outcome = client.upsert_contacts(None, &all).await.unwrap();
-    let rejected: Vec<usize> = outcome.rejected.iter().map(|r| r.index).collect();
-    assert_eq!(rejected, [3, 50, 99]);
-    assert_eq!(outcome.written, 97);
-    assert!(outcome.rejected[0].message.contains("not a valid email"));
-    assert_eq!(sandbox.state().contacts.len(), 97);
-    assert_eq!(sandbox.counters().contacts_written, 97);
 }
 
 /// Requests to isolate the refused contacts at `refused` among 100, the batch's own included.
@@ -106,17 +78,6 @@ async fn isolating_refused_contacts_costs_at_most_log2_n_plus_one_requests_each(
     for refused in [vec![37], vec![98], vec![3, 41, 42, 77]] {
         requests_to_isolate(&refused, PositionFromOne).await;
     }
-}
-
-#[tokio::test]
-async fn unauthorized_is_fatal_and_not_retried() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client_with_key(&sandbox, 1000.0, "wrong-key");
-    let err = client.account().await.unwrap_err();
-    assert!(matches!(err, ApiError::Unauthorized { .. }), "{err}");
-    assert_eq!(err.type_name(), "Unauthorized");
-    assert!(!err.to_string().contains("wrong-key"));
-    assert_eq!(sandbox.counters().requests, 1);
 }
 
 /// A key source that answers whatever the test stored last.
@@ -172,11 +133,6 @@ async fn throttled_requests_are_retried(retry_after_header: bool) {
     assert!(counters.throttled > 0, "{counters:?}");
     assert_eq!(client.stats().throttled, counters.throttled);
     assert_eq!(sandbox.state().contacts.len(), 1200);
-}
-
-#[tokio::test]
-async fn throttling_with_retry_after() {
-    throttled_requests_are_retried(true).await;
 }
 
 #[tokio::test]
@@ -244,52 +200,6 @@ async fn retries_are_bounded() {
     }
     assert_eq!(err.type_name(), "Transient");
     assert!(err.is_retryable());
-}
-
-#[tokio::test]
-async fn lists_membership_and_paging() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client(&sandbox, 1000.0);
-    let list = client.create_list("VIP Customers").await.unwrap();
-    assert_eq!(client.lists().await.unwrap()[0].title, "VIP Customers");
-    send_all(&client, Some(&list), contacts("member", 230)).await;
-    let listed = member_emails(&client, &list, MemberLimits::default())
-        .await
-        .unwrap();
-    let emails: HashSet<String> = listed.into_iter().collect();
-    assert_eq!(emails.len(), 230);
-    assert!(client
-        .is_member(&list, "member-7@example.com")
-        .await
-        .unwrap());
-    client
-        .remove_from_list(&list, "member-7@example.com")
-        .await
-        .unwrap();
-    assert!(!client
-        .is_member(&list, "member-7@example.com")
-        .await
-        .unwrap());
-    client
-        .add_to_list(&list, "MEMBER-7@example.com")
-        .await
-        .unwrap();
-    assert!(client
-        .is_member(&list, "member-7@example.com")
-        .await
-        .unwrap());
-    let err = client
-        .add_to_list(&list, "nobody@example.com")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ApiError::NotFound { .. }), "{err}");
-    // Contacts sent to a list that does not exist are refused, each with Autopilot's message.
-    let stray = contacts("stray", 2);
-    let outcome = client
-        .upsert_contacts(Some("contactlist_nope"), &stray)
-        .await
-        .unwrap();
-    assert_eq!((outcome.written, outcome.rejected.len()), (0, 2));
 }
 
 /// A server that answers every request with the same raw bytes.
