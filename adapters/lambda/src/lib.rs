@@ -5,13 +5,9 @@
 
 pub mod metrics;
 
-use aws_adapters::{
-    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
-};
-use shared::audience_api::{ApiFactory, ClientSettings};
+use aws_adapters::{sdk_config, Executions, Settings};
 use shared::jobs::Deps;
 use shared::JobError;
-use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 /// Crates whose trace and debug logs can print a whole event or request (the runtime logs every
@@ -69,19 +65,7 @@ pub fn init_logs() {
 /// The jobs' dependencies on AWS, and the settings they were built from.
 pub async fn deps() -> Result<(Deps, Settings), lambda_runtime::Error> {
     let settings = Settings::from_env()?;
-    let sdk = sdk_config().await;
-    let s3 = s3_client(&sdk, &settings);
-    // Where destinations may send their key and data: every client is checked against it.
-    let boundary = settings.boundary()?;
-    let deps = Deps {
-        store: Arc::new(S3Store::new(s3.clone(), &settings.data_bucket)),
-        secrets: Arc::new(SecretsManagerSecrets::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            &settings.secret_prefix,
-        )),
-        snapshots: Arc::new(S3Snapshots::new(s3).within(boundary.clone())),
-        apis: Arc::new(ApiFactory::new(ClientSettings::default()).within(boundary)),
-    };
+    let deps = aws_adapters::deps(&sdk_config().await, &settings)?;
     Ok((deps, settings))
 }
 
