@@ -8,10 +8,12 @@ use std::sync::Arc;
 /// Autopilot's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api2.autopilothq.com/v1";
 
-/// Autopilot reads the key from the `autopilotapikey` header.
+/// Autopilot reads the key from the `autopilotapikey` header, and documents no ban on clients
+/// that send bad requests.
 pub const DIALECT: Dialect = Dialect {
     api: "Autopilot",
     key_header: "autopilotapikey",
+    bad_requests: None,
 };
 
 /// A client for one Autopilot account. Cheap to clone; clones share the pacer and the counters,

@@ -1,6 +1,7 @@
 //! A client's configuration and its construction; the defaults of every setting, defined here
 //! and nowhere else (the jobs' client settings and the command's flags start from these).
 
+use super::bad_requests::{BadAnswers, BadRequestLimit};
 use super::health::{self, Trouble};
 use super::key::{KeyHolder, KeySource};
 use super::stats::{ClientStats, StatsSnapshot};
@@ -36,6 +37,8 @@ pub struct Dialect {
     pub api: &'static str,
     /// The header the API reads the key from.
     pub key_header: &'static str,
+    /// The API's ban on clients that send too many bad requests, if it has one.
+    pub bad_requests: Option<BadRequestLimit>,
 }
 
 /// How to reach one account of an API.
@@ -86,6 +89,8 @@ pub(super) struct Inner {
     pub pacer: AdaptivePacer,
     pub observed: health::Observed,
     pub stats: ClientStats,
+    /// The bad answers of the last window, for an API that bans clients sending too many.
+    pub bad_answers: Option<BadAnswers>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -134,6 +139,7 @@ impl HttpClient {
                 pacer: AdaptivePacer::new(config.requests_per_second),
                 observed: health::Observed::new(config.min_timeout, config.timeout),
                 stats: ClientStats::default(),
+                bad_answers: dialect.bad_requests.map(BadAnswers::new),
             }),
         })
     }
@@ -178,6 +184,7 @@ pub(super) mod tests {
     pub(in crate::http_api) const TESTING: Dialect = Dialect {
         api: "Testing",
         key_header: "testingapikey",
+        bad_requests: None,
     };
 
     #[test]

@@ -123,3 +123,33 @@ fn the_key_header_is_marked_sensitive() {
     assert!(value.is_sensitive());
     assert!(!format!("{value:?}").contains(KEY));
 }
+
+#[tokio::test]
+async fn bad_requests_slow_down_before_an_api_would_ban_the_client() {
+    let (port, asked, _) = server(|| http("400 Bad Request", "", r#"{"error":"bad"}"#)).await;
+    let banning = Dialect {
+        bad_requests: Some(BadRequestLimit {
+            answers: 3,
+            window: Duration::from_millis(800),
+        }),
+        ..TESTING
+    };
+    let key = SecretString::from(KEY.to_string());
+    let client = HttpClient::new(banning, config(port), key, None).unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let request = Request::new(reqwest::Method::POST, &["people"], "person");
+        let err = client
+            .send::<serde_json::Value>(&request)
+            .await
+            .unwrap_err();
+        assert_eq!(err.type_name(), "InvalidRequest", "{err}");
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 3);
+    // The third waited for the first to leave the window: never three in 800 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -10,7 +10,9 @@
 //! the current one, read again from its [`KeySource`] after a refusal); a 429 after the wait the
 //! API asked for (`Retry-After`, else the body's `error.try-in-seconds`); server trouble (5xx,
 //! lost connections, timeouts) after a backoff that ends early the moment the API answers any
-//! request again. Retries stop at the policy's attempts or time budget.
+//! request again. Retries stop at the policy's attempts or time budget. An API that bans clients
+//! sending too many bad requests (Ortto: 15 in 15 seconds) is kept under its limit
+//! ([`Dialect::bad_requests`]).
 //!
 //! Its limits and rules: answers larger than 16 MB are refused unread (`answer`); redirects are
 //! never followed (the key would go along); the key goes only to `https://` URLs, or plain
@@ -20,6 +22,7 @@
 //! beyond the API's own short message, cleaned.
 
 mod answer;
+mod bad_requests;
 mod base_url;
 mod client;
 pub mod error;
@@ -33,6 +36,7 @@ mod stats;
 mod transport;
 
 pub use answer::{decode, printable};
+pub use bad_requests::BadRequestLimit;
 pub use base_url::check_base_url;
 pub use client::{
     ClientConfig, Dialect, HttpClient, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_IN_FLIGHT,

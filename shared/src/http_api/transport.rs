@@ -88,6 +88,7 @@ impl HttpClient {
                     api,
                     text: "the client is shutting down".into(),
                 })?;
+            self.keep_under_the_ban().await;
             let permit = inner.pacer.acquire().await;
             let key = inner.key.current();
             let timeout = inner.observed.timeout(timeouts);
@@ -99,6 +100,11 @@ impl HttpClient {
                 timeouts += 1;
             }
             self.observe(&result, sent.elapsed());
+            if let (Some(bad), Err(e)) = (&inner.bad_answers, &result) {
+                if is_bad_request(e) {
+                    bad.record(tokio::time::Instant::now());
+                }
+            }
             let err = match result {
                 Ok(bytes) => {
                     inner.pacer.on_success(permit);
@@ -132,6 +138,25 @@ impl HttpClient {
             }
             drop(place);
             self.back_off(attempt, &err, delay).await;
+        }
+    }
+
+    /// Waits, if the API bans clients that send too many bad requests, until a request may go
+    /// without risking the ban.
+    async fn keep_under_the_ban(&self) {
+        let Some(bad) = &self.inner.bad_answers else {
+            return;
+        };
+        loop {
+            let wait = bad.wait(tokio::time::Instant::now());
+            if wait.is_zero() {
+                return;
+            }
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "keeping under the bad-request ban"
+            );
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -228,6 +253,15 @@ impl HttpClient {
         }
         Ok(url)
     }
+}
+
+/// Whether `err` is an answer an API counts as a bad request: input refused (400, 413, other 4xx)
+/// or credentials refused (401, 403). Throttling and a missing object are not.
+fn is_bad_request(err: &ApiError) -> bool {
+    matches!(
+        err,
+        ApiError::Rejected { .. } | ApiError::BatchRefused { .. } | ApiError::Unauthorized { .. }
+    )
 }
 
 /// The body of a 2xx answer of `api` to `request`, or the error its status stands for.
