@@ -325,46 +325,19 @@ pub async fn outage(harness: &dyn Harness) {
 #[macro_export]
 macro_rules! conformance_suite {
     ($name:ident, $harness:expr) => {
+        $crate::conformance_suite!(@cases $name, $harness,
+            account upsert refusals_named refusals_anonymous removals member_paging
+            audience_deleted throttling outage);
+    };
+    (@cases $name:ident, $harness:expr, $($case:ident)*) => {
         mod $name {
             use super::*;
-            use $crate::conformance as case;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn account() {
-                case::account(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn upsert() {
-                case::upsert(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn refusals_named() {
-                case::refusals_named(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn refusals_anonymous() {
-                case::refusals_anonymous(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn removals() {
-                case::removals(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn member_paging() {
-                case::member_paging(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn audience_deleted() {
-                case::audience_deleted(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn throttling() {
-                case::throttling(&$harness).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn outage() {
-                case::outage(&$harness).await
-            }
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    $crate::conformance::$case(&$harness).await
+                }
+            )*
         }
     };
 }
