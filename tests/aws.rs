@@ -5,9 +5,10 @@
 use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::csv_snapshot::SnapshotReader;
 use shared::destination::{DataMatching, Segment};
-use shared::jobs::{configure, connect, ClientSettings, Clients};
+use shared::jobs::{configure, connect};
 use shared::local_export::{self, Options, Progress};
 use shared::store::ObjectStore;
 use shared::Deps;
@@ -78,7 +79,7 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
             &settings.secret_prefix,
         )),
         snapshots: Arc::new(S3Snapshots::new(s3.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default())),
     };
     let dest = connect::run(
         connect::Input {
@@ -86,7 +87,8 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
             api_key: SecretString::from(KEY.to_string()),
             consent: true,
             export_user: None,
-            autopilot_url: Some(sandbox.base_url()),
+            api: Default::default(),
+            api_url: Some(sandbox.base_url()),
             requests_per_second: Some(1000.0),
         },
         &deps,
@@ -204,7 +206,7 @@ async fn remove_leaves_no_version_of_the_destination_in_a_versioned_bucket() {
             &settings.secret_prefix,
         )),
         snapshots: Arc::new(S3Snapshots::new(s3.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default())),
     };
     let (gone, kept) = (
         format!("gone-{}", fastrand::u32(..)),

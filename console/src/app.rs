@@ -164,7 +164,7 @@ mod tests {
             std::fs::write(dir.path().join(file), "email\n").unwrap();
         }
         let saved: Destination = serde_json::from_value(serde_json::json!({
-            "id": "demo", "display_name": "Demo", "autopilot_url": "http://127.0.0.1:1/v1",
+            "id": "demo", "display_name": "Demo", "api_url": "http://127.0.0.1:1/v1",
             "account_name": null, "created_at": "2026-01-01T00:00:00Z",
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
             "segments": [{"name": "VIP Customers",

@@ -48,7 +48,7 @@ pub struct Options {
     /// Autopilot hosts and snapshot prefix (an API key is never sent to another host).
     pub boundary: shared::destination::Boundary,
     /// The Autopilot API URL the set-up page starts with.
-    pub autopilot_url: String,
+    pub api_url: String,
     /// The address to listen on: 127.0.0.1 unless asked otherwise.
     pub listen: IpAddr,
     /// The port (0 for any free one).

@@ -18,6 +18,7 @@ pub use s3::{S3Snapshots, S3Store};
 pub use secrets_manager::SecretsManagerSecrets;
 
 use aws_sdk_s3::config::http::HttpResponse;
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::destination::Boundary;
 use shared::error::ErrorKind;
 
@@ -142,6 +143,23 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .http_client(https)
         .load()
         .await
+}
+
+/// The jobs' dependencies on a deployment's AWS resources, as its functions (and the console on
+/// the stack) use them: the data bucket, Secrets Manager, segments read within the deployment's
+/// boundary, and API clients handed out only for URLs within it.
+pub fn deps(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<shared::Deps, String> {
+    let boundary = settings.boundary()?;
+    let s3 = s3_client(sdk, settings);
+    Ok(shared::Deps {
+        store: std::sync::Arc::new(S3Store::new(s3.clone(), &settings.data_bucket)),
+        secrets: std::sync::Arc::new(SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            &settings.secret_prefix,
+        )),
+        snapshots: std::sync::Arc::new(S3Snapshots::new(s3).within(boundary.clone())),
+        apis: std::sync::Arc::new(ApiFactory::new(ClientSettings::default()).within(boundary)),
+    })
 }
 
 /// An S3 client, path-style when the settings ask for it.

@@ -171,7 +171,7 @@ test("keyboard only through Set up; an HTML-looking display name shows as text",
   await page.keyboard.press("Space");
   await tabTo("Advanced");
   await page.keyboard.press("Enter");
-  await tabTo("autopilot_url");
+  await tabTo("api_url");
   await page.keyboard.press("ControlOrMeta+a");
   await page.keyboard.type(`${sandboxUrl}/v1`);
   await shot("03-set-up-filled");

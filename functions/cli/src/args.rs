@@ -87,15 +87,16 @@ pub struct ConnectArgs {
     /// Read the API key from standard input instead.
     #[arg(long)]
     pub api_key_stdin: bool,
-    /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
-    #[arg(long)]
-    pub autopilot_url: Option<String>,
+    /// The API's base URL when not its public one (a sandbox's `http://127.0.0.1:PORT/v1` for
+    /// trials); `--autopilot-url` is the same flag.
+    #[arg(long, visible_alias = "autopilot-url")]
+    pub api_url: Option<String>,
     /// Who exports run as.
     #[arg(long)]
     pub export_user: Option<String>,
     #[arg(long, value_parser = rate, allow_negative_numbers = true, help = format!(
         "Requests per second the account allows (default {}; from 0.1 to 10,000)",
-        shared::autopilot::DEFAULT_REQUESTS_PER_SECOND
+        shared::http_api::DEFAULT_REQUESTS_PER_SECOND
     ))]
     pub requests_per_second: Option<f64>,
 }
@@ -161,7 +162,7 @@ pub struct ExportArgs {
     pub concurrency: u32,
     /// How long to wait out an Autopilot that does not answer properly before the export stops
     /// (it can be resumed by running it again).
-    #[arg(long, default_value_t = shared::autopilot::retry::DEFAULT_RETRY_BUDGET.as_secs() / 60, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
+    #[arg(long, default_value_t = shared::http_api::DEFAULT_RETRY_BUDGET.as_secs() / 60, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
     pub max_outage_minutes: u64,
     /// Past exports of this destination (reports, refused rows) older than this many days are
     /// deleted when the export starts.
@@ -204,7 +205,7 @@ pub struct ConfigureArgs {
     pub segments: Vec<(String, String)>,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
-        shared::autopilot::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)
+        shared::text::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)
     ))]
     pub profile_limit: Option<u64>,
     #[arg(long, value_name = "PERCENT", help = format!(

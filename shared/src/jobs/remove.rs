@@ -31,7 +31,7 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     deps.secrets
         .delete_named(&destination.id, Named::WebhookSigning)
         .await?;
-    deps.clients.forget(&destination.id);
+    deps.apis.forget(&destination.id);
     deps.store
         .delete(&destination::keys::destination(&destination.id))
         .await?;
@@ -71,8 +71,8 @@ pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audience_api::{ApiFactory, ClientSettings};
     use crate::csv_snapshot::LocalFiles;
-    use crate::jobs::{ClientSettings, Clients};
     use crate::secrets::FileSecrets;
     use crate::store::LocalStore;
     use bytes::Bytes;
@@ -85,10 +85,10 @@ mod tests {
             store: Arc::new(LocalStore::new(dir.path())),
             secrets: Arc::new(FileSecrets::new(dir.path().join("secrets"))),
             snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings::default())),
+            apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         };
         let destination = serde_json::json!({
-            "id": "acme", "display_name": "Acme", "autopilot_url": "https://api2.autopilothq.com/v1",
+            "id": "acme", "display_name": "Acme", "api_url": "https://api2.autopilothq.com/v1",
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
             "created_at": "2026-01-01T00:00:00Z"
         });

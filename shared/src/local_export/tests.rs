@@ -1,8 +1,8 @@
 //! What a local export holds while it sends: a few chunks at a time, however many there are.
 
 use super::*;
+use crate::audience_api::ClientSettings;
 use crate::jobs::finalize::Status;
-use crate::jobs::ClientSettings;
 use crate::store::{LocalStore, ObjectStore, StoreError};
 use crate::test_support::{local_deps, write_people, TestDestination, KEY};
 use async_trait::async_trait;

@@ -1,4 +1,4 @@
-//! The `SecretStore` port: one Autopilot API key per destination, and nowhere else; beside it, a
+//! The `SecretStore` port: one API key per destination, and nowhere else; beside it, a
 //! destination's other secrets by name ([`Named`]: the key that signs its webhook posts), each
 //! stored apart from the API key and from each other.
 //! Adapters: [`FileSecrets`] (files readable by the owner only) here; Secrets Manager in the

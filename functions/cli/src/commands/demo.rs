@@ -159,7 +159,8 @@ async fn connect_sandbox(
         api_key: SecretString::from(key),
         consent: true,
         export_user: Some("demo".into()),
-        autopilot_url: Some(url),
+        api: Default::default(),
+        api_url: Some(url),
         requests_per_second: Some(rate),
     };
     Ok(connect::run(input, deps).await?.destination_id)

@@ -168,6 +168,7 @@ mod tests {
             refused_parts: parts,
             trigger: Default::default(),
             baseline_unchanged: false,
+            limits: crate::audience_api::ApiKind::Autopilot.limits(),
         }
     }
 

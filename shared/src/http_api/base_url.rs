@@ -1,22 +1,22 @@
 //! Which base URLs a client may send the key to: `https://` anywhere, plain `http://` only to
 //! this machine (the sandbox and the tests listen on loopback).
 
-use super::AutopilotError;
+use super::ApiError;
 use url::{Host, Url};
 
-/// Refuses a base URL the key must not be sent to: a scheme other than http(s), or plain
-/// `http://` to any host but a loopback address (127.0.0.0/8, ::1, `localhost`). The message
-/// names the host, never the whole URL (it may hold a user name or password).
-pub fn check_base_url(url: &Url) -> Result<(), AutopilotError> {
+/// Refuses a base URL of `api` the key must not be sent to: a scheme other than http(s), or
+/// plain `http://` to any host but a loopback address (127.0.0.0/8, ::1, `localhost`). The
+/// message names the host, never the whole URL (it may hold a user name or password).
+pub fn check_base_url(url: &Url, api: &str) -> Result<(), ApiError> {
     let host = url.host_str().unwrap_or("");
     match url.scheme() {
         "https" if !host.is_empty() => Ok(()),
         "http" if is_loopback(url) => Ok(()),
-        "http" => Err(AutopilotError::InvalidUrl(format!(
-            "the Autopilot URL is plain http:// to {host}, which would send the API key unencrypted: use https:// (plain http:// is accepted only for this machine: 127.0.0.1, ::1, localhost)"
+        "http" => Err(ApiError::InvalidUrl(format!(
+            "the {api} URL is plain http:// to {host}, which would send the API key unencrypted: use https:// (plain http:// is accepted only for this machine: 127.0.0.1, ::1, localhost)"
         ))),
-        scheme => Err(AutopilotError::InvalidUrl(format!(
-            "the Autopilot URL must start with https://, not {scheme}:"
+        scheme => Err(ApiError::InvalidUrl(format!(
+            "the {api} URL must start with https://, not {scheme}:"
         ))),
     }
 }
@@ -38,11 +38,12 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autopilot::{AutopilotClient, ClientConfig};
+    use crate::http_api::client::tests::TESTING;
+    use crate::http_api::{ClientConfig, HttpClient};
     use secrecy::SecretString;
 
     fn check(url: &str) -> Result<(), String> {
-        check_base_url(&Url::parse(url).unwrap()).map_err(|e| e.to_string())
+        check_base_url(&Url::parse(url).unwrap(), "Autopilot").map_err(|e| e.to_string())
     }
 
     #[test]
@@ -81,7 +82,8 @@ mod tests {
     #[test]
     fn a_client_for_plain_http_elsewhere_cannot_be_built() {
         let config = ClientConfig::new(Url::parse("http://api2.autopilothq.com/v1").unwrap());
-        let err = AutopilotClient::new(config, SecretString::from("k".to_string())).unwrap_err();
+        let key = SecretString::from("k".to_string());
+        let err = HttpClient::new(TESTING, config, key, None).unwrap_err();
         assert_eq!(err.type_name(), "InvalidInput");
         assert!(err.to_string().contains("use https://"), "{err}");
     }

@@ -1,12 +1,12 @@
-//! Reading Autopilot's answers: the body of an answer, read up to a cap; a 2xx body decoded as
+//! Reading an API's answers: the body of an answer, read up to a cap; a 2xx body decoded as
 //! JSON; the throttling hint of a 429; and the few words an error answer gives for messages.
 //!
-//! An answer's body is never quoted in an error: only Autopilot's own short `message` (or
+//! An answer's body is never quoted in an error: only the API's own short `message` (or
 //! `error`) field is, made printable, with email addresses masked (`***@domain`) and cut to 120
 //! characters, since these messages become report keys and lines of `rejected.csv`. Any other
 //! body is only described ("an HTML page", "34 bytes of text").
 
-use super::AutopilotError;
+use super::ApiError;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -16,34 +16,38 @@ use std::time::Duration;
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 pub(super) async fn read_capped(
+    api: &'static str,
     response: reqwest::Response,
     timeout: Duration,
-) -> Result<Vec<u8>, AutopilotError> {
+) -> Result<Vec<u8>, ApiError> {
     if response.content_length().unwrap_or(0) > MAX_ANSWER_BYTES as u64 {
-        return Err(too_large());
+        return Err(too_large(api));
     }
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| AutopilotError::from_reqwest(e, timeout))?;
+        let chunk = chunk.map_err(|e| ApiError::from_reqwest(api, e, timeout))?;
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_large());
+            return Err(too_large(api));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
 }
 
-fn too_large() -> AutopilotError {
-    AutopilotError::InvalidResponse(format!(
-        "the answer is larger than {} MB",
-        MAX_ANSWER_BYTES / (1024 * 1024)
-    ))
+fn too_large(api: &'static str) -> ApiError {
+    ApiError::invalid_response(
+        api,
+        format!(
+            "the answer is larger than {} MB",
+            MAX_ANSWER_BYTES / (1024 * 1024)
+        ),
+    )
 }
 
-/// Decodes a 2xx answer; an empty body reads as JSON `null`. The error describes the answer
-/// and says where it went wrong, never what it holds.
-pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AutopilotError> {
+/// Decodes a 2xx answer of `api`; an empty body reads as JSON `null`. The error describes the
+/// answer and says where it went wrong, never what it holds.
+pub fn decode<T: DeserializeOwned>(api: &'static str, bytes: &[u8]) -> Result<T, ApiError> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
@@ -51,14 +55,14 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AutopilotEr
     };
     serde_json::from_slice(text).map_err(|e| {
         let mut message = format!(
-            "expected JSON in the shape Autopilot sends, got {}",
+            "expected JSON in the shape {api} sends, got {}",
             describe_body(bytes)
         );
         if e.is_data() && !text.starts_with(b"null") {
             message.push_str(": ");
             message.push_str(&shape_problem(&e));
         }
-        AutopilotError::InvalidResponse(message)
+        ApiError::invalid_response(api, message)
     })
 }
 
@@ -88,10 +92,10 @@ pub(super) fn try_in_seconds(bytes: &[u8]) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
-/// The longest message from Autopilot quoted.
+/// The longest message from an API quoted.
 const MAX_MESSAGE_CHARS: usize = 120;
 
-/// A short, printable message from an error answer: Autopilot's own words where it gave them
+/// A short, printable message from an error answer: the API's own words where it gave them
 /// (cleaned, see the module's documentation), else what kind of answer it was.
 pub(super) fn answer_message(bytes: &[u8]) -> String {
     let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
@@ -166,7 +170,7 @@ fn truncate(text: &str, max_chars: usize) -> String {
 
 /// `text` fit to print on one line: control characters and invisible direction marks become
 /// spaces, runs of spaces one, and at most `max_chars` characters are kept.
-pub(super) fn printable(text: &str, max_chars: usize) -> String {
+pub fn printable(text: &str, max_chars: usize) -> String {
     let invisible = |c: char| {
         c.is_control()
             || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
@@ -181,6 +185,8 @@ pub(super) fn printable(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const API: &str = "Autopilot";
 
     #[test]
     fn messages_from_answers() {
@@ -198,7 +204,7 @@ mod tests {
             ),
             (b"", "an empty body".into()),
             (b" \n ", "an empty body".into()),
-            // Autopilot's own message: printable, emails masked, at most 120 characters.
+            // The API's own message: printable, emails masked, at most 120 characters.
             (
                 br#"{"message":"Contact Ann.Lee+vip@Example.com is invalid, see <bob@x.io>"}"#,
                 "Contact ***@Example.com is invalid, see <***@x.io>".into(),
@@ -247,7 +253,7 @@ mod tests {
 
     #[test]
     fn decode_errors_never_quote_the_answer() {
-        let err = decode::<Vec<u32>>(br#"["alice@example.com"]"#).unwrap_err();
+        let err = decode::<Vec<u32>>(API, br#"["alice@example.com"]"#).unwrap_err();
         let text = err.to_string();
         assert!(!text.contains("alice"), "{text}");
         assert!(
@@ -259,13 +265,13 @@ mod tests {
         struct Lists {
             lists: Vec<u32>,
         }
-        let err = decode::<Lists>(br#"{"other": "bob@x.io"}"#).unwrap_err();
+        let err = decode::<Lists>(API, br#"{"other": "bob@x.io"}"#).unwrap_err();
         assert!(err.to_string().contains("missing field `lists`"), "{err}");
         assert!(!err.to_string().contains("bob"), "{err}");
-        let err = decode::<Lists>(b"Dear Alice Smith, your password is...").unwrap_err();
+        let err = decode::<Lists>(API, b"Dear Alice Smith, your password is...").unwrap_err();
         assert!(err.to_string().contains("got 37 bytes of text"), "{err}");
         assert!(!err.to_string().contains("Alice"), "{err}");
-        let err = decode::<Lists>(b"").unwrap_err();
+        let err = decode::<Lists>(API, b"").unwrap_err();
         assert!(err.to_string().contains("got an empty body"), "{err}");
     }
 
@@ -279,8 +285,8 @@ mod tests {
 
     #[test]
     fn decode_refuses_html_with_a_clear_message() {
-        let err = decode::<super::super::Account>(b"<html>login</html>").unwrap_err();
+        let err = decode::<Vec<String>>(API, b"<html>login</html>").unwrap_err();
         assert!(err.to_string().contains("HTML page"), "{err}");
-        assert!(decode::<Value>(b"").unwrap().is_null());
+        assert!(decode::<Value>(API, b"").unwrap().is_null());
     }
 }

@@ -5,7 +5,7 @@
 //! retry (every write is an idempotent upsert by email); 401 and other 4xx never retry. Attempts
 //! are bounded by a count and by the total time spent; backoff is exponential with full jitter.
 
-use super::error::AutopilotError;
+use super::error::ApiError;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -40,8 +40,8 @@ pub use super::client::{DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BUDGET};
 
 /// The first backoff ceiling.
 const BASE_DELAY: Duration = Duration::from_millis(250);
-/// The largest backoff ceiling: short enough that an export notices within seconds that
-/// Autopilot is back.
+/// The largest backoff ceiling: short enough that an export notices within seconds that the
+/// API is back.
 const MAX_DELAY: Duration = Duration::from_secs(15);
 
 /// Bounds and timing of retries.
@@ -92,7 +92,7 @@ impl RetryPolicy {
     }
 
     /// The wait before attempt `attempt + 1` after `err` ended attempt `attempt` (1-based).
-    pub fn delay(&self, attempt: u32, err: &AutopilotError) -> Duration {
+    pub fn delay(&self, attempt: u32, err: &ApiError) -> Duration {
         if let Some(wait) = err.retry_after() {
             return wait.min(self.max_delay);
         }
@@ -138,11 +138,13 @@ mod tests {
     #[test]
     fn server_wait_wins_over_backoff() {
         let policy = RetryPolicy::default().with_seed(7);
-        let err = AutopilotError::Throttled {
+        let err = ApiError::Throttled {
+            api: "Testing",
             retry_after: Some(Duration::from_secs(3)),
         };
         assert_eq!(policy.delay(1, &err), Duration::from_secs(3));
-        let huge = AutopilotError::Throttled {
+        let huge = ApiError::Throttled {
+            api: "Testing",
             retry_after: Some(Duration::from_secs(3600)),
         };
         assert_eq!(policy.delay(1, &huge), policy.max_delay);
@@ -151,7 +153,10 @@ mod tests {
     #[test]
     fn backoff_grows_with_jitter_under_the_cap() {
         let policy = RetryPolicy::default().with_seed(1);
-        let err = AutopilotError::Timeout(Duration::from_secs(1));
+        let err = ApiError::Timeout {
+            api: "Testing",
+            after: Duration::from_secs(1),
+        };
         for attempt in 1..30 {
             let ceiling = policy
                 .base_delay
@@ -170,7 +175,8 @@ mod tests {
         // An outage longer than a minute must not end an export: the attempts a request is
         // allowed, at the waits between them, cover the whole retry budget.
         let policy = RetryPolicy::default().with_seed(5);
-        let err = AutopilotError::Server {
+        let err = ApiError::Server {
+            api: "Testing",
             status: 503,
             message: "down".into(),
         };
@@ -192,7 +198,10 @@ mod tests {
 
     #[test]
     fn seeded_jitter_repeats() {
-        let err = AutopilotError::Transport("reset".into());
+        let err = ApiError::Transport {
+            api: "Testing",
+            text: "reset".into(),
+        };
         let a: Vec<_> = {
             let p = RetryPolicy::default().with_seed(42);
             (1..6).map(|n| p.delay(n, &err)).collect()

@@ -1,9 +1,9 @@
-//! What a client has seen of Autopilot lately:
+//! What a client has seen of its API lately:
 //! - how long answers take, so that a request whose answer hangs is given up on (and repeated)
 //!   after a few times the usual answer time instead of after the longest timeout — a floor keeps
 //!   a fast run from cutting off ordinary slow answers, and each timeout of the same request
 //!   doubles its next wait, so a server that is slow for everyone is still waited for;
-//! - whether Autopilot is failing to answer right now (5xx, lost connections, timeouts), and since
+//! - whether the API is failing to answer right now (5xx, lost connections, timeouts), and since
 //!   when, so progress output can say the export is waiting and for how long; and the moment it
 //!   answers again, so requests backing off after an outage all go at once instead of each
 //!   sleeping out its own backoff.
@@ -19,7 +19,7 @@ const MIN_SAMPLES: usize = 8;
 /// A request is given up on after this many times the 90th percentile answer time.
 const SLACK: u32 = 4;
 
-/// Autopilot has not answered properly since `since`; the last problem was `reason`.
+/// The API has not answered properly since `since`; the last problem was `reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trouble {
     pub since: Instant,
@@ -52,7 +52,7 @@ impl Observed {
         }
     }
 
-    /// Completes when Autopilot next answers after trouble (wakes only futures made before it).
+    /// Completes when the API next answers after trouble (wakes only futures made before it).
     pub fn recovered(&self) -> tokio::sync::futures::Notified<'_> {
         self.recovered.notified()
     }
@@ -87,14 +87,14 @@ impl Observed {
         }
     }
 
-    /// An attempt failed for a reason that is Autopilot's, not the request's.
+    /// An attempt failed for a reason that is the API's, not the request's.
     pub fn on_trouble(&self, reason: &'static str) {
         let mut state = self.lock();
         let since = state.trouble.map_or_else(Instant::now, |t| t.since);
         state.trouble = Some(Trouble { since, reason });
     }
 
-    /// Whether Autopilot is failing to answer now, and since when.
+    /// Whether the API is failing to answer now, and since when.
     pub fn trouble(&self) -> Option<Trouble> {
         self.lock().trouble
     }

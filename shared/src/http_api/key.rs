@@ -1,16 +1,13 @@
 //! The API key a client sends: held so that every request reads the current one, swapped for a
-//! fresh one when Autopilot refuses it and the [`KeySource`] has another (the key was rotated in
+//! fresh one when the API refuses it and the [`KeySource`] has another (the key was rotated in
 //! another process), and sent in a header that is never printed.
 
-use super::AutopilotError;
+use super::ApiError;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, RwLock};
 
-/// The header Autopilot reads the key from.
-pub(super) const KEY_HEADER: &str = "autopilotapikey";
-
-/// Where a client reads its key again when Autopilot refuses it: the key may have been rotated
+/// Where a client reads its key again when the API refuses it: the key may have been rotated
 /// (in another process) while this one kept the old key. `None` when it cannot be read.
 #[async_trait::async_trait]
 pub trait KeySource: Send + Sync {
@@ -29,9 +26,9 @@ impl KeyHolder {
     pub(super) fn new(
         key: SecretString,
         source: Option<Arc<dyn KeySource>>,
-    ) -> Result<Self, AutopilotError> {
+    ) -> Result<Self, ApiError> {
         if !usable(&key) {
-            return Err(AutopilotError::UnusableKey);
+            return Err(ApiError::UnusableKey);
         }
         Ok(Self {
             key: RwLock::new(key),
@@ -72,9 +69,9 @@ fn usable(key: &SecretString) -> bool {
 
 /// The key as a header value marked sensitive: kept out of `Debug` output and never put in an
 /// HTTP/2 header compression table.
-pub(super) fn key_header(key: &SecretString) -> Result<HeaderValue, AutopilotError> {
+pub(super) fn key_header(key: &SecretString) -> Result<HeaderValue, ApiError> {
     let mut value =
-        HeaderValue::from_str(key.expose_secret()).map_err(|_| AutopilotError::UnusableKey)?;
+        HeaderValue::from_str(key.expose_secret()).map_err(|_| ApiError::UnusableKey)?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -101,7 +98,7 @@ mod tests {
         for bad in ["", "two\nlines"] {
             assert!(matches!(
                 KeyHolder::new(key(bad), None),
-                Err(AutopilotError::UnusableKey)
+                Err(ApiError::UnusableKey)
             ));
         }
     }
