@@ -332,6 +332,8 @@ mod tests {
                 autopilot_url: "http://127.0.0.1:9/v1".into(),
                 listen: [127, 0, 0, 1].into(),
                 port: 0,
+                tls: None,
+                readable_traffic: false,
                 current_user: None,
                 schedule: None,
             },

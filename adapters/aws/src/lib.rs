@@ -128,9 +128,18 @@ impl Settings {
     }
 }
 
-/// The SDK's shared configuration (region, credentials, endpoint) from the environment.
+/// The SDK's shared configuration (region, credentials, endpoint) from the environment, with
+/// its HTTPS client on rustls and `ring`, the one crypto backend of every client of the build
+/// (the SDK's default client would bring `aws-lc-rs` as a second one).
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
         .load()
         .await
 }

@@ -77,6 +77,8 @@ async fn setup() -> Setup {
             autopilot_url: sandbox.base_url(),
             listen: [127, 0, 0, 1].into(),
             port: 0,
+            tls: None,
+            readable_traffic: false,
             current_user: None,
             schedule: None,
         },

@@ -126,6 +126,9 @@ impl ObjectStore for RacingStore {
     async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
         self.0.put_if_absent(key, data).await
     }
+    async fn delete_versions(&self, prefix: &str) -> Result<usize, StoreError> {
+        self.0.delete_versions(prefix).await
+    }
     async fn exists(&self, _key: &str) -> Result<bool, StoreError> {
         Ok(false)
     }

@@ -187,7 +187,7 @@ pub struct ConfigureArgs {
     pub dest: String,
     /// Column holding the email address (needed unless only the notification URL or the light
     /// verify changes).
-    #[arg(long, required_unless_present_any = ["notify_url", "no_notify", "verify_pages"])]
+    #[arg(long, required_unless_present_any = ["notify_url", "no_notify", "rotate_notify_secret", "verify_pages"])]
     pub email_field: Option<String>,
     #[arg(long)]
     pub first_name_field: Option<String>,
@@ -200,7 +200,7 @@ pub struct ConfigureArgs {
     #[arg(long = "custom", value_parser = pair)]
     pub custom: Vec<(String, String)>,
     /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
-    #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify", "verify_pages"])]
+    #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify", "rotate_notify_secret", "verify_pages"])]
     pub segments: Vec<(String, String)>,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
@@ -218,12 +218,17 @@ pub struct ConfigureArgs {
     ))]
     pub max_shrink_percent: Option<f64>,
     /// Post every finished export of the destination to this http(s) URL (a chat webhook, say):
-    /// the "Export Finished" event as JSON with a one-line `text`. Alone, changes only this.
+    /// the "Export Finished" event as JSON with a one-line `text`, signed with a new secret shown
+    /// once (header Autopilot-Export-Signature). Alone, changes only this.
     #[arg(long, value_name = "URL")]
     pub notify_url: Option<String>,
-    /// Stop posting finished exports.
+    /// Stop posting finished exports (the signing secret is deleted).
     #[arg(long, conflicts_with = "notify_url")]
     pub no_notify: bool,
+    /// Replace the secret that signs the posts to the notification URL; the new one is shown
+    /// once. Alone, changes only this.
+    #[arg(long, conflicts_with_all = ["notify_url", "no_notify"])]
+    pub rotate_notify_secret: bool,
     #[arg(long, value_name = "N", help = format!(
         "Pages of each list (100 members a page) read back after every export, the light verify in the report (default {}, at most {}; 0 turns it off). Alone, changes only this",
         shared::destination::DEFAULT_VERIFY_PAGES,

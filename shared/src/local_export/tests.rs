@@ -50,6 +50,10 @@ impl ObjectStore for Counting {
     async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
         self.inner.put_if_absent(key, data).await
     }
+
+    async fn delete_versions(&self, prefix: &str) -> Result<usize, StoreError> {
+        self.inner.delete_versions(prefix).await
+    }
 }
 
 /// `people` contacts of one segment, connected to a sandbox with no rate limit.

@@ -32,9 +32,20 @@ pub struct ConsoleArgs {
     /// The Autopilot API URL the set-up page starts with (a sandbox's for trials).
     #[arg(long, default_value = shared::autopilot::DEFAULT_BASE_URL)]
     pub autopilot_url: String,
-    /// The address to listen on; anything but 127.0.0.1 is reachable from other machines.
+    /// The address to listen on; anything but 127.0.0.1 is reachable from other machines, and
+    /// needs --tls-cert and --tls-key (or --insecure-readable-traffic).
     #[arg(long, default_value = "127.0.0.1")]
     pub listen: IpAddr,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Listen off the loopback over plain HTTP, where anyone on the network path can read the
+    /// access token, the API keys typed in and the refused rows.
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub insecure_readable_traffic: bool,
     #[cfg(feature = "aws")]
     #[command(flatten)]
     pub stack: StackArgs,
@@ -79,6 +90,11 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> 
         autopilot_url: args.autopilot_url,
         listen: args.listen,
         port: args.port,
+        tls: args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| web_console::listen::TlsFiles { cert, key }),
+        readable_traffic: args.insecure_readable_traffic,
         current_user: current_user(),
         schedule: None,
     };
@@ -140,6 +156,8 @@ pub async fn serve(
         autopilot_url,
         listen: IpAddr::from([127, 0, 0, 1]),
         port,
+        tls: None,
+        readable_traffic: false,
         current_user: current_user(),
         schedule: None,
     })
