@@ -1,6 +1,7 @@
-//! The `/admin` routes both APIs share (no key, no limit, never counted as requests): the state
-//! and counters, faults, keys and settings changed at run time, and a reset. Each API adds its own
-//! (what a person does by hand in it) beside these.
+//! The `/admin` routes both APIs share (the admin token instead of an API key, no limit, never
+//! counted as requests; the `boundary` module checks the token): the state and counters, faults,
+//! keys and settings changed at run time, and a reset. Each API adds its own (what a person does by
+//! hand in it) beside these.
 //!
 //! - `GET /admin/state`: every contact and group ([`crate::StateSnapshot`]);
 //! - `GET /admin/counters`: [`crate::Counters`];

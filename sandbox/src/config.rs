@@ -1,7 +1,8 @@
 //! How a sandbox starts: the API it imitates (Autopilot, or Ortto in one of its regions), the keys
-//! it accepts, its rate limit, its faults, and the Ortto settings for what Ortto's documentation
-//! leaves open.
+//! it accepts, its rate limit, its faults, the Ortto settings for what Ortto's documentation
+//! leaves open, and its admin token.
 
+use crate::boundary::AdminToken;
 use crate::limits::Faults;
 use crate::ortto::OrttoSettings;
 use serde::{Deserialize, Serialize};
@@ -70,10 +71,14 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// Ortto mode: the answers Ortto's documentation leaves open.
     pub ortto: OrttoSettings,
+    /// The token `/admin` requires over HTTP; `None` for a random one made at start
+    /// ([`crate::Sandbox::admin_token`] tells it).
+    pub admin_token: Option<AdminToken>,
 }
 
 impl SandboxConfig {
-    /// An Autopilot sandbox: one key, no rate limit, no faults, `Retry-After` on 429s.
+    /// An Autopilot sandbox: one key, no rate limit, no faults, `Retry-After` on 429s, a random
+    /// admin token.
     pub fn with_key(key: &str) -> Self {
         Self {
             api: Api::Autopilot,
@@ -83,6 +88,7 @@ impl SandboxConfig {
             retry_after_header: true,
             faults: Faults::default(),
             ortto: OrttoSettings::default(),
+            admin_token: None,
         }
     }
 
@@ -110,6 +116,11 @@ impl SandboxConfig {
 
     pub fn faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
+        self
+    }
+
+    pub fn admin_token(mut self, token: AdminToken) -> Self {
+        self.admin_token = Some(token);
         self
     }
 }

@@ -3,6 +3,7 @@
 //! ([`Shared::control`]); when a handler needs both, it takes the store's lock first.
 
 use crate::autopilot::RefusalNaming;
+use crate::boundary::AdminToken;
 use crate::config::{Api, SandboxConfig};
 use crate::limits::{AddressLimits, Bans, Counters, FaultState, Faults, PeakWindow, RateLimiter};
 use crate::ortto::OrttoSettings;
@@ -71,14 +72,17 @@ impl Control {
 pub(crate) struct Shared {
     pub store: Mutex<Store>,
     pub control: Mutex<Control>,
+    /// What `/admin` requires over HTTP; fixed for the sandbox's life.
+    pub admin_token: AdminToken,
 }
 
 impl Shared {
-    pub fn new(config: &SandboxConfig) -> Self {
+    pub fn new(config: &SandboxConfig, admin_token: AdminToken) -> Self {
         let control = Control::new(config);
         Self {
             store: Mutex::new(control.empty_store()),
             control: Mutex::new(control),
+            admin_token,
         }
     }
 

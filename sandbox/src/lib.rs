@@ -15,15 +15,21 @@
 //! default `"none"`) makes it name the contact, by its JSON path in the request (`contacts[3]: …`)
 //! or by its address (`"position_from_one"` counts from 1, an answer a client must not misread).
 //!
-//! `/admin` (no key, no limit) shows the state and counters, changes faults, keys and settings at
-//! run time, and does what a person does by hand in the tool (Autopilot: unsubscribe a contact,
+//! `/admin` (no API key, no limit) shows the state and counters, changes faults, keys and settings
+//! at run time, and does what a person does by hand in the tool (Autopilot: unsubscribe a contact,
 //! take a member off a list, delete a list; Ortto: see its module).
+//!
+//! It listens on 127.0.0.1 only and answers only programs on this machine (the `boundary`
+//! module): a request whose `Host` is not a loopback name is answered 421, one a web page of
+//! another origin made 403, and `/admin` needs the admin token printed at start, as
+//! `Authorization: Bearer TOKEN` ([`Sandbox::admin_token`]; the in-process handle needs none).
 
 // Handlers return ready HTTP responses as their errors, the way axum is meant to be used.
 #![allow(clippy::result_large_err)]
 
 mod admin;
 mod autopilot;
+mod boundary;
 mod config;
 mod control;
 mod gate;
@@ -33,6 +39,7 @@ mod server;
 pub mod store;
 
 pub use autopilot::RefusalNaming;
+pub use boundary::AdminToken;
 pub use config::{Api, Region, SandboxConfig};
 pub use limits::{Counters, Faults};
 pub use ortto::{EmptyStrings, MixedBatch, OrttoSettings};

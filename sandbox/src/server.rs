@@ -2,6 +2,7 @@
 //! loop on 127.0.0.1, and the handle tests and the demo use in-process — its state and counters,
 //! run-time changes, and what a person does by hand in the API's interface.
 
+use crate::boundary::{self, AdminToken};
 use crate::config::{Api, SandboxConfig};
 use crate::control::Shared;
 use crate::limits::{Counters, Faults};
@@ -24,19 +25,27 @@ pub(crate) struct ConnectionKill(pub Arc<Notify>);
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub SocketAddr);
 
-/// The API's routes and `/admin`, for this sandbox's API.
+/// The API's routes and `/admin` (behind its token), for this sandbox's API, all behind the
+/// boundary that refuses requests from off the machine or from web pages.
 pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
     let api = shared.control().api;
     let (calls, by_hand) = match api {
         Api::Autopilot => (autopilot::api(shared.clone()), autopilot::by_hand()),
         Api::Ortto(region) => (ortto::api(shared.clone(), region), ortto::by_hand()),
     };
-    let admin = admin::routes().merge(by_hand).fallback(|| async {
-        admin::error(axum::http::StatusCode::NOT_FOUND, "No such admin route")
-    });
+    let admin = admin::routes()
+        .merge(by_hand)
+        .fallback(|| async {
+            admin::error(axum::http::StatusCode::NOT_FOUND, "No such admin route")
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            boundary::admin_token,
+        ));
     axum::Router::new()
         .nest("/admin", admin)
         .merge(calls)
+        .layer(axum::middleware::from_fn(boundary::from_this_machine))
         .with_state(shared)
 }
 
@@ -49,11 +58,16 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts a sandbox on `127.0.0.1:port` (0 picks a free port).
+    /// Starts a sandbox on `127.0.0.1:port` (0 picks a free port), with the configuration's admin
+    /// token or a random one.
     pub async fn start(config: SandboxConfig, port: u16) -> std::io::Result<Self> {
+        let admin_token = match &config.admin_token {
+            Some(token) => token.clone(),
+            None => AdminToken::generate()?,
+        };
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(&config));
+        let shared = Arc::new(Shared::new(&config, admin_token));
         let router = router(shared.clone());
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(serve(listener, router, stopped));
@@ -67,6 +81,12 @@ impl Sandbox {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The token `/admin` requires over HTTP, as `Authorization: Bearer TOKEN` (this handle's
+    /// methods need none).
+    pub fn admin_token(&self) -> &str {
+        self.shared.admin_token.as_str()
     }
 
     /// The API this sandbox imitates.

@@ -265,6 +265,10 @@ pub struct SandboxArgs {
     /// The API key the sandbox accepts.
     #[arg(long, default_value = "sandbox-key")]
     pub api_key: String,
+    /// Environment variable holding the token its /admin routes require (16 to 256 letters,
+    /// digits or - . _ ~ + / =); without this flag a random token is made and printed at start.
+    #[arg(long, value_name = "VAR")]
+    pub admin_token_env: Option<String>,
     /// Answer 429 without a Retry-After header (the body still says try-in-seconds); Ortto's 429
     /// has none unless --retry-after.
     #[arg(long, conflicts_with = "retry_after")]

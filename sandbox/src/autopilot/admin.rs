@@ -54,18 +54,25 @@ pub(super) async fn delete_list(
 mod tests {
     use crate::control::Shared;
     use crate::server::router;
-    use crate::{store::Store, SandboxConfig};
+    use crate::{store::Store, AdminToken, SandboxConfig};
     use axum::body::Body;
-    use axum::http::{Method, Request, StatusCode};
+    use axum::http::{request, Method, Request, StatusCode};
     use std::sync::Arc;
     use tower::ServiceExt;
 
-    async fn call(shared: &Arc<Shared>, method: Method, uri: &str) -> StatusCode {
-        let request = Request::builder()
+    const TOKEN: &str = "admin-token-for-tests";
+
+    /// An admin request as a program on this machine sends it.
+    fn admin_request(method: Method, uri: &str) -> request::Builder {
+        Request::builder()
             .method(method)
             .uri(uri)
-            .body(Body::empty())
-            .unwrap();
+            .header("host", "127.0.0.1:8080")
+            .header("authorization", format!("Bearer {TOKEN}"))
+    }
+
+    async fn call(shared: &Arc<Shared>, method: Method, uri: &str) -> StatusCode {
+        let request = admin_request(method, uri).body(Body::empty()).unwrap();
         let answer = router(shared.clone()).oneshot(request).await.unwrap();
         answer.status()
     }
@@ -80,7 +87,8 @@ mod tests {
                 .unwrap();
             store.apply(input);
         }
-        let shared = Arc::new(Shared::new(&SandboxConfig::with_key("k")));
+        let token = AdminToken::given(TOKEN).unwrap();
+        let shared = Arc::new(Shared::new(&SandboxConfig::with_key("k"), token));
         *shared.store() = store;
         let unsubscribe = "/admin/contacts/Ann@x.io/unsubscribe";
         assert_eq!(
@@ -127,7 +135,9 @@ mod tests {
         );
         let state = shared.store().snapshot();
         assert!(state.lists.is_empty() && state.contacts.len() == 2);
-        let request = Request::get("/admin/state").body(Body::empty()).unwrap();
+        let request = admin_request(Method::GET, "/admin/state")
+            .body(Body::empty())
+            .unwrap();
         let answer = router(shared.clone()).oneshot(request).await.unwrap();
         assert_eq!(answer.status(), StatusCode::OK);
         let body = axum::body::to_bytes(answer.into_body(), usize::MAX)

@@ -60,11 +60,12 @@ impl Ortto {
         self.call("/v1/person/merge", body).await
     }
 
-    /// An `/admin` route.
+    /// An `/admin` route, with the admin token.
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
         let mut request = self
             .client
-            .request(method, self.url(&format!("/admin{path}")));
+            .request(method, self.url(&format!("/admin{path}")))
+            .bearer_auth(self.sandbox.admin_token());
         if let Some(body) = body {
             request = request.json(&body);
         }

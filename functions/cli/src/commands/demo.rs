@@ -93,6 +93,12 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     }
     say("Every valid profile is in its list. Try your own segments next: see the README.".into());
     if args.console {
+        say(format!(
+            "The sandbox stays at {} while the console runs; to change it by hand, its /admin routes \
+             take the header \"Authorization: Bearer {}\".",
+            sandbox.base_url(),
+            sandbox.admin_token()
+        ));
         let served = super::console::serve(deps, &work, sandbox.base_url(), 0).await;
         sandbox.stop().await;
         served?;

@@ -1,5 +1,7 @@
 //! `autopilot-export sandbox`: serves the sandbox until Ctrl-C — Autopilot-compatible, or
-//! Ortto-compatible (`--api ortto [--region global|au|eu]`).
+//! Ortto-compatible (`--api ortto [--region global|au|eu]`). Its first line on stderr says where it
+//! listens, the second how to reach `/admin`: with the admin token, printed when the sandbox made
+//! it, or named by its variable when given with `--admin-token-env` (never echoed then).
 
 use crate::args::{SandboxApi, SandboxArgs};
 use crate::failure::{BoxError, InvalidInput, Outcome};
@@ -14,22 +16,27 @@ pub async fn run(args: SandboxArgs) -> Result<Outcome, BoxError> {
     } else {
         "unlimited".into()
     };
-    let admin = format!(
-        "Admin: http://{}/admin/state, /admin/counters, /admin/settings",
-        server.addr()
-    );
     match server.api() {
         sandbox::Api::Autopilot => eprintln!(
-            "Autopilot sandbox at {} (rate {rate}). {admin}. Ctrl-C stops it.",
+            "Autopilot sandbox at {} (rate {rate}). Ctrl-C stops it.",
             server.base_url()
         ),
         sandbox::Api::Ortto(region) => eprintln!(
             "Ortto sandbox ({} region) at {}: calls under /v1/… (rate {rate}; other regions under \
-             /global/v1, /au/v1, /eu/v1). {admin}. Ctrl-C stops it.",
+             /global/v1, /au/v1, /eu/v1). Ctrl-C stops it.",
             region.as_str(),
             server.base_url()
         ),
     }
+    let token = match &args.admin_token_env {
+        Some(var) => format!("${var}"),
+        None => server.admin_token().to_string(),
+    };
+    eprintln!(
+        "Admin: http://{}/admin/state, /admin/counters, /admin/settings, with the header \
+         \"Authorization: Bearer {token}\" (it answers programs on this machine, never a web page).",
+        server.addr()
+    );
     tokio::signal::ctrl_c().await?;
     server.stop().await;
     Ok(Outcome::Done)
@@ -66,6 +73,23 @@ fn config(args: &SandboxArgs) -> Result<sandbox::SandboxConfig, String> {
             outage_ms: args.outage_ms,
             seed: args.seed,
         },
+        admin_token: admin_token(args)?,
         ..base
     })
+}
+
+/// The admin token in the variable `--admin-token-env` names; `None` for a random one.
+fn admin_token(args: &SandboxArgs) -> Result<Option<sandbox::AdminToken>, String> {
+    let Some(var) = &args.admin_token_env else {
+        return Ok(None);
+    };
+    let text = std::env::var(var).map_err(|_| {
+        format!(
+            "the environment variable {var} (named by --admin-token-env) is not set: put the \
+             admin token in it, or leave the flag out for a random one"
+        )
+    })?;
+    sandbox::AdminToken::given(text.trim())
+        .map(Some)
+        .map_err(|e| format!("{e}, in {var} (named by --admin-token-env)"))
 }
