@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod local_export;
 pub mod local_lock;
 pub mod memory;
+pub mod ortto;
 pub mod retention;
 pub mod secrets;
 pub mod store;

@@ -2,7 +2,7 @@
 //! [`AudienceApi`] must do, checked against its own sandbox. Each case is a function taking a
 //! [`Harness`] (which starts that sandbox); [`crate::conformance_suite!`] makes one test of each
 //! case for an implementation, so a second API runs the whole suite with one line:
-//! `conformance_suite!(ortto, OrttoHarness);` beside `conformance_suite!(autopilot, ...)` in
+//! `conformance_suite!(ortto, OrttoSandbox);` beside `conformance_suite!(autopilot, ...)` in
 //! `tests/conformance.rs`.
 //!
 //! The cases: the key's account (and a refused key), upserts into an audience ensured by name,
@@ -99,7 +99,12 @@ async fn upsert_all(
 /// its message does not hold it.
 pub async fn account(harness: &dyn Harness) {
     let server = harness.start(Settings::default()).await;
-    let account = server.client(1000.0, None).account().await.unwrap();
+    let api = server.client(1000.0, None);
+    api.account().await.expect("the key is accepted");
+    // An account that holds an audience has an id or a name (Ortto tells its id by its tags).
+    let (audience, _) = api.ensure_audience("Accounts").await.unwrap();
+    upsert_all(api.as_ref(), &audience, &people("account", 1)).await;
+    let account = api.account().await.unwrap();
     assert!(
         account.id.is_some() || account.name.is_some(),
         "{account:?}"
@@ -124,6 +129,11 @@ pub async fn upsert(harness: &dyn Harness) {
     let api = server.client(1000.0, None);
     let (vip, created) = api.ensure_audience("VIP Customers").await.unwrap();
     assert!(created);
+    let contacts = people("upsert", 250);
+    let before = api.stats().requests;
+    let outcomes = upsert_all(api.as_ref(), &vip, &contacts).await;
+    let sent = api.stats().requests - before;
+    // Found once it has members (an audience may come into being on first use, as a tag does).
     assert_eq!(
         api.ensure_audience("VIP Customers").await.unwrap(),
         (vip.clone(), false)
@@ -134,15 +144,12 @@ pub async fn upsert(harness: &dyn Harness) {
         .unwrap()
         .iter()
         .any(|a| a.id == vip && a.name == "VIP Customers"));
-    let contacts = people("upsert", 250);
-    let before = api.stats().requests;
-    let outcomes = upsert_all(api.as_ref(), &vip, &contacts).await;
     assert!(
         outcomes.iter().all(|o| *o == ContactOutcome::Written),
         "{outcomes:?}"
     );
     assert_eq!(outcomes.len(), 250);
-    assert_eq!(api.stats().requests - before, api.limits().requests(0, 250));
+    assert_eq!(sent, api.limits().requests(0, 250));
     assert_eq!(server.members(&vip), addresses(&contacts));
     assert_eq!(server.written(), 250);
     // Written again: upserts by email, nothing doubles.
@@ -238,7 +245,8 @@ pub async fn member_paging(harness: &dyn Harness) {
     let server = harness.start(Settings::default()).await;
     let api = server.client(1000.0, None);
     let (audience, _) = api.ensure_audience("Paged").await.unwrap();
-    let contacts = people("paged", 230);
+    // More than a page of any API (Autopilot's 100, Ortto's 500).
+    let contacts = people("paged", 530);
     upsert_all(api.as_ref(), &audience, &contacts).await;
     server.unsubscribe_by_hand("paged-7@example.com");
     let mut reading = Reading::default();
@@ -288,8 +296,10 @@ pub async fn audience_deleted(harness: &dyn Harness) {
         .unwrap()
         .iter()
         .any(|a| a.id == audience));
-    let (again, created) = api.ensure_audience("Short-lived").await.unwrap();
-    assert!(created && again != audience);
+    // Ensured again, it is created again (an API that names audiences by name, as Ortto's tags
+    // are, gives it the same id).
+    let (_, created) = api.ensure_audience("Short-lived").await.unwrap();
+    assert!(created);
 }
 
 /// Throttled by the sandbox (429 with `Retry-After`), a client twice as fast as allowed slows

@@ -2,8 +2,8 @@
 //! implementation: its words, limits, default URL and hosts, and its client.
 
 use super::{AudienceApi, Limits, Vocabulary};
-use crate::autopilot;
 use crate::http_api::{ApiError, ClientConfig, KeySource};
+use crate::{autopilot, ortto};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -16,16 +16,19 @@ pub enum ApiKind {
     /// Autopilot's REST API v1 (legacy Autopilot Journeys accounts).
     #[default]
     Autopilot,
+    /// Ortto's public API (`/v1/…`, one host per region).
+    Ortto,
 }
 
 impl ApiKind {
     /// Every API, in the order the command and the console offer them.
-    pub const ALL: [ApiKind; 1] = [ApiKind::Autopilot];
+    pub const ALL: [ApiKind; 2] = [ApiKind::Autopilot, ApiKind::Ortto];
 
     /// Its stored name, as `--api` takes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Autopilot => "autopilot",
+            Self::Ortto => "ortto",
         }
     }
 
@@ -40,20 +43,24 @@ impl ApiKind {
     pub fn vocabulary(self) -> &'static Vocabulary {
         match self {
             Self::Autopilot => &autopilot::VOCABULARY,
+            Self::Ortto => &ortto::VOCABULARY,
         }
     }
 
-    /// Its limits and cost model.
+    /// Its limits and cost model (Ortto's when its merges may create people; a client may
+    /// answer better, [`AudienceApi::limits`]).
     pub fn limits(self) -> Limits {
         match self {
             Self::Autopilot => autopilot::LIMITS,
+            Self::Ortto => ortto::LIMITS_CREATING,
         }
     }
 
-    /// Where its API is unless a destination says otherwise.
+    /// Where its API is unless a destination says otherwise (Ortto: its global region).
     pub fn default_url(self) -> &'static str {
         match self {
             Self::Autopilot => autopilot::DEFAULT_BASE_URL,
+            Self::Ortto => ortto::DEFAULT_BASE_URL,
         }
     }
 
@@ -62,6 +69,7 @@ impl ApiKind {
     pub fn api_hosts(self) -> &'static [&'static str] {
         match self {
             Self::Autopilot => &[autopilot::API_HOST],
+            Self::Ortto => &ortto::API_HOSTS,
         }
     }
 
@@ -75,6 +83,9 @@ impl ApiKind {
     ) -> Result<Arc<dyn AudienceApi>, ApiError> {
         match self {
             Self::Autopilot => Ok(Arc::new(autopilot::AutopilotClient::build(
+                config, key, key_source,
+            )?)),
+            Self::Ortto => Ok(Arc::new(ortto::OrttoClient::build(
                 config, key, key_source,
             )?)),
         }
@@ -95,6 +106,7 @@ mod tests {
             assert!(kind.default_url().starts_with("https://"));
         }
         assert_eq!(ApiKind::from_name(" Autopilot "), Some(ApiKind::Autopilot));
+        assert_eq!(ApiKind::from_name("ORTTO"), Some(ApiKind::Ortto));
         assert_eq!(ApiKind::from_name("mailchimp"), None);
         assert_eq!(ApiKind::default(), ApiKind::Autopilot);
     }

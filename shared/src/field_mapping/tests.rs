@@ -137,6 +137,11 @@ fn a_used_column_named_twice_is_refused() {
 
 #[test]
 fn mapping_checks_for_each_api() {
+    // A standard field every API has.
+    let matching = || DataMatching {
+        fields: BTreeMap::from([("MailingCity".into(), "city".into())]),
+        ..matching()
+    };
     for kind in crate::audience_api::ApiKind::ALL {
         let words = kind.vocabulary();
         assert!(validate(&matching(), words).is_ok());
@@ -164,6 +169,13 @@ fn mapping_checks_for_each_api() {
         m.email = " ".into();
         assert!(validate(&m, words).unwrap_err().contains("--email-field"));
     }
+    // Ortto has no company field: the message says to send it as a custom one.
+    let words = crate::audience_api::ApiKind::Ortto.vocabulary();
+    let err = validate(&self::matching(), words).unwrap_err();
+    assert_eq!(
+        err,
+        "'Company' is not a standard Ortto field; use one of FirstName, LastName, Phone, MailingCity, MailingState, MailingCountry, MailingPostalCode or a custom field (--custom 'string--Company=COLUMN')"
+    );
 }
 
 #[test]

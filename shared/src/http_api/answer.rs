@@ -109,15 +109,19 @@ pub(super) fn answer_message(bytes: &[u8]) -> String {
     .into_iter()
     .flatten()
     .filter_map(Value::as_str)
-    .map(|message| {
-        truncate(
-            &mask_emails(&printable(message, usize::MAX)),
-            MAX_MESSAGE_CHARS,
-        )
-    })
+    .map(cleaned_message)
     .find(|message| !message.is_empty())
     .unwrap_or_else(|| "a JSON answer with no message".into());
     message
+}
+
+/// An API's own words, fit to keep and show: printable on one line, addresses masked, at most
+/// 120 characters. What an implementation keeps of the message refusing one contact.
+pub fn cleaned_message(text: &str) -> String {
+    truncate(
+        &mask_emails(&printable(text, usize::MAX)),
+        MAX_MESSAGE_CHARS,
+    )
 }
 
 /// What kind of body an answer has, without a word of what it says.

@@ -52,6 +52,9 @@ pub struct ClientConfig {
     pub min_timeout: Duration,
     pub retry: RetryPolicy,
     pub max_in_flight: usize,
+    /// Writes only update contacts that exist, never create one (an API that can be told so:
+    /// Ortto's `skip_non_existing`).
+    pub update_only: bool,
 }
 
 impl ClientConfig {
@@ -66,6 +69,7 @@ impl ClientConfig {
             min_timeout: DEFAULT_MIN_TIMEOUT,
             retry: RetryPolicy::default(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            update_only: false,
         }
     }
 }

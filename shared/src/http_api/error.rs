@@ -90,6 +90,10 @@ pub enum ApiError {
         api: &'static str,
         call: &'static str,
     },
+    /// The account cannot take what an export needs, found before anything is sent (Ortto: a
+    /// custom field of the mapping's name holds another type); `text` says what to change.
+    #[error("the {api} account cannot take this export: {text}")]
+    Unsuitable { api: &'static str, text: String },
     /// A 3xx: never followed, since the key would go along to wherever it points.
     #[error("{api} answered with a redirect ({status}) instead of an answer, and it was not followed: the destination's API URL is probably wrong")]
     Redirected { api: &'static str, status: u16 },
@@ -123,7 +127,9 @@ impl ApiError {
             Self::Unauthorized { .. } => ErrorKind::Unauthorized,
             Self::Throttled { .. } => ErrorKind::Throttled,
             Self::Rejected { .. } | Self::BatchRefused { .. } => ErrorKind::InvalidRequest,
-            Self::UnusableKey | Self::InvalidUrl(_) => ErrorKind::InvalidInput,
+            Self::UnusableKey | Self::InvalidUrl(_) | Self::Unsuitable { .. } => {
+                ErrorKind::InvalidInput
+            }
             Self::AudienceTooLarge { .. } => ErrorKind::LimitExceeded,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Server { .. } | Self::Transport { .. } | Self::Timeout { .. } => {

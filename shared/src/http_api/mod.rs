@@ -35,7 +35,7 @@ pub mod retry;
 mod stats;
 mod transport;
 
-pub use answer::{decode, printable};
+pub use answer::{cleaned_message, decode, printable};
 pub use bad_requests::BadRequestLimit;
 pub use base_url::check_base_url;
 pub use client::{
