@@ -18,6 +18,8 @@ fn connect_input(name: &str, url: String) -> connect::Input {
         api: Default::default(),
         api_url: Some(url),
         requests_per_second: Some(100.0),
+        region: None,
+        update_only: false,
     }
 }
 

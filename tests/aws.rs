@@ -90,6 +90,8 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
             api: Default::default(),
             api_url: Some(sandbox.base_url()),
             requests_per_second: Some(1000.0),
+            region: None,
+            update_only: false,
         },
         &deps,
     )

@@ -45,6 +45,8 @@ impl Fixture {
                 api: Default::default(),
                 api_url: Some(sandbox.base_url()),
                 requests_per_second: Some(5000.0),
+                region: None,
+                update_only: false,
             },
             &deps,
         )

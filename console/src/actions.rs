@@ -63,6 +63,8 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
         api: Default::default(),
         api_url: Some(view.api_url.clone()),
         requests_per_second: None,
+        region: None,
+        update_only: false,
     };
     match connect::run_within(input, &state.options.deps, &state.options.boundary).await {
         Ok(out) => see(&format!("/destinations/{}/export-user", out.destination_id)),

@@ -25,6 +25,10 @@ pub struct Destination {
     /// Where its API is (stored as `autopilot_url` before there was a choice of API).
     #[serde(alias = "autopilot_url")]
     pub api_url: String,
+    /// Exports only update people the API already has, never create one (Ortto's
+    /// `skip_non_existing`: Ortto subscribes the people it creates). Ortto only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub update_only: bool,
     /// The API's name for the account the key belongs to.
     pub account_name: Option<String>,
     /// The API's id for that account (Autopilot's `instance_id`): a new key must belong to the same one,

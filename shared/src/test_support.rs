@@ -3,7 +3,7 @@
 //! given by its URL) and configured with its data matching and segments. Compiled for this crate's
 //! tests and, with the `test-support` feature, for other crates' tests; the product never calls it.
 
-use crate::audience_api::{ApiFactory, ClientSettings};
+use crate::audience_api::{ApiFactory, ApiKind, ClientSettings};
 use crate::destination::{DataMatching, Segment};
 use crate::jobs::{configure, connect};
 use crate::store::LocalStore;
@@ -43,7 +43,9 @@ pub fn write_people(path: &Path, people: u32) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct TestDestination {
     display_name: String,
+    api: ApiKind,
     api_url: String,
+    update_only: bool,
     key: String,
     consent: bool,
     export_user: Option<String>,
@@ -58,7 +60,9 @@ impl TestDestination {
     pub fn new(api_url: impl Into<String>) -> Self {
         Self {
             display_name: "Test Account".into(),
+            api: ApiKind::Autopilot,
             api_url: api_url.into(),
+            update_only: false,
             key: KEY.into(),
             consent: true,
             export_user: None,
@@ -73,6 +77,18 @@ impl TestDestination {
             segments: Vec::new(),
             profile_limit: None,
         }
+    }
+
+    /// The API at its URL (Autopilot's unless said).
+    pub fn api(mut self, api: ApiKind) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// Exports only update people the API has (Ortto).
+    pub fn update_only(mut self) -> Self {
+        self.update_only = true;
+        self
     }
 
     /// Its display name (its id is made from it).
@@ -140,9 +156,11 @@ impl TestDestination {
             api_key: SecretString::from(self.key.clone()),
             consent: self.consent,
             export_user: self.export_user.clone(),
-            api: Default::default(),
+            api: self.api,
             api_url: Some(self.api_url.clone()),
             requests_per_second: self.rate,
+            region: None,
+            update_only: self.update_only,
         };
         Ok(connect::run(input, deps).await?.destination_id)
     }

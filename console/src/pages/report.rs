@@ -53,7 +53,8 @@ pub fn report(report: &Report) -> Markup {
                     th scope="col" { "Unchanged" }
                     th scope="col" { "Invalid" }
                     th scope="col" { "Duplicates" }
-                    th scope="col" { "Rejected by Autopilot" }
+                    th scope="col" { "Rejected by " (report.api.vocabulary().api) }
+                    th scope="col" { "Suppressed by " (report.api.vocabulary().api) }
                     th scope="col" { "Unsent" }
                     th scope="col" { "Removed" }
                 } }
@@ -76,6 +77,7 @@ fn counts_row(name: &str, c: &Counts) -> Markup {
             td { (count(c.invalid)) }
             td { (count(c.duplicates)) }
             td { (count(c.rejected)) }
+            td { (count(c.suppressed)) }
             td { (count(c.unsent)) }
             td { (count(c.removed)) }
         }

@@ -57,6 +57,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// The API the demo's sandbox speaks: `autopilot` or `ortto`.
+    #[arg(long, default_value = "autopilot", value_parser = api_kind)]
+    pub api: shared::audience_api::ApiKind,
     /// Distinct profiles in the sample segments.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10..))]
     pub profiles: u64,
@@ -87,10 +90,20 @@ pub struct ConnectArgs {
     /// Read the API key from standard input instead.
     #[arg(long)]
     pub api_key_stdin: bool,
+    /// The API the account speaks: `autopilot` (legacy Autopilot Journeys) or `ortto`.
+    #[arg(long, default_value = "autopilot", value_parser = api_kind)]
+    pub api: shared::audience_api::ApiKind,
+    /// Ortto's region the account is in: `global` (the default), `au` or `eu`.
+    #[arg(long)]
+    pub region: Option<String>,
     /// The API's base URL when not its public one (a sandbox's `http://127.0.0.1:PORT/v1` for
-    /// trials); `--autopilot-url` is the same flag.
+    /// Autopilot, `http://127.0.0.1:PORT` for Ortto); `--autopilot-url` is the same flag.
     #[arg(long, visible_alias = "autopilot-url")]
     pub api_url: Option<String>,
+    /// Ortto: only update people Ortto already has, never create one (Ortto subscribes the
+    /// people it creates to email by default).
+    #[arg(long)]
+    pub update_only: bool,
     /// Who exports run as.
     #[arg(long)]
     pub export_user: Option<String>,
@@ -337,4 +350,11 @@ fn sandbox_rate(text: &str) -> Result<f64, String> {
             "'{text}' is not a rate: give requests per second of at least 0.1, or 0 for no limit"
         )),
     }
+}
+
+/// An API kind by its name (`autopilot`, `ortto`).
+fn api_kind(name: &str) -> Result<shared::audience_api::ApiKind, String> {
+    shared::audience_api::ApiKind::from_name(name).ok_or_else(|| {
+        format!("'{name}' is not an API this connector speaks: use autopilot or ortto")
+    })
 }

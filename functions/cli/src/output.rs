@@ -156,14 +156,18 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
             .filter(|s| s.list_created)
             .map(|s| s.name.as_str())
             .collect();
+        let words = report.api.vocabulary();
         if !created.is_empty() {
-            println!("  lists created: {}", created.join(", "));
+            println!("  {}s created: {}", words.audience, created.join(", "));
         }
         for (reason, n) in &report.totals.invalid_by_reason {
             println!("    invalid: {reason}: {n}");
         }
         for (message, n) in &report.totals.rejected_by_message {
-            println!("    rejected by Autopilot: {message}: {n}");
+            println!("    rejected by {}: {message}: {n}", words.api);
+        }
+        for (message, n) in &report.totals.suppressed_by_message {
+            println!("    suppressed by {}: {message}: {n}", words.api);
         }
         println!(
             "  {} distinct profiles · {:.1}s against a rate-limit floor of {:.1}s at {} req/s",
@@ -254,6 +258,7 @@ fn segments_table(report: &Report, width: u16) -> String {
         column("invalid", |c| c.invalid),
         column("duplicate", |c| c.duplicates),
         column("rejected", |c| c.rejected),
+        column("suppressed", |c| c.suppressed),
         column("unsent", |c| c.unsent),
         column("removed", |c| c.removed),
     ];
@@ -328,6 +333,7 @@ mod tests {
     fn partial(unsent: u64, rejected: u64, failure: Option<&str>) -> Report {
         Report {
             destination_id: "marketing".into(),
+            api: Default::default(),
             export_id: "e1".into(),
             status: Status::PartiallySucceeded,
             failure: failure.map(|t| Failure {

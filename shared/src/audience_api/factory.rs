@@ -66,6 +66,7 @@ struct Made {
     url: String,
     /// The rate's bits: clients paced differently are different clients.
     rate: u64,
+    update_only: bool,
     /// A keyed hash of the key, in hex.
     key: String,
 }
@@ -137,6 +138,7 @@ impl ApiFactory {
             api: destination.api,
             url: destination.api_url.clone(),
             rate: rate.to_bits(),
+            update_only: destination.update_only,
             key: self.fingerprint(&key),
         };
         if let Some(client) = self.lock().get(&made) {
@@ -146,7 +148,8 @@ impl ApiFactory {
             secrets: secrets.clone(),
             destination_id: destination.id.clone(),
         });
-        let config = self.config(destination.api, &destination.api_url, rate)?;
+        let mut config = self.config(destination.api, &destination.api_url, rate)?;
+        config.update_only = destination.update_only;
         let client = destination.api.client(config, key, Some(source))?;
         let mut cache = self.lock();
         // Clients of what the destination was before (another account, URL or key) are not

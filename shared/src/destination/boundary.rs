@@ -3,7 +3,8 @@
 //! The local command may use any http(s) URL and any path ([`Boundary::anywhere`]). A deployment
 //! on AWS is different: whoever may call its HTTP API is not necessarily whoever may read its
 //! buckets, so a destination there may only send to the hosts of the APIs it speaks
-//! ([`ApiKind::api_hosts`]: Autopilot's `api2.autopilothq.com`) plus the hosts the stack lists,
+//! ([`ApiKind::api_hosts`]: Autopilot's `api2.autopilothq.com`, Ortto's three regional hosts) plus
+//! the hosts the stack lists,
 //! over https, and only read segments under the stack's snapshot bucket and prefix
 //! ([`Boundary::deployment`]). Otherwise one API permission would be enough to export any object
 //! the functions can read to a server of one's own.
@@ -253,6 +254,17 @@ mod tests {
             aws.check_url(ApiKind::Autopilot, url)
                 .unwrap_or_else(|e| panic!("{url}: {e}"));
         }
+        // Ortto's three regions need no configuration.
+        for url in [
+            "https://api.ap3api.com",
+            "https://api.au.ap3api.com/",
+            "https://api.eu.ap3api.com",
+        ] {
+            aws.check_url(ApiKind::Ortto, url)
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+        let err = aws.check_url(ApiKind::Ortto, "https://api.us.ap3api.com");
+        assert!(err.is_err());
         for url in [
             "https://attacker.example/v1",
             "http://api2.autopilothq.com/v1",
@@ -270,7 +282,7 @@ mod tests {
                 .to_string();
             assert!(err.contains("AllowedAutopilotHosts"), "{url}: {err}");
             assert!(
-                err.contains("https://api2.autopilothq.com or"),
+                err.contains("https://api2.autopilothq.com, https://api.ap3api.com, https://api.au.ap3api.com, https://api.eu.ap3api.com or"),
                 "{url}: {err}"
             );
             assert!(!err.contains("user:pw"), "{err}");

@@ -6,6 +6,7 @@ use crate::audience_api::{Account, ApiKind};
 use crate::destination::{self, Boundary, Consent, Destination, DEFAULT_PROFILE_LIMIT};
 use crate::error::ErrorKind;
 use crate::http_api::{ApiError, DEFAULT_REQUESTS_PER_SECOND};
+use crate::ortto::Region;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
@@ -103,6 +104,13 @@ pub struct Input {
     pub api_url: Option<String>,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
+    /// Ortto's region (`global`, `au`, `eu`), whose host the API is at unless `api_url` says
+    /// otherwise.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Exports only update people the API already has (Ortto only).
+    #[serde(default)]
+    pub update_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,12 +154,7 @@ pub async fn run_within(
         None => DEFAULT_REQUESTS_PER_SECOND,
     };
     let api = input.api;
-    let url = input
-        .api_url
-        .as_deref()
-        .unwrap_or(api.default_url())
-        .trim()
-        .to_string();
+    let url = api_url(&input)?;
     boundary.check_url(api, &url)?;
     // A quick answer before asking the API; the conditional write below is what decides.
     if deps
@@ -189,6 +192,7 @@ pub async fn run_within(
         notify_url: None,
         schedule: Default::default(),
         verify_pages: crate::destination::DEFAULT_VERIFY_PAGES,
+        update_only: input.update_only,
     };
     // The destination is written only if absent, and before the key: of two connects with one
     // name, the one that loses stores nothing, so it can never replace the winner's key.
@@ -207,6 +211,37 @@ pub async fn run_within(
     Ok(Output {
         destination_id: id,
         account_name: account.name,
+    })
+}
+
+/// Where the API of `input` is: its URL if given, else its region's host (Ortto) or its public
+/// address. A region or update-only for an API that has none is refused.
+fn api_url(input: &Input) -> Result<String, JobError> {
+    let api = input.api;
+    let region = match (api, input.region.as_deref()) {
+        (ApiKind::Ortto, Some(name)) => Some(Region::from_name(name).ok_or_else(|| {
+            JobError::InvalidInput(format!(
+                "'{}' is not an Ortto region: use global, au or eu (the region your Ortto account is in)",
+                crate::http_api::printable(name, 40)
+            ))
+        })?),
+        (_, Some(_)) => {
+            return Err(JobError::InvalidInput(
+                "a region is for an Ortto destination: add --api ortto, or leave the region out".into(),
+            ))
+        }
+        (_, None) => None,
+    };
+    if input.update_only && api != ApiKind::Ortto {
+        return Err(JobError::InvalidInput(format!(
+            "update-only is for an Ortto destination; {} never creates contacts on its own: leave it out",
+            api.vocabulary().api
+        )));
+    }
+    Ok(match (&input.api_url, region) {
+        (Some(url), _) => url.trim().to_string(),
+        (None, Some(region)) => region.url(),
+        (None, None) => api.default_url().to_string(),
     })
 }
 
@@ -296,6 +331,48 @@ pub(crate) mod tests {
         }
     }
 
+    #[test]
+    fn ortto_is_reached_at_its_region_and_only_ortto_has_regions_or_update_only() {
+        let input = |api, region: Option<&str>, url: Option<&str>, update_only| Input {
+            display_name: "Main".into(),
+            api_key: SecretString::from("k".to_string()),
+            consent: true,
+            export_user: None,
+            api,
+            api_url: url.map(str::to_string),
+            requests_per_second: None,
+            region: region.map(str::to_string),
+            update_only,
+        };
+        let url = |i: Input| api_url(&i).map_err(|e| e.to_string());
+        assert_eq!(
+            url(input(ApiKind::Ortto, None, None, false)).unwrap(),
+            "https://api.ap3api.com"
+        );
+        assert_eq!(
+            url(input(ApiKind::Ortto, Some("EU"), None, true)).unwrap(),
+            "https://api.eu.ap3api.com"
+        );
+        assert_eq!(
+            url(input(ApiKind::Ortto, Some("au"), None, false)).unwrap(),
+            "https://api.au.ap3api.com"
+        );
+        let sandbox = Some("http://127.0.0.1:9");
+        assert_eq!(
+            url(input(ApiKind::Ortto, Some("au"), sandbox, false)).unwrap(),
+            "http://127.0.0.1:9"
+        );
+        let err = url(input(ApiKind::Ortto, Some("us"), None, false)).unwrap_err();
+        assert!(err.contains("use global, au or eu"), "{err}");
+        let err = url(input(ApiKind::Autopilot, Some("eu"), None, false)).unwrap_err();
+        assert!(err.contains("add --api ortto"), "{err}");
+        let err = url(input(ApiKind::Autopilot, None, None, true)).unwrap_err();
+        assert!(
+            err.contains("update-only is for an Ortto destination"),
+            "{err}"
+        );
+    }
+
     #[tokio::test]
     async fn a_rate_outside_the_range_is_refused_before_anything_is_stored() {
         let dir = tempfile::tempdir().unwrap();
@@ -309,6 +386,8 @@ pub(crate) mod tests {
                 api: Default::default(),
                 api_url: Some("http://127.0.0.1:9/v1".into()),
                 requests_per_second: Some(rate),
+                region: None,
+                update_only: false,
             };
             match run(input, &deps).await {
                 Err(JobError::InvalidInput(message)) => {
@@ -340,6 +419,8 @@ pub(crate) mod tests {
                 api: Default::default(),
                 api_url: Some("http://127.0.0.1:9/v1".into()),
                 requests_per_second: None,
+                region: None,
+                update_only: false,
             };
             match run(input, &deps).await {
                 Err(JobError::InvalidInput(message)) => {

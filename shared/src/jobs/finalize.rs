@@ -75,6 +75,12 @@ pub struct Counts {
     pub duplicates: u64,
     pub rejected: u64,
     pub rejected_by_message: BTreeMap<String, u64>,
+    /// Contacts the API left out on purpose (Ortto: addresses on its suppression list, people
+    /// an update-only destination does not create): neither written nor refused.
+    #[serde(default)]
+    pub suppressed: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppressed_by_message: BTreeMap<String, u64>,
     pub unsent: u64,
 }
 
@@ -87,6 +93,7 @@ impl Counts {
                 + self.invalid
                 + self.duplicates
                 + self.rejected
+                + self.suppressed
                 + self.unsent
     }
 
@@ -100,12 +107,16 @@ impl Counts {
         self.invalid += other.invalid;
         self.duplicates += other.duplicates;
         self.rejected += other.rejected;
+        self.suppressed += other.suppressed;
         self.unsent += other.unsent;
         for (k, v) in &other.invalid_by_reason {
             *self.invalid_by_reason.entry(k.clone()).or_default() += v;
         }
         for (k, v) in &other.rejected_by_message {
             *self.rejected_by_message.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.suppressed_by_message {
+            *self.suppressed_by_message.entry(k.clone()).or_default() += v;
         }
     }
 }
@@ -123,6 +134,10 @@ pub struct SegmentReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub destination_id: String,
+    /// The API the destination speaks (Autopilot's for reports written before there was a
+    /// choice), for the report's words.
+    #[serde(default)]
+    pub api: crate::audience_api::ApiKind,
     pub export_id: String,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,6 +220,9 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
         committed,
     )
     .await?;
+    if let Some(destination) = &destination {
+        report.api = destination.api;
+    }
     build::costs(&mut report);
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;

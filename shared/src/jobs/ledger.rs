@@ -189,6 +189,7 @@ mod tests {
                 row: 3,
                 email: "P1@x.io".into(),
                 message: "bad".into(),
+                suppressed: false,
             }],
             removed: 1,
         };

@@ -132,6 +132,10 @@ pub struct RejectedContact {
     pub row: u64,
     pub email: String,
     pub message: String,
+    /// Left out by the API on purpose (Ortto: an address on its suppression list), not refused:
+    /// the report's `suppressed` bucket.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {

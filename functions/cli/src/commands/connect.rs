@@ -1,5 +1,6 @@
-//! `autopilot-export connect --name NAME --agree`: validates an Autopilot API key (from an
-//! environment variable or stdin) and stores it with a new destination.
+//! `autopilot-export connect --name NAME --agree [--api ortto [--region R] [--update-only]]`:
+//! validates an API key (from an environment variable or stdin) against the destination's API and
+//! stores it with a new destination.
 
 use super::Context;
 use crate::args::ConnectArgs;
@@ -19,9 +20,11 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Outcome, BoxError> 
         api_key,
         consent: args.agree,
         export_user: args.export_user.or_else(|| std::env::var("USER").ok()),
-        api: Default::default(),
+        api: args.api,
         api_url: args.api_url,
         requests_per_second: args.requests_per_second,
+        region: args.region,
+        update_only: args.update_only,
     };
     let out = connect::run(input, &ctx.deps).await?;
     output::connected(&out, ctx.json);
@@ -38,7 +41,7 @@ fn read_key(env: &str, stdin: bool) -> Result<SecretString, BoxError> {
         text
     } else {
         std::env::var(env).map_err(|_| {
-            InvalidInput(format!("no API key: set the environment variable {env} to your Autopilot API key (Settings → Autopilot API), or pass --api-key-stdin"))
+            InvalidInput(format!("no API key: set the environment variable {env} to your API key (Autopilot: Settings → Autopilot API; Ortto: a Custom API data source), or pass --api-key-stdin"))
         })?
     };
     let key = key.trim().to_string();

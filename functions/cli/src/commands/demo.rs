@@ -1,8 +1,10 @@
 //! `autopilot-export demo`: the whole product in one command with nothing to prepare. It starts
 //! the sandbox in-process, writes two overlapping sample segments (one gzip-compressed, one with a
 //! BOM, CRLF line ends and quoted commas; both with invalid and duplicate rows, and a few addresses
-//! Autopilot refuses), connects, configures, exports, then reads the sandbox back and checks that
-//! every valid profile is in its list, and nothing else is (`check`).
+//! the API refuses), connects, configures, exports, then reads the sandbox back and checks that
+//! every valid profile is in its list (Ortto: has its tag), and nothing else is (`check`); that no
+//! consent field reached the sandbox; and that exporting again, unchanged, sends nothing.
+//! `--api ortto` runs it all against the sandbox's Ortto mode.
 
 mod check;
 
@@ -11,6 +13,7 @@ use crate::args::DemoArgs;
 use crate::failure::{BoxError, Outcome};
 use flate2::write::GzEncoder;
 use secrecy::SecretString;
+use shared::audience_api::ApiKind;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect};
 use shared::{local_export, Deps};
@@ -48,10 +51,16 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     std::fs::create_dir_all(work.join("snapshots"))?;
 
     let key = format!("demo-{:016x}", fastrand::u64(..));
-    let sandbox =
-        sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(&key).rate(rate), 0).await?;
+    let api = args.api;
+    let config = match api {
+        ApiKind::Ortto => sandbox::SandboxConfig::ortto(&key),
+        _ => sandbox::SandboxConfig::with_key(&key),
+    };
+    let sandbox = sandbox::Sandbox::start(config.rate(rate), 0).await?;
+    let words = api.vocabulary();
     say(format!(
-        "1. Autopilot sandbox running at {} with a rate limit of {rate} requests/second",
+        "1. {} sandbox running at {} with a rate limit of {rate} requests/second",
+        words.api,
         sandbox.base_url()
     ));
 
@@ -60,13 +69,14 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     write_samples(&work, &segments, &refused, profiles, &say)?;
 
     let deps = crate::data_folder::local_deps(&work.join("data"));
-    let dest = connect_sandbox(&deps, key, sandbox.base_url(), rate).await?;
+    let dest = connect_sandbox(&deps, api, key, sandbox.base_url(), rate).await?;
     say(format!(
         "3. connected destination '{dest}' (key validated and stored in {})",
         work.join("data/secrets").display()
     ));
-    configure_samples(&deps, &dest, &work, &segments, profiles).await?;
-    say("4. configured data matching: email, names, Company, integer--Age, string--Loyalty--Tier, date--Signup--Date".into());
+    let company = company_field(api);
+    configure_samples(&deps, &dest, &work, &segments, profiles, company).await?;
+    say(format!("4. configured data matching: email, names, {company}, integer--Age, string--Loyalty--Tier, date--Signup--Date"));
     say("5. exporting…".into());
 
     let options = local_export::Options::new(&dest);
@@ -74,12 +84,20 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     crate::output::report(&report, &work.join("data"), ctx.json)?;
 
     say("6. reading the sandbox back:".into());
-    let all_there = check::check_lists(&sandbox, &segments, &refused, &say);
+    let mut all_there = check::check_lists(&sandbox, &segments, &refused, words, &say);
     let counters = sandbox.counters();
     say(format!(
         "   sandbox: {} requests, {} throttled (429), peak {} accepted in one second, {} consent fields received",
         counters.requests, counters.throttled, counters.peak_accepted_per_second, counters.consent_fields_received
     ));
+    all_there &= counters.consent_fields_received == 0;
+    let again = crate::runner::export(&deps, &options, true).await?;
+    let sent = sandbox.counters().bulk_requests - counters.bulk_requests;
+    say(format!(
+        "7. exported again, unchanged: {sent} write requests sent ({} requests in all, reads only)",
+        again.requests
+    ));
+    all_there &= sent == 0;
     say(format!(
         "Export took {:.1}s against a rate-limit floor of {:.1}s ({:.0}% of the floor); the whole demo {:.1}s.",
         report.duration_seconds,
@@ -89,9 +107,12 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     ));
     if !all_there {
         sandbox.stop().await;
-        return Err("the sandbox does not hold exactly the valid profiles of each segment".into());
+        return Err("the sandbox does not hold exactly the valid profiles of each segment, or received consent fields, or a second export sent something".into());
     }
-    say("Every valid profile is in its list. Try your own segments next: see the README.".into());
+    say(format!(
+        "Every valid profile is in its {}. Try your own segments next: see the README.",
+        words.audience
+    ));
     if args.console {
         say(format!(
             "The sandbox stays at {} while the console runs; to change it by hand, its /admin routes \
@@ -156,18 +177,21 @@ fn write_samples(
 /// Connects the sandbox as a destination; returns its id.
 async fn connect_sandbox(
     deps: &Deps,
+    api: ApiKind,
     key: String,
     url: String,
     rate: f64,
 ) -> Result<String, BoxError> {
     let input = connect::Input {
-        display_name: "Demo Autopilot".into(),
+        display_name: format!("Demo {}", api.vocabulary().api),
         api_key: SecretString::from(key),
         consent: true,
         export_user: Some("demo".into()),
-        api: Default::default(),
+        api,
         api_url: Some(url),
         requests_per_second: Some(rate),
+        region: None,
+        update_only: false,
     };
     Ok(connect::run(input, deps).await?.destination_id)
 }
@@ -178,6 +202,7 @@ async fn configure_samples(
     work: &Path,
     segments: &[SampleSegment],
     profiles: u64,
+    company: &str,
 ) -> Result<(), BoxError> {
     let input = configure::Input {
         destination_id: dest.to_string(),
@@ -185,8 +210,12 @@ async fn configure_samples(
             email: "email".into(),
             first_name: Some("first_name".into()),
             last_name: Some("last_name".into()),
-            fields: BTreeMap::from([("Company".into(), "company".into())]),
+            fields: (company == "Company")
+                .then(|| ("Company".to_string(), "company".to_string()))
+                .into_iter()
+                .collect(),
             custom: BTreeMap::from([
+                (company.to_string(), "company".into()),
                 ("integer--Age".into(), "age".into()),
                 ("string--Loyalty--Tier".into(), "tier".into()),
                 ("date--Signup--Date".into(), "signup_date".into()),
@@ -207,6 +236,15 @@ async fn configure_samples(
     };
     configure::run(input, deps).await?;
     Ok(())
+}
+
+/// Where the sample's company goes: Autopilot's standard field, or a custom field in Ortto,
+/// which has none.
+fn company_field(api: ApiKind) -> &'static str {
+    match api {
+        ApiKind::Ortto => "string--Company",
+        _ => "Company",
+    }
 }
 
 fn email(i: u64, refused: &HashSet<u64>) -> String {

@@ -37,12 +37,14 @@ pub(super) fn report(
                     ChunkKind::Remove => counts.removed += result.removed,
                 }
                 counts.sent += result.sent;
-                counts.rejected += result.rejected.len() as u64;
                 for r in &result.rejected {
-                    *counts
-                        .rejected_by_message
-                        .entry(r.message.clone())
-                        .or_default() += 1;
+                    let (bucket, messages) = if r.suppressed {
+                        (&mut counts.suppressed, &mut counts.suppressed_by_message)
+                    } else {
+                        (&mut counts.rejected, &mut counts.rejected_by_message)
+                    };
+                    *bucket += 1;
+                    *messages.entry(r.message.clone()).or_default() += 1;
                 }
                 accounted += result.sent + result.rejected.len() as u64;
             }
@@ -81,6 +83,7 @@ pub(super) fn report(
     });
     Report {
         destination_id: input.destination_id.clone(),
+        api: Default::default(),
         export_id: input.export_id.clone(),
         status,
         failure,

@@ -1,5 +1,6 @@
 //! `rejected.csv`: segment, row, email, reason — the rows refused before sending and the contacts
-//! refused by Autopilot, in row order per segment. No cell starts like a spreadsheet formula. The refused rows are read from the plan's
+//! refused by the API (`rejected_by_autopilot: …`, whichever API) or left out by it on purpose
+//! (`suppressed: …`), in row order per segment. No cell starts like a spreadsheet formula. The refused rows are read from the plan's
 //! parts one at a time and merged with Autopilot's refusals (at most the contacts sent), so
 //! memory holds the file being written, which the plan keeps under 64 MB
 //! ([`crate::jobs::plan::refused::MAX_REFUSED_BYTES`]), and one part.
@@ -27,7 +28,11 @@ pub(super) async fn write(
                 result.segment,
                 r.row,
                 r.email.as_str(),
-                format!("rejected_by_autopilot: {}", r.message),
+                if r.suppressed {
+                    format!("suppressed: {}", r.message)
+                } else {
+                    format!("rejected_by_autopilot: {}", r.message)
+                },
             ));
         }
     }
@@ -194,6 +199,7 @@ mod tests {
                     row,
                     email: format!("p{row}@x.io"),
                     message: "Bad email".into(),
+                    suppressed: false,
                 })
                 .collect(),
             removed: 0,

@@ -92,6 +92,7 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
         guardrails: Default::default(),
         notify_url: None,
         verify_pages: 0,
+        update_only: false,
     };
     destination::save(deps.store.as_ref(), &destination)
         .await

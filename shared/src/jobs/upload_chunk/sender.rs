@@ -70,14 +70,14 @@ impl Sender<'_> {
             ..Answered::default()
         };
         for (index, outcome) in written.contacts.into_iter().enumerate() {
-            let refusal = match outcome {
+            let (refusal, suppressed) = match outcome {
                 ContactOutcome::Written => {
                     answered.written += 1;
                     continue;
                 }
-                // Left out on purpose is not written either: it is counted with the refused
-                // until the report has a bucket of its own for it.
-                ContactOutcome::Refused(message) | ContactOutcome::Suppressed(message) => message,
+                ContactOutcome::Refused(message) => (message, false),
+                // Left out on purpose: not written, and counted in a bucket of its own.
+                ContactOutcome::Suppressed(message) => (message, true),
             };
             answered.rejected.push(RejectedContact {
                 row: (self.chunk.rows)
@@ -86,6 +86,7 @@ impl Sender<'_> {
                     .unwrap_or_default(),
                 email: contacts[index].email().to_string(),
                 message: refusal,
+                suppressed,
             });
         }
         Ok(answered)

@@ -82,6 +82,7 @@ pub(super) fn check_lists(
     sandbox: &sandbox::Sandbox,
     segments: &[SampleSegment],
     refused: &HashSet<u64>,
+    words: &shared::audience_api::Vocabulary,
     say: &dyn Fn(String),
 ) -> bool {
     let mut by_name: Vec<&SampleSegment> = segments.iter().collect();
@@ -95,11 +96,12 @@ pub(super) fn check_lists(
         let exact = missing == 0 && tally.unexpected == 0;
         all_there &= exact;
         say(format!(
-            "   {} {}: {} of {} valid profiles in the list, {missing} missing, {} unexpected",
+            "   {} {}: {} of {} valid profiles in the {}, {missing} missing, {} unexpected",
             if exact { "✓" } else { "✗" },
             segment.name,
             tally.found,
             tally.wanted,
+            words.audience,
             tally.unexpected
         ));
     }
@@ -109,6 +111,8 @@ pub(super) fn check_lists(
 #[cfg(test)]
 mod tests {
     use super::super::{refused_profiles, sample_segments};
+
+    const WORDS: &shared::audience_api::Vocabulary = &shared::autopilot::VOCABULARY;
     use super::*;
     use std::cell::RefCell;
 
@@ -169,7 +173,7 @@ mod tests {
         let said = RefCell::new(Vec::new());
         let say = |line: String| said.borrow_mut().push(line);
         assert!(
-            !check_lists(&sandbox, &segments, &refused, &say),
+            !check_lists(&sandbox, &segments, &refused, WORDS, &say),
             "no lists yet"
         );
         assert!(said.borrow()[0]
@@ -182,7 +186,7 @@ mod tests {
             }
         }
         said.borrow_mut().clear();
-        assert!(check_lists(&sandbox, &segments, &refused, &say));
+        assert!(check_lists(&sandbox, &segments, &refused, WORDS, &say));
         assert_eq!(
             *said.borrow(),
             [
@@ -195,10 +199,10 @@ mod tests {
         sandbox
             .add_member_by_hand(&vip, "person80@example.com")
             .unwrap();
-        assert!(!check_lists(&sandbox, &segments, &refused, &say));
+        assert!(!check_lists(&sandbox, &segments, &refused, WORDS, &say));
         sandbox.remove_member_by_hand(&vip, "person80@example.com");
-        assert!(check_lists(&sandbox, &segments, &refused, &say));
+        assert!(check_lists(&sandbox, &segments, &refused, WORDS, &say));
         sandbox.remove_member_by_hand(&vip, "person3@example.com");
-        assert!(!check_lists(&sandbox, &segments, &refused, &say));
+        assert!(!check_lists(&sandbox, &segments, &refused, WORDS, &say));
     }
 }
