@@ -17,23 +17,30 @@ use axum::response::Response;
 use maud::Markup;
 use secrecy::ExposeSecret;
 use shared::app::launcher::ExportRequest;
+use shared::audience_api::ApiKind;
 use shared::destination::{DataMatching, Destination, Schedule, Segment};
 use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, remove};
 use shared::{ErrorKind, JobError};
 use std::collections::BTreeMap;
 
-/// **Connect**: checks the key with Autopilot, then stores it; nothing is stored when it is refused.
+/// **Connect**: checks the key with the account's API (Autopilot or Ortto), then stores it; nothing is stored when it is refused.
 pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
     let mut form = Form::parse(&body);
     let api_key = form.take_secret("api_key");
+    let api = (form
+        .optional("api")
+        .and_then(|name| ApiKind::from_name(&name)))
+    .unwrap_or_default();
     let mut view = setup::ConnectForm {
         display_name: form.text("display_name"),
+        api,
+        region: form.optional("region").unwrap_or_else(|| "global".into()),
         // `autopilot_url` is what the form called it before there was a choice of API.
         api_url: form
             .optional("api_url")
             .or_else(|| form.optional("autopilot_url"))
-            .unwrap_or_else(|| state.options.api_url.clone()),
+            .unwrap_or_else(|| setup::default_url(api, &state.options.api_url)),
         agreed: form.checked("agree"),
         error: None,
     };
@@ -42,9 +49,10 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
             "Give the destination a display name with at least one letter or digit.".into(),
         ))
     } else if api_key.expose_secret().is_empty() {
-        Some(setup::FormError::Key(
-            "Paste your Autopilot API key.".into(),
-        ))
+        Some(setup::FormError::Key(format!(
+            "Paste your {} API key.",
+            api.vocabulary().api
+        )))
     } else if !view.agreed {
         Some(setup::FormError::Agree(
             "Read the notice and tick I agree: exported profiles leave this platform.".into(),
@@ -60,10 +68,11 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
         api_key,
         consent: true,
         export_user: None,
-        api: Default::default(),
-        api_url: Some(view.api_url.clone()),
+        api,
+        // Ortto's region decides its host unless a URL was given.
+        api_url: Some(view.api_url.clone()).filter(|url| !url.is_empty()),
         requests_per_second: None,
-        region: None,
+        region: (api == ApiKind::Ortto).then(|| view.region.clone()),
         update_only: false,
     };
     match connect::run_within(input, &state.options.deps, &state.options.boundary).await {

@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
 use maud::Markup;
+use shared::audience_api::ApiKind;
 use shared::destination::{self, Destination};
 use shared::JobError;
 use std::collections::HashMap;
@@ -131,9 +132,15 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
     html(destinations::render(&rows, removed.map(String::as_str)))
 }
 
-async fn setup_page(State(state): State<AppState>) -> Response {
+/// The connect form, for the account type `?api=` names (Autopilot's unless said).
+async fn setup_page(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let api = (q.get("api").and_then(|name| ApiKind::from_name(name))).unwrap_or_default();
     html(setup::connect(&setup::ConnectForm {
-        api_url: state.options.api_url.clone(),
+        api,
+        api_url: setup::default_url(api, &state.options.api_url),
         ..Default::default()
     }))
 }
@@ -399,5 +406,43 @@ mod tests {
         assert_eq!(handled.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(!dir.path().join("destinations").exists());
         assert!(!dir.path().join("secrets").exists());
+    }
+
+    #[tokio::test]
+    async fn an_ortto_account_is_set_up_by_region_with_its_own_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = console(dir.path());
+        let page = Request::get("/setup?api=ortto")
+            .header(header::COOKIE, "autopilot_console=secret-token")
+            .body(Body::empty())
+            .unwrap();
+        let page = send(&app, page).await;
+        let body = axum::body::to_bytes(page.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("Ortto API key") && body.contains("name=\"region\""),
+            "{body}"
+        );
+        assert!(body.contains("Tag is &lt;segment name&gt;"), "{body}");
+        let ortto = sandbox::Sandbox::start(sandbox::SandboxConfig::ortto("ortto-key-1234"), 0)
+            .await
+            .unwrap();
+        let form = format!(
+            "api=ortto&region=eu&display_name=Shop&api_key=ortto-key-1234&agree=on&api_url={}",
+            ortto.base_url().replace(':', "%3A").replace('/', "%2F")
+        );
+        let post = Request::post("/setup")
+            .header(header::COOKIE, "autopilot_console=secret-token")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap();
+        let answer = send(&app, post).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        let stored = std::fs::read_to_string(dir.path().join("destinations/shop.json")).unwrap();
+        assert!(stored.contains(r#""api":"ortto""#), "{stored}");
+        ortto.stop().await;
     }
 }

@@ -1,13 +1,19 @@
-//! Set up: connect an Autopilot account (display name, API key, the data-privacy notice, Connect),
+//! Set up: connect an account (its type — Autopilot or Ortto, chosen by a link so the page never
+//! needs a script —, Ortto's region, display name, API key, the data-privacy notice, Connect),
 //! then say who the exports run as (Export user, Next). The key field is never filled back in.
 
 use super::layout::{field_error, notice, page, Notice};
 use maud::{html, Markup};
+use shared::audience_api::ApiKind;
+use shared::ortto::Region;
 
 /// What the connect form shows again after a refusal (never the key).
 #[derive(Default)]
 pub struct ConnectForm {
     pub display_name: String,
+    pub api: ApiKind,
+    /// Ortto's region, by name.
+    pub region: String,
     pub api_url: String,
     pub agreed: bool,
     pub error: Option<FormError>,
@@ -22,7 +28,18 @@ pub enum FormError {
     Other(String),
 }
 
+/// The API URL the form starts with: the console's own (a sandbox, or Autopilot's public API) for
+/// Autopilot; none for Ortto, whose region gives its host.
+pub fn default_url(api: ApiKind, console_url: &str) -> String {
+    match api {
+        ApiKind::Ortto => String::new(),
+        _ => console_url.to_string(),
+    }
+}
+
 pub fn connect(form: &ConnectForm) -> Markup {
+    let words = form.api.vocabulary();
+    let api = words.api;
     let err = |want: fn(&FormError) -> Option<&str>| form.error.as_ref().and_then(want);
     let name_error = err(|e| {
         if let FormError::Name(m) = e {
@@ -60,7 +77,7 @@ pub fn connect(form: &ConnectForm) -> Markup {
         }
     });
     page(
-        "Set up Autopilot",
+        &format!("Set up {api}"),
         &[("Export destinations", "/")],
         html! {
             ol.steps aria-label="Steps" {
@@ -69,7 +86,18 @@ pub fn connect(form: &ConnectForm) -> Markup {
                 li { "Data matching and segments" }
             }
             @if let Some(m) = other { (notice(Notice::Error, m)) }
+            nav.account-type aria-label="Account type" {
+                span { "Account type: " }
+                @for (kind, href) in [(ApiKind::Autopilot, "/setup"), (ApiKind::Ortto, "/setup?api=ortto")] {
+                    @if kind == form.api {
+                        a.button href=(href) aria-current="page" { (kind.vocabulary().api) }
+                    } @else {
+                        a.button.quiet href=(href) { (kind.vocabulary().api) }
+                    }
+                }
+            }
             form.card.narrow method="post" action="/setup" novalidate {
+                input type="hidden" name="api" value=(form.api.as_str());
                 div.field {
                     label for="display_name" { "Display name" }
                     p.hint #display_name-hint { "How this destination is named here, e.g. Marketing." }
@@ -78,9 +106,22 @@ pub fn connect(form: &ConnectForm) -> Markup {
                         aria-invalid=[name_error.map(|_| "true")];
                     (field_error("display_name", name_error))
                 }
+                @if form.api == ApiKind::Ortto {
+                    div.field {
+                        label for="region" { "Region" }
+                        p.hint #region-hint { "Where your Ortto account is: its key works only there." }
+                        select #region name="region" aria-describedby="region-hint" {
+                            @for region in Region::ALL {
+                                option value=(region.as_str()) selected[form.region == region.as_str()] {
+                                    (region_label(region))
+                                }
+                            }
+                        }
+                    }
+                }
                 div.field {
-                    label for="api_key" { "Autopilot API key" }
-                    p.hint #api_key-hint { "In Autopilot: Settings → Autopilot API. It is checked with Autopilot, then kept in the data folder's secrets; it is never shown again." }
+                    label for="api_key" { (api) " API key" }
+                    p.hint #api_key-hint { (key_hint(form.api)) }
                     input #api_key type="password" name="api_key" required autocomplete="off"
                         aria-describedby="api_key-hint api_key-error"
                         aria-invalid=[key_error.map(|_| "true")];
@@ -88,8 +129,11 @@ pub fn connect(form: &ConnectForm) -> Markup {
                 }
                 fieldset.notice-box {
                     legend { "Data privacy and compliance" }
-                    p { "Exporting copies the profiles of the segments you choose — email addresses, names and the fields you match — out of this platform into your Autopilot account. From then on Autopilot holds and processes them under your agreement with Autopilot." }
-                    p { "You are responsible for making sure that sending these profiles to Autopilot, and Autopilot's handling of them, meets your obligations: consent, data-protection law and your own policies." }
+                    p { "Exporting copies the profiles of the segments you choose — email addresses, names and the fields you match — out of this platform into your " (api) " account. From then on " (api) " holds and processes them under your agreement with " (api) "." }
+                    p { "You are responsible for making sure that sending these profiles to " (api) ", and " (api) "'s handling of them, meets your obligations: consent, data-protection law and your own policies." }
+                    @if form.api == ApiKind::Ortto {
+                        p { "Ortto subscribes the people it creates to email by default; this connector never changes a subscription. Each segment becomes a tag of its name: in Ortto, build an audience on \"Tag is <segment name>\" once per segment." }
+                    }
                     div.check {
                         input #agree type="checkbox" name="agree" checked[form.agreed]
                             aria-describedby="agree-error" aria-invalid=[agree_error.map(|_| "true")];
@@ -100,7 +144,7 @@ pub fn connect(form: &ConnectForm) -> Markup {
                 details.advanced open[url_error.is_some()] {
                     summary { "Advanced" }
                     div.field {
-                        label for="api_url" { "Autopilot API URL" }
+                        label for="api_url" { (api) " API URL" }
                         input #api_url type="url" name="api_url" value=(form.api_url)
                             aria-describedby="api_url-error" aria-invalid=[url_error.map(|_| "true")];
                         (field_error("api_url", url_error))
@@ -113,6 +157,21 @@ pub fn connect(form: &ConnectForm) -> Markup {
             }
         },
     )
+}
+
+fn region_label(region: Region) -> &'static str {
+    match region {
+        Region::Global => "Global (api.ap3api.com)",
+        Region::Au => "Australia (api.au.ap3api.com)",
+        Region::Eu => "Europe (api.eu.ap3api.com)",
+    }
+}
+
+fn key_hint(api: ApiKind) -> &'static str {
+    match api {
+        ApiKind::Ortto => "In Ortto: Settings → Data sources → Custom API (advanced). It is checked with Ortto, then kept in the data folder's secrets; it is never shown again.",
+        _ => "In Autopilot: Settings → Autopilot API. It is checked with Autopilot, then kept in the data folder's secrets; it is never shown again.",
+    }
 }
 
 /// Step two: who the exports run as.
