@@ -5,7 +5,7 @@
 use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
-use shared::audience_api::{ApiFactory, ClientSettings};
+use shared::audience_api::{ApiFactory, ApiKind, ClientSettings};
 use shared::csv_snapshot::SnapshotReader;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect};
@@ -54,7 +54,16 @@ async fn secrets_manager_conforms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manager() {
-    let (sdk, settings) = moto("export-on-s3").await;
+    export_on_s3(ApiKind::Autopilot, "export-on-s3").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_to_ortto_runs_unchanged_on_s3_and_secrets_manager() {
+    export_on_s3(ApiKind::Ortto, "export-to-ortto-on-s3").await;
+}
+
+async fn export_on_s3(api: ApiKind, bucket: &str) {
+    let (sdk, settings) = moto(bucket).await;
     let s3 = s3_client(&sdk, &settings);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut text = String::from("\u{feff}email,first\r\n");
@@ -71,7 +80,10 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
         .await
         .unwrap();
 
-    let sandbox = sandbox(|c| c).await;
+    let sandbox = match api {
+        ApiKind::Ortto => sandbox(|_| sandbox::SandboxConfig::ortto(KEY)).await,
+        _ => sandbox(|c| c).await,
+    };
     let deps = Deps {
         store: Arc::new(S3Store::new(s3.clone(), &settings.data_bucket)),
         secrets: Arc::new(SecretsManagerSecrets::new(
@@ -87,7 +99,7 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
             api_key: SecretString::from(KEY.to_string()),
             consent: true,
             export_user: None,
-            api: Default::default(),
+            api,
             api_url: Some(sandbox.base_url()),
             requests_per_second: Some(1000.0),
             region: None,
@@ -153,7 +165,8 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
     );
 
     let missing = S3Snapshots::new(s3);
-    let err = tokio::task::spawn_blocking(move || missing.open("s3://export-on-s3/nope.csv").err())
+    let nope = format!("s3://{bucket}/nope.csv");
+    let err = tokio::task::spawn_blocking(move || missing.open(&nope).err())
         .await
         .unwrap()
         .unwrap();
