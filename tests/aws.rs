@@ -5,10 +5,10 @@
 use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
-use shared::csv_snapshot::SnapshotReader;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect, ClientSettings, Clients};
 use shared::local_export::{self, Options, Progress};
+use shared::snapshot::SnapshotReader;
 use shared::store::ObjectStore;
 use shared::Deps;
 use std::collections::BTreeMap;

@@ -2,8 +2,8 @@
 //! ([`shared::app`]), and what only the console needs — the segments (a snapshot folder's files,
 //! or a stack's snapshot objects) and their header rows.
 
-use shared::csv_snapshot::SnapshotRows;
 use shared::destination::Destination;
+use shared::snapshot::SnapshotRows;
 use shared::Deps;
 use std::path::Path;
 

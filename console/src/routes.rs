@@ -318,7 +318,7 @@ mod tests {
         let deps = shared::Deps {
             store: Arc::new(shared::store::LocalStore::new(dir)),
             secrets: Arc::new(shared::secrets::FileSecrets::new(dir.join("secrets"))),
-            snapshots: Arc::new(shared::csv_snapshot::LocalFiles),
+            snapshots: Arc::new(shared::snapshot::LocalFiles),
             clients: Arc::new(Clients::new(ClientSettings::default())),
         };
         let exports = shared::app::in_process::InProcess::new(deps.clone(), dir.to_path_buf());

@@ -6,7 +6,7 @@
 use crate::destination::{DataMatching, Segment};
 use crate::jobs::{configure, connect, ClientSettings, Clients};
 use crate::store::LocalStore;
-use crate::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
+use crate::{secrets::FileSecrets, snapshot::LocalFiles, Deps, JobError};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -3,10 +3,10 @@
 //! fails at once, with its clear message.
 
 use sandbox::{Sandbox, SandboxConfig};
-use shared::csv_snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::jobs::finalize::Status;
 use shared::jobs::ClientSettings;
 use shared::local_export::{self, Options};
+use shared::snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::test_support::{local_deps, write_people, TestDestination, KEY};
 use shared::{Deps, ErrorKind};
 use std::io::Read;

@@ -7,8 +7,8 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
-use shared::csv_snapshot::{SnapshotError, SnapshotReader};
 use shared::destination::Boundary;
+use shared::snapshot::{SnapshotError, SnapshotReader};
 use shared::store::{check_key, ObjectStore, StoreError};
 
 #[derive(Debug, Clone)]

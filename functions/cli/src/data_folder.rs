@@ -2,7 +2,7 @@
 
 use shared::jobs::{ClientSettings, Clients};
 use shared::store::LocalStore;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
+use shared::{secrets::FileSecrets, snapshot::LocalFiles, Deps};
 use std::path::Path;
 use std::sync::Arc;
 

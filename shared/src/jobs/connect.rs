@@ -250,9 +250,9 @@ pub async fn rotate_key_within(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::csv_snapshot::LocalFiles;
     use crate::jobs::{ClientSettings, Clients};
     use crate::secrets::FileSecrets;
+    use crate::snapshot::LocalFiles;
     use crate::store::LocalStore;
     use std::sync::Arc;
     use std::time::Duration;

@@ -13,10 +13,10 @@ pub mod remove;
 pub mod upload_chunk;
 
 use crate::autopilot::{AutopilotClient, AutopilotError, ClientConfig, KeySource, RetryPolicy};
-use crate::csv_snapshot::{SnapshotError, SnapshotReader};
 use crate::destination::Destination;
 use crate::error::ErrorKind;
 use crate::secrets::{SecretError, SecretStore};
+use crate::snapshot::{SnapshotError, SnapshotReader};
 use crate::store::{ObjectStore, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

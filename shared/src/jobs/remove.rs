@@ -56,9 +56,9 @@ pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv_snapshot::LocalFiles;
     use crate::jobs::{ClientSettings, Clients};
     use crate::secrets::FileSecrets;
+    use crate::snapshot::LocalFiles;
     use crate::store::LocalStore;
     use bytes::Bytes;
     use std::sync::Arc;

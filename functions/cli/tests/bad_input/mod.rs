@@ -275,7 +275,7 @@ pub fn totals(report: &Value) -> [u64; 4] {
 pub fn rejected(report: &Value, data: &Path) -> Vec<Vec<String>> {
     let key = report["rejected_file"].as_str().expect("a rejected.csv");
     let file = std::fs::File::open(data.join(key)).unwrap();
-    let mut rows = shared::csv_snapshot::SnapshotRows::open(key, Box::new(file)).unwrap();
+    let mut rows = shared::snapshot::SnapshotRows::open(key, Box::new(file)).unwrap();
     assert_eq!(rows.header(), ["segment", "row", "email", "reason"]);
     let mut out = Vec::new();
     while let Some(row) = rows.next_row().unwrap() {

@@ -15,10 +15,10 @@ use super::scan::{Job, Parsed, SegmentScan, Tally};
 use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
 use crate::autopilot::Contact;
 use crate::baseline::{self, HashIndex, Members};
-use crate::csv_snapshot::{SnapshotError, SnapshotReader, SnapshotRows, Stopped};
 use crate::email;
 use crate::field_mapping::RowMapper;
 use crate::jobs::JobError;
+use crate::snapshot::{SnapshotError, SnapshotReader, SnapshotRows, Stopped};
 use rustc_hash::FxHashSet;
 use tokio::sync::mpsc::Sender;
 

@@ -1,8 +1,9 @@
-//! Segment snapshots: CSV with a header row, optionally gzip-compressed (recognised by its magic
-//! bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF or LF line ends, RFC 4180
-//! quoting; separated by commas, or by semicolons or tabs when the header line has no comma. Text
-//! with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it streams; other text that
-//! is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
+//! CSV snapshots: a header row (or column names given apart), optionally gzip-compressed
+//! (recognised by its magic bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF
+//! or LF line ends, RFC 4180 quoting; separated by commas, or by semicolons or tabs when the first
+//! line has no comma. Text with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it
+//! streams; other text that is not UTF-8 is read as Windows-1252, what older spreadsheet exports
+//! write.
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
@@ -11,25 +12,16 @@
 //! (the `batched` module).
 
 mod batched;
-mod error;
 mod expansion;
 mod guard;
-mod local_files;
 
 pub use batched::Stopped;
-pub use error::{io_kind, SnapshotError};
 
+use super::SnapshotError;
 use expansion::TooExpanded;
 use guard::{Guarded, Malformed};
-pub use local_files::LocalFiles;
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
-
-/// Opens a snapshot where it lives. Synchronous: snapshots are parsed on a blocking thread.
-/// A read from the opened stream that fails is classified by [`io_kind`].
-pub trait SnapshotReader: Send + Sync {
-    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, SnapshotError>;
-}
 
 /// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
 fn text(field: &[u8]) -> String {

@@ -116,7 +116,8 @@ mod tests {
             kind,
         };
         let read_all = |kind| -> SnapshotError {
-            let mut rows = match super::super::SnapshotRows::open("s.csv", Box::new(cut(kind))) {
+            let mut rows = match super::super::csv::SnapshotRows::open("s.csv", Box::new(cut(kind)))
+            {
                 Ok(rows) => rows,
                 Err(e) => return e,
             };
