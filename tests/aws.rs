@@ -41,6 +41,33 @@ async fn s3_store_conforms() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_snapshots_conform() {
+    let (sdk, settings) = moto("conformance-snapshots").await;
+    let s3 = s3_client(&sdk, &settings);
+    let reader = S3Snapshots::new(s3.clone());
+    let root = format!(
+        "s3://{}/snapshots/run-{}/",
+        settings.data_bucket,
+        fastrand::u32(..)
+    );
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let prefix = root["s3://".len()..].split_once('/').unwrap().1.to_string();
+        shared::snapshot::conformance::run(&reader, &root, &|name, bytes| {
+            let put = s3
+                .put_object()
+                .bucket("conformance-snapshots")
+                .key(format!("{prefix}{name}"))
+                .body(bytes.to_vec().into())
+                .send();
+            handle.block_on(put).unwrap();
+        });
+    })
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn secrets_manager_conforms() {
     let (sdk, settings) = moto("conformance-secrets").await;
@@ -104,10 +131,10 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
                 fields: BTreeMap::new(),
                 custom: BTreeMap::new(),
             },
-            segments: vec![Segment {
-                name: "From S3".into(),
-                source: format!("s3://{}/snapshots/people.csv.gz", settings.data_bucket),
-            }],
+            segments: vec![Segment::new(
+                "From S3",
+                format!("s3://{}/snapshots/people.csv.gz", settings.data_bucket),
+            )],
             profile_limit: None,
             requests_per_second: None,
             schedule: None,

@@ -161,10 +161,7 @@ fn matching_input(
             snapshots
                 .iter()
                 .find(|s| &s.segment == name)
-                .map(|s| Segment {
-                    name: s.segment.clone(),
-                    source: s.path.clone(),
-                })
+                .map(|s| Segment::new(s.segment.clone(), s.path.clone()))
         })
         .collect();
     if segments.is_empty() {

@@ -198,9 +198,16 @@ pub struct ConfigureArgs {
     /// A typed custom field from a column: `string--Loyalty--Tier=tier`.
     #[arg(long = "custom", value_parser = pair)]
     pub custom: Vec<(String, String)>,
-    /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
+    /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL). The snapshot
+    /// can be a file, a folder of parts (`s3://bucket/unload/vip/`), a glob
+    /// (`/data/vip/part-*.parquet`) or a data-lake model's entity (`/lake/model.json#VipCustomers`).
     #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify", "verify_pages"])]
     pub segments: Vec<(String, String)>,
+    /// The names of the columns of headerless CSV files (a warehouse unload without a header
+    /// row), in order: `--columns email,first_name,age`. For every segment but data-lake models,
+    /// which name their own.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub columns: Option<Vec<String>>,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
         shared::autopilot::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)

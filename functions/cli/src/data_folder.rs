@@ -12,7 +12,7 @@ pub fn local_deps(data_dir: &Path) -> Deps {
     Deps {
         store: Arc::new(LocalStore::new(data_dir)),
         secrets: Arc::new(FileSecrets::new(data_dir.join("secrets"))),
-        snapshots: Arc::new(LocalFiles),
+        snapshots: Arc::new(LocalFiles::excluding(data_dir)),
         clients: Arc::new(Clients::new(ClientSettings::default())),
     }
 }

@@ -164,7 +164,8 @@ impl Boundary {
             .is_some_and(|(b, key)| {
                 b == bucket
                     && key.starts_with(&scope.prefix)
-                    && crate::store::check_key(key).is_ok()
+                    // A folder of parts ends in `/`.
+                    && crate::store::check_key(key.strip_suffix('/').unwrap_or(key)).is_ok()
                     && !(b == scope.data_bucket
                         && DATA_PREFIXES.contains(&key.split('/').next().unwrap_or_default()))
             });
@@ -205,10 +206,7 @@ mod tests {
     use super::*;
 
     fn segment(source: &str) -> Segment {
-        Segment {
-            name: "VIP".into(),
-            source: source.into(),
-        }
+        Segment::new("VIP", source)
     }
 
     fn deployment(hosts: &[&str], prefix: &str) -> Boundary {
@@ -272,7 +270,19 @@ mod tests {
             .unwrap();
         aws.check_source(&segment("s3://snapshots/segments/2026/vip.csv.gz"))
             .unwrap();
+        // Folders of parts, globs and data-lake models, and so the parts they name.
         for source in [
+            "s3://snapshots/segments/unload/vip/",
+            "s3://snapshots/segments/",
+            "s3://snapshots/segments/unload/vip/part-*.parquet",
+            "s3://snapshots/segments/ci/model.json#VipCustomers",
+        ] {
+            aws.check_source(&segment(source)).unwrap();
+        }
+        for source in [
+            "s3://snapshots/segments/../exports/",
+            "s3://snapshots/segments//",
+            "s3://snapshots/",
             "s3://other-bucket/segments/vip.csv",
             "s3://snapshots/segments-old/vip.csv",
             "s3://snapshots/other/vip.csv",

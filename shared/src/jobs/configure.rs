@@ -4,6 +4,7 @@
 use super::{Deps, JobError};
 use crate::destination::{self, Boundary, DataMatching, Segment};
 use crate::field_mapping;
+use crate::snapshot::sources;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -65,6 +66,7 @@ pub async fn run_within(
             )));
         }
         boundary.check_source(segment)?;
+        check_layout(segment, &input.data_matching)?;
     }
     if input.profile_limit == Some(0) {
         return Err(JobError::InvalidInput(
@@ -92,6 +94,9 @@ pub async fn run_within(
         .map(|s| Segment {
             name: s.name.trim().to_string(),
             source: s.source.trim().to_string(),
+            columns: s
+                .columns
+                .map(|c| c.iter().map(|c| c.trim().to_string()).collect()),
         })
         .collect();
     if let Some(schedule) = input.schedule {
@@ -111,6 +116,40 @@ pub async fn run_within(
         destination_id: destination.id,
         segments: destination.segments.len(),
     })
+}
+
+/// Refuses a segment source of a form that cannot be read (a model without its entity, a glob
+/// that is not one), and column names for headerless files that do not name every column the
+/// data matching reads (or that a model, which names its own, is given).
+fn check_layout(segment: &Segment, matching: &DataMatching) -> Result<(), JobError> {
+    let name = segment.name.trim();
+    sources::check_form(segment.source.trim())
+        .map_err(|e| JobError::InvalidInput(format!("segment '{name}': {e}")))?;
+    let Some(columns) = &segment.columns else {
+        return Ok(());
+    };
+    if matches!(
+        sources::form(segment.source.trim()),
+        sources::Form::Model { .. }
+    ) {
+        return Err(JobError::InvalidInput(format!(
+            "segment '{name}': a data-lake model names its own columns: give column names only for headerless CSV files"
+        )));
+    }
+    if columns.iter().any(|c| c.trim().is_empty()) {
+        return Err(JobError::InvalidInput(format!(
+            "segment '{name}': a column name of the headerless files is empty: --columns email,first_name,… names each column in order"
+        )));
+    }
+    for wanted in matching.columns() {
+        if field_mapping::column_positions(columns, &wanted).len() != 1 {
+            return Err(JobError::InvalidInput(format!(
+                "segment '{name}': the data matching reads the column '{wanted}', which the column names of its headerless files ({}) do not name once",
+                columns.join(",")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Sets how many pages of each segment's list are read back after every export of `destination`
@@ -162,10 +201,7 @@ mod tests {
                 fields: Default::default(),
                 custom: Default::default(),
             },
-            segments: vec![Segment {
-                name: "All".into(),
-                source: "all.csv".into(),
-            }],
+            segments: vec![Segment::new("All", "all.csv")],
             profile_limit: None,
             requests_per_second: Some(rate),
             schedule: None,

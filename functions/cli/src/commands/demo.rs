@@ -187,9 +187,9 @@ async fn configure_samples(
         },
         segments: segments
             .iter()
-            .map(|s| Segment {
-                name: s.name.into(),
-                source: work.join("snapshots").join(s.file).display().to_string(),
+            .map(|s| {
+                let source = work.join("snapshots").join(s.file);
+                Segment::new(s.name, source.display().to_string())
             })
             .collect(),
         profile_limit: Some(profiles.max(shared::destination::DEFAULT_PROFILE_LIMIT)),

@@ -78,10 +78,7 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
             fields: BTreeMap::new(),
             custom: BTreeMap::new(),
         }),
-        segments: vec![Segment {
-            name: "S".into(),
-            source: "generated.csv".into(),
-        }],
+        segments: vec![Segment::new("S", "generated.csv")],
         profile_limit: limit,
         requests_per_second: 10.0,
         schedule: Default::default(),
