@@ -66,6 +66,13 @@ pub struct DemoArgs {
     /// now, until Ctrl-C.
     #[arg(long)]
     pub console: bool,
+    /// How the sample segments are written: CSV, or Parquet as a warehouse or Spark writes it.
+    #[arg(long, value_enum, default_value_t = crate::commands::demo::Format::Csv)]
+    pub format: crate::commands::demo::Format,
+    /// Write each segment as a folder of this many parts (with `_SUCCESS` beside them), as an
+    /// unload does; 1 writes one file.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub parts: u64,
 }
 
 #[derive(Debug, Args)]

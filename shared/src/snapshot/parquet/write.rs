@@ -6,7 +6,8 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate};
-use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical};
+pub use parquet::basic::Compression;
+use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::column::writer::ColumnWriter;
 use parquet::data_type::ByteArray;
 use parquet::file::properties::WriterProperties;
