@@ -7,7 +7,6 @@
 mod resolve;
 pub use resolve::{resolve, Flags};
 
-use crate::app::{segment_name, Snapshot};
 use aws_adapters::{
     s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
 };
@@ -64,14 +63,13 @@ pub async fn connect(stack: &Stack) -> Result<Connected, String> {
             aws_sdk_secretsmanager::Client::new(&sdk),
             &settings.secret_prefix,
         )),
-        snapshots: Arc::new(S3Snapshots::new(s3.clone()).within(boundary.clone())),
+        snapshots: Arc::new(S3Snapshots::new(s3).within(boundary.clone())),
         clients: Arc::new(Clients::new(ClientSettings::default())),
     };
     let launcher = Executions::new(aws_sdk_sfn::Client::new(&sdk), &stack.state_machine_arn);
     Ok(Connected {
         deps,
         segments: SnapshotPlace {
-            client: s3,
             bucket: stack.snapshot_bucket.clone(),
             prefix: stack.snapshot_prefix.clone(),
         },
@@ -80,10 +78,10 @@ pub async fn connect(stack: &Stack) -> Result<Connected, String> {
     })
 }
 
-/// The snapshot objects of a stack: under a prefix of its snapshot bucket.
+/// The snapshot objects of a stack: under a prefix of its snapshot bucket (read through the
+/// deployment's `S3Snapshots`, within its boundary).
 #[derive(Clone)]
 pub struct SnapshotPlace {
-    client: aws_sdk_s3::Client,
     bucket: String,
     prefix: String,
 }
@@ -92,39 +90,6 @@ impl SnapshotPlace {
     /// `s3://bucket/prefix`, as the matching page names it.
     pub fn describe(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.prefix)
-    }
-
-    /// The snapshot objects directly under the prefix, named after their files, with their
-    /// `s3://` URLs as sources; none when they cannot be listed (the reason goes to the log).
-    pub async fn list(&self) -> Vec<Snapshot> {
-        let mut found = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&self.prefix)
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = match page {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the snapshot objects cannot be listed");
-                    return Vec::new();
-                }
-            };
-            for key in page.contents().iter().filter_map(|o| o.key()) {
-                let file = key.strip_prefix(&self.prefix).unwrap_or(key);
-                if let Some(segment) = segment_name(file) {
-                    found.push(Snapshot {
-                        segment: segment.to_string(),
-                        path: format!("s3://{}/{key}", self.bucket),
-                    });
-                }
-            }
-        }
-        found
     }
 }
 

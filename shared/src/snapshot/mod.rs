@@ -9,6 +9,7 @@ pub mod batched;
 pub mod cdm;
 pub mod conformance;
 pub mod csv;
+pub mod discover;
 mod error;
 pub mod fetch;
 mod local_files;
