@@ -117,6 +117,18 @@ impl TestDestination {
         self
     }
 
+    /// The whole data matching.
+    pub fn matching(mut self, matching: DataMatching) -> Self {
+        self.matching = matching;
+        self
+    }
+
+    /// A segment as it is stored (with column names for headerless files, say).
+    pub fn segment_as(mut self, segment: Segment) -> Self {
+        self.segments.push(segment);
+        self
+    }
+
     /// A segment, its list named `name`, read from `source` (a path or a URL).
     pub fn segment(mut self, name: &str, source: impl AsRef<Path>) -> Self {
         self.segments
