@@ -4,6 +4,7 @@
 //! ignoring case), plain (not nested, not repeated) and of a type a field can be filled from,
 //! and of the same type as in the segment's first Parquet part.
 
+use super::contain::contained;
 use super::kinds::Kind;
 use super::{Part, MAX_FOOTER_BYTES};
 use crate::field_mapping::column_positions;
@@ -104,12 +105,13 @@ pub fn open(
     } else {
         reader.read_range(source, size - 8 - length, length)?
     };
-    let metadata = ParquetMetaDataReader::decode_metadata(&metadata_bytes).map_err(|e| {
-        damaged(
-            source,
-            format_args!("its footer is not valid metadata ({e})"),
-        )
-    })?;
+    let metadata =
+        contained(|| ParquetMetaDataReader::decode_metadata(&metadata_bytes)).map_err(|e| {
+            damaged(
+                source,
+                format_args!("its footer is not valid metadata ({e})"),
+            )
+        })?;
     let columns = project(&metadata, wanted, &part.name, first)?;
     Ok(ParquetFile {
         source: source.clone(),

@@ -10,6 +10,7 @@
 //! at most [`MAX_FOOTER_BYTES`], a row group whose mapped columns hold at most
 //! [`MAX_ROW_GROUP_BYTES`] (compressed or not), pages of at most [`MAX_PAGE_BYTES`].
 
+mod contain;
 mod footer;
 mod kinds;
 mod pages;
@@ -260,7 +261,8 @@ impl<'a> ParquetRows<'a> {
         let rows = usize::try_from(group.rows).unwrap_or(usize::MAX);
         let mut cursors = Vec::with_capacity(self.file.columns.len());
         for (column, chunk) in self.file.columns.iter().zip(group.chunks) {
-            let pages = SerializedPageReader::new(chunk, metadata.column(column.leaf), rows, None)
+            let meta = metadata.column(column.leaf);
+            let pages = contain::contained(|| SerializedPageReader::new(chunk, meta, rows, None))
                 .map_err(|e| self.damaged(&column.name, e))?;
             let pages: Box<dyn PageReader> = Box::new(pages);
             cursors.push(Cursor::new(column.descr.clone(), column.kind, pages));

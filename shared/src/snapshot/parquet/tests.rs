@@ -261,3 +261,98 @@ fn damaged_files_are_refused_naming_them() {
         );
     }
 }
+
+#[test]
+fn files_pyarrow_wrote_read_as_written() {
+    // The `parquet` fuzz target's seeds (fuzz/write_parquet_seeds.py): gzip pages in row groups
+    // of two rows, zstd data pages v2 without a dictionary, a decimal in plain pages.
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/parquet");
+    let rows = |file: &str| -> Vec<Vec<String>> {
+        let source = seeds.join(file).display().to_string();
+        let read = read(&source, &["email", "age"]).unwrap();
+        read.rows.into_iter().map(|(_, fields)| fields).collect()
+    };
+    let people = [["a@x.io", "41"], ["", "7"], ["b@x.io", ""], ["c", "3"]];
+    assert_eq!(rows("small-gzip.parquet"), people);
+    assert_eq!(rows("small-zstd-v2.parquet"), people);
+    assert_eq!(
+        rows("decimal-plain.parquet"),
+        [["a@x.io", "41.5"], ["b@x.io", "-2.0"]]
+    );
+}
+
+#[test]
+fn a_list_or_nested_column_mapped_to_a_field_is_refused() {
+    use parquet::column::writer::ColumnWriter;
+    use parquet::data_type::ByteArray;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    use std::sync::Arc;
+
+    let schema = parse_message_type(
+        "message m {
+            optional binary email (STRING);
+            optional group tags (LIST) { repeated group list { optional binary element (STRING); } }
+            repeated int32 scores;
+        }",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.parquet");
+    let file = std::fs::File::create(&path).unwrap();
+    let properties = Arc::new(WriterProperties::builder().build());
+    let mut writer = SerializedFileWriter::new(file, Arc::new(schema), properties).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    while let Some(mut column) = group.next_column().unwrap() {
+        match column.untyped() {
+            ColumnWriter::ByteArrayColumnWriter(w) if w.get_descriptor().max_rep_level() == 0 => {
+                w.write_batch(&[ByteArray::from("a@x.io")], Some(&[1]), None)
+                    .unwrap();
+            }
+            ColumnWriter::ByteArrayColumnWriter(w) => {
+                let values = [ByteArray::from("x"), ByteArray::from("y")];
+                w.write_batch(&values, Some(&[3, 3]), Some(&[0, 1]))
+                    .unwrap();
+            }
+            ColumnWriter::Int32ColumnWriter(w) => {
+                w.write_batch(&[1, 2], Some(&[1, 1]), Some(&[0, 1]))
+                    .unwrap();
+            }
+            _ => unreachable!(),
+        }
+        column.close().unwrap();
+    }
+    group.close().unwrap();
+    writer.close().unwrap();
+    let source = path.display().to_string();
+    assert_eq!(read(&source, &["email"]).unwrap().rows[0].1, ["a@x.io"]);
+    for (column, what) in [("tags", "nested values"), ("scores", "a list of values")] {
+        let err = read(&source, &["email", column]).err().unwrap();
+        assert!(
+            err.message().starts_with(&format!(
+                "the column '{column}' of the Parquet file nested.parquet holds {what}"
+            )) && err.message().contains("which no field can be filled from"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn what_the_fuzzer_found_is_an_error_naming_the_file() {
+    // Inputs that made the parquet crate panic (fuzz/regressions/parquet): a PLAIN byte array
+    // page whose length prefix is cut short.
+    let found = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/parquet");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(found).unwrap() {
+        let source = entry.unwrap().path().display().to_string();
+        let err = read(&source, &["email", "age"]).err().unwrap();
+        assert!(
+            err.message()
+                .starts_with(&format!("the Parquet file {source} cannot be read")),
+            "{err}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 1);
+}

@@ -1,9 +1,10 @@
 //! One column chunk read a batch of rows at a time, each value written as text by the rules of
 //! the `kinds` module; a null writes nothing (an empty cell).
 
+use super::contain::contained;
 use super::kinds::{Kind, Unit};
 use crate::snapshot::csv::borrowed_text;
-use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat};
+use chrono::NaiveTime;
 use parquet::basic::Type as Physical;
 use parquet::column::page::PageReader;
 use parquet::column::reader::{get_column_reader, ColumnReader};
@@ -67,10 +68,11 @@ impl Cursor {
         self.row = 0;
         self.value = 0;
         let defs = (self.max_def > 0).then_some(&mut self.defs);
+        // The crate's decoder may panic on malformed pages: contained, it is this file's error.
         macro_rules! read {
             ($reader:expr, $values:expr) => {{
                 $values.clear();
-                $reader.read_records(rows, defs, None, $values)?.0
+                contained(|| $reader.read_records(rows, defs, None, $values))?.0
             }};
         }
         Ok(match (&mut self.reader, &mut self.values) {
@@ -157,25 +159,13 @@ impl Cursor {
 
 /// An integer of kind `kind` stored as 32 (`narrow`) or 64 bits.
 fn write_int(kind: Kind, value: i64, narrow: bool, out: &mut String) {
+    let mut digits = itoa::Buffer::new();
     match kind {
-        Kind::UnsignedInt if narrow => write!(out, "{}", value as u32),
-        Kind::UnsignedInt => write!(out, "{}", value as u64),
-        Kind::Decimal { scale } => {
-            write_decimal(i128::from(value), scale, out);
-            Ok(())
-        }
-        Kind::Date => {
-            let date = NaiveDate::from_num_days_from_ce_opt(value.saturating_add(719_163) as i32);
-            match date {
-                Some(date) if value.abs() < 3_000_000 => write!(out, "{}", date.format("%Y-%m-%d")),
-                // Beyond any date a field takes: text no date field reads.
-                _ => write!(out, "day {value} from 1970-01-01"),
-            }
-        }
-        Kind::Timestamp(unit) => {
-            write_timestamp(i128::from(value), unit, out);
-            Ok(())
-        }
+        Kind::UnsignedInt if narrow => out.push_str(digits.format(value as u32)),
+        Kind::UnsignedInt => out.push_str(digits.format(value as u64)),
+        Kind::Decimal { scale } => write_decimal(i128::from(value), scale, out),
+        Kind::Date => write_date(value, out),
+        Kind::Timestamp(unit) => write_timestamp(i128::from(value), unit, out),
         Kind::Time(unit) => {
             let per = unit.per_second();
             let seconds = u32::try_from(value.div_euclid(per)).unwrap_or(u32::MAX);
@@ -184,10 +174,50 @@ fn write_int(kind: Kind, value: i64, narrow: bool, out: &mut String) {
                 Some(time) => write!(out, "{}", time.format("%H:%M:%S%.f")),
                 None => write!(out, "time {value}"),
             }
+            .unwrap_or(());
         }
-        _ => write!(out, "{value}"),
+        _ => out.push_str(digits.format(value)),
     }
-    .unwrap_or(());
+}
+
+/// The year, month and day `days` after 1970-01-01 (proleptic Gregorian; Howard Hinnant's
+/// `civil_from_days`).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `n` as exactly `width` digits (`n` is below 10^width).
+fn push_digits(out: &mut String, n: u32, width: usize) {
+    let mut buf = [b'0'; 9];
+    let mut n = n;
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or_default());
+}
+
+/// `YYYY-MM-DD` of the date `days` after 1970-01-01, as a CSV cell holds it.
+fn write_date(days: i64, out: &mut String) {
+    match civil(days) {
+        (year @ 0..=9999, month, day) => {
+            push_digits(out, year as u32, 4);
+            out.push('-');
+            push_digits(out, month, 2);
+            out.push('-');
+            push_digits(out, day, 2);
+        }
+        // Beyond any date a field takes: text no date field reads.
+        _ => write!(out, "day {days} from 1970-01-01").unwrap_or(()),
+    }
 }
 
 /// `unscaled` × 10^-`scale`, with every digit of the scale.
@@ -195,16 +225,17 @@ fn write_decimal(unscaled: i128, scale: u32, out: &mut String) {
     if unscaled < 0 {
         out.push('-');
     }
-    let digits = unscaled.unsigned_abs().to_string();
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(unscaled.unsigned_abs());
     let scale = scale as usize;
     if scale == 0 {
-        out.push_str(&digits);
+        out.push_str(digits);
         return;
     }
     if digits.len() <= scale {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', scale - digits.len()));
-        out.push_str(&digits);
+        out.push_str(digits);
     } else {
         let (whole, fraction) = digits.split_at(digits.len() - scale);
         out.push_str(whole);
@@ -213,16 +244,45 @@ fn write_decimal(unscaled: i128, scale: u32, out: &mut String) {
     }
 }
 
-/// A point in time `value` units after 1970 as RFC 3339 in UTC, its fraction only when there
-/// is one.
+/// A point in time `value` units after 1970 as RFC 3339 in UTC (`2024-03-15T10:00:00Z`), its
+/// fraction only when there is one, in milli-, micro- or nanoseconds as it needs.
 fn write_timestamp(value: i128, unit: Unit, out: &mut String) {
     let per = i128::from(unit.per_second());
-    let seconds = i64::try_from(value.div_euclid(per)).ok();
+    let seconds = value.div_euclid(per);
     let nanos = (value.rem_euclid(per) * (1_000_000_000 / per)) as u32;
-    match seconds.and_then(|s| DateTime::from_timestamp(s, nanos)) {
-        Some(time) => out.push_str(&time.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-        None => write!(out, "timestamp {value}").unwrap_or(()),
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400) as u32;
+    let Some((year @ 0..=9999, month, day)) = i64::try_from(days).ok().map(civil) else {
+        write!(out, "timestamp {value}").unwrap_or(());
+        return;
+    };
+    push_digits(out, year as u32, 4);
+    out.push('-');
+    push_digits(out, month, 2);
+    out.push('-');
+    push_digits(out, day, 2);
+    out.push('T');
+    push_digits(out, of_day / 3600, 2);
+    out.push(':');
+    push_digits(out, of_day / 60 % 60, 2);
+    out.push(':');
+    push_digits(out, of_day % 60, 2);
+    match nanos {
+        0 => {}
+        n if n % 1_000_000 == 0 => {
+            out.push('.');
+            push_digits(out, n / 1_000_000, 3);
+        }
+        n if n % 1000 == 0 => {
+            out.push('.');
+            push_digits(out, n / 1000, 6);
+        }
+        n => {
+            out.push('.');
+            push_digits(out, n, 9);
+        }
     }
+    out.push('Z');
 }
 
 #[cfg(test)]
@@ -233,6 +293,34 @@ mod tests {
         let mut out = String::new();
         f(&mut out);
         out
+    }
+
+    #[test]
+    fn dates_and_timestamps_are_written_as_chrono_writes_them() {
+        use chrono::{DateTime, NaiveDate, SecondsFormat};
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in (-719_528..2_932_897).step_by(997) {
+            let expected = (epoch + chrono::Duration::days(days))
+                .format("%Y-%m-%d")
+                .to_string();
+            assert_eq!(text(|o| write_date(days, o)), expected, "{days}");
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let nanos = state as i64 / 1_000_000_000 * 1_000_000_000
+                + [0, 123_000_000, 456_000, 7][(state % 4) as usize];
+            let time = DateTime::from_timestamp(
+                nanos.div_euclid(1_000_000_000),
+                nanos.rem_euclid(1_000_000_000) as u32,
+            )
+            .unwrap();
+            let expected = time.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+            let got = text(|o| write_timestamp(i128::from(nanos), Unit::Nanos, o));
+            assert_eq!(got, expected, "{nanos}");
+        }
     }
 
     #[test]
