@@ -63,7 +63,8 @@ pub struct Batch {
 }
 
 impl Batch {
-    fn clear(&mut self) {
+    /// Empties it, to be filled again.
+    pub fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
         self.rows.clear();
@@ -77,6 +78,24 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Its rows: each one's number and fields.
+    pub fn rows(&self) -> impl Iterator<Item = (u64, Vec<&str>)> + '_ {
+        let mut start = 0;
+        let mut from = 0;
+        self.rows.iter().map(move |&(number, end)| {
+            let fields = self.ends[start..end]
+                .iter()
+                .map(|&until| {
+                    let field = &self.text[from..until];
+                    from = until;
+                    field
+                })
+                .collect();
+            start = end;
+            (number, fields)
+        })
     }
 
     /// Appends a field.

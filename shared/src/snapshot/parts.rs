@@ -120,3 +120,54 @@ fn opener<'a>(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::parquet::tests::Collected;
+    use crate::snapshot::{Found, Listed, LocalFiles};
+    use bytes::Bytes;
+    use std::io::Read;
+
+    /// A folder whose listing names a part that is gone by the time it is read.
+    struct Vanishing;
+
+    impl SnapshotReader for Vanishing {
+        fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, SnapshotError> {
+            LocalFiles.open(source)
+        }
+        fn stat(&self, source: &str) -> Result<Found, SnapshotError> {
+            LocalFiles.stat(source)
+        }
+        fn list(&self, prefix: &str) -> Result<Vec<Listed>, SnapshotError> {
+            let mut listed = LocalFiles.list(prefix)?;
+            listed.push(Listed {
+                source: format!("{prefix}part-1.csv"),
+                size: 20,
+            });
+            Ok(listed)
+        }
+        fn read_range(&self, source: &str, start: u64, len: u64) -> Result<Bytes, SnapshotError> {
+            LocalFiles.read_range(source, start, len)
+        }
+    }
+
+    #[test]
+    fn a_part_gone_before_it_is_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("part-0.csv"), "email\na@x.io\nb@x.io\n").unwrap();
+        let folder = format!("{}/", dir.path().display());
+        let rows = SegmentRows::open(&Vanishing, &folder, None, vec!["email".into()]).unwrap();
+        let mut seen = Collected::default();
+        let Err(Stopped::Read(err)) = rows.read_each(&mut seen) else {
+            panic!("read to the end");
+        };
+        assert_eq!(seen.rows.len(), 2, "the rows before it are handled");
+        assert!(
+            err.message().starts_with(&format!(
+                "the part {folder}part-1.csv of the segment is gone: it was listed, then deleted or replaced before it was read"
+            )),
+            "{err}"
+        );
+    }
+}

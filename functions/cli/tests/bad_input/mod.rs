@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod commands;
 pub mod folders;
+pub mod parts;
 pub mod snapshots;
 pub mod tiny;
 
