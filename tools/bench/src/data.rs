@@ -11,6 +11,8 @@ pub const SEGMENTS: [(&str, &str); 2] = [
     ("VIP Customers", "vip-customers.csv"),
     ("Lapsed Buyers", "lapsed-buyers.csv"),
 ];
+/// Columns of the snapshots.
+pub const WIDTH: usize = 10;
 /// The header (about 110 bytes a row, as in the 1.1 M rows and 122 MB); every column
 /// but `city`, `address` and `customer_id` is mapped by [`crate::cli::Product::configure`].
 const HEADER: &str =
