@@ -241,4 +241,31 @@ mod tests {
         let kept = destination::load(deps.store.as_ref(), "main").await;
         assert_eq!(kept.unwrap().verify_pages, 0);
     }
+
+    #[test]
+    fn layouts_are_checked_when_configured() {
+        let matching = DataMatching {
+            email: "email".into(),
+            first_name: Some("First".into()),
+            last_name: None,
+            fields: Default::default(),
+            custom: Default::default(),
+        };
+        let with = |source: &str, columns: Option<&[&str]>| Segment {
+            columns: columns.map(|c| c.iter().map(|c| c.to_string()).collect()),
+            ..Segment::new("S", source)
+        };
+        let refused = |segment: Segment| match check_layout(&segment, &matching) {
+            Err(JobError::InvalidInput(message)) => message,
+            other => panic!("{segment:?} must be refused: {other:?}"),
+        };
+        check_layout(&with("/u/vip/", Some(&["email", "first"])), &matching).unwrap();
+        check_layout(&with("/lake/model.json#Vip", None), &matching).unwrap();
+        assert!(refused(with("/u/vip/", Some(&["mail", "first"])))
+            .contains("reads the column 'email', which the column names of its headerless files (mail,first) do not name once"));
+        assert!(refused(with("/u/vip/", Some(&["email", " "]))).contains("is empty"));
+        assert!(refused(with("/lake/model.json#Vip", Some(&["email"])))
+            .contains("a data-lake model names its own columns"));
+        assert!(refused(with("/lake/model.json#", None)).contains("names a model but no entity"));
+    }
 }
