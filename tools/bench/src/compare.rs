@@ -55,10 +55,6 @@ impl Bench {
                 let b = dry_run(&product, &one, &format!("plan-one-csv-{i}-{k}"))?;
                 pairs.push((a, b));
             }
-            let median = |mut v: Vec<f64>| {
-                v.sort_by(f64::total_cmp);
-                v[v.len() / 2]
-            };
             let ratio = median(pairs.iter().map(|(a, b)| b.wall / a.wall).collect());
             let speed = rows / median(pairs.iter().map(|(a, _)| a.wall).collect());
             let csv_speed = rows / median(pairs.iter().map(|(_, b)| b.wall).collect());
@@ -135,10 +131,6 @@ impl Bench {
             let b = read(csv_sources.clone(), &format!("read-one-csv-{layout}-{k}"))?;
             pairs.push((a, b));
         }
-        let median = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
         let ratio = median(pairs.iter().map(|(a, b)| b.wall / a.wall).collect());
         let cpu_ratio = median(pairs.iter().map(|(a, b)| b.cpu / a.cpu).collect());
         let wall = median(pairs.iter().map(|(a, _)| a.wall).collect());
@@ -154,6 +146,12 @@ impl Bench {
             cpu_ratio,
         })
     }
+}
+
+/// The middle value of `values` (of an odd count: [`PAIRS`]).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// The reading alone of a layout, against one CSV's.

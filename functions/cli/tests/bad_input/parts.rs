@@ -2,6 +2,7 @@
 //! part or the model and the problem before anything is asked of Autopilot, or in exact per-row
 //! refusals.
 
+use super::commands::configure;
 use super::{error_of, rejected, totals, Case, Ctx};
 use shared::snapshot::parquet::write::{ColumnType, Compression, Writer};
 use std::path::{Path, PathBuf};
@@ -252,22 +253,10 @@ fn parts_mixing_formats(ctx: &Ctx) -> String {
 fn headerless_without_email(ctx: &Ctx) -> String {
     let sandbox = ctx.sandbox();
     ctx.connect(&sandbox.base_url());
-    let folder = format!("{}/unload/", ctx.dir.display());
-    let segment = format!("S={folder}");
-    let args = [
-        "--json",
-        "configure",
-        "main",
-        "--email-field",
-        "email",
-        "--segment",
-        &segment,
-        "--columns",
-        "mail,name",
-    ];
-    let ran = ctx.run(&args, None);
-    let (kind, message) = error_of(&ran);
-    assert_eq!(kind, "InvalidInput");
+    let folder = PathBuf::from(format!("{}/unload/", ctx.dir.display()));
+    let ran = configure(ctx, &folder, &["--columns", "mail,name"]);
+    assert_eq!(ran.code, Some(1));
+    let message = ran.error();
     assert!(
         message.contains("reads the column 'email', which the column names of its headerless files (mail,name) do not name once"),
         "{message}"
