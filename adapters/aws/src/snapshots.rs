@@ -166,6 +166,9 @@ impl SnapshotReader for S3Snapshots {
                 });
             }
         }
+        // What lies outside the boundary (the connector's own objects, when they share the
+        // bucket) is not there for a segment.
+        found.retain(|l| self.boundary.check_snapshot(&l.source).is_ok());
         found.sort_by(|a, b| a.source.cmp(&b.source));
         Ok(found)
     }

@@ -164,8 +164,9 @@ impl Boundary {
             .is_some_and(|(b, key)| {
                 b == bucket
                     && key.starts_with(&scope.prefix)
-                    // A folder of parts ends in `/`.
-                    && crate::store::check_key(key.strip_suffix('/').unwrap_or(key)).is_ok()
+                    // A folder of parts ends in `/`; the bucket's root is one when the prefix is empty.
+                    && (key.is_empty()
+                        || crate::store::check_key(key.strip_suffix('/').unwrap_or(key)).is_ok())
                     && !(b == scope.data_bucket
                         && DATA_PREFIXES.contains(&key.split('/').next().unwrap_or_default()))
             });
@@ -303,10 +304,13 @@ mod tests {
         let same = Boundary::deployment(&hosts, Some("data"), "", "data").unwrap();
         same.check_source(&segment("s3://data/snapshots/vip.csv"))
             .unwrap();
+        // With an empty prefix the bucket's root is listed; the connector's folders never are.
+        same.check_source(&segment("s3://data/")).unwrap();
         for key in [
             "destinations/a.json",
             "exports/a/e/rejected.csv",
             "state/a/baseline.json",
+            "exports/",
         ] {
             assert!(same
                 .check_source(&segment(&format!("s3://data/{key}")))
