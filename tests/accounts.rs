@@ -4,8 +4,9 @@
 
 use integration_tests::{local_deps, sandbox, KEY};
 use secrecy::{ExposeSecret, SecretString};
+use shared::audience_api::ClientSettings;
 use shared::destination;
-use shared::jobs::{connect, ClientSettings};
+use shared::jobs::connect;
 use shared::JobError;
 
 fn connect_input(name: &str, url: String) -> connect::Input {
@@ -14,7 +15,8 @@ fn connect_input(name: &str, url: String) -> connect::Input {
         api_key: SecretString::from(KEY.to_string()),
         consent: true,
         export_user: Some("tester".into()),
-        autopilot_url: Some(url),
+        api: Default::default(),
+        api_url: Some(url),
         requests_per_second: Some(100.0),
     }
 }
@@ -123,4 +125,59 @@ async fn names_with_control_characters_or_too_long_are_refused_before_autopilot_
     connect::run(connect_input("<b>Shop</b> & Co", sandbox.base_url()), &deps)
         .await
         .unwrap();
+}
+
+/// Two sets of functions (as two warm Lambda instances, or two processes) over one store and one
+/// secret store: a destination removed and connected again under the same id through one is
+/// exported through the other to the account it is connected to now, with its new key.
+#[tokio::test]
+async fn a_destination_connected_again_under_its_id_exports_to_its_new_account() {
+    let first = sandbox(|c| c).await;
+    let second = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key("second-key-0123"), 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let one = integration_tests::jobs::export_deps(dir.path());
+    let other = shared::Deps {
+        apis: integration_tests::jobs::export_deps(dir.path()).apis,
+        ..one.clone()
+    };
+    let snapshot = dir.path().join("people.csv");
+    shared::test_support::write_people(&snapshot, 30).unwrap();
+    let shop = |url: String, key: &str| {
+        shared::test_support::TestDestination::new(url)
+            .named("Shop")
+            .key(key)
+            .segment("People", &snapshot)
+    };
+    let id = shop(first.base_url(), KEY).create(&other).await.unwrap();
+    integration_tests::jobs::export(&other, &id, 100)
+        .await
+        .unwrap();
+    let sent_first = first.counters().contacts_written;
+    assert_eq!(sent_first, 30);
+
+    shared::jobs::remove::run(
+        shared::jobs::remove::Input {
+            destination_id: id.clone(),
+        },
+        &one,
+    )
+    .await
+    .unwrap();
+    let again = shop(second.base_url(), "second-key-0123")
+        .create(&one)
+        .await
+        .unwrap();
+    assert_eq!(again, id);
+    let report = integration_tests::jobs::export(&other, &id, 100)
+        .await
+        .unwrap();
+    assert_eq!(report.totals.sent, 30);
+    assert_eq!(second.counters().contacts_written, 30);
+    assert_eq!(
+        first.counters().contacts_written,
+        sent_first,
+        "nothing more reached the account the destination left"
+    );
 }

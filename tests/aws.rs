@@ -5,8 +5,9 @@
 use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::destination::{DataMatching, Segment};
-use shared::jobs::{configure, connect, ClientSettings, Clients};
+use shared::jobs::{configure, connect};
 use shared::local_export::{self, Options, Progress};
 use shared::snapshot::SnapshotReader;
 use shared::store::ObjectStore;
@@ -105,7 +106,7 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
             &settings.secret_prefix,
         )),
         snapshots: Arc::new(S3Snapshots::new(s3.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default())),
     };
     let dest = connect::run(
         connect::Input {
@@ -113,7 +114,8 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
             api_key: SecretString::from(KEY.to_string()),
             consent: true,
             export_user: None,
-            autopilot_url: Some(sandbox.base_url()),
+            api: Default::default(),
+            api_url: Some(sandbox.base_url()),
             requests_per_second: Some(1000.0),
         },
         &deps,
@@ -204,4 +206,115 @@ async fn aws_errors_carry_the_code_not_the_text() {
         !err.contains("does not exist"),
         "AWS's own text stays in the log: {err}"
     );
+}
+
+/// The data bucket is versioned, so a deleted object stays as an earlier version: remove deletes
+/// every version and delete marker of the destination's settings, baselines (each holds every
+/// address exported) and exports, and leaves another destination's alone.
+#[tokio::test]
+async fn remove_leaves_no_version_of_the_destination_in_a_versioned_bucket() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let (sdk, settings) = moto("remove-versions").await;
+    let s3 = s3_client(&sdk, &settings);
+    let bucket = settings.data_bucket.clone();
+    let versioning = VersioningConfiguration::builder()
+        .status(BucketVersioningStatus::Enabled)
+        .build();
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(versioning)
+        .send()
+        .await
+        .unwrap();
+    let deps = Deps {
+        store: Arc::new(S3Store::new(s3.clone(), &bucket)),
+        secrets: Arc::new(SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            &settings.secret_prefix,
+        )),
+        snapshots: Arc::new(S3Snapshots::new(s3.clone())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default())),
+    };
+    let (gone, kept) = (
+        format!("gone-{}", fastrand::u32(..)),
+        format!("kept-{}", fastrand::u32(..)),
+    );
+    for id in [&gone, &kept] {
+        let destination = serde_json::json!({
+            "id": id, "display_name": id, "autopilot_url": "https://api2.autopilothq.com/v1",
+            "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
+            "created_at": "2026-01-01T00:00:00Z"
+        });
+        let store = deps.store.as_ref();
+        let put = |key: String, body: String| async move {
+            store.put(&key, body.into()).await.unwrap();
+        };
+        put(format!("destinations/{id}.json"), destination.to_string()).await;
+        // Two exports: the baseline written twice, each export's chunk deleted when it ended.
+        for (n, people) in ["a@example.com", "a@example.com b@example.com"]
+            .iter()
+            .enumerate()
+        {
+            put(format!("state/{id}/baseline.json"), people.to_string()).await;
+            put(format!("exports/{id}/e{n}/report.json"), "{}".into()).await;
+            let chunk = format!("exports/{id}/e{n}/chunks/000000.json");
+            put(chunk.clone(), people.to_string()).await;
+            store.delete(&chunk).await.unwrap();
+        }
+        deps.secrets
+            .put(id, &SecretString::from("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let before = versions_of(&s3, &bucket, &format!("state/{gone}/")).await;
+    assert_eq!(before.len(), 2, "two versions of the baseline: {before:?}");
+
+    shared::jobs::remove::run(
+        shared::jobs::remove::Input {
+            destination_id: gone.clone(),
+        },
+        &deps,
+    )
+    .await
+    .unwrap();
+
+    for prefix in [
+        format!("destinations/{gone}.json"),
+        format!("state/{gone}/"),
+        format!("exports/{gone}/"),
+    ] {
+        let left = versions_of(&s3, &bucket, &prefix).await;
+        assert!(left.is_empty(), "{prefix}: {left:?}");
+    }
+    assert!(deps.secrets.get(&gone).await.is_err());
+    // The other destination keeps its objects, their earlier versions and its delete markers.
+    let other = versions_of(&s3, &bucket, &format!("state/{kept}/")).await;
+    assert_eq!(other.len(), 2, "{other:?}");
+    let other = versions_of(&s3, &bucket, &format!("exports/{kept}/")).await;
+    assert_eq!(
+        other.len(),
+        6,
+        "2 reports, 2 chunks, 2 delete markers: {other:?}"
+    );
+    deps.secrets.delete(&kept).await.unwrap();
+}
+
+/// Every version and delete marker under `prefix`, as `key@version`.
+async fn versions_of(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
+    let page = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
+    let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+    let markers = page
+        .delete_markers()
+        .iter()
+        .map(|m| (m.key(), m.version_id()));
+    versions
+        .chain(markers)
+        .map(|(k, v)| format!("{}@{}", k.unwrap_or("?"), v.unwrap_or("?")))
+        .collect()
 }

@@ -10,7 +10,7 @@
 use integration_tests::{client, contacts, sandbox};
 use proptest::prelude::*;
 use sandbox::RefusalNaming;
-use shared::autopilot::{Contact, ContactBatch};
+use shared::contact::Contact;
 use std::collections::BTreeSet;
 
 /// The most requests the isolation of `refused` contacts among `n` may take, the batch's own
@@ -50,10 +50,7 @@ fn check(size: usize, bad: BTreeSet<usize>, naming: RefusalNaming) -> Result<(),
             };
             all[i] = Contact::new(&email).unwrap();
         }
-        let outcome = client
-            .upsert_contacts(&ContactBatch::new(all).unwrap())
-            .await
-            .unwrap();
+        let outcome = client.upsert_contacts(None, &all).await.unwrap();
         let rejected: BTreeSet<usize> = outcome.rejected.iter().map(|r| r.index).collect();
         prop_assert_eq!(&rejected, &bad);
         prop_assert_eq!(outcome.rejected.len(), bad.len(), "each rejected once");

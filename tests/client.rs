@@ -1,57 +1,31 @@
-//! The Autopilot client against a real sandbox, one test per class of answer.
+//! The Autopilot client against a real sandbox, one test per class of answer, beyond what the
+//! port's conformance suite checks of every implementation (`tests/conformance.rs`): what the
+//! isolation of refused contacts costs, a key rotated elsewhere, `try-in-seconds` alone, faults
+//! of every kind, bounded retries, answers no Autopilot sends, and a retry woken by recovery.
 
-use integration_tests::{client, client_with_key, contacts, sandbox, KEY};
+use integration_tests::batches;
+use integration_tests::{client, contacts, sandbox, KEY};
 use sandbox::Faults;
 use secrecy::SecretString;
-use shared::autopilot::{
-    AutopilotClient, AutopilotError, ClientConfig, Contact, ContactBatch, KeySource, RetryPolicy,
-};
-use std::collections::HashSet;
+use shared::audience_api::AudienceApi;
+use shared::autopilot::AutopilotClient;
+use shared::contact::Contact;
+use shared::http_api::{ApiError, ClientConfig, KeySource, RetryPolicy};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn send_all(client: &shared::autopilot::AutopilotClient, all: Vec<Contact>) -> usize {
+async fn send_all(client: &AutopilotClient, list: Option<&str>, all: Vec<Contact>) -> usize {
     let mut written = 0;
-    for batch in ContactBatch::split(all) {
+    for batch in batches(all) {
         let outcome = client
-            .upsert_contacts(&batch)
+            .upsert_contacts(list, &batch)
             .await
             .expect("batch is written");
         assert!(outcome.rejected.is_empty());
         written += outcome.written;
     }
     written
-}
-
-#[tokio::test]
-async fn ok_answers_write_every_contact() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client(&sandbox, 1000.0);
-    assert_eq!(send_all(&client, contacts("ok", 250)).await, 250);
-    let state = sandbox.state();
-    assert_eq!(state.contacts.len(), 250);
-    assert_eq!(sandbox.counters().bulk_requests, 3);
-    let account = client.account().await.unwrap();
-    assert_eq!(account.organization_name.as_deref(), Some("Sandbox Inc."));
-}
-
-#[tokio::test]
-async fn bad_request_is_bisected_to_the_offending_contacts() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client(&sandbox, 1000.0);
-    let mut all = contacts("bisect", 100);
-    for i in [3, 50, 99] {
-        all[i] = Contact::new(&format!("broken-{i}@@example.com")).unwrap();
-    }
-    let batch = ContactBatch::new(all).unwrap();
-    let outcome = client.upsert_contacts(&batch).await.unwrap();
-    let rejected: Vec<usize> = outcome.rejected.iter().map(|r| r.index).collect();
-    assert_eq!(rejected, [3, 50, 99]);
-    assert_eq!(outcome.written, 97);
-    assert!(outcome.rejected[0].message.contains("not a valid email"));
-    assert_eq!(sandbox.state().contacts.len(), 97);
-    assert_eq!(sandbox.counters().contacts_written, 97);
 }
 
 /// Requests to isolate the refused contacts at `refused` among 100, the batch's own included.
@@ -63,10 +37,7 @@ async fn requests_to_isolate(refused: &[usize], naming: sandbox::RefusalNaming) 
     for &i in refused {
         all[i] = Contact::new(&format!("refused-{i}@example.invalid")).unwrap();
     }
-    let outcome = client
-        .upsert_contacts(&ContactBatch::new(all).unwrap())
-        .await
-        .unwrap();
+    let outcome = client.upsert_contacts(None, &all).await.unwrap();
     let rejected: Vec<usize> = outcome.rejected.iter().map(|r| r.index).collect();
     assert_eq!(rejected, refused);
     assert_eq!(outcome.written, 100 - refused.len());
@@ -109,17 +80,6 @@ async fn isolating_refused_contacts_costs_at_most_log2_n_plus_one_requests_each(
     }
 }
 
-#[tokio::test]
-async fn unauthorized_is_fatal_and_not_retried() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client_with_key(&sandbox, 1000.0, "wrong-key");
-    let err = client.account().await.unwrap_err();
-    assert!(matches!(err, AutopilotError::Unauthorized), "{err}");
-    assert_eq!(err.type_name(), "Unauthorized");
-    assert!(!err.to_string().contains("wrong-key"));
-    assert_eq!(sandbox.counters().requests, 1);
-}
-
 /// A key source that answers whatever the test stored last.
 struct Rotating(std::sync::Mutex<String>);
 
@@ -145,7 +105,7 @@ async fn a_key_rotated_elsewhere_is_read_again_once() {
     // Rotated in the account and in the store, while this client still holds the old key.
     sandbox.set_api_keys(vec!["rotated-key".into()]);
     *source.0.lock().unwrap() = "rotated-key".into();
-    assert_eq!(send_all(&client, contacts("rotated", 150)).await, 150);
+    assert_eq!(send_all(&client, None, contacts("rotated", 150)).await, 150);
     let counters = sandbox.counters();
     assert_eq!(counters.unauthorized, 1, "one refusal, then the new key");
     assert_eq!(counters.contacts_written, 150);
@@ -153,7 +113,7 @@ async fn a_key_rotated_elsewhere_is_read_again_once() {
     // Revoked, with nothing new stored: still one request, no loop.
     sandbox.set_api_keys(vec!["another-key".into()]);
     let err = client.account().await.unwrap_err();
-    assert!(matches!(err, AutopilotError::Unauthorized), "{err}");
+    assert!(matches!(err, ApiError::Unauthorized { .. }), "{err}");
     assert_eq!(sandbox.counters().unauthorized, 2);
 }
 
@@ -165,16 +125,14 @@ async fn throttled_requests_are_retried(retry_after_header: bool) {
     .await;
     // Twice as fast as the sandbox allows: it must be throttled and still write everything.
     let client = client(&sandbox, 8.0);
-    assert_eq!(send_all(&client, contacts("throttle", 1200)).await, 1200);
+    assert_eq!(
+        send_all(&client, None, contacts("throttle", 1200)).await,
+        1200
+    );
     let counters = sandbox.counters();
     assert!(counters.throttled > 0, "{counters:?}");
     assert_eq!(client.stats().throttled, counters.throttled);
     assert_eq!(sandbox.state().contacts.len(), 1200);
-}
-
-#[tokio::test]
-async fn throttling_with_retry_after() {
-    throttled_requests_are_retried(true).await;
 }
 
 #[tokio::test]
@@ -215,7 +173,7 @@ async fn server_errors_dropped_connections_and_slow_answers_are_retried() {
         .await;
         let client = client(&sandbox, 1000.0);
         assert_eq!(
-            send_all(&client, contacts("fault", 1000)).await,
+            send_all(&client, None, contacts("fault", 1000)).await,
             1000,
             "{label}"
         );
@@ -234,67 +192,14 @@ async fn retries_are_bounded() {
     })
     .await;
     let client = client(&sandbox, 1000.0);
-    let batch = ContactBatch::new(contacts("down", 5)).unwrap();
-    let err = client.upsert_contacts(&batch).await.unwrap_err();
+    let batch = contacts("down", 5);
+    let err = client.upsert_contacts(None, &batch).await.unwrap_err();
     match &err {
-        AutopilotError::RetriesExhausted { attempts, .. } => assert_eq!(*attempts, 12),
+        ApiError::RetriesExhausted { attempts, .. } => assert_eq!(*attempts, 12),
         other => panic!("expected retries to run out, got {other}"),
     }
     assert_eq!(err.type_name(), "Transient");
     assert!(err.is_retryable());
-}
-
-#[tokio::test]
-async fn lists_membership_and_paging() {
-    let sandbox = sandbox(|c| c).await;
-    let client = client(&sandbox, 1000.0);
-    let list = client.create_list("VIP Customers").await.unwrap();
-    assert_eq!(client.lists().await.unwrap()[0].title, "VIP Customers");
-    let members: Vec<Contact> = contacts("member", 230)
-        .into_iter()
-        .map(|c| c.with_list(&list))
-        .collect();
-    send_all(&client, members).await;
-    let listed = client.list_member_emails(&list).await.unwrap();
-    let emails: HashSet<String> = listed.into_iter().collect();
-    assert_eq!(emails.len(), 230);
-    assert!(client
-        .is_member(&list, "member-7@example.com")
-        .await
-        .unwrap());
-    client
-        .remove_from_list(&list, "member-7@example.com")
-        .await
-        .unwrap();
-    assert!(!client
-        .is_member(&list, "member-7@example.com")
-        .await
-        .unwrap());
-    client
-        .add_to_list(&list, "MEMBER-7@example.com")
-        .await
-        .unwrap();
-    assert!(client
-        .is_member(&list, "member-7@example.com")
-        .await
-        .unwrap());
-    let err = client
-        .add_to_list(&list, "nobody@example.com")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, AutopilotError::NotFound { .. }), "{err}");
-    // A contact whose list does not exist is refused by itself; the rest is written.
-    let stray = vec![
-        Contact::new("a@example.com")
-            .unwrap()
-            .with_list("contactlist_nope"),
-        Contact::new("b@example.com").unwrap(),
-    ];
-    let outcome = client
-        .upsert_contacts(&ContactBatch::new(stray).unwrap())
-        .await
-        .unwrap();
-    assert_eq!((outcome.written, outcome.rejected.len()), (1, 1));
 }
 
 /// A server that answers every request with the same raw bytes.
@@ -328,7 +233,6 @@ fn http(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn garbage_answers_are_clear_errors() {
     use secrecy::SecretString;
-    use shared::autopilot::{AutopilotClient, ClientConfig, RetryPolicy};
     let huge = vec![b'x'; 17 * 1024 * 1024];
     let table: Vec<(Vec<u8>, &str, &str)> = vec![
         (
@@ -390,10 +294,10 @@ async fn a_retry_after_an_outage_goes_when_autopilot_answers_again_not_after_its
         outage_ms: 2 * 3_600_000,
         ..Faults::default()
     });
-    let batch = ContactBatch::new(contacts("back", 10)).unwrap();
+    let batch = contacts("back", 10);
     let sending = tokio::spawn({
         let client = client.clone();
-        async move { client.upsert_contacts(&batch).await }
+        async move { client.upsert_contacts(None, &batch).await }
     });
     while client.trouble().is_none() {
         tokio::time::sleep(Duration::from_millis(5)).await;

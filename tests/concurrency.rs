@@ -1,8 +1,7 @@
 //! Concurrent senders sharing one client against a rate-limited sandbox: every contact is written
 //! exactly once and the sandbox's limit holds.
 
-use integration_tests::{client, contacts, sandbox};
-use shared::autopilot::ContactBatch;
+use integration_tests::{batches, client, contacts, sandbox};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_senders_write_every_contact_once() {
@@ -14,8 +13,8 @@ async fn concurrent_senders_write_every_contact_once() {
             let client = client.clone();
             tokio::spawn(async move {
                 let mut written = 0;
-                for batch in ContactBatch::split(contacts(&format!("sender{s}"), 1000)) {
-                    let outcome = client.upsert_contacts(&batch).await.expect("written");
+                for batch in batches(contacts(&format!("sender{s}"), 1000)) {
+                    let outcome = client.upsert_contacts(None, &batch).await.expect("written");
                     written += outcome.written;
                 }
                 written

@@ -5,8 +5,9 @@
 
 use integration_tests::{local_deps, sandbox, TestDestination};
 use sandbox::{Faults, Sandbox};
+use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{plan, upload_chunk, ClientSettings};
+use shared::jobs::{plan, upload_chunk};
 use shared::local_export::{self, Options, Progress};
 use shared::{Deps, JobError};
 use std::collections::HashSet;

@@ -5,10 +5,11 @@ use integration_tests::{local_deps, sandbox, KEY};
 use sandbox::Sandbox;
 use secrecy::SecretString;
 use shared::app::launcher::ExportRequest;
+use shared::audience_api::ClientSettings;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::plan::Trigger;
-use shared::jobs::{configure, connect, ClientSettings};
+use shared::jobs::{configure, connect};
 use shared::local_export::{self, Options, Progress};
 use shared::{Deps, JobError};
 use std::collections::{BTreeMap, HashSet};
@@ -41,7 +42,8 @@ impl Fixture {
                 api_key: SecretString::from(KEY.to_string()),
                 consent: true,
                 export_user: None,
-                autopilot_url: Some(sandbox.base_url()),
+                api: Default::default(),
+                api_url: Some(sandbox.base_url()),
                 requests_per_second: Some(5000.0),
             },
             &deps,

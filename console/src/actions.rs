@@ -17,12 +17,11 @@ use axum::response::Response;
 use maud::Markup;
 use secrecy::ExposeSecret;
 use shared::app::launcher::ExportRequest;
-use shared::autopilot::AutopilotError;
 use shared::destination::{DataMatching, Destination, Schedule, Segment};
 use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, remove};
 use shared::snapshot::sources;
-use shared::JobError;
+use shared::{ErrorKind, JobError};
 use std::collections::BTreeMap;
 
 /// **Connect**: checks the key with Autopilot, then stores it; nothing is stored when it is refused.
@@ -31,9 +30,11 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
     let api_key = form.take_secret("api_key");
     let mut view = setup::ConnectForm {
         display_name: form.text("display_name"),
-        autopilot_url: form
-            .optional("autopilot_url")
-            .unwrap_or_else(|| state.options.autopilot_url.clone()),
+        // `autopilot_url` is what the form called it before there was a choice of API.
+        api_url: form
+            .optional("api_url")
+            .or_else(|| form.optional("autopilot_url"))
+            .unwrap_or_else(|| state.options.api_url.clone()),
         agreed: form.checked("agree"),
         error: None,
     };
@@ -60,7 +61,8 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
         api_key,
         consent: true,
         export_user: None,
-        autopilot_url: Some(view.autopilot_url.clone()),
+        api: Default::default(),
+        api_url: Some(view.api_url.clone()),
         requests_per_second: None,
     };
     match connect::run_within(input, &state.options.deps, &state.options.boundary).await {
@@ -74,18 +76,18 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
 
 /// Which field a refused connect is about.
 fn connect_error(e: JobError) -> setup::FormError {
+    use connect::Field;
     use setup::FormError;
-    match e {
-        JobError::Autopilot(AutopilotError::Unauthorized) => FormError::Key(
+    match connect::Field::of(&e) {
+        Field::Key if e.kind() == ErrorKind::Unauthorized => FormError::Key(
             "Autopilot refused this API key: nothing was stored. Check the key under Settings → Autopilot API and paste it again.".into(),
         ),
-        JobError::Autopilot(AutopilotError::UnusableKey) => FormError::Key(e.to_string()),
-        JobError::InvalidInput(m) if m == connect::KEY_WITH_CONTROL_CHARACTERS => FormError::Key(m),
-        JobError::Autopilot(AutopilotError::InvalidUrl(_)) => FormError::Url(e.to_string()),
-        JobError::AlreadyExists(_) => FormError::Name(format!(
+        Field::Key => FormError::Key(e.to_string()),
+        Field::Url => FormError::Url(e.to_string()),
+        Field::DisplayName => FormError::Name(format!(
             "A destination of this name exists already: choose another name, or remove that one first. ({e})"
         )),
-        other => FormError::Other(format!("Not connected: {other}")),
+        Field::Other => FormError::Other(format!("Not connected: {e}")),
     }
 }
 

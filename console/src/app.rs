@@ -131,7 +131,7 @@ pub async fn columns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::jobs::{ClientSettings, Clients};
+    use shared::audience_api::{ApiFactory, ClientSettings};
     use std::sync::Arc;
 
     fn deps(dir: &std::path::Path) -> Deps {
@@ -139,7 +139,7 @@ mod tests {
             store: Arc::new(shared::store::LocalStore::new(dir.join("data"))),
             secrets: Arc::new(shared::secrets::FileSecrets::new(dir.join("data/secrets"))),
             snapshots: Arc::new(shared::snapshot::LocalFiles::excluding(&dir.join("data"))),
-            clients: Arc::new(Clients::new(ClientSettings::default())),
+            apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         }
     }
 
@@ -159,7 +159,7 @@ mod tests {
         std::fs::write(dir.path().join("data/secrets/x.key"), "k").unwrap();
         let unload = format!("{}/unload/", dir.path().display());
         let saved: Destination = serde_json::from_value(serde_json::json!({
-            "id": "demo", "display_name": "Demo", "autopilot_url": "http://127.0.0.1:1/v1",
+            "id": "demo", "display_name": "Demo", "api_url": "http://127.0.0.1:1/v1",
             "account_name": null, "created_at": "2026-01-01T00:00:00Z",
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
             "segments": [

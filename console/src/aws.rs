@@ -7,12 +7,9 @@
 mod resolve;
 pub use resolve::{resolve, Flags};
 
-use aws_adapters::{
-    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
-};
+use aws_adapters::{sdk_config, Executions, Settings};
 use shared::app::launcher::ExportLauncher;
 use shared::destination::Boundary;
-use shared::jobs::{ClientSettings, Clients};
 use shared::Deps;
 use std::sync::Arc;
 
@@ -56,16 +53,7 @@ pub async fn connect(stack: &Stack) -> Result<Connected, String> {
     };
     let boundary = settings.boundary()?;
     let sdk = sdk_config().await;
-    let s3 = s3_client(&sdk, &settings);
-    let deps = Deps {
-        store: Arc::new(S3Store::new(s3.clone(), &stack.data_bucket)),
-        secrets: Arc::new(SecretsManagerSecrets::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            &settings.secret_prefix,
-        )),
-        snapshots: Arc::new(S3Snapshots::new(s3).within(boundary.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
-    };
+    let deps = aws_adapters::deps(&sdk, &settings)?;
     let launcher = Executions::new(aws_sdk_sfn::Client::new(&sdk), &stack.state_machine_arn);
     Ok(Connected {
         deps,

@@ -3,10 +3,12 @@
 //! It does nothing of its own: every page calls the same `shared` functions the command line
 //! calls, on the same data folder, so behaviour is identical.
 //!
-//! Security: it listens on 127.0.0.1 unless told otherwise; a random token printed once in the
-//! first URL becomes an HttpOnly, SameSite=Strict cookie, without which every request gets 401;
-//! requests that change something must also come from the console's own pages (see [`security`]).
-//! The API key is write-only: no page, answer or log line holds it.
+//! Security: it listens on 127.0.0.1 unless told otherwise, and anywhere else only over HTTPS
+//! (or with plain HTTP explicitly accepted as readable; see [`listen`]); a random token printed
+//! once in the first URL becomes an HttpOnly, SameSite=Strict cookie (`Secure` over HTTPS),
+//! without which every request gets 401; requests that change something must also come from the
+//! console's own pages (see [`security`]). The API key is write-only: no page, answer or log
+//! line holds it.
 
 mod actions;
 mod app;
@@ -15,6 +17,7 @@ pub mod aws;
 mod checks;
 mod export_runs;
 mod forms;
+pub mod listen;
 mod pages;
 mod routes;
 mod runs;
@@ -23,6 +26,7 @@ mod scratch;
 pub mod security;
 
 pub use app::Segments;
+use axum_server::tls_rustls::RustlsConfig;
 use shared::app::launcher::ExportLauncher;
 use shared::Deps;
 use std::net::{IpAddr, SocketAddr};
@@ -44,11 +48,16 @@ pub struct Options {
     /// Autopilot hosts and snapshot prefix (an API key is never sent to another host).
     pub boundary: shared::destination::Boundary,
     /// The Autopilot API URL the set-up page starts with.
-    pub autopilot_url: String,
+    pub api_url: String,
     /// The address to listen on: 127.0.0.1 unless asked otherwise.
     pub listen: IpAddr,
     /// The port (0 for any free one).
     pub port: u16,
+    /// The certificate and key to serve HTTPS with; required off the loopback unless
+    /// `readable_traffic`.
+    pub tls: Option<listen::TlsFiles>,
+    /// Plain HTTP off the loopback, accepted by the user as readable by the network.
+    pub readable_traffic: bool,
     /// Who "Add yourself as export user" fills in.
     pub current_user: Option<String>,
     /// The stack's schedule, for the next scheduled runs; `None` locally, where none runs.
@@ -68,17 +77,31 @@ pub(crate) struct State {
 pub(crate) type AppState = Arc<State>;
 
 /// Serves the console until interrupted. The first line on standard output is its URL with the
-/// access token; listening anywhere but on the loopback address prints a warning on stderr.
+/// access token; listening anywhere but on the loopback address prints a warning on stderr, and
+/// is refused over plain HTTP unless `readable_traffic` is set.
 pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    listen::check(
+        options.listen,
+        options.tls.as_ref(),
+        options.readable_traffic,
+    )?;
+    let tls = options
+        .tls
+        .as_ref()
+        .map(listen::server_config)
+        .transpose()?;
     let addr = SocketAddr::new(options.listen, options.port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
+    let listener = std::net::TcpListener::bind(addr)
         .map_err(|e| format!("the console cannot listen on {addr}: {e}"))?;
+    listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     if !options.listen.is_loopback() {
         eprintln!(
             "warning: the console listens on {bound}, reachable from other machines; anyone with its link can export and remove destinations"
         );
+        if tls.is_none() {
+            eprintln!("warning: over plain HTTP, as asked: anyone on the network path can read the link's token, the API keys typed in and the refused rows");
+        }
     }
     let token = security::Token::generate()
         .map_err(|e| format!("the console cannot make its access token: {e}"))?;
@@ -86,8 +109,9 @@ pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + S
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Console: http://{host}:{}/?token={}",
+        "Console: {scheme}://{host}:{}/?token={}",
         bound.port(),
         token.as_str()
     );
@@ -105,10 +129,27 @@ pub async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error + S
         exports,
         checks: checks::Checks::default(),
     });
-    axum::serve(listener, routes::router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let app = routes::router(state);
+    match tls {
+        None => {
+            axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?
+        }
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stop.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(config))?
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await?
+        }
+    }
     Ok(())
 }

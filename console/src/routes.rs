@@ -133,7 +133,7 @@ async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
 
 async fn setup_page(State(state): State<AppState>) -> Response {
     html(setup::connect(&setup::ConnectForm {
-        autopilot_url: state.options.autopilot_url.clone(),
+        api_url: state.options.api_url.clone(),
         ..Default::default()
     }))
 }
@@ -316,7 +316,7 @@ mod tests {
     use crate::security::Token;
     use axum::body::Body;
     use axum::http::Request;
-    use shared::jobs::{ClientSettings, Clients};
+    use shared::audience_api::{ApiFactory, ClientSettings};
     use std::sync::Arc;
     use tower::ServiceExt;
 
@@ -325,7 +325,7 @@ mod tests {
             store: Arc::new(shared::store::LocalStore::new(dir)),
             secrets: Arc::new(shared::secrets::FileSecrets::new(dir.join("secrets"))),
             snapshots: Arc::new(shared::snapshot::LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings::default())),
+            apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         };
         let exports = shared::app::in_process::InProcess::new(deps.clone(), dir.to_path_buf());
         router(Arc::new(crate::State {
@@ -335,9 +335,11 @@ mod tests {
                 snapshots: crate::app::Segments::Folder(dir.to_path_buf()),
                 deployed: None,
                 boundary: shared::destination::Boundary::anywhere(),
-                autopilot_url: "http://127.0.0.1:9/v1".into(),
+                api_url: "http://127.0.0.1:9/v1".into(),
                 listen: [127, 0, 0, 1].into(),
                 port: 0,
+                tls: None,
+                readable_traffic: false,
                 current_user: None,
                 schedule: None,
             },

@@ -1,6 +1,7 @@
 //! Who may use the console: whoever holds the token printed at start. The first URL carries it
-//! once (`/?token=…`); the console answers with an HttpOnly, SameSite=Strict cookie holding it and
-//! a redirect to the same page without it, so it leaves the address bar. Every other request needs
+//! once (`/?token=…`); the console answers with an HttpOnly, SameSite=Strict cookie holding it
+//! (`Secure` when served over HTTPS) and a redirect to the same page without it, so it leaves the
+//! address bar. Every other request needs
 //! the cookie (401 without it), and a request that changes something (anything but GET and HEAD)
 //! must also say it comes from the console's own pages (`Sec-Fetch-Site: same-origin`, or an
 //! `Origin` equal to the console's own), so another site cannot post a form to it.
@@ -39,9 +40,14 @@ impl Token {
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
-    /// The `Set-Cookie` value that hands the token to the browser.
-    pub fn cookie(&self) -> String {
-        format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", self.0)
+    /// The `Set-Cookie` value that hands the token to the browser; `secure` (over HTTPS) keeps
+    /// the browser from ever sending it over plain HTTP.
+    pub fn cookie(&self, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        format!(
+            "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/{secure}",
+            self.0
+        )
     }
 }
 
@@ -97,7 +103,7 @@ pub(crate) async fn guard(
         let path = request.uri().path().to_string();
         if let (Ok(location), Ok(cookie)) = (
             HeaderValue::from_str(&path),
-            HeaderValue::from_str(&token.cookie()),
+            HeaderValue::from_str(&token.cookie(state.options.tls.is_some())),
         ) {
             response.headers_mut().insert(header::LOCATION, location);
             response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -167,10 +173,12 @@ mod tests {
 
     #[test]
     fn the_cookie_is_http_only_and_same_site_strict() {
-        let cookie = Token::from_text("abc").cookie();
+        let cookie = Token::from_text("abc").cookie(false);
         assert!(cookie.starts_with("autopilot_console=abc;"));
         assert!(cookie.contains("HttpOnly"));
         assert!(cookie.contains("SameSite=Strict"));
+        assert!(!cookie.contains("Secure"));
+        assert!(Token::from_text("abc").cookie(true).ends_with("; Secure"));
     }
 
     #[test]

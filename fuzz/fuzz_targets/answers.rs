@@ -8,7 +8,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use secrecy::SecretString;
-use shared::autopilot::{AutopilotClient, ClientConfig, Contact, ContactBatch, RetryPolicy};
+use shared::autopilot::AutopilotClient;
+use shared::contact::Contact;
+use shared::http_api::{ApiError, ClientConfig, RetryPolicy};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Mutex, OnceLock};
@@ -124,7 +126,7 @@ fuzz_target!(|data: &[u8]| {
     *ANSWER.lock().unwrap() = (status, retry_after, body.to_vec());
     let client = client(status);
     let messages: Vec<String> = runtime().block_on(async {
-        let error = |e: shared::autopilot::AutopilotError| vec![e.to_string()];
+        let error = |e: ApiError| vec![e.to_string()];
         match call % 7 {
             0 => client.account().await.err().map_or_else(Vec::new, error),
             1 => client.lists().await.err().map_or_else(Vec::new, error),
@@ -150,8 +152,7 @@ fuzz_target!(|data: &[u8]| {
                 .map_or_else(Vec::new, error),
             _ => {
                 let contacts = ["a@x.io", "b@x.io", "c@x.io"].map(|e| Contact::new(e).unwrap());
-                let batch = ContactBatch::new(contacts.to_vec()).unwrap();
-                match client.upsert_contacts(&batch).await {
+                match client.upsert_contacts(Some("l1"), &contacts).await {
                     Ok(outcome) => {
                         assert_eq!(outcome.written + outcome.rejected.len(), 3);
                         outcome.rejected.into_iter().map(|r| r.message).collect()

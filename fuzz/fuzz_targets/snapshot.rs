@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(email::check(sent), Ok(()), "{sent:?}");
             assert_eq!(email::normalise(sent).as_deref(), Ok(sent));
             let _ = email::dedupe_key(sent);
-            let _ = serde_json::to_vec(&contact.to_autopilot_json()).unwrap();
+            let _ = serde_json::to_vec(&shared::autopilot::contact_json(&contact, None)).unwrap();
         }
     }
 });

@@ -2,7 +2,7 @@
 // binaries (the workspace's debug build, behind the runtime API of `cargo lambda watch`), against
 // moto (S3, Secrets Manager) and the Autopilot sandbox. Started by scripts/test, which provides the
 // servers and these variables:
-//   LAMBDA_URL  SANDBOX_URL  SANDBOX_KEY  MOTO_URL  DATA_BUCKET
+//   LAMBDA_URL  SANDBOX_URL  SANDBOX_KEY  SANDBOX_ADMIN_TOKEN  MOTO_URL  DATA_BUCKET
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -16,6 +16,7 @@ const env = (name) => {
 const LAMBDA_URL = env('LAMBDA_URL');
 const SANDBOX_URL = env('SANDBOX_URL');
 const SANDBOX_KEY = env('SANDBOX_KEY');
+const SANDBOX_ADMIN_TOKEN = env('SANDBOX_ADMIN_TOKEN');
 const MOTO_URL = env('MOTO_URL');
 const BUCKET = env('DATA_BUCKET');
 
@@ -70,13 +71,15 @@ async function api(method, path, body) {
   return { status: answer.statusCode, body: answer.body ? JSON.parse(answer.body) : null };
 }
 
+/** A call to the sandbox's /admin routes, with its token; a refusal is thrown. */
 async function sandbox(method, path, body) {
   const response = await fetch(`${SANDBOX_URL}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
+  if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : null;
 }
 

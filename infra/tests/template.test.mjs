@@ -58,11 +58,14 @@ const s3 = (fn) => grants(fn).filter((g) => g.startsWith('s3:'));
 const SNAPSHOTS = 's3:GetObject snapshots/${SnapshotPrefix}*';
 const LIST_SNAPSHOTS = 's3:ListBucket snapshots';
 const EXPECTED_S3 = {
-  // connect, configure, read, remove (deletes the destination, its exports and its baseline), dry runs
+  // connect, configure, read, remove (deletes the destination, its exports and its baseline, then
+  // every version the bucket keeps of them), dry runs
   ApiFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/destinations/*', 's3:DeleteObject data/destinations/*',
     's3:DeleteObject data/exports/*', 's3:DeleteObject data/state/*', 's3:PutObject data/state/*/verification/*', SNAPSHOTS,
-    LIST_SNAPSHOTS],
+    LIST_SNAPSHOTS,
+    's3:ListBucketVersions data', 's3:DeleteObjectVersion data/destinations/*', 's3:DeleteObjectVersion data/exports/*',
+    's3:DeleteObjectVersion data/state/*'],
   // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline;
   // Verify: a verification's progress, what its steps read, its result, its lock
   ExportFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
@@ -207,4 +210,20 @@ test("the functions' metrics go to the stack's own namespace, and its dashboard 
     assert.ok(searched.includes(`MetricName="${metric}"`), metric);
   }
   assert.ok(searched.includes('{ns,DestinationId}'), searched);
+});
+
+test('the data bucket is versioned, exports expire, earlier versions go a day later, and only the API function deletes versions', () => {
+  const bucket = resources.DataBucket.Properties;
+  assert.equal(bucket.VersioningConfiguration.Status, 'Enabled');
+  const rules = Object.fromEntries(bucket.LifecycleConfiguration.Rules.map((r) => [r.Id, r]));
+  assert.equal(rules['expire-exports'].Prefix, 'exports/');
+  assert.deepEqual(rules['expire-exports'].ExpirationInDays, { Ref: 'ExportRetentionDays' });
+  assert.equal(rules['expire-old-versions'].NoncurrentVersionExpiration.NoncurrentDays, 1);
+  for (const [name, fn] of functions) {
+    const versions = s3(fn).filter((g) => g.startsWith('s3:DeleteObjectVersion ')).sort();
+    const expected = name === 'ApiFunction'
+      ? ['s3:DeleteObjectVersion data/destinations/*', 's3:DeleteObjectVersion data/exports/*', 's3:DeleteObjectVersion data/state/*']
+      : [];
+    assert.deepEqual(versions, expected, name);
+  }
 });

@@ -1,28 +1,25 @@
-//! Contacts as Autopilot takes them, and batches that can never exceed the bulk limit.
+//! A contact as the domain knows it, whatever API it is sent to: the email that identifies it,
+//! standard fields by the names data matching uses (`FirstName`, `Company`, …) and typed custom
+//! fields (`type--Name` keys, values already of their type). Each implementation of the audience
+//! port encodes it as its API takes it; a contact never holds a field no API is sent
+//! ([`crate::audience_api::never_sent_anywhere`]: consent and email changes belong to the person).
 
+use crate::audience_api::never_sent_anywhere;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Autopilot's limit on contacts in one bulk upsert.
-pub const MAX_CONTACTS_PER_BULK: usize = 100;
-
-/// Fields the connector must never send: consent belongs to the contact, and an email change is not
-/// ours to make.
-pub const FORBIDDEN_FIELDS: [&str; 2] = ["unsubscribed", "_NewEmail"];
-
-/// One contact to upsert: the email that identifies it, standard fields, typed custom fields
-/// (`type--Name` keys) and optionally the list it joins.
+/// One contact to upsert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "ContactParts", into = "ContactParts")]
 pub struct Contact {
     email: String,
     fields: BTreeMap<String, String>,
     custom: BTreeMap<String, Value>,
-    list_id: Option<String>,
 }
 
-/// The stored form of a [`Contact`]; read back through [`Contact::new`] so its rules hold.
+/// The stored form of a [`Contact`]; read back through [`Contact::new`] so its rules hold. (Chunks
+/// written by earlier releases may name a list too: it is not read.)
 #[derive(Serialize, Deserialize)]
 struct ContactParts {
     email: String,
@@ -30,8 +27,6 @@ struct ContactParts {
     fields: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     custom: BTreeMap<String, Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    list_id: Option<String>,
 }
 
 /// Why a contact could not be built.
@@ -54,12 +49,11 @@ impl Contact {
             email: email.to_string(),
             fields: BTreeMap::new(),
             custom: BTreeMap::new(),
-            list_id: None,
         })
     }
 
     /// Sets a standard field (`FirstName`, `Company`, …). Empty values are not sent, so an existing
-    /// value in Autopilot is never overwritten with nothing.
+    /// value is never overwritten with nothing.
     pub fn with_field(mut self, name: &str, value: &str) -> Result<Self, ContactError> {
         check_allowed(name)?;
         if !value.trim().is_empty() && name != "Email" {
@@ -68,25 +62,15 @@ impl Contact {
         Ok(self)
     }
 
-    /// Sets a custom field; `key` is Autopilot's `type--Name` form, `value` already of that type.
+    /// Sets a custom field; `key` is the `type--Name` form, `value` already of that type.
     pub fn with_custom(mut self, key: &str, value: Value) -> Result<Self, ContactError> {
         check_allowed(key)?;
         self.custom.insert(key.to_string(), value);
         Ok(self)
     }
 
-    /// The list the contact joins when it is upserted.
-    pub fn with_list(mut self, list_id: &str) -> Self {
-        self.list_id = Some(list_id.to_string());
-        self
-    }
-
     pub fn email(&self) -> &str {
         &self.email
-    }
-
-    pub fn list_id(&self) -> Option<&str> {
-        self.list_id.as_deref()
     }
 
     pub fn fields(&self) -> &BTreeMap<String, String> {
@@ -96,34 +80,10 @@ impl Contact {
     pub fn custom(&self) -> &BTreeMap<String, Value> {
         &self.custom
     }
-
-    /// The JSON object Autopilot expects in `POST /contacts`.
-    pub fn to_autopilot_json(&self) -> Value {
-        let mut obj = Map::new();
-        obj.insert("Email".into(), Value::String(self.email.clone()));
-        for (k, v) in &self.fields {
-            obj.insert(k.clone(), Value::String(v.clone()));
-        }
-        if !self.custom.is_empty() {
-            let custom: Map<String, Value> = self
-                .custom
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            obj.insert("custom".into(), Value::Object(custom));
-        }
-        if let Some(list) = &self.list_id {
-            obj.insert("_autopilot_list".into(), Value::String(list.clone()));
-        }
-        Value::Object(obj)
-    }
 }
 
 fn check_allowed(name: &str) -> Result<(), ContactError> {
-    if FORBIDDEN_FIELDS
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(name))
-    {
+    if never_sent_anywhere(name) {
         return Err(ContactError::ForbiddenField(name.to_string()));
     }
     Ok(())
@@ -139,7 +99,6 @@ impl TryFrom<ContactParts> for Contact {
         for (k, v) in parts.custom {
             contact = contact.with_custom(&k, v)?;
         }
-        contact.list_id = parts.list_id;
         Ok(contact)
     }
 }
@@ -150,50 +109,7 @@ impl From<Contact> for ContactParts {
             email: c.email,
             fields: c.fields,
             custom: c.custom,
-            list_id: c.list_id,
         }
-    }
-}
-
-/// At most [`MAX_CONTACTS_PER_BULK`] contacts: the only thing the bulk upsert accepts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContactBatch(Vec<Contact>);
-
-/// A batch was built with more contacts than Autopilot takes in one request.
-#[derive(Debug, thiserror::Error)]
-#[error("a bulk upsert takes at most {MAX_CONTACTS_PER_BULK} contacts, not {0}")]
-pub struct BatchTooLarge(pub usize);
-
-impl ContactBatch {
-    pub fn new(contacts: Vec<Contact>) -> Result<Self, BatchTooLarge> {
-        if contacts.len() > MAX_CONTACTS_PER_BULK {
-            return Err(BatchTooLarge(contacts.len()));
-        }
-        Ok(Self(contacts))
-    }
-
-    /// Splits any number of contacts into full batches (the last one may be smaller).
-    pub fn split(contacts: Vec<Contact>) -> Vec<ContactBatch> {
-        let mut batches = Vec::with_capacity(contacts.len().div_ceil(MAX_CONTACTS_PER_BULK));
-        let mut rest = contacts.into_iter().peekable();
-        while rest.peek().is_some() {
-            batches.push(ContactBatch(
-                rest.by_ref().take(MAX_CONTACTS_PER_BULK).collect(),
-            ));
-        }
-        batches
-    }
-
-    pub fn contacts(&self) -> &[Contact] {
-        &self.0
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -201,24 +117,6 @@ impl ContactBatch {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn json_shape() {
-        let c = Contact::new("  Ann@Example.com ")
-            .unwrap()
-            .with_field("FirstName", "Ann")
-            .unwrap()
-            .with_field("LastName", "")
-            .unwrap()
-            .with_custom("integer--Age", json!(30))
-            .unwrap()
-            .with_list("contactlist_1");
-        assert_eq!(
-            c.to_autopilot_json(),
-            json!({"Email": "Ann@Example.com", "FirstName": "Ann",
-                   "custom": {"integer--Age": 30}, "_autopilot_list": "contactlist_1"})
-        );
-    }
 
     #[test]
     fn refuses_missing_email_and_consent_fields() {
@@ -231,27 +129,21 @@ mod tests {
     }
 
     #[test]
-    fn stored_form_round_trips() {
+    fn stored_form_round_trips_and_reads_what_earlier_releases_stored() {
         let c = Contact::new("a@b.co")
             .unwrap()
             .with_field("Company", "ACME")
             .unwrap()
-            .with_list("l");
+            .with_custom("integer--Age", json!(30))
+            .unwrap();
         let text = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<Contact>(&text).unwrap(), c);
-    }
-
-    #[test]
-    fn batches_never_exceed_the_limit() {
-        let contacts: Vec<_> = (0..250)
-            .map(|i| Contact::new(&format!("p{i}@x.io")).unwrap())
-            .collect();
-        assert!(ContactBatch::new(contacts.clone()).is_err());
-        let sizes: Vec<_> = ContactBatch::split(contacts)
-            .iter()
-            .map(ContactBatch::len)
-            .collect();
-        assert_eq!(sizes, [100, 100, 50]);
-        assert!(ContactBatch::split(Vec::new()).is_empty());
+        let earlier = r#"{"email":"a@b.co","fields":{"Company":"ACME"},"custom":{"integer--Age":30},"list_id":"contactlist_1"}"#;
+        assert_eq!(serde_json::from_str::<Contact>(earlier).unwrap(), c);
+        let empty_left_out = Contact::new("a@b.co")
+            .unwrap()
+            .with_field("LastName", " ")
+            .unwrap();
+        assert!(empty_left_out.fields().is_empty());
     }
 }

@@ -41,7 +41,7 @@ pub const TRANSITIONS_PER_CHUNK: u64 = 3;
 
 /// S3 requests per chunk (`shared/src/jobs`): PUTs of the chunk object (plan) and of its
 /// result (upload); GETs of its result, the plan, the chunk, its progress and the destination
-/// (upload) and of its result again (finalize). Each answered Autopilot request also PUTs the
+/// (upload) and of its result again (finalize). Each answered API request also PUTs the
 /// chunk's progress.
 pub const S3_PUTS_PER_CHUNK: u64 = 2;
 pub const S3_GETS_PER_CHUNK: u64 = 6;
@@ -53,7 +53,7 @@ pub const S3_FIXED_GETS: u64 = 8;
 
 /// The plan's reading speed, rows per second: 1.1 M rows in 5.3 s on one core (issue 13).
 pub const PLAN_ROWS_PER_SECOND: f64 = 200_000.0;
-/// A function's own time besides its Autopilot requests and rows (start, S3 reads and writes).
+/// A function's own time besides its API requests and rows (start, S3 reads and writes).
 pub const INVOCATION_OVERHEAD_SECONDS: f64 = 0.2;
 /// Finalize's time besides the light verify: reading results, writing the report and baseline.
 pub const FINALIZE_SECONDS: f64 = 1.0;
@@ -64,9 +64,10 @@ pub struct Usage {
     pub rows_read: u64,
     /// Chunks, one upload invocation each.
     pub chunks: u64,
-    /// Autopilot requests the uploads send (one per 100 contacts, one per removal).
+    /// API requests the uploads send, by the plan's cost model (Autopilot: one per 100 contacts,
+    /// one per removal).
     pub send_requests: u64,
-    /// Autopilot requests of the plan (lists created).
+    /// API requests of the plan (lists created).
     pub plan_requests: u64,
     pub requests_per_second: f64,
     /// The light verify's measured time, in finalize.
@@ -150,7 +151,7 @@ fn assumptions() -> Vec<String> {
         format!(
             "durations estimated: plan at {PLAN_ROWS_PER_SECOND} rows/s, each upload at its share of the rate, finalize {FINALIZE_SECONDS} s plus the light verify"
         ),
-        "not counted: retries, chunks invoked again, bisection, the API and scheduler functions, logs, storage, data transfer".into(),
+        "not counted: retries, chunks invoked again, bisection, the API and scheduler functions, Secrets Manager reads (one per function invocation), logs, storage, data transfer".into(),
     ]
 }
 

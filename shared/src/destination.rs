@@ -1,6 +1,7 @@
-//! A destination: one Autopilot account, its data matching and its segments. Stored as
-//! `destinations/{id}.json`; the API key is never part of it.
+//! A destination: one account of an audience tool (its API kind and URL), its data matching and
+//! its segments. Stored as `destinations/{id}.json`; the API key is never part of it.
 
+use crate::audience_api::ApiKind;
 use crate::store::{get_json, put_json, ObjectStore};
 use crate::JobError;
 use chrono::{DateTime, Utc};
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod boundary;
-pub use boundary::{Boundary, AUTOPILOT_API_HOST};
+pub use boundary::Boundary;
 
 /// The recommended most distinct profiles per destination.
 pub const DEFAULT_PROFILE_LIMIT: u64 = 100_000;
@@ -17,10 +18,16 @@ pub const DEFAULT_PROFILE_LIMIT: u64 = 100_000;
 pub struct Destination {
     pub id: String,
     pub display_name: String,
-    pub autopilot_url: String,
-    /// Autopilot's name for the account the key belongs to.
+    /// The API its audience tool speaks (every destination stored before there was a choice
+    /// speaks Autopilot's).
+    #[serde(default)]
+    pub api: ApiKind,
+    /// Where its API is (stored as `autopilot_url` before there was a choice of API).
+    #[serde(alias = "autopilot_url")]
+    pub api_url: String,
+    /// The API's name for the account the key belongs to.
     pub account_name: Option<String>,
-    /// Autopilot's id for that account (`instance_id`): a new key must belong to the same one,
+    /// The API's id for that account (Autopilot's `instance_id`): a new key must belong to the same one,
     /// so that rotating a key can never move the destination's exports into another account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
@@ -32,7 +39,7 @@ pub struct Destination {
     pub segments: Vec<Segment>,
     #[serde(default = "default_limit")]
     pub profile_limit: u64,
-    /// Requests per second Autopilot allows this account.
+    /// Requests per second the API allows this account.
     #[serde(default = "default_rate")]
     pub requests_per_second: f64,
     /// Whether the scheduled refresh exports this destination (on AWS).
@@ -89,7 +96,7 @@ fn default_limit() -> u64 {
 }
 
 fn default_rate() -> f64 {
-    crate::autopilot::DEFAULT_REQUESTS_PER_SECOND
+    crate::http_api::DEFAULT_REQUESTS_PER_SECOND
 }
 
 /// The data-privacy agreement given when the destination was connected.
@@ -100,7 +107,8 @@ pub struct Consent {
     pub export_user: String,
 }
 
-/// Which profile columns fill which Autopilot fields.
+/// Which profile columns fill which fields of the contact (named as Autopilot names them,
+/// whatever the API: each implementation maps them to its own).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataMatching {
     /// The column holding the email address (required).
@@ -109,10 +117,10 @@ pub struct DataMatching {
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    /// Other standard fields: Autopilot field name → column.
+    /// Other standard fields: field name (`Company`) → column.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
-    /// Custom fields: Autopilot key (`integer--Age`) → column.
+    /// Custom fields: key (`integer--Age`) → column.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub custom: BTreeMap<String, String>,
 }
@@ -137,7 +145,7 @@ impl DataMatching {
     }
 }
 
-/// A segment and the snapshot it is read from; its Autopilot list has the same name.
+/// A segment and the snapshot it is read from; its audience (an Autopilot list) has the same name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     pub name: String,

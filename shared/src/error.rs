@@ -1,10 +1,9 @@
 //! The error taxonomy: every failure has an [`ErrorKind`], whose stable name the state machine's
 //! `Retry` and `Catch` match on, reports and `--json` documents carry, and the HTTP API answers
 //! with. Whether a kind is worth retrying and its HTTP status live in the one table below;
-//! `JobError`, `AutopilotError`, `StoreError`, `SecretError` and `SnapshotError` each say which
-//! kind they are, and nothing matches on names.
+//! `JobError`, `ApiError` (an API's failures, whichever API), `StoreError`, `SecretError` and
+//! `SnapshotError` each say which kind they are, and nothing matches on names.
 
-use crate::autopilot::AutopilotError;
 use crate::secrets::SecretError;
 use crate::store::StoreError;
 
@@ -14,7 +13,7 @@ use crate::store::StoreError;
 pub enum ErrorKind {
     /// Something the caller gave is wrong (a body, a setting, a snapshot): fix it and try again.
     InvalidInput,
-    /// Autopilot refused the API key.
+    /// The API refused the API key.
     Unauthorized,
     NotFound,
     /// An export of the destination is running already.
@@ -26,13 +25,13 @@ pub enum ErrorKind {
     NotConfigured,
     /// A run that would remove or shrink too much.
     GuardrailTripped,
-    /// Autopilot refused a request.
+    /// The API refused a request.
     InvalidRequest,
-    /// Autopilot throttled the request.
+    /// The API throttled the request.
     Throttled,
     /// A timeout, a server fault, a lost connection: trying again later can work.
     Transient,
-    /// Autopilot's answer could not be used.
+    /// The API's answer could not be used.
     InvalidResponse,
     /// A fault inside the product or its deployment (a task that died, an AWS call refused).
     Internal,
@@ -102,25 +101,6 @@ impl std::fmt::Display for ErrorKind {
     }
 }
 
-impl AutopilotError {
-    /// The kind of this error (a retried one is of its last attempt's kind).
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Unauthorized => ErrorKind::Unauthorized,
-            Self::Throttled { .. } => ErrorKind::Throttled,
-            Self::Rejected { .. } | Self::BatchRefused { .. } => ErrorKind::InvalidRequest,
-            Self::UnusableKey | Self::InvalidUrl(_) => ErrorKind::InvalidInput,
-            Self::ListTooLarge { .. } => ErrorKind::LimitExceeded,
-            Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::Server { .. } | Self::Transport(_) | Self::Timeout(_) => ErrorKind::Transient,
-            Self::InvalidResponse(_) | Self::Redirected { .. } | Self::NoAccount => {
-                ErrorKind::InvalidResponse
-            }
-            Self::RetriesExhausted { last, .. } => last.kind(),
-        }
-    }
-}
-
 impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -148,7 +128,6 @@ impl SecretError {
 mod tests {
     use super::*;
     use std::collections::HashSet;
-    use std::time::Duration;
 
     /// A kind added to the enum fails to compile here until it is numbered, then fails
     /// `table_covers_every_kind_once` until it has its row in the table.
@@ -192,71 +171,6 @@ mod tests {
         assert_eq!(retryable, ["Throttled", "Transient"]);
         assert_eq!(ErrorKind::Internal.http_status(), 500);
         assert_eq!(ErrorKind::NotFound.http_status(), 404);
-    }
-
-    /// The names reports and the state machine match: they never change once released.
-    #[test]
-    fn autopilot_errors_keep_their_released_names() {
-        let refused = || "m".to_string();
-        let table = [
-            (AutopilotError::Unauthorized, "Unauthorized"),
-            (AutopilotError::UnusableKey, "InvalidInput"),
-            (AutopilotError::InvalidUrl("u".into()), "InvalidInput"),
-            (AutopilotError::Throttled { retry_after: None }, "Throttled"),
-            (
-                AutopilotError::Rejected {
-                    status: 400,
-                    message: refused(),
-                },
-                "InvalidRequest",
-            ),
-            (
-                AutopilotError::BatchRefused {
-                    status: 413,
-                    message: refused(),
-                    named: Default::default(),
-                },
-                "InvalidRequest",
-            ),
-            (AutopilotError::NotFound { what: "list" }, "NotFound"),
-            (
-                AutopilotError::Server {
-                    status: 503,
-                    message: refused(),
-                },
-                "Transient",
-            ),
-            (AutopilotError::Transport("reset".into()), "Transient"),
-            (AutopilotError::Timeout(Duration::from_secs(1)), "Transient"),
-            (
-                AutopilotError::InvalidResponse("html".into()),
-                "InvalidResponse",
-            ),
-            (
-                AutopilotError::ListTooLarge {
-                    list: "l".into(),
-                    limit: 1,
-                },
-                "LimitExceeded",
-            ),
-            (AutopilotError::NoAccount, "InvalidResponse"),
-            (
-                AutopilotError::Redirected { status: 302 },
-                "InvalidResponse",
-            ),
-            (
-                AutopilotError::RetriesExhausted {
-                    attempts: 2,
-                    elapsed: Duration::from_secs(1),
-                    last: Box::new(AutopilotError::Timeout(Duration::from_secs(1))),
-                },
-                "Transient",
-            ),
-        ];
-        for (err, name) in table {
-            assert_eq!(err.type_name(), name, "{err}");
-            assert_eq!(err.kind().retryable(), err.is_retryable(), "{err}");
-        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! finalize, the same sequence the state machine runs on AWS. An export that was interrupted
 //! (no report yet) is picked up where it stopped by the next run: chunks store their progress
 //! after every answered request, so only requests that were in flight when it stopped are sent
-//! again, which the upsert by email makes harmless. While Autopilot does not answer properly the
+//! again, which the upsert by email makes harmless. While the API does not answer properly the
 //! export waits (retrying, within the client's retry budget) and says so through [`Progress`].
 //! A finished export, failed ones too, is posted to the destination's webhook when it has one
 //! ([`crate::app::notify`]).
@@ -20,10 +20,10 @@ use std::time::Duration;
 mod tests;
 
 /// Requests in flight at once when nothing else is asked for: the destination's client lets
-/// [`ClientSettings::max_in_flight`](crate::jobs::ClientSettings) of them out at once and spaces
+/// [`ClientSettings::max_in_flight`](crate::audience_api::ClientSettings) of them out at once and spaces
 /// their starts at the rate.
-pub const DEFAULT_CONCURRENCY: usize = crate::autopilot::DEFAULT_MAX_IN_FLIGHT;
-/// How long Autopilot must have failed to answer before progress says the export is waiting.
+pub const DEFAULT_CONCURRENCY: usize = crate::http_api::DEFAULT_MAX_IN_FLIGHT;
+/// How long the API must have failed to answer before progress says the export is waiting.
 const WAITING_AFTER: Duration = Duration::from_secs(2);
 /// Planning is tried this many times at most when it fails in a way that may pass (a snapshot
 /// read that timed out or lost its connection), as the state machine retries it on AWS; the
@@ -81,14 +81,14 @@ pub enum Progress {
     },
     /// A request was answered, accounting for this many contacts (or removals).
     Handled { contacts: u64 },
-    /// Autopilot has not answered properly for `seconds`; requests are retried until `budget`
+    /// The API has not answered properly for `seconds`; requests are retried until `budget`
     /// seconds have passed. `reason` is the error class of the last attempt.
     Waiting {
         seconds: u64,
         budget: u64,
         reason: &'static str,
     },
-    /// Autopilot answers again after a wait.
+    /// The API answers again after a wait.
     Resumed,
 }
 
@@ -199,7 +199,7 @@ async fn upload(
         .buffer_unordered(chunks_at_once(options.concurrency));
     let client = match destination::load(deps.store.as_ref(), dest).await {
         Ok(d) => deps
-            .clients
+            .apis
             .for_destination(&d, &deps.secrets, plan.requests_per_second)
             .await
             .ok(),
@@ -261,7 +261,7 @@ fn chunks_at_once(concurrency: usize) -> usize {
         + 1
 }
 
-/// Plans, again after a short wait when planning failed in a way that may pass. An Autopilot
+/// Plans, again after a short wait when planning failed in a way that may pass. An API
 /// error is not retried here: the client has already waited out its own retry budget.
 async fn plan_with_retries(input: plan::Input, deps: &Deps) -> Result<plan::Output, JobError> {
     let mut attempt = 1;
@@ -270,7 +270,7 @@ async fn plan_with_retries(input: plan::Input, deps: &Deps) -> Result<plan::Outp
             Err(e)
                 if attempt < PLAN_ATTEMPTS
                     && e.is_retryable()
-                    && !matches!(e, JobError::Autopilot(_)) =>
+                    && !matches!(e, JobError::Api(_)) =>
             {
                 tracing::warn!(
                     error_type = e.type_name(),

@@ -1,10 +1,11 @@
 //! The set-up the tests of whole exports share: the jobs' dependencies on a local data folder, a
-//! segment snapshot of numbered people, and a destination connected to an Autopilot (the sandbox,
+//! segment snapshot of numbered people, and a destination connected to an API (the sandbox,
 //! given by its URL) and configured with its data matching and segments. Compiled for this crate's
 //! tests and, with the `test-support` feature, for other crates' tests; the product never calls it.
 
+use crate::audience_api::{ApiFactory, ClientSettings};
 use crate::destination::{DataMatching, Segment};
-use crate::jobs::{configure, connect, ClientSettings, Clients};
+use crate::jobs::{configure, connect};
 use crate::store::LocalStore;
 use crate::{secrets::FileSecrets, snapshot::LocalFiles, Deps, JobError};
 use secrecy::SecretString;
@@ -22,7 +23,7 @@ pub fn local_deps(dir: &Path, settings: ClientSettings) -> Deps {
         store: Arc::new(LocalStore::new(dir.join("data"))),
         secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
         snapshots: Arc::new(LocalFiles),
-        clients: Arc::new(Clients::new(settings)),
+        apis: Arc::new(ApiFactory::new(settings)),
     }
 }
 
@@ -42,7 +43,7 @@ pub fn write_people(path: &Path, people: u32) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct TestDestination {
     display_name: String,
-    autopilot_url: String,
+    api_url: String,
     key: String,
     consent: bool,
     export_user: Option<String>,
@@ -53,11 +54,11 @@ pub struct TestDestination {
 }
 
 impl TestDestination {
-    /// A destination exporting to the Autopilot at `autopilot_url`.
-    pub fn new(autopilot_url: impl Into<String>) -> Self {
+    /// A destination exporting to the Autopilot at `api_url`.
+    pub fn new(api_url: impl Into<String>) -> Self {
         Self {
             display_name: "Test Account".into(),
-            autopilot_url: autopilot_url.into(),
+            api_url: api_url.into(),
             key: KEY.into(),
             consent: true,
             export_user: None,
@@ -98,7 +99,7 @@ impl TestDestination {
         self
     }
 
-    /// Requests per second to Autopilot.
+    /// Requests per second to the API.
     pub fn rate(mut self, requests_per_second: f64) -> Self {
         self.rate = Some(requests_per_second);
         self
@@ -149,7 +150,8 @@ impl TestDestination {
             api_key: SecretString::from(self.key.clone()),
             consent: self.consent,
             export_user: self.export_user.clone(),
-            autopilot_url: Some(self.autopilot_url.clone()),
+            api: Default::default(),
+            api_url: Some(self.api_url.clone()),
             requests_per_second: self.rate,
         };
         Ok(connect::run(input, deps).await?.destination_id)

@@ -3,8 +3,8 @@
 //! fails at once, with its clear message.
 
 use sandbox::{Sandbox, SandboxConfig};
+use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::Status;
-use shared::jobs::ClientSettings;
 use shared::local_export::{self, Options};
 use shared::snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::test_support::{local_deps, write_people, TestDestination, KEY};

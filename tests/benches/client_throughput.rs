@@ -5,8 +5,7 @@
 //! cargo bench -p integration-tests --bench client_throughput -- [CONTACTS] [SENDERS] [R:FACTOR]...
 //! Defaults: 100000 contacts, 4 senders, scenarios 10:1 10:2 50:1 50:2 (FACTOR = client rate / R).
 
-use integration_tests::{client, contacts, sandbox};
-use shared::autopilot::ContactBatch;
+use integration_tests::{batches, client, contacts, sandbox};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -37,7 +36,7 @@ async fn main() {
     for (rate, factor) in scenarios {
         let sandbox = sandbox(|c| c.rate(rate)).await;
         let client = client(&sandbox, rate * factor);
-        let queue = Arc::new(Mutex::new(ContactBatch::split(contacts("bench", total))));
+        let queue = Arc::new(Mutex::new(batches(contacts("bench", total))));
         let started = Instant::now();
         let tasks: Vec<_> = (0..senders)
             .map(|_| {
@@ -47,7 +46,10 @@ async fn main() {
                     loop {
                         let batch = queue.lock().unwrap().pop();
                         let Some(batch) = batch else { return };
-                        client.upsert_contacts(&batch).await.expect("batch written");
+                        client
+                            .upsert_contacts(None, &batch)
+                            .await
+                            .expect("batch written");
                     }
                 })
             })

@@ -3,8 +3,8 @@
 
 use crate::local_deps;
 use sandbox::Sandbox;
+use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::Report;
-use shared::jobs::ClientSettings;
 use shared::local_export::{self, Progress};
 use shared::test_support::TestDestination;
 use shared::{Deps, JobError};

@@ -2,11 +2,14 @@
 //! the key, the jobs' local dependencies and the destinations to connect come from
 //! `shared::test_support`, which `shared`'s own tests use too.
 
+pub mod conformance;
 pub mod jobs;
 
 use sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
-use shared::autopilot::{AutopilotClient, ClientConfig, Contact, RetryPolicy};
+use shared::autopilot::AutopilotClient;
+use shared::contact::Contact;
+use shared::http_api::{ClientConfig, RetryPolicy};
 use std::time::Duration;
 
 pub use shared::test_support::{local_deps, TestDestination, KEY};
@@ -18,19 +21,30 @@ pub async fn sandbox(config: impl FnOnce(SandboxConfig) -> SandboxConfig) -> San
         .expect("the sandbox starts on a free port")
 }
 
-/// A client for `sandbox` at `rate` requests/second, with short timeouts and quick retries.
-pub fn client(sandbox: &Sandbox, rate: f64) -> AutopilotClient {
-    client_with_key(sandbox, rate, KEY)
-}
-
-pub fn client_with_key(sandbox: &Sandbox, rate: f64, key: &str) -> AutopilotClient {
-    let mut config = ClientConfig::new(sandbox.base_url().parse().expect("sandbox URL"));
+/// A client's configuration for a sandbox at `url`: `rate` requests/second, short timeouts and
+/// quick retries.
+pub fn quick_config(url: &str, rate: f64) -> ClientConfig {
+    let mut config = ClientConfig::new(url.parse().expect("sandbox URL"));
     config.requests_per_second = rate;
     config.timeout = Duration::from_millis(400);
     config.retry = RetryPolicy::new(12, Duration::from_secs(60))
         .with_seed(3)
         .with_delays(Duration::from_millis(20), Duration::from_secs(2));
-    AutopilotClient::new(config, SecretString::from(key.to_string())).expect("client")
+    config
+}
+
+/// An Autopilot client for `sandbox` ([`quick_config`]).
+pub fn client(sandbox: &Sandbox, rate: f64) -> AutopilotClient {
+    let config = quick_config(&sandbox.base_url(), rate);
+    AutopilotClient::new(config, SecretString::from(KEY.to_string())).expect("client")
+}
+
+/// `contacts` in batches of the most one Autopilot request takes.
+pub fn batches(contacts: Vec<Contact>) -> Vec<Vec<Contact>> {
+    contacts
+        .chunks(shared::autopilot::MAX_CONTACTS_PER_BULK)
+        .map(<[Contact]>::to_vec)
+        .collect()
 }
 
 /// `n` distinct contacts `prefix-i@example.com`.

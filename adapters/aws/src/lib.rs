@@ -20,6 +20,7 @@ pub use secrets_manager::SecretsManagerSecrets;
 pub use snapshots::S3Snapshots;
 
 use aws_sdk_s3::config::http::HttpResponse;
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::destination::Boundary;
 use shared::error::ErrorKind;
 
@@ -130,11 +131,37 @@ impl Settings {
     }
 }
 
-/// The SDK's shared configuration (region, credentials, endpoint) from the environment.
+/// The SDK's shared configuration (region, credentials, endpoint) from the environment, with
+/// its HTTPS client on rustls and `ring`, the one crypto backend of every client of the build
+/// (the SDK's default client would bring `aws-lc-rs` as a second one).
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
         .load()
         .await
+}
+
+/// The jobs' dependencies on a deployment's AWS resources, as its functions (and the console on
+/// the stack) use them: the data bucket, Secrets Manager, segments read within the deployment's
+/// boundary, and API clients handed out only for URLs within it.
+pub fn deps(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<shared::Deps, String> {
+    let boundary = settings.boundary()?;
+    let s3 = s3_client(sdk, settings);
+    Ok(shared::Deps {
+        store: std::sync::Arc::new(S3Store::new(s3.clone(), &settings.data_bucket)),
+        secrets: std::sync::Arc::new(SecretsManagerSecrets::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            &settings.secret_prefix,
+        )),
+        snapshots: std::sync::Arc::new(S3Snapshots::new(s3).within(boundary.clone())),
+        apis: std::sync::Arc::new(ApiFactory::new(ClientSettings::default()).within(boundary)),
+    })
 }
 
 /// An S3 client, path-style when the settings ask for it.

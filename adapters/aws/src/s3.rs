@@ -1,10 +1,12 @@
-//! `S3Store`: objects in the data bucket, written with server-side encryption.
+//! `S3Store`: objects in the data bucket, written with server-side encryption (the bucket is
+//! versioned: [`ObjectStore::delete_versions`] deletes what a delete leaves behind); and `S3Snapshots`:
+//! segment snapshots read from `s3://` URLs inside the deployment's boundary, as a stream.
 
 use async_trait::async_trait;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::ServerSideEncryption;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier, ServerSideEncryption};
 use bytes::Bytes;
 use shared::store::{check_key, ObjectStore, StoreError};
 
@@ -121,6 +123,108 @@ impl ObjectStore for S3Store {
             Ok(_) => Ok(true),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => Ok(false),
             Err(e) => Err(failed(key, e)),
+        }
+    }
+
+    /// Lists every version and delete marker under `prefix` (ListObjectVersions, 1,000 a page)
+    /// and deletes each page by version id (DeleteObjects, quiet: only failures are answered).
+    /// Needs `s3:ListBucketVersions` on the bucket and `s3:DeleteObjectVersion` on the prefix.
+    async fn delete_versions(&self, prefix: &str) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| failed(prefix, e))?;
+            let versions = page
+                .versions()
+                .iter()
+                .map(|v| (v.key(), v.version_id()))
+                .chain(
+                    page.delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                );
+            let ids = versions
+                .filter_map(|(key, version)| {
+                    ObjectIdentifier::builder()
+                        .key(key?)
+                        .set_version_id(version.map(str::to_string))
+                        .build()
+                        .ok()
+                })
+                .collect::<Vec<_>>();
+            deleted += ids.len();
+            self.delete_identified(prefix, ids).await?;
+            if page.is_truncated() != Some(true) {
+                return Ok(deleted);
+            }
+            key_marker = page.next_key_marker().map(str::to_string);
+            version_marker = page.next_version_id_marker().map(str::to_string);
+        }
+    }
+}
+
+impl S3Store {
+    /// Deletes up to 1,000 object versions in one DeleteObjects request; a version S3 could not
+    /// delete fails the call, naming how many were left.
+    async fn delete_identified(
+        &self,
+        prefix: &str,
+        ids: Vec<ObjectIdentifier>,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let request = Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| StoreError::Io {
+                key: prefix.to_string(),
+                source: Box::new(e),
+            })?;
+        let answer = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(request)
+            .send()
+            .await
+            .map_err(|e| failed(prefix, e))?;
+        match answer.errors() {
+            [] => Ok(()),
+            errors => {
+                let codes: Vec<&str> = errors.iter().filter_map(|e| e.code()).collect();
+                tracing::warn!(
+                    prefix,
+                    left = errors.len(),
+                    ?codes,
+                    "object versions not deleted"
+                );
+                let (key, source) = (
+                    prefix.to_string(),
+                    format!(
+                        "{} object versions were not deleted (S3 answered {})",
+                        errors.len(),
+                        codes.first().unwrap_or(&"with an error")
+                    )
+                    .into(),
+                );
+                // A refusal stays one; anything else (SlowDown, InternalError) may pass.
+                if codes.contains(&"AccessDenied") {
+                    Err(StoreError::Refused { key, source })
+                } else {
+                    Err(StoreError::Io { key, source })
+                }
+            }
         }
     }
 }

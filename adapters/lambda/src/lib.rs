@@ -5,12 +5,9 @@
 
 pub mod metrics;
 
-use aws_adapters::{
-    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
-};
-use shared::jobs::{ClientSettings, Clients, Deps};
+use aws_adapters::{sdk_config, Executions, Settings};
+use shared::jobs::Deps;
 use shared::JobError;
-use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 /// Crates whose trace and debug logs can print a whole event or request (the runtime logs every
@@ -68,17 +65,7 @@ pub fn init_logs() {
 /// The jobs' dependencies on AWS, and the settings they were built from.
 pub async fn deps() -> Result<(Deps, Settings), lambda_runtime::Error> {
     let settings = Settings::from_env()?;
-    let sdk = sdk_config().await;
-    let s3 = s3_client(&sdk, &settings);
-    let deps = Deps {
-        store: Arc::new(S3Store::new(s3.clone(), &settings.data_bucket)),
-        secrets: Arc::new(SecretsManagerSecrets::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            &settings.secret_prefix,
-        )),
-        snapshots: Arc::new(S3Snapshots::new(s3).within(settings.boundary()?)),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
-    };
+    let deps = aws_adapters::deps(&sdk_config().await, &settings)?;
     Ok((deps, settings))
 }
 

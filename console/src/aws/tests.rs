@@ -1,6 +1,8 @@
 //! The console's pages on a stack's adapters against moto (S3, Secrets Manager, Step Functions)
 //! and the Autopilot sandbox: set up, data matching and segments from a snapshot object, Export
-//! now starts an execution named after the export.
+//! now starts an execution named after the export; and a destination whose URL is rewritten in
+//! the bucket to a host the stack does not allow is refused by upload-chunk, finalize and the
+//! console's Verify before any request leaves.
 
 use super::{connect, Stack};
 use crate::runs::{Deployed, Runs};
@@ -16,8 +18,12 @@ const KEY: &str = "console-aws-test-key-5521";
 
 struct Setup {
     app: Router,
+    /// The dependencies the stack's functions use (the console's own).
+    deps: shared::Deps,
     sfn: aws_sdk_sfn::Client,
     machine: String,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
     _sandbox: sandbox::Sandbox,
 }
 
@@ -67,6 +73,7 @@ async fn setup() -> Setup {
         .await
         .unwrap();
     let connected = connect(&stack).await.unwrap();
+    let deps = connected.deps.clone();
     let app = crate::routes::router(Arc::new(crate::State {
         options: crate::Options {
             deps: connected.deps,
@@ -74,9 +81,11 @@ async fn setup() -> Setup {
             snapshots: crate::app::Segments::S3(connected.segments),
             deployed: Some(connected.launcher.clone()),
             boundary: connected.boundary,
-            autopilot_url: sandbox.base_url(),
+            api_url: sandbox.base_url(),
             listen: [127, 0, 0, 1].into(),
             port: 0,
+            tls: None,
+            readable_traffic: false,
             current_user: None,
             schedule: None,
         },
@@ -86,8 +95,11 @@ async fn setup() -> Setup {
     }));
     Setup {
         app,
+        deps,
         sfn,
         machine,
+        s3,
+        bucket,
         _sandbox: sandbox,
     }
 }
@@ -126,6 +138,35 @@ fn shown_export_id(page: &str) -> Option<&str> {
     page[start..].split('<').next()
 }
 
+/// Connects the sandbox as "Moto Shop" through the pages, its segment the snapshot object.
+async fn connect_moto_shop(s: &Setup) {
+    let connect_form = format!(
+        "display_name=Moto+Shop&api_key={KEY}&agree=on&autopilot_url={}",
+        url::form_urlencoded::byte_serialize(s._sandbox.base_url().as_bytes()).collect::<String>()
+    );
+    let connected = post(&s.app, "/setup", &connect_form).await;
+    assert_eq!(location(&connected), "/destinations/moto-shop/export-user");
+    let user = post(
+        &s.app,
+        "/destinations/moto-shop/export-user",
+        "export_user=ana",
+    )
+    .await;
+    assert_eq!(location(&user), "/destinations/moto-shop/matching");
+    // The segment and its columns come from the snapshot object in S3.
+    let (status, matching) = get(&s.app, "/destinations/moto-shop/matching").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(matching.contains("VIP Customers"), "{matching}");
+    assert!(matching.contains("given_name"), "{matching}");
+    let saved = post(
+        &s.app,
+        "/destinations/moto-shop/matching",
+        "email=email&first_name=given_name&segment=VIP+Customers",
+    )
+    .await;
+    assert_eq!(location(&saved), "/destinations/moto-shop?done=saved");
+}
+
 #[tokio::test]
 async fn export_now_on_a_stack_starts_an_execution_named_after_the_export() {
     let s = setup().await;
@@ -140,32 +181,7 @@ async fn export_now_on_a_stack_starts_an_execution_named_after_the_export() {
         .unwrap();
     let body = String::from_utf8_lossy(&body);
     assert!(body.contains("AllowedAutopilotHosts"), "{body}");
-    let connect_form = format!(
-        "display_name=Moto+Shop&api_key={KEY}&agree=on&autopilot_url={}",
-        url::form_urlencoded::byte_serialize(s._sandbox.base_url().as_bytes()).collect::<String>()
-    );
-    let connected = post(&s.app, "/setup", &connect_form).await;
-    assert_eq!(location(&connected), "/destinations/moto-shop/export-user");
-    let user = post(
-        &s.app,
-        "/destinations/moto-shop/export-user",
-        "export_user=ana",
-    )
-    .await;
-    assert_eq!(location(&user), "/destinations/moto-shop/matching");
-
-    // The segment and its columns come from the snapshot object in S3.
-    let (status, matching) = get(&s.app, "/destinations/moto-shop/matching").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(matching.contains("VIP Customers"), "{matching}");
-    assert!(matching.contains("given_name"), "{matching}");
-    let saved = post(
-        &s.app,
-        "/destinations/moto-shop/matching",
-        "email=email&first_name=given_name&segment=VIP+Customers",
-    )
-    .await;
-    assert_eq!(location(&saved), "/destinations/moto-shop?done=saved");
+    connect_moto_shop(&s).await;
 
     let started = post(&s.app, "/destinations/moto-shop/export", "").await;
     assert_eq!(location(&started), "/destinations/moto-shop");
@@ -185,4 +201,115 @@ async fn export_now_on_a_stack_starts_an_execution_named_after_the_export() {
     // A second Export now is refused while it runs.
     let again = post(&s.app, "/destinations/moto-shop/export", "").await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_url_rewritten_outside_the_stack_after_the_plan_is_refused_before_any_request() {
+    use shared::destination::{keys, Destination};
+    use shared::jobs::{finalize, lock, plan, upload_chunk};
+    use shared::store::{get_json, put_json};
+    let s = setup().await;
+    let attacker = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY), 0)
+        .await
+        .unwrap();
+    connect_moto_shop(&s).await;
+    let deps = &s.deps;
+    // A first export, so that there is a baseline to verify.
+    let first = shared::local_export::run(
+        deps,
+        &shared::local_export::Options::new("moto-shop"),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.totals.sent, 2);
+
+    // The next export is planned as the export function plans it...
+    s.s3.put_object()
+        .bucket(&s.bucket)
+        .key("snapshots/VIP Customers.csv")
+        .body(
+            b"email,given_name\nana@example.com,Ana\nben@example.com,Ben\ncy@example.com,Cy\n"
+                .to_vec()
+                .into(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let export_id = plan::new_export_id();
+    lock::acquire(deps, "moto-shop", &export_id).await.unwrap();
+    let planned = plan::run(
+        plan::Input {
+            destination_id: "moto-shop".into(),
+            export_id: Some(export_id.clone()),
+            ..plan::Input::default()
+        },
+        deps,
+    )
+    .await
+    .unwrap();
+    assert!(!planned.chunks.is_empty());
+
+    // ... then someone with write access to the bucket points the destination elsewhere.
+    let store = deps.store.as_ref();
+    let mut destination: Destination = get_json(store, &keys::destination("moto-shop"))
+        .await
+        .unwrap()
+        .unwrap();
+    destination.api_url = attacker.base_url();
+    put_json(store, &keys::destination("moto-shop"), &destination)
+        .await
+        .unwrap();
+    let asked = s._sandbox.counters().requests;
+
+    let upload = upload_chunk::Input {
+        destination_id: "moto-shop".into(),
+        export_id: export_id.clone(),
+        chunk: 0,
+        requests_per_second: None,
+        deadline: None,
+        on_request: None,
+    };
+    let err = upload_chunk::run(upload, deps).await.unwrap_err();
+    assert_eq!(err.type_name(), "InvalidInput", "{err}");
+    assert!(err.to_string().contains("AllowedAutopilotHosts"), "{err}");
+
+    let input = finalize::Input {
+        destination_id: "moto-shop".into(),
+        export_id: export_id.clone(),
+        failure: None,
+    };
+    let finalized = finalize::run(input, deps).await.unwrap();
+    let report: finalize::Report = get_json(store, &finalized.report_key)
+        .await
+        .unwrap()
+        .unwrap();
+    let light = report.light_verify.expect("the light verify ran");
+    assert_eq!(light.requests, 0);
+    for list in &light.lists {
+        let why = list.not_checked.as_deref().unwrap_or_default();
+        assert!(
+            why.starts_with("InvalidInput") && why.contains("AllowedAutopilotHosts"),
+            "{why}"
+        );
+    }
+
+    let verify = post(&s.app, "/destinations/moto-shop/verify", "").await;
+    assert_eq!(location(&verify), "/destinations/moto-shop#verify");
+    for _ in 0..500 {
+        let (_, running) = get(&s.app, "/destinations/moto-shop/verify").await;
+        if running.contains("\"running\":false") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (_, page) = get(&s.app, "/destinations/moto-shop").await;
+    assert!(page.contains("AllowedAutopilotHosts"), "{page}");
+
+    assert_eq!(
+        attacker.counters().requests,
+        0,
+        "nothing reached the rewritten URL"
+    );
+    assert_eq!(s._sandbox.counters().requests, asked, "nor the old one");
 }

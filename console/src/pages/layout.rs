@@ -70,15 +70,7 @@ pub fn field_error(id: &str, error: Option<&str>) -> Markup {
 
 /// A count with thousands separators.
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    shared::text::thousands(n)
 }
 
 /// A time as people read it, in UTC.

@@ -8,7 +8,7 @@ use maud::{html, Markup};
 #[derive(Default)]
 pub struct ConnectForm {
     pub display_name: String,
-    pub autopilot_url: String,
+    pub api_url: String,
     pub agreed: bool,
     pub error: Option<FormError>,
 }
@@ -100,10 +100,10 @@ pub fn connect(form: &ConnectForm) -> Markup {
                 details.advanced open[url_error.is_some()] {
                     summary { "Advanced" }
                     div.field {
-                        label for="autopilot_url" { "Autopilot API URL" }
-                        input #autopilot_url type="url" name="autopilot_url" value=(form.autopilot_url)
-                            aria-describedby="autopilot_url-error" aria-invalid=[url_error.map(|_| "true")];
-                        (field_error("autopilot_url", url_error))
+                        label for="api_url" { "Autopilot API URL" }
+                        input #api_url type="url" name="api_url" value=(form.api_url)
+                            aria-describedby="api_url-error" aria-invalid=[url_error.map(|_| "true")];
+                        (field_error("api_url", url_error))
                     }
                 }
                 div.actions {

@@ -3,12 +3,13 @@
 // accessible names, the contract the console keeps for tests and screen readers.
 //
 // Environment: CONSOLE_URL (the first line the console printed, with its token), SANDBOX_URL
-// (http://127.0.0.1:PORT), SANDBOX_KEY, DATA_DIR, SNAPSHOTS_DIR, CONSOLE_LOG (its output files,
-// separated by colons), SCREENSHOTS.
+// (http://127.0.0.1:PORT), SANDBOX_KEY, SANDBOX_ADMIN_TOKEN, DATA_DIR, SNAPSHOTS_DIR, CONSOLE_LOG
+// (its output files, separated by colons), SCREENSHOTS.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
 import { chromium } from "playwright-core";
@@ -22,6 +23,7 @@ const consoleLink = env("CONSOLE_URL");
 const origin = new URL(consoleLink).origin;
 const sandboxUrl = env("SANDBOX_URL");
 const sandboxKey = env("SANDBOX_KEY");
+const sandboxAdmin = { authorization: `Bearer ${env("SANDBOX_ADMIN_TOKEN")}` };
 const dataDir = env("DATA_DIR");
 const snapshotsDir = env("SNAPSHOTS_DIR");
 const consoleLog = env("CONSOLE_LOG");
@@ -113,11 +115,11 @@ const destinationFiles = () =>
 const filesHolding = (dir, text) => files(dir).filter((f) => fs.readFileSync(f).includes(text));
 
 async function sandboxState() {
-  const answer = await fetch(`${sandboxUrl}/admin/state`);
+  const answer = await fetch(`${sandboxUrl}/admin/state`, { headers: sandboxAdmin });
   return answer.json();
 }
 async function sandboxFaults(faults) {
-  const answer = await fetch(`${sandboxUrl}/admin/faults`, { method: "PUT", body: JSON.stringify(faults) });
+  const answer = await fetch(`${sandboxUrl}/admin/faults`, { method: "PUT", headers: sandboxAdmin, body: JSON.stringify(faults) });
   assert.equal(answer.status, 204);
 }
 
@@ -195,7 +197,7 @@ test("keyboard only through Set up; an HTML-looking display name shows as text",
   await page.keyboard.press("Space");
   await tabTo("Advanced");
   await page.keyboard.press("Enter");
-  await tabTo("autopilot_url");
+  await tabTo("api_url");
   await page.keyboard.press("ControlOrMeta+a");
   await page.keyboard.type(`${sandboxUrl}/v1`);
   await shot("03-set-up-filled");
@@ -315,6 +317,31 @@ test("rejected.csv downloads with the refused rows", async () => {
   assert.equal(text.split("\n").filter((l) => l.includes("not-an-email")).length, 2);
 });
 
+test("a page of another origin cannot reset the sandbox: its post is refused", async () => {
+  const before = (await sandboxState()).contacts.length;
+  assert.ok(before > 0);
+  const attacker = http.createServer((_, res) => {
+    res.setHeader("content-type", "text/html");
+    res.end("<p>Win a prize</p>");
+  });
+  await new Promise((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+  const other = await context.newPage();
+  try {
+    await other.goto(`http://127.0.0.1:${attacker.address().port}/`);
+    // What any page may send to any address without asking it first: a no-cors post of text.
+    const [answer] = await Promise.all([
+      other.waitForResponse(`${sandboxUrl}/admin/reset`),
+      other.evaluate((url) => fetch(url, { method: "POST", mode: "no-cors", body: "{}" }).catch(() => {}),
+        `${sandboxUrl}/admin/reset`),
+    ]);
+    assert.equal(answer.status(), 403);
+  } finally {
+    await other.close();
+    attacker.close();
+  }
+  assert.equal((await sandboxState()).contacts.length, before, "nothing was reset");
+});
+
 /** The Verify card's table, by segment: [expected, present, missing, unsubscribed, foreign, …]. */
 async function verifyTable() {
   const rows = await page.locator("#verify tbody tr").evaluateAll((trs) =>
@@ -326,11 +353,11 @@ test("Verify reports members removed and unsubscribed by hand; Repair puts them 
   const vipList = (await sandboxState()).lists.find((l) => l.title === vip.name);
   // Members 0 to 499 are in VIP Customers only: 5 taken off the list, 3 others unsubscribed.
   for (let i = 10; i < 15; i++) {
-    const answer = await fetch(`${sandboxUrl}/admin/lists/${vipList.list_id}/members/person${i}@example.com`, { method: "DELETE" });
+    const answer = await fetch(`${sandboxUrl}/admin/lists/${vipList.list_id}/members/person${i}@example.com`, { method: "DELETE", headers: sandboxAdmin });
     assert.equal(answer.status, 204);
   }
   for (let i = 20; i < 23; i++) {
-    const answer = await fetch(`${sandboxUrl}/admin/contacts/person${i}@example.com/unsubscribe`, { method: "POST" });
+    const answer = await fetch(`${sandboxUrl}/admin/contacts/person${i}@example.com/unsubscribe`, { method: "POST", headers: sandboxAdmin });
     assert.equal(answer.status, 204);
   }
   // Slow answers so that the wait can be seen.

@@ -150,9 +150,11 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigureBody {
-    /// Refused: a destination's URL is fixed when it is connected.
+    /// Refused: a destination's API and URL are fixed when it is connected.
+    #[serde(default, alias = "autopilot_url")]
+    api_url: Option<serde::de::IgnoredAny>,
     #[serde(default)]
-    autopilot_url: Option<serde::de::IgnoredAny>,
+    api: Option<serde::de::IgnoredAny>,
     /// Refused: the key has its own route.
     #[serde(default)]
     api_key: Option<serde::de::IgnoredAny>,
@@ -264,9 +266,9 @@ impl Api {
 
     async fn configure(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
         let body: ConfigureBody = parse(body)?;
-        if body.autopilot_url.is_some() {
+        if body.api_url.is_some() || body.api.is_some() {
             return Err(Answer::error(400, "InvalidInput", format!(
-                "the Autopilot URL of a destination cannot be changed: remove '{id}' (DELETE /destinations/{id}) and connect it again, which checks its key against the new URL"
+                "the API and the API URL of a destination cannot be changed: remove '{id}' (DELETE /destinations/{id}) and connect it again, which checks its key against the new URL"
             )));
         }
         if body.api_key.is_some() {

@@ -57,6 +57,18 @@ async fn every_route_and_every_refusal() {
     let created = call(api, "POST", "/destinations", connect.clone()).await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.body["destination_id"], "main");
+    // The neutral name of the URL is taken as well as `autopilot_url`.
+    let neutral = json!({"display_name": "Neutral", "api_key": KEY, "consent": true, "api": "autopilot", "api_url": sandbox.base_url()});
+    let created = call(api, "POST", "/destinations", neutral).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let read = call(api, "GET", "/destinations/neutral", Value::Null).await;
+    assert_eq!(read.body["api_url"], sandbox.base_url());
+    assert_eq!(
+        call(api, "DELETE", "/destinations/neutral", Value::Null)
+            .await
+            .status,
+        200
+    );
     assert_eq!(
         call(api, "POST", "/destinations", connect).await.status,
         409

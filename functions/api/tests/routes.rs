@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use shared::app::launcher::{ExportLauncher, ExportRequest, Launch, RunState};
 use shared::app::verify::job::{self, VerifyRequest};
 use shared::app::verify::{self, Verified};
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::destination::Boundary;
 use shared::jobs::plan::Trigger;
-use shared::jobs::{ClientSettings, Clients};
 use shared::{secrets::FileSecrets, snapshot::LocalFiles, store::LocalStore, Deps, JobError};
 use std::sync::{Arc, Mutex};
 
@@ -72,7 +72,7 @@ fn local_api(dir: &std::path::Path, launcher: Arc<Remembers>) -> Api {
             store: Arc::new(LocalStore::new(dir.join("data"))),
             secrets: Arc::new(FileSecrets::new(dir.join("data/secrets"))),
             snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings::default())),
+            apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         },
         launcher,
         default_requests_per_second: Some(25.0),

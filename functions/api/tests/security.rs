@@ -126,6 +126,9 @@ impl ObjectStore for RacingStore {
     async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
         self.0.put_if_absent(key, data).await
     }
+    async fn delete_versions(&self, prefix: &str) -> Result<usize, StoreError> {
+        self.0.delete_versions(prefix).await
+    }
     async fn exists(&self, _key: &str) -> Result<bool, StoreError> {
         Ok(false)
     }
@@ -204,8 +207,17 @@ async fn a_url_outside_the_deployment_is_refused_and_nothing_is_stored() {
         .as_str()
         .unwrap()
         .contains("cannot be changed"));
+    let neutral = call(
+        &setup.api,
+        "PUT",
+        "/destinations/main",
+        json!({"data_matching": {"email": "email"}, "segments": [], "api_url": attacker.base_url()}),
+    )
+    .await;
+    assert_eq!(neutral.status, 400, "{}", neutral.body);
     let read = call(&setup.api, "GET", "/destinations/main", Value::Null).await;
-    assert_eq!(read.body["autopilot_url"], setup.sandbox.base_url());
+    assert_eq!(read.body["api_url"], setup.sandbox.base_url());
+    assert_eq!(read.body["api"], "autopilot");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use shared::jobs::ClientSettings;
+use shared::audience_api::ClientSettings;
 use std::time::{Duration, Instant};
 use support::{cases, long_outage, publish, run_case, write_snapshot};
 

@@ -30,7 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Sandbox + sample segments + connect + configure + export + read-back check, in one go.
     Demo(DemoArgs),
-    /// Serve the Autopilot-compatible sandbox until interrupted.
+    /// Serve the sandbox (Autopilot-compatible, or Ortto-compatible with --api ortto) until
+    /// interrupted.
     Sandbox(SandboxArgs),
     /// Connect an Autopilot account: validate its API key and store it.
     Connect(ConnectArgs),
@@ -93,15 +94,16 @@ pub struct ConnectArgs {
     /// Read the API key from standard input instead.
     #[arg(long)]
     pub api_key_stdin: bool,
-    /// Autopilot's API base URL (a sandbox's `http://127.0.0.1:PORT/v1` for trials).
-    #[arg(long)]
-    pub autopilot_url: Option<String>,
+    /// The API's base URL when not its public one (a sandbox's `http://127.0.0.1:PORT/v1` for
+    /// trials); `--autopilot-url` is the same flag.
+    #[arg(long, visible_alias = "autopilot-url")]
+    pub api_url: Option<String>,
     /// Who exports run as.
     #[arg(long)]
     pub export_user: Option<String>,
     #[arg(long, value_parser = rate, allow_negative_numbers = true, help = format!(
         "Requests per second the account allows (default {}; from 0.1 to 10,000)",
-        shared::autopilot::DEFAULT_REQUESTS_PER_SECOND
+        shared::http_api::DEFAULT_REQUESTS_PER_SECOND
     ))]
     pub requests_per_second: Option<f64>,
 }
@@ -167,7 +169,7 @@ pub struct ExportArgs {
     pub concurrency: u32,
     /// How long to wait out an Autopilot that does not answer properly before the export stops
     /// (it can be resumed by running it again).
-    #[arg(long, default_value_t = shared::autopilot::retry::DEFAULT_RETRY_BUDGET.as_secs() / 60, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
+    #[arg(long, default_value_t = shared::http_api::DEFAULT_RETRY_BUDGET.as_secs() / 60, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
     pub max_outage_minutes: u64,
     /// Past exports of this destination (reports, refused rows) older than this many days are
     /// deleted when the export starts.
@@ -193,7 +195,7 @@ pub struct ConfigureArgs {
     pub dest: String,
     /// Column holding the email address (needed unless only the notification URL or the light
     /// verify changes).
-    #[arg(long, required_unless_present_any = ["notify_url", "no_notify", "verify_pages"])]
+    #[arg(long, required_unless_present_any = ["notify_url", "no_notify", "rotate_notify_secret", "verify_pages"])]
     pub email_field: Option<String>,
     #[arg(long)]
     pub first_name_field: Option<String>,
@@ -208,7 +210,7 @@ pub struct ConfigureArgs {
     /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL). The snapshot
     /// can be a file, a folder of parts (`s3://bucket/unload/vip/`), a glob
     /// (`/data/vip/part-*.parquet`) or a data-lake model's entity (`/lake/model.json#VipCustomers`).
-    #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify", "verify_pages"])]
+    #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify", "rotate_notify_secret", "verify_pages"])]
     pub segments: Vec<(String, String)>,
     /// The names of the columns of headerless CSV files (a warehouse unload without a header
     /// row), in order: `--columns email,first_name,age`. For every segment but data-lake models,
@@ -217,7 +219,7 @@ pub struct ConfigureArgs {
     pub columns: Option<Vec<String>>,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
-        shared::autopilot::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)
+        shared::text::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)
     ))]
     pub profile_limit: Option<u64>,
     #[arg(long, value_name = "PERCENT", help = format!(
@@ -231,12 +233,17 @@ pub struct ConfigureArgs {
     ))]
     pub max_shrink_percent: Option<f64>,
     /// Post every finished export of the destination to this http(s) URL (a chat webhook, say):
-    /// the "Export Finished" event as JSON with a one-line `text`. Alone, changes only this.
+    /// the "Export Finished" event as JSON with a one-line `text`, signed with a new secret shown
+    /// once (header Autopilot-Export-Signature). Alone, changes only this.
     #[arg(long, value_name = "URL")]
     pub notify_url: Option<String>,
-    /// Stop posting finished exports.
+    /// Stop posting finished exports (the signing secret is deleted).
     #[arg(long, conflicts_with = "notify_url")]
     pub no_notify: bool,
+    /// Replace the secret that signs the posts to the notification URL; the new one is shown
+    /// once. Alone, changes only this.
+    #[arg(long, conflicts_with_all = ["notify_url", "no_notify"])]
+    pub rotate_notify_secret: bool,
     #[arg(long, value_name = "N", help = format!(
         "Pages of each list (100 members a page) read back after every export, the light verify in the report (default {}, at most {}; 0 turns it off). Alone, changes only this",
         shared::destination::DEFAULT_VERIFY_PAGES,
@@ -245,10 +252,24 @@ pub struct ConfigureArgs {
     pub verify_pages: Option<u32>,
 }
 
+/// The API a sandbox imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SandboxApi {
+    Autopilot,
+    Ortto,
+}
+
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// The API to imitate: Autopilot's (calls under /v1), or Ortto's (calls under /v1, and under
+    /// /global/v1, /au/v1 and /eu/v1 to try a key against another region).
+    #[arg(long, value_enum, default_value_t = SandboxApi::Autopilot)]
+    pub api: SandboxApi,
+    /// With --api ortto: the region the sandbox's key belongs to (global, au or eu).
+    #[arg(long, value_parser = sandbox_region)]
+    pub region: Option<sandbox::Region>,
     /// Requests per second per key (at least 0.1); 0 for no limit.
     #[arg(long, default_value_t = 10.0, value_parser = sandbox_rate, allow_negative_numbers = true)]
     pub rate: f64,
@@ -258,9 +279,17 @@ pub struct SandboxArgs {
     /// The API key the sandbox accepts.
     #[arg(long, default_value = "sandbox-key")]
     pub api_key: String,
-    /// Answer 429 without a Retry-After header (the body still says try-in-seconds).
-    #[arg(long)]
+    /// Environment variable holding the token its /admin routes require (16 to 256 letters,
+    /// digits or - . _ ~ + / =); without this flag a random token is made and printed at start.
+    #[arg(long, value_name = "VAR")]
+    pub admin_token_env: Option<String>,
+    /// Answer 429 without a Retry-After header (the body still says try-in-seconds); Ortto's 429
+    /// has none unless --retry-after.
+    #[arg(long, conflicts_with = "retry_after")]
     pub no_retry_after: bool,
+    /// With --api ortto: answer 429 with a Retry-After header as well.
+    #[arg(long)]
+    pub retry_after: bool,
     /// Probability of answering 500.
     #[arg(long, default_value_t = 0.0)]
     pub error_rate: f64,
@@ -306,6 +335,12 @@ fn rate(text: &str) -> Result<f64, String> {
         format!("'{text}' is not a number: requests per second must be a number from 0.1 to 10,000")
     })?;
     shared::jobs::connect::check_rate(value)
+}
+
+/// An Ortto region by name.
+fn sandbox_region(text: &str) -> Result<sandbox::Region, String> {
+    sandbox::Region::named(text.trim())
+        .ok_or_else(|| format!("'{text}' is not an Ortto region: give global, au or eu"))
 }
 
 /// The sandbox's rate limit: 0 for none, else a finite number of at least 0.1 per second.

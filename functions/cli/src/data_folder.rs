@@ -1,6 +1,6 @@
 //! The data folder: the jobs' dependencies on it, and the warning when other users can read it.
 
-use shared::jobs::{ClientSettings, Clients};
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::store::LocalStore;
 use shared::{secrets::FileSecrets, snapshot::LocalFiles, Deps};
 use std::path::Path;
@@ -13,7 +13,7 @@ pub fn local_deps(data_dir: &Path) -> Deps {
         store: Arc::new(LocalStore::new(data_dir)),
         secrets: Arc::new(FileSecrets::new(data_dir.join("secrets"))),
         snapshots: Arc::new(LocalFiles::excluding(data_dir)),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
+        apis: Arc::new(ApiFactory::new(ClientSettings::default())),
     }
 }
 

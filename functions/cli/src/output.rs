@@ -191,7 +191,7 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
         if n == 1 {
             "1 contact was".to_string()
         } else {
-            format!("{} contacts were", shared::autopilot::thousands(n))
+            format!("{} contacts were", shared::text::thousands(n))
         }
     };
     let mut parts = Vec::new();

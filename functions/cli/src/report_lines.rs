@@ -2,9 +2,9 @@
 //! (and a warning on stderr for a list that is gone), and the export's estimated AWS cost. With
 //! `--json` the report document holds both (`light_verify`, `cost`); only the warning is printed.
 
-use shared::autopilot::thousands;
 use shared::cost::Cost;
 use shared::jobs::finalize::{LightVerify, Report, SampledList};
+use shared::text::thousands;
 
 /// Prints the report's closing lines (text) and its warnings (stderr, also with `--json`).
 pub fn print(report: &Report, json: bool) {

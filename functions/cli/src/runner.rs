@@ -2,8 +2,9 @@
 
 use crate::failure::BoxError;
 use crate::progress::Display;
+use shared::audience_api::ApiKind;
 use shared::jobs::finalize::Report;
-use shared::{local_export, Deps};
+use shared::{destination, local_export, Deps};
 use std::time::Instant;
 
 /// Runs (or resumes) an export. Ctrl-C stops it and the error says how to finish it.
@@ -14,12 +15,16 @@ pub async fn export(
 ) -> Result<Report, BoxError> {
     let display = Display::new(json);
     let started = Instant::now();
+    // Only for the words of the message after Ctrl-C: the export itself says when it is unknown.
+    let api = destination::load(deps.store.as_ref(), &options.destination_id)
+        .await
+        .map_or(ApiKind::default(), |d| d.api);
     let show = |event| display.show(event);
     let result = tokio::select! {
         result = local_export::run(deps, options, &show) => result,
         _ = tokio::signal::ctrl_c() => {
             display.interrupted();
-            return Err(interrupted(started, options).into());
+            return Err(interrupted(started, options, api).into());
         }
     };
     display.finish();
@@ -27,11 +32,12 @@ pub async fn export(
 }
 
 /// What to do after Ctrl-C: nothing is lost, and running the export again finishes it.
-fn interrupted(started: Instant, options: &local_export::Options) -> String {
+fn interrupted(started: Instant, options: &local_export::Options, api: ApiKind) -> String {
     format!(
-        "interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What Autopilot confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing",
+        "interrupted after {:.0}s: nothing is lost; run `autopilot-export export {}` again to finish this export. What {} confirmed is not sent again; only the requests that were in flight (at most {} contacts) may be repeated, which changes nothing",
         started.elapsed().as_secs_f64(),
         options.destination_id,
-        options.concurrency * shared::autopilot::MAX_CONTACTS_PER_BULK
+        api.vocabulary().api,
+        options.concurrency * api.limits().batch_size
     )
 }

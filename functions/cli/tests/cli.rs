@@ -128,8 +128,24 @@ async fn a_user_round_and_every_refusal() {
         text(&out)
     );
     assert!(!text(&out).contains("secret-token"), "{}", text(&out));
+    // The posts are signed with a secret shown this once and kept in the secret store only.
+    let stored = || std::fs::read_to_string(data.join("secrets/main.webhook-signing.key")).ok();
+    let first = stored().expect("the signing secret is in the secret store");
+    assert!(first.starts_with("whsec_"), "{first}");
+    assert!(text(&out).contains(&first), "shown once: {}", text(&out));
     let listed = cli(&data, &["--json", "destinations"], None);
     assert!(!text(&listed).contains("secret-token"), "{}", text(&listed));
+    assert!(!text(&listed).contains(&first), "{}", text(&listed));
+    let out = cli(
+        &data,
+        &["--json", "configure", "main", "--rotate-notify-secret"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one document");
+    let second = stored().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(rotated["signing_secret"], second.as_str());
     fails_with(
         cli(
             &data,
@@ -140,6 +156,15 @@ async fn a_user_round_and_every_refusal() {
     );
     let out = cli(&data, &["configure", "main", "--no-notify"], None);
     assert!(text(&out).contains("no longer posted"), "{}", text(&out));
+    assert_eq!(stored(), None, "no URL, no signing secret");
+    fails_with(
+        cli(
+            &data,
+            &["configure", "main", "--rotate-notify-secret"],
+            None,
+        ),
+        "--notify-url URL",
+    );
     // Before the first export, --json still prints one document.
     let out = cli(&data, &["--json", "status", "main"], None);
     let never: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON document");

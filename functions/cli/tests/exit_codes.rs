@@ -1,7 +1,8 @@
 //! How the command ends, as a script or a scheduler sees it: exit status 0 only for a succeeded
 //! export, 3 for a partial one (with one line saying what did not land and what to run), 1 for a
 //! failure (with `--json`, a JSON error document), 2 for a wrong command line; refused rates and
-//! keys; and no colour escapes on a stderr that is not a terminal.
+//! keys; the sandbox's API and region flags, and its admin token; and no colour escapes on a
+//! stderr that is not a terminal.
 
 mod common;
 
@@ -201,6 +202,161 @@ fn rates_that_are_not_a_sane_number_of_requests_per_second_are_refused() {
     let out = cli(&data, &["sandbox", "--rate", "-5"], None);
     fails_with(out, "at least 0.1, or 0 for no limit");
     assert!(!data.join("destinations").exists(), "nothing was stored");
+}
+
+/// Sends `POST path` with `key` to a server on 127.0.0.1:`port`; the answer's status line and body.
+fn post(port: u16, path: &str, key: &str) -> (String, String) {
+    exchange(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        ),
+    )
+}
+
+/// The status line of `GET /admin/counters` on 127.0.0.1:`port`, with `token` if any.
+fn admin_counters(port: u16, token: Option<&str>) -> String {
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET /admin/counters HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}Connection: close\r\n\r\n"
+    );
+    exchange(port, &request).0
+}
+
+/// Sends `request` as it is to 127.0.0.1:`port`; the answer's status line and body.
+fn exchange(port: u16, request: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn the_sandbox_imitates_ortto_in_a_region_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = cli(&data, &["sandbox", "--port", "0", "--region", "eu"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    fails_with(out, "--region is for an Ortto sandbox: add --api ortto");
+    let out = cli(
+        &data,
+        &["sandbox", "--api", "ortto", "--region", "mars"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    fails_with(out, "give global, au or eu");
+
+    let args = ["--api", "ortto", "--region", "eu", "--api-key", "k"];
+    let (mut sandbox, port, said) = start_sandbox(&args, None);
+    let tags = post(port, "/v1/tags/get", "k");
+    let other_region = post(port, "/global/v1/tags/get", "k");
+    sandbox.kill().unwrap();
+    sandbox.wait().unwrap();
+    assert!(
+        said[0].starts_with(&format!(
+            "Ortto sandbox (eu region) at http://127.0.0.1:{port}"
+        )),
+        "{said:?}"
+    );
+    assert_eq!(tags, ("HTTP/1.1 200 OK".to_string(), "[]".to_string()));
+    assert_eq!(
+        other_region.0, "HTTP/1.1 401 Unauthorized",
+        "a key works in its region only"
+    );
+}
+
+/// Starts `autopilot-export sandbox` with `args` (and the variable `env` set) on a free port; the
+/// process, the port and the two lines it says at start.
+fn start_sandbox(
+    args: &[&str],
+    env: Option<(&str, &str)>,
+) -> (std::process::Child, u16, [String; 2]) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_autopilot-export"));
+    command
+        .arg("sandbox")
+        .args(args)
+        .arg("--port")
+        .arg(port.to_string());
+    if let Some((name, value)) = env {
+        command.env(name, value);
+    }
+    let mut sandbox = command.stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = std::io::BufReader::new(sandbox.stderr.take().unwrap());
+    let mut said = [String::new(), String::new()];
+    for line in &mut said {
+        std::io::BufRead::read_line(&mut stderr, line).unwrap();
+    }
+    (sandbox, port, said)
+}
+
+#[test]
+fn the_sandbox_prints_its_admin_token_or_takes_it_from_a_variable_it_never_echoes() {
+    let (mut sandbox, port, said) = start_sandbox(&[], None);
+    let token = said[1]
+        .split("Bearer ")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    let statuses = [
+        admin_counters(port, None),
+        admin_counters(port, Some(&token)),
+    ];
+    sandbox.kill().unwrap();
+    sandbox.wait().unwrap();
+    assert!(
+        said[1].starts_with(&format!("Admin: http://127.0.0.1:{port}/admin/state")),
+        "{said:?}"
+    );
+    assert_eq!(token.len(), 32, "{said:?}");
+    assert_eq!(statuses, ["HTTP/1.1 401 Unauthorized", "HTTP/1.1 200 OK"]);
+
+    let chosen = "a-token-from-the-environment";
+    let args = ["--admin-token-env", "TRIAL_ADMIN_TOKEN"];
+    let (mut sandbox, port, said) = start_sandbox(&args, Some(("TRIAL_ADMIN_TOKEN", chosen)));
+    let status = admin_counters(port, Some(chosen));
+    sandbox.kill().unwrap();
+    sandbox.wait().unwrap();
+    assert!(
+        said[1].contains("\"Authorization: Bearer $TRIAL_ADMIN_TOKEN\""),
+        "{said:?}"
+    );
+    assert!(
+        !said.concat().contains(chosen),
+        "a given token is not echoed: {said:?}"
+    );
+    assert_eq!(status, "HTTP/1.1 200 OK");
+
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "sandbox",
+        "--port",
+        "0",
+        "--admin-token-env",
+        "NO_SUCH_ADMIN_TOKEN_VARIABLE",
+    ];
+    let out = cli(&dir.path().join("data"), &args, None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    fails_with(
+        out,
+        "NO_SUCH_ADMIN_TOKEN_VARIABLE (named by --admin-token-env) is not set",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@
 
 mod support;
 
-use shared::jobs::ClientSettings;
+use shared::audience_api::ClientSettings;
 use std::time::{Duration, Instant};
 use support::{cases, long_outage, publish, run_case, write_snapshot};
 

@@ -21,7 +21,7 @@ const KILLS: usize = 4;
 /// Requests the command may have in flight at once (`export --concurrency`, by default the
 /// client's limit), so the most a kill can leave sent but not recorded: progress is stored after
 /// every answered request.
-const MAX_IN_FLIGHT_REQUESTS: u64 = shared::autopilot::DEFAULT_MAX_IN_FLIGHT as u64;
+const MAX_IN_FLIGHT_REQUESTS: u64 = shared::http_api::DEFAULT_MAX_IN_FLIGHT as u64;
 const DEST: &str = "kill-account";
 
 fn command(data: &Path, args: &[&str]) -> Command {

@@ -2,12 +2,14 @@
 //! each would take gigabytes as maps of `serde_json::Value`. Field names are numbered once for the
 //! whole store ([`FieldNames`]); a contact is one byte string ([`Packed`]): its address's length
 //! and its address, then entries of its field's number, its value's length and its value's compact
-//! JSON text, each number and length an LEB128 varint.
+//! JSON text, each number and length an LEB128 varint. A field is never stored as `null`: writing
+//! `null` removes it.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
-/// Whether a field is one of Autopilot's standard fields or a custom (`type--Name`) field.
+/// Whether a field is one of Autopilot's standard fields or a custom (`type--Name`) field; Ortto's
+/// fields are all `Standard`, their ids saying the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Standard,
@@ -23,17 +25,29 @@ pub(crate) struct FieldNames {
 }
 
 impl FieldNames {
+    fn numbers(&self, kind: Kind) -> &HashMap<Box<str>, usize> {
+        match kind {
+            Kind::Standard => &self.standard,
+            Kind::Custom => &self.custom,
+        }
+    }
+
+    /// The number of a field name, if it has one.
+    pub fn get(&self, kind: Kind, name: &str) -> Option<usize> {
+        self.numbers(kind).get(name).copied()
+    }
+
     /// The number of a field name, numbering it if it is new.
     pub fn number(&mut self, kind: Kind, name: &str) -> usize {
-        let numbers = match kind {
-            Kind::Standard => &mut self.standard,
-            Kind::Custom => &mut self.custom,
-        };
-        if let Some(&number) = numbers.get(name) {
+        if let Some(number) = self.get(kind, name) {
             return number;
         }
         let number = self.names.len();
         self.names.push((kind, name.into()));
+        let numbers = match kind {
+            Kind::Standard => &mut self.standard,
+            Kind::Custom => &mut self.custom,
+        };
         numbers.insert(name.into(), number);
         number
     }
@@ -98,8 +112,8 @@ impl Packed {
         })
     }
 
-    /// These fields with `updates` written over them: a field given a value takes it, the others
-    /// keep theirs.
+    /// These fields with `updates` written over them: a field given a value takes it, a field
+    /// given `null` goes, the others keep theirs.
     pub fn merged(
         &self,
         names: &mut FieldNames,
@@ -111,7 +125,13 @@ impl Packed {
             .collect();
         for (kind, values) in updates {
             for (name, value) in values {
-                entries.insert(names.number(kind, &name), value.to_string().into_bytes());
+                if value.is_null() {
+                    if let Some(number) = names.get(kind, &name) {
+                        entries.remove(&number);
+                    }
+                } else {
+                    entries.insert(names.number(kind, &name), value.to_string().into_bytes());
+                }
             }
         }
         let email = self.email();
@@ -217,6 +237,33 @@ mod tests {
         );
         let custom: Vec<&str> = names.custom().collect();
         assert_eq!(custom, ["float--Score", "integer--Age", "boolean--VIP"]);
+    }
+
+    #[test]
+    fn a_null_removes_the_field_and_a_field_never_seen_stays_unnamed() {
+        let mut names = FieldNames::default();
+        let first = Packed::new("a@x.io").merged(
+            &mut names,
+            [
+                (
+                    Kind::Standard,
+                    map(json!({"str::first": "Ann", "int:cm:age": 3})),
+                ),
+                (Kind::Custom, BTreeMap::new()),
+            ],
+        );
+        let second = first.merged(
+            &mut names,
+            [
+                (
+                    Kind::Standard,
+                    map(json!({"str::first": null, "str::last": null})),
+                ),
+                (Kind::Custom, BTreeMap::new()),
+            ],
+        );
+        assert_eq!(json!(second.decode(&names).0), json!({"int:cm:age": 3}));
+        assert_eq!(names.get(Kind::Standard, "str::last"), None);
     }
 
     #[test]

@@ -42,6 +42,18 @@ impl EmailIndex {
             .copied()
     }
 
+    /// Forgets the position `at`, recorded under this address (any case); whether it was there.
+    pub fn remove(&mut self, email: &str, at: usize) -> bool {
+        let hash = self.hasher.hash_one(&*lower(email));
+        match self.table.find_entry(hash, |&other| other == at) {
+            Ok(entry) => {
+                entry.remove();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// Records the position of a contact whose address (any case) is not in the index yet.
     pub fn insert<'a>(&mut self, email: &str, at: usize, email_of: impl Fn(usize) -> &'a str) {
         let hasher = &self.hasher;
@@ -73,6 +85,14 @@ mod tests {
             assert_eq!(index.find(&email.to_lowercase(), |i| &emails[i]), Some(at));
         }
         assert_eq!(index.find("p2000@x.io", |i| &emails[i]), None);
+        assert!(index.remove("P1@x.IO", 1));
+        assert!(!index.remove("P1@x.IO", 1), "gone already");
+        assert_eq!(index.find("p1@x.io", |i| &emails[i]), None);
+        assert_eq!(
+            index.find("p4@x.io", |i| &emails[i]),
+            Some(4),
+            "the others stay"
+        );
         assert_eq!(index.find("p1@x.io.", |i| &emails[i]), None);
         assert_eq!(lower("a@b.co"), Cow::<str>::Borrowed("a@b.co"));
         assert_eq!(lower("ÜA@b.co"), "üa@b.co");

@@ -1,5 +1,6 @@
 //! Autopilot's rules for a contact: which fields it takes, how custom fields are named and typed,
-//! and what a valid address is. [`Store::validate`] applies them to one contact object.
+//! and what a valid address is (the Ortto mode's rule too). [`Store::validate`] applies them to
+//! one contact object.
 
 use super::{ContactInput, Store};
 use serde_json::Value;
@@ -113,7 +114,7 @@ fn check_custom(key: &str, value: &Value) -> Result<(), String> {
 }
 
 /// Autopilot's notion of a syntactically valid address, approximately.
-fn valid_email(email: &str) -> bool {
+pub(crate) fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return false;
     };

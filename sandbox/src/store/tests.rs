@@ -1,6 +1,8 @@
 //! The store's behaviour as the API shows it: upserts, ids, pages and bookmarks, the snapshot.
 
+use super::autopilot::position_of_id;
 use super::*;
+use serde_json::json;
 
 fn upsert(store: &mut Store, contact: Value) -> String {
     let input = store.validate(&contact).unwrap();

@@ -1,19 +1,86 @@
-//! The state as `/admin/state` writes it: the JSON of a [`StateSnapshot`](super::StateSnapshot),
-//! written one contact at a time from the store, so the answer for a million contacts costs its
-//! text and not a `serde_json::Value` per contact besides.
+//! The whole store as `/admin/state` and [`Store::snapshot`] show it, for either API: every
+//! contact as its API shows it ([`Store::contact_state`]), every group (Autopilot's lists, Ortto's
+//! tags) with its members' addresses, and Ortto's suppressed addresses. [`StateView`] writes the
+//! JSON of a [`StateSnapshot`] one contact at a time from the store, so the answer for a million
+//! contacts costs its text and not a `serde_json::Value` per contact besides.
 
 use super::{ListRecord, Store};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde_json::Value;
+
+/// The sandbox's data as the admin endpoint shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StateSnapshot {
+    /// Autopilot: contacts as `GET /v1/contact/{id}` shows them. Ortto: people, as
+    /// `{"id", "email", "bol::p", "tags": [names], "fields": {id: value}}`.
+    pub contacts: Vec<Value>,
+    /// Autopilot's lists, or Ortto's tags (`list_id` the tag's id, `title` its name).
+    pub lists: Vec<ListSnapshot>,
+    /// Ortto: the suppressed addresses (lower case), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ListSnapshot {
+    pub list_id: String,
+    pub title: String,
+    /// Member emails as they were first written.
+    pub members: Vec<String>,
+}
+
+impl StateSnapshot {
+    /// The list (Ortto: tag) with this title, if any.
+    pub fn list(&self, title: &str) -> Option<&ListSnapshot> {
+        self.lists.iter().find(|l| l.title == title)
+    }
+}
+
+impl Store {
+    /// Everything, to serialize as [`Store::snapshot`] is, without the copy.
+    pub fn view(&self) -> StateView<'_> {
+        StateView(self)
+    }
+
+    /// Everything, for in-process checks.
+    pub fn snapshot(&self) -> StateSnapshot {
+        StateSnapshot {
+            contacts: self
+                .positions()
+                .filter_map(|at| self.contact_state(at))
+                .collect(),
+            lists: self
+                .lists
+                .iter()
+                .map(|(id, l)| ListSnapshot {
+                    list_id: id.clone(),
+                    title: l.title.clone(),
+                    members: members(self, l).map(str::to_string).collect(),
+                })
+                .collect(),
+            suppressed: self.ortto.suppressed().map(str::to_string).collect(),
+        }
+    }
+}
+
+fn members<'a>(store: &'a Store, list: &'a ListRecord) -> impl Iterator<Item = &'a str> {
+    list.members.iter().filter_map(|&at| store.email(at))
+}
 
 /// The whole store, serialized as its snapshot is.
-pub struct StateView<'a>(pub(super) &'a Store);
+pub struct StateView<'a>(&'a Store);
 
 impl Serialize for StateView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let store = self.0;
-        let mut state = serializer.serialize_struct("StateSnapshot", 2)?;
+        let suppressed = store.ortto.suppressed().next().is_some();
+        let mut state =
+            serializer.serialize_struct("StateSnapshot", 2 + usize::from(suppressed))?;
         state.serialize_field("contacts", &Contacts(store))?;
         state.serialize_field("lists", &Lists(store))?;
+        if suppressed {
+            state.serialize_field("suppressed", &Suppressed(store))?;
+        }
         state.end()
     }
 }
@@ -23,7 +90,7 @@ struct Contacts<'a>(&'a Store);
 impl Serialize for Contacts<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let store = self.0;
-        serializer.collect_seq((0..store.contacts.len()).filter_map(|at| store.contact_json(at)))
+        serializer.collect_seq(store.positions().filter_map(|at| store.contact_state(at)))
     }
 }
 
@@ -62,12 +129,15 @@ struct Members<'a>(&'a List<'a>);
 impl Serialize for Members<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let List { store, list, .. } = self.0;
-        let emails = list
-            .members
-            .iter()
-            .filter_map(|&at| store.contacts.get(at))
-            .map(|contact| contact.packed.email());
-        serializer.collect_seq(emails)
+        serializer.collect_seq(members(store, list))
+    }
+}
+
+struct Suppressed<'a>(&'a Store);
+
+impl Serialize for Suppressed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.ortto.suppressed())
     }
 }
 

@@ -30,13 +30,13 @@ pub struct Run {
     pub done: u64,
     /// Contacts an earlier, interrupted run had already handled.
     pub already_done: u64,
-    /// Set while Autopilot does not answer properly.
+    /// Set while the API does not answer properly.
     pub waiting: Option<Waiting>,
     /// `None` while the export runs.
     pub outcome: Option<Outcome>,
 }
 
-/// Autopilot has not answered properly for `seconds`; `reason` is the error class of the last try.
+/// The API has not answered properly for `seconds`; `reason` is the error class of the last try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Waiting {
     pub seconds: u64,

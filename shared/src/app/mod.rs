@@ -7,7 +7,7 @@
 //!   one export's report, its refused rows;
 //! - [`notify`]: a finished export's event posted to the destination's webhook (locally);
 //! - [`schedule`]: the scheduled refresh;
-//! - [`verify`]: the lists read back from Autopilot and compared with the last export's baseline,
+//! - [`verify`]: the lists read back from the API and compared with the last export's baseline,
 //!   missing members put back on request; in one go (the command, the console) or as an
 //!   asynchronous verification in steps within a budget (`verify::runs` starts and reads one,
 //!   `verify::job` runs a step), which is how the HTTP API runs it.

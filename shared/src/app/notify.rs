@@ -3,10 +3,20 @@
 //! deployment puts on EventBridge is posted there as JSON, with a one-line `text` that chat
 //! webhooks (Slack, Teams, Mattermost) display. A few tries, then a warning: a webhook that fails
 //! never fails the export. The URL can hold a secret token: it is never logged or printed whole.
+//!
+//! Each post is signed ([`signature`]) with the destination's webhook signing secret, made when
+//! the URL is set, handed back once to be shown, kept in the secret store
+//! ([`Named::WebhookSigning`]) and replaced by [`rotate_secret`]; removing the URL (or the
+//! destination) deletes it. A destination whose URL was set before posts were signed posts
+//! unsigned, with a warning, until its secret is rotated.
+
+pub mod signature;
 
 use crate::destination::{self, keys};
 use crate::jobs::finalize::{ExportFinished, Report};
+use crate::secrets::Named;
 use crate::{Deps, JobError};
+use secrecy::SecretString;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -51,12 +61,49 @@ pub fn shown(url: &str) -> String {
     )
 }
 
-/// Sets (or with `None` removes) the URL `destination`'s finished exports are posted to.
-pub async fn set_url(deps: &Deps, destination: &str, url: Option<&str>) -> Result<(), JobError> {
+/// Sets (or with `None` removes) the URL `destination`'s finished exports are posted to. A URL
+/// gets a new signing secret, returned to be shown once (it cannot be read back); removing the
+/// URL deletes the secret.
+pub async fn set_url(
+    deps: &Deps,
+    destination: &str,
+    url: Option<&str>,
+) -> Result<Option<SecretString>, JobError> {
     let url = url.map(check_url).transpose()?;
     let mut d = destination::load(deps.store.as_ref(), destination).await?;
+    let secret = match url {
+        Some(_) => Some(store_new_secret(deps, &d.id).await?),
+        None => None,
+    };
     d.notify_url = url.map(String::from);
-    destination::save(deps.store.as_ref(), &d).await
+    destination::save(deps.store.as_ref(), &d).await?;
+    if d.notify_url.is_none() {
+        deps.secrets
+            .delete_named(&d.id, Named::WebhookSigning)
+            .await?;
+    }
+    Ok(secret)
+}
+
+/// Replaces the signing secret of `destination`'s webhook; the new one is returned to be shown
+/// once, and signs every post from now on.
+pub async fn rotate_secret(deps: &Deps, destination: &str) -> Result<SecretString, JobError> {
+    let d = destination::load(deps.store.as_ref(), destination).await?;
+    if d.notify_url.is_none() {
+        return Err(JobError::InvalidInput(format!(
+            "{} posts no notifications, so it has no signing secret: set a URL with `configure {} --notify-url URL`",
+            d.id, d.id
+        )));
+    }
+    store_new_secret(deps, &d.id).await
+}
+
+async fn store_new_secret(deps: &Deps, destination: &str) -> Result<SecretString, JobError> {
+    let secret = signature::new_secret().map_err(JobError::internal)?;
+    deps.secrets
+        .put_named(destination, Named::WebhookSigning, &secret)
+        .await?;
+    Ok(secret)
 }
 
 /// Posts the "Export Finished" event of `report` to its destination's notification URL, if it has
@@ -69,6 +116,18 @@ pub async fn export_finished(deps: &Deps, report: &Report) -> Result<bool, Strin
     let Some(url) = d.notify_url.as_deref() else {
         return Ok(false);
     };
+    let secret = match deps.secrets.get_named(dest, Named::WebhookSigning).await {
+        Ok(Some(secret)) => Some(secret),
+        Ok(None) => {
+            tracing::warn!(destination = %dest, "the webhook has no signing secret, so its post is unsigned: run `configure {dest} --rotate-notify-secret` to make one");
+            None
+        }
+        Err(e) => {
+            return Err(format!(
+                "the webhook's signing secret could not be read: {e}"
+            ))
+        }
+    };
     let key = keys::report(dest, &report.export_id);
     let event = ExportFinished::of(report, &d.display_name, &key);
     let body = Body {
@@ -77,10 +136,13 @@ pub async fn export_finished(deps: &Deps, report: &Report) -> Result<bool, Strin
         text: event.text(),
         event: &event,
     };
-    post(url, &body).await.map(|()| true)
+    let body =
+        serde_json::to_vec(&body).map_err(|e| format!("the event could not be written: {e}"))?;
+    post(url, &body, secret.as_ref()).await.map(|()| true)
 }
 
-async fn post(url: &str, body: &Body<'_>) -> Result<(), String> {
+/// Posts `body`, signed with `secret` when there is one (each try with its own timestamp).
+async fn post(url: &str, body: &[u8], secret: Option<&SecretString>) -> Result<(), String> {
     let client = reqwest::Client::builder()
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -89,7 +151,18 @@ async fn post(url: &str, body: &Body<'_>) -> Result<(), String> {
     let mut wait = FIRST_WAIT;
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
-        match client.post(url).json(body).send().await {
+        let mut request = client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        if let Some(secret) = secret {
+            let now = chrono::Utc::now().timestamp();
+            request = request.header(
+                signature::HEADER,
+                signature::header_value(secret, now, body),
+            );
+        }
+        match request.send().await {
             Ok(answer) if answer.status().is_success() => return Ok(()),
             Ok(answer) => last = format!("it answered HTTP {}", answer.status().as_u16()),
             Err(e) if e.is_timeout() => last = "it did not answer in time".into(),

@@ -114,7 +114,7 @@ pub(crate) mod tests {
     /// scheduled or not.
     pub(crate) async fn destination(deps: &Deps, id: &str, scheduled: bool, segments: usize) {
         let mut d: Destination = serde_json::from_value(serde_json::json!({
-            "id": id, "display_name": id, "autopilot_url": "https://api2.autopilothq.com/v1",
+            "id": id, "display_name": id, "api_url": "https://api2.autopilothq.com/v1",
             "account_name": null, "created_at": "2026-01-01T00:00:00Z",
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
         }))

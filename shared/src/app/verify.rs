@@ -1,29 +1,31 @@
-//! Read-back verification: what Autopilot holds now against what the last export left there.
+//! Read-back verification: what the destination's audience tool holds now against what the last
+//! export left there, through the audience port (the API itself is never named here).
 //!
-//! For each segment in the destination's baseline, its list is read back page by page
-//! (`GET /list/{id}/contacts[/{bookmark}]`, 100 members a page in Autopilot, through the
-//! destination's client and so paced at its rate like every other request) and compared with the
-//! members the baseline records: who is `present`, who is `missing` (ours, no longer on the list),
-//! who is on it but `unsubscribed` (they will not receive email), who is `foreign` (added by
-//! someone else: counted, never touched), and whether the list itself is gone (or was recreated
-//! under another id). Samples are masked; no address reaches a log or an error.
+//! For each segment in the destination's baseline, its list (its audience) is read back page by
+//! page (Autopilot: 100 members a page, paced at the destination's rate like every other
+//! request) and compared with the members the baseline records: who is `present`, who is
+//! `missing` (ours, no longer on the list), who is on it but `unsubscribed` (they will not receive
+//! email), who is `foreign` (added by someone else: counted, never touched), and whether the list
+//! itself is gone (or was recreated under another id). Samples are masked; no address reaches a
+//! log or an error.
 //!
-//! A repair puts missing members back on their list with the add-to-list call alone
-//! (`POST /list/{id}/contact/{email}`): never an upsert, never a contact's field, never a
-//! subscription. It is refused while an export of the destination runs, and a list that is gone
-//! is left for the next export to recreate. Cost: ⌈members/100⌉ requests per list to read, one
-//! per member repaired.
+//! A repair puts missing members back on their list with the port's add-members call alone
+//! (Autopilot: `POST /list/{id}/contact/{email}`): never an upsert, never a contact's field,
+//! never a subscription. It is refused while an export of the destination runs, and a list that
+//! is gone is left for the next export to recreate. Cost in Autopilot: ⌈members/100⌉ requests
+//! per list to read, one per member repaired.
 //!
 //! A full verification of a large list outlasts an HTTP request (100,000 members take 100 s at
 //! 10 requests/second) and, past about 900,000 members, one Lambda invocation. [`run`] does it in
 //! one go (the command); [`job`] does the same in steps, each within a budget of pages and time,
-//! its progress (bookmarks, counts, the members read) kept in the store between them (the state
+//! its progress (cursors, counts, the members read) kept in the store between them (the state
 //! machine's Verify task, the in-process launcher); [`runs`] starts one through the launcher and
 //! says how it is doing (the HTTP API). Both sort what they read the same way first (`seen`):
 //! ours by the baseline's key hash, everyone else by a keyed hash, so the members a verification
 //! keeps between its steps hold no address of anyone who is not ours.
 
-use crate::autopilot::{AutopilotClient, ListLimits};
+use crate::audience_api::paging::MemberLimits;
+use crate::audience_api::AudienceApi;
 use crate::baseline::{self, Baseline, SegmentBaseline};
 use crate::destination::Destination;
 use crate::jobs::lock;
@@ -49,7 +51,7 @@ pub struct Verified {
     /// The export whose baseline the lists were compared with.
     pub export_id: String,
     pub lists: Vec<ListCheck>,
-    /// Requests to Autopilot (reading and repairing), retries included.
+    /// Requests to the API (reading and repairing), retries included.
     pub requests: u64,
     pub seconds: f64,
     /// The destination's rate, which paced them.
@@ -69,11 +71,11 @@ pub struct ListCheck {
     pub present: u64,
     /// Of those, no longer on the list.
     pub missing: u64,
-    /// Of the present ones, those who unsubscribed in Autopilot.
+    /// Of the present ones, those who unsubscribed.
     pub unsubscribed: u64,
     /// Members on the list that the export did not put there.
     pub foreign: u64,
-    /// The list no longer exists in Autopilot.
+    /// The list no longer exists.
     pub list_gone: bool,
     /// When the list is gone but a list of the segment's name exists: its id (the next export
     /// fills it).
@@ -81,7 +83,7 @@ pub struct ListCheck {
     pub recreated_as: Option<String>,
     /// Missing members put back on the list by a repair.
     pub repaired: u64,
-    /// Missing members a repair could not put back (no longer a contact in Autopilot).
+    /// Missing members a repair could not put back (no longer a contact of the account).
     pub not_repaired: u64,
     pub samples: Samples,
     /// Requests this list took, and how long.
@@ -122,20 +124,20 @@ pub async fn run(deps: &Deps, destination_id: &str, repair: bool) -> Result<Veri
     if repair {
         refuse_while_exporting(deps, dest, "repair").await?;
     }
-    let client = client(deps, &destination).await?;
+    let api = client(deps, &destination).await?;
     let started = Instant::now();
-    let before = client.stats().requests;
+    let before = api.stats().requests;
     let mut budget = Budget::unlimited();
     let mut lists = Vec::with_capacity(base.segments.len());
     for (segment, members) in &base.segments {
-        lists.push(check_list(&client, segment, members, repair, &mut budget).await?);
+        lists.push(check_list(api.as_ref(), segment, members, repair, &mut budget).await?);
     }
-    repair::find_recreated(&client, &mut lists).await?;
+    repair::find_recreated(api.as_ref(), &mut lists).await?;
     let verified = Verified {
         destination_id: dest.to_string(),
         export_id: base.export_id.clone(),
         lists,
-        requests: client.stats().requests - before,
+        requests: api.stats().requests - before,
         seconds: rounded(started.elapsed().as_secs_f64()),
         requests_per_second: destination.requests_per_second,
         repair,
@@ -177,35 +179,38 @@ fn log(verified: &Verified) {
     );
 }
 
-async fn client(deps: &Deps, destination: &Destination) -> Result<AutopilotClient, JobError> {
-    deps.clients
+async fn client(
+    deps: &Deps,
+    destination: &Destination,
+) -> Result<std::sync::Arc<dyn AudienceApi>, JobError> {
+    deps.apis
         .for_destination(destination, &deps.secrets, destination.requests_per_second)
         .await
 }
 
 /// Reads one list back, compares it and, with `repair`, puts the missing members back.
 async fn check_list(
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     segment: &str,
     base: &SegmentBaseline,
     repair: bool,
     budget: &mut Budget,
 ) -> Result<ListCheck, JobError> {
     let mut list = ListReading::new(segment, base);
-    let members = reading::read_pages(client, &mut list, budget, ListLimits::default()).await?;
-    let found = (!list.gone).then(|| {
+    let members = reading::read_pages(api, &mut list, budget, MemberLimits::default()).await?;
+    let found = (!list.read.gone).then(|| {
         let mut tally = Tally::default();
         tally.add(Seen::of(base, &members, &MemberHasher::random()));
         tally.compare(base)
     });
     drop(members);
     let (mut check, missing) = repair::checked(&list, base, found);
-    if repair && !list.gone {
+    if repair && !list.read.gone {
         let started = Instant::now();
-        let before = client.stats().requests;
-        let (_, failed) = repair::put_back(client, &base.list_id, &missing, budget).await?;
+        let before = api.stats().requests;
+        let (_, failed) = repair::put_back(api, &base.audience_id, &missing, budget).await?;
         (check.repaired, check.not_repaired) = (check.missing - failed, failed);
-        list.requests += client.stats().requests - before;
+        list.requests += api.stats().requests - before;
         list.seconds += started.elapsed().as_secs_f64();
     }
     (check.requests, check.seconds) = (list.requests, rounded(list.seconds));

@@ -1,94 +1,31 @@
-//! A client's configuration and its construction; the defaults of every setting, defined here
-//! and nowhere else (the jobs' client settings and the command's flags start from these).
+//! A client of one Autopilot account: the generic HTTP machinery ([`crate::http_api`]) with
+//! Autopilot's key header and name.
 
-use super::health::{self, Trouble};
-use super::key::{KeyHolder, KeySource};
-use super::stats::{ClientStats, StatsSnapshot};
-use super::{check_base_url, AdaptivePacer, AutopilotError, RetryPolicy};
+use crate::http_api::{ApiError, ClientConfig, Dialect, HttpClient, KeySource};
 use secrecy::SecretString;
 use std::sync::Arc;
-use std::time::Duration;
-use url::Url;
 
 /// Autopilot's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api2.autopilothq.com/v1";
-/// Requests per second when nothing else is configured (what the successor product documents).
-pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 10.0;
-/// The longest a request waits for its answer.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The shortest: a request is never given up on sooner, however fast answers usually come.
-pub const DEFAULT_MIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// Requests of one client (one destination, one process) in flight at once. Their starts are
-/// spaced at the rate whatever this is; it needs to exceed rate × answer time, plus the answers
-/// that hang. It also bounds what a killed process may have sent without hearing back.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
-/// How long a request keeps being retried through an outage before the export gives up (and can
-/// be resumed): long enough to ride out a typical incident.
-pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(15 * 60);
-/// Attempts of one request at the most, within the budget.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 200;
-/// The longest a connection may take to open, whatever the request's timeout.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How to reach one Autopilot account.
-#[derive(Debug)]
-pub struct ClientConfig {
-    pub base_url: Url,
-    pub requests_per_second: f64,
-    /// The longest a request waits for its answer; requests usually wait less, a few times the
-    /// recent answer time but at least `min_timeout` ([`health`]).
-    pub timeout: Duration,
-    pub min_timeout: Duration,
-    pub retry: RetryPolicy,
-    pub max_in_flight: usize,
-}
-
-impl ClientConfig {
-    /// The defaults above for `base_url`: [`DEFAULT_REQUESTS_PER_SECOND`], requests given
-    /// [`DEFAULT_MIN_TIMEOUT`] to [`DEFAULT_TIMEOUT`], [`RetryPolicy::default`],
-    /// [`DEFAULT_MAX_IN_FLIGHT`] requests in flight.
-    pub fn new(base_url: Url) -> Self {
-        Self {
-            base_url,
-            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
-            timeout: DEFAULT_TIMEOUT,
-            min_timeout: DEFAULT_MIN_TIMEOUT,
-            retry: RetryPolicy::default(),
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-        }
-    }
-}
+/// Autopilot reads the key from the `autopilotapikey` header, and documents no ban on clients
+/// that send bad requests.
+pub const DIALECT: Dialect = Dialect {
+    api: "Autopilot",
+    key_header: "autopilotapikey",
+    bad_requests: None,
+};
 
 /// A client for one Autopilot account. Cheap to clone; clones share the pacer and the counters,
-/// so all concurrent senders of a process together stay inside the account's rate limit.
-#[derive(Clone)]
+/// so all concurrent senders of a process together stay inside the account's rate limit. Its
+/// counters, pacer and outage state are the audience port's ([`crate::audience_api`]).
+#[derive(Clone, Debug)]
 pub struct AutopilotClient {
-    pub(super) inner: Arc<Inner>,
-}
-
-/// What the clones of a client share; the transport ([`super::transport`]) uses all of it.
-pub(super) struct Inner {
-    pub http: reqwest::Client,
-    /// Ends with `/`, so request paths are appended to it.
-    pub base_url: Url,
-    pub key: KeyHolder,
-    pub retry: RetryPolicy,
-    pub in_flight: tokio::sync::Semaphore,
-    pub pacer: AdaptivePacer,
-    pub observed: health::Observed,
-    pub stats: ClientStats,
-}
-
-impl std::fmt::Debug for AutopilotClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AutopilotClient")
-            .field("base_url", &self.inner.base_url.as_str())
-            .finish_non_exhaustive()
-    }
+    pub(super) http: HttpClient,
 }
 
 impl AutopilotClient {
-    pub fn new(config: ClientConfig, key: SecretString) -> Result<Self, AutopilotError> {
+    pub fn new(config: ClientConfig, key: SecretString) -> Result<Self, ApiError> {
         Self::build(config, key, None)
     }
 
@@ -98,84 +35,17 @@ impl AutopilotClient {
         config: ClientConfig,
         key: SecretString,
         source: Arc<dyn KeySource>,
-    ) -> Result<Self, AutopilotError> {
+    ) -> Result<Self, ApiError> {
         Self::build(config, key, Some(source))
     }
 
-    fn build(
+    pub(crate) fn build(
         config: ClientConfig,
         key: SecretString,
-        key_source: Option<Arc<dyn KeySource>>,
-    ) -> Result<Self, AutopilotError> {
-        let key = KeyHolder::new(key, key_source)?;
-        check_base_url(&config.base_url)?;
-        let http = reqwest::Client::builder()
-            // A redirect is an error, never followed: reqwest drops only `Authorization` and
-            // `Cookie` when following one to another host, so the key would go along.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(MAX_CONNECT_TIMEOUT))
-            .user_agent(concat!("autopilot-export/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| AutopilotError::from_reqwest(e, config.timeout))?;
-        let mut base_url = config.base_url;
-        if !base_url.path().ends_with('/') {
-            let path = format!("{}/", base_url.path());
-            base_url.set_path(&path);
-        }
+        source: Option<Arc<dyn KeySource>>,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                base_url,
-                key,
-                retry: config.retry,
-                in_flight: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
-                pacer: AdaptivePacer::new(config.requests_per_second),
-                observed: health::Observed::new(config.min_timeout, config.timeout),
-                stats: ClientStats::default(),
-            }),
+            http: HttpClient::new(DIALECT, config, key, source)?,
         })
-    }
-
-    pub fn stats(&self) -> StatsSnapshot {
-        self.inner.stats.snapshot()
-    }
-
-    pub fn pacer(&self) -> &AdaptivePacer {
-        &self.inner.pacer
-    }
-
-    /// Whether Autopilot is failing to answer right now (its requests are being retried), and
-    /// since when: what progress output shows while an export waits out an outage.
-    pub fn trouble(&self) -> Option<Trouble> {
-        self.inner.observed.trouble()
-    }
-
-    /// How long requests keep being retried before an export gives up.
-    pub fn retry_budget(&self) -> Duration {
-        self.inner.retry.max_elapsed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_never_printed() {
-        let config = ClientConfig::new(Url::parse("http://127.0.0.1:1/v1").unwrap());
-        let client =
-            AutopilotClient::new(config, SecretString::from("sk-very-secret".to_string())).unwrap();
-        assert!(!format!("{client:?}").contains("sk-very-secret"));
-    }
-
-    #[test]
-    fn an_unusable_key_or_url_is_refused_before_any_request() {
-        let config = || ClientConfig::new(Url::parse("http://127.0.0.1:1/v1").unwrap());
-        let err = AutopilotClient::new(config(), SecretString::from(String::new())).unwrap_err();
-        assert!(matches!(err, AutopilotError::UnusableKey), "{err}");
-        let far = ClientConfig::new(Url::parse("http://example.com/v1").unwrap());
-        let err = AutopilotClient::new(far, SecretString::from("k".to_string())).unwrap_err();
-        assert!(matches!(err, AutopilotError::InvalidUrl(_)), "{err}");
     }
 }

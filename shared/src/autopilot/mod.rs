@@ -1,52 +1,78 @@
-//! The Autopilot REST API v1 client.
+//! Autopilot's REST API v1 behind the audience port ([`AutopilotClient`] implements
+//! [`crate::audience_api::AudienceApi`]): segments are lists, contacts are upserted by email.
 //!
-//! Autopilot's limits, which everything here respects:
-//! - at most 100 contacts per bulk upsert (`POST /contacts`), enforced by [`ContactBatch`]; request
-//!   bodies stay far under the documented 2 MB;
+//! Autopilot's limits, which everything here respects ([`LIMITS`]):
+//! - at most 100 contacts per bulk upsert (`POST /contacts`), and a body under 2 MB (a batch
+//!   whose body would be larger is split before it is sent);
 //! - an invalid email in a bulk upsert fails the whole request with 400: the batch is split until
 //!   the offending contacts are isolated, every good one is written ([`bulk`]);
+//! - a member leaves a list by a `DELETE` of its own: one request per removal;
 //! - throttling answers 429, optionally with `Retry-After` and a body
 //!   `{"error": {"try-in-seconds": n}}`; no rate is documented (the successor product documents 10
-//!   requests/second per account): requests are paced by one adaptive limiter ([`pacing`]);
+//!   requests/second per account): requests are paced by the one adaptive limiter of
+//!   [`crate::http_api`];
 //! - a request that timed out may still have been carried out: every write is an upsert by email,
-//!   so it can be repeated safely ([`retry`]).
+//!   so it can be repeated safely.
 //!
-//! The modules, by role: `client` (the configuration, its defaults, and the constructor), [`api`]
-//! (the endpoints and the shapes of their answers) and [`bulk`] (bulk upserts split around the
-//! contacts Autopilot refuses), all sending through `transport` (the one retry, pacing and key
-//! rotation loop: retry loop → place in flight → pacer slot → one HTTP attempt with a timeout →
-//! answer classification), with `key` (the key and where a rotated one is read), [`retry`],
-//! [`pacing`], [`health`] (answer times and outages), `answer` (reading answers), [`error`] and
-//! `stats`. The contacts themselves are the domain's ([`crate::contact`]).
+//! The modules, by role: `client` (the key header, the default URL and the constructor), [`api`]
+//! (the endpoints and the shapes of their answers), `encode` (a contact as Autopilot takes it),
+//! [`bulk`] (bulk upserts split around the contacts Autopilot refuses) and `port` (all of it as
+//! the audience port), all sending through the generic machinery of [`crate::http_api`]
+//! (pacing, retries, key rotation, answer limits).
 
-mod answer;
 pub mod api;
-mod base_url;
 pub mod bulk;
 mod client;
-pub mod error;
-pub mod health;
+mod encode;
 #[cfg(test)]
 mod hostile;
-mod key;
-pub mod pacing;
-pub mod retry;
-mod stats;
-mod transport;
+mod port;
 
-pub use crate::contact::{
-    Contact, ContactBatch, ContactError, FORBIDDEN_FIELDS, MAX_CONTACTS_PER_BULK,
-};
-pub use api::{Account, ListInfo, ListLimits, MemberPage};
-pub use base_url::check_base_url;
+pub use api::{Account, ListInfo};
 pub use bulk::{BulkOutcome, Rejection};
-pub use client::{
-    AutopilotClient, ClientConfig, DEFAULT_BASE_URL, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_MIN_TIMEOUT, DEFAULT_REQUESTS_PER_SECOND, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT,
+pub use client::{AutopilotClient, DEFAULT_BASE_URL, DIALECT};
+pub use encode::contact_json;
+
+use crate::audience_api::{Limits, Vocabulary};
+
+/// Autopilot's API host.
+pub const API_HOST: &str = "api2.autopilothq.com";
+
+/// Contacts in one bulk upsert at most.
+pub const MAX_CONTACTS_PER_BULK: usize = 100;
+
+/// Autopilot's limits and cost model: 100 contacts a request, 2 MB a body, a request of its own
+/// for each removal.
+pub const LIMITS: Limits = Limits {
+    batch_size: MAX_CONTACTS_PER_BULK,
+    max_body_bytes: 2 * 1024 * 1024,
+    removals_per_request: 1,
+    removals_share_requests: false,
 };
-pub use error::{thousands, AutopilotError, ErrorClass};
-pub use health::Trouble;
-pub use key::KeySource;
-pub use pacing::AdaptivePacer;
-pub use retry::RetryPolicy;
-pub use stats::{ClientStats, StatsSnapshot};
+
+/// Autopilot's words: its standard contact fields, and the fields never sent to it.
+pub const VOCABULARY: Vocabulary = Vocabulary {
+    api: "Autopilot",
+    audience: "list",
+    standard_fields: &[
+        "FirstName",
+        "LastName",
+        "Company",
+        "Phone",
+        "MobilePhone",
+        "Title",
+        "Salutation",
+        "Website",
+        "Industry",
+        "LeadSource",
+        "Status",
+        "Twitter",
+        "NumberOfEmployees",
+        "MailingStreet",
+        "MailingCity",
+        "MailingState",
+        "MailingPostalCode",
+        "MailingCountry",
+    ],
+    never_sent: &["unsubscribed", "_NewEmail"],
+};

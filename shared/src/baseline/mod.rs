@@ -1,11 +1,11 @@
-//! The baseline of a destination: what the last export confirmed in Autopilot, per segment — each
+//! The baseline of a destination: what the last export confirmed in its audience tool, per segment — each
 //! contact's fingerprint (a hash of the fields sent) and so the membership ledger (which contacts
 //! this connector put on the segment's list). Incremental exports send only what differs from it,
 //! and remove from a list only members the ledger says this connector added.
 //!
 //! Stored as `state/{destination}/baseline.json`, each segment's contacts in compact form (an
 //! older baseline's plain object is read and rewritten compact by the next export); it only ever
-//! records what Autopilot confirmed, and a failed export never replaces it.
+//! records what the API confirmed, and a failed export never replaces it.
 
 mod compact;
 mod foreign;
@@ -13,7 +13,7 @@ mod members;
 pub use foreign::ForeignMembers;
 pub use members::{HashIndex, Members};
 
-use crate::autopilot::Contact;
+use crate::contact::Contact;
 use crate::destination::{DataMatching, Segment};
 use crate::store::{get_json, put_json, ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
@@ -31,8 +31,10 @@ pub struct Baseline {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SegmentBaseline {
-    pub list_id: String,
-    /// Lower-cased email → fingerprint of the contact as Autopilot has it from us, in compact
+    /// The segment's audience (its list): stored as `list_id` before there was a choice of API.
+    #[serde(alias = "list_id")]
+    pub audience_id: String,
+    /// Lower-cased email → fingerprint of the contact as the API has it from us, in compact
     /// form ([`Members`]: 16-byte records sorted by key hash, then the addresses).
     #[serde(with = "compact")]
     pub contacts: Members,
@@ -73,7 +75,7 @@ pub async fn save(
     put_json(store, &key(destination), baseline).await
 }
 
-/// A stable 64-bit hash of what would be sent for a contact (its list excluded).
+/// A stable 64-bit hash of what would be sent for a contact.
 pub fn fingerprint(contact: &Contact) -> u64 {
     let mut fp = Fingerprint::new(contact.email());
     for (k, v) in contact.fields() {
@@ -151,13 +153,11 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn fingerprints_follow_content_not_list_or_order() {
+    fn fingerprints_follow_content() {
         let a = Contact::new("a@x.io")
             .unwrap()
             .with_field("FirstName", "Ann")
             .unwrap();
-        let b = a.clone().with_list("l1");
-        assert_eq!(fingerprint(&a), fingerprint(&b));
         let c = a.clone().with_field("LastName", "Lee").unwrap();
         assert_ne!(fingerprint(&a), fingerprint(&c));
         let d = a.clone().with_custom("integer--Age", json!(30)).unwrap();

@@ -2,16 +2,15 @@
 //!
 //! The local command may use any http(s) URL and any path ([`Boundary::anywhere`]). A deployment
 //! on AWS is different: whoever may call its HTTP API is not necessarily whoever may read its
-//! buckets, so a destination there may only send to Autopilot's API host (plus the hosts the
-//! stack lists) over https and only read segments under the stack's snapshot bucket and prefix
+//! buckets, so a destination there may only send to the hosts of the APIs it speaks
+//! ([`ApiKind::api_hosts`]: Autopilot's `api2.autopilothq.com`) plus the hosts the stack lists,
+//! over https, and only read segments under the stack's snapshot bucket and prefix
 //! ([`Boundary::deployment`]). Otherwise one API permission would be enough to export any object
 //! the functions can read to a server of one's own.
 
 use super::{Destination, Segment};
+use crate::audience_api::ApiKind;
 use crate::JobError;
-
-/// Autopilot's API host: on AWS the one host destinations use unless the stack allows others.
-pub const AUTOPILOT_API_HOST: &str = "api2.autopilothq.com";
 
 /// The first parts of data-bucket keys that hold the connector's own data, never a snapshot.
 const DATA_PREFIXES: [&str; 3] = ["destinations", "exports", "state"];
@@ -21,6 +20,8 @@ const DATA_PREFIXES: [&str; 3] = ["destinations", "exports", "state"];
 pub struct Boundary {
     /// `None`: any http(s) URL.
     origins: Option<Vec<Origin>>,
+    /// How many of `origins` are the APIs' own hosts (the rest are the stack's).
+    own: usize,
     /// `None`: any path or `s3://` URL.
     snapshots: Option<SnapshotScope>,
 }
@@ -56,7 +57,7 @@ impl Boundary {
         Self::default()
     }
 
-    /// The limits of a deployment: https to [`AUTOPILOT_API_HOST`] and to `allowed_hosts`
+    /// The limits of a deployment: https to every API's own hosts and to `allowed_hosts`
     /// (`host`, `host:port` — https — or `scheme://host:port`, the form tests use for a local
     /// sandbox); segments only under `s3://{snapshot_bucket}/{snapshot_prefix}` and never the
     /// connector's own objects in `data_bucket`. An allowed host that cannot be read is an error
@@ -67,11 +68,15 @@ impl Boundary {
         snapshot_prefix: &str,
         data_bucket: &str,
     ) -> Result<Self, String> {
-        let mut origins = vec![Origin {
-            scheme: "https".into(),
-            host: AUTOPILOT_API_HOST.into(),
-            port: 443,
-        }];
+        let mut origins: Vec<Origin> = (ApiKind::ALL.iter())
+            .flat_map(|kind| kind.api_hosts())
+            .map(|host| Origin {
+                scheme: "https".into(),
+                host: host.to_string(),
+                port: 443,
+            })
+            .collect();
+        let own = origins.len();
         for entry in allowed_hosts
             .iter()
             .map(|h| h.trim())
@@ -88,7 +93,7 @@ impl Boundary {
                 .filter(|u| matches!(u.path(), "" | "/") && u.query().is_none())
                 .and_then(|u| origin(&u))
                 .ok_or_else(|| {
-                    format!("the allowed Autopilot host '{entry}' is not a host name, host:port or scheme://host:port")
+                    format!("the allowed API host '{entry}' is not a host name, host:port or scheme://host:port")
                 })?;
             origins.push(origin);
         }
@@ -100,6 +105,7 @@ impl Boundary {
         };
         Ok(Self {
             origins: Some(origins),
+            own,
             snapshots: Some(SnapshotScope {
                 bucket: snapshot_bucket
                     .map(str::trim)
@@ -111,14 +117,15 @@ impl Boundary {
         })
     }
 
-    /// Refuses an Autopilot URL outside the boundary (and any URL that is not http(s)).
-    pub fn check_url(&self, url: &str) -> Result<(), JobError> {
+    /// Refuses a URL of `api` outside the boundary (and any URL that is not http(s)).
+    pub fn check_url(&self, api: ApiKind, url: &str) -> Result<(), JobError> {
+        let name = api.vocabulary().api;
         let parsed = url::Url::parse(url.trim()).map_err(|e| {
-            JobError::InvalidInput(format!("'{url}' is not a valid Autopilot URL: {e}"))
+            JobError::InvalidInput(format!("'{url}' is not a valid {name} URL: {e}"))
         })?;
         if self.origins.is_none() {
             // Anywhere (the command): the client's own rule, https or http to this machine.
-            crate::autopilot::check_base_url(&parsed)?;
+            crate::http_api::check_base_url(&parsed, name)?;
         }
         let Some(origin) = origin(&parsed) else {
             return Err(JobError::InvalidInput(format!(
@@ -132,10 +139,15 @@ impl Boundary {
         {
             return Ok(());
         }
-        let others: Vec<String> = allowed[1..].iter().map(Origin::to_string).collect();
+        let (own, others) = allowed.split_at(self.own.min(allowed.len()));
+        let list = |origins: &[Origin]| {
+            let shown: Vec<String> = origins.iter().map(Origin::to_string).collect();
+            shown.join(", ")
+        };
         Err(JobError::InvalidInput(format!(
-            "{origin} is not an Autopilot API this deployment sends data to: destinations use https://{AUTOPILOT_API_HOST} or a host of the stack's AllowedAutopilotHosts parameter ({}), without a user name or password",
-            if others.is_empty() { "none".to_string() } else { others.join(", ") }
+            "{origin} is not an API this deployment sends data to: destinations use {} or a host of the stack's AllowedAutopilotHosts parameter ({}), without a user name or password",
+            list(own),
+            if others.is_empty() { "none".to_string() } else { list(others) }
         )))
     }
 
@@ -182,7 +194,7 @@ impl Boundary {
     /// Refuses a destination whose URL or any segment lies outside the boundary: one stored
     /// before the boundary was enforced, or written to the bucket by hand.
     pub fn check_destination(&self, destination: &Destination) -> Result<(), JobError> {
-        self.check_url(&destination.autopilot_url)?;
+        self.check_url(destination.api, &destination.api_url)?;
         destination
             .segments
             .iter()
@@ -219,9 +231,11 @@ mod tests {
     fn anywhere_allows_every_http_url_and_path() {
         let any = Boundary::anywhere();
         for url in ["http://127.0.0.1:9/v1", "https://attacker.example/v1"] {
-            any.check_url(url).unwrap();
+            any.check_url(ApiKind::Autopilot, url).unwrap();
         }
-        assert!(any.check_url("ftp://example.com/").is_err());
+        assert!(any
+            .check_url(ApiKind::Autopilot, "ftp://example.com/")
+            .is_err());
         any.check_source(&segment("/home/me/vip.csv")).unwrap();
         any.check_source(&segment("s3://any/key.csv")).unwrap();
     }
@@ -235,7 +249,8 @@ mod tests {
             "https://eu.example.com/v1",
             "http://127.0.0.1:4010/v1",
         ] {
-            aws.check_url(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            aws.check_url(ApiKind::Autopilot, url)
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
         }
         for url in [
             "https://attacker.example/v1",
@@ -248,12 +263,21 @@ mod tests {
             "http://127.0.0.1:4011/v1",
             "https://127.0.0.1:4010/v1",
         ] {
-            let err = aws.check_url(url).unwrap_err().to_string();
+            let err = aws
+                .check_url(ApiKind::Autopilot, url)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("AllowedAutopilotHosts"), "{url}: {err}");
+            assert!(
+                err.contains("https://api2.autopilothq.com or"),
+                "{url}: {err}"
+            );
             assert!(!err.contains("user:pw"), "{err}");
         }
         let none = deployment(&[], "");
-        let err = none.check_url("https://attacker.example/v1").unwrap_err();
+        let err = none
+            .check_url(ApiKind::Autopilot, "https://attacker.example/v1")
+            .unwrap_err();
         assert!(err.to_string().contains("(none)"), "{err}");
         for bad in ["https://h/path", "not a host", "ftp://h"] {
             let hosts = [bad.to_string()];

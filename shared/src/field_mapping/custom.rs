@@ -69,7 +69,7 @@ impl CustomType {
     }
 }
 
-/// A date or date-time as Autopilot takes it: RFC 3339 in UTC.
+/// A date or date-time as contacts hold it: RFC 3339 in UTC.
 pub(super) fn parse_date(text: &str) -> Option<String> {
     if let Some(date) = plain_date(text) {
         return Some(date);

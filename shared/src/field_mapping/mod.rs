@@ -3,7 +3,7 @@
 //! be one.
 //!
 //! Rules: the email is trimmed, checked and its domain put in ASCII ([`crate::email::normalise`]); empty
-//! values are dropped (a field in Autopilot is never overwritten with nothing); custom values are
+//! values are dropped (a field in the destination is never overwritten with nothing); custom values are
 //! converted to their declared type (`string`, `integer`, `float`, `boolean`, `date`) or the row
 //! is refused.
 //!
@@ -20,4 +20,4 @@ mod validate;
 
 pub use custom::CustomType;
 pub use row::{column_positions, RowMapper, RowProblem};
-pub use validate::{validate, STANDARD_FIELDS};
+pub use validate::validate;

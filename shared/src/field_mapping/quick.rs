@@ -4,8 +4,8 @@
 //! and its text custom values.
 
 use super::{CustomType, RowMapper};
+use crate::audience_api::never_sent_anywhere;
 use crate::baseline::Fingerprint;
-use crate::contact::FORBIDDEN_FIELDS;
 use crate::email;
 
 /// The mapping's fields in the order a contact holds them (by name).
@@ -22,11 +22,7 @@ impl QuickFields {
         fields: &[(String, usize)],
         custom: &[(String, CustomType, usize, String)],
     ) -> Option<Self> {
-        let forbidden = |name: &str| {
-            FORBIDDEN_FIELDS
-                .iter()
-                .any(|f| f.eq_ignore_ascii_case(name))
-        };
+        let forbidden = never_sent_anywhere;
         let mut sorted: Vec<(String, usize)> = fields
             .iter()
             .filter(|(name, _)| name != "Email")

@@ -33,11 +33,15 @@ fn maps_converts_and_drops_empty_values() {
     let c = mapper
         .map(&[" Ann@X.io ", "Ann", "", "42", "Yes", "2026-01-31", "1.5"])
         .unwrap();
+    assert_eq!(c.email(), "Ann@x.io");
     assert_eq!(
-        c.to_autopilot_json(),
-        json!({"Email": "Ann@x.io", "FirstName": "Ann", "custom": {
-            "integer--Age": 42, "boolean--VIP": true,
-            "date--Signup--Date": "2026-01-31T00:00:00Z", "float--Score": 1.5}})
+        c.fields(),
+        &BTreeMap::from([("FirstName".to_string(), "Ann".to_string())])
+    );
+    assert_eq!(
+        serde_json::to_value(c.custom()).unwrap(),
+        json!({"integer--Age": 42, "boolean--VIP": true,
+            "date--Signup--Date": "2026-01-31T00:00:00Z", "float--Score": 1.5})
     );
 }
 
@@ -132,17 +136,34 @@ fn a_used_column_named_twice_is_refused() {
 }
 
 #[test]
-fn mapping_checks() {
-    assert!(validate(&matching()).is_ok());
-    let mut m = matching();
-    m.custom.insert("colour--Eyes".into(), "eyes".into());
-    assert!(validate(&m).unwrap_err().contains("unknown type 'colour'"));
-    let mut m = matching();
-    m.fields.insert("unsubscribed".into(), "u".into());
-    assert!(validate(&m).unwrap_err().contains("never sent"));
-    let mut m = matching();
-    m.fields.insert("Shoe".into(), "u".into());
-    assert!(validate(&m).unwrap_err().contains("not a standard"));
+fn mapping_checks_for_each_api() {
+    for kind in crate::audience_api::ApiKind::ALL {
+        let words = kind.vocabulary();
+        assert!(validate(&matching(), words).is_ok());
+        let mut m = matching();
+        m.custom.insert("colour--Eyes".into(), "eyes".into());
+        assert!(validate(&m, words)
+            .unwrap_err()
+            .contains("unknown type 'colour'"));
+        for never in words.never_sent {
+            let mut m = matching();
+            m.fields.insert(never.to_string(), "u".into());
+            assert!(
+                validate(&m, words).unwrap_err().contains("never sent"),
+                "{never}"
+            );
+        }
+        let mut m = matching();
+        m.fields.insert("Shoe".into(), "u".into());
+        let err = validate(&m, words).unwrap_err();
+        assert!(
+            err.contains(&format!("not a standard {} field", words.api)),
+            "{err}"
+        );
+        let mut m = matching();
+        m.email = " ".into();
+        assert!(validate(&m, words).unwrap_err().contains("--email-field"));
+    }
 }
 
 #[test]

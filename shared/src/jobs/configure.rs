@@ -46,7 +46,8 @@ pub async fn run_within(
     boundary: &Boundary,
 ) -> Result<Output, JobError> {
     let mut destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
-    field_mapping::validate(&input.data_matching).map_err(JobError::InvalidInput)?;
+    field_mapping::validate(&input.data_matching, destination.api.vocabulary())
+        .map_err(JobError::InvalidInput)?;
     if input.segments.is_empty() {
         return Err(JobError::InvalidInput(
             "choose at least one segment: --segment 'NAME=PATH_OR_S3_URL'".into(),
@@ -61,8 +62,10 @@ pub async fn run_within(
         }
         if !names.insert(segment.name.trim().to_string()) {
             return Err(JobError::InvalidInput(format!(
-                "the segment '{}' is given twice: each segment becomes one Autopilot list",
-                segment.name.trim()
+                "the segment '{}' is given twice: each segment becomes one {} {}",
+                segment.name.trim(),
+                destination.api.vocabulary().api,
+                destination.api.vocabulary().audience
             )));
         }
         boundary.check_source(segment)?;
@@ -182,7 +185,7 @@ mod tests {
         let stored: destination::Destination = serde_json::from_value(serde_json::json!({
             "id": "main",
             "display_name": "Main",
-            "autopilot_url": "http://127.0.0.1:9/v1",
+            "api_url": "http://127.0.0.1:9/v1",
             "account_name": null,
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "test"},
             "created_at": "2026-01-01T00:00:00Z",

@@ -1,9 +1,11 @@
-//! `connect`: validates an API key against Autopilot, stores it in the secret store and the
+//! `connect`: validates an API key against the destination's API, stores it in the secret store and the
 //! destination (without the key) in the object store. Nothing is stored when the key is refused.
 
 use super::{Deps, JobError};
-use crate::autopilot::{Account, AutopilotError, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_SECOND};
+use crate::audience_api::{Account, ApiKind};
 use crate::destination::{self, Boundary, Consent, Destination, DEFAULT_PROFILE_LIMIT};
+use crate::error::ErrorKind;
+use crate::http_api::{ApiError, DEFAULT_REQUESTS_PER_SECOND};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;
@@ -16,7 +18,7 @@ pub const RATE_RANGE: RangeInclusive<f64> = 0.1..=10_000.0;
 pub const KEY_WITH_CONTROL_CHARACTERS: &str = "the API key holds a line break or other characters an API key cannot have: paste the key alone, on one line";
 
 /// Refuses a key that holds a control character (a pasted second line, a tab): no API key has
-/// one, and it would reach Autopilot as a request that cannot be sent ("rejected the request
+/// one, and it would reach the API as a request that cannot be sent ("rejected the request
 /// (0)"). The message never quotes the key.
 pub fn check_key(key: &SecretString) -> Result<(), JobError> {
     if key.expose_secret().chars().any(char::is_control) {
@@ -58,6 +60,31 @@ pub fn check_rate(rate: f64) -> Result<f64, String> {
     }
 }
 
+/// The input of a connect (or a key rotation) an error is about, for a form that shows the
+/// error beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    DisplayName,
+    Key,
+    Url,
+    /// None in particular (the API could not be reached, the store failed, ...).
+    Other,
+}
+
+impl Field {
+    /// The input `err`, returned by [`run`] or [`rotate_key`], is about.
+    pub fn of(err: &JobError) -> Self {
+        match err {
+            JobError::AlreadyExists(_) => Self::DisplayName,
+            JobError::Api(ApiError::UnusableKey) => Self::Key,
+            JobError::Api(ApiError::InvalidUrl(_)) => Self::Url,
+            JobError::InvalidInput(m) if m == KEY_WITH_CONTROL_CHARACTERS => Self::Key,
+            e if e.kind() == ErrorKind::Unauthorized => Self::Key,
+            _ => Self::Other,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Input {
     pub display_name: String,
@@ -67,8 +94,13 @@ pub struct Input {
     pub consent: bool,
     #[serde(default)]
     pub export_user: Option<String>,
+    /// The API the destination's audience tool speaks (Autopilot's unless said).
     #[serde(default)]
-    pub autopilot_url: Option<String>,
+    pub api: ApiKind,
+    /// Where that API is, when not at its public address (a sandbox); `autopilot_url` is read as
+    /// this too.
+    #[serde(default, alias = "autopilot_url")]
+    pub api_url: Option<String>,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
 }
@@ -79,12 +111,12 @@ pub struct Output {
     pub account_name: Option<String>,
 }
 
-/// Connects with no limit on the Autopilot URL: the local command.
+/// Connects with no limit on the API URL: the local command.
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     run_within(input, deps, &Boundary::anywhere()).await
 }
 
-/// Connects a destination whose URL must lie inside `boundary` (on AWS: Autopilot's API host and
+/// Connects a destination whose URL must lie inside `boundary` (on AWS: the APIs' hosts and
 /// the hosts the stack allows). The key is sent nowhere else, and nothing is stored when the URL
 /// or the key is refused.
 pub async fn run_within(
@@ -113,14 +145,15 @@ pub async fn run_within(
         Some(r) => check_rate(r).map_err(JobError::InvalidInput)?,
         None => DEFAULT_REQUESTS_PER_SECOND,
     };
+    let api = input.api;
     let url = input
-        .autopilot_url
+        .api_url
         .as_deref()
-        .unwrap_or(DEFAULT_BASE_URL)
+        .unwrap_or(api.default_url())
         .trim()
         .to_string();
-    boundary.check_url(&url)?;
-    // A quick answer before asking Autopilot; the conditional write below is what decides.
+    boundary.check_url(api, &url)?;
+    // A quick answer before asking the API; the conditional write below is what decides.
     if deps
         .store
         .exists(&destination::keys::destination(&id))
@@ -128,17 +161,17 @@ pub async fn run_within(
     {
         return Err(already_exists(&id));
     }
-    let client = deps.clients.for_key(&url, input.api_key.clone(), rate)?;
-    let account = client.account().await.map_err(|e| match e {
-        AutopilotError::Unauthorized => JobError::Autopilot(AutopilotError::Unauthorized),
-        other => other.into(),
-    })?;
+    let client = deps
+        .apis
+        .for_new_key(api, &url, input.api_key.clone(), rate)?;
+    let account = client.account().await?;
     let destination = Destination {
         id: id.clone(),
         display_name: name.to_string(),
-        autopilot_url: url,
-        account_name: account.organization_name.clone(),
-        account_id: account_id(&account),
+        api,
+        api_url: url,
+        account_name: account.name.clone(),
+        account_id: account.id.clone(),
         consent: Consent {
             agreed_at: chrono::Utc::now(),
             export_user: if export_user.is_empty() {
@@ -173,19 +206,8 @@ pub async fn run_within(
     tracing::info!(destination = %id, "destination connected");
     Ok(Output {
         destination_id: id,
-        account_name: account.organization_name,
+        account_name: account.name,
     })
-}
-
-/// Autopilot's id of the account (`instance_id`, a number or a string), when it has one.
-fn account_id(account: &Account) -> Option<String> {
-    match &account.instance_id {
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::String(s) if !s.trim().is_empty() => {
-            Some(s.trim().chars().take(MAX_NAME_CHARS).collect())
-        }
-        _ => None,
-    }
 }
 
 fn already_exists(id: &str) -> JobError {
@@ -194,7 +216,7 @@ fn already_exists(id: &str) -> JobError {
     ))
 }
 
-/// A new key for a connected destination: validated against Autopilot first, then stored.
+/// A new key for a connected destination: validated against its API first, then stored.
 #[derive(Debug, Deserialize)]
 pub struct RotateInput {
     pub destination_id: String,
@@ -214,19 +236,21 @@ pub async fn rotate_key_within(
 ) -> Result<Output, JobError> {
     check_key(&input.api_key)?;
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
-    boundary.check_url(&destination.autopilot_url)?;
-    let client = deps.clients.for_key(
-        &destination.autopilot_url,
+    boundary.check_url(destination.api, &destination.api_url)?;
+    let client = deps.apis.for_new_key(
+        destination.api,
+        &destination.api_url,
         input.api_key.clone(),
         destination.requests_per_second,
     )?;
-    let account = client.account().await?;
-    let new_account = account_id(&account);
+    let account: Account = client.account().await?;
+    let new_account = account.id.clone();
     match (&destination.account_id, &new_account) {
         (Some(ours), Some(theirs)) if ours != theirs => {
             return Err(JobError::InvalidInput(format!(
-                "the new key belongs to another Autopilot account ({}) than the one destination '{}' exports to: a destination keeps its account. Connect a new destination for the other account, or use a key of this one",
-                account.organization_name.as_deref().unwrap_or("unnamed"),
+                "the new key belongs to another {} account ({}) than the one destination '{}' exports to: a destination keeps its account. Connect a new destination for the other account, or use a key of this one",
+                destination.api.vocabulary().api,
+                account.name.as_deref().unwrap_or("unnamed"),
                 destination.id
             )))
         }
@@ -239,18 +263,18 @@ pub async fn rotate_key_within(
         _ => {}
     }
     deps.secrets.put(&destination.id, &input.api_key).await?;
-    deps.clients.forget(&destination.id);
+    deps.apis.forget(&destination.id);
     tracing::info!(destination = %destination.id, "API key rotated");
     Ok(Output {
         destination_id: destination.id,
-        account_name: account.organization_name,
+        account_name: account.name,
     })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::jobs::{ClientSettings, Clients};
+    use crate::audience_api::{ApiFactory, ClientSettings};
     use crate::secrets::FileSecrets;
     use crate::snapshot::LocalFiles;
     use crate::store::LocalStore;
@@ -263,7 +287,7 @@ pub(crate) mod tests {
             store: Arc::new(LocalStore::new(dir)),
             secrets: Arc::new(FileSecrets::new(dir.join("secrets"))),
             snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings {
+            apis: Arc::new(ApiFactory::new(ClientSettings {
                 timeout: Duration::from_millis(200),
                 max_attempts: 1,
                 max_elapsed: Duration::from_millis(200),
@@ -282,7 +306,8 @@ pub(crate) mod tests {
                 api_key: SecretString::from("k".to_string()),
                 consent: true,
                 export_user: None,
-                autopilot_url: Some("http://127.0.0.1:9/v1".into()),
+                api: Default::default(),
+                api_url: Some("http://127.0.0.1:9/v1".into()),
                 requests_per_second: Some(rate),
             };
             match run(input, &deps).await {
@@ -312,7 +337,8 @@ pub(crate) mod tests {
                 api_key: SecretString::from(key.to_string()),
                 consent: true,
                 export_user: None,
-                autopilot_url: Some("http://127.0.0.1:9/v1".into()),
+                api: Default::default(),
+                api_url: Some("http://127.0.0.1:9/v1".into()),
                 requests_per_second: None,
             };
             match run(input, &deps).await {

@@ -135,7 +135,8 @@ pub struct Report {
     pub finished_at: DateTime<Utc>,
     pub duration_seconds: f64,
     pub requests_per_second: f64,
-    /// ⌈contacts/100⌉ / rate: the least time Autopilot's rate limit allows for this export.
+    /// The export's requests by the API's cost model (Autopilot: ⌈contacts/100⌉ + removals) /
+    /// rate: the least time the API's rate limit allows for this export.
     pub rate_limit_floor_seconds: f64,
     pub distinct_profiles: u64,
     pub segments: Vec<SegmentReport>,
@@ -143,7 +144,8 @@ pub struct Report {
     /// Where the row-by-row list of refused rows is, when there are any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected_file: Option<String>,
-    /// Requests to Autopilot: one per 100 contacts sent and one per member removed, as planned
+    /// Requests to the API, as the plan's cost model counts them (Autopilot: one per 100 contacts
+    /// sent and one per member removed), as planned
     /// (retries and bisection not counted), plus the light verify's.
     #[serde(default)]
     pub requests: u64,
@@ -274,7 +276,7 @@ async fn commit(
 }
 
 /// The light verify of the export's lists against the baseline it left ([`sample`]); an export
-/// stopped by Autopilot itself (its key refused, no answers) does not read it again.
+/// stopped by the API itself (its key refused, no answers) does not read it again.
 async fn light_verify(
     deps: &Deps,
     report: &Report,
@@ -376,7 +378,7 @@ fn confirmed(
         for rejected in &result.rejected {
             let key = email::dedupe_key(&rejected.email);
             match before
-                .filter(|b| b.list_id == segment.list_id)
+                .filter(|b| b.audience_id == segment.audience_id)
                 .and_then(|b| b.contacts.get(&key))
             {
                 Some(fp) => contacts.insert(key, fp),

@@ -4,13 +4,14 @@
 //! that never landed), but what did land must be recorded all the same: otherwise the next run
 //! sends it again, and — worse — finds the members this connector added on the list, takes them
 //! for members someone else added, and never removes them. Each chunk's result (or, for a chunk
-//! under way, its stored progress) says exactly which requests Autopilot answered; with the chunk
+//! under way, its stored progress) says exactly which requests the API answered; with the chunk
 //! file that names the contacts and removals of each request, the old baseline is brought up to
 //! date with exactly those.
 
 use super::plan::{ChunkFile, Plan};
 use super::upload_chunk::{self, ChunkResult, Request};
 use super::JobError;
+use crate::audience_api::Limits;
 use crate::baseline::{Baseline, SegmentBaseline};
 use crate::destination::keys;
 use crate::email;
@@ -48,20 +49,23 @@ pub async fn landed(
             continue;
         };
         if let Some(into) = landed.get_mut(chunk.segment) {
-            landed_in_chunk(&chunk, outcome, into);
+            landed_in_chunk(&chunk, &plan.limits, outcome, into);
         }
     }
     Ok(landed)
 }
 
-fn landed_in_chunk(chunk: &ChunkFile, outcome: &ChunkOutcome, into: &mut Landed) {
+fn landed_in_chunk(chunk: &ChunkFile, limits: &Limits, outcome: &ChunkOutcome, into: &mut Landed) {
     let refused: HashSet<String> = outcome
         .result
         .rejected
         .iter()
         .map(|r| email::dedupe_key(&r.email))
         .collect();
-    for (position, request) in upload_chunk::requests(chunk).into_iter().enumerate() {
+    for (position, request) in upload_chunk::requests(chunk, limits)
+        .into_iter()
+        .enumerate()
+    {
         if !outcome
             .done
             .as_ref()
@@ -69,15 +73,18 @@ fn landed_in_chunk(chunk: &ChunkFile, outcome: &ChunkOutcome, into: &mut Landed)
         {
             continue;
         }
-        match request {
-            Request::Remove(i) => into.removed.push(email::dedupe_key(&chunk.removals[i])),
-            Request::Upsert { start, end } => into.sent.extend(
-                chunk.contacts[start..end]
-                    .iter()
-                    .map(|c| email::dedupe_key(c.email()))
-                    .filter(|k| !refused.contains(k)),
-            ),
-        }
+        let Request { removals, contacts } = request;
+        (into.removed).extend(
+            chunk.removals[removals]
+                .iter()
+                .map(|e| email::dedupe_key(e)),
+        );
+        into.sent.extend(
+            chunk.contacts[contacts]
+                .iter()
+                .map(|c| email::dedupe_key(c.email()))
+                .filter(|k| !refused.contains(k)),
+        );
     }
 }
 
@@ -111,12 +118,12 @@ pub fn record(
             .segments
             .entry(name.clone())
             .or_insert_with(|| SegmentBaseline {
-                list_id: next.list_id.clone(),
+                audience_id: next.audience_id.clone(),
                 ..SegmentBaseline::default()
             });
-        let mut contacts = if segment.list_id != next.list_id {
+        let mut contacts = if segment.audience_id != next.audience_id {
             // A new or recreated list: what the old one held left with it.
-            segment.list_id = next.list_id.clone();
+            segment.audience_id = next.audience_id.clone();
             HashMap::new()
         } else {
             segment.contacts.to_map()
@@ -138,14 +145,14 @@ pub fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autopilot::Contact;
+    use crate::contact::Contact;
     use crate::jobs::plan::ChunkKind;
     use crate::jobs::upload_chunk::RejectedContact;
     use std::collections::{BTreeMap, HashMap};
 
     fn segment(list: &str, contacts: &[(&str, u64)], foreign: &[&str]) -> SegmentBaseline {
         SegmentBaseline {
-            list_id: list.into(),
+            audience_id: list.into(),
             contacts: contacts.iter().map(|(e, f)| (e.to_string(), *f)).collect(),
             foreign: crate::baseline::ForeignMembers::from_emails(foreign.iter().copied()),
         }
@@ -190,8 +197,9 @@ mod tests {
             result: result.clone(),
             done: Some(BTreeSet::from([0, 1])),
         };
+        let limits = crate::audience_api::ApiKind::Autopilot.limits();
         let mut landed = Landed::default();
-        landed_in_chunk(&chunk, &outcome, &mut landed);
+        landed_in_chunk(&chunk, &limits, &outcome, &mut landed);
         assert_eq!(landed.removed, ["gone@x.io"]);
         assert_eq!(landed.sent.len(), 99);
         assert!(!landed.sent.contains(&"p1@x.io".to_string()));
@@ -199,7 +207,8 @@ mod tests {
         assert!(!landed.sent.contains(&"p100@x.io".to_string()));
         result.sent = 249;
         let mut all = Landed::default();
-        landed_in_chunk(&chunk, &ChunkOutcome { result, done: None }, &mut all);
+        let all_done = ChunkOutcome { result, done: None };
+        landed_in_chunk(&chunk, &limits, &all_done, &mut all);
         assert_eq!(all.sent.len(), 249);
     }
 
@@ -261,7 +270,7 @@ mod tests {
         );
         assert!(vip.added_by_us("d@x.io") && !vip.added_by_us("f@x.io"));
         let new = &next.segments["New"];
-        assert_eq!(new.list_id, "l2");
+        assert_eq!(new.audience_id, "l2");
         assert_eq!(
             new.contacts.to_map(),
             HashMap::from([("n@x.io".into(), 50)])

@@ -1,9 +1,12 @@
-//! `remove`: deletes a destination's key, its configuration, its baseline (every email it
-//! exported, in `state/{id}/`) and its exports (reports, rejected rows, chunks in `exports/{id}/`):
-//! nothing of it stays behind. Later exports of it fail clearly.
+//! `remove`: deletes a destination's key and webhook signing secret, its configuration, its baseline (every email it
+//! exported, in `state/{id}/`) and its exports (reports, rejected rows, chunks in `exports/{id}/`),
+//! then every version a versioned store (the AWS data bucket) keeps of them: nothing of it stays
+//! behind in the store. Later exports of it fail clearly. Copies outside the store (function
+//! logs, execution history) are not ours to delete; they hold ids and counts, and expire.
 
 use super::{Deps, JobError};
 use crate::destination::{self, keys};
+use crate::secrets::Named;
 use crate::store::ObjectStore;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -25,7 +28,10 @@ pub struct Output {
 pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let destination = destination::load(deps.store.as_ref(), &input.destination_id).await?;
     deps.secrets.delete(&destination.id).await?;
-    deps.clients.forget(&destination.id);
+    deps.secrets
+        .delete_named(&destination.id, Named::WebhookSigning)
+        .await?;
+    deps.apis.forget(&destination.id);
     deps.store
         .delete(&destination::keys::destination(&destination.id))
         .await?;
@@ -34,7 +40,16 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     for prefix in [keys::exports_dir(id), keys::state_dir(id)] {
         deleted += delete_under(deps.store.as_ref(), &prefix).await?;
     }
-    tracing::info!(destination = %id, objects = deleted, "destination removed");
+    // A versioned bucket still holds every earlier baseline (every address exported) and report.
+    let mut versions = 0;
+    for prefix in [
+        keys::destination(id),
+        keys::exports_dir(id),
+        keys::state_dir(id),
+    ] {
+        versions += deps.store.delete_versions(&prefix).await?;
+    }
+    tracing::info!(destination = %id, objects = deleted, versions, "destination removed");
     Ok(Output {
         destination_id: destination.id,
         removed: true,
@@ -56,7 +71,7 @@ pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::{ClientSettings, Clients};
+    use crate::audience_api::{ApiFactory, ClientSettings};
     use crate::secrets::FileSecrets;
     use crate::snapshot::LocalFiles;
     use crate::store::LocalStore;
@@ -70,10 +85,10 @@ mod tests {
             store: Arc::new(LocalStore::new(dir.path())),
             secrets: Arc::new(FileSecrets::new(dir.path().join("secrets"))),
             snapshots: Arc::new(LocalFiles),
-            clients: Arc::new(Clients::new(ClientSettings::default())),
+            apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         };
         let destination = serde_json::json!({
-            "id": "acme", "display_name": "Acme", "autopilot_url": "https://api2.autopilothq.com/v1",
+            "id": "acme", "display_name": "Acme", "api_url": "https://api2.autopilothq.com/v1",
             "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
             "created_at": "2026-01-01T00:00:00Z"
         });
@@ -94,8 +109,10 @@ mod tests {
             };
             deps.store.put(key, Bytes::from(body)).await.unwrap();
         }
+        let secret = secrecy::SecretString::from("k".to_string());
+        deps.secrets.put("acme", &secret).await.unwrap();
         deps.secrets
-            .put("acme", &secrecy::SecretString::from("k".to_string()))
+            .put_named("acme", Named::WebhookSigning, &secret)
             .await
             .unwrap();
         run(
@@ -114,5 +131,7 @@ mod tests {
             "only another destination's objects stay"
         );
         assert!(deps.secrets.get("acme").await.is_err());
+        let webhook = deps.secrets.get_named("acme", Named::WebhookSigning);
+        assert!(webhook.await.unwrap().is_none());
     }
 }

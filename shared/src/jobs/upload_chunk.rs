@@ -1,6 +1,7 @@
-//! `upload_chunk`: sends one chunk — contacts in bulk upserts of at most 100 (paced, retried,
-//! bisected), or a removal chunk's members taken off the segment's list one request each — and
-//! stores its result. A chunk whose result exists is not sent again.
+//! `upload_chunk`: sends one chunk through the audience port — its removals and contacts in the
+//! requests the plan's [`Limits`] cut it into (Autopilot: a request per removal, 100 contacts a
+//! request; paced, retried, refused contacts isolated) — and stores its result. A chunk whose
+//! result exists is not sent again.
 //!
 //! Up to [`REQUESTS_IN_FLIGHT`] requests of a chunk are in flight at once; the destination's pacer
 //! spaces their starts, so an answer that hangs holds one request, not the chunk's share of the
@@ -16,7 +17,7 @@
 
 use super::plan::{ChunkFile, ChunkKind, Plan};
 use super::{Deps, JobError};
-use crate::autopilot::MAX_CONTACTS_PER_BULK;
+use crate::audience_api::{Batch, Limits};
 use crate::destination::{self, keys};
 use crate::store::{get_json, put_json};
 use futures::StreamExt;
@@ -66,7 +67,7 @@ pub struct Output {
     pub sent: u64,
     pub rejected: u64,
     pub removed: u64,
-    /// Requests Autopilot answered 429 during this run (for the throttling metric).
+    /// Requests the API answered 429 during this run (for the throttling metric).
     #[serde(default)]
     pub throttled: u64,
 }
@@ -116,43 +117,16 @@ impl Partial {
     }
 }
 
-/// One request of a chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Request {
-    /// Take the chunk's removal at this position off the list.
-    Remove(usize),
-    /// Upsert the contacts at these positions (at most 100).
-    Upsert { start: usize, end: usize },
-}
+/// One request of a chunk: the positions of its removals and of its contacts.
+pub type Request = Batch;
 
-impl Request {
-    /// Contacts or removals it accounts for.
-    pub fn items(&self) -> usize {
-        match self {
-            Self::Remove(_) => 1,
-            Self::Upsert { start, end } => end - start,
-        }
-    }
-}
-
-/// The requests a chunk is sent in: its removals, then its contacts in batches of at most 100.
+/// The requests a chunk is sent in at `limits` (its plan's): its removals, then its contacts.
 /// Always the same for the same chunk, so stored progress can name them by position.
-pub fn requests(chunk: &ChunkFile) -> Vec<Request> {
-    requests_of(chunk.removals.len(), chunk.contacts.len())
+pub fn requests(chunk: &ChunkFile, limits: &Limits) -> Vec<Request> {
+    limits.batches(chunk.removals.len(), chunk.contacts.len())
 }
 
-/// [`requests`] of a chunk with `removals` removals and `contacts` contacts.
-fn requests_of(removals: usize, contacts: usize) -> Vec<Request> {
-    let upserts = (0..contacts)
-        .step_by(MAX_CONTACTS_PER_BULK)
-        .map(|start| Request::Upsert {
-            start,
-            end: (start + MAX_CONTACTS_PER_BULK).min(contacts),
-        });
-    (0..removals).map(Request::Remove).chain(upserts).collect()
-}
-
-/// A contact Autopilot refused, with its message.
+/// A contact the API refused, with its message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RejectedContact {
     pub row: u64,
@@ -175,24 +149,26 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
     let chunk: Chunk = get_json(store, &chunk_key).await?.ok_or_else(|| {
         JobError::NotFound(format!("export {export} has no chunk {}", input.chunk))
     })?;
-    let list_id = plan
+    let audience = plan
         .segments
         .get(chunk.segment)
-        .map(|s| s.list_id.clone())
+        .map(|s| s.audience_id.clone())
         .ok_or_else(|| {
             JobError::InvalidInput(format!("chunk {} names an unknown segment", input.chunk))
         })?;
     let rate = input
         .requests_per_second
         .unwrap_or(plan.requests_per_second);
-    let client = deps
-        .clients
+    let api = deps
+        .apis
         .for_destination(&destination, &deps.secrets, rate)
         .await?;
-    let throttled_before = client.stats().throttled;
-    let throttled = || client.stats().throttled.saturating_sub(throttled_before);
+    let throttled_before = api.stats().throttled;
+    let throttled = || api.stats().throttled.saturating_sub(throttled_before);
 
-    let requests = requests_of(chunk.removals.len(), chunk.contacts.len());
+    let requests = plan
+        .limits
+        .batches(chunk.removals.len(), chunk.contacts.len());
     let partial_key = keys::partial(dest, export, input.chunk);
     let mut progress = match get_json::<Partial>(store, &partial_key).await? {
         Some(partial) => Partial {
@@ -214,9 +190,9 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         },
     };
     let sender = Sender {
-        client: &client,
+        api: api.as_ref(),
         chunk: &chunk,
-        list_id: &list_id,
+        audience: &audience,
         key: &chunk_key,
     };
     // At least one request per run, so a chunk always moves on however short its budget.
@@ -226,7 +202,8 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         .collect();
     let mut answers = futures::stream::iter(pending)
         .map(|position| {
-            let (sender, started, request) = (&sender, &started, requests[position as usize]);
+            let (sender, started) = (&sender, &started);
+            let request = requests[position as usize].clone();
             async move {
                 let late = input
                     .deadline
@@ -298,7 +275,8 @@ fn summary(result: &ChunkResult) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autopilot::Contact;
+    use crate::audience_api::ApiKind;
+    use crate::contact::Contact;
 
     fn chunk(removals: usize, contacts: usize) -> ChunkFile {
         ChunkFile {
@@ -312,31 +290,32 @@ mod tests {
         }
     }
 
+    fn batch(removals: std::ops::Range<usize>, contacts: std::ops::Range<usize>) -> Request {
+        Request { removals, contacts }
+    }
+
     #[test]
-    fn requests_cover_every_item_once_in_order() {
-        let requests = requests(&chunk(2, 250));
+    fn an_autopilot_chunk_is_sent_as_it_always_was() {
+        // Stored progress names requests by position: a plan without limits (written before they
+        // were recorded) is cut as Autopilot's always were.
+        let limits = ApiKind::Autopilot.limits();
+        let requests = requests(&chunk(2, 250), &limits);
         assert_eq!(
             requests,
             [
-                Request::Remove(0),
-                Request::Remove(1),
-                Request::Upsert { start: 0, end: 100 },
-                Request::Upsert {
-                    start: 100,
-                    end: 200
-                },
-                Request::Upsert {
-                    start: 200,
-                    end: 250
-                },
+                batch(0..1, 0..0),
+                batch(1..2, 0..0),
+                batch(2..2, 0..100),
+                batch(2..2, 100..200),
+                batch(2..2, 200..250),
             ]
         );
-        assert!(super::requests(&chunk(0, 0)).is_empty());
+        assert!(super::requests(&chunk(0, 0), &limits).is_empty());
     }
 
     #[test]
     fn progress_of_earlier_versions_counts_items_handled_in_order() {
-        let requests = requests(&chunk(0, 250));
+        let requests = requests(&chunk(0, 250), &ApiKind::Autopilot.limits());
         let old: Partial = serde_json::from_value(serde_json::json!({
             "result": {"chunk": 0, "segment": 0, "kind": "add", "sent": 200, "rejected": []},
             "next": 200

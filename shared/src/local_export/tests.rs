@@ -1,8 +1,8 @@
 //! What a local export holds while it sends: a few chunks at a time, however many there are.
 
 use super::*;
+use crate::audience_api::ClientSettings;
 use crate::jobs::finalize::Status;
-use crate::jobs::ClientSettings;
 use crate::store::{LocalStore, ObjectStore, StoreError};
 use crate::test_support::{local_deps, write_people, TestDestination, KEY};
 use async_trait::async_trait;
@@ -49,6 +49,10 @@ impl ObjectStore for Counting {
 
     async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError> {
         self.inner.put_if_absent(key, data).await
+    }
+
+    async fn delete_versions(&self, prefix: &str) -> Result<usize, StoreError> {
+        self.inner.delete_versions(prefix).await
     }
 }
 

@@ -1,9 +1,10 @@
-//! `FileSecrets`: one file per destination in a folder only the owner can open (0700), each file
+//! `FileSecrets`: one file per destination and secret (`{id}.key` for the API key,
+//! `{id}.{name}.key` for a named one) in a folder only the owner can open (0700), each file
 //! created 0600 before the key is written to it. A key is written to a new file of a random name
 //! (never through one that is already there, such as a planted link) and renamed into place; a
 //! folder that others can open is refused until it is private again.
 
-use super::{SecretError, SecretStore};
+use super::{Named, SecretError, SecretStore};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use std::io::Write;
@@ -19,7 +20,9 @@ impl FileSecrets {
         Self { dir: dir.into() }
     }
 
-    fn path(&self, destination_id: &str) -> Result<PathBuf, SecretError> {
+    /// The file of a destination's API key (`{id}.key`) or of its `named` secret
+    /// (`{id}.{name}.key`).
+    fn path(&self, destination_id: &str, named: Option<Named>) -> Result<PathBuf, SecretError> {
         if destination_id.is_empty()
             || !destination_id
                 .chars()
@@ -27,23 +30,22 @@ impl FileSecrets {
         {
             return Err(SecretError::NotFound(destination_id.to_string()));
         }
-        Ok(self.dir.join(format!("{destination_id}.key")))
+        Ok(self.dir.join(match named {
+            None => format!("{destination_id}.key"),
+            Some(name) => format!("{destination_id}.{}.key", name.as_str()),
+        }))
     }
-}
 
-fn io(destination: &str, e: std::io::Error) -> SecretError {
-    SecretError::Io {
-        destination: destination.to_string(),
-        source: Box::new(e),
-    }
-}
-
-#[async_trait]
-impl SecretStore for FileSecrets {
-    async fn put(&self, destination_id: &str, key: &SecretString) -> Result<(), SecretError> {
-        let path = self.path(destination_id)?;
+    /// Writes `value` to a new private file and renames it into place.
+    async fn write(
+        &self,
+        destination_id: &str,
+        named: Option<Named>,
+        value: &SecretString,
+    ) -> Result<(), SecretError> {
+        let path = self.path(destination_id, named)?;
         let dir = self.dir.clone();
-        let key = key.clone();
+        let value = value.clone();
         let id = destination_id.to_string();
         tokio::task::spawn_blocking(move || {
             create_private_dir(&dir).map_err(|e| io(&id, e))?;
@@ -57,7 +59,7 @@ impl SecretStore for FileSecrets {
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut file = options.open(&tmp).map_err(|e| io(&id, e))?;
             let written = file
-                .write_all(key.expose_secret().as_bytes())
+                .write_all(value.expose_secret().as_bytes())
                 .and_then(|()| file.sync_all())
                 .and_then(|()| std::fs::rename(&tmp, &path));
             if let Err(e) = written {
@@ -73,32 +75,78 @@ impl SecretStore for FileSecrets {
         })?
     }
 
-    async fn get(&self, destination_id: &str) -> Result<SecretString, SecretError> {
-        let path = self.path(destination_id)?;
+    /// The secret in its file; `None` when there is no such file.
+    async fn read(
+        &self,
+        destination_id: &str,
+        named: Option<Named>,
+    ) -> Result<Option<SecretString>, SecretError> {
+        let path = self.path(destination_id, named)?;
         match tokio::fs::metadata(&self.dir).await {
             Ok(meta) if open_to_others(&meta) => return Err(exposed(&self.dir)),
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(SecretError::NotFound(destination_id.to_string()))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(destination_id, e)),
         }
         match tokio::fs::read_to_string(&path).await {
-            Ok(text) => Ok(SecretString::from(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(SecretError::NotFound(destination_id.to_string()))
-            }
+            Ok(text) => Ok(Some(SecretString::from(text))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(destination_id, e)),
         }
     }
 
-    async fn delete(&self, destination_id: &str) -> Result<(), SecretError> {
-        let path = self.path(destination_id)?;
+    async fn remove(&self, destination_id: &str, named: Option<Named>) -> Result<(), SecretError> {
+        let path = self.path(destination_id, named)?;
         match tokio::fs::remove_file(&path).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io(destination_id, e)),
         }
+    }
+}
+
+fn io(destination: &str, e: std::io::Error) -> SecretError {
+    SecretError::Io {
+        destination: destination.to_string(),
+        source: Box::new(e),
+    }
+}
+
+#[async_trait]
+impl SecretStore for FileSecrets {
+    async fn put(&self, destination_id: &str, key: &SecretString) -> Result<(), SecretError> {
+        self.write(destination_id, None, key).await
+    }
+
+    async fn get(&self, destination_id: &str) -> Result<SecretString, SecretError> {
+        self.read(destination_id, None)
+            .await?
+            .ok_or_else(|| SecretError::NotFound(destination_id.to_string()))
+    }
+
+    async fn delete(&self, destination_id: &str) -> Result<(), SecretError> {
+        self.remove(destination_id, None).await
+    }
+
+    async fn put_named(
+        &self,
+        destination_id: &str,
+        name: Named,
+        value: &SecretString,
+    ) -> Result<(), SecretError> {
+        self.write(destination_id, Some(name), value).await
+    }
+
+    async fn get_named(
+        &self,
+        destination_id: &str,
+        name: Named,
+    ) -> Result<Option<SecretString>, SecretError> {
+        self.read(destination_id, Some(name)).await
+    }
+
+    async fn delete_named(&self, destination_id: &str, name: Named) -> Result<(), SecretError> {
+        self.remove(destination_id, Some(name)).await
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `ObjectStore` port: where destinations, export plans, chunks, results and reports live.
 //! Adapters: [`LocalStore`] (a folder) here; S3 in the `aws-adapters` crate. Every adapter must
-//! pass [`conformance::run`].
+//! pass [`conformance::run`]. Where the store keeps earlier versions of objects (a versioned
+//! bucket), [`ObjectStore::delete_versions`] deletes them too.
 
 pub mod conformance;
 pub mod keys;
@@ -49,6 +50,12 @@ pub trait ObjectStore: Send + Sync {
     /// Writes an object only if none exists at `key`; `false` when one did. Atomic: of two
     /// concurrent callers exactly one gets `true`.
     async fn put_if_absent(&self, key: &str, data: Bytes) -> Result<bool, StoreError>;
+    /// Deletes every version a versioned store still keeps of the objects whose keys start with
+    /// `prefix` (earlier versions, delete markers, the current one if any), so that nothing of
+    /// them can be read back, not even by version id; returns how many versions were deleted. A
+    /// store that keeps no versions (a folder) has nothing to do. Meant to follow [`Self::delete`]
+    /// when something must be gone for good (a removed destination).
+    async fn delete_versions(&self, prefix: &str) -> Result<usize, StoreError>;
 
     /// Whether an object exists.
     async fn exists(&self, key: &str) -> Result<bool, StoreError> {

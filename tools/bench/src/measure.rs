@@ -1,7 +1,7 @@
 //! Runs one command and measures it from outside: wall time, CPU time and peak resident memory
 //! (the kernel's `ru_utime + ru_stime` and `ru_maxrss` of the waited process) and bytes it read (`rchar` of `/proc/PID/io`, read while the
 //! process is a zombie, so nothing it read is missed). Also the sandbox, started and stopped by
-//! process id, and its request counters.
+//! process id with an admin token of our own, and its request counters.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -104,7 +104,12 @@ pub struct Sandbox {
     child: Child,
     pub port: u16,
     pub key: String,
+    /// What its `/admin` routes require (given through an environment variable, never a flag).
+    admin_token: String,
 }
+
+/// The variable that hands the sandbox its admin token.
+const ADMIN_TOKEN_VARIABLE: &str = "BENCH_SANDBOX_ADMIN_TOKEN";
 
 impl Sandbox {
     /// Starts it at `rate` requests/second (0: no limit) and waits until it answers.
@@ -113,6 +118,9 @@ impl Sandbox {
             .local_addr()?
             .port();
         let key = format!("bench-{}-{port}", std::process::id());
+        let mut random = [0u8; 16];
+        File::open("/dev/urandom")?.read_exact(&mut random)?;
+        let admin_token: String = random.iter().map(|b| format!("{b:02x}")).collect();
         let child = Command::new(bin)
             .args([
                 "sandbox",
@@ -122,11 +130,18 @@ impl Sandbox {
                 &rate.to_string(),
             ])
             .args(["--api-key", &key])
+            .args(["--admin-token-env", ADMIN_TOKEN_VARIABLE])
+            .env(ADMIN_TOKEN_VARIABLE, &admin_token)
             .stdin(Stdio::null())
             .stdout(File::create(&log)?)
             .stderr(File::create(&log)?)
             .spawn()?;
-        let mut sandbox = Sandbox { child, port, key };
+        let mut sandbox = Sandbox {
+            child,
+            port,
+            key,
+            admin_token,
+        };
         for _ in 0..300 {
             if sandbox.counters().is_ok() {
                 return Ok(sandbox);
@@ -147,14 +162,12 @@ impl Sandbox {
 
     /// `/admin/counters`.
     pub fn counters(&self) -> Result<serde_json::Value, BoxError> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        stream.write_all(
-            b"GET /admin/counters HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-        )?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
-        let body = answer.split_once("\r\n\r\n").ok_or("no body")?.1;
+        let answer = self.admin("GET /admin/counters", "")?;
+        let (head, body) = answer.split_once("\r\n\r\n").ok_or("no body")?;
+        if !head.starts_with("HTTP/1.1 200") {
+            let status = head.lines().next().unwrap_or_default();
+            return Err(format!("the sandbox answered /admin/counters with {status}").into());
+        }
         Ok(serde_json::from_str(body)?)
     }
 
@@ -162,20 +175,27 @@ impl Sandbox {
     /// fault (`none`, `position` or `email`).
     pub fn name_refused(&self, naming: &str) -> Result<(), BoxError> {
         let body = serde_json::json!({ "name_refused": naming }).to_string();
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let request = format!(
-            "PUT /admin/refusals HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes())?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
+        let answer = self.admin("PUT /admin/refusals", &body)?;
         if answer.starts_with("HTTP/1.1 204") {
             Ok(())
         } else {
             Err(format!("the sandbox refused the refusal naming {naming}").into())
         }
+    }
+
+    /// The whole answer to `request_line` (`METHOD /admin/…`) with a JSON `body`, and the token.
+    fn admin(&self, request_line: &str, body: &str) -> Result<String, BoxError> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let request = format!(
+            "{request_line} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.admin_token,
+            body.len()
+        );
+        stream.write_all(request.as_bytes())?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
     }
 
     /// The `requests` counter.

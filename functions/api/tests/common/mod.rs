@@ -4,12 +4,8 @@
 #![allow(dead_code)]
 
 use api::{Answer, Api, Caller};
-use aws_adapters::{
-    s3_client, sdk_config, Executions, S3Snapshots, S3Store, SecretsManagerSecrets, Settings,
-};
+use aws_adapters::{s3_client, sdk_config, Executions, SecretsManagerSecrets, Settings};
 use serde_json::Value;
-use shared::jobs::{ClientSettings, Clients};
-use shared::Deps;
 use std::sync::Arc;
 
 pub const KEY: &str = "api-test-key-7731";
@@ -88,15 +84,8 @@ pub async fn setup(other_keys: &[&str]) -> Setup {
         .await
         .unwrap();
     let boundary = settings.boundary().unwrap();
-    let deps = Deps {
-        store: Arc::new(S3Store::new(s3.clone(), &bucket)),
-        secrets: Arc::new(SecretsManagerSecrets::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            &settings.secret_prefix,
-        )),
-        snapshots: Arc::new(S3Snapshots::new(s3.clone()).within(boundary.clone())),
-        clients: Arc::new(Clients::new(ClientSettings::default())),
-    };
+    // The dependencies the functions build.
+    let deps = aws_adapters::deps(&sdk, &settings).unwrap();
     let api = Api {
         deps,
         launcher: Arc::new(Executions::new(sfn, machine.state_machine_arn())),

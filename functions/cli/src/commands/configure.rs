@@ -1,11 +1,13 @@
 //! `autopilot-export configure DEST`: a destination's data matching and segments, where its
-//! finished exports are posted (`--notify-url`, `--no-notify`) and how many pages of each list
+//! finished exports are posted (`--notify-url`, `--no-notify`) and the secret that signs those
+//! posts (`--rotate-notify-secret`; a new one is printed once), and how many pages of each list
 //! are read back after an export (`--verify-pages`); alone, those change only themselves.
 
 use super::Context;
 use crate::args::ConfigureArgs;
 use crate::failure::{BoxError, Outcome};
 use crate::output;
+use secrecy::{ExposeSecret, SecretString};
 use shared::app::notify;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::configure;
@@ -17,9 +19,13 @@ pub async fn run(ctx: &Context, args: ConfigureArgs) -> Result<Outcome, BoxError
         (None, true) => Some(None),
         (None, false) => None,
     };
-    if let Some(url) = &url {
-        notify::set_url(&ctx.deps, &args.dest, url.as_deref()).await?;
-    }
+    let secret = match &url {
+        Some(url) => notify::set_url(&ctx.deps, &args.dest, url.as_deref()).await?,
+        None if args.rotate_notify_secret => {
+            Some(notify::rotate_secret(&ctx.deps, &args.dest).await?)
+        }
+        None => None,
+    };
     let pages = args.verify_pages;
     if let Some(pages) = pages {
         configure::set_verify_pages(&ctx.deps, &args.dest, pages).await?;
@@ -28,9 +34,21 @@ pub async fn run(ctx: &Context, args: ConfigureArgs) -> Result<Outcome, BoxError
     match args.email_field.clone() {
         Some(email) => {
             let out = configure::run(input(args, email), &ctx.deps).await?;
-            output::configured(&out, ctx.json)?;
+            match &secret {
+                // One JSON document: the configuration's, with the new secret.
+                Some(secret) if ctx.json => {
+                    let mut body = serde_json::to_value(&out)?;
+                    body["signing_secret"] = secret.expose_secret().into();
+                    println!("{}", serde_json::to_string_pretty(&body)?);
+                }
+                _ => output::configured(&out, ctx.json)?,
+            }
+            if !ctx.json {
+                signing_secret(secret);
+            }
         }
-        None if url.is_some() => notified(ctx, &dest, url.flatten().as_deref())?,
+        None if url.is_some() => notified(ctx, &dest, url.flatten().as_deref(), secret)?,
+        None if secret.is_some() => rotated(ctx, &dest, secret)?,
         None if ctx.json => {
             let body = serde_json::json!({"destination_id": dest, "verify_pages": pages});
             println!("{}", serde_json::to_string_pretty(&body)?);
@@ -52,18 +70,58 @@ fn verify_pages(dest: &str, pages: u32) {
     }
 }
 
-/// Says where finished exports of `dest` go now (the URL's host only: its path can be a secret).
-fn notified(ctx: &Context, dest: &str, url: Option<&str>) -> Result<(), BoxError> {
+/// Says where finished exports of `dest` go now (the URL's host only: its path can be a secret),
+/// and the secret that signs them, this once.
+fn notified(
+    ctx: &Context,
+    dest: &str,
+    url: Option<&str>,
+    secret: Option<SecretString>,
+) -> Result<(), BoxError> {
     let shown = url.map(notify::shown);
     if ctx.json {
-        let body = serde_json::json!({"destination_id": dest, "notify": shown});
+        let body = serde_json::json!({
+            "destination_id": dest,
+            "notify": shown,
+            "signing_secret": secret.as_ref().map(ExposeSecret::expose_secret),
+        });
         println!("{}", serde_json::to_string_pretty(&body)?);
     } else if let Some(shown) = shown {
         println!("Finished exports of {dest} are posted to {shown}");
+        signing_secret(secret);
     } else {
         println!("Finished exports of {dest} are no longer posted anywhere.");
     }
     Ok(())
+}
+
+/// Shows the new signing secret of `dest`'s webhook, this once.
+fn rotated(ctx: &Context, dest: &str, secret: Option<SecretString>) -> Result<(), BoxError> {
+    if ctx.json {
+        let body = serde_json::json!({
+            "destination_id": dest,
+            "signing_secret": secret.as_ref().map(ExposeSecret::expose_secret),
+        });
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    } else {
+        println!("The posts to the webhook of {dest} are signed with a new secret from now on.");
+        signing_secret(secret);
+    }
+    Ok(())
+}
+
+fn signing_secret(secret: Option<SecretString>) {
+    if let Some(secret) = secret {
+        println!(
+            "Signing secret (shown this once; give it to the receiver): {}",
+            secret.expose_secret()
+        );
+        println!(
+            "Each post carries the header {}: t=TIMESTAMP,v1=HMAC-SHA-256 of \"TIMESTAMP.BODY\"; refuse posts older than {} minutes.",
+            notify::signature::HEADER,
+            notify::signature::TOLERANCE_SECONDS / 60
+        );
+    }
 }
 
 fn input(args: ConfigureArgs, email: String) -> configure::Input {

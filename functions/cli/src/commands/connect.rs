@@ -19,7 +19,8 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Outcome, BoxError> 
         api_key,
         consent: args.agree,
         export_user: args.export_user.or_else(|| std::env::var("USER").ok()),
-        autopilot_url: args.autopilot_url,
+        api: Default::default(),
+        api_url: args.api_url,
         requests_per_second: args.requests_per_second,
     };
     let out = connect::run(input, &ctx.deps).await?;

@@ -6,6 +6,7 @@
 use super::Context;
 use crate::failure::{BoxError, Outcome};
 use clap::Args;
+use shared::audience_api::ApiKind;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -29,12 +30,24 @@ pub struct ConsoleArgs {
     /// its file.
     #[arg(long, default_value = ".")]
     pub snapshots: PathBuf,
-    /// The Autopilot API URL the set-up page starts with (a sandbox's for trials).
-    #[arg(long, default_value = shared::autopilot::DEFAULT_BASE_URL)]
-    pub autopilot_url: String,
-    /// The address to listen on; anything but 127.0.0.1 is reachable from other machines.
+    /// The API URL the set-up page starts with (a sandbox's for trials; Autopilot's API unless
+    /// given); `--autopilot-url` is the same flag.
+    #[arg(long, visible_alias = "autopilot-url")]
+    pub api_url: Option<String>,
+    /// The address to listen on; anything but 127.0.0.1 is reachable from other machines, and
+    /// needs --tls-cert and --tls-key (or --insecure-readable-traffic).
     #[arg(long, default_value = "127.0.0.1")]
     pub listen: IpAddr,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Listen off the loopback over plain HTTP, where anyone on the network path can read the
+    /// access token, the API keys typed in and the refused rows.
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub insecure_readable_traffic: bool,
     #[cfg(feature = "aws")]
     #[command(flatten)]
     pub stack: StackArgs,
@@ -76,9 +89,16 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> Result<Outcome, BoxError> 
         snapshots: web_console::Segments::Folder(args.snapshots),
         deployed: None,
         boundary: shared::destination::Boundary::anywhere(),
-        autopilot_url: args.autopilot_url,
+        api_url: args
+            .api_url
+            .unwrap_or_else(|| ApiKind::default().default_url().to_string()),
         listen: args.listen,
         port: args.port,
+        tls: args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| web_console::listen::TlsFiles { cert, key }),
+        readable_traffic: args.insecure_readable_traffic,
         current_user: current_user(),
         schedule: None,
     };
@@ -128,7 +148,7 @@ fn flags(args: StackArgs) -> web_console::aws::Flags {
 pub async fn serve(
     deps: shared::Deps,
     work: &std::path::Path,
-    autopilot_url: String,
+    api_url: String,
     port: u16,
 ) -> Result<(), BoxError> {
     web_console::serve(web_console::Options {
@@ -137,9 +157,11 @@ pub async fn serve(
         snapshots: web_console::Segments::Folder(work.join("snapshots")),
         deployed: None,
         boundary: shared::destination::Boundary::anywhere(),
-        autopilot_url,
+        api_url,
         listen: IpAddr::from([127, 0, 0, 1]),
         port,
+        tls: None,
+        readable_traffic: false,
         current_user: current_user(),
         schedule: None,
     })

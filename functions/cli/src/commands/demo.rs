@@ -82,6 +82,12 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     }
     say("Every valid profile is in its list. Try your own segments next: see the README.".into());
     if args.console {
+        say(format!(
+            "The sandbox stays at {} while the console runs; to change it by hand, its /admin routes \
+             take the header \"Authorization: Bearer {}\".",
+            sandbox.base_url(),
+            sandbox.admin_token()
+        ));
         let served = super::console::serve(deps, &work, sandbox.base_url(), 0).await;
         sandbox.stop().await;
         served?;
@@ -126,7 +132,8 @@ async fn connect_sandbox(
         api_key: SecretString::from(key),
         consent: true,
         export_user: Some("demo".into()),
-        autopilot_url: Some(url),
+        api: Default::default(),
+        api_url: Some(url),
         requests_per_second: Some(rate),
     };
     Ok(connect::run(input, deps).await?.destination_id)

@@ -8,9 +8,9 @@ use crate::args::ExportArgs;
 use crate::failure::{BoxError, Outcome, Reported};
 use crate::{output, runner};
 use shared::app::launcher::ExportRequest;
+use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::plan::Trigger;
-use shared::jobs::{ClientSettings, Clients};
 use shared::{local_export, Deps};
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +49,7 @@ fn options(args: &ExportArgs) -> local_export::Options {
 /// waits out an Autopilot that does not answer for `max_outage_minutes`.
 fn deps(deps: &Deps, options: &local_export::Options, max_outage_minutes: u64) -> Deps {
     Deps {
-        clients: Arc::new(Clients::new(ClientSettings {
+        apis: Arc::new(ApiFactory::new(ClientSettings {
             max_in_flight: options.concurrency,
             max_elapsed: Duration::from_secs(max_outage_minutes * 60),
             ..ClientSettings::default()

@@ -6,8 +6,9 @@
 #![allow(dead_code)]
 
 use sandbox::{Counters, Faults, Sandbox, SandboxConfig};
+use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::{Report, Status};
-use shared::jobs::{configure, connect, ClientSettings};
+use shared::jobs::{configure, connect};
 use shared::local_export::{self, Progress};
 use shared::Deps;
 use std::collections::BTreeSet;
@@ -77,7 +78,7 @@ pub async fn connect_and_configure(
         "api_key": KEY,
         "consent": true,
         "export_user": "tester",
-        "autopilot_url": sandbox.base_url(),
+        "api_url": sandbox.base_url(),
         "requests_per_second": rate,
     }))
     .expect("a connect input");

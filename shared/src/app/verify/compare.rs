@@ -81,7 +81,7 @@ pub(super) fn samples(sorted: &[String]) -> Vec<String> {
 mod tests {
     use super::super::seen::MemberHasher;
     use super::*;
-    use crate::autopilot::api::MemberStatus;
+    use crate::audience_api::MemberStatus;
     use crate::baseline::ForeignMembers;
 
     fn member(email: &str, unsubscribed: bool) -> MemberStatus {
@@ -93,7 +93,7 @@ mod tests {
 
     fn base(ours: &[&str], before: &[&str]) -> SegmentBaseline {
         SegmentBaseline {
-            list_id: "contactlist_1".into(),
+            audience_id: "contactlist_1".into(),
             contacts: ours.iter().map(|e| (e.to_string(), 1)).collect(),
             foreign: ForeignMembers::from_emails(before.iter().copied()),
         }

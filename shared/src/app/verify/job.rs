@@ -1,7 +1,7 @@
 //! A verification run in steps ([`step`]), each within a [`Budget`] of pages and time, so that a
 //! list of any size is verified by invocations that each end well inside Lambda's 15 minutes.
 //! Between steps the verification's record (`state/{destination}/verification/{id}.json`: the
-//! bookmark and counts of each list, later its checks and repair cursors) and the members each
+//! cursor and counts of each list, later its checks and repair cursors) and the members each
 //! step read (one object per step and list: ours by key hash, the others by a hash keyed with the
 //! record's own key, which goes when the verification ends — no address of anyone who is not
 //! ours) are in the store; the last step compares every list
@@ -9,7 +9,7 @@
 //! within budgets), writes the result into the record and releases the destination's verify lock.
 //!
 //! A verification fails (its record says why, in words that hold no address and no key) when
-//! Autopilot cannot be read, when an export of the destination starts while it runs, or when an
+//! the API cannot be read, when an export of the destination starts while it runs, or when an
 //! export finished in between (the baseline it compares with changed).
 
 use super::reading::{Budget, ListReading};
@@ -117,9 +117,9 @@ impl Verification {
             done: self.status != VerificationStatus::Running,
             status: self.status,
             lists: self.lists.len(),
-            lists_read: self.lists.iter().filter(|l| l.done).count(),
-            pages: self.lists.iter().map(|l| l.pages).sum(),
-            members: self.lists.iter().map(|l| l.members).sum(),
+            lists_read: self.lists.iter().filter(|l| l.read.done).count(),
+            pages: self.lists.iter().map(|l| l.read.pages).sum(),
+            members: self.lists.iter().map(|l| l.read.members).sum(),
             steps: self.steps,
         }
     }
@@ -158,29 +158,29 @@ pub async fn step(
         None => begin(deps, dest, request, id).await?,
     };
     super::refuse_while_exporting(deps, dest, "verify again").await?;
-    let client = client(deps, &destination).await?;
-    let (started, before) = (Instant::now(), client.stats().requests);
+    let api = client(deps, &destination).await?;
+    let (started, before) = (Instant::now(), api.stats().requests);
     if record.checks.is_empty() {
         let base = same_baseline(deps, &record).await?;
         if record.member_key.is_empty() {
             record.member_key = MemberHasher::new_key();
         }
-        read_lists(deps, &client, &mut record, &base, &mut budget).await?;
-        if record.lists.iter().all(|l| l.done) {
+        read_lists(deps, api.as_ref(), &mut record, &base, &mut budget).await?;
+        if record.lists.iter().all(|l| l.read.done) {
             compare_lists(deps, &mut record, &base).await?;
         }
     }
     if !record.checks.is_empty() && record.repair {
-        repair_lists(deps, &client, &mut record, &mut budget).await?;
+        repair_lists(deps, api.as_ref(), &mut record, &mut budget).await?;
     }
     let finished = !record.checks.is_empty() && (!record.repair || record.repaired_all());
     let mut checks = Vec::new();
     if finished {
         checks = std::mem::take(&mut record.checks);
-        repair::find_recreated(&client, &mut checks).await?;
+        repair::find_recreated(api.as_ref(), &mut checks).await?;
     }
     record.steps += 1;
-    record.requests += client.stats().requests - before;
+    record.requests += api.stats().requests - before;
     record.seconds = rounded(record.seconds + started.elapsed().as_secs_f64());
     if finished {
         record.result = Some(Verified {

@@ -1,31 +1,27 @@
-//! A list read back page by page (`GET /list/{id}/contacts[/{bookmark}]`, 100 members a page in
-//! Autopilot), within a budget of pages and time, so that a verification can stop after a step
-//! and go on from the bookmark it kept. Reading stops at the end of the list (an empty page, no
-//! bookmark, or the bookmark it was given again), when the list does not exist, or past the
-//! [`ListLimits`] (too many members, too many pages).
+//! A list (a segment's audience) read back page by page through the audience port's one paging
+//! loop ([`crate::audience_api::paging`]), within a budget of pages and time, so that a
+//! verification can stop after a step and go on from the cursor it kept. Reading stops at the
+//! end of the list, when the list does not exist, or past the [`MemberLimits`] (too many members,
+//! too many pages).
 
-use crate::autopilot::api::{MemberStatus, MemberStatusPage};
-use crate::autopilot::{AutopilotClient, AutopilotError, ListLimits};
+use crate::audience_api::paging::{MemberLimits, Reading};
+use crate::audience_api::{AudienceApi, MemberStatus};
 use crate::baseline::SegmentBaseline;
 use crate::JobError;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-/// How far one list has been read.
+/// How far one list has been read, as a verification's record keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListReading {
     pub segment: String,
-    pub list_id: String,
-    /// Where the next page starts (`None`: at the first page, or the list is read).
-    #[serde(default)]
-    pub bookmark: Option<String>,
-    /// Pages and members read so far.
-    pub pages: u64,
-    pub members: u64,
-    /// The list is read to its end (or is gone).
-    pub done: bool,
-    /// The list does not exist in Autopilot.
-    pub gone: bool,
+    /// The segment's audience (stored as `list_id` before there was a choice of API).
+    #[serde(alias = "list_id")]
+    pub audience_id: String,
+    /// Where the next page starts, pages and members read so far, whether the list is read to
+    /// its end (`done`) or does not exist (`gone`).
+    #[serde(flatten)]
+    pub read: Reading,
     /// Requests and seconds this list took so far (reading, then repairing).
     pub requests: u64,
     pub seconds: f64,
@@ -36,7 +32,7 @@ impl ListReading {
     pub fn new(segment: &str, base: &SegmentBaseline) -> Self {
         Self {
             segment: segment.to_string(),
-            list_id: base.list_id.clone(),
+            audience_id: base.audience_id.clone(),
             ..Self::default()
         }
     }
@@ -80,72 +76,30 @@ impl Budget {
 }
 
 /// Reads pages of `list` from where it stopped until it is done or `budget` is spent, and
-/// answers the members read (the list's `done`, `gone`, bookmark and counts are updated).
+/// answers the members read (the list's reading and counts are updated).
 pub async fn read_pages(
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     list: &mut ListReading,
     budget: &mut Budget,
-    limits: ListLimits,
+    limits: MemberLimits,
 ) -> Result<Vec<MemberStatus>, JobError> {
     let started = Instant::now();
-    let before = client.stats().requests;
-    let read = read_within(client, list, budget, limits).await;
-    list.requests += client.stats().requests - before;
-    list.seconds += started.elapsed().as_secs_f64();
-    read
-}
-
-async fn read_within(
-    client: &AutopilotClient,
-    list: &mut ListReading,
-    budget: &mut Budget,
-    limits: ListLimits,
-) -> Result<Vec<MemberStatus>, JobError> {
+    let before = api.stats().requests;
     let mut members = Vec::new();
-    while !list.done && budget.left() {
-        if list.pages >= limits.pages as u64 {
-            return Err(JobError::Autopilot(AutopilotError::InvalidResponse(
-                format!(
-                    "the Autopilot list went on for more than {} pages: stopped reading it",
-                    limits.pages
-                ),
-            )));
-        }
-        let page = match client
-            .list_member_statuses_page(&list.list_id, list.bookmark.as_deref())
-            .await
-        {
-            Ok(page) => page,
-            Err(AutopilotError::NotFound { .. }) => {
-                (list.gone, list.done, list.bookmark) = (true, true, None);
-                return Ok(Vec::new());
+    let mut read = Ok(());
+    while !list.read.done && budget.left() {
+        match list.read.next_page(api, &list.audience_id, limits).await {
+            Ok(page) => members.extend(page),
+            Err(e) => {
+                read = Err(e);
+                break;
             }
-            Err(e) => return Err(e.into()),
-        };
+        }
         budget.spend(1);
-        let MemberStatusPage {
-            members: read,
-            bookmark: next,
-        } = page;
-        list.pages += 1;
-        list.members += read.len() as u64;
-        if list.members > limits.members as u64 {
-            return Err(AutopilotError::ListTooLarge {
-                list: list.list_id.chars().take(80).collect(),
-                limit: limits.members,
-            }
-            .into());
-        }
-        let empty = read.is_empty();
-        members.extend(read);
-        match next {
-            Some(next) if !empty && list.bookmark.as_deref() != Some(next.as_str()) => {
-                list.bookmark = Some(next)
-            }
-            _ => (list.done, list.bookmark) = (true, None),
-        }
     }
-    Ok(members)
+    list.requests += api.stats().requests - before;
+    list.seconds += started.elapsed().as_secs_f64();
+    read.map(|()| members)
 }
 
 #[cfg(test)]

@@ -1,19 +1,16 @@
 //! What a list read back means ([`checked`]: the comparison's counts and masked samples), putting
-//! missing members back within a budget ([`put_back`]: Autopilot's add-to-list call alone, never
+//! missing members back within a budget ([`put_back`]: the port's add-members call alone, never
 //! an upsert, a contact's field or a subscription), and lists recreated under another id.
 
 use super::compare::{samples, Comparison};
 use super::reading::{Budget, ListReading};
 use super::{ListCheck, Samples};
-use crate::autopilot::{AutopilotClient, AutopilotError};
+use crate::audience_api::{Added, AudienceApi};
 use crate::baseline::SegmentBaseline;
 use crate::JobError;
 
-/// Members put back on their list at once (each request still waits for its turn at the rate).
-const REPAIRS_IN_FLIGHT: usize = 8;
-
 /// Members put back between two looks at the budget.
-const REPAIRS_PER_BATCH: usize = REPAIRS_IN_FLIGHT * 4;
+const REPAIRS_PER_BATCH: usize = 32;
 
 /// A list as read compared with its baseline (`found`, `None` when it is gone): its check, and
 /// the addresses of its missing members (sorted) for a repair.
@@ -24,7 +21,7 @@ pub(super) fn checked(
 ) -> (ListCheck, Vec<String>) {
     let mut check = ListCheck {
         segment: list.segment.clone(),
-        list_id: list.list_id.clone(),
+        list_id: list.audience_id.clone(),
         expected: base.contacts.len() as u64,
         ..ListCheck::default()
     };
@@ -47,9 +44,9 @@ pub(super) fn checked(
 
 /// Puts `missing` back on the list, membership alone, batch by batch while `budget` lasts;
 /// answers how many it went through and, of those, how many could not be put back (no such
-/// contact in Autopilot any more: that would take an upsert, which a repair never sends).
+/// contact of the account any more: that would take an upsert, which a repair never sends).
 pub async fn put_back(
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     list_id: &str,
     missing: &[String],
     budget: &mut Budget,
@@ -57,37 +54,29 @@ pub async fn put_back(
     let (mut through, mut failed) = (0, 0);
     while through < missing.len() && budget.left() {
         let batch = &missing[through..missing.len().min(through + REPAIRS_PER_BATCH)];
-        for group in batch.chunks(REPAIRS_IN_FLIGHT) {
-            let added = group.iter().map(|email| client.add_to_list(list_id, email));
-            for outcome in futures::future::join_all(added).await {
-                match outcome {
-                    Ok(()) => {}
-                    Err(AutopilotError::NotFound { .. }) => failed += 1,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
+        let added = api.add_members(list_id, batch).await?;
+        failed += added.iter().filter(|a| **a == Added::NoSuchContact).count() as u64;
         budget.spend(batch.len() as u64);
         through += batch.len();
     }
     Ok((through, failed))
 }
 
-/// For each list that is gone, a list of the segment's name under another id, if Autopilot has
-/// one (one request for all of them).
+/// For each list that is gone, a list of the segment's name under another id, if the account
+/// has one (one request for all of them).
 pub async fn find_recreated(
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     lists: &mut [ListCheck],
 ) -> Result<(), JobError> {
     if !lists.iter().any(|l| l.list_gone) {
         return Ok(());
     }
-    let existing = client.lists().await?;
+    let existing = api.audiences().await?;
     for check in lists.iter_mut().filter(|l| l.list_gone) {
         check.recreated_as = existing
             .iter()
-            .find(|l| l.title == check.segment && l.list_id != check.list_id)
-            .map(|l| l.list_id.clone());
+            .find(|a| a.name == check.segment && a.id != check.list_id)
+            .map(|a| a.id.clone());
     }
     Ok(())
 }

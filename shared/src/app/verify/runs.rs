@@ -2,7 +2,7 @@
 //! destination at a time, under `state/{destination}/verification/running.json`, created only if
 //! absent), and [`status`] of one: running with its progress, then its result or why it failed.
 //! An interrupted verification (its lock held, its run gone) is resumed under its own id by the
-//! next start, from the bookmarks it kept. Only the latest verification's record is kept.
+//! next start, from the cursors it kept. Only the latest verification's record is kept.
 
 use super::job::{self, Verification, VerificationStatus, VerifyRequest};
 use super::{last_baseline, refuse_while_exporting};

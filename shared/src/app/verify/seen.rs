@@ -11,7 +11,7 @@
 //! running across the upgrade finishes.
 
 use super::compare::SAMPLES;
-use crate::autopilot::api::MemberStatus;
+use crate::audience_api::MemberStatus;
 use crate::baseline::{key_hash, SegmentBaseline};
 use crate::email;
 use ring::hmac;
@@ -139,7 +139,7 @@ mod tests {
 
     fn base(ours: &[&str]) -> SegmentBaseline {
         SegmentBaseline {
-            list_id: "contactlist_1".into(),
+            audience_id: "contactlist_1".into(),
             contacts: ours.iter().map(|e| (e.to_string(), 1)).collect(),
             foreign: ForeignMembers::default(),
         }

@@ -7,9 +7,9 @@
 //! empty.
 
 use super::{BulkOutcome, Named, Rejection};
-use crate::autopilot::{AutopilotClient, AutopilotError};
+use crate::autopilot::AutopilotClient;
 use crate::contact::Contact;
-use std::sync::atomic::Ordering;
+use crate::http_api::ApiError;
 
 /// Pools refused before halves stop being set aside: past it, a batch holds many refused
 /// contacts, and sending both halves of each refused range costs less.
@@ -17,10 +17,12 @@ const MAX_POOLS_REFUSED: usize = 4;
 
 pub(super) async fn run(
     client: &AutopilotClient,
+    list: Option<&str>,
     contacts: &[Contact],
-) -> Result<BulkOutcome, AutopilotError> {
+) -> Result<BulkOutcome, ApiError> {
     let mut isolation = Isolation {
         client,
+        list,
         contacts,
         outcome: BulkOutcome::default(),
         pending: Vec::new(),
@@ -91,6 +93,8 @@ enum Answer {
 
 struct Isolation<'a> {
     client: &'a AutopilotClient,
+    /// The list the contacts join.
+    list: Option<&'a str>,
     contacts: &'a [Contact],
     outcome: BulkOutcome,
     pending: Vec<Group>,
@@ -99,7 +103,7 @@ struct Isolation<'a> {
 }
 
 impl Isolation<'_> {
-    async fn settle(&mut self, group: Group) -> Result<(), AutopilotError> {
+    async fn settle(&mut self, group: Group) -> Result<(), ApiError> {
         if group.positions.is_empty() {
             return Ok(());
         }
@@ -214,11 +218,7 @@ impl Isolation<'_> {
 
     /// Sends the first half of a group known to hold a refused contact; the second is split
     /// unsent when the first is taken, else set aside (or sent, past [`MAX_POOLS_REFUSED`]).
-    async fn split(
-        &mut self,
-        positions: Vec<usize>,
-        message: String,
-    ) -> Result<(), AutopilotError> {
+    async fn split(&mut self, positions: Vec<usize>, message: String) -> Result<(), ApiError> {
         self.count_split();
         let (first, second) = positions.split_at(positions.len() / 2);
         match self.send(first).await? {
@@ -242,18 +242,19 @@ impl Isolation<'_> {
         Ok(())
     }
 
-    async fn send(&self, positions: &[usize]) -> Result<Answer, AutopilotError> {
+    async fn send(&self, positions: &[usize]) -> Result<Answer, ApiError> {
         let contacts = positions.iter().map(|&i| &self.contacts[i]);
-        match self.client.post_contacts(contacts).await {
+        match self.client.post_contacts(self.list, contacts).await {
             Ok(()) => Ok(Answer::Taken),
-            Err(AutopilotError::BatchRefused {
+            Err(ApiError::BatchRefused {
                 status,
                 message,
-                named,
+                answer,
+                ..
             }) => Ok(Answer::Refused {
                 status,
                 message,
-                named,
+                named: Named::from_answer(&answer.0),
             }),
             Err(e) => Err(e),
         }
@@ -264,10 +265,6 @@ impl Isolation<'_> {
     }
 
     fn count_split(&self) {
-        self.client
-            .inner
-            .stats
-            .splits
-            .fetch_add(1, Ordering::Relaxed);
+        self.client.http.count_split();
     }
 }

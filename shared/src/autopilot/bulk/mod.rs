@@ -40,9 +40,9 @@ mod named;
 
 pub use named::Named;
 
-use super::transport::Request;
-use super::{AutopilotClient, AutopilotError};
-use crate::contact::{Contact, ContactBatch, MAX_CONTACTS_PER_BULK};
+use super::{contact_json, AutopilotClient, LIMITS};
+use crate::contact::Contact;
+use crate::http_api::{ApiError, RefusedAnswer, Request};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -61,37 +61,44 @@ pub struct BulkOutcome {
 }
 
 impl AutopilotClient {
-    /// One bulk `POST /contacts` of at most 100 contacts, with retries but no splitting: a batch
-    /// Autopilot refuses comes back as [`AutopilotError::BatchRefused`].
-    pub async fn upsert_batch(&self, batch: &[Contact]) -> Result<(), AutopilotError> {
-        self.post_contacts(batch.iter()).await
-    }
-
-    /// Upserts a batch, isolating contacts Autopilot refuses. Any other error (a rejected key,
-    /// retries exhausted) ends the call; contacts already written stay written, and sending the
-    /// batch again is safe.
+    /// Upserts at most 100 `contacts` (onto `list`, when given), isolating contacts Autopilot
+    /// refuses. Any other error (a rejected key, retries exhausted) ends the call; contacts
+    /// already written stay written, and sending the batch again is safe.
     pub async fn upsert_contacts(
         &self,
-        batch: &ContactBatch,
-    ) -> Result<BulkOutcome, AutopilotError> {
-        isolate::run(self, batch.contacts()).await
+        list: Option<&str>,
+        contacts: &[Contact],
+    ) -> Result<BulkOutcome, ApiError> {
+        isolate::run(self, list, contacts).await
     }
 
+    /// One bulk `POST /contacts`, with retries but no splitting: a batch Autopilot refuses
+    /// comes back as [`ApiError::BatchRefused`]; so does, unsent, one whose body would be over
+    /// Autopilot's 2 MB (as a 413 would).
     async fn post_contacts<'a>(
         &self,
+        list: Option<&str>,
         contacts: impl ExactSizeIterator<Item = &'a Contact>,
-    ) -> Result<(), AutopilotError> {
-        debug_assert!(contacts.len() <= MAX_CONTACTS_PER_BULK);
-        let contacts: Vec<Value> = contacts.map(Contact::to_autopilot_json).collect();
+    ) -> Result<(), ApiError> {
+        debug_assert!(contacts.len() <= LIMITS.batch_size);
+        let contacts: Vec<Value> = contacts.map(|c| contact_json(c, list)).collect();
         let body = serde_json::json!({ "contacts": contacts });
-        self.send::<Value>(&Request {
-            method: Method::POST,
-            path: &["contacts"],
-            body: Some(&body),
-            what: "contact",
-            bulk: true,
-        })
-        .await
-        .map(drop)
+        let size = serde_json::to_vec(&body).map_or(0, |b| b.len());
+        if size > LIMITS.max_body_bytes {
+            return Err(ApiError::BatchRefused {
+                api: self.http.api(),
+                status: 413,
+                message: format!(
+                    "the request would be {} bytes, more than Autopilot's {} MB",
+                    crate::text::thousands(size as u64),
+                    LIMITS.max_body_bytes / (1024 * 1024)
+                ),
+                answer: RefusedAnswer::default(),
+            });
+        }
+        let request = Request::new(Method::POST, &["contacts"], "contact")
+            .with_body(&body)
+            .batch();
+        self.http.send::<Value>(&request).await.map(drop)
     }
 }

@@ -1,7 +1,9 @@
-//! The report built from the plan and the chunks' results, and what it adds up to: Autopilot
-//! requests and the estimated AWS cost ([`crate::cost`]).
+//! The report built from the plan and the chunks' results, and what it adds up to: requests to
+//! the destination's API, counted by the cost model the plan recorded
+//! ([`crate::audience_api::Limits`]), and the estimated AWS cost ([`crate::cost`]).
 
 use super::{Counts, Failure, Input, Report, SegmentReport, Status};
+use crate::audience_api::Limits;
 use crate::cost;
 use crate::jobs::plan::{ChunkInfo, ChunkKind, Plan};
 use crate::jobs::upload_chunk::ChunkResult;
@@ -50,8 +52,8 @@ pub(super) fn report(
             totals.add(&counts);
             segments.push(SegmentReport {
                 name: segment.name.clone(),
-                list_id: segment.list_id.clone(),
-                list_created: segment.list_created,
+                list_id: segment.audience_id.clone(),
+                list_created: segment.audience_created,
                 counts,
             });
         }
@@ -73,8 +75,10 @@ pub(super) fn report(
     };
     let rate = plan.map_or(0.0, |p| p.requests_per_second);
     let removals: u64 = plan.map_or(0, |p| p.segments.iter().map(|s| s.removals).sum());
-    let requests = to_send.div_ceil(crate::autopilot::MAX_CONTACTS_PER_BULK as u64) + removals;
-    let sends = plan.map_or(0, |p| p.chunks.iter().map(chunk_requests).sum());
+    let requests = plan.map_or(0, |p| p.limits.requests(removals, to_send));
+    let sends = plan.map_or(0, |p| {
+        p.chunks.iter().map(|c| chunk_requests(c, &p.limits)).sum()
+    });
     Report {
         destination_id: input.destination_id.clone(),
         export_id: input.export_id.clone(),
@@ -99,19 +103,19 @@ pub(super) fn report(
         requests: sends,
         chunks: plan.map_or(0, |p| p.chunks.len() as u64),
         lists_created: plan.map_or(0, |p| {
-            p.segments.iter().filter(|s| s.list_created).count() as u64
+            p.segments.iter().filter(|s| s.audience_created).count() as u64
         }),
         light_verify: None,
         cost: None,
     }
 }
 
-/// Requests a chunk is sent in: one per removal, one per 100 contacts.
-fn chunk_requests(chunk: &ChunkInfo) -> u64 {
-    let contacts = u64::from(chunk.contacts);
+/// Requests a chunk is sent in at `limits`.
+fn chunk_requests(chunk: &ChunkInfo, limits: &Limits) -> u64 {
+    let items = u64::from(chunk.contacts);
     match chunk.kind {
-        ChunkKind::Remove => contacts,
-        _ => contacts.div_ceil(crate::autopilot::MAX_CONTACTS_PER_BULK as u64),
+        ChunkKind::Remove => limits.requests(items, 0),
+        _ => limits.requests(0, items),
     }
 }
 

@@ -179,6 +179,7 @@ mod tests {
             refused_parts: parts,
             trigger: Default::default(),
             baseline_unchanged: false,
+            limits: crate::audience_api::ApiKind::Autopilot.limits(),
         }
     }
 

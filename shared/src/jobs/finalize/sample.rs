@@ -1,17 +1,17 @@
-//! The light verify after an export: the first few pages of each segment's list read back from
-//! Autopilot (`GET /list/{id}/contacts[/{bookmark}]`, through the destination's client and so
-//! paced by its rate limiter like every other request) and compared with the baseline the export
-//! left. Per list it finds how many members were read, how many of ours unsubscribed, how many are
-//! foreign (not ours per the baseline) and whether the list is gone. A sample cannot count missing
-//! members, except on a list short enough to be read whole; `verify` reads every page.
+//! The light verify after an export: the first few pages of each segment's audience (its list)
+//! read back through the audience port ([`crate::audience_api::paging`], at the destination's
+//! rate like every other request) and compared with the baseline the export left. Per list it
+//! finds how many members were read, how many of ours unsubscribed, how many are foreign (not
+//! ours per the baseline) and whether the list is gone. A sample cannot count missing members,
+//! except on a list short enough to be read whole; `verify` reads every page.
 //!
-//! It never fails the export: a list that could not be read (no key, a timeout, server errors)
-//! is recorded as not checked with the reason, which names no address and no key. All of it is
-//! held to [`BUDGET`], so an Autopilot that stopped answering delays the report by that at most.
-//! With 0 pages configured it sends nothing.
+//! It never fails the export: a list that could not be read (no key, a URL outside the
+//! deployment's boundary, a timeout, server errors) is recorded as not checked with the reason,
+//! which names no address and no key. All of it is held to [`BUDGET`], so an API that stopped
+//! answering delays the report by that at most. With 0 pages configured it sends nothing.
 
-use crate::autopilot::api::MemberStatusPage;
-use crate::autopilot::{AutopilotClient, AutopilotError};
+use crate::audience_api::paging::{MemberLimits, Reading};
+use crate::audience_api::AudienceApi;
 use crate::baseline::{Baseline, SegmentBaseline};
 use crate::destination::Destination;
 use crate::email;
@@ -32,7 +32,7 @@ pub struct LightVerify {
     /// Pages read at most per list (the destination's `verify_pages`).
     pub pages_per_list: u32,
     pub lists: Vec<SampledList>,
-    /// Requests to Autopilot it took, retries included.
+    /// Requests to the API it took, retries included.
     pub requests: u64,
     pub seconds: f64,
     /// [`NOTE`].
@@ -47,12 +47,12 @@ pub struct SampledList {
     /// Why the list was not read (then every count is 0): no address, no key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_checked: Option<String>,
-    /// The list no longer exists in Autopilot.
+    /// The list no longer exists.
     pub list_gone: bool,
     pub pages: u32,
     /// Distinct members read.
     pub members: u64,
-    /// Of the members read that are ours, those who unsubscribed in Autopilot.
+    /// Of the members read that are ours, those who unsubscribed.
     pub unsubscribed: u64,
     /// Members read that the baseline does not record as ours.
     pub foreign: u64,
@@ -72,7 +72,7 @@ impl LightVerify {
 
 /// Samples each list of `plan` at `destination`'s rate, against `baseline`; `None` when the
 /// destination reads no pages (nothing is sent then) or there is no plan. When the export was
-/// `stopped` by Autopilot (an error kind such as `Transient`), no list is read.
+/// `stopped` by the API (an error kind such as `Transient`), no list is read.
 pub async fn run(
     deps: &Deps,
     destination: Option<&Destination>,
@@ -86,33 +86,34 @@ pub async fn run(
         return None;
     }
     let started = Instant::now();
-    let client = match stopped {
+    let api = match stopped {
         Some(kind) => Err(format!(
-            "{kind}: the export stopped on this error, so Autopilot was not read again"
+            "{kind}: the export stopped on this error, so {} was not read again",
+            destination.api.vocabulary().api
         )),
         None => deps
-            .clients
+            .apis
             .for_destination(destination, &deps.secrets, plan.requests_per_second)
             .await
             .map_err(|e| reason(&e)),
     };
-    let before = client.as_ref().map_or(0, |c| c.stats().requests);
+    let before = api.as_ref().map_or(0, |c| c.stats().requests);
     let mut lists = Vec::with_capacity(plan.segments.len());
     for segment in &plan.segments {
         let empty = SegmentBaseline::default();
         let ours = baseline
             .and_then(|b| b.segments.get(&segment.name))
-            .filter(|b| b.list_id == segment.list_id)
+            .filter(|b| b.audience_id == segment.audience_id)
             .unwrap_or(&empty);
         let mut list = SampledList {
             segment: segment.name.clone(),
-            list_id: segment.list_id.clone(),
+            list_id: segment.audience_id.clone(),
             ..SampledList::default()
         };
         let left = BUDGET.saturating_sub(started.elapsed());
-        let outcome = match &client {
+        let outcome = match &api {
             Err(why) => Err(why.clone()),
-            Ok(client) => tokio::time::timeout(left, sample(client, &mut list, ours, pages))
+            Ok(api) => tokio::time::timeout(left, sample(api.as_ref(), &mut list, ours, pages))
                 .await
                 .unwrap_or_else(|_| {
                     Err(format!(
@@ -131,7 +132,7 @@ pub async fn run(
         }
         lists.push(list);
     }
-    let requests = client.as_ref().map_or(0, |c| c.stats().requests - before);
+    let requests = api.as_ref().map_or(0, |c| c.stats().requests - before);
     let found = LightVerify {
         pages_per_list: pages,
         lists,
@@ -155,32 +156,24 @@ pub async fn run(
 
 /// Reads up to `pages` pages of `list` into its counts.
 async fn sample(
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     list: &mut SampledList,
     ours: &SegmentBaseline,
     pages: u32,
 ) -> Result<(), String> {
     let mut seen = HashSet::new();
-    let mut bookmark: Option<String> = None;
-    while list.pages < pages {
-        let page = match client
-            .list_member_statuses_page(&list.list_id, bookmark.as_deref())
-            .await
-        {
-            Ok(page) => page,
-            Err(AutopilotError::NotFound { .. }) => {
-                list.list_gone = true;
-                list.missing = Some(ours.contacts.len() as u64);
-                return Ok(());
-            }
-            Err(e) => return Err(reason(&e.into())),
-        };
-        list.pages += 1;
-        let MemberStatusPage {
-            members,
-            bookmark: next,
-        } = page;
-        let empty = members.is_empty();
+    let mut reading = Reading::default();
+    while reading.pages < u64::from(pages) && !reading.done {
+        let members = (reading
+            .next_page(api, &list.list_id, MemberLimits::default())
+            .await)
+            .map_err(|e| reason(&e))?;
+        if reading.gone {
+            list.list_gone = true;
+            list.missing = Some(ours.contacts.len() as u64);
+            return Ok(());
+        }
+        list.pages = reading.pages as u32;
         for member in members {
             let key = email::dedupe_key(&member.email);
             if !seen.insert(key.clone()) {
@@ -193,16 +186,10 @@ async fn sample(
                 list.unsubscribed += 1;
             }
         }
-        match next {
-            Some(next) if !empty && bookmark.as_deref() != Some(next.as_str()) => {
-                bookmark = Some(next)
-            }
-            _ => {
-                list.whole_list = true;
-                let present = ours.contacts.keys().filter(|k| seen.contains(*k)).count();
-                list.missing = Some((ours.contacts.len() - present) as u64);
-                return Ok(());
-            }
+        if reading.done {
+            list.whole_list = true;
+            let present = ours.contacts.keys().filter(|k| seen.contains(*k)).count();
+            list.missing = Some((ours.contacts.len() - present) as u64);
         }
     }
     Ok(())
@@ -213,7 +200,7 @@ async fn sample(
 fn reason(error: &JobError) -> String {
     let message = error.to_string();
     if message.contains('@') {
-        format!("{}: Autopilot could not be read", error.type_name())
+        format!("{}: the API could not be read", error.type_name())
     } else {
         format!(
             "{}: {}",
@@ -230,8 +217,11 @@ mod tests {
     #[test]
     fn a_reason_never_quotes_an_address() {
         let masked = JobError::InvalidInput("ann@example.com is odd".into());
-        assert_eq!(reason(&masked), "InvalidInput: Autopilot could not be read");
-        let plain = JobError::Autopilot(AutopilotError::Throttled { retry_after: None });
+        assert_eq!(reason(&masked), "InvalidInput: the API could not be read");
+        let plain = JobError::Api(crate::http_api::ApiError::Throttled {
+            api: "Autopilot",
+            retry_after: None,
+        });
         let text = reason(&plain);
         assert!(
             text.ends_with("Autopilot throttled the request (429)"),

@@ -1,20 +1,22 @@
-//! Each segment's list: created when missing; for an existing list this connector has not written
-//! to yet, who was on it before (those members are never removed). The candidate baseline is built
-//! from what the scan found.
+//! Each segment's audience (its list): created when missing; for an existing one this connector
+//! has not written to yet, who was on it before (those members are never removed). The candidate
+//! baseline is built from what the scan found.
 
 use super::scan::SegmentScan;
 use super::segment::VALID;
-use crate::autopilot::AutopilotClient;
+use crate::audience_api::paging::{member_emails, MemberLimits};
+use crate::audience_api::AudienceApi;
 use crate::baseline::{Baseline, ForeignMembers, Members, SegmentBaseline};
 use crate::email;
 use crate::jobs::JobError;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 
-/// Resolves every segment's list and fills `next` with what this export leaves on it. `base`
-/// gives a segment's baseline (none when its list was recreated); `existing` is list title → id.
+/// Resolves every segment's audience and fills `next` with what this export leaves on it.
+/// `base` gives a segment's baseline (none when its audience was recreated); `existing` is
+/// audience name → id.
 pub(super) async fn resolve<'a>(
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     segments: &mut [SegmentScan],
     base: impl Fn(usize, &str) -> Option<&'a SegmentBaseline>,
     existing: &HashMap<&str, &str>,
@@ -23,25 +25,25 @@ pub(super) async fn resolve<'a>(
     for (index, segment) in segments.iter_mut().enumerate() {
         let name = segment.plan.name.clone();
         let base = base(index, &name);
-        let (list_id, foreign) = match existing.get(name.as_str()) {
+        let (audience_id, foreign) = match existing.get(name.as_str()) {
             Some(id) => {
                 let foreign = match base {
                     Some(base) => base.foreign.clone(),
-                    None => members_before(client, id).await?,
+                    None => members_before(api, id).await?,
                 };
                 (id.to_string(), foreign)
             }
             None => {
-                segment.plan.list_created = true;
-                (client.create_list(&name).await?, ForeignMembers::default())
+                segment.plan.audience_created = true;
+                (api.create_audience(&name).await?, ForeignMembers::default())
             }
         };
-        segment.plan.list_id = list_id.clone();
+        segment.plan.audience_id = audience_id.clone();
         let contacts = candidate(segment, base.map(|b| &b.contacts));
         next.segments.insert(
             name,
             SegmentBaseline {
-                list_id,
+                audience_id,
                 contacts,
                 foreign,
             },
@@ -82,12 +84,9 @@ fn candidate(segment: &mut SegmentScan, base: Option<&Members>) -> Members {
     )
 }
 
-/// Who was on a list before this connector first wrote to it (lower-cased, hashed).
-async fn members_before(
-    client: &AutopilotClient,
-    list_id: &str,
-) -> Result<ForeignMembers, crate::autopilot::AutopilotError> {
-    let members = client.list_member_emails(list_id).await?;
+/// Who was on an audience before this connector first wrote to it (lower-cased, hashed).
+async fn members_before(api: &dyn AudienceApi, id: &str) -> Result<ForeignMembers, JobError> {
+    let members = member_emails(api, id, MemberLimits::default()).await?;
     let keys: BTreeSet<String> = members.iter().map(|e| email::dedupe_key(e)).collect();
     Ok(ForeignMembers::from_emails(keys.iter().map(String::as_str)))
 }

@@ -1,12 +1,14 @@
 //! `plan` (the export function): reads every segment snapshot as a stream, maps and checks each
 //! row, drops duplicates, compares each contact with the baseline of the last export, writes chunk
-//! objects (adds, updates, removals) and the plan, and makes sure every segment's list exists.
+//! objects (adds, updates, removals) and the plan, and makes sure every segment's audience exists
+//! (through the audience port: the destination's API is never named here).
 //!
 //! Anything that makes the export unusable (unknown destination, missing snapshot or column, more
 //! distinct profiles than the limit — the reading stops at the first profile over it) fails
-//! before the first request to Autopilot; a run that would
-//! remove or shrink too much fails before anything is sent (the guardrails). A dry run stops
-//! after counting and writes nothing anywhere.
+//! before the first request to the API; a run that would remove or shrink too much fails before
+//! anything is sent (the guardrails), and only then does the API prepare for the export
+//! ([`crate::audience_api::AudienceApi::prepare`]). A dry run stops after counting and writes
+//! nothing anywhere. The plan records the API's limits, which cut its chunks into requests.
 
 mod lists;
 mod preview;
@@ -139,27 +141,27 @@ async fn plan_export(
         }
     }
 
-    // From here on Autopilot is asked, read-only until every check has passed; at this export's
+    // From here on the API is asked, read-only until every check has passed; at this export's
     // rate, like every other request.
-    let client = deps
-        .clients
+    let api = deps
+        .apis
         .for_destination(destination, &deps.secrets, rate)
         .await?;
-    let lists = client.lists().await?;
-    let existing: HashMap<&str, &str> = lists
+    let audiences = api.audiences().await?;
+    let existing: HashMap<&str, &str> = audiences
         .iter()
-        .map(|l| (l.title.as_str(), l.list_id.as_str()))
+        .map(|a| (a.name.as_str(), a.id.as_str()))
         .collect();
 
-    // A segment whose list is gone (or was recreated) gets everything sent again, and nothing
-    // removed: its members left with the old list.
+    // A segment whose audience is gone (or was recreated) gets everything sent again, and
+    // nothing removed: its members left with the old audience.
     let recreated: HashSet<usize> = destination
         .segments
         .iter()
         .enumerate()
         .filter(|(_, s)| {
             old_segment(&s.name)
-                .is_some_and(|b| existing.get(s.name.as_str()) != Some(&b.list_id.as_str()))
+                .is_some_and(|b| existing.get(s.name.as_str()) != Some(&b.audience_id.as_str()))
         })
         .map(|(i, _)| i)
         .collect();
@@ -218,12 +220,18 @@ async fn plan_export(
             destination,
             export_id,
             &scan,
+            api.as_ref(),
             |name| existing.contains_key(name),
             rate,
         ));
     }
 
-    let per_chunk = removal_chunk_size(removals.iter().map(Vec::len).sum(), writer.chunks.len());
+    let limits = api.limits();
+    let per_chunk = removal_chunk_size(
+        removals.iter().map(Vec::len).sum(),
+        writer.chunks.len(),
+        &limits,
+    );
     for (index, gone) in removals.into_iter().enumerate() {
         for part in gone.chunks(per_chunk) {
             let chunk = ChunkFile {
@@ -237,8 +245,9 @@ async fn plan_export(
         }
     }
 
+    api.prepare(matching).await?;
     let next = lists::resolve(
-        &client,
+        api.as_ref(),
         &mut scan.segments,
         |index, name| old_segment(name).filter(|_| !recreated.contains(&index)),
         &existing,
@@ -267,6 +276,7 @@ async fn plan_export(
         refused_parts: writer.refused_parts,
         trigger: input.trigger,
         baseline_unchanged,
+        limits,
     };
     let store = deps.store.as_ref();
     if !baseline_unchanged {

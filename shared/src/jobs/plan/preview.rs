@@ -2,15 +2,17 @@
 
 use super::scan::Scan;
 use super::types::{Output, SegmentPreview};
-use crate::autopilot::Contact;
+use crate::audience_api::AudienceApi;
 use crate::destination::Destination;
 use serde_json::Value;
 
-/// A dry run's answer: counts per segment and a few masked payloads.
+/// A dry run's answer: counts per segment and a few payloads as `api` would be sent them,
+/// masked.
 pub(super) fn output(
     destination: &Destination,
     export_id: &str,
     scan: &Scan,
+    api: &dyn AudienceApi,
     list_exists: impl Fn(&str) -> bool,
     rate: f64,
 ) -> Output {
@@ -27,7 +29,9 @@ pub(super) fn output(
             removals: s.plan.removals,
             rejects: s.plan.invalid.values().sum(),
             duplicates: s.plan.duplicates,
-            samples: s.samples.clone(),
+            samples: (s.samples.iter())
+                .map(|c| masked(api.payload(c), c.email()))
+                .collect(),
         })
         .collect();
     Output {
@@ -45,34 +49,29 @@ pub(super) fn output(
 /// Sample payloads shown per segment by a dry run.
 pub(super) const SAMPLES: usize = 3;
 
-/// A contact's payload as a preview shows it: every field by name, no value — text as its first
-/// character and `***` (the email keeps its domain), numbers as `#`, true/false as `*`. Names,
-/// phones and custom values are personal data as much as the email is (and the API's dry-run
-/// answer carries them too).
-pub(super) fn masked(contact: &Contact) -> Value {
-    let mut value = shape(contact.to_autopilot_json());
-    let shown = match contact.email().split_once('@') {
-        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None => "***".into(),
-    };
-    value["Email"] = Value::String(shown);
-    value
-}
-
-/// A value's shape: objects keep their keys (field names), every value in them is masked.
-fn shape(value: Value) -> Value {
-    match value {
+/// A contact's payload (addressed to `email`) as a preview shows it: every field by name, no
+/// value — text as its first character and `***` (the address keeps its domain), numbers as `#`,
+/// true/false as `*`. Names, phones and custom values are personal data as much as the email is
+/// (and the API's dry-run answer carries them too).
+pub(super) fn masked(payload: Value, email: &str) -> Value {
+    match payload {
+        Value::String(text) if text == email => Value::String(match email.split_once('@') {
+            Some((local, domain)) => {
+                format!("{}***@{domain}", local.chars().next().unwrap_or('*'))
+            }
+            None => "***".into(),
+        }),
         Value::String(text) => Value::String(match text.chars().next() {
             Some(first) => format!("{first}***"),
             None => String::new(),
         }),
         Value::Number(_) => Value::String("#".into()),
         Value::Bool(_) => Value::String("*".into()),
-        Value::Array(items) => Value::Array(items.into_iter().map(shape).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| masked(v, email)).collect()),
         Value::Object(fields) => Value::Object(
             fields
                 .into_iter()
-                .map(|(name, value)| (name, shape(value)))
+                .map(|(name, value)| (name, masked(value, email)))
                 .collect(),
         ),
         Value::Null => Value::Null,
@@ -86,23 +85,32 @@ mod tests {
 
     #[test]
     fn masked_samples_hide_the_address() {
-        let contact = Contact::new("jane.doe@example.com").unwrap();
-        assert_eq!(masked(&contact)["Email"], "j***@example.com");
+        let shown = masked(
+            json!({"Email": "jane.doe@example.com"}),
+            "jane.doe@example.com",
+        );
+        assert_eq!(shown["Email"], "j***@example.com");
+        let nested = json!({"fields": {"str::email": "jane.doe@example.com"}});
+        let shown = masked(nested, "jane.doe@example.com");
+        assert_eq!(shown["fields"]["str::email"], "j***@example.com");
     }
 
     #[test]
     fn masked_samples_show_field_names_and_no_value() {
-        let contact = Contact::new("jane.doe@example.com")
-            .and_then(|c| c.with_field("FirstName", "Janette"))
-            .and_then(|c| c.with_field("LastName", "Doe-Smith"))
-            .and_then(|c| c.with_field("Phone", "+1 555 0100"))
-            .and_then(|c| c.with_custom("integer--Age", json!(42)))
-            .and_then(|c| c.with_custom("float--Score", json!(1.5)))
-            .and_then(|c| c.with_custom("boolean--VIP", json!(true)))
-            .and_then(|c| c.with_custom("date--Signup", json!("2026-01-31T00:00:00Z")))
-            .and_then(|c| c.with_custom("string--Loyalty--Tier", json!("gold")))
-            .unwrap();
-        let shown = masked(&contact);
+        let payload = json!({
+            "Email": "jane.doe@example.com",
+            "FirstName": "Janette",
+            "LastName": "Doe-Smith",
+            "Phone": "+1 555 0100",
+            "custom": {
+                "integer--Age": 42,
+                "float--Score": 1.5,
+                "boolean--VIP": true,
+                "date--Signup": "2026-01-31T00:00:00Z",
+                "string--Loyalty--Tier": "gold",
+            }
+        });
+        let shown = masked(payload, "jane.doe@example.com");
         assert_eq!(
             shown,
             json!({

@@ -13,6 +13,7 @@ use super::segment::{self, ABSENT};
 use super::types::{ChunkFile, InvalidRow, SegmentPlan};
 use super::writer::ChunkWriter;
 use crate::baseline::{Members, SegmentBaseline};
+use crate::contact::Contact;
 use crate::destination::{self, DataMatching, Destination};
 use crate::jobs::{Deps, JobError};
 use rustc_hash::FxHashSet;
@@ -32,7 +33,7 @@ pub(super) struct SegmentScan {
     pub(super) added: Vec<(u64, u64, String)>,
     /// How many valid distinct contacts the snapshot holds.
     pub(super) distinct: u64,
-    pub(super) samples: Vec<serde_json::Value>,
+    pub(super) samples: Vec<Contact>,
     /// The first refused row of each reason (every refused row is in the store).
     pub(super) examples: Vec<InvalidRow>,
 }

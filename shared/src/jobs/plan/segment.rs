@@ -9,12 +9,12 @@
 //! scheduled refresh — allocates nothing but its address. Only a profile the baseline does not
 //! know keeps its address, and only when a candidate baseline will be written.
 
-use super::preview::{masked, SAMPLES};
+use super::preview::SAMPLES;
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
 use super::types::{ChunkFile, ChunkKind, FileRows, InvalidRow, SegmentPlan};
-use crate::autopilot::Contact;
 use crate::baseline::{self, HashIndex, Members};
+use crate::contact::Contact;
 use crate::email;
 use crate::field_mapping::RowMapper;
 use crate::jobs::JobError;
@@ -78,7 +78,7 @@ struct Scanner<'a> {
     seen_new: FxHashSet<u64>,
     distinct: u64,
     refused: Refused,
-    samples: Vec<serde_json::Value>,
+    samples: Vec<Contact>,
     adds: ChunkFile,
     updates: ChunkFile,
     tally: Tally,
@@ -236,7 +236,7 @@ impl<'a> Scanner<'a> {
     /// Puts a contact in the chunk of its kind, handing the chunk on when full.
     fn push(&mut self, kind: ChunkKind, number: u64, contact: Contact) -> Result<(), JobError> {
         if self.samples.len() < SAMPLES {
-            self.samples.push(masked(&contact));
+            self.samples.push(contact.clone());
         }
         if self.job.dry_run {
             return Ok(());

@@ -62,8 +62,9 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
     let destination = Destination {
         id: "main".into(),
         display_name: "Main".into(),
-        // Nothing listens there: a test that reached Autopilot would fail.
-        autopilot_url: "http://127.0.0.1:9/v1".into(),
+        api: Default::default(),
+        // Nothing listens there: a test that reached the API would fail.
+        api_url: "http://127.0.0.1:9/v1".into(),
         account_name: None,
         account_id: None,
         consent: Consent {

@@ -1,7 +1,8 @@
 //! The plan's types: its input and output (the Step Functions payload), `plan.json` and the
 //! chunk objects.
 
-use crate::autopilot::Contact;
+use crate::audience_api::{ApiKind, Limits};
+use crate::contact::Contact;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -113,13 +114,25 @@ pub struct Plan {
     /// and data matching): no candidate was written, and `finalize` keeps the baseline there.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub baseline_unchanged: bool,
+    /// The API's limits the chunks are cut into requests by (plans written before they were
+    /// recorded went to Autopilot).
+    #[serde(default = "autopilot_limits")]
+    pub limits: Limits,
+}
+
+fn autopilot_limits() -> Limits {
+    ApiKind::Autopilot.limits()
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SegmentPlan {
     pub name: String,
-    pub list_id: String,
-    pub list_created: bool,
+    /// The segment's audience (its list), and whether this export created it (stored as
+    /// `list_id` and `list_created` before there was a choice of API).
+    #[serde(alias = "list_id")]
+    pub audience_id: String,
+    #[serde(alias = "list_created")]
+    pub audience_created: bool,
     /// Every contact was sent, not only the changed ones.
     pub full: bool,
     /// Data rows read (the header and blank lines not counted).

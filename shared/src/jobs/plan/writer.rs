@@ -3,6 +3,7 @@
 
 use super::refused;
 use super::types::{ChunkFile, ChunkInfo};
+use crate::audience_api::Limits;
 use crate::destination::keys;
 use crate::jobs::{Deps, JobError};
 use crate::store::put_json;
@@ -10,8 +11,8 @@ use bytes::Bytes;
 
 /// Contacts per chunk object when nothing else is asked for.
 pub const DEFAULT_CHUNK_SIZE: usize = 1000;
-/// Removals per chunk: each costs a request of its own.
-const REMOVALS_PER_CHUNK: usize = 200;
+/// Requests' worth of removals per chunk: 200 removals where each costs a request of its own.
+const REMOVAL_REQUESTS_PER_CHUNK: usize = 200;
 /// The most chunks one export is cut into. On AWS each chunk costs about a dozen events of the
 /// Step Functions execution's history, which holds 25,000; chunks grow to stay within this.
 pub const MAX_CHUNKS: usize = 1_500;
@@ -29,10 +30,12 @@ pub(super) fn contact_chunk_size(asked: usize, profile_limit: u64, segments: usi
     asked.max(usize::try_from(needed).unwrap_or(usize::MAX))
 }
 
-/// Removals per chunk, so that `removals` fit in the chunks left after `contact_chunks`.
-pub(super) fn removal_chunk_size(removals: usize, contact_chunks: usize) -> usize {
+/// Removals per chunk: [`REMOVAL_REQUESTS_PER_CHUNK`] requests' worth at the API's `limits`, or
+/// more so that `removals` fit in the chunks left after `contact_chunks`.
+pub(super) fn removal_chunk_size(removals: usize, contact_chunks: usize, limits: &Limits) -> usize {
     let left = MAX_CHUNKS.saturating_sub(contact_chunks).max(1);
-    REMOVALS_PER_CHUNK.max(removals.div_ceil(left))
+    let per_request = limits.removals_per_request.max(1);
+    (REMOVAL_REQUESTS_PER_CHUNK * per_request).max(removals.div_ceil(left))
 }
 
 /// Stores chunk objects and parts of the refused rows as they come, numbering them; forgets
@@ -128,8 +131,20 @@ mod tests {
                 "{limit} × {segments}: {chunks}"
             );
         }
-        assert_eq!(removal_chunk_size(1_000, 10), 200);
-        let size = removal_chunk_size(1_000_000, CONTACT_CHUNKS);
+        let one_each = Limits {
+            batch_size: 100,
+            max_body_bytes: 2 << 20,
+            removals_per_request: 1,
+            removals_share_requests: false,
+        };
+        assert_eq!(removal_chunk_size(1_000, 10, &one_each), 200);
+        let size = removal_chunk_size(1_000_000, CONTACT_CHUNKS, &one_each);
         assert!(1_000_000usize.div_ceil(size) + CONTACT_CHUNKS <= MAX_CHUNKS);
+        let by_the_hundred = Limits {
+            removals_per_request: 100,
+            removals_share_requests: true,
+            ..one_each
+        };
+        assert_eq!(removal_chunk_size(1_000, 10, &by_the_hundred), 20_000);
     }
 }

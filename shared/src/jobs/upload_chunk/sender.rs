@@ -4,7 +4,7 @@
 //! its text alone, whatever the chunk size the plan chose.
 
 use super::{ChunkResult, JobError, RejectedContact, Request};
-use crate::autopilot::{AutopilotClient, AutopilotError, ContactBatch};
+use crate::audience_api::{AudienceApi, Changes, ContactOutcome};
 use crate::contact::Contact;
 use crate::jobs::plan::ChunkKind;
 use serde::Deserialize;
@@ -26,95 +26,81 @@ pub(super) struct Chunk {
 
 /// Sends the requests of one chunk.
 pub(super) struct Sender<'a> {
-    pub(super) client: &'a AutopilotClient,
+    pub(super) api: &'a dyn AudienceApi,
     pub(super) chunk: &'a Chunk,
-    pub(super) list_id: &'a str,
+    /// The segment's audience.
+    pub(super) audience: &'a str,
     /// The chunk's key, named when a contact in it cannot be read.
     pub(super) key: &'a str,
 }
 
 /// What one answered request did.
-pub(super) enum Answered {
-    Removed,
-    Upserted {
-        written: u64,
-        rejected: Vec<RejectedContact>,
-    },
+#[derive(Debug, Default)]
+pub(super) struct Answered {
+    written: u64,
+    rejected: Vec<RejectedContact>,
+    /// Members taken off (or already gone: as good as removed).
+    removed: u64,
 }
 
 impl Answered {
     pub(super) fn items(&self) -> u64 {
-        match self {
-            Self::Removed => 1,
-            Self::Upserted { written, rejected } => written + rejected.len() as u64,
-        }
+        self.written + self.rejected.len() as u64 + self.removed
     }
 
-    pub(super) fn record(self, result: &mut ChunkResult) {
-        match self {
-            Self::Removed => result.removed += 1,
-            Self::Upserted {
-                written,
-                mut rejected,
-            } => {
-                result.sent += written;
-                result.rejected.append(&mut rejected);
-            }
-        }
+    pub(super) fn record(mut self, result: &mut ChunkResult) {
+        result.sent += self.written;
+        result.rejected.append(&mut self.rejected);
+        result.removed += self.removed;
     }
 }
 
 impl Sender<'_> {
     pub(super) async fn send(&self, request: Request) -> Result<Answered, JobError> {
-        match request {
-            Request::Remove(position) => {
-                let email = &self.chunk.removals[position];
-                // Already gone (taken off by hand, or the contact deleted) is as good as removed.
-                match self.client.remove_from_list(self.list_id, email).await {
-                    Ok(()) | Err(AutopilotError::NotFound { .. }) => Ok(Answered::Removed),
-                    Err(e) => Err(e.into()),
+        let contacts = self.contacts(request.contacts.clone())?;
+        let changes = Changes {
+            upserts: &contacts,
+            removals: &self.chunk.removals[request.removals.clone()],
+        };
+        let written = self.api.write(self.audience, changes).await?;
+        let mut answered = Answered {
+            // A member already gone (taken off by hand, the contact deleted) is as good as
+            // removed (`RemovalOutcome::NotMember`).
+            removed: written.removals.len() as u64,
+            ..Answered::default()
+        };
+        for (index, outcome) in written.contacts.into_iter().enumerate() {
+            let refusal = match outcome {
+                ContactOutcome::Written => {
+                    answered.written += 1;
+                    continue;
                 }
-            }
-            Request::Upsert { start, end } => {
-                let batch = self.batch(start, end)?;
-                let outcome = self.client.upsert_contacts(&batch).await?;
-                let rejected = outcome
-                    .rejected
-                    .into_iter()
-                    .map(|rejection| RejectedContact {
-                        row: self
-                            .chunk
-                            .rows
-                            .get(start + rejection.index)
-                            .copied()
-                            .unwrap_or_default(),
-                        email: batch.contacts()[rejection.index].email().to_string(),
-                        message: rejection.message,
-                    })
-                    .collect();
-                Ok(Answered::Upserted {
-                    written: outcome.written as u64,
-                    rejected,
-                })
-            }
+                // Left out on purpose is not written either: it is counted with the refused
+                // until the report has a bucket of its own for it.
+                ContactOutcome::Refused(message) | ContactOutcome::Suppressed(message) => message,
+            };
+            answered.rejected.push(RejectedContact {
+                row: (self.chunk.rows)
+                    .get(request.contacts.start + index)
+                    .copied()
+                    .unwrap_or_default(),
+                email: contacts[index].email().to_string(),
+                message: refusal,
+            });
         }
+        Ok(answered)
     }
 
-    /// The contacts at `start..end` (at most a bulk request's), read from their text and put on
-    /// the segment's list.
-    fn batch(&self, start: usize, end: usize) -> Result<ContactBatch, JobError> {
-        let contacts = self.chunk.contacts[start..end]
+    /// The contacts at `positions`, read from their text.
+    fn contacts(&self, positions: std::ops::Range<usize>) -> Result<Vec<Contact>, JobError> {
+        Ok(self.chunk.contacts[positions]
             .iter()
-            .map(|text| {
-                serde_json::from_str::<Contact>(text.get())
-                    .map(|contact| contact.with_list(self.list_id))
-            })
+            .map(|text| serde_json::from_str::<Contact>(text.get()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| crate::store::StoreError::Io {
                 key: self.key.to_string(),
                 source: Box::new(e),
-            })?;
-        ContactBatch::new(contacts).map_err(|e| JobError::internal(e.to_string()))
+            })?)
     }
 }
 

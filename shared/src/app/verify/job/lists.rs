@@ -8,7 +8,8 @@ use super::super::reading::{self, Budget, ListReading};
 use super::super::seen::{MemberHasher, Seen, Stored};
 use super::super::{last_baseline, repair, rounded};
 use super::Verification;
-use crate::autopilot::{AutopilotClient, ListLimits};
+use crate::audience_api::paging::MemberLimits;
+use crate::audience_api::AudienceApi;
 use crate::baseline::{Baseline, SegmentBaseline};
 use crate::destination::keys;
 use crate::store::{get_json, put_json, StoreError};
@@ -41,7 +42,7 @@ fn segment<'a>(base: &'a Baseline, list: &ListReading) -> Result<&'a SegmentBase
 /// against the baseline ([`Seen`]: no address of a member who is not ours).
 pub(super) async fn read_lists(
     deps: &Deps,
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     record: &mut Verification,
     base: &Baseline,
     budget: &mut Budget,
@@ -49,17 +50,17 @@ pub(super) async fn read_lists(
     let (dest, id) = (&record.destination_id, &record.verification_id);
     let hasher = MemberHasher::with_key(&record.member_key);
     for (i, list) in record.lists.iter_mut().enumerate() {
-        if list.done {
+        if list.read.done {
             continue;
         }
         if !budget.left() {
             break;
         }
         let segment = segment(base, list)?;
-        let members = reading::read_pages(client, list, budget, ListLimits::default()).await?;
+        let members = reading::read_pages(api, list, budget, MemberLimits::default()).await?;
         if !members.is_empty() {
             let seen = Seen::of(segment, &members, &hasher);
-            let key = keys::verification_members(dest, id, i, list.pages as u32);
+            let key = keys::verification_members(dest, id, i, list.read.pages as u32);
             put_json(deps.store.as_ref(), &key, &seen).await?;
         }
     }
@@ -103,7 +104,7 @@ pub(super) async fn compare_lists(
                 tally.add(stored.seen(segment, &hasher));
             }
         }
-        let compared = (!list.gone).then(|| tally.compare(segment));
+        let compared = (!list.read.gone).then(|| tally.compare(segment));
         let (mut check, missing) = repair::checked(list, segment, compared);
         (check.requests, check.seconds) = (list.requests, rounded(list.seconds));
         if record.repair && !missing.is_empty() {
@@ -122,7 +123,7 @@ pub(super) async fn compare_lists(
 /// Puts missing members back, list by list, from where the last step stopped.
 pub(super) async fn repair_lists(
     deps: &Deps,
-    client: &AutopilotClient,
+    api: &dyn AudienceApi,
     record: &mut Verification,
     budget: &mut Budget,
 ) -> Result<(), JobError> {
@@ -137,12 +138,12 @@ pub(super) async fn repair_lists(
             .await?
             .unwrap_or_default();
         let rest = missing.get(through as usize..).unwrap_or_default();
-        let (started, before) = (Instant::now(), client.stats().requests);
-        let (done, failed) = repair::put_back(client, &check.list_id, rest, budget).await?;
+        let (started, before) = (Instant::now(), api.stats().requests);
+        let (done, failed) = repair::put_back(api, &check.list_id, rest, budget).await?;
         record.repaired_through[i] = through + done as u64;
         check.not_repaired += failed;
         check.repaired += done as u64 - failed;
-        check.requests += client.stats().requests - before;
+        check.requests += api.stats().requests - before;
         check.seconds = rounded(check.seconds + started.elapsed().as_secs_f64());
     }
     Ok(())
