@@ -1,6 +1,8 @@
 //! The AWS adapters through the real AWS SDK against moto (S3, Secrets Manager): the same
 //! conformance suites as the local adapters, and a whole export reading its snapshot from S3.
 //! scripts/test starts moto and sets AWS_ENDPOINT_URL.
+// Runs only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#![cfg(feature = "moto-tests")]
 
 use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};

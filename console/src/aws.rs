@@ -81,7 +81,8 @@ impl SnapshotPlace {
     }
 }
 
-#[cfg(test)]
+// On moto: only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#[cfg(all(test, feature = "moto-tests"))]
 mod stack_tests;
-#[cfg(test)]
+#[cfg(all(test, feature = "moto-tests"))]
 mod tests;

@@ -1,5 +1,6 @@
 //! The command line: every command, its flags and their help text.
 
+use crate::help;
 use clap::{Args, Parser, Subcommand};
 use shared::destination::Guardrails;
 use std::path::PathBuf;
@@ -7,8 +8,9 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "autopilot-export",
-    version,
-    about = "Export customer segments to Autopilot lists"
+    version = help::VERSION,
+    about = "Export customer segments to Autopilot lists",
+    after_help = help::ROOT
 )]
 pub struct Cli {
     /// Where destinations, exports, reports and keys are kept.
@@ -29,30 +31,44 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sandbox + sample segments + connect + configure + export + read-back check, in one go.
+    #[command(after_help = help::DEMO)]
     Demo(DemoArgs),
     /// Serve the sandbox (Autopilot-compatible, or Ortto-compatible with --api ortto) until
     /// interrupted.
+    #[command(after_help = help::SANDBOX)]
     Sandbox(SandboxArgs),
     /// Connect an Autopilot account: validate its API key and store it.
+    #[command(after_help = help::CONNECT)]
     Connect(ConnectArgs),
     /// Data matching and segments of a destination.
+    #[command(after_help = help::CONFIGURE)]
     Configure(ConfigureArgs),
     /// Export the destination's segments now (resumes an interrupted export).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = help::EXPORT)]
     Export(ExportArgs),
     /// The report of the latest (or the given) export.
+    #[command(after_help = help::STATUS)]
     Status(StatusArgs),
     /// The connected destinations.
+    #[command(after_help = help::DESTINATIONS)]
     Destinations,
     /// Serve the web console on 127.0.0.1 (its URL, with an access token, is the first line printed).
     Console(crate::commands::console::ConsoleArgs),
     /// Remove a destination and delete its key.
+    #[command(after_help = help::REMOVE)]
     Remove(RemoveArgs),
     /// Read the lists back from Autopilot and compare them with what the last export put there.
-    #[command(after_help = VERIFY_EXIT_CODES)]
+    #[command(after_help = help::VERIFY)]
     Verify(VerifyArgs),
     /// Past exports of a destination, newest first.
+    #[command(after_help = help::HISTORY)]
     History(HistoryArgs),
+    /// Print a shell's completion script for this command (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = help::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(after_help = help::MAN)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -122,20 +138,20 @@ pub struct RemoveArgs {
     pub dest: String,
 }
 
-/// How `export` ends, for scripts and schedulers (also in the README).
-const EXIT_CODES: &str = "Exit status:
-  0  succeeded: every valid profile is in its list
-  1  failed, or refused before sending (the reason is printed; with --json as {\"error\": {\"type\", \"message\"}})
-  2  the command line is wrong (an unknown flag, a value out of range)
-  3  partially succeeded: some contacts were refused by Autopilot or not sent; one line on stderr says which and what to run";
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
 
-/// How `verify` ends, for scripts and schedulers (also in the README).
-const VERIFY_EXIT_CODES: &str = "Exit status:
-  0  every list holds every member the last export put there (after --repair, once put back);
-     unsubscribed and foreign members are reported but change nothing
-  1  the verification failed (no export yet, Autopilot unreachable or refusing the key, a repair while an export runs)
-  2  the command line is wrong
-  3  members are missing from a list (or could not be put back), or a list is gone; one line on stderr says what to run";
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `autopilot-export.1` and one `autopilot-export-COMMAND.1` per command into this
+    /// folder instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
