@@ -84,8 +84,8 @@ async fn every_bad_input_ends_in_a_clear_outcome() {
     }
 }
 
-/// The `answers` fuzz target's find, kept as a regression test for the client's fix (issue 9,
-/// item 2: answer bodies are never quoted beyond a short message).
+/// The `answers` fuzz target's find, kept as a regression test for the client's fix: answer
+/// bodies are never quoted beyond a short message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_typed_answer_is_not_quoted_whole() {
     let handle = tokio::runtime::Handle::current();

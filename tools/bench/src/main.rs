@@ -1,4 +1,4 @@
-//! `bench`: the performance table of issue 13, measured on the release `autopilot-export` as a
+//! `bench`: the performance table, measured on the release `autopilot-export` as a
 //! user runs it (its command line, its report documents, its data folder) against the sandbox it
 //! serves, a fresh one for each group of runs (a new account: no lists to read first). Run it
 //! with `scripts/bench`, which builds both first.
@@ -126,7 +126,7 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
         );
         clean_requests.push(bench.size(n)?);
     }
-    // The other layouts at the largest size (the 1M of the issue; 10k with --quick).
+    // The other layouts at the largest size (1M by default; 10k with --quick).
     if !options.bisection {
         let n = *sizes.last().ok_or("no size")?;
         eprintln!(

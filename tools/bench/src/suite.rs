@@ -81,7 +81,7 @@ impl Bench {
         let before = sandbox.requests()?;
         let (run, report) = product.export_report(&dest, "unchanged-refresh", false)?;
         let requests = sandbox.requests()? - before;
-        // The light verify after every export (issue 12; `configure --verify-pages 0` turns it
+        // The light verify after every export (`configure --verify-pages 0` turns it
         // off) reads a few pages of each list: counted apart from the export's own requests.
         let checked = light_verify_requests(&report);
         let own = requests.saturating_sub(checked);
