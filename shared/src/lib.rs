@@ -18,6 +18,7 @@ pub mod email;
 pub mod error;
 pub mod field_mapping;
 pub mod http_api;
+pub mod job_error;
 pub mod jobs;
 pub mod local_export;
 pub mod local_lock;
@@ -30,4 +31,5 @@ pub mod test_support;
 pub mod text;
 
 pub use error::ErrorKind;
-pub use jobs::{Deps, JobError};
+pub use job_error::JobError;
+pub use jobs::Deps;
