@@ -4,7 +4,7 @@
 //! older than the retention, except the one being run.
 
 use crate::job_error::JobError;
-use crate::jobs::remove::delete_under;
+use crate::store::delete_under;
 use crate::store::ObjectStore;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::BTreeSet;

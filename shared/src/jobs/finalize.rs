@@ -209,7 +209,7 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;
     store.delete(&baseline::candidate_key(dest, export)).await?;
-    delete_all(store, &keys::partial_dir(dest, export)).await?;
+    crate::store::delete_under(store, &keys::partial_dir(dest, export)).await?;
     if let Some(plan) = &plan {
         futures::stream::iter(0..plan.chunks.len() as u32)
             .map(|number| async move { store.delete(&keys::chunk(dest, export, number)).await })
@@ -332,15 +332,6 @@ async fn chunk_outcomes(
         });
     }
     Ok(outcomes)
-}
-
-async fn delete_all(store: &dyn crate::store::ObjectStore, prefix: &str) -> Result<(), JobError> {
-    futures::stream::iter(store.list(prefix).await?)
-        .map(|key| async move { store.delete(&key).await })
-        .buffer_unordered(IN_FLIGHT)
-        .try_collect::<()>()
-        .await?;
-    Ok(())
 }
 
 /// A Step Functions error cause is the function's JSON error report; keep only its message.

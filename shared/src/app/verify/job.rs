@@ -17,7 +17,7 @@ use super::seen::MemberHasher;
 use super::{client, last_baseline, log, repair, rounded, ListCheck, Verified};
 use crate::destination::{self, keys};
 use crate::jobs::finalize::Failure;
-use crate::store::{get_json, put_json};
+use crate::store::{delete_under, get_json, put_json};
 use crate::{Deps, JobError};
 use chrono::{DateTime, Utc};
 use lists::{compare_lists, read_lists, repair_lists, same_baseline};
@@ -303,10 +303,7 @@ async fn end(
         record.verification_id.clone(),
     );
     save(deps, &record).await?;
-    let store = deps.store.as_ref();
-    for key in store.list(&keys::verification_parts(&dest, &id)).await? {
-        store.delete(&key).await?;
-    }
+    delete_under(deps.store.as_ref(), &keys::verification_parts(&dest, &id)).await?;
     super::runs::release(deps, &dest, &id).await?;
     if let Some(verified) = &record.result {
         log(verified);
