@@ -20,7 +20,6 @@ pub mod field_mapping;
 pub mod http_api;
 pub mod job_error;
 pub mod jobs;
-pub mod local_export;
 pub mod local_lock;
 pub mod memory;
 pub mod retention;

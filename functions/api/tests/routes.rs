@@ -198,8 +198,8 @@ async fn a_verification_is_started_then_read_running_then_with_its_result() {
     assert_eq!(unexported.status, 422, "{}", unexported.body);
     assert!(launcher.verifications().is_empty(), "nothing started");
 
-    let options = shared::local_export::Options::new("main");
-    shared::local_export::run(&api.deps, &options, &|_| {})
+    let options = shared::app::local_export::Options::new("main");
+    shared::app::local_export::run(&api.deps, &options, &|_| {})
         .await
         .expect("exported");
     let list = sandbox.state().list("VIP").unwrap().list_id.clone();

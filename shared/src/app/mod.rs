@@ -16,12 +16,13 @@
 //! machine (`aws_adapters::Executions`), locally [`in_process::InProcess`]. Connecting,
 //! configuring and removing are the jobs themselves ([`crate::jobs::connect`],
 //! [`crate::jobs::configure`], [`crate::jobs::remove`]); the command's `export` runs
-//! [`crate::local_export::run`] in the foreground.
+//! [`crate::app::local_export::run`] in the foreground.
 
 pub mod destinations;
 pub mod exports;
 pub mod in_process;
 pub mod launcher;
+pub mod local_export;
 pub mod notify;
 pub mod schedule;
 pub mod verify;
