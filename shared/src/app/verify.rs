@@ -42,6 +42,7 @@ pub mod reading;
 mod repair;
 pub mod runs;
 mod seen;
+mod verifying;
 pub use compare::SAMPLES;
 
 /// What a verification found, per list, and what it cost.

@@ -304,7 +304,7 @@ async fn end(
     );
     save(deps, &record).await?;
     delete_under(deps.store.as_ref(), &keys::verification_parts(&dest, &id)).await?;
-    super::runs::release(deps, &dest, &id).await?;
+    super::verifying::release(deps, &dest, &id).await?;
     if let Some(verified) = &record.result {
         log(verified);
     }

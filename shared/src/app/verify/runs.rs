@@ -5,6 +5,7 @@
 //! next start, from the cursors it kept. Only the latest verification's record is kept.
 
 use super::job::{self, Verification, VerificationStatus, VerifyRequest};
+use super::verifying::Holder;
 use super::{last_baseline, refuse_while_exporting};
 use crate::app::exports::check_configured;
 use crate::app::launcher::{ExportLauncher, RunState};
@@ -13,16 +14,7 @@ use crate::jobs::finalize::Failure;
 use crate::store::get_json;
 use crate::{Deps, ErrorKind, JobError};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-/// The content of the verify lock: the verification holding it and what it was asked.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Holder {
-    verification_id: String,
-    started_at: DateTime<Utc>,
-    request: VerifyRequest,
-}
+use chrono::Utc;
 
 /// Starts a verification of the destination `request` names and answers its id. Refused with
 /// `NotConfigured` before the destination is configured and exported, `ExportRunning` while an
@@ -89,19 +81,6 @@ async fn forget_older(deps: &Deps, dest: &str, current: &str) -> Result<(), JobE
         if key != lock && key != keys::verification(dest, current) && !key.starts_with(&mine) {
             store.delete(&key).await?;
         }
-    }
-    Ok(())
-}
-
-/// Releases the destination's verify lock if verification `id` holds it.
-pub async fn release(deps: &Deps, dest: &str, id: &str) -> Result<(), JobError> {
-    let store = deps.store.as_ref();
-    let key = keys::verifying(dest);
-    if get_json::<Holder>(store, &key)
-        .await?
-        .is_some_and(|held| held.verification_id == id)
-    {
-        store.delete(&key).await?;
     }
     Ok(())
 }
