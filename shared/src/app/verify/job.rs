@@ -15,6 +15,7 @@
 use super::reading::{Budget, ListReading};
 use super::seen::MemberHasher;
 use super::{client, last_baseline, log, repair, rounded, ListCheck, Verified};
+pub use crate::app::launcher::VerifyRequest;
 use crate::destination::{self, keys};
 use crate::jobs::finalize::Failure;
 use crate::store::{delete_under, get_json, put_json};
@@ -25,21 +26,6 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 mod lists;
-
-/// What starts a verification: the execution input on AWS (with `"job": "verify"`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifyRequest {
-    pub destination_id: String,
-    /// Put missing members back on their lists.
-    #[serde(default)]
-    pub repair: bool,
-    /// Seconds one step may read for (default [`DEFAULT_STEP_SECONDS`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_seconds: Option<u64>,
-    /// Requests one step may make at most (none by default: time alone bounds a step).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_pages: Option<u64>,
-}
 
 /// A step reads for ten minutes: with a page's wait at the rate, it ends well inside Lambda's 15.
 pub const DEFAULT_STEP_SECONDS: u64 = 600;

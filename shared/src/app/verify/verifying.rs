@@ -2,7 +2,7 @@
 //! verification of a destination runs at a time. It names the verification holding it and what
 //! it was asked; the verification's last step releases it.
 
-use super::job::VerifyRequest;
+use crate::app::launcher::VerifyRequest;
 use crate::destination::keys;
 use crate::store::get_json;
 use crate::{Deps, JobError};
