@@ -43,7 +43,7 @@ mod repair;
 pub mod runs;
 mod seen;
 mod verifying;
-pub use compare::SAMPLES;
+pub use seen::SAMPLES;
 
 /// What a verification found, per list, and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
