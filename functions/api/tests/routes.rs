@@ -267,7 +267,9 @@ async fn a_verification_is_started_then_read_running_then_with_its_result() {
     assert_eq!(finished.body["status"], "succeeded", "{}", finished.body);
     assert_eq!(finished.body["verification_id"], vid.as_str());
     let mut result: Verified = serde_json::from_value(finished.body.clone()).unwrap();
-    let mut one_go = verify::run(&api.deps, "main", false).await.unwrap();
+    let mut one_go = verify::foreground::run(&api.deps, "main", false)
+        .await
+        .unwrap();
     for v in [&mut result, &mut one_go] {
         v.seconds = 0.0;
         v.lists.iter_mut().for_each(|l| l.seconds = 0.0);

@@ -4,9 +4,9 @@
 //! cursor and counts of each list, later its checks and repair cursors) and the members each
 //! step read (one object per step and list: ours by key hash, the others by a hash keyed with the
 //! record's own key, which goes when the verification ends — no address of anyone who is not
-//! ours) are in the store; the last step compares every list
-//! with the baseline exactly as [`super::run`] does, puts missing members back when asked (again
-//! within budgets), writes the result into the record and releases the destination's verify lock.
+//! ours) are in the store; the last step compares every list with the baseline, puts missing
+//! members back when asked (again within budgets), writes the result into the record and releases
+//! the destination's verify lock (`verifying`).
 //!
 //! A verification fails (its record says why, in words that hold no address and no key) when
 //! the API cannot be read, when an export of the destination starts while it runs, or when an
