@@ -24,11 +24,11 @@ use std::collections::BTreeMap;
 
 mod build;
 mod finished;
+mod light_verify;
 mod rejected;
-mod sample;
 
 pub use finished::{ExportFinished, Totals, DETAIL_TYPE, SOURCE};
-pub use sample::{LightVerify, SampledList};
+pub use light_verify::{LightVerify, SampledList};
 
 /// Store requests in flight at once while reading results and deleting chunks.
 const IN_FLIGHT: usize = 16;
@@ -296,7 +296,7 @@ async fn light_verify(
         .as_ref()
         .map(|f| f.error_type.as_str())
         .filter(|kind| ["Unauthorized", "Throttled", "Transient"].contains(kind));
-    Ok(sample::run(deps, destination, plan, base.as_ref(), stopped).await)
+    Ok(light_verify::run(deps, destination, plan, base.as_ref(), stopped).await)
 }
 
 /// Every chunk that did something: finished ones with their result, those under way with the
