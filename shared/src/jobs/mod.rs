@@ -1,6 +1,12 @@
-//! The jobs an export is made of. Each is `run(input, &deps) -> Result<output, JobError>` with
-//! serde input and output types: those types are the Step Functions payload contract, so they
-//! carry ids, keys and counts, never contacts and never the API key.
+//! The jobs: the steps of an export as the state machine runs them ([`plan`], [`upload_chunk`],
+//! [`finalize`], which ends with the light verify) and a destination's set-up and removal
+//! ([`connect`], [`configure`], [`remove`]). Each is `run(input, &deps) -> Result<output,
+//! JobError>` with serde input and output types: those of an export's steps are the Step
+//! Functions payload contract, so they carry ids, keys and counts, never contacts and never the
+//! API key. Beside them what the steps share: the destination's export [`lock`], the [`progress`]
+//! of an unfinished export, the [`ledger`] of what an unfinished export leaves in the baseline,
+//! and [`Deps`], the ports every job and use-case runs against. The use-cases that combine them
+//! live in [`crate::app`].
 
 pub mod configure;
 pub mod connect;
