@@ -9,7 +9,6 @@
 //! scheduled refresh — allocates nothing but its address. Only a profile the baseline does not
 //! know keeps its address, and only when a candidate baseline will be written.
 
-use super::preview::SAMPLES;
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
 use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
@@ -21,6 +20,9 @@ use crate::field_mapping::RowMapper;
 use crate::jobs::JobError;
 use rustc_hash::FxHashSet;
 use tokio::sync::mpsc::Sender;
+
+/// Sample payloads shown per segment by a dry run.
+pub(super) const SAMPLES: usize = 3;
 
 /// A baseline record's state in the snapshot ([`SegmentScan::state`]).
 pub(super) const ABSENT: u8 = 0;
