@@ -2,10 +2,10 @@
 //! (the destinations, the locks, the jobs, the use-cases, the front doors) answers with the same
 //! type without importing the jobs.
 
-use crate::csv_snapshot::SnapshotError;
 use crate::error::ErrorKind;
 use crate::http_api::ApiError;
 use crate::secrets::SecretError;
+use crate::snapshot::SnapshotError;
 use crate::store::StoreError;
 
 /// Why a job failed. Every error is of an [`ErrorKind`], whose stable name

@@ -10,7 +10,7 @@
 //!   baseline of what the last export left ([`baseline`]), data matching ([`field_mapping`]),
 //!   contacts ([`contact`]), costs ([`cost`]), retention, the data folder's lock ([`local_lock`]);
 //! - the ports and their adapters: `ObjectStore` ([`store`], a folder), `SecretStore`
-//!   ([`secrets`], owner-only files), `SnapshotReader` ([`csv_snapshot`], local files) and
+//!   ([`secrets`], owner-only files), `SnapshotReader` ([`snapshot`], the segments' files) and
 //!   `AudienceApi` ([`audience_api`], the API of the audience tool an export sends to: Autopilot's
 //!   in [`autopilot`], on the generic HTTP machinery of [`http_api`]);
 //! - the error taxonomy ([`error`]) and [`JobError`], what every layer answers with.
@@ -26,7 +26,6 @@ pub mod autopilot;
 pub mod baseline;
 pub mod contact;
 pub mod cost;
-pub mod csv_snapshot;
 pub mod destination;
 pub mod email;
 pub mod error;
@@ -38,6 +37,7 @@ pub mod local_lock;
 pub mod memory;
 pub mod retention;
 pub mod secrets;
+pub mod snapshot;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;

@@ -5,8 +5,8 @@
 use sandbox::{Sandbox, SandboxConfig};
 use shared::app::local_export::{self, Options};
 use shared::audience_api::ClientSettings;
-use shared::csv_snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::jobs::finalize::Status;
+use shared::snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::test_support::{local_deps, write_people, TestDestination, KEY};
 use shared::{Deps, ErrorKind};
 use std::io::Read;

@@ -19,9 +19,9 @@ pub mod remove;
 pub mod upload_chunk;
 
 use crate::audience_api::ApiFactory;
-use crate::csv_snapshot::SnapshotReader;
 pub use crate::job_error::JobError;
 use crate::secrets::SecretStore;
+use crate::snapshot::SnapshotReader;
 use crate::store::ObjectStore;
 use std::sync::Arc;
 

@@ -56,8 +56,8 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
 mod tests {
     use super::*;
     use crate::audience_api::{ApiFactory, ClientSettings};
-    use crate::csv_snapshot::LocalFiles;
     use crate::secrets::FileSecrets;
+    use crate::snapshot::LocalFiles;
     use crate::store::LocalStore;
     use bytes::Bytes;
     use std::sync::Arc;
