@@ -7,10 +7,10 @@
 use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
+use shared::app::local_export::{self, Options, Progress};
 use shared::audience_api::{ApiFactory, ApiKind, ClientSettings};
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect};
-use shared::local_export::{self, Options, Progress};
 use shared::snapshot::SnapshotReader;
 use shared::store::ObjectStore;
 use shared::Deps;

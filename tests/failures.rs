@@ -5,10 +5,10 @@
 
 use integration_tests::{local_deps, sandbox, TestDestination};
 use sandbox::{Faults, Sandbox};
+use shared::app::local_export::{self, Options, Progress};
 use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::{plan, upload_chunk};
-use shared::local_export::{self, Options, Progress};
 use shared::{Deps, JobError};
 use std::collections::HashSet;
 use std::path::PathBuf;

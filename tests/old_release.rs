@@ -9,11 +9,11 @@ use integration_tests::sandbox;
 use sandbox::Sandbox;
 use shared::app::exports;
 use shared::app::in_process::InProcess;
+use shared::app::local_export;
 use shared::app::verify::job::{VerificationStatus, VerifyRequest};
 use shared::app::verify::{self, runs};
 use shared::baseline;
 use shared::jobs::finalize::Status;
-use shared::local_export;
 use shared::Deps;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -192,7 +192,7 @@ async fn a_finished_data_folder_shows_its_history_resumes_its_verification_and_e
         .map(|r| r.export_id)
         .collect();
     assert_eq!(&ids[2..], [FINISHED[1], FINISHED[0]]);
-    let verified = verify::run(&deps, "shop", false).await.unwrap();
+    let verified = verify::foreground::run(&deps, "shop", false).await.unwrap();
     assert!(verified.in_place(), "{verified:?}");
 }
 
@@ -228,7 +228,7 @@ async fn an_interrupted_export_resumes_where_the_old_release_stopped() {
     let members = integration_tests::jobs::members(&server, "VIP");
     assert!(members.contains("person449@example.com"));
     assert!(!members.contains("person010@example.com"));
-    let verified = verify::run(&deps, "shop", false).await.unwrap();
+    let verified = verify::foreground::run(&deps, "shop", false).await.unwrap();
     assert!(verified.in_place(), "{verified:?}");
     let history = exports::history(&deps, "shop").await.unwrap();
     assert_eq!(history.len(), 3);

@@ -7,7 +7,7 @@ use integration_tests::KEY;
 use sandbox::{EmptyStrings, MixedBatch, Sandbox, SandboxConfig};
 use shared::audience_api::ApiKind;
 use shared::jobs::finalize::Report;
-use shared::local_export::{self, Options, Progress};
+use shared::app::local_export::{self, Options, Progress};
 use shared::test_support::TestDestination;
 use shared::{Deps, JobError};
 use std::path::PathBuf;

@@ -90,7 +90,9 @@ async fn a_verification_stopped_after_each_two_pages_finds_what_one_go_finds() {
     let gone_list = server.state().list("Gone").unwrap().list_id.clone();
     assert!(server.delete_list_by_hand(&gone_list));
 
-    let one_go = verify::run(&deps, &dest, false).await.expect("verifies");
+    let one_go = verify::foreground::run(&deps, &dest, false)
+        .await
+        .expect("verifies");
     let vip_check = one_go.lists.iter().find(|l| l.segment == "VIP").unwrap();
     assert_eq!(
         (
@@ -139,7 +141,7 @@ async fn a_verification_stopped_after_each_two_pages_finds_what_one_go_finds() {
         writes,
         "no contact written"
     );
-    let after = verify::run(&deps, &dest, false).await.unwrap();
+    let after = verify::foreground::run(&deps, &dest, false).await.unwrap();
     let vip_check = after.lists.iter().find(|l| l.segment == "VIP").unwrap();
     assert_eq!(
         (vip_check.present, vip_check.missing, vip_check.unsubscribed),
@@ -260,7 +262,9 @@ async fn a_verification_in_steps_keeps_no_foreign_address_and_finds_what_one_go_
     assert!(server.remove_member_by_hand(&vip_list, "vip-0010@example.com"));
     assert!(server.remove_member_by_hand(&vip_list, "vip-0020@example.com"));
     assert!(server.unsubscribe_by_hand("vip-0030@example.com"));
-    let one_go = verify::run(&deps, &dest, false).await.expect("verifies");
+    let one_go = verify::foreground::run(&deps, &dest, false)
+        .await
+        .expect("verifies");
     let check = &one_go.lists[0];
     assert_eq!(
         (
@@ -378,7 +382,7 @@ async fn a_verification_begun_before_hashing_finishes_with_the_same_result() {
     }
     assert!(server.unsubscribe_by_hand("vip-0005@example.com"));
     assert!(server.remove_member_by_hand(&vip_list, "vip-0200@example.com"));
-    let one_go = verify::run(&deps, &dest, false).await.unwrap();
+    let one_go = verify::foreground::run(&deps, &dest, false).await.unwrap();
 
     let request = VerifyRequest {
         destination_id: dest.clone(),

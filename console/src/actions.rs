@@ -329,7 +329,7 @@ async fn check(State(state): State<AppState>, Path(id): Path<String>, repair: bo
         Ok(d) => d,
         Err(r) => return r,
     };
-    match state.checks.start(&state.options.deps, &d.id, repair) {
+    match state.checks.start(&state.options.deps, &d.id, repair).await {
         Ok(()) => see(&format!("/destinations/{}#verify", d.id)),
         Err(message) => html_with(
             StatusCode::CONFLICT,

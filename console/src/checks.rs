@@ -1,7 +1,9 @@
-//! **Verify** and **Repair**: `app::verify::run` (what the command line's `verify` runs) in the
-//! background, one per destination at a time, so that a long read-back is
-//! not bound by a request's time; the destination's page shows "Verifying…" until it ends, then
-//! its findings, which stay until the next check or until the console stops.
+//! **Verify** and **Repair**: the verification the command line's `verify` runs
+//! (`app::verify::foreground`), in the background so that a long read-back is not bound by a
+//! request's time. The destination's verify lock is taken before the click is answered, so while a
+//! verification of it runs (started here, by the command line or through the HTTP API) another
+//! click is refused in words that say so. The destination's page shows "Verifying…" until it
+//! ends, then its findings, which stay until the next check or until the console stops.
 
 use shared::app::verify::{self, Verified};
 use shared::Deps;
@@ -37,22 +39,19 @@ impl Checks {
         self.map().get(destination).cloned()
     }
 
-    /// Starts a check of `destination` unless one is running; `Err` says why not.
-    pub fn start(&self, deps: &Deps, destination: &str, repair: bool) -> Result<(), String> {
-        {
-            let mut checks = self.map();
-            if checks.get(destination).is_some_and(Check::is_running) {
-                return Err(format!(
-                    "'{destination}' is being verified already: wait for the result"
-                ));
-            }
-            let outcome = None;
-            checks.insert(destination.to_string(), Check { repair, outcome });
-        }
-        let (deps, dest) = (deps.clone(), destination.to_string());
+    /// Starts a check of `destination` unless a verification of it runs (or it cannot be
+    /// verified yet); `Err` says why not.
+    pub async fn start(&self, deps: &Deps, destination: &str, repair: bool) -> Result<(), String> {
+        let claimed = verify::foreground::claim(deps, destination, repair)
+            .await
+            .map_err(|e| e.to_string())?;
+        let outcome = None;
+        let check = Check { repair, outcome };
+        self.map().insert(destination.to_string(), check);
+        let deps = deps.clone();
         // A task of its own, so that a panic in the check ends as its failure, not as a check
         // that runs forever.
-        let task = tokio::spawn(async move { verify::run(&deps, &dest, repair).await });
+        let task = tokio::spawn(async move { claimed.run(&deps).await });
         let (checks, dest) = (self.clone(), destination.to_string());
         tokio::spawn(async move {
             let outcome = match task.await {
@@ -70,3 +69,6 @@ impl Checks {
         self.map().remove(destination);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -318,7 +318,7 @@ pub fn see(path: &str) -> Response {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::security::Token;
     use axum::body::Body;
@@ -327,7 +327,8 @@ mod tests {
     use std::sync::Arc;
     use tower::ServiceExt;
 
-    fn console(dir: &std::path::Path) -> Router {
+    /// A console on the data folder `dir`, exports run in this process.
+    pub(crate) fn console(dir: &std::path::Path) -> Router {
         let deps = shared::Deps {
             store: Arc::new(shared::store::LocalStore::new(dir)),
             secrets: Arc::new(shared::secrets::FileSecrets::new(dir.join("secrets"))),
@@ -356,7 +357,7 @@ mod tests {
         }))
     }
 
-    async fn send(app: &Router, request: Request<Body>) -> Response {
+    pub(crate) async fn send(app: &Router, request: Request<Body>) -> Response {
         app.clone().oneshot(request).await.unwrap()
     }
 

@@ -6,7 +6,6 @@
 use shared::app::exports::{self, ExportStatus};
 use shared::app::in_process::{InProcess, Run};
 use shared::app::launcher::ExportLauncher;
-use shared::jobs::lock;
 use shared::Deps;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -80,9 +79,9 @@ impl Runs {
 /// The export holding the destination's lock (or else the one this console last started), with
 /// its chunk progress; `None` when it is not running or its state cannot be read.
 async fn running(deps: &Deps, deployed: &Deployed, destination: &str) -> Option<Run> {
-    let held = lock::holder(deps, destination).await.ok().flatten();
+    let held = exports::unfinished(deps, destination).await.ok().flatten();
     let export_id = held
-        .map(|h| h.export_id)
+        .map(|h| h.running.export_id)
         .or_else(|| deployed.last_started(destination))?;
     let launcher = deployed.launcher.as_ref();
     let (done, total) = match exports::status(deps, launcher, destination, &export_id).await {

@@ -2,8 +2,8 @@
 //! its segments. Stored as `destinations/{id}.json`; the API key is never part of it.
 
 use crate::audience_api::ApiKind;
+use crate::job_error::JobError;
 use crate::store::{get_json, put_json, ObjectStore};
-use crate::JobError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

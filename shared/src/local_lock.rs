@@ -4,8 +4,9 @@
 //! again. The lock goes with the process however it ends, so after Ctrl-C or a kill the next
 //! export takes it and resumes.
 
+use crate::destination;
+use crate::job_error::JobError;
 use crate::store::StoreError;
-use crate::{destination, JobError};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

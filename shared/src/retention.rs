@@ -3,8 +3,8 @@
 //! expires them; locally, the start of each export deletes those of its destination that are
 //! older than the retention, except the one being run.
 
-use crate::jobs::remove::delete_under;
-use crate::jobs::JobError;
+use crate::job_error::JobError;
+use crate::store::delete_under;
 use crate::store::ObjectStore;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::BTreeSet;

@@ -3,9 +3,9 @@
 //! fails at once, with its clear message.
 
 use sandbox::{Sandbox, SandboxConfig};
+use shared::app::local_export::{self, Options};
 use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::Status;
-use shared::local_export::{self, Options};
 use shared::snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::test_support::{local_deps, write_people, TestDestination, KEY};
 use shared::{Deps, ErrorKind};

@@ -3,9 +3,9 @@
 
 use crate::local_deps;
 use sandbox::Sandbox;
+use shared::app::local_export::{self, Progress};
 use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::Report;
-use shared::local_export::{self, Progress};
 use shared::test_support::TestDestination;
 use shared::{Deps, JobError};
 use std::collections::HashSet;

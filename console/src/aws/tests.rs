@@ -215,9 +215,9 @@ async fn a_url_rewritten_outside_the_stack_after_the_plan_is_refused_before_any_
     connect_moto_shop(&s).await;
     let deps = &s.deps;
     // A first export, so that there is a baseline to verify.
-    let first = shared::local_export::run(
+    let first = shared::app::local_export::run(
         deps,
-        &shared::local_export::Options::new("moto-shop"),
+        &shared::app::local_export::Options::new("moto-shop"),
         &|_| {},
     )
     .await

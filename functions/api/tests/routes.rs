@@ -198,8 +198,8 @@ async fn a_verification_is_started_then_read_running_then_with_its_result() {
     assert_eq!(unexported.status, 422, "{}", unexported.body);
     assert!(launcher.verifications().is_empty(), "nothing started");
 
-    let options = shared::local_export::Options::new("main");
-    shared::local_export::run(&api.deps, &options, &|_| {})
+    let options = shared::app::local_export::Options::new("main");
+    shared::app::local_export::run(&api.deps, &options, &|_| {})
         .await
         .expect("exported");
     let list = sandbox.state().list("VIP").unwrap().list_id.clone();
@@ -267,7 +267,9 @@ async fn a_verification_is_started_then_read_running_then_with_its_result() {
     assert_eq!(finished.body["status"], "succeeded", "{}", finished.body);
     assert_eq!(finished.body["verification_id"], vid.as_str());
     let mut result: Verified = serde_json::from_value(finished.body.clone()).unwrap();
-    let mut one_go = verify::run(&api.deps, "main", false).await.unwrap();
+    let mut one_go = verify::foreground::run(&api.deps, "main", false)
+        .await
+        .unwrap();
     for v in [&mut result, &mut one_go] {
         v.seconds = 0.0;
         v.lists.iter_mut().for_each(|l| l.seconds = 0.0);

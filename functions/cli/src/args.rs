@@ -194,7 +194,7 @@ pub struct ExportArgs {
     pub requests_per_second: Option<f64>,
     /// Requests to Autopilot in flight at once; their starts are spaced at the rate whatever this
     /// is. Raise it when answers are slow and the rate is high (it needs rate × answer time).
-    #[arg(long, default_value_t = shared::local_export::DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = shared::app::local_export::DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
     /// How long to wait out an Autopilot that does not answer properly before the export stops
     /// (it can be resumed by running it again).

@@ -3,7 +3,7 @@
 //! `--json`.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use shared::local_export::Progress;
+use shared::app::local_export::Progress;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;

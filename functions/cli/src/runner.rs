@@ -2,9 +2,10 @@
 
 use crate::failure::BoxError;
 use crate::progress::Display;
+use shared::app::local_export;
 use shared::audience_api::ApiKind;
 use shared::jobs::finalize::Report;
-use shared::{destination, local_export, Deps};
+use shared::{destination, Deps};
 use std::time::Instant;
 
 /// Runs (or resumes) an export. Ctrl-C stops it and the error says how to finish it.

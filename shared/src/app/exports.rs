@@ -1,6 +1,6 @@
 //! A destination's exports: starting one ([`start`], through an [`ExportLauncher`]), how one is
-//! doing ([`status`]), what one would do ([`preview`]), and what they left behind: their reports,
-//! newest first, and refused rows.
+//! doing ([`status`], and the one holding the destination's lock: [`unfinished`]), what one would
+//! do ([`preview`]), and what they left behind: their reports, newest first, and refused rows.
 
 use super::launcher::{ExportLauncher, ExportRequest, Launch, RunState};
 use crate::destination::{self, keys, Destination};
@@ -62,6 +62,59 @@ pub enum ExportStatus {
     Failed,
     /// The export's report.
     Finished(Box<Report>),
+}
+
+/// An export that holds its destination's lock: running, or interrupted (the next export of the
+/// destination resumes it), and how far it has got.
+#[derive(Debug, Clone)]
+pub struct Unfinished {
+    pub running: lock::Running,
+    pub progress: ChunkProgress,
+}
+
+/// The export holding the destination's lock, with its progress; `None` when none does. Whether
+/// it still runs is for the launcher that runs it to say ([`status`]), or, locally, the data
+/// folder's lock ([`crate::local_lock::is_held`]).
+pub async fn unfinished(deps: &Deps, destination: &str) -> Result<Option<Unfinished>, JobError> {
+    let Some(running) = lock::holder(deps, destination).await? else {
+        return Ok(None);
+    };
+    let progress = progress::of(deps.store.as_ref(), destination, &running.export_id).await?;
+    Ok(Some(Unfinished { running, progress }))
+}
+
+/// Where a destination's exports stand, as the command's `status` shows them.
+#[derive(Debug, Clone)]
+pub enum Standing {
+    /// The export holding the destination's lock.
+    Unfinished(Unfinished),
+    /// The report of the export asked for (or of the latest).
+    Finished(Box<Report>),
+    /// No export of the destination has a report yet.
+    NotExported,
+}
+
+/// Where the destination's exports stand: the export holding its lock (when it is the one asked
+/// for, or none is), else the report of `export` (or of the latest export).
+pub async fn standing(
+    deps: &Deps,
+    destination: &str,
+    export: Option<&str>,
+) -> Result<Standing, JobError> {
+    if let Some(held) = unfinished(deps, destination).await? {
+        if export.is_none_or(|id| id == held.running.export_id) {
+            return Ok(Standing::Unfinished(held));
+        }
+    }
+    let export = match export {
+        Some(id) => id.to_string(),
+        None => match latest(deps, destination).await? {
+            Some(id) => id,
+            None => return Ok(Standing::NotExported),
+        },
+    };
+    let report = report(deps, destination, &export).await?;
+    Ok(Standing::Finished(Box::new(report)))
 }
 
 /// The status of export `export` of `destination`: its report once it has one, else what the

@@ -1,5 +1,5 @@
 //! The in-process [`ExportLauncher`]: runs an export as a task of this process
-//! ([`crate::local_export::run`]: plan → chunk uploads on one pacer → finalize) under the data
+//! ([`crate::app::local_export::run`]: plan → chunk uploads on one pacer → finalize) under the data
 //! folder's per-destination operating-system lock ([`crate::local_lock`]), and keeps each run's
 //! live progress for progress bars. The console starts its exports through it; the command's
 //! `export` runs the same `local_export::run` in the foreground. A verification runs as a task
@@ -7,8 +7,8 @@
 
 use super::launcher::{ExportLauncher, ExportRequest, Launch, RunState};
 use super::verify::job::{self as verify_job, VerifyRequest};
+use crate::app::local_export::{self, Progress};
 use crate::jobs::lock;
-use crate::local_export::{self, Progress};
 use crate::{local_lock, Deps, JobError};
 use std::collections::HashMap;
 use std::path::PathBuf;

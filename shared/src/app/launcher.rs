@@ -4,7 +4,6 @@
 //! [`super::verify::runs`] decide *whether* a run starts; a launcher only runs it, under the name
 //! it is given (the export id, the verification id): [`ExportLauncher::state`] answers for both.
 
-use super::verify::job::VerifyRequest;
 use crate::jobs::plan::{self, Trigger};
 use crate::jobs::{lock, JobError};
 use serde::{Deserialize, Serialize};
@@ -33,6 +32,21 @@ impl ExportRequest {
             ..Self::default()
         }
     }
+}
+
+/// What starts a verification: the execution input on AWS (with `"job": "verify"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyRequest {
+    pub destination_id: String,
+    /// Put missing members back on their lists.
+    #[serde(default)]
+    pub repair: bool,
+    /// Seconds one step may read for (default `verify::job::DEFAULT_STEP_SECONDS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_seconds: Option<u64>,
+    /// Requests one step may make at most (none by default: time alone bounds a step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_pages: Option<u64>,
 }
 
 /// What a launcher did with one start.

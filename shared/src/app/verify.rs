@@ -16,33 +16,34 @@
 //! per list to read, one per member repaired.
 //!
 //! A full verification of a large list outlasts an HTTP request (100,000 members take 100 s at
-//! 10 requests/second) and, past about 900,000 members, one Lambda invocation. [`run`] does it in
-//! one go (the command); [`job`] does the same in steps, each within a budget of pages and time,
-//! its progress (cursors, counts, the members read) kept in the store between them (the state
-//! machine's Verify task, the in-process launcher); [`runs`] starts one through the launcher and
-//! says how it is doing (the HTTP API). Both sort what they read the same way first (`seen`):
-//! ours by the baseline's key hash, everyone else by a keyed hash, so the members a verification
-//! keeps between its steps hold no address of anyone who is not ours.
+//! 10 requests/second) and, past about 900,000 members, one Lambda invocation, so there is one
+//! verification, run in steps ([`job`]), each within a budget of pages and time, its progress
+//! (cursors, counts, the members read) kept in the store between them; and one lock per
+//! destination (`verifying`) that every front door takes, so at most one verification of a
+//! destination runs, whoever started it. How the steps are driven is all that differs:
+//! [`foreground`] runs them to the end in the process that asks (the command's `verify`, the
+//! console's Verify and Repair); [`runs`] starts them through the launcher (the state machine's
+//! Verify task, the in-process launcher) and says how they are doing (the HTTP API). Each step
+//! sorts what it read (`seen`): ours by the baseline's key hash, everyone else by a keyed hash,
+//! so the members a verification keeps between its steps hold no address of anyone who is not
+//! ours.
 
-use crate::audience_api::paging::MemberLimits;
 use crate::audience_api::AudienceApi;
-use crate::baseline::{self, Baseline, SegmentBaseline};
+use crate::baseline::{self, Baseline};
 use crate::destination::Destination;
 use crate::jobs::lock;
 use crate::{Deps, JobError};
-use compare::Tally;
-use reading::{Budget, ListReading};
-use seen::{MemberHasher, Seen};
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
 
 mod compare;
+pub mod foreground;
 pub mod job;
 pub mod reading;
 mod repair;
 pub mod runs;
 mod seen;
-pub use compare::SAMPLES;
+mod verifying;
+pub use seen::SAMPLES;
 
 /// What a verification found, per list, and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,38 +115,6 @@ impl Verified {
     }
 }
 
-/// Reads every list of the destination's last export back and compares it with the baseline;
-/// with `repair`, puts missing members back. All in one go: [`job`] runs the same steps within a
-/// budget and keeps its progress in the store between them.
-pub async fn run(deps: &Deps, destination_id: &str, repair: bool) -> Result<Verified, JobError> {
-    let destination = crate::destination::load(deps.store.as_ref(), destination_id).await?;
-    let dest = destination.id.as_str();
-    let base = last_baseline(deps, dest).await?;
-    if repair {
-        refuse_while_exporting(deps, dest, "repair").await?;
-    }
-    let api = client(deps, &destination).await?;
-    let started = Instant::now();
-    let before = api.stats().requests;
-    let mut budget = Budget::unlimited();
-    let mut lists = Vec::with_capacity(base.segments.len());
-    for (segment, members) in &base.segments {
-        lists.push(check_list(api.as_ref(), segment, members, repair, &mut budget).await?);
-    }
-    repair::find_recreated(api.as_ref(), &mut lists).await?;
-    let verified = Verified {
-        destination_id: dest.to_string(),
-        export_id: base.export_id.clone(),
-        lists,
-        requests: api.stats().requests - before,
-        seconds: rounded(started.elapsed().as_secs_f64()),
-        requests_per_second: destination.requests_per_second,
-        repair,
-    };
-    log(&verified);
-    Ok(verified)
-}
-
 /// The baseline of the destination's last export; `NotFound` before its first.
 async fn last_baseline(deps: &Deps, dest: &str) -> Result<Baseline, JobError> {
     baseline::load(deps.store.as_ref(), dest)
@@ -188,49 +157,6 @@ async fn client(
         .await
 }
 
-/// Reads one list back, compares it and, with `repair`, puts the missing members back.
-async fn check_list(
-    api: &dyn AudienceApi,
-    segment: &str,
-    base: &SegmentBaseline,
-    repair: bool,
-    budget: &mut Budget,
-) -> Result<ListCheck, JobError> {
-    let mut list = ListReading::new(segment, base);
-    let members = reading::read_pages(api, &mut list, budget, MemberLimits::default()).await?;
-    let found = (!list.read.gone).then(|| {
-        let mut tally = Tally::default();
-        tally.add(Seen::of(base, &members, &MemberHasher::random()));
-        tally.compare(base)
-    });
-    drop(members);
-    let (mut check, missing) = repair::checked(&list, base, found);
-    if repair && !list.read.gone {
-        let started = Instant::now();
-        let before = api.stats().requests;
-        let (_, failed) = repair::put_back(api, &base.audience_id, &missing, budget).await?;
-        (check.repaired, check.not_repaired) = (check.missing - failed, failed);
-        list.requests += api.stats().requests - before;
-        list.seconds += started.elapsed().as_secs_f64();
-    }
-    (check.requests, check.seconds) = (list.requests, rounded(list.seconds));
-    log_list(&check);
-    Ok(check)
-}
-
-fn log_list(check: &ListCheck) {
-    tracing::info!(
-        segment = %check.segment,
-        expected = check.expected,
-        missing = check.missing,
-        unsubscribed = check.unsubscribed,
-        foreign = check.foreign,
-        list_gone = check.list_gone,
-        repaired = check.repaired,
-        "list verified"
-    );
-}
-
 fn rounded(seconds: f64) -> f64 {
     (seconds * 1000.0).round() / 1000.0
 }
@@ -244,7 +170,7 @@ mod tests {
     #[test]
     fn a_verification_can_run_as_a_spawned_task() {
         fn spawnable<F: std::future::Future + Send>(_: F) {}
-        let _ = |deps: Deps| spawnable(async move { run(&deps, "d", true).await });
+        let _ = |deps: Deps| spawnable(async move { foreground::run(&deps, "d", true).await });
     }
 
     #[test]

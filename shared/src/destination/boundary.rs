@@ -11,7 +11,7 @@
 
 use super::{Destination, Segment};
 use crate::audience_api::ApiKind;
-use crate::JobError;
+use crate::job_error::JobError;
 
 /// The first parts of data-bucket keys that hold the connector's own data, never a snapshot.
 const DATA_PREFIXES: [&str; 3] = ["destinations", "exports", "state"];

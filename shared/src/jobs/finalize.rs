@@ -24,11 +24,11 @@ use std::collections::BTreeMap;
 
 mod build;
 mod finished;
+mod light_verify;
 mod rejected;
-mod sample;
 
 pub use finished::{ExportFinished, Totals, DETAIL_TYPE, SOURCE};
-pub use sample::{LightVerify, SampledList};
+pub use light_verify::{LightVerify, SampledList};
 
 /// Store requests in flight at once while reading results and deleting chunks.
 const IN_FLIGHT: usize = 16;
@@ -227,7 +227,7 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;
     store.delete(&baseline::candidate_key(dest, export)).await?;
-    delete_all(store, &keys::partial_dir(dest, export)).await?;
+    crate::store::delete_under(store, &keys::partial_dir(dest, export)).await?;
     if let Some(plan) = &plan {
         futures::stream::iter(0..plan.chunks.len() as u32)
             .map(|number| async move { store.delete(&keys::chunk(dest, export, number)).await })
@@ -314,7 +314,7 @@ async fn light_verify(
         .as_ref()
         .map(|f| f.error_type.as_str())
         .filter(|kind| ["Unauthorized", "Throttled", "Transient"].contains(kind));
-    Ok(sample::run(deps, destination, plan, base.as_ref(), stopped).await)
+    Ok(light_verify::run(deps, destination, plan, base.as_ref(), stopped).await)
 }
 
 /// Every chunk that did something: finished ones with their result, those under way with the
@@ -350,15 +350,6 @@ async fn chunk_outcomes(
         });
     }
     Ok(outcomes)
-}
-
-async fn delete_all(store: &dyn crate::store::ObjectStore, prefix: &str) -> Result<(), JobError> {
-    futures::stream::iter(store.list(prefix).await?)
-        .map(|key| async move { store.delete(&key).await })
-        .buffer_unordered(IN_FLIGHT)
-        .try_collect::<()>()
-        .await?;
-    Ok(())
 }
 
 /// A Step Functions error cause is the function's JSON error report; keep only its message.

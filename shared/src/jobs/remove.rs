@@ -7,12 +7,8 @@
 use super::{Deps, JobError};
 use crate::destination::{self, keys};
 use crate::secrets::Named;
-use crate::store::ObjectStore;
-use futures::{StreamExt, TryStreamExt};
+use crate::store::delete_under;
 use serde::{Deserialize, Serialize};
-
-/// Deletions in flight at once.
-const IN_FLIGHT: usize = 16;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Input {
@@ -54,18 +50,6 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         destination_id: destination.id,
         removed: true,
     })
-}
-
-/// Deletes every object under `prefix` (which ends in `/`); returns how many there were.
-pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize, JobError> {
-    let keys = store.list(prefix).await?;
-    let count = keys.len();
-    futures::stream::iter(keys)
-        .map(|key| async move { store.delete(&key).await })
-        .buffer_unordered(IN_FLIGHT)
-        .try_collect::<()>()
-        .await?;
-    Ok(count)
 }
 
 #[cfg(test)]

@@ -97,6 +97,23 @@ pub async fn put_json<T: serde::Serialize>(
     store.put(key, Bytes::from(bytes)).await
 }
 
+/// Deletions in flight at once.
+const DELETIONS_IN_FLIGHT: usize = 16;
+
+/// Deletes every object under `prefix` (which ends in `/`), a few at once; returns how many there
+/// were. Earlier versions a versioned store keeps are left to [`ObjectStore::delete_versions`].
+pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize, StoreError> {
+    use futures::{StreamExt, TryStreamExt};
+    let keys = store.list(prefix).await?;
+    let count = keys.len();
+    futures::stream::iter(keys)
+        .map(|key| async move { store.delete(&key).await })
+        .buffer_unordered(DELETIONS_IN_FLIGHT)
+        .try_collect::<()>()
+        .await?;
+    Ok(count)
+}
+
 /// Checks a key is a plain relative path, the same rule for every adapter.
 pub fn check_key(key: &str) -> Result<(), StoreError> {
     let ok = !key.is_empty()

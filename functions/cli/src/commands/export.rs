@@ -8,10 +8,11 @@ use crate::args::ExportArgs;
 use crate::failure::{BoxError, Outcome, Reported};
 use crate::{output, runner};
 use shared::app::launcher::ExportRequest;
+use shared::app::local_export;
 use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::plan::Trigger;
-use shared::{local_export, Deps};
+use shared::Deps;
 use std::sync::Arc;
 use std::time::Duration;
 

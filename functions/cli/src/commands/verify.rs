@@ -17,7 +17,7 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<Outcome, BoxError> {
     } else {
         None
     };
-    let verified = verify::run(&ctx.deps, &args.dest, args.repair).await?;
+    let verified = verify::foreground::run(&ctx.deps, &args.dest, args.repair).await?;
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&verified)?);
     } else {

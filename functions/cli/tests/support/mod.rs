@@ -6,10 +6,10 @@
 #![allow(dead_code)]
 
 use sandbox::{Counters, Faults, Sandbox, SandboxConfig};
+use shared::app::local_export::{self, Progress};
 use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::{Report, Status};
 use shared::jobs::{configure, connect};
-use shared::local_export::{self, Progress};
 use shared::Deps;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

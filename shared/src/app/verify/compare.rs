@@ -4,13 +4,10 @@
 //! change is the same person), how many members are foreign, and the masked samples of each
 //! finding.
 
-use super::seen::{first_samples, Seen};
+use super::seen::{first_samples, Seen, SAMPLES};
 use crate::baseline::SegmentBaseline;
 use crate::email;
 use std::collections::{HashMap, HashSet};
-
-/// Masked addresses shown per kind of finding and list.
-pub const SAMPLES: usize = 3;
 
 /// A list compared with its baseline: our members on it, the addresses (dedupe keys) of ours
 /// missing or unsubscribed, sorted, and the foreign members' count and masked samples.

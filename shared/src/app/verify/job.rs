@@ -4,9 +4,9 @@
 //! cursor and counts of each list, later its checks and repair cursors) and the members each
 //! step read (one object per step and list: ours by key hash, the others by a hash keyed with the
 //! record's own key, which goes when the verification ends — no address of anyone who is not
-//! ours) are in the store; the last step compares every list
-//! with the baseline exactly as [`super::run`] does, puts missing members back when asked (again
-//! within budgets), writes the result into the record and releases the destination's verify lock.
+//! ours) are in the store; the last step compares every list with the baseline, puts missing
+//! members back when asked (again within budgets), writes the result into the record and releases
+//! the destination's verify lock (`verifying`).
 //!
 //! A verification fails (its record says why, in words that hold no address and no key) when
 //! the API cannot be read, when an export of the destination starts while it runs, or when an
@@ -15,9 +15,10 @@
 use super::reading::{Budget, ListReading};
 use super::seen::MemberHasher;
 use super::{client, last_baseline, log, repair, rounded, ListCheck, Verified};
+pub use crate::app::launcher::VerifyRequest;
 use crate::destination::{self, keys};
 use crate::jobs::finalize::Failure;
-use crate::store::{get_json, put_json};
+use crate::store::{delete_under, get_json, put_json};
 use crate::{Deps, JobError};
 use chrono::{DateTime, Utc};
 use lists::{compare_lists, read_lists, repair_lists, same_baseline};
@@ -25,21 +26,6 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 mod lists;
-
-/// What starts a verification: the execution input on AWS (with `"job": "verify"`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifyRequest {
-    pub destination_id: String,
-    /// Put missing members back on their lists.
-    #[serde(default)]
-    pub repair: bool,
-    /// Seconds one step may read for (default [`DEFAULT_STEP_SECONDS`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_seconds: Option<u64>,
-    /// Requests one step may make at most (none by default: time alone bounds a step).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_pages: Option<u64>,
-}
 
 /// A step reads for ten minutes: with a page's wait at the rate, it ends well inside Lambda's 15.
 pub const DEFAULT_STEP_SECONDS: u64 = 600;
@@ -303,11 +289,8 @@ async fn end(
         record.verification_id.clone(),
     );
     save(deps, &record).await?;
-    let store = deps.store.as_ref();
-    for key in store.list(&keys::verification_parts(&dest, &id)).await? {
-        store.delete(&key).await?;
-    }
-    super::runs::release(deps, &dest, &id).await?;
+    delete_under(deps.store.as_ref(), &keys::verification_parts(&dest, &id)).await?;
+    super::verifying::release(deps, &dest, &id).await?;
     if let Some(verified) = &record.result {
         log(verified);
     }

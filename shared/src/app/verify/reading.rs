@@ -47,6 +47,7 @@ pub struct Budget {
 
 impl Budget {
     /// No limit: everything in one go.
+    #[cfg(test)]
     pub fn unlimited() -> Self {
         Self {
             pages: None,

@@ -5,6 +5,7 @@
 //! next start, from the cursors it kept. Only the latest verification's record is kept.
 
 use super::job::{self, Verification, VerificationStatus, VerifyRequest};
+use super::verifying::{self, Holder};
 use super::{last_baseline, refuse_while_exporting};
 use crate::app::exports::check_configured;
 use crate::app::launcher::{ExportLauncher, RunState};
@@ -12,17 +13,6 @@ use crate::destination::{self, keys};
 use crate::jobs::finalize::Failure;
 use crate::store::get_json;
 use crate::{Deps, ErrorKind, JobError};
-use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-/// The content of the verify lock: the verification holding it and what it was asked.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Holder {
-    verification_id: String,
-    started_at: DateTime<Utc>,
-    request: VerifyRequest,
-}
 
 /// Starts a verification of the destination `request` names and answers its id. Refused with
 /// `NotConfigured` before the destination is configured and exported, `ExportRunning` while an
@@ -46,64 +36,23 @@ pub async fn start(
         destination_id: dest.to_string(),
         ..request.clone()
     };
-    let mut holder = Holder {
-        verification_id: format!("{}-verify", launcher.new_export_id(dest)),
-        started_at: Utc::now(),
-        request,
-    };
-    let store = deps.store.as_ref();
-    let body = Bytes::from(serde_json::to_vec(&holder).unwrap_or_default());
-    if store.put_if_absent(&keys::verifying(dest), body).await? {
-        forget_older(deps, dest, &holder.verification_id).await?;
-    } else {
-        let Some(held) = get_json::<Holder>(store, &keys::verifying(dest)).await? else {
-            return Err(JobError::Conflict(format!(
-                "'{dest}' is being verified by another run"
-            )));
-        };
-        if launcher.state(&held.verification_id).await? == RunState::Running {
-            return Err(JobError::new(
-                ErrorKind::AlreadyExists,
-                format!(
-                    "verification {} of '{dest}' is running: wait for it to finish",
-                    held.verification_id
-                ),
-            ));
+    let id = format!("{}-verify", launcher.new_export_id(dest));
+    let mut holder = Holder::new(id, request);
+    if let Some(held) = verifying::take(deps, dest, &holder).await? {
+        if held.is_running(Some(launcher)).await? {
+            return Err(held.busy(dest));
         }
-        holder = held;
+        // Interrupted: resumed under its own id, from the cursors it kept, by the launcher.
+        holder = Holder {
+            alive_until: None,
+            ..held
+        };
+        verifying::overwrite(deps, dest, &holder).await?;
     }
     launcher
         .start_verification(&holder.verification_id, &holder.request)
         .await?;
     Ok(holder.verification_id)
-}
-
-/// Deletes the records of earlier verifications (and anything they left), keeping `current`'s.
-async fn forget_older(deps: &Deps, dest: &str, current: &str) -> Result<(), JobError> {
-    let store = deps.store.as_ref();
-    let (lock, mine) = (
-        keys::verifying(dest),
-        keys::verification_parts(dest, current),
-    );
-    for key in store.list(&keys::verification_dir(dest)).await? {
-        if key != lock && key != keys::verification(dest, current) && !key.starts_with(&mine) {
-            store.delete(&key).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Releases the destination's verify lock if verification `id` holds it.
-pub async fn release(deps: &Deps, dest: &str, id: &str) -> Result<(), JobError> {
-    let store = deps.store.as_ref();
-    let key = keys::verifying(dest);
-    if get_json::<Holder>(store, &key)
-        .await?
-        .is_some_and(|held| held.verification_id == id)
-    {
-        store.delete(&key).await?;
-    }
-    Ok(())
 }
 
 /// Verification `id` of `destination` as it stands: running with its progress, or ended with
@@ -126,22 +75,29 @@ pub async fn status(
     {
         return Err(not_found());
     }
+    let held = get_json::<Holder>(deps.store.as_ref(), &keys::verifying(dest))
+        .await?
+        .filter(|held| held.verification_id == id);
     let mut record = match job::load(deps, dest, id).await? {
         Some(record) if record.status != VerificationStatus::Running => return Ok(record),
         Some(record) => record,
-        None => match get_json::<Holder>(deps.store.as_ref(), &keys::verifying(dest)).await? {
-            Some(held) if held.verification_id == id => Verification {
+        None => match &held {
+            Some(held) => Verification {
                 started_at: held.started_at,
                 repair: held.request.repair,
                 ..job::pending(dest, id)
             },
-            _ => return Err(not_found()),
+            None => return Err(not_found()),
         },
     };
-    if matches!(
-        launcher.state(id).await?,
-        RunState::Failed | RunState::Unknown
-    ) {
+    let stopped = match &held {
+        Some(leased) if leased.alive_until.is_some() => !leased.is_running(None).await?,
+        _ => matches!(
+            launcher.state(id).await?,
+            RunState::Failed | RunState::Unknown
+        ),
+    };
+    if stopped {
         record.status = VerificationStatus::Failed;
         record.failure = Some(Failure {
             error_type: ErrorKind::Internal.as_str().to_string(),

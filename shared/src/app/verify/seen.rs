@@ -10,7 +10,6 @@
 //! are read ([`Stored`]) and sorted the same way when the lists are compared, so a verification
 //! running across the upgrade finishes.
 
-use super::compare::SAMPLES;
 use crate::audience_api::MemberStatus;
 use crate::baseline::{key_hash, SegmentBaseline};
 use crate::email;
@@ -45,7 +44,8 @@ impl MemberHasher {
         Self(hmac::Key::new(hmac::HMAC_SHA256, &bytes))
     }
 
-    /// A hasher with a key of its own, for a verification run in one go.
+    /// A hasher with a key of its own.
+    #[cfg(test)]
     pub fn random() -> Self {
         Self::with_key(&Self::new_key())
     }
@@ -95,6 +95,9 @@ impl Seen {
         seen
     }
 }
+
+/// Masked addresses shown per kind of finding and list.
+pub const SAMPLES: usize = 3;
 
 /// The first [`SAMPLES`] of `samples` in order, one per member.
 pub fn first_samples(mut samples: Vec<(String, String)>) -> Vec<(String, String)> {

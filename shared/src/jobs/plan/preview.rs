@@ -46,9 +46,6 @@ pub(super) fn output(
     }
 }
 
-/// Sample payloads shown per segment by a dry run.
-pub(super) const SAMPLES: usize = 3;
-
 /// A contact's payload (addressed to `email`) as a preview shows it: every field by name, no
 /// value — text as its first character and `***` (the address keeps its domain), numbers as `#`,
 /// true/false as `*`. Names, phones and custom values are personal data as much as the email is

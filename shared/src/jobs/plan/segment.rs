@@ -9,7 +9,6 @@
 //! scheduled refresh — allocates nothing but its address. Only a profile the baseline does not
 //! know keeps its address, and only when a candidate baseline will be written.
 
-use super::preview::SAMPLES;
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
 use super::types::{ChunkFile, ChunkKind, FileRows, InvalidRow, SegmentPlan};
@@ -22,6 +21,9 @@ use crate::snapshot::{PartInfo, RowHandler, SegmentRows, SnapshotError, Snapshot
 use rustc_hash::FxHashSet;
 use std::rc::Rc;
 use tokio::sync::mpsc::Sender;
+
+/// Sample payloads shown per segment by a dry run.
+pub(super) const SAMPLES: usize = 3;
 
 /// A baseline record's state in the snapshot ([`SegmentScan::state`]).
 pub(super) const ABSENT: u8 = 0;
