@@ -311,7 +311,7 @@ impl Api {
         configure::run_within(input, &self.deps, &self.boundary).await?;
         let answer = self.read(id).await?;
         let entry = audit::Entry::now(caller.name(), Action::Configure, id)
-            .details(format!("{segments} segments"));
+            .details(format!("segments: {segments}"));
         self.record(entry).await?;
         Ok(answer)
     }

@@ -7,7 +7,6 @@ mod common;
 use common::{call, setup, Setup, KEY};
 use serde_json::{json, Value};
 use shared::secrets::{SecretError, SecretStore};
-use shared::store::ObjectStore;
 
 /// The sandbox's own account (`instance_id` 1); keys `ACCOUNT.SECRET` belong to others.
 const SANDBOX_ACCOUNT: &str = "1";

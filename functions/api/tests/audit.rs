@@ -7,7 +7,6 @@ mod common;
 use api::Caller;
 use common::{setup, KEY, PRINCIPAL};
 use serde_json::{json, Value};
-use shared::store::ObjectStore;
 
 const BOB: &str = "arn:aws:iam::123456789012:user/bob";
 const ROLE: &str = "arn:aws:sts::123456789012:assumed-role/scheduler/ops";
