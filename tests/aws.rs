@@ -1,15 +1,17 @@
 //! The AWS adapters through the real AWS SDK against moto (S3, Secrets Manager): the same
 //! conformance suites as the local adapters, and a whole export reading its snapshot from S3.
 //! scripts/test starts moto and sets AWS_ENDPOINT_URL.
+// Runs only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#![cfg(feature = "moto-tests")]
 
 use aws_adapters::{s3_client, sdk_config, S3Snapshots, S3Store, SecretsManagerSecrets, Settings};
 use integration_tests::{sandbox, KEY};
 use secrecy::SecretString;
 use shared::audience_api::{ApiFactory, ClientSettings};
-use shared::csv_snapshot::SnapshotReader;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect};
 use shared::local_export::{self, Options, Progress};
+use shared::snapshot::SnapshotReader;
 use shared::store::ObjectStore;
 use shared::Deps;
 use std::collections::BTreeMap;
@@ -40,6 +42,33 @@ async fn s3_store_conforms() {
         &settings.data_bucket,
     ))
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_snapshots_conform() {
+    let (sdk, settings) = moto("conformance-snapshots").await;
+    let s3 = s3_client(&sdk, &settings);
+    let reader = S3Snapshots::new(s3.clone());
+    let root = format!(
+        "s3://{}/snapshots/run-{}/",
+        settings.data_bucket,
+        fastrand::u32(..)
+    );
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let prefix = root["s3://".len()..].split_once('/').unwrap().1.to_string();
+        shared::snapshot::conformance::run(&reader, &root, &|name, bytes| {
+            let put = s3
+                .put_object()
+                .bucket("conformance-snapshots")
+                .key(format!("{prefix}{name}"))
+                .body(bytes.to_vec().into())
+                .send();
+            handle.block_on(put).unwrap();
+        });
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -106,10 +135,10 @@ async fn an_export_reads_its_snapshot_from_s3_and_keeps_its_key_in_secrets_manag
                 fields: BTreeMap::new(),
                 custom: BTreeMap::new(),
             },
-            segments: vec![Segment {
-                name: "From S3".into(),
-                source: format!("s3://{}/snapshots/people.csv.gz", settings.data_bucket),
-            }],
+            segments: vec![Segment::new(
+                "From S3",
+                format!("s3://{}/snapshots/people.csv.gz", settings.data_bucket),
+            )],
             profile_limit: None,
             requests_per_second: None,
             schedule: None,

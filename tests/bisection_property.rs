@@ -107,7 +107,7 @@ proptest! {
 
 #[test]
 fn the_bound_is_the_documented_one() {
-    // One refused among 100: ⌈log2 100⌉ + 1 = 8 extra, within issue 13's log2(100) + 2 ≈ 8.6.
+    // One refused among 100: ⌈log2 100⌉ + 1 = 8 extra, within the benchmark's target of log2(100) + 2 ≈ 8.6.
     assert_eq!(bound(100, 1, RefusalNaming::None), 1 + 8);
     assert_eq!(bound(100, 4, RefusalNaming::None), 1 + 32);
     assert_eq!(bound(100, 100, RefusalNaming::None), 1 + 32 + 200);

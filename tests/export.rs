@@ -128,18 +128,18 @@ async fn awkward_snapshots_end_in_exactly_the_right_lists() {
         std::fs::read_to_string(dir.path().join("data").join(report.rejected_file.unwrap()))
             .unwrap();
     let lines: Vec<&str> = rejected.lines().collect();
-    assert_eq!(lines[0], "segment,row,email,reason");
+    assert_eq!(lines[0], "segment,file,row,email,reason");
     assert_eq!(lines.len(), 6, "{rejected}");
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("Segment A,5,cat@example.com,\"wrong_column_count")),
+            .any(|l| l.starts_with("Segment A,a.csv,5,cat@example.com,\"wrong_column_count")),
         "{rejected}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("Segment A,9,fay@host.invalid,rejected_by_autopilot")),
+            .any(|l| l.starts_with("Segment A,a.csv,9,fay@host.invalid,rejected_by_autopilot")),
         "{rejected}"
     );
     // Chunks are gone, the report stays.

@@ -82,10 +82,7 @@ impl Fixture {
                     fields: BTreeMap::new(),
                     custom: BTreeMap::from([("string--Tier".into(), tier_column.into())]),
                 },
-                segments: vec![Segment {
-                    name: "Members".into(),
-                    source: self.snapshot.display().to_string(),
-                }],
+                segments: vec![Segment::new("Members", self.snapshot.display().to_string())],
                 profile_limit: Some(1_000_000),
                 requests_per_second: None,
                 schedule: None,

@@ -20,6 +20,7 @@ use shared::app::launcher::ExportRequest;
 use shared::destination::{DataMatching, Destination, Schedule, Segment};
 use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, remove};
+use shared::snapshot::sources;
 use shared::{ErrorKind, JobError};
 use std::collections::BTreeMap;
 
@@ -148,6 +149,7 @@ fn matching_input(
         last_name: form.text("last_name"),
         extra: pairs.clone(),
         segments: form.all("segment"),
+        headerless: form.text("columns"),
     };
     let mut errors = matching::Errors::default();
     if choices.email.is_empty() {
@@ -164,8 +166,8 @@ fn matching_input(
                 .iter()
                 .find(|s| &s.segment == name)
                 .map(|s| Segment {
-                    name: s.segment.clone(),
-                    source: s.path.clone(),
+                    columns: headerless_columns(&choices.headerless, &s.path),
+                    ..Segment::new(s.segment.clone(), s.path.clone())
                 })
         })
         .collect();
@@ -192,6 +194,14 @@ fn matching_input(
         custom,
     };
     (choices, Ok((matching, segments)))
+}
+
+/// The column names typed for headerless files, for a segment read from `source` (a model names
+/// its own).
+fn headerless_columns(text: &str, source: &str) -> Option<Vec<String>> {
+    let model = matches!(sources::form(source), sources::Form::Model { .. });
+    let names: Vec<String> = text.split(',').map(|c| c.trim().to_string()).collect();
+    (!model && !text.trim().is_empty()).then_some(names)
 }
 
 /// `configure`'s input for the matching page's choices, every other setting kept as stored.
@@ -223,7 +233,7 @@ pub async fn save_matching(
         Err(r) => return r,
     };
     let form = Form::parse(&body);
-    let snapshots = state.options.snapshots.of(&d).await;
+    let snapshots = state.options.snapshots.of(&state.options.deps, &d).await;
     let (choices, parsed) = matching_input(&form, &snapshots);
     let errors = match parsed {
         Err(errors) => errors,
@@ -256,7 +266,7 @@ pub async fn preview_matching(
         Err(r) => return r,
     };
     let form = Form::parse(&body);
-    let snapshots = state.options.snapshots.of(&d).await;
+    let snapshots = state.options.snapshots.of(&state.options.deps, &d).await;
     let (choices, parsed) = matching_input(&form, &snapshots);
     let (data_matching, segments) = match parsed {
         Ok(parsed) => parsed,

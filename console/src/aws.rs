@@ -7,8 +7,7 @@
 mod resolve;
 pub use resolve::{resolve, Flags};
 
-use crate::app::{segment_name, Snapshot};
-use aws_adapters::{s3_client, sdk_config, Executions, Settings};
+use aws_adapters::{sdk_config, Executions, Settings};
 use shared::app::launcher::ExportLauncher;
 use shared::destination::Boundary;
 use shared::Deps;
@@ -54,13 +53,11 @@ pub async fn connect(stack: &Stack) -> Result<Connected, String> {
     };
     let boundary = settings.boundary()?;
     let sdk = sdk_config().await;
-    let s3 = s3_client(&sdk, &settings);
     let deps = aws_adapters::deps(&sdk, &settings)?;
     let launcher = Executions::new(aws_sdk_sfn::Client::new(&sdk), &stack.state_machine_arn);
     Ok(Connected {
         deps,
         segments: SnapshotPlace {
-            client: s3,
             bucket: stack.snapshot_bucket.clone(),
             prefix: stack.snapshot_prefix.clone(),
         },
@@ -69,10 +66,10 @@ pub async fn connect(stack: &Stack) -> Result<Connected, String> {
     })
 }
 
-/// The snapshot objects of a stack: under a prefix of its snapshot bucket.
+/// The snapshot objects of a stack: under a prefix of its snapshot bucket (read through the
+/// deployment's `S3Snapshots`, within its boundary).
 #[derive(Clone)]
 pub struct SnapshotPlace {
-    client: aws_sdk_s3::Client,
     bucket: String,
     prefix: String,
 }
@@ -82,42 +79,10 @@ impl SnapshotPlace {
     pub fn describe(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.prefix)
     }
-
-    /// The snapshot objects directly under the prefix, named after their files, with their
-    /// `s3://` URLs as sources; none when they cannot be listed (the reason goes to the log).
-    pub async fn list(&self) -> Vec<Snapshot> {
-        let mut found = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&self.prefix)
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = match page {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the snapshot objects cannot be listed");
-                    return Vec::new();
-                }
-            };
-            for key in page.contents().iter().filter_map(|o| o.key()) {
-                let file = key.strip_prefix(&self.prefix).unwrap_or(key);
-                if let Some(segment) = segment_name(file) {
-                    found.push(Snapshot {
-                        segment: segment.to_string(),
-                        path: format!("s3://{}/{key}", self.bucket),
-                    });
-                }
-            }
-        }
-        found
-    }
 }
 
-#[cfg(test)]
+// On moto: only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#[cfg(all(test, feature = "moto-tests"))]
 mod stack_tests;
-#[cfg(test)]
+#[cfg(all(test, feature = "moto-tests"))]
 mod tests;

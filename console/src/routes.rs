@@ -199,8 +199,8 @@ pub async fn matching_view(
     errors: &matching::Errors,
     preview: Option<&DryRun>,
 ) -> Markup {
-    let snapshots = state.options.snapshots.of(d).await;
-    let columns = app::columns(&state.options.deps, &snapshots).await;
+    let snapshots = state.options.snapshots.of(&state.options.deps, d).await;
+    let columns = app::columns(&state.options.deps, d, &snapshots).await;
     matching::render(&matching::View {
         dest: &d.id,
         display_name: &d.display_name,
@@ -234,6 +234,12 @@ async fn matching_page(State(state): State<AppState>, Path(id): Path<String>) ->
             .map(|m| m.fields.into_iter().chain(m.custom).collect())
             .unwrap_or_default(),
         segments: d.segments.iter().map(|s| s.name.clone()).collect(),
+        headerless: d
+            .segments
+            .iter()
+            .find_map(|s| s.columns.as_ref())
+            .map(|c| c.join(","))
+            .unwrap_or_default(),
     };
     let errors = matching::Errors::default();
     html(matching_view(&state, &d, &choices, &errors, None).await)
@@ -318,7 +324,7 @@ mod tests {
         let deps = shared::Deps {
             store: Arc::new(shared::store::LocalStore::new(dir)),
             secrets: Arc::new(shared::secrets::FileSecrets::new(dir.join("secrets"))),
-            snapshots: Arc::new(shared::csv_snapshot::LocalFiles),
+            snapshots: Arc::new(shared::snapshot::LocalFiles),
             apis: Arc::new(ApiFactory::new(ClientSettings::default())),
         };
         let exports = shared::app::in_process::InProcess::new(deps.clone(), dir.to_path_buf());

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::csv_snapshot::SnapshotRows;
+use shared::snapshot::SnapshotRows;
 use shared::destination::DataMatching;
 use shared::email;
 use shared::field_mapping::RowMapper;

@@ -32,6 +32,7 @@ function resourceName(value) {
   const sub = value?.['Fn::Sub'];
   if (typeof sub === 'string' && sub.startsWith('${DataBucket.Arn}/')) return `data/${sub.slice(18)}`;
   if (sub === 'arn:${AWS::Partition}:s3:::${SnapshotBucket}/${SnapshotPrefix}*') return 'snapshots/${SnapshotPrefix}*';
+  if (sub === 'arn:${AWS::Partition}:s3:::${SnapshotBucket}') return 'snapshots';
   if (value?.Ref === 'SnapshotKmsKeyArn') return 'snapshot-key';
   return JSON.stringify(value);
 }
@@ -55,6 +56,7 @@ function grants(fn) {
 
 const s3 = (fn) => grants(fn).filter((g) => g.startsWith('s3:'));
 const SNAPSHOTS = 's3:GetObject snapshots/${SnapshotPrefix}*';
+const LIST_SNAPSHOTS = 's3:ListBucket snapshots';
 const EXPECTED_S3 = {
   // connect, configure, read, remove (deletes the destination, its exports and its baseline, then
   // every version the bucket keeps of them), dry runs, the audit trail of every call that changes
@@ -62,14 +64,15 @@ const EXPECTED_S3 = {
   ApiFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/destinations/*', 's3:DeleteObject data/destinations/*',
     's3:DeleteObject data/exports/*', 's3:DeleteObject data/state/*', 's3:PutObject data/state/*/verification/*', SNAPSHOTS,
-    's3:PutObject data/state/*/audit/*', 's3:PutObject data/audit/removed/*',
+    's3:PutObject data/state/*/audit/*', 's3:PutObject data/audit/removed/*', LIST_SNAPSHOTS,
     's3:ListBucketVersions data', 's3:DeleteObjectVersion data/destinations/*', 's3:DeleteObjectVersion data/exports/*',
     's3:DeleteObjectVersion data/state/*'],
   // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline;
   // Verify: a verification's progress, what its steps read, its result, its lock
   ExportFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*',
-    's3:PutObject data/state/*/verification/*', 's3:DeleteObject data/state/*/verification/*', SNAPSHOTS],
+    's3:PutObject data/state/*/verification/*', 's3:DeleteObject data/state/*/verification/*', SNAPSHOTS,
+    LIST_SNAPSHOTS],
   UploadChunkFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:PutObject data/exports/*', 's3:DeleteObject data/exports/*'],
   // report, baseline commit, cleanup, lock release; the destination's settings for the light verify
@@ -105,9 +108,18 @@ test('each function gets exactly the S3 actions it uses, on the prefixes it uses
 
 test('snapshots are readable only under SnapshotBucket/SnapshotPrefix, and only where segments are read', () => {
   for (const [name, fn] of functions) {
-    const reads = grants(fn).filter((g) => g.includes('SnapshotBucket') || g.includes('snapshots/'));
-    const expected = ['ApiFunction', 'ExportFunction'].includes(name) ? [SNAPSHOTS] : [];
+    const reads = grants(fn).filter((g) => g.includes('SnapshotBucket') || / snapshots(\/|$)/.test(g));
+    const expected = ['ApiFunction', 'ExportFunction'].includes(name) ? [SNAPSHOTS, LIST_SNAPSHOTS] : [];
     assert.deepEqual(reads, expected, name);
+  }
+});
+
+test('the snapshot bucket is listed under SnapshotPrefix only', () => {
+  for (const [name, fn] of functions) {
+    for (const statement of fn.Properties.Policies.flatMap((p) => p.Statement)) {
+      if (statement.Action !== 's3:ListBucket' || resourceName(statement.Resource) !== 'snapshots') continue;
+      assert.deepEqual(statement.Condition, { StringLike: { 's3:prefix': { 'Fn::Sub': '${SnapshotPrefix}*' } } }, name);
+    }
   }
 });
 

@@ -51,7 +51,7 @@ pub const S3_GETS_PER_CHUNK: u64 = 6;
 pub const S3_FIXED_PUTS: u64 = 10;
 pub const S3_FIXED_GETS: u64 = 8;
 
-/// The plan's reading speed, rows per second: 1.1 M rows in 5.3 s on one core (issue 13).
+/// The plan's reading speed, rows per second: 1.1 M rows in 5.3 s on one core (the benchmark's 1M-profile plan).
 pub const PLAN_ROWS_PER_SECOND: f64 = 200_000.0;
 /// A function's own time besides its API requests and rows (start, S3 reads and writes).
 pub const INVOCATION_OVERHEAD_SECONDS: f64 = 0.2;

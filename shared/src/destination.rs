@@ -125,12 +125,49 @@ pub struct DataMatching {
     pub custom: BTreeMap<String, String>,
 }
 
+impl DataMatching {
+    /// Every column the matching reads, each once, in the order email, names, fields, custom
+    /// fields (what a Parquet snapshot reads of its columns).
+    pub fn columns(&self) -> Vec<String> {
+        let mut columns: Vec<String> = Vec::new();
+        let all = std::iter::once(&self.email)
+            .chain(self.first_name.iter())
+            .chain(self.last_name.iter())
+            .chain(self.fields.values())
+            .chain(self.custom.values());
+        for column in all {
+            let column = column.trim();
+            if !columns.iter().any(|c| c == column) {
+                columns.push(column.to_string());
+            }
+        }
+        columns
+    }
+}
+
 /// A segment and the snapshot it is read from; its audience (an Autopilot list) has the same name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     pub name: String,
-    /// A local path or an `s3://bucket/key` URL.
+    /// Where its snapshot is, a local path or an `s3://bucket/…` URL: a file, a folder of parts
+    /// (ending in `/`), a glob, or a data-lake model's entity (`…/model.json#Entity`); see
+    /// [`crate::snapshot::sources`].
     pub source: String,
+    /// The names of the columns of its CSV files when they have no header row (a plain warehouse
+    /// unload); a model names its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+}
+
+impl Segment {
+    /// A segment read from `source`, whose files name their own columns.
+    pub fn new(name: impl Into<String>, source: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            source: source.into(),
+            columns: None,
+        }
+    }
 }
 
 /// Object keys of a destination and its exports: the store's one layout.

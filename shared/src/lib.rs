@@ -12,7 +12,6 @@ pub mod autopilot;
 pub mod baseline;
 pub mod contact;
 pub mod cost;
-pub mod csv_snapshot;
 pub mod destination;
 pub mod email;
 pub mod error;
@@ -24,6 +23,7 @@ pub mod local_lock;
 pub mod memory;
 pub mod retention;
 pub mod secrets;
+pub mod snapshot;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;

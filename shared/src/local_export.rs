@@ -20,7 +20,7 @@ use std::time::Duration;
 mod tests;
 
 /// Requests in flight at once when nothing else is asked for: the destination's client lets
-/// [`ClientSettings::max_in_flight`](crate::jobs::ClientSettings) of them out at once and spaces
+/// [`ClientSettings::max_in_flight`](crate::audience_api::ClientSettings) of them out at once and spaces
 /// their starts at the rate.
 pub const DEFAULT_CONCURRENCY: usize = crate::http_api::DEFAULT_MAX_IN_FLIGHT;
 /// How long the API must have failed to answer before progress says the export is waiting.

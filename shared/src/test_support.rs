@@ -7,7 +7,7 @@ use crate::audience_api::{ApiFactory, ClientSettings};
 use crate::destination::{DataMatching, Segment};
 use crate::jobs::{configure, connect};
 use crate::store::LocalStore;
-use crate::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps, JobError};
+use crate::{secrets::FileSecrets, snapshot::LocalFiles, Deps, JobError};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -118,12 +118,22 @@ impl TestDestination {
         self
     }
 
+    /// The whole data matching.
+    pub fn matching(mut self, matching: DataMatching) -> Self {
+        self.matching = matching;
+        self
+    }
+
+    /// A segment as it is stored (with column names for headerless files, say).
+    pub fn segment_as(mut self, segment: Segment) -> Self {
+        self.segments.push(segment);
+        self
+    }
+
     /// A segment, its list named `name`, read from `source` (a path or a URL).
     pub fn segment(mut self, name: &str, source: impl AsRef<Path>) -> Self {
-        self.segments.push(Segment {
-            name: name.into(),
-            source: source.as_ref().display().to_string(),
-        });
+        self.segments
+            .push(Segment::new(name, source.as_ref().display().to_string()));
         self
     }
 
@@ -168,4 +178,58 @@ impl TestDestination {
         self.configure(deps, &id).await?;
         Ok(id)
     }
+}
+
+/// Rewrites the footer of the Parquet file at `path` as `change` makes it, leaving its pages as
+/// they are: a file whose metadata says what a writer would not (another codec, sizes that were
+/// never written).
+pub fn rewrite_parquet_footer(
+    path: &Path,
+    change: impl FnOnce(
+        parquet::file::metadata::ParquetMetaData,
+    ) -> parquet::file::metadata::ParquetMetaData,
+) {
+    use parquet::file::metadata::{FooterTail, ParquetMetaDataReader, ParquetMetaDataWriter};
+    let bytes = std::fs::read(path).expect("the file is there");
+    let end: &[u8; 8] = bytes[bytes.len() - 8..].try_into().expect("a footer");
+    let length = FooterTail::try_new(end)
+        .expect("a footer")
+        .metadata_length();
+    let start = bytes.len() - 8 - length;
+    let metadata = ParquetMetaDataReader::decode_metadata(&bytes[start..bytes.len() - 8])
+        .expect("valid metadata");
+    let mut out = bytes[..start].to_vec();
+    ParquetMetaDataWriter::new(&mut out, &change(metadata))
+        .finish()
+        .expect("the footer is written");
+    std::fs::write(path, out).expect("the file is written");
+}
+
+/// [`rewrite_parquet_footer`] changing every column chunk of every row group with `change`.
+pub fn rewrite_parquet_columns(
+    path: &Path,
+    change: impl Fn(
+        parquet::file::metadata::ColumnChunkMetaDataBuilder,
+    ) -> parquet::file::metadata::ColumnChunkMetaDataBuilder,
+) {
+    rewrite_parquet_footer(path, |metadata| {
+        let groups = metadata
+            .row_groups()
+            .iter()
+            .map(|group| {
+                let columns = group
+                    .columns()
+                    .iter()
+                    .map(|c| change(c.clone().into_builder()).build().expect("a column"))
+                    .collect();
+                group
+                    .clone()
+                    .into_builder()
+                    .set_column_metadata(columns)
+                    .build()
+                    .expect("a row group")
+            })
+            .collect();
+        metadata.into_builder().set_row_groups(groups).build()
+    });
 }

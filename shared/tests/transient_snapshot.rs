@@ -4,9 +4,9 @@
 
 use sandbox::{Sandbox, SandboxConfig};
 use shared::audience_api::ClientSettings;
-use shared::csv_snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::jobs::finalize::Status;
 use shared::local_export::{self, Options};
+use shared::snapshot::{LocalFiles, SnapshotError, SnapshotReader};
 use shared::test_support::{local_deps, write_people, TestDestination, KEY};
 use shared::{Deps, ErrorKind};
 use std::io::Read;

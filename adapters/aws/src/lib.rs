@@ -11,11 +11,13 @@
 mod executions;
 mod s3;
 mod secrets_manager;
+mod snapshots;
 pub mod stack;
 
 pub use executions::{Executions, StartOutcome};
-pub use s3::{S3Snapshots, S3Store};
+pub use s3::S3Store;
 pub use secrets_manager::SecretsManagerSecrets;
+pub use snapshots::S3Snapshots;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use shared::audience_api::{ApiFactory, ClientSettings};

@@ -8,8 +8,6 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier, ServerSideEncryption};
 use bytes::Bytes;
-use shared::csv_snapshot::{SnapshotError, SnapshotReader};
-use shared::destination::Boundary;
 use shared::store::{check_key, ObjectStore, StoreError};
 
 #[derive(Debug, Clone)]
@@ -228,73 +226,5 @@ impl S3Store {
                 }
             }
         }
-    }
-}
-
-/// Reads `s3://bucket/key` snapshots as streams; local paths are refused (a Lambda function has
-/// no business reading its own file system for customer data), and so is any source outside
-/// the boundary it is given ([`S3Snapshots::within`]), whatever the stored destination says.
-#[derive(Debug, Clone)]
-pub struct S3Snapshots {
-    client: aws_sdk_s3::Client,
-    runtime: tokio::runtime::Handle,
-    boundary: Boundary,
-}
-
-impl S3Snapshots {
-    /// Reads any `s3://` URL. Must be called inside the Tokio runtime that will serve the reads.
-    pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self {
-            client,
-            runtime: tokio::runtime::Handle::current(),
-            boundary: Boundary::anywhere(),
-        }
-    }
-
-    /// Reads only sources inside `boundary` (the deployment's snapshot bucket and prefix).
-    pub fn within(self, boundary: Boundary) -> Self {
-        Self { boundary, ..self }
-    }
-}
-
-impl SnapshotReader for S3Snapshots {
-    /// Called on a blocking thread: the request is made on the runtime and the body bridged into
-    /// a synchronous reader, so the snapshot streams without being held whole.
-    fn open(&self, source: &str) -> Result<Box<dyn std::io::Read + Send>, SnapshotError> {
-        self.boundary.check_snapshot(source)?;
-        let (bucket, key) = source
-            .strip_prefix("s3://")
-            .and_then(|rest| rest.split_once('/'))
-            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-            .ok_or_else(|| {
-                format!(
-                    "'{source}' is not an s3://bucket/key URL: on AWS, segments are read from S3"
-                )
-            })?;
-        let request = self.client.get_object().bucket(bucket).key(key).send();
-        let object = self.runtime.block_on(request).map_err(|e| match e.as_service_error() {
-            Some(service) if service.is_no_such_key() => SnapshotError::invalid(format!(
-                "the snapshot {source} does not exist: check the URL, or configure the segment again"
-            )),
-            // Without s3:ListBucket on the snapshot bucket, a missing object is a 403.
-            _ if e.code() == Some("AccessDenied") => SnapshotError::invalid(format!(
-                "the snapshot {source} does not exist or this stack may not read it: check the URL, the bucket's policy and its encryption key ({})",
-                super::summary(source, &e)
-            )),
-            // A timeout, throttling, a 5xx or a lost connection: the export may be retried.
-            _ if super::transient(&e) => SnapshotError::transient(format!(
-                "the snapshot {source} cannot be read: {}",
-                super::summary(source, &e)
-            )),
-            _ => SnapshotError::invalid(format!(
-                "the snapshot {source} cannot be read: {}",
-                super::summary(source, &e)
-            )),
-        })?;
-        let reader = object.body.into_async_read();
-        Ok(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(
-            reader,
-            self.runtime.clone(),
-        )))
     }
 }

@@ -17,6 +17,9 @@ pub struct Choices {
     pub extra: Vec<(String, String)>,
     /// Chosen segment names.
     pub segments: Vec<String>,
+    /// The column names of headerless files, comma-separated (empty when the files have a
+    /// header row).
+    pub headerless: String,
 }
 
 #[derive(Default)]
@@ -112,19 +115,28 @@ pub fn render(v: &View) -> Markup {
 
                 div.segments { fieldset aria-describedby="segments-error" {
                     legend { h2 { "Segments" } }
-                    p.hint { "Each segment becomes an Autopilot list of the same name." }
+                    p.hint { "Each segment becomes an Autopilot list of the same name. A segment is a snapshot file, a folder of unload parts (every data file in it, in name order), or an entity of a data-lake model (model.json)." }
                     @if v.snapshots.is_empty() {
-                        p.muted { "No snapshot (*.csv, *.csv.gz, *.tsv) in " code { (v.snapshot_dir) } "." }
+                        p.muted { "No snapshot (*.csv, *.csv.gz, *.tsv, *.parquet, a folder of parts, a model.json) in " code { (v.snapshot_dir) } "." }
                     }
                     @for (i, s) in v.snapshots.iter().enumerate() {
                         div.check {
                             input type="checkbox" id=(format!("segment-{i}")) name="segment" value=(s.segment)
+                                aria-describedby=(format!("segment-{i}-what"))
                                 checked[c.segments.contains(&s.segment)];
                             label for=(format!("segment-{i}")) { (s.segment) }
+                            " "
+                            span.muted id=(format!("segment-{i}-what")) { "(" (s.what) ")" }
                         }
                     }
                     (field_error("segments", v.errors.segments.as_deref()))
                 } }
+                div.field {
+                    label for="columns" { "Column names of headerless files" }
+                    input type="text" id="columns" name="columns" value=(c.headerless)
+                        placeholder="email,first_name,last_name" aria-describedby="columns-hint";
+                    p.hint #columns-hint { "Only for CSV files without a header row (a warehouse unload): their column names in order, separated by commas. Models name their own columns." }
+                }
                 div.actions {
                     button.primary type="submit" { "Save" }
                     button type="submit" formaction=(format!("/destinations/{}/matching/preview", v.dest)) { "Preview" }

@@ -43,6 +43,30 @@ function snapshotText(segment) {
   lines.push(person(segment.from).join(",").toUpperCase());
   return lines.join("\n") + "\n";
 }
+// A folder of unload parts (two gzip CSV parts with their header rows, and the unload's
+// bookkeeping), and a data-lake folder whose model names an entity with headerless partitions.
+const churn = { name: "Churn Risk", from: 1300, to: 1400 };
+const winback = { name: "Winback", from: 1400, to: 1450 };
+function unloadParts() {
+  const dir = path.join(snapshotsDir, churn.name);
+  fs.mkdirSync(dir, { recursive: true });
+  const rows = (from, to) => ["email,first_name,last_name,company",
+    ...Array.from({ length: to - from }, (_, k) => person(from + k).join(","))].join("\n") + "\n";
+  fs.writeFileSync(path.join(dir, "part-00000.csv.gz"), zlib.gzipSync(rows(1300, 1350)));
+  fs.writeFileSync(path.join(dir, "part-00001.csv.gz"), zlib.gzipSync(rows(1350, 1400)));
+  fs.writeFileSync(path.join(dir, "_SUCCESS"), "");
+  const lake = path.join(snapshotsDir, "lake");
+  fs.mkdirSync(path.join(lake, "Winback"), { recursive: true });
+  const attributes = ["email", "first_name", "last_name", "company"].map((name) => ({ name, dataType: "string" }));
+  const partition = (n) => ({ name: `part-${n}`,
+    location: `https://account.dfs.core.windows.net/ci/exports/Winback/part-0000${n}.csv`,
+    fileFormatSettings: { $type: "CsvFormatSettings", columnHeaders: false, delimiter: "," } });
+  fs.writeFileSync(path.join(lake, "model.json"), JSON.stringify({ name: "ci", version: "1.0",
+    entities: [{ $type: "LocalEntity", name: winback.name, attributes, partitions: [partition(0), partition(1)] }] }));
+  const headerless = (from, to) => Array.from({ length: to - from }, (_, k) => person(from + k).join(",")).join("\n") + "\n";
+  fs.writeFileSync(path.join(lake, "Winback", "part-00000.csv"), headerless(1400, 1425));
+  fs.writeFileSync(path.join(lake, "Winback", "part-00001.csv"), headerless(1425, 1450));
+}
 const expected = (segment) => {
   const emails = [];
   for (let i = segment.from; i < segment.to; i++) emails.push(`person${i}@example.com`);
@@ -377,6 +401,36 @@ test("schedule and guardrails are saved", async () => {
   await page.goto(`${origin}/`);
   await page.getByText("When you ask (schedules run on a deployed stack)").waitFor();
   await shot("12-destinations-list");
+});
+
+test("a folder of parts and a data-lake entity are offered as segments and export", async () => {
+  unloadParts();
+  await page.getByRole("link", { name: hostileName }).click();
+  await page.getByRole("link", { name: "Edit data matching and segments" }).click();
+  // Offered with what they are; the data folder is never offered.
+  await page.locator("#segment-0").waitFor();
+  const offered = await page.locator(".segments .check").allTextContents();
+  const shown = offered.map((t) => t.replace(/\s+/g, " ").trim());
+  assert.ok(shown.includes("Churn Risk (folder of 2 parts)"), shown.join(" | "));
+  assert.ok(shown.includes("Winback (entity of lake/model.json)"), shown.join(" | "));
+  assert.ok(shown.includes("VIP Customers (CSV file)"), shown.join(" | "));
+  await page.getByLabel("Churn Risk").check();
+  await page.getByLabel("Winback").check();
+  await shot("12b-matching-folder-and-entity");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Saved.").waitFor();
+  await page.getByRole("button", { name: "Export now" }).click();
+  const rows = page.locator("#history tbody tr");
+  await rows.nth(2).waitFor({ timeout: 120_000 });
+  await page.locator("#latest").locator("..").getByText("succeeded", { exact: true }).waitFor({ timeout: 120_000 });
+  await shot("12c-exported-folder-and-entity");
+  const state = await sandboxState();
+  for (const segment of [churn, winback]) {
+    const list = state.lists.find((l) => l.title === segment.name);
+    assert.ok(list, `no list ${segment.name}`);
+    assert.deepEqual([...list.members].map((m) => m.toLowerCase()).sort(), expected(segment));
+  }
+  await page.goto(`${origin}/`);
 });
 
 test("the key never appears in any page, answer, file or log line", async () => {

@@ -1,6 +1,8 @@
 //! The account allow-list (the stack's `AllowedAccounts`, `ALLOWED_ACCOUNTS`) on moto and the
 //! sandbox: with it set, a caller with API access cannot connect or rotate in a key of another
 //! account, and a destination whose stored account was rewritten gets no export.
+// Runs only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#![cfg(feature = "moto-tests")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The HTTP API's handler against moto (S3, Secrets Manager, Step Functions) and the sandbox:
 //! every route, JSON 4xx errors for bad bodies, and never an API key in an answer.
+// Runs only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#![cfg(feature = "moto-tests")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! The audit trail on moto: every state-changing call is recorded under the IAM principal API
 //! Gateway authenticated, whatever the body says, and `GET /destinations/{id}/exports` shows the
 //! trail beside the exports. (A verification's start is recorded too: `routes.rs`.)
+// Runs only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#![cfg(feature = "moto-tests")]
 
 mod common;
 

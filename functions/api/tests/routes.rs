@@ -14,7 +14,7 @@ use shared::app::verify::{self, Verified};
 use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::destination::Boundary;
 use shared::jobs::plan::Trigger;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, store::LocalStore, Deps, JobError};
+use shared::{secrets::FileSecrets, snapshot::LocalFiles, store::LocalStore, Deps, JobError};
 use std::sync::{Arc, Mutex};
 
 /// Starts nothing: keeps each request under its name; every export it knows is running, and

@@ -1,5 +1,7 @@
 //! The HTTP API's handler on moto as a caller who may call it but may not read the buckets
-//! would use it (issue 9).
+//! would use it.
+// Runs only with the `moto-tests` feature, which scripts/test turns on after starting moto.
+#![cfg(feature = "moto-tests")]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! The fault table at full size: an export of PROFILES distinct profiles (default 100,000) at RATE
 //! requests/second (default 50) against a sandbox limited to that rate, under no fault, each of
-//! the faults (5% 500s, 2% dropped connections, 2% answers later than the default client
+//! the faults a real API shows (5% 500s, 2% dropped connections, 2% answers later than the default client
 //! timeout after the work is done, a 15 s outage in the uploads) and all of them at once, with the
 //! command's default client settings. Each row gives the wall time of the export and its reruns
 //! against the rate limit's floor (⌈contacts/100⌉/rate), the writes per contact and the worst

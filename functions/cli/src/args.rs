@@ -1,5 +1,6 @@
 //! The command line: every command, its flags and their help text.
 
+use crate::help;
 use clap::{Args, Parser, Subcommand};
 use shared::destination::Guardrails;
 use std::path::PathBuf;
@@ -7,8 +8,9 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "autopilot-export",
-    version,
-    about = "Export customer segments to Autopilot lists"
+    version = help::VERSION,
+    about = "Export customer segments to Autopilot lists",
+    after_help = help::ROOT
 )]
 pub struct Cli {
     /// Where destinations, exports, reports and keys are kept.
@@ -29,30 +31,44 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sandbox + sample segments + connect + configure + export + read-back check, in one go.
+    #[command(after_help = help::DEMO)]
     Demo(DemoArgs),
     /// Serve the sandbox (Autopilot-compatible, or Ortto-compatible with --api ortto) until
     /// interrupted.
+    #[command(after_help = help::SANDBOX)]
     Sandbox(SandboxArgs),
     /// Connect an Autopilot account: validate its API key and store it.
+    #[command(after_help = help::CONNECT)]
     Connect(ConnectArgs),
     /// Data matching and segments of a destination.
+    #[command(after_help = help::CONFIGURE)]
     Configure(ConfigureArgs),
     /// Export the destination's segments now (resumes an interrupted export).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = help::EXPORT)]
     Export(ExportArgs),
     /// The report of the latest (or the given) export.
+    #[command(after_help = help::STATUS)]
     Status(StatusArgs),
     /// The connected destinations.
+    #[command(after_help = help::DESTINATIONS)]
     Destinations,
     /// Serve the web console on 127.0.0.1 (its URL, with an access token, is the first line printed).
     Console(crate::commands::console::ConsoleArgs),
     /// Remove a destination and delete its key.
+    #[command(after_help = help::REMOVE)]
     Remove(RemoveArgs),
     /// Read the lists back from Autopilot and compare them with what the last export put there.
-    #[command(after_help = VERIFY_EXIT_CODES)]
+    #[command(after_help = help::VERIFY)]
     Verify(VerifyArgs),
     /// Past exports of a destination, newest first.
+    #[command(after_help = help::HISTORY)]
     History(HistoryArgs),
+    /// Print a shell's completion script for this command (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = help::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(after_help = help::MAN)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +83,13 @@ pub struct DemoArgs {
     /// now, until Ctrl-C.
     #[arg(long)]
     pub console: bool,
+    /// How the sample segments are written: CSV, or Parquet as a warehouse or Spark writes it.
+    #[arg(long, value_enum, default_value_t = crate::commands::demo::Format::Csv)]
+    pub format: crate::commands::demo::Format,
+    /// Write each segment as a folder of this many parts (with `_SUCCESS` beside them), as an
+    /// unload does; 1 writes one file.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub parts: u64,
 }
 
 #[derive(Debug, Args)]
@@ -115,20 +138,20 @@ pub struct RemoveArgs {
     pub dest: String,
 }
 
-/// How `export` ends, for scripts and schedulers (also in the README).
-const EXIT_CODES: &str = "Exit status:
-  0  succeeded: every valid profile is in its list
-  1  failed, or refused before sending (the reason is printed; with --json as {\"error\": {\"type\", \"message\"}})
-  2  the command line is wrong (an unknown flag, a value out of range)
-  3  partially succeeded: some contacts were refused by Autopilot or not sent; one line on stderr says which and what to run";
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
 
-/// How `verify` ends, for scripts and schedulers (also in the README).
-const VERIFY_EXIT_CODES: &str = "Exit status:
-  0  every list holds every member the last export put there (after --repair, once put back);
-     unsubscribed and foreign members are reported but change nothing
-  1  the verification failed (no export yet, Autopilot unreachable or refusing the key, a repair while an export runs)
-  2  the command line is wrong
-  3  members are missing from a list (or could not be put back), or a list is gone; one line on stderr says what to run";
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `autopilot-export.1` and one `autopilot-export-COMMAND.1` per command into this
+    /// folder instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -200,9 +223,16 @@ pub struct ConfigureArgs {
     /// A typed custom field from a column: `string--Loyalty--Tier=tier`.
     #[arg(long = "custom", value_parser = pair)]
     pub custom: Vec<(String, String)>,
-    /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL).
+    /// A segment and its snapshot: `VIP Customers=/data/vip.csv` (or an s3:// URL). The snapshot
+    /// can be a file, a folder of parts (`s3://bucket/unload/vip/`), a glob
+    /// (`/data/vip/part-*.parquet`) or a data-lake model's entity (`/lake/model.json#VipCustomers`).
     #[arg(long = "segment", value_parser = pair, required_unless_present_any = ["notify_url", "no_notify", "rotate_notify_secret", "verify_pages"])]
     pub segments: Vec<(String, String)>,
+    /// The names of the columns of headerless CSV files (a warehouse unload without a header
+    /// row), in order: `--columns email,first_name,age`. For every segment but data-lake models,
+    /// which name their own.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub columns: Option<Vec<String>>,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
         shared::text::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)

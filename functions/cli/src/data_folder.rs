@@ -2,7 +2,7 @@
 
 use shared::audience_api::{ApiFactory, ClientSettings};
 use shared::store::LocalStore;
-use shared::{csv_snapshot::LocalFiles, secrets::FileSecrets, Deps};
+use shared::{secrets::FileSecrets, snapshot::LocalFiles, Deps};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ pub fn local_deps(data_dir: &Path) -> Deps {
     Deps {
         store: Arc::new(LocalStore::new(data_dir)),
         secrets: Arc::new(FileSecrets::new(data_dir.join("secrets"))),
-        snapshots: Arc::new(LocalFiles),
+        snapshots: Arc::new(LocalFiles::excluding(data_dir)),
         apis: Arc::new(ApiFactory::new(ClientSettings::default())),
     }
 }

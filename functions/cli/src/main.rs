@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod data_folder;
 mod failure;
+mod help;
 mod output;
 mod progress;
 mod report_lines;
@@ -69,5 +70,7 @@ async fn run(cli: Cli) -> Result<Outcome, BoxError> {
         Command::Console(args) => commands::console::run(&ctx, args).await,
         Command::Verify(args) => commands::verify::run(&ctx, args).await,
         Command::History(args) => commands::history::run(&ctx, args).await,
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man(args) => commands::completions::man(args),
     }
 }

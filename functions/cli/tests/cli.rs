@@ -328,3 +328,61 @@ async fn a_second_export_of_one_destination_is_refused_while_the_first_runs() {
     assert_eq!(report["status"], "succeeded");
     assert_eq!(server.state().list("All").unwrap().members.len(), 6000);
 }
+
+/// The demo with its segments as folders of Parquet parts, then as folders of CSV parts: every
+/// valid profile ends in its list (the demo's own read-back), and rejected.csv names the parts.
+#[test]
+fn the_demo_writes_and_exports_parquet_and_parts() {
+    for format in ["parquet", "csv"] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let args = [
+            "demo",
+            "--profiles",
+            "2000",
+            "--rate",
+            "2000",
+            "--format",
+            format,
+            "--parts",
+            "3",
+        ];
+        let out = cli(&data, &args, None);
+        assert!(out.status.success(), "{format}: {}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("Every valid profile is in its list."),
+            "{format}: {stdout}"
+        );
+        let parts = data.join("demo/snapshots/vip-customers");
+        let mut names: Vec<String> = std::fs::read_dir(&parts)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let extension = if format == "parquet" {
+            "parquet"
+        } else {
+            "csv.gz"
+        };
+        let expected: Vec<String> = (0..3)
+            .map(|k| format!("part-{k:05}.{extension}"))
+            .chain(["_SUCCESS".to_string()])
+            .collect();
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(names, expected, "{format}");
+        let exports = data.join("demo/data/exports/demo-autopilot");
+        let export = std::fs::read_dir(&exports)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let rejected = std::fs::read_to_string(export.path().join("rejected.csv")).unwrap();
+        assert!(
+            rejected.starts_with("segment,file,row,email,reason\n")
+                && rejected.contains(&format!("VIP Customers,part-00000.{extension},")),
+            "{format}: {rejected}"
+        );
+    }
+}

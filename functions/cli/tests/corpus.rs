@@ -1,5 +1,6 @@
 //! The bad-input corpus: the real `autopilot-export` command against broken and hostile
-//! snapshots, command lines, data folders and Autopilot answers. Every case asserts its exact
+//! snapshots (CSV files, Parquet files, folders of parts, data-lake models), command lines, data
+//! folders and Autopilot answers. Every case asserts its exact
 //! outcome — a clear error naming the problem, or per-row refusals with exact counts — and
 //! none may panic, hang (each command has 30 s), print the key or leave a half-sent export.
 //! Prints (and writes to target/corpus-table.txt) a table of case → outcome → peak memory.
@@ -8,7 +9,7 @@
 
 mod bad_input;
 
-use bad_input::{answers, commands, folders, snapshots, Case, Ctx};
+use bad_input::{answers, commands, folders, parts, snapshots, Case, Ctx};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -20,6 +21,7 @@ async fn every_bad_input_ends_in_a_clear_outcome() {
     let cases: Vec<Case> = snapshots::CASES
         .iter()
         .chain(commands::CASES)
+        .chain(parts::CASES)
         .chain(folders::CASES)
         .chain(answers::CASES)
         .copied()
@@ -82,8 +84,8 @@ async fn every_bad_input_ends_in_a_clear_outcome() {
     }
 }
 
-/// The `answers` fuzz target's find, kept as a regression test for the client's fix (issue 9,
-/// item 2: answer bodies are never quoted beyond a short message).
+/// The `answers` fuzz target's find, kept as a regression test for the client's fix: answer
+/// bodies are never quoted beyond a short message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_typed_answer_is_not_quoted_whole() {
     let handle = tokio::runtime::Handle::current();

@@ -124,10 +124,7 @@ pub(crate) mod tests {
             d.data_matching = serde_json::from_value(serde_json::json!({"email": "email"})).ok();
         }
         d.segments = (0..segments)
-            .map(|i| destination::Segment {
-                name: format!("S{i}"),
-                source: format!("/tmp/s{i}.csv"),
-            })
+            .map(|i| destination::Segment::new(format!("S{i}"), format!("/tmp/s{i}.csv")))
             .collect();
         destination::save(deps.store.as_ref(), &d).await.unwrap();
     }

@@ -223,7 +223,9 @@ impl Boundary {
             .is_some_and(|(b, key)| {
                 b == bucket
                     && key.starts_with(&scope.prefix)
-                    && crate::store::check_key(key).is_ok()
+                    // A folder of parts ends in `/`; the bucket's root is one when the prefix is empty.
+                    && (key.is_empty()
+                        || crate::store::check_key(key.strip_suffix('/').unwrap_or(key)).is_ok())
                     && !(b == scope.data_bucket
                         && DATA_PREFIXES.contains(&key.split('/').next().unwrap_or_default()))
             });
@@ -265,10 +267,7 @@ mod tests {
     use super::*;
 
     fn segment(source: &str) -> Segment {
-        Segment {
-            name: "VIP".into(),
-            source: source.into(),
-        }
+        Segment::new("VIP", source)
     }
 
     fn deployment(hosts: &[&str], prefix: &str) -> Boundary {
@@ -344,7 +343,19 @@ mod tests {
             .unwrap();
         aws.check_source(&segment("s3://snapshots/segments/2026/vip.csv.gz"))
             .unwrap();
+        // Folders of parts, globs and data-lake models, and so the parts they name.
         for source in [
+            "s3://snapshots/segments/unload/vip/",
+            "s3://snapshots/segments/",
+            "s3://snapshots/segments/unload/vip/part-*.parquet",
+            "s3://snapshots/segments/ci/model.json#VipCustomers",
+        ] {
+            aws.check_source(&segment(source)).unwrap();
+        }
+        for source in [
+            "s3://snapshots/segments/../exports/",
+            "s3://snapshots/segments//",
+            "s3://snapshots/",
             "s3://other-bucket/segments/vip.csv",
             "s3://snapshots/segments-old/vip.csv",
             "s3://snapshots/other/vip.csv",
@@ -365,10 +376,13 @@ mod tests {
         let same = Boundary::deployment(&hosts, Some("data"), "", "data").unwrap();
         same.check_source(&segment("s3://data/snapshots/vip.csv"))
             .unwrap();
+        // With an empty prefix the bucket's root is listed; the connector's folders never are.
+        same.check_source(&segment("s3://data/")).unwrap();
         for key in [
             "destinations/a.json",
             "exports/a/e/rejected.csv",
             "state/a/baseline.json",
+            "exports/",
         ] {
             assert!(same
                 .check_source(&segment(&format!("s3://data/{key}")))

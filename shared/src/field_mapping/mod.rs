@@ -19,5 +19,5 @@ mod tests;
 mod validate;
 
 pub use custom::CustomType;
-pub use row::{RowMapper, RowProblem};
+pub use row::{column_positions, RowMapper, RowProblem};
 pub use validate::validate;

@@ -43,13 +43,7 @@ impl RowMapper {
     pub fn new(matching: &DataMatching, header: &[String]) -> Result<Self, String> {
         let find = |column: &str| -> Result<usize, String> {
             let wanted = column.trim();
-            let positions = |matches: &dyn Fn(&str) -> bool| -> Vec<usize> {
-                (0..header.len()).filter(|&i| matches(&header[i])).collect()
-            };
-            let mut found = positions(&|h| h == wanted);
-            if found.is_empty() {
-                found = positions(&|h| h.trim().eq_ignore_ascii_case(wanted));
-            }
+            let found = column_positions(header, wanted);
             match found[..] {
                 [index] => Ok(index),
                 // The header's cells are never repeated: in a file without a header row they
@@ -140,6 +134,21 @@ impl RowMapper {
         }
         Ok(contact)
     }
+}
+
+/// Where the column named `column` is in `header`: the positions of the names equal to it
+/// (trimmed), else of those equal to it ignoring case and spaces around them. One position is a
+/// match; none or several are not.
+pub fn column_positions(header: &[String], column: &str) -> Vec<usize> {
+    let wanted = column.trim();
+    let positions = |matches: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        (0..header.len()).filter(|&i| matches(&header[i])).collect()
+    };
+    let found = positions(&|h| h == wanted);
+    if !found.is_empty() {
+        return found;
+    }
+    positions(&|h| h.trim().eq_ignore_ascii_case(wanted))
 }
 
 /// Says that `column` appears at several `positions` of the header (counted from 0).

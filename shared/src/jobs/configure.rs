@@ -4,6 +4,7 @@
 use super::{Deps, JobError};
 use crate::destination::{self, Boundary, DataMatching, Segment};
 use crate::field_mapping;
+use crate::snapshot::sources;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -68,6 +69,7 @@ pub async fn run_within(
             )));
         }
         boundary.check_source(segment)?;
+        check_layout(segment, &input.data_matching)?;
     }
     if input.profile_limit == Some(0) {
         return Err(JobError::InvalidInput(
@@ -95,6 +97,9 @@ pub async fn run_within(
         .map(|s| Segment {
             name: s.name.trim().to_string(),
             source: s.source.trim().to_string(),
+            columns: s
+                .columns
+                .map(|c| c.iter().map(|c| c.trim().to_string()).collect()),
         })
         .collect();
     if let Some(schedule) = input.schedule {
@@ -114,6 +119,40 @@ pub async fn run_within(
         destination_id: destination.id,
         segments: destination.segments.len(),
     })
+}
+
+/// Refuses a segment source of a form that cannot be read (a model without its entity, a glob
+/// that is not one), and column names for headerless files that do not name every column the
+/// data matching reads (or that a model, which names its own, is given).
+fn check_layout(segment: &Segment, matching: &DataMatching) -> Result<(), JobError> {
+    let name = segment.name.trim();
+    sources::check_form(segment.source.trim())
+        .map_err(|e| JobError::InvalidInput(format!("segment '{name}': {e}")))?;
+    let Some(columns) = &segment.columns else {
+        return Ok(());
+    };
+    if matches!(
+        sources::form(segment.source.trim()),
+        sources::Form::Model { .. }
+    ) {
+        return Err(JobError::InvalidInput(format!(
+            "segment '{name}': a data-lake model names its own columns: give column names only for headerless CSV files"
+        )));
+    }
+    if columns.iter().any(|c| c.trim().is_empty()) {
+        return Err(JobError::InvalidInput(format!(
+            "segment '{name}': a column name of the headerless files is empty: --columns email,first_name,… names each column in order"
+        )));
+    }
+    for wanted in matching.columns() {
+        if field_mapping::column_positions(columns, &wanted).len() != 1 {
+            return Err(JobError::InvalidInput(format!(
+                "segment '{name}': the data matching reads the column '{wanted}', which the column names of its headerless files ({}) do not name once",
+                columns.join(",")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Sets how many pages of each segment's list are read back after every export of `destination`
@@ -165,10 +204,7 @@ mod tests {
                 fields: Default::default(),
                 custom: Default::default(),
             },
-            segments: vec![Segment {
-                name: "All".into(),
-                source: "all.csv".into(),
-            }],
+            segments: vec![Segment::new("All", "all.csv")],
             profile_limit: None,
             requests_per_second: Some(rate),
             schedule: None,
@@ -207,5 +243,32 @@ mod tests {
         );
         let kept = destination::load(deps.store.as_ref(), "main").await;
         assert_eq!(kept.unwrap().verify_pages, 0);
+    }
+
+    #[test]
+    fn layouts_are_checked_when_configured() {
+        let matching = DataMatching {
+            email: "email".into(),
+            first_name: Some("First".into()),
+            last_name: None,
+            fields: Default::default(),
+            custom: Default::default(),
+        };
+        let with = |source: &str, columns: Option<&[&str]>| Segment {
+            columns: columns.map(|c| c.iter().map(|c| c.to_string()).collect()),
+            ..Segment::new("S", source)
+        };
+        let refused = |segment: Segment| match check_layout(&segment, &matching) {
+            Err(JobError::InvalidInput(message)) => message,
+            other => panic!("{segment:?} must be refused: {other:?}"),
+        };
+        check_layout(&with("/u/vip/", Some(&["email", "first"])), &matching).unwrap();
+        check_layout(&with("/lake/model.json#Vip", None), &matching).unwrap();
+        assert!(refused(with("/u/vip/", Some(&["mail", "first"])))
+            .contains("reads the column 'email', which the column names of its headerless files (mail,first) do not name once"));
+        assert!(refused(with("/u/vip/", Some(&["email", " "]))).contains("is empty"));
+        assert!(refused(with("/lake/model.json#Vip", Some(&["email"])))
+            .contains("a data-lake model names its own columns"));
+        assert!(refused(with("/lake/model.json#", None)).contains("names a model but no entity"));
     }
 }

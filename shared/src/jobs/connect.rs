@@ -286,8 +286,8 @@ pub async fn rotate_key_within(
 pub(crate) mod tests {
     use super::*;
     use crate::audience_api::{ApiFactory, ClientSettings};
-    use crate::csv_snapshot::LocalFiles;
     use crate::secrets::FileSecrets;
+    use crate::snapshot::LocalFiles;
     use crate::store::LocalStore;
     use std::sync::Arc;
     use std::time::Duration;

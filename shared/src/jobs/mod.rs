@@ -13,10 +13,10 @@ pub mod remove;
 pub mod upload_chunk;
 
 use crate::audience_api::ApiFactory;
-use crate::csv_snapshot::{SnapshotError, SnapshotReader};
 use crate::error::ErrorKind;
 use crate::http_api::ApiError;
 use crate::secrets::{SecretError, SecretStore};
+use crate::snapshot::{SnapshotError, SnapshotReader};
 use crate::store::{ObjectStore, StoreError};
 use std::sync::Arc;
 

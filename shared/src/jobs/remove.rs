@@ -72,8 +72,8 @@ pub async fn delete_under(store: &dyn ObjectStore, prefix: &str) -> Result<usize
 mod tests {
     use super::*;
     use crate::audience_api::{ApiFactory, ClientSettings};
-    use crate::csv_snapshot::LocalFiles;
     use crate::secrets::FileSecrets;
+    use crate::snapshot::LocalFiles;
     use crate::store::LocalStore;
     use bytes::Bytes;
     use std::sync::Arc;

@@ -71,9 +71,23 @@ impl Product {
 
     /// Maps the sample columns and both segments' snapshots in `snapshots`.
     pub fn configure(&self, dest: &str, snapshots: &Path, limit: u64) -> Result<(), BoxError> {
-        let segments: Vec<String> = SEGMENTS
+        let sources: Vec<(&str, String)> = SEGMENTS
             .iter()
-            .map(|(name, file)| format!("{name}={}", snapshots.join(file).display()))
+            .map(|(name, file)| (*name, snapshots.join(file).display().to_string()))
+            .collect();
+        self.configure_sources(dest, &sources, limit)
+    }
+
+    /// Maps the sample columns and the segments `sources` (name, source).
+    pub fn configure_sources(
+        &self,
+        dest: &str,
+        sources: &[(&str, String)],
+        limit: u64,
+    ) -> Result<(), BoxError> {
+        let segments: Vec<String> = sources
+            .iter()
+            .map(|(name, source)| format!("{name}={source}"))
             .collect();
         let mut command = self.command(&["configure", dest, "--email-field", "email"]);
         command

@@ -11,7 +11,9 @@ pub const SEGMENTS: [(&str, &str); 2] = [
     ("VIP Customers", "vip-customers.csv"),
     ("Lapsed Buyers", "lapsed-buyers.csv"),
 ];
-/// The header (about 110 bytes a row, as in the 1.1 M rows and 122 MB); every column
+/// Columns of the snapshots.
+pub const WIDTH: usize = 10;
+/// The header (about 110 bytes a row, 1.1 M rows and 122 MB at 1M profiles); every column
 /// but `city`, `address` and `customer_id` is mapped by [`crate::cli::Product::configure`].
 const HEADER: &str =
     "email,first_name,last_name,company,age,tier,signup_date,city,address,customer_id\n";

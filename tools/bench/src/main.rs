@@ -1,4 +1,4 @@
-//! `bench`: the performance table of issue 13, measured on the release `autopilot-export` as a
+//! `bench`: the performance table, measured on the release `autopilot-export` as a
 //! user runs it (its command line, its report documents, its data folder) against the sandbox it
 //! serves, a fresh one for each group of runs (a new account: no lists to read first). Run it
 //! with `scripts/bench`, which builds both first.
@@ -7,16 +7,20 @@
 //! bench [--quick | --bisection] [--huge] [--bin PATH] [--out DIR]
 //! ```
 //!
-//! Without flags: 100,000 and 1,000,000 profiles, the rate-limit floor at 10 and 50 requests per
-//! second, and at 50 again with refusals that name their contact (about 5 minutes). `--quick`:
+//! Without flags: 100,000 and 1,000,000 profiles, the plan of the 1,000,000 read from Parquet, 8
+//! gzip CSV parts and a CDM folder against one CSV, the rate-limit floor at 10 and 50 requests
+//! per second, and at 50 again with refusals that name their contact (about 6 minutes). `--quick`:
 //! 10,000 profiles and 50 requests per second only (named and not), to check that the tool still
 //! works.
 //! `--bisection`: 100,000 profiles and the bisection rows, no rate-limit floor. `--huge`: also
 //! the plan of 10,000,000 profiles.
 
 mod cli;
+mod compare;
 mod data;
+mod layouts;
 mod measure;
+mod reading;
 mod suite;
 mod table;
 
@@ -57,6 +61,18 @@ fn options() -> Result<Options, String> {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [read, columns, sources @ ..] = &args[..] {
+        if read == "read" {
+            return match reading::run(columns, sources) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
     let options = match options() {
         Ok(options) => options,
         Err(usage) => {
@@ -109,6 +125,15 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
             table::size(n)
         );
         clean_requests.push(bench.size(n)?);
+    }
+    // The other layouts at the largest size (1M by default; 10k with --quick).
+    if !options.bisection {
+        let n = *sizes.last().ok_or("no size")?;
+        eprintln!(
+            "{} profiles as Parquet, gzip CSV parts and a CDM folder, against one CSV…",
+            table::size(n)
+        );
+        bench.inputs(n)?;
     }
     eprintln!("bisection of refused contacts…");
     let snapshots = bench.bisection(sizes[0], clean_requests[0], None)?;

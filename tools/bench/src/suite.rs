@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// The high rate of the exports whose speed is not the rate limit's (the sandbox has none).
 pub const UNLIMITED: f64 = 10_000.0;
 /// The issue's memory target for the plan and for refreshes.
-const MEMORY_MB: f64 = 128.0;
+pub const MEMORY_MB: f64 = 128.0;
 /// Contacts per bulk request.
 const PER_REQUEST: f64 = 100.0;
 
@@ -21,7 +21,7 @@ pub struct Bench {
     pub rows: Vec<Row>,
 }
 
-fn measured(figure: &str, profiles: u64, run: &Run) -> Row {
+pub fn measured(figure: &str, profiles: u64, run: &Run) -> Row {
     Row {
         figure: figure.into(),
         profiles,
@@ -32,7 +32,7 @@ fn measured(figure: &str, profiles: u64, run: &Run) -> Row {
     }
 }
 
-fn fresh_dir(dir: &Path) -> std::io::Result<()> {
+pub fn fresh_dir(dir: &Path) -> std::io::Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
@@ -81,7 +81,7 @@ impl Bench {
         let before = sandbox.requests()?;
         let (run, report) = product.export_report(&dest, "unchanged-refresh", false)?;
         let requests = sandbox.requests()? - before;
-        // The light verify after every export (issue 12; `configure --verify-pages 0` turns it
+        // The light verify after every export (`configure --verify-pages 0` turns it
         // off) reads a few pages of each list: counted apart from the export's own requests.
         let checked = light_verify_requests(&report);
         let own = requests.saturating_sub(checked);

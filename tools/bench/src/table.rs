@@ -1,4 +1,4 @@
-//! The one table: a row per figure and size, each with the target beside it and whether
+//! The one table: a row per figure and size, each with its target beside it and whether
 //! it is met (or by how much not). Printed as Markdown, so it goes into the README as it is.
 
 /// A bound a measured figure must keep.

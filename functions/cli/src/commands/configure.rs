@@ -12,6 +12,7 @@ use shared::app::audit::Action;
 use shared::app::notify;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::configure;
+use shared::snapshot::sources;
 
 pub async fn run(ctx: &Context, args: ConfigureArgs) -> Result<Outcome, BoxError> {
     let url = match (&args.notify_url, args.no_notify) {
@@ -139,7 +140,13 @@ fn input(args: ConfigureArgs, email: String) -> configure::Input {
         segments: args
             .segments
             .into_iter()
-            .map(|(name, source)| Segment { name, source })
+            .map(|(name, source)| {
+                let model = matches!(sources::form(&source), sources::Form::Model { .. });
+                Segment {
+                    columns: if model { None } else { args.columns.clone() },
+                    ..Segment::new(name, source)
+                }
+            })
             .collect(),
         profile_limit: args.profile_limit,
         requests_per_second: None,

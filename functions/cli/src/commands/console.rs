@@ -10,15 +10,23 @@ use shared::audience_api::ApiKind;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+/// The example every build's `console --help` starts its closing text with.
+macro_rules! console_example {
+    () => {
+        "Example:\n  autopilot-export console --snapshots ./segments\n\n"
+    };
+}
+
 #[cfg(feature = "aws")]
-const AWS_MODE: &str = "On a deployed stack: --stack NAME, with your own AWS credentials (they need \
+const AWS_MODE: &str = concat!(console_example!(), "On a deployed stack: --stack NAME, with your own AWS credentials (they need \
 cloudformation:DescribeStacks besides the stack's S3, Secrets Manager and Step Functions). The \
 stack's resources come from its outputs and parameters, and the pages show its next scheduled \
 runs; --bucket, --state-machine-arn, --snapshot-bucket, --snapshot-prefix, --allowed-hosts and \
---secret-prefix override them (without --stack, the first four with --secret-prefix name the stack).";
+--secret-prefix override them (without --stack, the first four with --secret-prefix name the stack).");
 #[cfg(not(feature = "aws"))]
-const AWS_MODE: &str = "This build has no AWS mode (the console on a deployed stack); build one \
-with `cargo install --path functions/cli --features aws`.";
+const AWS_MODE: &str = concat!(console_example!(), "This build has no AWS mode: the console on a \
+deployed stack (--stack NAME; --bucket, --state-machine-arn, --snapshot-bucket, --snapshot-prefix, \
+--allowed-hosts, --secret-prefix) needs a build with `cargo install --path functions/cli --features aws`.");
 
 #[derive(Debug, Args)]
 #[command(after_help = AWS_MODE)]

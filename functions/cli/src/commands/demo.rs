@@ -1,37 +1,26 @@
 //! `autopilot-export demo`: the whole product in one command with nothing to prepare. It starts
-//! the sandbox in-process, writes two overlapping sample segments (one gzip-compressed, one with a
-//! BOM, CRLF line ends and quoted commas; both with invalid and duplicate rows, and a few addresses
-//! Autopilot refuses), connects, configures, exports, then reads the sandbox back and checks that
-//! every valid profile is in its list, and nothing else is (`check`).
+//! the sandbox in-process, writes two overlapping sample segments (`samples`: CSV files, one
+//! gzip-compressed, one with a BOM, CRLF line ends and quoted commas; or folders of parts, or
+//! Parquet; all with invalid and duplicate rows, and a few addresses Autopilot refuses),
+//! connects, configures, exports, then reads the sandbox back and checks that every valid
+//! profile is in its list, and nothing else is (`check`).
 
 mod check;
+mod samples;
+
+pub use samples::Format;
+use samples::{email, refused_profiles, sample_segments, SampleSegment};
 
 use super::Context;
 use crate::args::DemoArgs;
 use crate::failure::{BoxError, Outcome};
-use flate2::write::GzEncoder;
 use secrecy::SecretString;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::{configure, connect};
 use shared::{local_export, Deps};
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
-
-const FIRST: [&str; 8] = [
-    "Ann", "Bo", "Chloé", "Dev", "Eun-ji", "Femi", "Greta", "Hiro",
-];
-const LAST: [&str; 6] = ["Lee, Jr.", "O'Brien", "Nguyen", "Müller", "Smith", "Okafor"];
-const TIERS: [&str; 3] = ["gold", "silver", "bronze"];
-
-/// One sample segment: people `from..to`, and what the sandbox should end up holding for it.
-struct SampleSegment {
-    name: &'static str,
-    file: &'static str,
-    from: u64,
-    to: u64,
-}
 
 pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     let started = Instant::now();
@@ -57,7 +46,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
 
     let segments = sample_segments(profiles);
     let refused = refused_profiles(profiles);
-    write_samples(&work, &segments, &refused, profiles, &say)?;
+    let sources = write_samples(&work, &segments, &refused, &args, &say)?;
 
     let deps = crate::data_folder::local_deps(&work.join("data"));
     let dest = connect_sandbox(&deps, key, sandbox.base_url(), rate).await?;
@@ -65,7 +54,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
         "3. connected destination '{dest}' (key validated and stored in {})",
         work.join("data/secrets").display()
     ));
-    configure_samples(&deps, &dest, &work, &segments, profiles).await?;
+    configure_samples(&deps, &dest, &segments, &sources, profiles).await?;
     say("4. configured data matching: email, names, Company, integer--Age, string--Loyalty--Tier, date--Signup--Date".into());
     say("5. exporting…".into());
 
@@ -112,45 +101,23 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<Outcome, BoxError> {
     Ok(Outcome::Done)
 }
 
-/// Two overlapping segments: 0–60% and 40–100% of the profiles.
-fn sample_segments(profiles: u64) -> [SampleSegment; 2] {
-    [
-        SampleSegment {
-            name: "VIP Customers",
-            file: "vip-customers.csv.gz",
-            from: 0,
-            to: profiles * 6 / 10,
-        },
-        SampleSegment {
-            name: "Lapsed Buyers",
-            file: "lapsed-buyers.csv",
-            from: profiles * 4 / 10,
-            to: profiles,
-        },
-    ]
-}
-
-/// The profiles whose addresses Autopilot refuses (in the reserved `.invalid` domain).
-fn refused_profiles(profiles: u64) -> HashSet<u64> {
-    [profiles / 4 + 7, profiles / 2 + 7, profiles * 3 / 4 + 7]
-        .into_iter()
-        .collect()
-}
-
-/// Writes the segments' snapshots under `work/snapshots`.
+/// Writes the segments' snapshots under `work/snapshots`; returns their sources.
 fn write_samples(
     work: &Path,
     segments: &[SampleSegment],
     refused: &HashSet<u64>,
-    profiles: u64,
+    args: &DemoArgs,
     say: &dyn Fn(String),
-) -> std::io::Result<()> {
+) -> Result<Vec<String>, BoxError> {
+    let mut sources = Vec::new();
     for segment in segments {
-        let path = work.join("snapshots").join(segment.file);
-        let rows = write_snapshot(&path, segment, refused)?;
-        say(format!("2. wrote {} with {rows} rows ({}…{} of {profiles} distinct profiles, plus invalid and duplicate rows)", path.display(), segment.from, segment.to - 1));
+        let dir = work.join("snapshots");
+        let (source, rows) = samples::write(&dir, segment, refused, args.format, args.parts)
+            .map_err(|e| -> BoxError { e.to_string().into() })?;
+        say(format!("2. wrote {source} with {rows} rows ({}…{} of {} distinct profiles, plus invalid and duplicate rows)", segment.from, segment.to - 1, args.profiles));
+        sources.push(source);
     }
-    Ok(())
+    Ok(sources)
 }
 
 /// Connects the sandbox as a destination; returns its id.
@@ -175,8 +142,8 @@ async fn connect_sandbox(
 async fn configure_samples(
     deps: &Deps,
     dest: &str,
-    work: &Path,
     segments: &[SampleSegment],
+    sources: &[String],
     profiles: u64,
 ) -> Result<(), BoxError> {
     let input = configure::Input {
@@ -194,10 +161,8 @@ async fn configure_samples(
         },
         segments: segments
             .iter()
-            .map(|s| Segment {
-                name: s.name.into(),
-                source: work.join("snapshots").join(s.file).display().to_string(),
-            })
+            .zip(sources)
+            .map(|(s, source)| Segment::new(s.name, source.clone()))
             .collect(),
         profile_limit: Some(profiles.max(shared::destination::DEFAULT_PROFILE_LIMIT)),
         requests_per_second: None,
@@ -207,71 +172,4 @@ async fn configure_samples(
     };
     configure::run(input, deps).await?;
     Ok(())
-}
-
-fn email(i: u64, refused: &HashSet<u64>) -> String {
-    if refused.contains(&i) {
-        format!("person{i}@example.invalid")
-    } else if i.is_multiple_of(7) {
-        format!("Person{i}@Example.com")
-    } else {
-        format!("person{i}@example.com")
-    }
-}
-
-/// Writes a segment's snapshot; returns the data rows written.
-fn write_snapshot(
-    path: &Path,
-    segment: &SampleSegment,
-    refused: &HashSet<u64>,
-) -> std::io::Result<u64> {
-    let gzip = segment.file.ends_with(".gz");
-    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut out: Box<dyn Write> = if gzip {
-        Box::new(GzEncoder::new(file, flate2::Compression::fast()))
-    } else {
-        Box::new(file)
-    };
-    let eol = if gzip { "\n" } else { "\r\n" };
-    if !gzip {
-        out.write_all("\u{feff}".as_bytes())?;
-    }
-    write!(
-        out,
-        "email,first_name,last_name,company,age,tier,signup_date{eol}"
-    )?;
-    let mut rows = 0;
-    for i in segment.from..segment.to {
-        let line = |email: &str, age: &str| {
-            format!(
-                "{email},{},\"{}\",{},{age},{},2025-{:02}-{:02}{eol}",
-                FIRST[(i % 8) as usize],
-                LAST[(i % 6) as usize],
-                if i % 3 == 0 { "" } else { "ACME" },
-                TIERS[(i % 3) as usize],
-                i % 12 + 1,
-                i % 28 + 1
-            )
-        };
-        let age = (18 + i % 60).to_string();
-        out.write_all(line(&email(i, refused), &age).as_bytes())?;
-        rows += 1;
-        if i % 400 == 1 {
-            // The same person again, in capitals: a duplicate.
-            out.write_all(line(&email(i, refused).to_uppercase(), &age).as_bytes())?;
-            rows += 1;
-        }
-        if i % 500 == 3 {
-            let bad = match (i / 500) % 3 {
-                0 => line(&format!("person{i}.example.com"), &age),
-                1 => line("", &age),
-                _ => line(&format!("extra{i}@example.com"), "forty"),
-            };
-            out.write_all(bad.as_bytes())?;
-            rows += 1;
-        }
-    }
-    out.flush()?;
-    drop(out);
-    Ok(rows)
 }

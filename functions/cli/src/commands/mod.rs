@@ -2,6 +2,7 @@
 //! ended; `main` only picks the module. A new command is a module here, a variant in
 //! [`crate::args::Command`] and one line in `main::run`.
 
+pub mod completions;
 pub mod configure;
 pub mod connect;
 pub mod console;

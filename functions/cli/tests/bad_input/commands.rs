@@ -35,7 +35,8 @@ pub fn configured(ctx: &Ctx) -> (sandbox::Sandbox, std::path::PathBuf) {
     (sandbox, snapshot)
 }
 
-fn configure(ctx: &Ctx, snapshot: &Path, extra: &[&str]) -> Ran {
+/// `configure main` with the email from `email`, one segment `S` from `snapshot`, and `extra`.
+pub fn configure(ctx: &Ctx, snapshot: &Path, extra: &[&str]) -> Ran {
     let segment = format!("S={}", snapshot.display());
     let mut args = vec![
         "configure",

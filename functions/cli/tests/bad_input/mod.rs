@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod commands;
 pub mod folders;
+pub mod parts;
 pub mod snapshots;
 pub mod tiny;
 
@@ -271,12 +272,12 @@ pub fn totals(report: &Value) -> [u64; 4] {
     ["rows_read", "sent", "invalid", "duplicates"].map(|k| t[k].as_u64().unwrap())
 }
 
-/// The rows of an export's rejected.csv (header left out), read with the snapshot reader.
+/// The rows of an export's rejected.csv (header left out): segment, file, row, email, reason.
 pub fn rejected(report: &Value, data: &Path) -> Vec<Vec<String>> {
     let key = report["rejected_file"].as_str().expect("a rejected.csv");
     let file = std::fs::File::open(data.join(key)).unwrap();
-    let mut rows = shared::csv_snapshot::SnapshotRows::open(key, Box::new(file)).unwrap();
-    assert_eq!(rows.header(), ["segment", "row", "email", "reason"]);
+    let mut rows = shared::snapshot::SnapshotRows::open(key, Box::new(file)).unwrap();
+    assert_eq!(rows.header(), ["segment", "file", "row", "email", "reason"]);
     let mut out = Vec::new();
     while let Some(row) = rows.next_row().unwrap() {
         out.push(row.fields);

@@ -112,8 +112,11 @@ fn nul_bytes(ctx: &Ctx) -> String {
     assert_eq!(totals(&report), [3, 1, 2, 0]);
     let rows = rejected(&report, &ctx.data());
     let reason = "invalid_email: the email contains a space or control character";
-    assert_eq!(rows[0], ["S", "3", "\u{fffd}\u{fffd}\u{fffd}", reason]);
-    assert_eq!(rows[1], ["S", "4", "b@x.io\u{fffd}", reason]);
+    assert_eq!(
+        rows[0],
+        ["S", "nul.csv", "3", "\u{fffd}\u{fffd}\u{fffd}", reason]
+    );
+    assert_eq!(rows[1], ["S", "nul.csv", "4", "b@x.io\u{fffd}", reason]);
     assert_eq!(out.members(), ["a@x.io"]);
     "2 rows refused (invalid_email, NULs shown as � in rejected.csv), 1 sent".into()
 }
@@ -225,8 +228,8 @@ fn extra_and_missing_columns(ctx: &Ctx) -> String {
     assert_eq!(totals(&report), [3, 1, 2, 0]);
     let rows = rejected(&report, &ctx.data());
     let reason = |n| format!("wrong_column_count: the row has {n} columns, the header has 2");
-    assert_eq!(rows[0], ["S", "2", "a@x.io", &reason(3)]);
-    assert_eq!(rows[1], ["S", "3", "b@x.io", &reason(1)]);
+    assert_eq!(rows[0], ["S", "ragged.csv", "2", "a@x.io", &reason(3)]);
+    assert_eq!(rows[1], ["S", "ragged.csv", "3", "b@x.io", &reason(1)]);
     "2 rows refused (wrong_column_count), 1 sent".into()
 }
 
@@ -253,7 +256,7 @@ fn idn_and_unicode(ctx: &Ctx) -> String {
         ]
     );
     let rows = rejected(&report, &ctx.data());
-    assert_eq!(rows[0][..3], ["S", "5", "x@xn--a.example"]);
+    assert_eq!(rows[0][..4], ["S", "idn.csv", "5", "x@xn--a.example"]);
     "6 rows: 4 sent (domains as punycode), 1 invalid domain, 1 duplicate".into()
 }
 
@@ -264,7 +267,7 @@ fn formulas(ctx: &Ctx) -> String {
     assert_eq!(totals(&report), [6, 1, 5, 0]);
     let cells: Vec<String> = rejected(&report, &ctx.data())
         .into_iter()
-        .map(|r| r[2].clone())
+        .map(|r| r[3].clone())
         .collect();
     assert_eq!(
         cells,
@@ -291,9 +294,9 @@ fn many_refused(ctx: &Ctx) -> String {
     let rows = rejected(&report, &ctx.data());
     assert_eq!(rows.len(), 3000);
     for (i, row) in rows.iter().enumerate() {
-        assert_eq!(row[1], (i + 3).to_string());
-        assert_eq!(row[2].chars().count(), 201);
-        assert!(row[2].starts_with(&format!("{i}x")) && row[2].ends_with('…'));
+        assert_eq!(row[2], (i + 3).to_string());
+        assert_eq!(row[3].chars().count(), 201);
+        assert!(row[3].starts_with(&format!("{i}x")) && row[3].ends_with('…'));
     }
     "3,000 refused, all in rejected.csv, cells cut to 200 characters + …".into()
 }
@@ -320,10 +323,15 @@ fn missing_path(ctx: &Ctx) -> String {
 }
 
 fn directory(ctx: &Ctx) -> String {
+    // The case's folder holds the data folder alone (its secrets, the destination): none of it
+    // is ever read as a snapshot.
     let out = ctx.export_of(&ctx.dir, &[]);
-    let message = out.refused("InvalidInput", "segment 'S': the snapshot ");
-    assert!(message.ends_with("is not a regular file (a folder): point the segment at a CSV file"));
-    "refused: not a regular file (a folder)".into()
+    let message = out.refused("InvalidInput", "segment 'S': ");
+    assert!(
+        message.contains("/ holds no data file to read (0 objects under"),
+        "{message}"
+    );
+    "refused: a folder with no data file (the data folder is never read)".into()
 }
 
 fn fifo(ctx: &Ctx) -> String {

@@ -1,5 +1,6 @@
-//! `rejected.csv`: segment, row, email, reason — the rows refused before sending and the contacts
-//! refused by Autopilot, in row order per segment. No cell starts like a spreadsheet formula. The refused rows are read from the plan's
+//! `rejected.csv`: segment, file, row, email, reason — the rows refused before sending and the
+//! contacts refused by Autopilot, in row order per segment; each named by the file it came from
+//! (a part of a folder or model: its path below it) and its row number there. No cell starts like a spreadsheet formula. The refused rows are read from the plan's
 //! parts one at a time and merged with Autopilot's refusals (at most the contacts sent), so
 //! memory holds the file being written, which the plan keeps under 64 MB
 //! ([`crate::jobs::plan::refused::MAX_REFUSED_BYTES`]), and one part.
@@ -115,7 +116,7 @@ impl<'a> Csv<'a> {
     fn new(plan: &'a Plan) -> Result<Self, JobError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer
-            .write_record(["segment", "row", "email", "reason"])
+            .write_record(["segment", "file", "row", "email", "reason"])
             .map_err(csv_error)?;
         Ok(Self {
             plan,
@@ -125,14 +126,12 @@ impl<'a> Csv<'a> {
     }
 
     fn row(&mut self, segment: usize, row: u64, email: &str, reason: &str) -> Result<(), JobError> {
-        let name = self
-            .plan
-            .segments
-            .get(segment)
-            .map_or("", |s| s.name.as_str());
+        let plan = self.plan.segments.get(segment);
+        let name = plan.map_or("", |s| s.name.as_str());
+        let (file, row) = plan.map_or((None, row), |s| s.place(row));
         let email = refused::cap(email, refused::MAX_CELL_CHARS);
         let number = row.to_string();
-        let cells = [name, &number, &email, reason].map(inert);
+        let cells = [name, file.unwrap_or(""), &number, &email, reason].map(inert);
         self.writer
             .write_record(cells.iter().map(|c| c.as_bytes()))
             .map_err(csv_error)?;
@@ -148,7 +147,7 @@ impl<'a> Csv<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::plan::{ChunkKind, SegmentPlan};
+    use crate::jobs::plan::{ChunkKind, FileRows, SegmentPlan};
     use crate::jobs::upload_chunk::RejectedContact;
     use crate::store::LocalStore;
 
@@ -157,13 +156,25 @@ mod tests {
             name: name.into(),
             ..SegmentPlan::default()
         };
+        // B was read from two files: its rows 1 to 3 are the first's, the next the second's.
+        let mut b = segment("B");
+        b.files = vec![
+            FileRows {
+                name: "part-0.csv".into(),
+                offset: 0,
+            },
+            FileRows {
+                name: "sub/part-1.csv".into(),
+                offset: 3,
+            },
+        ];
         Plan {
             destination_id: "d".into(),
             export_id: "e".into(),
             started_at: chrono::Utc::now(),
             requests_per_second: 10.0,
             distinct_profiles: 0,
-            segments: vec![segment("A"), segment("B")],
+            segments: vec![segment("A"), b],
             chunks: Vec::new(),
             refused_parts: parts,
             trigger: Default::default(),
@@ -227,15 +238,19 @@ mod tests {
         .unwrap();
         let text = String::from_utf8(store.get(&key).await.unwrap().to_vec()).unwrap();
         let rows: Vec<&str> = text.lines().map(|l| l.split(',').next().unwrap()).collect();
-        let numbers: Vec<&str> = text.lines().map(|l| l.split(',').nth(1).unwrap()).collect();
+        let numbers: Vec<&str> = text.lines().map(|l| l.split(',').nth(2).unwrap()).collect();
         assert_eq!(rows, ["segment", "A", "A", "A", "A", "A", "B", "B", "B"]);
-        assert_eq!(numbers, ["row", "2", "3", "4", "5", "6", "2", "3", "4"]);
+        assert_eq!(numbers, ["row", "2", "3", "4", "5", "6", "2", "3", "1"]);
         assert!(
-            text.contains("\nA,3,bad3,invalid_email: the email has no @\n"),
+            text.contains("\nA,,3,bad3,invalid_email: the email has no @\n"),
             "{text}"
         );
         assert!(
-            text.contains("\nB,4,p4@x.io,rejected_by_autopilot: Bad email\n"),
+            text.contains("\nB,part-0.csv,2,bad2,invalid_email: the email has no @\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nB,sub/part-1.csv,1,p4@x.io,rejected_by_autopilot: Bad email\n"),
             "{text}"
         );
 
@@ -255,7 +270,7 @@ mod tests {
         let text = String::from_utf8(store.get(&key).await.unwrap().to_vec()).unwrap();
         assert_eq!(
             text,
-            "segment,row,email,reason\nA,7,bad7,invalid_email: the email has no @\n"
+            "segment,file,row,email,reason\nA,,7,bad7,invalid_email: the email has no @\n"
         );
         // Nothing refused, no file.
         let empty = LocalStore::new(dir.path().join("x"));
@@ -308,8 +323,8 @@ mod tests {
                 format!("'{cell}")
             };
             assert_eq!(&row[0], "'=1+1");
-            assert_eq!(row[2], safe);
-            assert_eq!(row[3], format!("{safe} as a reason"));
+            assert_eq!(row[3], safe);
+            assert_eq!(row[4], format!("{safe} as a reason"));
         }
     }
 }

@@ -330,7 +330,12 @@ fn nothing_valid(plan: &SegmentPlan, examples: &[InvalidRow]) -> Option<String> 
         .find(|r| {
             r.reason.starts_with("invalid_value") || r.reason.starts_with("wrong_column_count")
         })
-        .map(|r| format!("; row {}: {}", r.row, r.reason))
+        .map(|r| match plan.place(r.row) {
+            (Some(file), row) if plan.files.len() > 1 => {
+                format!("; row {row} of {file}: {}", r.reason)
+            }
+            (_, row) => format!("; row {row}: {}", r.reason),
+        })
         .unwrap_or_default();
     Some(format!(
         "segment '{}': every one of its {} rows was refused ({}){example}",

@@ -3,7 +3,7 @@
 //! stored here as they fill.
 //!
 //! Memory stays bounded whatever the snapshot holds: the parser's own limits (see
-//! [`crate::csv_snapshot`]), the profile limit checked at each new profile, refused rows stored
+//! [`crate::snapshot`]), the profile limit checked at each new profile, refused rows stored
 //! in parts as they come ([`super::refused`]), one byte per baseline record for its state, and
 //! of addresses only those of profiles the baseline does not know, kept only when a candidate
 //! baseline will be written. The set of everyone across segments holds 64-bit key hashes.

@@ -12,14 +12,15 @@
 use super::preview::SAMPLES;
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
-use super::types::{ChunkFile, ChunkKind, InvalidRow, SegmentPlan};
+use super::types::{ChunkFile, ChunkKind, FileRows, InvalidRow, SegmentPlan};
 use crate::baseline::{self, HashIndex, Members};
 use crate::contact::Contact;
-use crate::csv_snapshot::{SnapshotError, SnapshotReader, SnapshotRows, Stopped};
 use crate::email;
 use crate::field_mapping::RowMapper;
 use crate::jobs::JobError;
+use crate::snapshot::{PartInfo, RowHandler, SegmentRows, SnapshotError, SnapshotReader, Stopped};
 use rustc_hash::FxHashSet;
+use std::rc::Rc;
 use tokio::sync::mpsc::Sender;
 
 /// A baseline record's state in the snapshot ([`SegmentScan::state`]).
@@ -36,21 +37,23 @@ pub(super) fn parse(
     snapshots: &dyn SnapshotReader,
     tx: &Sender<Parsed>,
 ) -> Result<(), JobError> {
-    let source = job.segment.source.clone();
-    let name = job.segment.name.clone();
+    let segment = job.segment.clone();
     // A snapshot that cannot be read keeps its kind: a dropped connection may be retried.
-    let unread =
-        |e: SnapshotError| JobError::new(e.kind(), format!("segment '{name}': {}", e.message()));
-    let input = snapshots.open(&source).map_err(unread)?;
-    let rows = SnapshotRows::open(&source, input).map_err(unread)?;
-    let mapper = RowMapper::new(&job.matching, rows.header())
-        .map_err(|m| JobError::InvalidInput(format!("segment '{name}': {m}")))?;
+    let unread = |e: SnapshotError| {
+        JobError::new(
+            e.kind(),
+            format!("segment '{}': {}", segment.name, e.message()),
+        )
+    };
+    let columns = segment.columns.as_deref();
+    let rows = SegmentRows::open(snapshots, &segment.source, columns, job.matching.columns())
+        .map_err(unread)?;
     let mut job = job;
     let tally = std::mem::take(&mut job.tally);
     let index = job.base.as_ref().map(Members::index);
-    let mut scanner = Scanner::new(&job, tally, &mapper, index, tx);
-    // The snapshot is parsed on a thread of its own while this one handles its rows.
-    rows.read_each(|number, fields| scanner.row(number, fields))
+    let mut scanner = Scanner::new(&job, tally, index, tx);
+    // The parts are parsed on threads of their own while this one handles their rows.
+    rows.read_each(&mut scanner)
         .map_err(|stopped| match stopped {
             Stopped::Read(e) => unread(e),
             Stopped::By(e) => e,
@@ -61,7 +64,10 @@ pub(super) fn parse(
 /// The reading of one segment, row by row.
 struct Scanner<'a> {
     job: &'a Job,
-    mapper: &'a RowMapper,
+    /// The data matching resolved against the header of the part being read.
+    mapper: Option<Rc<RowMapper>>,
+    /// The part being read, when the segment has several: how messages name a row.
+    part: Option<PartInfo>,
     index: Option<HashIndex<'a>>,
     tx: &'a Sender<Parsed>,
     plan: SegmentPlan,
@@ -82,14 +88,14 @@ impl<'a> Scanner<'a> {
     fn new(
         job: &'a Job,
         tally: Tally,
-        mapper: &'a RowMapper,
         index: Option<HashIndex<'a>>,
         tx: &'a Sender<Parsed>,
     ) -> Self {
         let known = job.base.as_ref().map_or(0, Members::len);
         Self {
             job,
-            mapper,
+            mapper: None,
+            part: None,
             index,
             tx,
             plan: SegmentPlan {
@@ -126,8 +132,11 @@ impl<'a> Scanner<'a> {
     }
 
     fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), JobError> {
+        let Some(mapper) = self.mapper.clone() else {
+            return Err(JobError::internal("a row came before its part"));
+        };
         self.plan.rows_read += 1;
-        let email = self.mapper.email_of(fields);
+        let email = mapper.email_of(fields);
         // The address as it would be sent, once; the key of a valid row's address is the key of
         // the contact made of it (the domain's ASCII form is its own ASCII form): computed and
         // hashed once per row.
@@ -149,10 +158,10 @@ impl<'a> Scanner<'a> {
         let quick = normalised
             .as_deref()
             .filter(|_| self.fingerprint_first(known.is_some()))
-            .and_then(|email| self.mapper.fingerprint_normalised(fields, email));
+            .and_then(|email| mapper.fingerprint_normalised(fields, email));
         let (contact, fp) = match quick {
             Some(fp) => (None, fp),
-            None => match self.mapper.map(fields) {
+            None => match mapper.map(fields) {
                 Ok(contact) => {
                     let fp = baseline::fingerprint(&contact);
                     (Some(contact), fp)
@@ -217,7 +226,7 @@ impl<'a> Scanner<'a> {
         }
         let contact = match contact {
             Some(contact) => contact,
-            None => self.mapper.map(fields).map_err(|_| {
+            None => mapper.map(fields).map_err(|_| {
                 JobError::internal("a row fingerprinted as valid was refused when mapped")
             })?,
         };
@@ -268,8 +277,11 @@ impl<'a> Scanner<'a> {
             self.tally.refused_rows += 1;
             self.tally.refused_bytes += bytes;
             if self.tally.refused_bytes > self.tally.refused_budget {
-                let message =
-                    refused::too_many(&self.job.segment.source, number, self.tally.refused_rows);
+                let (source, row) = match &self.part {
+                    Some(part) => (part.source.as_str(), number - part.offset),
+                    None => (self.job.segment.source.as_str(), number),
+                };
+                let message = refused::too_many(source, row, self.tally.refused_rows);
                 return Err(JobError::InvalidInput(format!(
                     "segment '{}': {message}",
                     self.job.segment.name
@@ -312,6 +324,33 @@ impl<'a> Scanner<'a> {
         self.tx
             .blocking_send(done)
             .map_err(|_| JobError::internal("storing chunks failed"))
+    }
+}
+
+impl RowHandler for Scanner<'_> {
+    type Error = JobError;
+
+    /// Resolves the data matching against the part's header, and notes where its rows begin.
+    fn part(&mut self, part: &PartInfo) -> Result<(), JobError> {
+        let named = if part.only {
+            String::new()
+        } else {
+            format!("in {}: ", part.source)
+        };
+        let mapper = RowMapper::new(&self.job.matching, &part.header).map_err(|m| {
+            JobError::InvalidInput(format!("segment '{}': {named}{m}", self.job.segment.name))
+        })?;
+        self.mapper = Some(Rc::new(mapper));
+        self.plan.files.push(FileRows {
+            name: part.name.clone(),
+            offset: part.offset,
+        });
+        self.part = (!part.only).then(|| part.clone());
+        Ok(())
+    }
+
+    fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), JobError> {
+        Scanner::row(self, number, fields)
     }
 }
 

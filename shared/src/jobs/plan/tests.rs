@@ -5,9 +5,9 @@ use super::refused;
 use super::scan::{scan, Compare, Tally};
 use super::writer::ChunkWriter;
 use super::*;
-use crate::csv_snapshot::SnapshotReader;
 use crate::destination::{Consent, Segment};
 use crate::jobs::connect::tests::deps;
+use crate::snapshot::SnapshotReader;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -43,10 +43,7 @@ impl Read for Rows {
 }
 
 impl SnapshotReader for Generated {
-    fn open(
-        &self,
-        _source: &str,
-    ) -> Result<Box<dyn Read + Send>, crate::csv_snapshot::SnapshotError> {
+    fn open(&self, _source: &str) -> Result<Box<dyn Read + Send>, crate::snapshot::SnapshotError> {
         Ok(Box::new(Rows {
             next: 0,
             rows: self.rows,
@@ -82,10 +79,7 @@ async fn fixture(dir: &std::path::Path, limit: u64, snapshot: Generated) -> Deps
             fields: BTreeMap::new(),
             custom: BTreeMap::new(),
         }),
-        segments: vec![Segment {
-            name: "S".into(),
-            source: "generated.csv".into(),
-        }],
+        segments: vec![Segment::new("S", "generated.csv")],
         profile_limit: limit,
         requests_per_second: 10.0,
         schedule: Default::default(),

@@ -149,6 +149,30 @@ pub struct SegmentPlan {
     pub duplicates: u64,
     /// Rows refused before sending, by reason code.
     pub invalid: BTreeMap<String, u64>,
+    /// The files its rows came from, in order, with where their row numbers begin (plans
+    /// written before segments could have several files have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileRows>,
+}
+
+/// One file of a segment, and what is added to its own row numbers to number its rows within the
+/// segment (0 for the first file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRows {
+    pub name: String,
+    pub offset: u64,
+}
+
+impl SegmentPlan {
+    /// The file a row of the segment came from, and its row number there (the row number
+    /// itself, and no file, for a plan that did not record its files).
+    pub fn place(&self, row: u64) -> (Option<&str>, u64) {
+        let at = self.files.partition_point(|f| f.offset < row);
+        match at.checked_sub(1).and_then(|i| self.files.get(i)) {
+            Some(file) => (Some(file.name.as_str()), row - file.offset),
+            None => (None, row),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

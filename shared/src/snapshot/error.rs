@@ -10,6 +10,8 @@ use crate::error::ErrorKind;
 pub struct SnapshotError {
     kind: ErrorKind,
     message: String,
+    /// What was asked for is not there (see [`SnapshotError::missing`]).
+    missing: bool,
 }
 
 impl SnapshotError {
@@ -18,6 +20,29 @@ impl SnapshotError {
         Self {
             kind: ErrorKind::InvalidInput,
             message: message.into(),
+            missing: false,
+        }
+    }
+
+    /// An object that is not there: fatal, and told apart so that a part listed a moment ago
+    /// and gone since can be named as such.
+    pub fn missing(message: impl Into<String>) -> Self {
+        Self {
+            missing: true,
+            ..Self::invalid(message)
+        }
+    }
+
+    /// Whether this says an object is not there.
+    pub fn is_missing(&self) -> bool {
+        self.missing
+    }
+
+    /// The same error with `prefix` before its message.
+    pub fn prefixed(self, prefix: &str) -> Self {
+        Self {
+            message: format!("{prefix}{}", self.message),
+            ..self
         }
     }
 
@@ -26,6 +51,7 @@ impl SnapshotError {
         Self {
             kind: ErrorKind::Transient,
             message: message.into(),
+            missing: false,
         }
     }
 
@@ -34,6 +60,7 @@ impl SnapshotError {
         Self {
             kind: io_kind(error),
             message: message.into(),
+            missing: false,
         }
     }
 
@@ -116,7 +143,8 @@ mod tests {
             kind,
         };
         let read_all = |kind| -> SnapshotError {
-            let mut rows = match super::super::SnapshotRows::open("s.csv", Box::new(cut(kind))) {
+            let mut rows = match super::super::csv::SnapshotRows::open("s.csv", Box::new(cut(kind)))
+            {
                 Ok(rows) => rows,
                 Err(e) => return e,
             };

@@ -1,35 +1,23 @@
-//! Segment snapshots: CSV with a header row, optionally gzip-compressed (recognised by its magic
-//! bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF or LF line ends, RFC 4180
-//! quoting; separated by commas, or by semicolons or tabs when the header line has no comma. Text
-//! with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it streams; other text that
-//! is not UTF-8 is read as Windows-1252, what older spreadsheet exports write.
+//! CSV snapshots: a header row (or column names given apart), optionally gzip-compressed
+//! (recognised by its magic bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF
+//! or LF line ends, RFC 4180 quoting; separated by commas, or by semicolons or tabs when the first
+//! line has no comma. Text with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it
+//! streams; other text that is not UTF-8 is read as Windows-1252, what older spreadsheet exports
+//! write.
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
 //! that expands more than 200 times past 100 MB stops the reading too (the `expansion` module).
-//! [`SnapshotRows::read_each`] reads on a thread of its own while the caller handles the rows
-//! (the `batched` module).
 
-mod batched;
-mod error;
 mod expansion;
 mod guard;
-mod local_files;
 
-pub use batched::Stopped;
-pub use error::{io_kind, SnapshotError};
-
+use super::batched::{Batch, PartRows};
+use super::SnapshotError;
 use expansion::TooExpanded;
 use guard::{Guarded, Malformed};
-pub use local_files::LocalFiles;
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
-
-/// Opens a snapshot where it lives. Synchronous: snapshots are parsed on a blocking thread.
-/// A read from the opened stream that fails is classified by [`io_kind`].
-pub trait SnapshotReader: Send + Sync {
-    fn open(&self, source: &str) -> Result<Box<dyn Read + Send>, SnapshotError>;
-}
 
 /// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
 fn text(field: &[u8]) -> String {
@@ -37,7 +25,7 @@ fn text(field: &[u8]) -> String {
 }
 
 /// [`text`] without a copy when the field is UTF-8 already (nearly always).
-fn borrowed_text(field: &[u8]) -> Cow<'_, str> {
+pub(crate) fn borrowed_text(field: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(field) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => {
@@ -135,17 +123,58 @@ pub struct SnapshotRows {
     reader: csv::Reader<Guarded<Box<dyn Read + Send>>>,
     header: Vec<String>,
     record: csv::ByteRecord,
+    /// The record holds the first data row of a file without a header row, not handed out yet.
+    pending: bool,
     number: u64,
 }
+
+/// How a CSV file is laid out beyond what its bytes say.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// The names of its columns when it has no header row: its first line is then row 1.
+    pub columns: Option<std::sync::Arc<[String]>>,
+    /// Its separator, when known (else read from the first line).
+    pub delimiter: Option<u8>,
+}
+
+/// Compressions other than gzip, by their magic bytes: named, so that the error says what to do.
+const OTHER_COMPRESSIONS: [(&[u8], &str); 5] = [
+    (&[0x28, 0xb5, 0x2f, 0xfd], "zstd"),
+    (b"BZh", "bzip2"),
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0], "xz"),
+    (&[0x04, 0x22, 0x4d, 0x18], "LZ4"),
+    (
+        &[0xff, 0x06, 0, 0, b's', b'N', b'a', b'P', b'p', b'Y'],
+        "Snappy",
+    ),
+];
 
 impl SnapshotRows {
     /// Reads the header; an empty snapshot or an unreadable header is an error.
     pub fn open(source: &str, input: Box<dyn Read + Send>) -> Result<Self, SnapshotError> {
+        Self::open_with(source, input, &Layout::default())
+    }
+
+    /// Opens a CSV file laid out as `layout` says: with a header row (an empty file is then an
+    /// error), or with the columns it names (an empty file has no rows).
+    pub fn open_with(
+        source: &str,
+        input: Box<dyn Read + Send>,
+        layout: &Layout,
+    ) -> Result<Self, SnapshotError> {
         let (counted, compressed) = expansion::Counted::new(input);
         let mut buffered = BufReader::with_capacity(256 * 1024, counted);
         let magic = buffered.fill_buf().map_err(|e| {
             SnapshotError::io(format!("the snapshot {source} cannot be read: {e}"), &e)
         })?;
+        if let Some((_, name)) = OTHER_COMPRESSIONS
+            .iter()
+            .find(|(m, _)| magic.starts_with(m))
+        {
+            return Err(SnapshotError::invalid(format!(
+                "the snapshot {source} is compressed with {name}, which is not read: store it uncompressed or gzip-compressed (unload with GZIP), or as Parquet"
+            )));
+        }
         let decompressed: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
             let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
             Box::new(expansion::Bounded::new(decoder, compressed))
@@ -163,7 +192,7 @@ impl SnapshotRows {
             Some(problem) => SnapshotError::invalid(problem.explain(source)),
             None => SnapshotError::io(format!("the snapshot {source} cannot be read: {e}"), &e),
         })?;
-        let delimiter = delimiter(&start);
+        let delimiter = layout.delimiter.unwrap_or_else(|| delimiter(&start));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -174,10 +203,29 @@ impl SnapshotRows {
                 delimiter,
             ));
         let mut record = csv::ByteRecord::new();
-        let has_header = reader
+        let any = reader
             .read_byte_record(&mut record)
             .map_err(|e| unreadable(source, 1, &e))?;
-        if !has_header {
+        // No column name holds a control character, nor does the first row of a text file: a
+        // file whose first line does is binary data (or UTF-16 without a byte-order mark), not a
+        // CSV whose rows could be trusted.
+        let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
+        if any && record.iter().any(|field| text(field).chars().any(control)) {
+            return Err(SnapshotError::invalid(format!(
+                "the snapshot {source} is not a CSV text file: its first row holds control characters (such as NUL) that no column name has — binary data, or UTF-16 text without a byte-order mark. Export the segment as CSV (UTF-8) and try again"
+            )));
+        }
+        if let Some(columns) = &layout.columns {
+            return Ok(Self {
+                source: source.to_string(),
+                reader,
+                header: columns.to_vec(),
+                record,
+                pending: any,
+                number: 0,
+            });
+        }
+        if !any {
             return Err(SnapshotError::invalid(format!(
                 "the snapshot {source} is empty: a snapshot needs a header row naming its columns"
             )));
@@ -192,21 +240,19 @@ impl SnapshotRows {
             };
             header.push(name.trim().to_string());
         }
-        // No column name holds a control character: a file whose first line does is binary
-        // data (or UTF-16 without a byte-order mark), not a CSV whose rows could be trusted.
-        let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
-        if header.iter().any(|name| name.chars().any(control)) {
-            return Err(SnapshotError::invalid(format!(
-                "the snapshot {source} is not a CSV text file: its first row holds control characters (such as NUL) that no column name has — binary data, or UTF-16 text without a byte-order mark. Export the segment as CSV (UTF-8) and try again"
-            )));
-        }
         Ok(Self {
             source: source.to_string(),
             reader,
             header,
             record,
+            pending: false,
             number: 1,
         })
+    }
+
+    /// The number of the last row read (the header is row 1 of a file that has one).
+    pub fn last_number(&self) -> u64 {
+        self.number
     }
 
     pub fn header(&self) -> &[String] {
@@ -224,10 +270,11 @@ impl SnapshotRows {
     /// [`Self::next_row`], its fields borrowed from the reader's buffer.
     pub fn next_borrowed(&mut self) -> Result<Option<BorrowedRow<'_>>, SnapshotError> {
         loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| unreadable(&self.source, self.number + 1, &e))?;
+            let more = std::mem::take(&mut self.pending)
+                || self
+                    .reader
+                    .read_byte_record(&mut self.record)
+                    .map_err(|e| unreadable(&self.source, self.number + 1, &e))?;
             if !more {
                 return Ok(None);
             }
@@ -242,6 +289,29 @@ impl SnapshotRows {
                 fields,
             }));
         }
+    }
+}
+
+impl PartRows for SnapshotRows {
+    fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError> {
+        for _ in 0..max {
+            let Some(row) = self.next_borrowed()? else {
+                return Ok(false);
+            };
+            for field in &row.fields {
+                batch.push_field(field);
+            }
+            batch.end_row(row.number);
+        }
+        Ok(true)
+    }
+
+    fn last_number(&self) -> u64 {
+        self.number
     }
 }
 

@@ -1,0 +1,232 @@
+//! Reading a segment's parts on a thread of their own while the caller's thread handles the
+//! rows: the parsing (decompression, decoding, the guard, csv; Parquet pages) and the handling of
+//! rows then use two cores. Rows travel in small batches — their text copied into one buffer,
+//! batches handed back to be filled again — so at most [`BATCHES_AHEAD`] batches of
+//! [`BATCH_ROWS`] rows are read ahead of the row being handled: memory stays bounded, and a
+//! reading stopped by the handler (the profile limit, say) has read little past the row that
+//! stopped it. A batch holds the rows of one part; the first batch of a part says so first.
+
+use super::SnapshotError;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::Arc;
+
+/// Rows in one batch (about 30 KB of text for typical rows).
+pub const BATCH_ROWS: usize = 256;
+/// Full batches waiting for the handler at most.
+pub const BATCHES_AHEAD: usize = 2;
+
+/// Why a reading stopped early.
+#[derive(Debug)]
+pub enum Stopped<E> {
+    /// The snapshot could not be read further; every row before the problem was handled.
+    Read(SnapshotError),
+    /// The handler returned an error.
+    By(E),
+}
+
+/// One part as the handler sees it, before its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartInfo {
+    /// Its place among the segment's parts, from 0.
+    pub index: usize,
+    /// How reports name it (see [`super::sources::Part::name`]).
+    pub name: String,
+    pub source: String,
+    /// Its column names, in the order of each row's fields: a CSV file's header row (or the
+    /// names it was given), a Parquet file's columns read (the mapped ones).
+    pub header: Vec<String>,
+    /// Added to the part's own row numbers to number its rows within the segment: 0 for the
+    /// first part, and past the last row number of the part before for each next one.
+    pub offset: u64,
+    /// Whether it is the segment's only part (a plain file).
+    pub only: bool,
+}
+
+/// What a reading hands its rows to, on the caller's thread.
+pub trait RowHandler {
+    type Error: Send;
+    /// A part begins: its rows follow.
+    fn part(&mut self, part: &PartInfo) -> Result<(), Self::Error>;
+    /// A row: its number within the segment and its fields, in the order of the part's header.
+    fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), Self::Error>;
+}
+
+/// Rows as one text buffer: each field ends at an offset of `ends`, each row at an index of it.
+#[derive(Default)]
+pub struct Batch {
+    text: String,
+    ends: Vec<usize>,
+    /// Row number and the index in `ends` after its last field.
+    rows: Vec<(u64, usize)>,
+    /// The part these rows are of, on its first batch.
+    part: Option<Arc<PartInfo>>,
+}
+
+impl Batch {
+    /// Empties it, to be filled again.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.rows.clear();
+        self.part = None;
+    }
+
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Its rows: each one's number and fields.
+    pub fn rows(&self) -> impl Iterator<Item = (u64, Vec<&str>)> + '_ {
+        let mut start = 0;
+        let mut from = 0;
+        self.rows.iter().map(move |&(number, end)| {
+            let fields = self.ends[start..end]
+                .iter()
+                .map(|&until| {
+                    let field = &self.text[from..until];
+                    from = until;
+                    field
+                })
+                .collect();
+            start = end;
+            (number, fields)
+        })
+    }
+
+    /// Appends a field.
+    pub fn push_field(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+    }
+
+    /// The buffer the next field is written into; [`Self::end_field`] ends it.
+    pub fn text(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    pub fn end_field(&mut self) {
+        self.ends.push(self.text.len());
+    }
+
+    /// Ends a row numbered `number` after the fields pushed since the last.
+    pub fn end_row(&mut self, number: u64) {
+        self.rows.push((number, self.ends.len()));
+    }
+
+    /// Adds `offset` to the numbers of the rows from `from` on.
+    fn shift(&mut self, from: usize, offset: u64) {
+        for row in &mut self.rows[from..] {
+            row.0 += offset;
+        }
+    }
+}
+
+/// The rows of one part, produced on the reading thread.
+pub trait PartRows: Send {
+    /// The part's column names.
+    fn header(&self) -> &[String];
+    /// Appends rows to `batch` until it holds `max` or the part ends; `false` once it has ended.
+    /// Rows are numbered within the part.
+    fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError>;
+    /// The part's last row number, once it has ended (the header of a CSV file counts).
+    fn last_number(&self) -> u64;
+}
+
+/// A part opened: what the handler is told of it, and its rows.
+pub type Opened<'a> = Result<(PartInfo, Box<dyn PartRows + 'a>), SnapshotError>;
+
+/// Opens each part in turn, on the reading thread; `None` when there are no more.
+pub type Opener<'a> = dyn FnMut(usize) -> Option<Opened<'a>> + Send + 'a;
+
+/// Calls `handler` with every part and every row, in order, on this thread, while `open`
+/// opens the parts and their rows are read on another. Stops at the first error of either side.
+pub fn read_each<H: RowHandler>(
+    open: &mut Opener<'_>,
+    handler: &mut H,
+) -> Result<(), Stopped<H::Error>> {
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_AHEAD);
+        let (empty_tx, empty_rx) = channel::<Batch>();
+        let reader = scope.spawn(move || fill(open, &full_tx, &empty_rx));
+        let handled = handle(&full_rx, &empty_tx, handler);
+        // The reader stops at its next batch once nobody takes them.
+        drop(full_rx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        handled.map_err(Stopped::By)?;
+        read.map_err(Stopped::Read)
+    })
+}
+
+/// Hands every part and row of every batch to `handler`, and the batch back to be filled again.
+fn handle<H: RowHandler>(
+    full: &Receiver<Batch>,
+    empty: &Sender<Batch>,
+    handler: &mut H,
+) -> Result<(), H::Error> {
+    while let Ok(batch) = full.recv() {
+        let mut fields: Vec<&str> = Vec::new();
+        if let Some(part) = &batch.part {
+            handler.part(part)?;
+        }
+        let mut start = 0;
+        let mut from = 0;
+        for &(number, end) in &batch.rows {
+            fields.clear();
+            for &until in &batch.ends[start..end] {
+                fields.push(&batch.text[from..until]);
+                from = until;
+            }
+            start = end;
+            handler.row(number, &fields)?;
+        }
+        drop(fields);
+        // The reader may be gone already (it stopped at a problem): the batch is then dropped.
+        let _ = empty.send(batch);
+    }
+    Ok(())
+}
+
+/// Reads the parts into batches until they end, one cannot be read, or nobody takes batches.
+/// The rows before a problem are handed on before it is returned.
+fn fill(
+    open: &mut Opener<'_>,
+    full: &SyncSender<Batch>,
+    empty: &Receiver<Batch>,
+) -> Result<(), SnapshotError> {
+    let mut offset = 0;
+    for index in 0.. {
+        let Some(opened) = open(index) else {
+            return Ok(());
+        };
+        let (mut info, mut rows) = opened?;
+        info.offset = offset;
+        let mut part = Some(Arc::new(info));
+        loop {
+            let mut batch = empty.try_recv().unwrap_or_default();
+            batch.clear();
+            batch.part = part.take();
+            let filled = rows.fill(&mut batch, BATCH_ROWS);
+            batch.shift(0, offset);
+            let more = *filled.as_ref().unwrap_or(&false);
+            if (!batch.is_empty() || batch.part.is_some()) && full.send(batch).is_err() {
+                return Ok(());
+            }
+            filled?;
+            if !more {
+                break;
+            }
+        }
+        offset += rows.last_number();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

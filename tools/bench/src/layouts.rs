@@ -1,0 +1,198 @@
+//! The benchmark's segments in the other layouts platforms write, made from the same rows as the
+//! one-CSV snapshots of `data`: one Parquet file a segment (typed columns, Snappy, row groups of
+//! 128 Ki rows, as pyarrow writes), 8 gzip CSV parts a segment with their header rows and
+//! `_SUCCESS` (a Snowflake unload), and a Common Data Model folder (a model.json naming both
+//! segments as entities, 8 headerless partitions each, at absolute data-lake URLs).
+
+use crate::data::{SEGMENTS, WIDTH};
+use shared::snapshot::parquet::write::{ColumnType, Compression, Writer};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Parts a segment is unloaded in.
+pub const PARTS: usize = 8;
+/// The columns of the one-CSV snapshots, typed as a warehouse holds them.
+const COLUMNS: [(&str, ColumnType); WIDTH] = [
+    ("email", ColumnType::Text),
+    ("first_name", ColumnType::Text),
+    ("last_name", ColumnType::Text),
+    ("company", ColumnType::Text),
+    ("age", ColumnType::Int64),
+    ("tier", ColumnType::Text),
+    ("signup_date", ColumnType::Date),
+    ("city", ColumnType::Text),
+    ("address", ColumnType::Text),
+    ("customer_id", ColumnType::Text),
+];
+
+/// A layout written: each segment's source.
+pub struct Written {
+    pub sources: Vec<(&'static str, String)>,
+    pub bytes: u64,
+}
+
+/// The header and data lines of a one-CSV snapshot.
+fn lines(csv: &Path) -> std::io::Result<(String, Vec<String>)> {
+    let mut lines = BufReader::new(std::fs::File::open(csv)?).lines();
+    let header = lines.next().transpose()?.unwrap_or_default();
+    Ok((header, lines.collect::<Result<_, _>>()?))
+}
+
+/// The cells of a line the benchmark wrote (one quoted cell, the address, may hold a comma).
+fn cells(line: &str) -> Vec<String> {
+    let mut cells = Vec::with_capacity(WIDTH);
+    let mut rest = line;
+    while !rest.is_empty() || cells.len() < WIDTH {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            cells.push(quoted[..end].to_string());
+            rest = quoted.get(end + 1..).unwrap_or("").trim_start_matches(',');
+        } else {
+            let end = rest.find(',').unwrap_or(rest.len());
+            cells.push(rest[..end].to_string());
+            rest = rest.get(end + 1..).unwrap_or("");
+        }
+        if cells.len() == WIDTH {
+            break;
+        }
+    }
+    cells
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// One Parquet file a segment, from the one-CSV snapshots in `csv`.
+pub fn parquet(csv: &Path, out: &Path) -> Result<Written, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(out)?;
+    let mut written = Written {
+        sources: Vec::new(),
+        bytes: 0,
+    };
+    for (name, file) in SEGMENTS {
+        let (_, rows) = lines(&csv.join(file))?;
+        let path = out.join(file.replace(".csv", ".parquet"));
+        let sink = BufWriter::new(std::fs::File::create(&path)?);
+        let mut writer = Writer::new(sink, &COLUMNS, 128 * 1024, Compression::SNAPPY)
+            .map_err(|e| e.to_string())?;
+        for line in &rows {
+            writer.row(&cells(line)).map_err(|e| e.to_string())?;
+        }
+        writer.finish().map_err(|e| e.to_string())?;
+        written.bytes += size(&path);
+        written.sources.push((name, path.display().to_string()));
+    }
+    Ok(written)
+}
+
+/// Writes `rows` split in [`PARTS`] files `name(k)` under `folder`, each with `header` first
+/// when there is one, gzip-compressed when `gzip`.
+fn parts(
+    folder: &Path,
+    header: Option<&str>,
+    rows: &[String],
+    gzip: bool,
+    name: impl Fn(usize) -> String,
+) -> std::io::Result<(u64, Vec<PathBuf>)> {
+    std::fs::create_dir_all(folder)?;
+    let (mut bytes, mut paths) = (0, Vec::new());
+    for (k, chunk) in rows.chunks(rows.len().div_ceil(PARTS).max(1)).enumerate() {
+        let path = folder.join(name(k));
+        let file = BufWriter::new(std::fs::File::create(&path)?);
+        let mut out: Box<dyn Write> = if gzip {
+            Box::new(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::default(),
+            ))
+        } else {
+            Box::new(file)
+        };
+        if let Some(header) = header {
+            writeln!(out, "{header}")?;
+        }
+        for line in chunk {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+        drop(out);
+        bytes += size(&path);
+        paths.push(path);
+    }
+    Ok((bytes, paths))
+}
+
+/// [`PARTS`] gzip CSV parts a segment, each with its header row, and `_SUCCESS`.
+pub fn gzip_parts(csv: &Path, out: &Path) -> Result<Written, Box<dyn std::error::Error>> {
+    let mut written = Written {
+        sources: Vec::new(),
+        bytes: 0,
+    };
+    for (name, file) in SEGMENTS {
+        let (header, rows) = lines(&csv.join(file))?;
+        let folder = out.join(file.trim_end_matches(".csv"));
+        let (bytes, _) = parts(&folder, Some(&header), &rows, true, |k| {
+            format!("data_0_{k}_0.csv.gz")
+        })?;
+        std::fs::write(folder.join("_SUCCESS"), "")?;
+        written.bytes += bytes;
+        written
+            .sources
+            .push((name, format!("{}/", folder.display())));
+    }
+    Ok(written)
+}
+
+/// A data-lake folder: a model.json naming each segment as an entity with [`PARTS`] headerless
+/// partitions at absolute URLs (found below the container once copied).
+pub fn cdm(csv: &Path, out: &Path) -> Result<Written, Box<dyn std::error::Error>> {
+    let mut written = Written {
+        sources: Vec::new(),
+        bytes: 0,
+    };
+    let mut entities = Vec::new();
+    for (name, file) in SEGMENTS {
+        let (header, rows) = lines(&csv.join(file))?;
+        let entity: String = name.split_whitespace().collect();
+        let folder = out.join(&entity);
+        let (bytes, paths) = parts(&folder, None, &rows, false, |k| format!("part-{k:05}.csv"))?;
+        written.bytes += bytes;
+        let partitions: Vec<serde_json::Value> = paths
+            .iter()
+            .map(|p| {
+                let file = p.file_name().unwrap_or_default().to_string_lossy();
+                serde_json::json!({"name": file, "location": format!(
+                    "https://account.dfs.core.windows.net/lake/ci/{entity}/{file}"),
+                    "fileFormatSettings": {"$type": "CsvFormatSettings", "columnHeaders": false}})
+            })
+            .collect();
+        let attributes: Vec<serde_json::Value> = header
+            .split(',')
+            .map(|a| serde_json::json!({"name": a, "dataType": "string"}))
+            .collect();
+        entities.push(serde_json::json!({"$type": "LocalEntity", "name": entity,
+            "attributes": attributes, "partitions": partitions}));
+        let model = out.join("model.json");
+        written
+            .sources
+            .push((name, format!("{}#{entity}", model.display())));
+    }
+    let model = serde_json::json!({"name": "bench", "version": "1.0", "entities": entities});
+    std::fs::write(out.join("model.json"), model.to_string())?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_benchmark_lines_split_into_their_cells() {
+        let line = "p1@example.com,Bo,Lee,,19,silver,2025-02-02,Osaka,\"12 Harbour Road, Unit 2\",c-00000001";
+        let cells = cells(line);
+        assert_eq!(cells.len(), WIDTH);
+        assert_eq!(cells[3], "");
+        assert_eq!(cells[8], "12 Harbour Road, Unit 2");
+        assert_eq!(cells[9], "c-00000001");
+    }
+}
