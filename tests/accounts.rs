@@ -1,5 +1,6 @@
 //! A destination keeps the Autopilot account it was connected to: a new key of the same account is
-//! taken, a key of another account is refused and stores nothing, and names that would rewrite a
+//! taken, a key of another account — or one whose account answer names no account — is refused
+//! and stores nothing, and names that would rewrite a
 //! terminal are refused at connect.
 
 use integration_tests::{local_deps, sandbox, KEY};
@@ -71,6 +72,32 @@ async fn a_key_of_another_account_is_refused_and_the_destination_keeps_its_key()
         deps.secrets.get(&id).await.unwrap().expose_secret(),
         "second-key-0123"
     );
+}
+
+#[tokio::test]
+async fn a_key_whose_account_answer_names_no_account_is_refused_when_one_is_recorded() {
+    let sandbox = sandbox(|c| c).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deps = local_deps(dir.path(), ClientSettings::default());
+    let id = connect::run(connect_input("Main", sandbox.base_url()), &deps)
+        .await
+        .unwrap()
+        .destination_id;
+    // A key the sandbox answers for without an `instance_id`.
+    sandbox.set_api_keys(vec![KEY.into(), ".nameless-key-0123".into()]);
+    match connect::rotate_key(rotation(&id, ".nameless-key-0123"), &deps).await {
+        Err(JobError::InvalidInput(message)) => {
+            assert!(message.contains("did not say which account"), "{message}");
+            assert!(
+                !message.contains("key-0123"),
+                "never quotes the key: {message}"
+            );
+        }
+        other => panic!("a key of an unnamed account must be refused: {other:?}"),
+    }
+    assert_eq!(deps.secrets.get(&id).await.unwrap().expose_secret(), KEY);
+    let kept = destination::load(deps.store.as_ref(), &id).await.unwrap();
+    assert!(kept.account_id.is_some(), "the recorded account stays");
 }
 
 #[tokio::test]

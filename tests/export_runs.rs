@@ -1,6 +1,7 @@
 //! Exports through the jobs against a real sandbox, by how they run: a chunk uploaded twice is
 //! sent once, an interrupted export is finished by the next run, a revoked key fails clearly, a
-//! key rotated elsewhere is picked up, a chunk out of time pauses and carries on, and the
+//! key rotated elsewhere is picked up, a chunk out of time pauses and carries on (during an
+//! outage too, its retries stopping at its deadline), and the
 //! in-process launcher the console starts exports through runs one at a time and resumes.
 
 use integration_tests::jobs::{configure, connect, export, export_deps, members};
@@ -216,6 +217,61 @@ async fn a_chunk_out_of_time_pauses_and_carries_on() {
         450,
         "nothing sent twice across runs"
     );
+}
+
+#[tokio::test]
+async fn during_an_outage_a_chunk_stops_retrying_at_its_deadline_and_carries_on_after_it() {
+    let (dir, sandbox, _deps, dest) = people_destination(250, None, 1000.0).await;
+    // The client's own retry budget (15 minutes) is far longer than the run's.
+    let settings = shared::audience_api::ClientSettings {
+        timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let deps = integration_tests::local_deps(dir.path(), settings);
+    let planned = plan::run(
+        plan::Input {
+            destination_id: dest.clone(),
+            chunk_size: Some(250),
+            ..Default::default()
+        },
+        &deps,
+    )
+    .await
+    .unwrap();
+    sandbox.set_faults(sandbox::Faults {
+        outage_after_ms: Some(0),
+        outage_ms: 3_600_000,
+        ..Default::default()
+    });
+    let budget = Duration::from_secs(3);
+    let input = upload_chunk::Input {
+        destination_id: dest.clone(),
+        export_id: planned.export_id.clone(),
+        chunk: 0,
+        requests_per_second: None,
+        deadline: Some(tokio::time::Instant::now() + budget),
+        on_request: None,
+    };
+    let started = std::time::Instant::now();
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        upload_chunk::run(input.clone(), &deps),
+    )
+    .await
+    .expect("the run ends near its deadline, not at the retry budget")
+    .unwrap();
+    let took = started.elapsed();
+    assert!(!out.done, "{out:?}");
+    assert!(took <= budget + Duration::from_secs(1), "took {took:?}");
+    println!("a run with a {budget:?} budget ended after {took:?} during the outage");
+
+    sandbox.set_faults(sandbox::Faults::default());
+    let input = upload_chunk::Input {
+        deadline: Some(tokio::time::Instant::now() + Duration::from_secs(30)),
+        ..input
+    };
+    let out = upload_chunk::run(input, &deps).await.unwrap();
+    assert!(out.done && out.sent == 250, "{out:?}");
 }
 
 /// Polls the status of `export` until it has its report.

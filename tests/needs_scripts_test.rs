@@ -12,7 +12,7 @@ fn main() {
         "\nSKIPPED: suites that need servers, left out of a plain `cargo test`. `scripts/test` installs \
          and starts them and runs every one:\n\
          \x20 - on moto (S3, Secrets Manager, Step Functions), behind the cargo feature `moto-tests`:\n\
-         \x20     -p integration-tests --test aws, and the S3 half of --test inputs; -p api --test api --test security;\n\
+         \x20     -p integration-tests --test aws, and the S3 half of --test inputs; -p api --test api --test security --test accounts --test audit;\n\
          \x20     -p web-console --features aws (the console on a stack)\n\
          \x20 - the state machine on aws-local-stepfunctions with the real Lambda binaries (infra/tests, npm test)\n\
          \x20 - the web console in Chromium (scripts/test-console)\n\

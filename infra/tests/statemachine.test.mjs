@@ -7,6 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { render } from './render.mjs';
+import { startFunction } from './runtime.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -297,6 +298,74 @@ test('contacts refused by Autopilot end the execution in ExportPartiallySucceede
   assert.equal((await members('Refused list')).size, 2_000);
   // The destination is free again for the next export.
   assert.equal(await s3Get(`exports/${id}/running.json`), null);
+});
+
+test("an outage longer than the function's budget ends each upload with done: false before its timeout, and the export finishes after it", async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Outage', 2_000);
+  // upload-chunk as Lambda runs it with a 20 s timeout (its budget: 16 s); the outage lasts 45 s.
+  const timeoutMs = 20_000;
+  const binary = new URL('../../target/debug/upload-chunk', import.meta.url).pathname;
+  const upload = await startFunction(binary, 'upload-chunk', { timeoutMs });
+  const answers = [];
+  let run;
+  try {
+    run = await execute(`${id}-outage`, { destination_id: id }, {
+      Plan: async (payload, call) => {
+        const planned = await call();
+        await sandbox('PUT', '/admin/faults', { outage_after_ms: 0, outage_ms: 45_000 });
+        return planned;
+      },
+      Upload: async (payload) => {
+        const answer = await upload.invoke(payload);
+        answers.push(answer);
+        return answer;
+      },
+    });
+  } finally {
+    await upload.stop();
+    await sandbox('PUT', '/admin/faults', {});
+  }
+  assert.equal(run.error, undefined, String(run.error));
+  const paused = answers.filter((a) => a.done === false);
+  assert.ok(paused.length >= 2, `each chunk paused at least once: ${JSON.stringify(answers)}`);
+  const longest = Math.max(...upload.durations);
+  assert.ok(longest < timeoutMs, `every invocation answered before its timeout (longest ${longest} ms)`);
+  console.log(`outage: ${answers.length} upload invocations, ${paused.length} paused, longest ${longest} ms of ${timeoutMs}`);
+  assert.equal(run.result.report.status, 'succeeded');
+  assert.equal((await members('Outage list')).size, 2_000);
+  assert.equal((await sandbox('GET', '/admin/counters')).contacts_written, 2_000, 'nothing sent twice');
+});
+
+test('a chunk that fails after others landed ends the execution in ExportPartiallySucceeded', async () => {
+  await sandbox('POST', '/admin/reset');
+  const id = await destination('Stopped', 3_000);
+  const landed = [];
+  let release;
+  const othersLanded = new Promise((resolve) => { release = resolve; });
+  const run = await execute(`${id}-stopped`, { destination_id: id }, {
+    // Chunks 0 and 1 land; then the key is revoked, and chunk 2 fails on it (not retried).
+    Upload: async (payload, call) => {
+      if (payload.chunk === 2) {
+        await othersLanded;
+        await sandbox('PUT', '/admin/keys', { api_keys: ['another-key'] });
+        return call();
+      }
+      const answer = await call();
+      landed.push(payload.chunk);
+      if (landed.length === 2) release();
+      return answer;
+    },
+  });
+  await sandbox('PUT', '/admin/keys', { api_keys: [SANDBOX_KEY] });
+  assert.equal(run.error?.cause?.name, 'ExportPartiallySucceeded', String(run.error));
+  assert.match(run.error.cause.message, /2000 contacts landed before it stopped on an error \(Unauthorized\)/);
+  assert.doesNotMatch(run.error.cause.message, /@/, 'the cause names no address');
+  assert.equal(run.calls['Record failure'], 1);
+  const report = await s3Get(`exports/${id}/${id}-stopped/report.json`);
+  assert.equal(report.status, 'partially_succeeded');
+  assert.equal(report.totals.sent, 2_000);
+  assertFinishedEvent(await finishedEvents(`${id}-stopped`), id, `${id}-stopped`, 'partially_succeeded');
 });
 
 test('a throttling storm still converges', async () => {

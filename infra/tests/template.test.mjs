@@ -59,11 +59,12 @@ const SNAPSHOTS = 's3:GetObject snapshots/${SnapshotPrefix}*';
 const LIST_SNAPSHOTS = 's3:ListBucket snapshots';
 const EXPECTED_S3 = {
   // connect, configure, read, remove (deletes the destination, its exports and its baseline, then
-  // every version the bucket keeps of them), dry runs
+  // every version the bucket keeps of them), dry runs, the audit trail of every call that changes
+  // something (and the record of a removal)
   ApiFunction: ['s3:ListBucket data', 's3:GetObject data/destinations/*', 's3:GetObject data/exports/*',
     's3:GetObject data/state/*', 's3:PutObject data/destinations/*', 's3:DeleteObject data/destinations/*',
     's3:DeleteObject data/exports/*', 's3:DeleteObject data/state/*', 's3:PutObject data/state/*/verification/*', SNAPSHOTS,
-    LIST_SNAPSHOTS,
+    's3:PutObject data/state/*/audit/*', 's3:PutObject data/audit/removed/*', LIST_SNAPSHOTS,
     's3:ListBucketVersions data', 's3:DeleteObjectVersion data/destinations/*', 's3:DeleteObjectVersion data/exports/*',
     's3:DeleteObjectVersion data/state/*'],
   // Plan: reads the destination and the baseline, writes the lock, chunks, plan and next baseline;
@@ -161,6 +162,40 @@ test("the deployment's boundary reaches every function, empty by default", () =>
   for (const bad of ['segments', '/segments/', 'seg*/']) assert.doesNotMatch(bad, prefix);
 });
 
+test('the account allow-list reaches every function, and the deploy output says when any account is allowed', () => {
+  const { Parameters: params, Outputs: outputs } = template;
+  assert.equal(params.AllowedAccounts.Default, '');
+  assert.deepEqual(template.Globals.Function.Environment.Variables.ALLOWED_ACCOUNTS, { Ref: 'AllowedAccounts' });
+  const accounts = new RegExp(params.AllowedAccounts.AllowedPattern);
+  for (const ok of ['', '12345', '12345,678', 'acme-1']) assert.match(ok, accounts);
+  for (const bad of ['12345, 678', '1,', ',1', 'a b']) assert.doesNotMatch(bad, accounts);
+  assert.deepEqual(template.Conditions.AnyAccount, { 'Fn::Equals': [{ Ref: 'AllowedAccounts' }, ''] });
+  const [condition, whenEmpty, whenSet] = outputs.ExportAccounts.Value['Fn::If'];
+  assert.equal(condition, 'AnyAccount');
+  assert.match(whenEmpty, /any caller with API access can .*export the snapshots to an account of their choosing/);
+  assert.deepEqual(whenSet, { Ref: 'AllowedAccounts' });
+});
+
+test('two managed policies: one may call only the GET routes, the other every route', () => {
+  const invoke = (name) => {
+    const policy = resources[name];
+    assert.equal(policy.Type, 'AWS::IAM::ManagedPolicy');
+    const statements = policy.Properties.PolicyDocument.Statement;
+    assert.deepEqual(statements.map((s) => [s.Effect, s.Action]), [['Allow', 'execute-api:Invoke']]);
+    const prefix = 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/$default/';
+    return statements[0].Resource.map((r) => {
+      const sub = r['Fn::Sub'];
+      assert.ok(sub.startsWith(prefix), sub);
+      return sub.slice(prefix.length);
+    });
+  };
+  assert.deepEqual(invoke('ApiReadPolicy'), ['GET/destinations', 'GET/destinations/*']);
+  assert.deepEqual(invoke('ApiOperatePolicy'), ['*/destinations', '*/destinations/*']);
+  // Every route the API function serves is under /destinations: the read policy leaves out the
+  // changing ones because their method is not GET.
+  for (const output of ['ApiReadPolicyArn', 'ApiOperatePolicyArn']) assert.ok(template.Outputs[output], output);
+});
+
 test('the API is throttled at its stage, as the reserved-concurrency skip says', () => {
   const throttle = resources.HttpApi.Properties.DefaultRouteSettings;
   assert.ok(throttle?.ThrottlingRateLimit > 0 && throttle?.ThrottlingBurstLimit > 0, JSON.stringify(throttle));
@@ -218,6 +253,7 @@ test('the data bucket is versioned, exports expire, earlier versions go a day la
   const rules = Object.fromEntries(bucket.LifecycleConfiguration.Rules.map((r) => [r.Id, r]));
   assert.equal(rules['expire-exports'].Prefix, 'exports/');
   assert.deepEqual(rules['expire-exports'].ExpirationInDays, { Ref: 'ExportRetentionDays' });
+  assert.deepEqual([rules['expire-removal-records'].Prefix, rules['expire-removal-records'].ExpirationInDays], ['audit/removed/', { Ref: 'ExportRetentionDays' }]);
   assert.equal(rules['expire-old-versions'].NoncurrentVersionExpiration.NoncurrentDays, 1);
   for (const [name, fn] of functions) {
     const versions = s3(fn).filter((g) => g.startsWith('s3:DeleteObjectVersion ')).sort();

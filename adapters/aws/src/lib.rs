@@ -49,6 +49,9 @@ pub struct Settings {
     pub snapshot_bucket: Option<String>,
     /// `SNAPSHOT_PREFIX`: the part of that bucket segments are read from (empty: all of it).
     pub snapshot_prefix: String,
+    /// `ALLOWED_ACCOUNTS`: the ids of the only accounts destinations may export to (Autopilot's
+    /// `instance_id`), separated by commas or spaces; empty, any account.
+    pub allowed_accounts: Vec<String>,
 }
 
 impl Settings {
@@ -66,17 +69,20 @@ impl Settings {
             allowed_autopilot_hosts: Vec::new(),
             snapshot_bucket: None,
             snapshot_prefix: String::new(),
+            allowed_accounts: Vec::new(),
         }
     }
 
-    /// Where this deployment's destinations may send data and read segments from.
+    /// Where this deployment's destinations may send data and read segments from, and the
+    /// accounts they may export to.
     pub fn boundary(&self) -> Result<Boundary, String> {
-        Boundary::deployment(
+        Ok(Boundary::deployment(
             &self.allowed_autopilot_hosts,
             self.snapshot_bucket.as_deref(),
             &self.snapshot_prefix,
             &self.data_bucket,
-        )
+        )?
+        .for_accounts(&self.allowed_accounts))
     }
 
     /// Reads the settings; a missing required variable is an error that names it.
@@ -116,19 +122,25 @@ impl Settings {
             max_concurrency,
             chunk_size,
             default_requests_per_second,
-            allowed_autopilot_hosts: var("ALLOWED_AUTOPILOT_HOSTS")
-                .map(|v| {
-                    v.split([',', ' ', '\n'])
-                        .filter(|h| !h.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            allowed_autopilot_hosts: list(var("ALLOWED_AUTOPILOT_HOSTS")),
+            allowed_accounts: list(var("ALLOWED_ACCOUNTS")),
             snapshot_bucket: var("SNAPSHOT_BUCKET"),
             snapshot_prefix: var("SNAPSHOT_PREFIX").unwrap_or_default(),
             ..defaults
         })
     }
+}
+
+/// The entries of a list variable, separated by commas, spaces or line breaks.
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split([',', ' ', '\n'])
+                .filter(|h| !h.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The SDK's shared configuration (region, credentials, endpoint) from the environment, with

@@ -9,10 +9,17 @@
 //! the stack allows) and the snapshot bucket and prefix. A destination's URL cannot be changed:
 //! to move it, remove it and connect again. Verifications, which run as asynchronous jobs, have
 //! their routes in [`verifications`].
+//!
+//! Every state-changing call that succeeds — connect, configure, key rotation, export, verify,
+//! remove — is recorded in the destination's audit trail ([`app::audit`]) under the IAM principal
+//! API Gateway authenticated ([`Caller`]); a connect's `export_user` that names someone else is
+//! kept only as a label beside it. `GET /destinations/{id}/exports` answers the trail beside the
+//! exports.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::app;
+use shared::app::audit::{self, Action};
 use shared::app::exports::ExportStatus;
 use shared::app::launcher::{ExportLauncher, ExportRequest};
 use shared::destination::{self, Boundary};
@@ -23,7 +30,10 @@ use shared::store::StoreError;
 use shared::{Deps, ErrorKind, JobError};
 use std::sync::Arc;
 
+mod caller;
 mod verifications;
+
+pub use caller::Caller;
 
 /// What the API works with.
 pub struct Api {
@@ -34,38 +44,6 @@ pub struct Api {
     pub default_requests_per_second: Option<f64>,
     /// Where destinations may send data and read segments from.
     pub boundary: Boundary,
-}
-
-/// Who is asking, as API Gateway and Lambda tell it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Caller {
-    /// The Lambda request id: the function's log holds the details of an error under it.
-    pub request_id: String,
-    /// The IAM principal API Gateway authenticated (its ARN, else its caller id).
-    pub principal: Option<String>,
-}
-
-impl Caller {
-    /// The caller of an HTTP API request (payload 2.0, IAM authorizer).
-    pub fn of(request: &lambda_http::Request) -> Self {
-        use lambda_http::request::RequestContext;
-        use lambda_http::RequestExt;
-        let principal = match request.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(context)) => context
-                .authorizer
-                .as_ref()
-                .and_then(|a| a.iam.as_ref())
-                .and_then(|iam| iam.user_arn.clone().or_else(|| iam.caller_id.clone())),
-            _ => None,
-        };
-        Self {
-            request_id: request
-                .lambda_context_ref()
-                .map(|c| c.request_id.clone())
-                .unwrap_or_default(),
-            principal: principal.filter(|p| !p.trim().is_empty()),
-        }
-    }
 }
 
 /// An answer: status code and JSON body.
@@ -202,15 +180,17 @@ impl Api {
             ("POST", ["destinations"]) => self.connect(body, caller).await,
             ("GET", ["destinations"]) => self.list().await,
             ("GET", ["destinations", id]) => self.read(id).await,
-            ("PUT", ["destinations", id]) => self.configure(id, body).await,
-            ("DELETE", ["destinations", id]) => self.remove(id).await,
-            ("PUT", ["destinations", id, "key"]) => self.rotate(id, body).await,
-            ("POST", ["destinations", id, "exports"]) => self.start_export(id, body).await,
+            ("PUT", ["destinations", id]) => self.configure(id, body, caller).await,
+            ("DELETE", ["destinations", id]) => self.remove(id, caller).await,
+            ("PUT", ["destinations", id, "key"]) => self.rotate(id, body, caller).await,
+            ("POST", ["destinations", id, "exports"]) => self.start_export(id, body, caller).await,
             ("GET", ["destinations", id, "exports"]) => self.history(id, query).await,
             ("GET", ["destinations", id, "exports", export]) => {
                 self.export_status(id, export).await
             }
-            ("POST", ["destinations", id, "verify"]) => self.start_verification(id, body).await,
+            ("POST", ["destinations", id, "verify"]) => {
+                self.start_verification(id, body, caller).await
+            }
             ("GET", ["destinations", id, "verifications", vid]) => {
                 self.verification_status(id, vid).await
             }
@@ -239,15 +219,17 @@ impl Api {
         input.requests_per_second = input
             .requests_per_second
             .or(self.default_requests_per_second);
-        // Exports run as the principal that connected, unless the body names someone.
-        if input
-            .export_user
-            .as_deref()
-            .is_none_or(|u| u.trim().is_empty())
-        {
-            input.export_user = caller.principal.clone();
-        }
+        // Exports run as the principal that connected; a name the body gives is only a label.
+        let label = match input.export_user.take() {
+            Some(named) => Some(connect::check_name("export user", &named)?.to_string()),
+            None => None,
+        };
+        input.export_user = Some(caller.name().to_string());
         let out = connect::run_within(input, &self.deps, &self.boundary).await?;
+        let entry = audit::Entry::now(caller.name(), Action::Connect, &out.destination_id)
+            .details("API key checked and stored")
+            .label(label.as_deref());
+        self.record(entry).await?;
         Ok(Answer::ok(
             201,
             json!({"destination_id": out.destination_id, "account_name": out.account_name}),
@@ -264,7 +246,12 @@ impl Api {
         Ok(Answer::ok(200, json!(destination)))
     }
 
-    async fn configure(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+    /// Records a call that changed something in the audit trail.
+    async fn record(&self, entry: audit::Entry) -> Result<(), Answer> {
+        Ok(audit::record(self.deps.store.as_ref(), &entry).await?)
+    }
+
+    async fn configure(&self, id: &str, body: &[u8], caller: &Caller) -> Result<Answer, Answer> {
         let body: ConfigureBody = parse(body)?;
         if body.api_url.is_some() || body.api.is_some() {
             return Err(Answer::error(400, "InvalidInput", format!(
@@ -286,11 +273,16 @@ impl Api {
             max_removal_percent: body.max_removal_percent,
             max_shrink_percent: body.max_shrink_percent,
         };
+        let segments = input.segments.len();
         configure::run_within(input, &self.deps, &self.boundary).await?;
-        self.read(id).await
+        let answer = self.read(id).await?;
+        let entry = audit::Entry::now(caller.name(), Action::Configure, id)
+            .details(format!("segments: {segments}"));
+        self.record(entry).await?;
+        Ok(answer)
     }
 
-    async fn remove(&self, id: &str) -> Result<Answer, Answer> {
+    async fn remove(&self, id: &str, caller: &Caller) -> Result<Answer, Answer> {
         let out = remove::run(
             remove::Input {
                 destination_id: id.to_string(),
@@ -298,23 +290,28 @@ impl Api {
             &self.deps,
         )
         .await?;
+        let entry = audit::Entry::now(caller.name(), Action::Remove, &out.destination_id);
+        self.record(entry).await?;
         Ok(Answer::ok(200, json!(out)))
     }
 
-    async fn rotate(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+    async fn rotate(&self, id: &str, body: &[u8], caller: &Caller) -> Result<Answer, Answer> {
         let body: KeyBody = parse(body)?;
         let input = connect::RotateInput {
             destination_id: id.to_string(),
             api_key: body.api_key,
         };
         let out = connect::rotate_key_within(input, &self.deps, &self.boundary).await?;
+        let entry = audit::Entry::now(caller.name(), Action::RotateKey, &out.destination_id)
+            .details("new API key checked and stored");
+        self.record(entry).await?;
         Ok(Answer::ok(
             200,
             json!({"destination_id": out.destination_id, "key_rotated": true}),
         ))
     }
 
-    async fn start_export(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+    async fn start_export(&self, id: &str, body: &[u8], caller: &Caller) -> Result<Answer, Answer> {
         let body: ExportBody = parse(body)?;
         let destination = app::destinations::read(&self.deps, id).await?;
         self.boundary.check_destination(&destination)?;
@@ -329,7 +326,20 @@ impl Api {
             return Ok(Answer::ok(200, json!(preview)));
         }
         match app::exports::start(&self.deps, self.launcher.as_ref(), &request).await {
-            Ok(export_id) => Ok(Answer::ok(202, json!({"export_id": export_id}))),
+            Ok(export_id) => {
+                let entry = audit::Entry::now(caller.name(), Action::Export, &destination.id)
+                    .details(format!(
+                        "export {export_id}{}{}",
+                        if body.full { ", full" } else { "" },
+                        if body.override_guardrails {
+                            ", guardrails overridden"
+                        } else {
+                            ""
+                        }
+                    ));
+                self.record(entry).await?;
+                Ok(Answer::ok(202, json!({"export_id": export_id})))
+            }
             Err(e) if e.kind() == ErrorKind::NotConfigured => Err(Answer::error(
                 e.kind().http_status(),
                 e.kind().as_str(),
@@ -342,7 +352,8 @@ impl Api {
     }
 
     /// A page of the destination's finished exports, newest first: `?limit=N` (1–100, default
-    /// 20) reports after `?skip=M`; `next` is the `skip` of the next page, if there is one.
+    /// 20) reports after `?skip=M`; `next` is the `skip` of the next page, if there is one. Beside
+    /// them, `audit`: the latest `limit` calls that changed the destination, newest first.
     async fn history(&self, id: &str, query: &str) -> Result<Answer, Answer> {
         let number = |name: &str, default: usize| -> Result<usize, Answer> {
             let Some((_, value)) = query
@@ -372,7 +383,11 @@ impl Api {
         let mut page = app::exports::recent(&self.deps, &destination.id, skip, limit + 1).await?;
         let next = (page.len() > limit).then_some(skip + limit);
         page.truncate(limit);
-        Ok(Answer::ok(200, json!({"exports": page, "next": next})))
+        let trail = audit::recent(self.deps.store.as_ref(), &destination.id, limit).await?;
+        Ok(Answer::ok(
+            200,
+            json!({"exports": page, "next": next, "audit": trail}),
+        ))
     }
 
     async fn export_status(&self, id: &str, export_id: &str) -> Result<Answer, Answer> {
@@ -389,40 +404,5 @@ impl Api {
             ExportStatus::Failed => json!({"export_id": export_id, "status": "failed"}),
         };
         Ok(Answer::ok(200, body))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Caller;
-
-    fn request(authorizer: serde_json::Value) -> lambda_http::Request {
-        let event = serde_json::json!({
-            "version": "2.0", "routeKey": "$default", "rawPath": "/destinations",
-            "rawQueryString": "", "headers": {},
-            "requestContext": {
-                "accountId": "123456789012", "apiId": "api", "requestId": "gw-1",
-                "routeKey": "$default", "stage": "$default", "timeEpoch": 0,
-                "http": {"method": "POST", "path": "/destinations", "protocol": "HTTP/1.1",
-                         "sourceIp": "127.0.0.1", "userAgent": "test"},
-                "authorizer": authorizer,
-            },
-            "isBase64Encoded": false,
-        });
-        lambda_http::request::from_str(&event.to_string()).unwrap()
-    }
-
-    #[test]
-    fn the_caller_is_the_iam_principal_api_gateway_authenticated() {
-        let user = "arn:aws:iam::123456789012:user/alice";
-        let both =
-            request(serde_json::json!({"iam": {"userArn": user, "callerId": "AIDAEXAMPLE"}}));
-        assert_eq!(Caller::of(&both).principal.as_deref(), Some(user));
-        let id_only = request(serde_json::json!({"iam": {"callerId": "AIDAEXAMPLE"}}));
-        assert_eq!(
-            Caller::of(&id_only).principal.as_deref(),
-            Some("AIDAEXAMPLE")
-        );
-        assert_eq!(Caller::of(&request(serde_json::json!({}))).principal, None);
     }
 }

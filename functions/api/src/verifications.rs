@@ -5,9 +5,10 @@
 //! the status is `running` with its progress (lists, pages and members read), then the result the
 //! command's `verify --json` prints with `"status": "succeeded"`, or `"failed"` with a reason.
 
-use super::{parse, Answer, Api};
+use super::{parse, Answer, Api, Caller};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use shared::app::audit::{Action, Entry};
 use shared::app::verify::job::{VerificationStatus, VerifyRequest};
 use shared::app::verify::runs;
 
@@ -20,7 +21,12 @@ struct VerifyBody {
 }
 
 impl Api {
-    pub(super) async fn start_verification(&self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+    pub(super) async fn start_verification(
+        &self,
+        id: &str,
+        body: &[u8],
+        caller: &Caller,
+    ) -> Result<Answer, Answer> {
         let body: VerifyBody = parse(body)?;
         let destination = shared::app::destinations::read(&self.deps, id).await?;
         self.boundary.check_destination(&destination)?;
@@ -30,6 +36,11 @@ impl Api {
             ..VerifyRequest::default()
         };
         let started = runs::start(&self.deps, self.launcher.as_ref(), &request).await?;
+        let entry = Entry::now(caller.name(), Action::Verify, &destination.id).details(format!(
+            "verification {started}{}",
+            if body.repair { ", repair" } else { "" }
+        ));
+        self.record(entry).await?;
         let status_url = format!("/destinations/{}/verifications/{started}", destination.id);
         Ok(Answer::ok(
             202,

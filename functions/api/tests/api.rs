@@ -174,8 +174,8 @@ async fn every_route_and_every_refusal() {
     // are, newest first, a page at a time.
     let empty = call(api, "GET", "/destinations/main/exports", Value::Null).await;
     assert_eq!(
-        (empty.status, &empty.body),
-        (200, &json!({"exports": [], "next": null}))
+        (empty.status, &empty.body["exports"], &empty.body["next"]),
+        (200, &json!([]), &Value::Null)
     );
     for export in [
         "main-20260101T000000Z-000001",

@@ -153,7 +153,15 @@ async fn routes_answer_through_the_use_cases_without_aws() {
     .await;
     assert_eq!(unknown.status, 404);
     let history = call(api, "GET", "/destinations/main/exports", Value::Null).await;
-    assert_eq!(history.body, json!({"exports": [], "next": null}));
+    assert_eq!(
+        (&history.body["exports"], &history.body["next"]),
+        (&json!([]), &Value::Null)
+    );
+    assert_eq!(
+        history.body["audit"][0]["action"], "export",
+        "{}",
+        history.body
+    );
 }
 
 /// A verification's progress while its steps run (here by hand, as the launcher would), then the
@@ -239,6 +247,17 @@ async fn a_verification_is_started_then_read_running_then_with_its_result() {
         (again.status, again.body["error"].as_str()),
         (409, Some("AlreadyExists"))
     );
+    // The start is in the audit trail under its caller; the refused second one is not.
+    let history = call(api, "GET", "/destinations/main/exports", Value::Null).await;
+    let latest = &history.body["audit"][0];
+    assert_eq!(
+        (latest["action"].as_str(), latest["caller"].as_str()),
+        (Some("verify"), Some(common::PRINCIPAL)),
+        "{}",
+        history.body
+    );
+    assert!(latest["details"].as_str().unwrap().contains(&vid));
+    assert_eq!(history.body["audit"][1]["action"], "configure");
 
     let read = || async { call(api, "GET", &status_url, Value::Null).await };
     let pending = read().await;

@@ -94,19 +94,6 @@ async fn aws_failures_answer_a_request_id_not_aws_text() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_export_user_is_the_calling_principal_unless_the_body_names_one() {
-    let setup = setup(&[]).await;
-    let url = setup.sandbox.base_url();
-    call(&setup.api, "POST", "/destinations", connect_body(&url)).await;
-    let named = json!({"display_name": "Named", "api_key": KEY, "consent": true, "autopilot_url": url, "export_user": "marketing-ops"});
-    call(&setup.api, "POST", "/destinations", named).await;
-    let main = call(&setup.api, "GET", "/destinations/main", Value::Null).await;
-    assert_eq!(main.body["consent"]["export_user"], PRINCIPAL);
-    let named = call(&setup.api, "GET", "/destinations/named", Value::Null).await;
-    assert_eq!(named.body["consent"]["export_user"], "marketing-ops");
-}
-
 /// A store that always says a destination does not exist yet: what a connect sees when another
 /// connect with the same name writes between its check and its write.
 struct RacingStore(Arc<dyn ObjectStore>);

@@ -237,7 +237,7 @@ async fn a_deleted_list_is_reported_gone_and_then_recreated() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn history_lists_every_export_newest_first() {
+async fn history_lists_every_export_newest_first_and_who_changed_the_destination() {
     let server = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY), 0)
         .await
         .unwrap();
@@ -292,6 +292,24 @@ async fn history_lists_every_export_newest_first() {
         [0, 30, 30],
         "the last export sent nothing new, the full one and the first sent every profile"
     );
+
+    // Beside the exports, who changed the destination: the operating system's user.
+    let trail: Vec<(&str, &str)> = history["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["caller"].as_str().unwrap()))
+        .collect();
+    let actions: Vec<&str> = trail.iter().map(|(action, _)| *action).collect();
+    assert_eq!(
+        actions,
+        ["export", "export", "export", "configure", "connect"],
+        "{}",
+        history["audit"]
+    );
+    let user = shared::app::audit::local_caller();
+    assert!(trail.iter().all(|(_, caller)| *caller == user), "{trail:?}");
+    assert_eq!(history["audit"][0]["details"], format!("export {}", ids[0]));
 
     let out = cli(&data, &["--json", "history", "main", "--limit", "2"], None);
     let limited: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -11,12 +11,17 @@ use serde_json::{json, Value};
 
 /// Like Autopilot, every key of one account answers with that account's id. The sandbox's keys
 /// belong to its one account, except keys of the form `ACCOUNT.SECRET`, which belong to the account
-/// named ACCOUNT (a second account to rotate a key into in tests).
+/// named ACCOUNT (a second account to rotate a key into in tests), and keys of the form `.SECRET`,
+/// whose answer names no account (no `instance_id`: the answer a client must not take as proof
+/// of an account).
 pub(super) async fn account(headers: HeaderMap) -> Response {
     let key = headers
         .get(KEY_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    if key.starts_with('.') {
+        return Json(json!({"organization_name": "Sandbox without an id"})).into_response();
+    }
     let (instance, name) = match key.split_once('.') {
         Some((other, _)) => (
             other

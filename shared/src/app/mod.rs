@@ -2,6 +2,7 @@
 //! once on the jobs' ports ([`crate::Deps`]), so that each front door only translates its input
 //! into these calls and their results into its output.
 //!
+//! - [`audit`]: the trail of who made each state-changing call, when, and what it did;
 //! - [`destinations`]: list and read destinations, record who exports run as;
 //! - [`exports`]: start an export, how one stands (the command's `status`, the console, the API),
 //!   a dry run, the history of a destination's exports, one export's report, its refused rows;
@@ -19,6 +20,7 @@
 //! ([`crate::jobs::connect`], [`crate::jobs::configure`], [`crate::jobs::remove`]); the command's
 //! `export` runs [`local_export::run`] in the foreground.
 
+pub mod audit;
 pub mod destinations;
 pub mod exports;
 pub mod in_process;

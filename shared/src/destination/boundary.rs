@@ -8,6 +8,12 @@
 //! over https, and only read segments under the stack's snapshot bucket and prefix
 //! ([`Boundary::deployment`]). Otherwise one API permission would be enough to export any object
 //! the functions can read to a server of one's own.
+//!
+//! A host is not an account: anyone may hold a key of their own account on Autopilot's host. A
+//! deployment may therefore also list the accounts exports may go to ([`Boundary::for_accounts`],
+//! the stack's `AllowedAccounts`): a key of any other account is refused at connect and at key
+//! rotation ([`Boundary::check_account`]), and a destination whose stored account is not listed
+//! gets no export ([`Boundary::check_destination`]). With no list, any account is allowed.
 
 use super::{Destination, Segment};
 use crate::audience_api::ApiKind;
@@ -25,6 +31,8 @@ pub struct Boundary {
     own: usize,
     /// `None`: any path or `s3://` URL.
     snapshots: Option<SnapshotScope>,
+    /// `None`: any account; else the ids (`Account::id`) of the only accounts allowed.
+    accounts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +113,7 @@ impl Boundary {
             format!("{prefix}/")
         };
         Ok(Self {
+            accounts: None,
             origins: Some(origins),
             own,
             snapshots: Some(SnapshotScope {
@@ -116,6 +125,44 @@ impl Boundary {
                 data_bucket: data_bucket.to_string(),
             }),
         })
+    }
+
+    /// The same boundary, allowing only the accounts whose ids `allowed` lists (blank entries
+    /// ignored); an empty list allows any account.
+    pub fn for_accounts(self, allowed: &[String]) -> Self {
+        let ids: Vec<String> = allowed
+            .iter()
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        Self {
+            accounts: (!ids.is_empty()).then_some(ids),
+            ..self
+        }
+    }
+
+    /// Whether exports may go to any account (no allow-list).
+    pub fn any_account(&self) -> bool {
+        self.accounts.is_none()
+    }
+
+    /// Refuses the account `account_id` of `api` (as its account answer gave it, or as a
+    /// destination stored it) unless the allow-list holds it; with an allow-list, an account
+    /// without an id is refused too.
+    pub fn check_account(&self, api: ApiKind, account_id: Option<&str>) -> Result<(), JobError> {
+        let Some(allowed) = &self.accounts else {
+            return Ok(());
+        };
+        let name = api.vocabulary().api;
+        match account_id.map(str::trim) {
+            Some(id) if allowed.iter().any(|a| a == id) => Ok(()),
+            Some(id) => Err(JobError::InvalidInput(format!(
+                "the {name} account {id} is not one this deployment exports to (the stack's AllowedAccounts parameter): use a key of an allowed account, or ask the stack's operator to add this one"
+            ))),
+            None => Err(JobError::InvalidInput(format!(
+                "{name} did not say which account the key belongs to, and this deployment exports only to the accounts of its AllowedAccounts parameter: try again, or use a key {name} names an account for"
+            ))),
+        }
     }
 
     /// Refuses a URL of `api` outside the boundary (and any URL that is not http(s)).
@@ -192,10 +239,11 @@ impl Boundary {
         ))
     }
 
-    /// Refuses a destination whose URL or any segment lies outside the boundary: one stored
-    /// before the boundary was enforced, or written to the bucket by hand.
+    /// Refuses a destination whose URL, account or any segment lies outside the boundary: one
+    /// stored before the boundary was enforced, or written to the bucket by hand.
     pub fn check_destination(&self, destination: &Destination) -> Result<(), JobError> {
         self.check_url(destination.api, &destination.api_url)?;
+        self.check_account(destination.api, destination.account_id.as_deref())?;
         destination
             .segments
             .iter()
@@ -355,5 +403,24 @@ mod tests {
         let unset = Boundary::deployment(&hosts, None, "", "data").unwrap();
         let err = unset.check_source(&segment("s3://data/x.csv")).unwrap_err();
         assert!(err.to_string().contains("SnapshotBucket"), "{err}");
+    }
+
+    #[test]
+    fn an_account_list_allows_only_its_accounts_and_none_without_an_id() {
+        let any = deployment(&[], "");
+        assert!(any.any_account());
+        any.check_account(ApiKind::Autopilot, Some("99")).unwrap();
+        any.check_account(ApiKind::Autopilot, None).unwrap();
+        let listed = [" 1 ".to_string(), "".into(), "42".into()];
+        let two = deployment(&[], "").for_accounts(&listed);
+        assert!(!two.any_account());
+        two.check_account(ApiKind::Autopilot, Some("1")).unwrap();
+        two.check_account(ApiKind::Autopilot, Some("42")).unwrap();
+        for other in [Some("4"), Some("142"), Some(""), None] {
+            let err = two.check_account(ApiKind::Autopilot, other).unwrap_err();
+            assert!(err.to_string().contains("AllowedAccounts"), "{err}");
+        }
+        let blank = deployment(&[], "").for_accounts(&[" ".to_string()]);
+        assert!(blank.any_account(), "blank entries list nothing");
     }
 }

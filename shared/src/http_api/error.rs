@@ -105,6 +105,16 @@ pub enum ApiError {
         #[source]
         last: Box<ApiError>,
     },
+    /// The run's deadline ([`super::deadline`]) came before the API answered properly: the
+    /// request was given up so the run can store its progress and end in time; the next run
+    /// carries on.
+    #[error("{api} did not answer properly before this run's deadline ({attempts} attempts); stopped so the next run carries on: {last}")]
+    DeadlineReached {
+        api: &'static str,
+        attempts: u32,
+        #[source]
+        last: Box<ApiError>,
+    },
 }
 
 impl ApiError {
@@ -138,7 +148,7 @@ impl ApiError {
             Self::InvalidResponse { .. } | Self::Redirected { .. } | Self::NoAccount { .. } => {
                 ErrorKind::InvalidResponse
             }
-            Self::RetriesExhausted { last, .. } => last.kind(),
+            Self::RetriesExhausted { last, .. } | Self::DeadlineReached { last, .. } => last.kind(),
         }
     }
 

@@ -10,7 +10,8 @@
 //! the current one, read again from its [`KeySource`] after a refusal); a 429 after the wait the
 //! API asked for (`Retry-After`, else the body's `error.try-in-seconds`); server trouble (5xx,
 //! lost connections, timeouts) after a backoff that ends early the moment the API answers any
-//! request again. Retries stop at the policy's attempts or time budget. An API that bans clients
+//! request again. Retries stop at the policy's attempts or time budget, and at the run's deadline
+//! when one is set ([`deadline`]: a Lambda function's time budget). An API that bans clients
 //! sending too many bad requests (Ortto: 15 in 15 seconds) is kept under its limit
 //! ([`Dialect::bad_requests`]).
 //!
@@ -25,6 +26,7 @@ mod answer;
 mod bad_requests;
 mod base_url;
 mod client;
+pub mod deadline;
 pub mod error;
 pub mod health;
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! the pacer has slowed down and the wait the API asked for has passed; after server trouble
 //! (5xx, lost connections, timeouts) after a backoff that ends early the moment the API answers
 //! any request again. Retries stop at the policy's attempts or time budget
-//! ([`super::retry`]).
+//! ([`super::retry`]), and before a wait that would reach the run's deadline
+//! ([`super::deadline`]).
 
 use super::answer::{answer_message, decode, read_capped, try_in_seconds};
 use super::error::RefusedAnswer;
@@ -133,6 +134,16 @@ impl HttpClient {
                     api,
                     attempts: attempt,
                     elapsed: started.elapsed(),
+                    last: Box::new(err),
+                });
+            }
+            // A wait that would reach the run's deadline is not begun: no attempt may start
+            // after it, and the run needs the time left to store its progress.
+            if super::deadline::current().is_some_and(|d| tokio::time::Instant::now() + delay >= d)
+            {
+                return Err(ApiError::DeadlineReached {
+                    api,
+                    attempts: attempt,
                     last: Box::new(err),
                 });
             }

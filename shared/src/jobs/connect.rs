@@ -125,8 +125,8 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
 }
 
 /// Connects a destination whose URL must lie inside `boundary` (on AWS: the APIs' hosts and
-/// the hosts the stack allows). The key is sent nowhere else, and nothing is stored when the URL
-/// or the key is refused.
+/// the hosts the stack allows), with a key of an account the boundary allows. The key is sent
+/// nowhere else, and nothing is stored when the URL, the key or its account is refused.
 pub async fn run_within(
     input: Input,
     deps: &Deps,
@@ -168,6 +168,7 @@ pub async fn run_within(
         .apis
         .for_new_key(api, &url, input.api_key.clone(), rate)?;
     let account = client.account().await?;
+    boundary.check_account(api, account.id.as_deref())?;
     let destination = Destination {
         id: id.clone(),
         display_name: name.to_string(),
@@ -263,7 +264,9 @@ pub async fn rotate_key(input: RotateInput, deps: &Deps) -> Result<Output, JobEr
 }
 
 /// Rotates the key of a destination whose URL lies inside `boundary`: a destination stored
-/// before the boundary was enforced never receives a new key.
+/// before the boundary was enforced never receives a new key. The new key must belong to the
+/// destination's recorded account — an answer that names no account is refused when one is
+/// recorded — and to an account the boundary allows; nothing is stored otherwise.
 pub async fn rotate_key_within(
     input: RotateInput,
     deps: &Deps,
@@ -280,12 +283,20 @@ pub async fn rotate_key_within(
     )?;
     let account: Account = client.account().await?;
     let new_account = account.id.clone();
+    boundary.check_account(destination.api, new_account.as_deref())?;
     match (&destination.account_id, &new_account) {
         (Some(ours), Some(theirs)) if ours != theirs => {
             return Err(JobError::InvalidInput(format!(
                 "the new key belongs to another {} account ({}) than the one destination '{}' exports to: a destination keeps its account. Connect a new destination for the other account, or use a key of this one",
                 destination.api.vocabulary().api,
                 account.name.as_deref().unwrap_or("unnamed"),
+                destination.id
+            )))
+        }
+        (Some(_), None) => {
+            return Err(JobError::InvalidInput(format!(
+                "{} did not say which account the new key belongs to, so it cannot be shown to be the account destination '{}' exports to: try again, or use another key of this account",
+                destination.api.vocabulary().api,
                 destination.id
             )))
         }

@@ -7,7 +7,8 @@
 //! spaces their starts, so an answer that hangs holds one request, not the chunk's share of the
 //! rate. After every answered request the chunk's progress is stored (`partial/{chunk}.json`:
 //! which requests are done and what they did), so a run that fails, is killed, or stops at its
-//! deadline (a Lambda function's time budget: no request starts after it, and the run answers
+//! deadline (a Lambda function's time budget: no request starts after it, no retry waits past
+//! it — a request still failing then is left for the next run — and the run answers
 //! `done: false`) is carried on by the next run of the same input, which repeats at most the
 //! requests that were in flight. Every write is an upsert by email, and a removal is done once
 //! the member is gone, so a repeated request changes nothing.
@@ -19,6 +20,7 @@ use super::plan::{ChunkFile, ChunkKind, Plan};
 use super::{Deps, JobError};
 use crate::audience_api::{Batch, Limits};
 use crate::destination::{self, keys};
+use crate::http_api::{deadline, ApiError};
 use crate::store::{get_json, put_json};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -221,12 +223,15 @@ pub async fn run(input: Input, deps: &Deps) -> Result<Output, JobError> {
         })
         .buffer_unordered(REQUESTS_IN_FLIGHT);
     let mut paused = false;
-    while let Some((position, answer)) = answers.next().await {
-        let Some(answer) = answer else {
-            paused = true;
-            continue;
+    // Polled within the deadline, the requests' retries stop before a wait that would reach it.
+    while let Some((position, answer)) = deadline::within(input.deadline, answers.next()).await {
+        let answered = match answer {
+            None | Some(Err(JobError::Api(ApiError::DeadlineReached { .. }))) => {
+                paused = true;
+                continue;
+            }
+            Some(answer) => answer?,
         };
-        let answered = answer?;
         let items = answered.items();
         answered.record(&mut progress.result);
         progress.done.insert(position);

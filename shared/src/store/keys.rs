@@ -4,6 +4,7 @@
 //! ```text
 //! destinations/{destination}.json                      a destination (its API key is not here)
 //! state/{destination}/baseline.json                    what the last export left in each list
+//! state/{destination}/audit/{millis}-{n}.json          one state-changing call: who, when, what
 //! state/{destination}/verification/running.json       the verification holding the destination's verify lock
 //! state/{destination}/verification/{id}.json          a verification: its progress, then its result
 //! state/{destination}/verification/{id}/{list}-{n}.json   members one of its steps read from a list
@@ -18,6 +19,7 @@
 //! exports/{destination}/{export}/baseline-next.json    the baseline committed when the export ends
 //! exports/{destination}/{export}/report.json           the report
 //! exports/{destination}/{export}/rejected.csv          rows refused, by us or by Autopilot
+//! audit/removed/{millis}-{destination}.json            who removed a destination, and when
 //! ```
 //!
 //! Chunk and part numbers are written with six digits so that keys sort in their order. Export
@@ -36,6 +38,22 @@ pub fn destination(id: &str) -> String {
 /// Everything a destination keeps between exports (its baseline).
 pub fn state_dir(destination: &str) -> String {
     format!("state/{destination}/")
+}
+
+/// A destination's audit trail: one object per state-changing call.
+pub fn audit_dir(destination: &str) -> String {
+    format!("{}audit/", state_dir(destination))
+}
+
+/// One entry of the audit trail, at `millis` since the epoch (13 digits, so keys sort by time)
+/// and `nonce` (two calls in one millisecond keep both).
+pub fn audit_entry(destination: &str, millis: i64, nonce: u32) -> String {
+    format!("{}{millis:013}-{nonce:08x}.json", audit_dir(destination))
+}
+
+/// The record of a destination's removal, which outlives the destination's own keys.
+pub fn removal_record(destination: &str, millis: i64) -> String {
+    format!("audit/removed/{millis:013}-{destination}.json")
 }
 
 /// The baseline: what the last export left in each list.

@@ -8,6 +8,7 @@ use crate::args::ConfigureArgs;
 use crate::failure::{BoxError, Outcome};
 use crate::output;
 use secrecy::{ExposeSecret, SecretString};
+use shared::app::audit::Action;
 use shared::app::notify;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::configure;
@@ -58,6 +59,8 @@ pub async fn run(ctx: &Context, args: ConfigureArgs) -> Result<Outcome, BoxError
     if let (Some(pages), false) = (pages, ctx.json) {
         verify_pages(&dest, pages);
     }
+    let recorded = ctx.record(Action::Configure, &dest, "configured", None);
+    recorded.await?;
     Ok(Outcome::Done)
 }
 

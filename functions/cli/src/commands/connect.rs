@@ -7,6 +7,7 @@ use crate::args::ConnectArgs;
 use crate::failure::{BoxError, InvalidInput, Outcome};
 use crate::output;
 use secrecy::SecretString;
+use shared::app::audit::Action;
 use shared::jobs::connect;
 use std::io::Read;
 
@@ -15,6 +16,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Outcome, BoxError> 
         return Err(InvalidInput("consent is required: exported profiles leave your platform's compliance boundary. Read the data-privacy notice and pass --agree to connect".into()).into());
     }
     let api_key = read_key(&args.api_key_env, args.api_key_stdin)?;
+    let label = args.export_user.clone();
     let input = connect::Input {
         display_name: args.name,
         api_key,
@@ -27,6 +29,13 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Outcome, BoxError> 
         update_only: args.update_only,
     };
     let out = connect::run(input, &ctx.deps).await?;
+    let recorded = ctx.record(
+        Action::Connect,
+        &out.destination_id,
+        "API key checked and stored",
+        label.as_deref(),
+    );
+    recorded.await?;
     output::connected(&out, ctx.json);
     Ok(Outcome::Done)
 }

@@ -7,6 +7,7 @@ use super::Context;
 use crate::args::ExportArgs;
 use crate::failure::{BoxError, Outcome, Reported};
 use crate::{output, runner};
+use shared::app::audit::Action;
 use shared::app::launcher::ExportRequest;
 use shared::app::local_export;
 use shared::audience_api::{ApiFactory, ClientSettings};
@@ -30,6 +31,8 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<Outcome, BoxError> {
     }
     let _held = shared::local_lock::hold(&ctx.data_dir, &args.dest)?;
     let report = runner::export(&deps, &options, ctx.json).await?;
+    let details = format!("export {}", report.export_id);
+    (ctx.record(Action::Export, &args.dest, details, None)).await?;
     output::report(&report, &ctx.data_dir, ctx.json)?;
     outcome(ctx, &report)
 }

@@ -1,13 +1,14 @@
 //! `autopilot-export history DEST [--limit N]`: the destination's past exports, newest first —
 //! export id, when it started, what started it, how long it took, its status and its counts — from the reports
 //! the exports left ([`shared::app::exports::recent`]). Exports older than the retention period
-//! are gone from it, as they are from the data folder.
+//! are gone from it, as they are from the data folder. Below them, the latest calls that changed
+//! the destination, who made them and when ([`shared::app::audit`]).
 
 use super::Context;
 use crate::args::HistoryArgs;
 use crate::failure::{BoxError, Outcome};
 use serde::Serialize;
-use shared::app::exports;
+use shared::app::{audit, exports};
 use shared::destination;
 use shared::jobs::finalize::{Counts, Report, Status};
 use shared::jobs::plan::Trigger;
@@ -47,10 +48,13 @@ pub async fn run(ctx: &Context, args: HistoryArgs) -> Result<Outcome, BoxError> 
     let dest = destination.id.as_str();
     let reports = exports::recent(&ctx.deps, dest, 0, args.limit as usize).await?;
     let entries: Vec<Entry> = reports.iter().map(Entry::from).collect();
+    let trail = audit::recent(ctx.deps.store.as_ref(), dest, args.limit as usize).await?;
     if ctx.json {
-        let body = serde_json::json!({"destination_id": dest, "exports": entries});
+        let body = serde_json::json!({"destination_id": dest, "exports": entries, "audit": trail});
         println!("{}", serde_json::to_string_pretty(&body)?);
-    } else if entries.is_empty() {
+        return Ok(Outcome::Done);
+    }
+    if entries.is_empty() {
         println!("{dest} has not been exported yet.");
     } else {
         println!("Exports of {dest}, newest first:");
@@ -58,7 +62,30 @@ pub async fn run(ctx: &Context, args: HistoryArgs) -> Result<Outcome, BoxError> 
             println!("  {}", line(entry));
         }
     }
+    if !trail.is_empty() {
+        println!("Changes to {dest}, newest first:");
+        for entry in &trail {
+            println!("  {}", change(entry));
+        }
+    }
     Ok(Outcome::Done)
+}
+
+/// One recorded call on one line: when, who, what, and a name the call gave besides its caller.
+fn change(entry: &audit::Entry) -> String {
+    let mut line = format!(
+        "{}  {:<10}  {}",
+        entry.at.format("%Y-%m-%d %H:%M:%S UTC"),
+        entry.action.as_str(),
+        entry.caller
+    );
+    if !entry.details.is_empty() {
+        line.push_str(&format!("  {}", entry.details));
+    }
+    if let Some(label) = &entry.label {
+        line.push_str(&format!("  (for: {label})"));
+    }
+    line
 }
 
 /// One export on one line: id, start, trigger, duration, status, counts (the zero ones left out).
@@ -101,6 +128,18 @@ fn line(entry: &Entry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_names_when_what_who_and_a_label_apart() {
+        let mut entry = audit::Entry::now("local:ana", audit::Action::Connect, "main")
+            .details("API key checked and stored")
+            .label(Some("marketing"));
+        entry.at = "2026-11-30T17:00:00Z".parse().unwrap();
+        assert_eq!(
+            change(&entry),
+            "2026-11-30 17:00:00 UTC  connect     local:ana  API key checked and stored  (for: marketing)"
+        );
+    }
 
     #[test]
     fn a_line_holds_id_start_duration_status_and_the_counts_that_are_not_zero() {

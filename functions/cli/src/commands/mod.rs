@@ -16,6 +16,7 @@ pub mod sandbox;
 pub mod status;
 pub mod verify;
 
+use shared::app::audit::{self, Action, Entry};
 use shared::Deps;
 use std::path::PathBuf;
 
@@ -28,6 +29,21 @@ pub struct Context {
 }
 
 impl Context {
+    /// Records a call that changed `destination` in its audit trail, under the operating
+    /// system's user ([`audit::local_caller`]).
+    pub async fn record(
+        &self,
+        action: Action,
+        destination: &str,
+        details: impl Into<String>,
+        label: Option<&str>,
+    ) -> Result<(), shared::JobError> {
+        let entry = Entry::now(&audit::local_caller(), action, destination)
+            .details(details)
+            .label(label);
+        audit::record(self.deps.store.as_ref(), &entry).await
+    }
+
     pub fn new(data_dir: PathBuf, json: bool) -> Self {
         let deps = crate::data_folder::local_deps(&data_dir);
         Self {

@@ -8,6 +8,7 @@ use super::Context;
 use crate::args::VerifyArgs;
 use crate::failure::{BoxError, Outcome};
 use crate::table::{self, Column};
+use shared::app::audit::Action;
 use shared::app::verify::{self, ListCheck, Verified};
 
 pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<Outcome, BoxError> {
@@ -18,6 +19,13 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<Outcome, BoxError> {
         None
     };
     let verified = verify::foreground::run(&ctx.deps, &args.dest, args.repair).await?;
+    let details = if args.repair {
+        "verified, repair"
+    } else {
+        "verified"
+    };
+    let recorded = ctx.record(Action::Verify, &args.dest, details, None);
+    recorded.await?;
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&verified)?);
     } else {
