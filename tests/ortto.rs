@@ -5,9 +5,9 @@
 use integration_tests::jobs::export_deps;
 use integration_tests::KEY;
 use sandbox::{EmptyStrings, MixedBatch, Sandbox, SandboxConfig};
+use shared::app::local_export::{self, Options, Progress};
 use shared::audience_api::ApiKind;
 use shared::jobs::finalize::Report;
-use shared::app::local_export::{self, Options, Progress};
 use shared::test_support::TestDestination;
 use shared::{Deps, JobError};
 use std::path::PathBuf;

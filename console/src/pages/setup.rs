@@ -5,7 +5,7 @@
 use super::layout::{field_error, notice, page, Notice};
 use maud::{html, Markup};
 use shared::audience_api::ApiKind;
-use shared::ortto::Region;
+use shared::audience_api::Region;
 
 /// What the connect form shows again after a refusal (never the key).
 #[derive(Default)]

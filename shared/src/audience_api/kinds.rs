@@ -4,6 +4,10 @@
 use super::{AudienceApi, Limits, Vocabulary};
 use crate::http_api::{ApiError, ClientConfig, KeySource};
 use crate::{autopilot, ortto};
+
+/// An Ortto account's region (the one API with regions), named here so nothing above the port
+/// imports an implementation.
+pub use crate::ortto::Region;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -27,7 +27,7 @@ pub mod paging;
 mod vocabulary;
 
 pub use factory::{ApiFactory, ClientSettings};
-pub use kinds::ApiKind;
+pub use kinds::{ApiKind, Region};
 pub use limits::{Batch, Limits};
 pub use vocabulary::{never_sent_anywhere, Vocabulary};
 

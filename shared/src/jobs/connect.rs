@@ -2,11 +2,11 @@
 //! destination (without the key) in the object store. Nothing is stored when the key is refused.
 
 use super::{Deps, JobError};
+use crate::audience_api::Region;
 use crate::audience_api::{Account, ApiKind};
 use crate::destination::{self, Boundary, Consent, Destination, DEFAULT_PROFILE_LIMIT};
 use crate::error::ErrorKind;
 use crate::http_api::{ApiError, DEFAULT_REQUESTS_PER_SECOND};
-use crate::ortto::Region;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::ops::RangeInclusive;

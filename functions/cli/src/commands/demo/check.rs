@@ -112,9 +112,13 @@ pub(super) fn check_lists(
 mod tests {
     use super::super::{refused_profiles, sample_segments};
 
-    const WORDS: &shared::audience_api::Vocabulary = &shared::autopilot::VOCABULARY;
     use super::*;
     use std::cell::RefCell;
+
+    /// The demo's default API's words.
+    fn words() -> &'static shared::audience_api::Vocabulary {
+        shared::audience_api::ApiKind::Autopilot.vocabulary()
+    }
 
     /// The addresses the segment should put in its list, as the samples write them.
     fn wanted(segment: &SampleSegment, refused: &HashSet<u64>) -> Vec<String> {
@@ -173,7 +177,7 @@ mod tests {
         let said = RefCell::new(Vec::new());
         let say = |line: String| said.borrow_mut().push(line);
         assert!(
-            !check_lists(&sandbox, &segments, &refused, WORDS, &say),
+            !check_lists(&sandbox, &segments, &refused, words(), &say),
             "no lists yet"
         );
         assert!(said.borrow()[0]
@@ -186,7 +190,7 @@ mod tests {
             }
         }
         said.borrow_mut().clear();
-        assert!(check_lists(&sandbox, &segments, &refused, WORDS, &say));
+        assert!(check_lists(&sandbox, &segments, &refused, words(), &say));
         assert_eq!(
             *said.borrow(),
             [
@@ -199,10 +203,10 @@ mod tests {
         sandbox
             .add_member_by_hand(&vip, "person80@example.com")
             .unwrap();
-        assert!(!check_lists(&sandbox, &segments, &refused, WORDS, &say));
+        assert!(!check_lists(&sandbox, &segments, &refused, words(), &say));
         sandbox.remove_member_by_hand(&vip, "person80@example.com");
-        assert!(check_lists(&sandbox, &segments, &refused, WORDS, &say));
+        assert!(check_lists(&sandbox, &segments, &refused, words(), &say));
         sandbox.remove_member_by_hand(&vip, "person3@example.com");
-        assert!(!check_lists(&sandbox, &segments, &refused, WORDS, &say));
+        assert!(!check_lists(&sandbox, &segments, &refused, words(), &say));
     }
 }
