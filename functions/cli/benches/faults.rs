@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use support::{cases, long_outage, publish, run_case, write_snapshot};
 
 const OUTAGE_MS: u64 = 15_000;
-/// The long outage, waited out within the default retry budget (only when asked for:
+/// The long outage, waited out within the default retry budget (only when asked for:
 /// `long-outage`).
 const LONG_OUTAGE_MS: u64 = 150_000;
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// The high rate of the exports whose speed is not the rate limit's (the sandbox has none).
 pub const UNLIMITED: f64 = 10_000.0;
-/// The memory target for the plan and for refreshes.
+/// The memory target for the plan and for refreshes.
 pub const MEMORY_MB: f64 = 128.0;
 /// Contacts per bulk request.
 const PER_REQUEST: f64 = 100.0;

@@ -59,7 +59,7 @@ pub struct Row {
     pub requests: Option<u64>,
     /// The figure itself, with its unit.
     pub value: String,
-    /// The target in words; empty for rows that only give context.
+    /// The target in words; empty for rows that only give context.
     pub target: String,
     pub checks: Vec<Check>,
 }

@@ -115,7 +115,7 @@ pub struct Outage {
     pub ms: u64,
 }
 
-/// The faults: 5% 500s, 2% dropped connections, 2% answers later than `timeout` (after
+/// The faults a real API shows: 5% 500s, 2% dropped connections, 2% answers later than `timeout` (after
 /// the work is done), an outage of `outage_ms`, and all of them at once; plus a run without faults.
 pub fn cases(timeout: Duration, outage_ms: u64, outage_after_bulk: u64) -> Vec<Case> {
     let slow_ms = (timeout.as_millis() as u64) * 3 / 2;
@@ -180,7 +180,7 @@ pub fn cases(timeout: Duration, outage_ms: u64, outage_after_bulk: u64) -> Vec<C
 
 /// A long outage. The test makes it outlast the client's scaled-down retry budget, so the first
 /// run stops part-way and reruns must finish sending only what had not landed; the benchmark's is
-/// the 150 s, inside the default 15-minute budget, so the export waits it out (opt-in: it
+/// 150 s, inside the default 15-minute budget, so the export waits it out (opt-in: it
 /// is long at full size).
 pub fn long_outage(outage_ms: u64, outage_after_bulk: u64) -> Case {
     Case {
