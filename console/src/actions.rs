@@ -1,14 +1,17 @@
 //! The forms that change something. Each calls the use-case the command line calls for the same
-//! thing (`connect`, `configure`, `exports::start`, `verify`, `remove`), and shows a refusal next
-//! to the field it is about.
+//! thing (`connect`, `configure`, `exports::start`, `verify`, `remove`), records what it changed in
+//! the destination's audit trail ([`crate::trail`]), and shows a refusal next to the field it is
+//! about.
 
 use crate::app;
 use crate::export_runs;
 use crate::forms::Form;
+use crate::matching_form::{matching_input, matching_only};
 use crate::pages::layout::Notice;
 use crate::pages::preview::DryRun;
 use crate::pages::{matching, setup};
 use crate::routes::{destination_page, error_page, html, html_with, load, matching_view, see};
+use crate::trail;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,14 +19,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::Markup;
 use secrecy::ExposeSecret;
+use shared::app::audit::Action;
 use shared::app::launcher::ExportRequest;
 use shared::audience_api::ApiKind;
-use shared::destination::{DataMatching, Destination, Schedule, Segment};
+use shared::destination::{Destination, Schedule};
 use shared::jobs::plan::Trigger;
 use shared::jobs::{configure, connect, remove};
-use shared::snapshot::sources;
 use shared::{ErrorKind, JobError};
-use std::collections::BTreeMap;
 
 /// **Connect**: checks the key with the account's API (Autopilot or Ortto), then stores it; nothing is stored when it is refused.
 pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
@@ -77,7 +79,14 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
         update_only: false,
     };
     match connect::run_within(input, &state.options.deps, &state.options.boundary).await {
-        Ok(out) => see(&format!("/destinations/{}/export-user", out.destination_id)),
+        Ok(out) => {
+            let dest = out.destination_id;
+            let details = "API key checked and stored";
+            match trail::record(&state.options.deps, Action::Connect, &dest, details, None).await {
+                Ok(()) => see(&format!("/destinations/{dest}/export-user")),
+                Err(e) => error_page(&e),
+            }
+        }
         Err(e) => {
             view.error = Some(connect_error(e));
             html_with(StatusCode::UNPROCESSABLE_ENTITY, setup::connect(&view))
@@ -129,107 +138,20 @@ pub async fn export_user(
         Err(r) => return r,
     };
     let form = Form::parse(&body);
-    match app::set_export_user(&state.options.deps, &d.id, &form.text("export_user")).await {
+    let user = form.text("export_user");
+    let deps = &state.options.deps;
+    let set = app::set_export_user(deps, &d.id, &user).await;
+    let recorded = match set {
+        Ok(()) => trail::record(deps, Action::Configure, &d.id, "export user", Some(&user)).await,
+        Err(e) => Err(e),
+    };
+    match recorded {
         Ok(()) => see(&format!("/destinations/{}/matching", d.id)),
         Err(JobError::InvalidInput(m)) => html_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             export_user_form(&state, &d, Some(&m)),
         ),
         Err(e) => error_page(&e),
-    }
-}
-
-/// The data matching and segments of a posted form, or what to say at which field.
-fn matching_input(
-    form: &Form,
-    snapshots: &[app::Snapshot],
-) -> (
-    matching::Choices,
-    Result<(DataMatching, Vec<Segment>), matching::Errors>,
-) {
-    let pairs: Vec<(String, String)> = form
-        .all("field_name")
-        .into_iter()
-        .zip(form.all("field_column"))
-        .map(|(f, c)| (f.trim().to_string(), c.trim().to_string()))
-        .filter(|(f, c)| !f.is_empty() || !c.is_empty())
-        .collect();
-    let choices = matching::Choices {
-        email: form.text("email"),
-        first_name: form.text("first_name"),
-        last_name: form.text("last_name"),
-        extra: pairs.clone(),
-        segments: form.all("segment"),
-        headerless: form.text("columns"),
-    };
-    let mut errors = matching::Errors::default();
-    if choices.email.is_empty() {
-        errors.email = Some(
-            "Choose the column that holds the email address: it is how Autopilot matches contacts."
-                .into(),
-        );
-    }
-    let segments: Vec<Segment> = choices
-        .segments
-        .iter()
-        .filter_map(|name| {
-            snapshots
-                .iter()
-                .find(|s| &s.segment == name)
-                .map(|s| Segment {
-                    columns: headerless_columns(&choices.headerless, &s.path),
-                    ..Segment::new(s.segment.clone(), s.path.clone())
-                })
-        })
-        .collect();
-    if segments.is_empty() {
-        errors.segments = Some("Choose at least one segment to export.".into());
-    } else if segments.len() < choices.segments.len() {
-        errors.segments =
-            Some("A chosen segment's snapshot is no longer in the snapshot folder.".into());
-    }
-    if pairs.iter().any(|(f, c)| f.is_empty() || c.is_empty()) {
-        errors.other =
-            Some("Each added field needs both an Autopilot field name and a column.".into());
-    }
-    if errors.email.is_some() || errors.segments.is_some() || errors.other.is_some() {
-        return (choices, Err(errors));
-    }
-    let (custom, fields): (BTreeMap<_, _>, BTreeMap<_, _>) =
-        pairs.into_iter().partition(|(f, _)| f.contains("--"));
-    let matching = DataMatching {
-        email: choices.email.clone(),
-        first_name: Some(choices.first_name.clone()).filter(|s| !s.is_empty()),
-        last_name: Some(choices.last_name.clone()).filter(|s| !s.is_empty()),
-        fields,
-        custom,
-    };
-    (choices, Ok((matching, segments)))
-}
-
-/// The column names typed for headerless files, for a segment read from `source` (a model names
-/// its own).
-fn headerless_columns(text: &str, source: &str) -> Option<Vec<String>> {
-    let model = matches!(sources::form(source), sources::Form::Model { .. });
-    let names: Vec<String> = text.split(',').map(|c| c.trim().to_string()).collect();
-    (!model && !text.trim().is_empty()).then_some(names)
-}
-
-/// `configure`'s input for the matching page's choices, every other setting kept as stored.
-fn matching_only(
-    destination_id: &str,
-    data_matching: DataMatching,
-    segments: Vec<Segment>,
-) -> configure::Input {
-    configure::Input {
-        destination_id: destination_id.to_string(),
-        data_matching,
-        segments,
-        profile_limit: None,
-        requests_per_second: None,
-        schedule: None,
-        max_removal_percent: None,
-        max_shrink_percent: None,
     }
 }
 
@@ -249,9 +171,17 @@ pub async fn save_matching(
     let errors = match parsed {
         Err(errors) => errors,
         Ok((data_matching, segments)) => {
+            let details = format!("segments: {}", segments.len());
             let input = matching_only(&d.id, data_matching, segments);
-            match configure::run_within(input, &state.options.deps, &state.options.boundary).await {
-                Ok(_) => return see(&format!("/destinations/{}?done=saved", d.id)),
+            let deps = &state.options.deps;
+            match configure::run_within(input, deps, &state.options.boundary).await {
+                Ok(_) => {
+                    return match trail::record(deps, Action::Configure, &d.id, details, None).await
+                    {
+                        Ok(()) => see(&format!("/destinations/{}?done=saved", d.id)),
+                        Err(e) => error_page(&e),
+                    }
+                }
                 Err(e) => matching::Errors {
                     other: Some(format!("Not saved: {e}")),
                     ..Default::default()
@@ -329,7 +259,15 @@ async fn check(State(state): State<AppState>, Path(id): Path<String>, repair: bo
         Ok(d) => d,
         Err(r) => return r,
     };
-    match state.checks.start(&state.options.deps, &d.id, repair).await {
+    let deps = &state.options.deps;
+    let details = if repair { "verify, repair" } else { "verify" };
+    let started = match state.checks.start(deps, &d.id, repair).await {
+        Ok(()) => trail::record(deps, Action::Verify, &d.id, details, None)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(message) => Err(message),
+    };
+    match started {
         Ok(()) => see(&format!("/destinations/{}#verify", d.id)),
         Err(message) => html_with(
             StatusCode::CONFLICT,
@@ -376,8 +314,17 @@ pub async fn settings(
         max_removal_percent: removal,
         max_shrink_percent: shrink,
     };
-    match configure::run_within(input, &state.options.deps, &state.options.boundary).await {
-        Ok(_) => see(&format!("/destinations/{}?done=settings", d.id)),
+    let details = match form.checked("schedule") {
+        true => "schedule on, guardrails",
+        false => "schedule off, guardrails",
+    };
+    let deps = &state.options.deps;
+    let saved = match configure::run_within(input, deps, &state.options.boundary).await {
+        Ok(_) => trail::record(deps, Action::Configure, &d.id, details, None).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => see(&format!("/destinations/{}?done=settings", d.id)),
         Err(e) => refuse_settings(&state, &d, e.to_string()).await,
     }
 }
@@ -420,7 +367,11 @@ pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Re
     {
         Ok(out) => {
             state.checks.forget(&out.destination_id);
-            see(&format!("/?removed={}", out.destination_id))
+            let dest = out.destination_id;
+            match trail::record(&state.options.deps, Action::Remove, &dest, "", None).await {
+                Ok(()) => see(&format!("/?removed={dest}")),
+                Err(e) => error_page(&e),
+            }
         }
         Err(e) => error_page(&e),
     }

@@ -1,10 +1,12 @@
 //! "Export now": starts an export through the application layer (`app::exports::start`) on the
 //! console's launcher: locally the in-process one, which runs what `autopilot-export export` runs
 //! under the same per-destination file lock; on a stack an execution of its state machine. The
-//! progress bar's view comes from [`crate::runs`].
+//! progress bar's view comes from [`crate::runs`]. A started export is recorded in the
+//! destination's audit trail ([`crate::trail`]) with its id.
 
 use crate::AppState;
 use serde::Serialize;
+use shared::app::audit::Action;
 use shared::app::exports;
 use shared::app::in_process::{Outcome, Run};
 use shared::app::launcher::ExportRequest;
@@ -61,5 +63,8 @@ pub async fn start(state: &AppState, dest: &str) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     state.exports.started(dest, &export_id);
-    Ok(())
+    let details = format!("export {export_id}");
+    crate::trail::record(&state.options.deps, Action::Export, dest, details, None)
+        .await
+        .map_err(|e| format!("export {export_id} started, but {e}"))
 }

@@ -18,12 +18,14 @@ mod checks;
 mod export_runs;
 mod forms;
 pub mod listen;
+mod matching_form;
 mod pages;
 mod routes;
 mod runs;
 pub mod schedule;
 mod scratch;
 pub mod security;
+mod trail;
 
 pub use app::Segments;
 use axum_server::tls_rustls::RustlsConfig;

@@ -168,9 +168,11 @@ pub async fn destination_page(
         .unwrap_or_default();
     let run = state.exports.latest(&state.options.deps, &d.id).await;
     let check = state.checks.latest(&d.id);
+    let changes = crate::trail::recent(&state.options.deps, &d.id).await;
     destination_page::render(&View {
         destination: d,
         history: &history,
+        changes: &changes,
         run: run.as_ref(),
         notice,
         settings_error,

@@ -1,10 +1,12 @@
 //! A destination: **Export now** with its progress, the latest report, **Verify** (see
-//! [`super::verify`]), the history, the schedule and guardrails, and **Remove destination** (with
-//! a confirmation page).
+//! [`super::verify`]), the history and beside it the changes (the audit trail: who changed what,
+//! from any front door), the schedule and guardrails, and **Remove destination** (with a
+//! confirmation page).
 
-use super::layout::{count, field_error, next_run, notice, page, Notice};
+use super::layout::{count, field_error, next_run, notice, page, when, Notice};
 use super::report;
 use maud::{html, Markup};
+use shared::app::audit::Entry;
 use shared::app::in_process::{Outcome, Run};
 use shared::destination::Destination;
 use shared::jobs::finalize::Report;
@@ -12,6 +14,8 @@ use shared::jobs::finalize::Report;
 pub struct View<'a> {
     pub destination: &'a Destination,
     pub history: &'a [Report],
+    /// The latest entries of the audit trail, newest first.
+    pub changes: &'a [Entry],
     pub run: Option<&'a Run>,
     pub notice: Option<(Notice, String)>,
     pub settings_error: Option<String>,
@@ -70,6 +74,10 @@ pub fn render(v: &View) -> Markup {
                 h2 #history-title { "History" }
                 (report::history(v.history))
             }
+            section.card aria-labelledby="changes-title" {
+                h2 #changes-title { "Changes" }
+                (changes(v.changes))
+            }
             (settings(d, v.settings_error.as_deref()))
             section.card.danger aria-labelledby="remove-title" {
                 h2 #remove-title { "Remove" }
@@ -78,6 +86,41 @@ pub fn render(v: &View) -> Markup {
             }
         },
     )
+}
+
+/// The audit trail's latest entries, newest first: when, who, what, and the details (a name the
+/// call gave besides its caller in brackets).
+fn changes(entries: &[Entry]) -> Markup {
+    html! {
+        @if entries.is_empty() {
+            p.muted { "No change recorded yet." }
+        } @else {
+            div.table-scroll {
+                table #changes {
+                    caption.sr-only { "Changes to this destination, newest first" }
+                    thead { tr {
+                        th scope="col" { "When (UTC)" }
+                        th scope="col" { "Who" }
+                        th scope="col" { "What" }
+                        th scope="col" { "Details" }
+                    } }
+                    tbody {
+                        @for e in entries {
+                            tr {
+                                th scope="row" { (when(e.at)) }
+                                td { (e.caller) }
+                                td { (e.action.as_str()) }
+                                td {
+                                    (e.details)
+                                    @if let Some(label) = &e.label { " (for: " (label) ")" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn progress(d: &Destination, run: Option<&Run>) -> Markup {
