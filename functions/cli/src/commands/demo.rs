@@ -172,22 +172,26 @@ async fn configure_samples(
     profiles: u64,
     company: &str,
 ) -> Result<(), BoxError> {
+    let mut fields = BTreeMap::new();
+    let mut custom = BTreeMap::from([
+        ("integer--Age".to_string(), "age".to_string()),
+        ("string--Loyalty--Tier".into(), "tier".into()),
+        ("date--Signup--Date".into(), "signup_date".into()),
+    ]);
+    // The company is a standard field where the API has one, a custom field where it has not.
+    if company == "Company" {
+        fields.insert(company.to_string(), "company".to_string());
+    } else {
+        custom.insert(company.to_string(), "company".to_string());
+    }
     let input = configure::Input {
         destination_id: dest.to_string(),
         data_matching: DataMatching {
             email: "email".into(),
             first_name: Some("first_name".into()),
             last_name: Some("last_name".into()),
-            fields: (company == "Company")
-                .then(|| ("Company".to_string(), "company".to_string()))
-                .into_iter()
-                .collect(),
-            custom: BTreeMap::from([
-                (company.to_string(), "company".into()),
-                ("integer--Age".into(), "age".into()),
-                ("string--Loyalty--Tier".into(), "tier".into()),
-                ("date--Signup--Date".into(), "signup_date".into()),
-            ]),
+            fields,
+            custom,
         },
         segments: segments
             .iter()
