@@ -193,9 +193,9 @@ impl Boundary {
             shown.join(", ")
         };
         Err(JobError::InvalidInput(format!(
-            "{origin} is not an API this deployment sends data to: destinations use {} or a host of the stack's AllowedAutopilotHosts parameter ({}), without a user name or password",
-            list(own),
-            if others.is_empty() { "none".to_string() } else { list(others) }
+            "{origin} is not an API this deployment sends data to: add it to the stack's AllowedAutopilotHosts parameter (now {}) or use {}, without a user name or password",
+            if others.is_empty() { "none".to_string() } else { list(others) },
+            list(own)
         )))
     }
 
@@ -329,7 +329,7 @@ mod tests {
                 .to_string();
             assert!(err.contains("AllowedAutopilotHosts"), "{url}: {err}");
             assert!(
-                err.contains("https://api2.autopilothq.com, https://api.ap3api.com, https://api.au.ap3api.com, https://api.eu.ap3api.com or"),
+                err.contains("or use https://api2.autopilothq.com, https://api.ap3api.com, https://api.au.ap3api.com, https://api.eu.ap3api.com,"),
                 "{url}: {err}"
             );
             assert!(!err.contains("user:pw"), "{err}");
@@ -338,7 +338,7 @@ mod tests {
         let err = none
             .check_url(ApiKind::Autopilot, "https://attacker.example/v1")
             .unwrap_err();
-        assert!(err.to_string().contains("(none)"), "{err}");
+        assert!(err.to_string().contains("(now none)"), "{err}");
         for bad in ["https://h/path", "not a host", "ftp://h"] {
             let hosts = [bad.to_string()];
             assert!(
