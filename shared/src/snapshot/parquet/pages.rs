@@ -130,6 +130,24 @@ impl Compact<'_> {
         Ok(())
     }
 
+    /// Refuses a list or map that claims more elements than bytes are left: every element takes
+    /// at least one byte, so a larger count is damage (and would loop for as long as it says).
+    fn fits(&self, elements: u64) -> Result<(), Problem> {
+        let left = self.bytes.len().saturating_sub(self.at) as u64;
+        if elements > left {
+            return Err("a page header with a list longer than the page".into());
+        }
+        Ok(())
+    }
+
+    /// Skips one element of a list or map, where a boolean takes a byte of its own.
+    fn skip_element(&mut self, kind: u8, depth: u32) -> Result<(), Problem> {
+        match kind {
+            TRUE | FALSE => self.skip_bytes(1),
+            _ => self.skip(kind, depth),
+        }
+    }
+
     /// The type and id of the next field of a struct, `None` at its end.
     fn field(&mut self, last: &mut i16) -> Result<Option<(u8, i16)>, Problem> {
         let b = self.byte()?;
@@ -166,11 +184,9 @@ impl Compact<'_> {
                     n => u64::from(n),
                 };
                 let element = b & 0x0f;
+                self.fits(size)?;
                 for _ in 0..size {
-                    match element {
-                        TRUE | FALSE => self.skip_bytes(1)?,
-                        _ => self.skip(element, depth + 1)?,
-                    }
+                    self.skip_element(element, depth + 1)?;
                 }
                 Ok(())
             }
@@ -180,9 +196,10 @@ impl Compact<'_> {
                     return Ok(());
                 }
                 let kinds = self.byte()?;
+                self.fits(size)?;
                 for _ in 0..size {
-                    self.skip(kinds >> 4, depth + 1)?;
-                    self.skip(kinds & 0x0f, depth + 1)?;
+                    self.skip_element(kinds >> 4, depth + 1)?;
+                    self.skip_element(kinds & 0x0f, depth + 1)?;
                 }
                 Ok(())
             }

@@ -340,8 +340,9 @@ fn a_list_or_nested_column_mapped_to_a_field_is_refused() {
 
 #[test]
 fn what_the_fuzzer_found_is_an_error_naming_the_file() {
-    // Inputs that made the parquet crate panic (fuzz/regressions/parquet): a PLAIN byte array
-    // page whose length prefix is cut short.
+    // What the fuzzer found (fuzz/regressions/parquet): a PLAIN byte array page whose length
+    // prefix is cut short (the parquet crate panicked), and a page header whose list claims more
+    // elements than the page has bytes (its skipping looped for as long as the count said).
     let found = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/parquet");
     let mut checked = 0;
     for entry in std::fs::read_dir(found).unwrap() {
