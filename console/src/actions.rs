@@ -88,20 +88,22 @@ pub async fn connect(State(state): State<AppState>, body: Bytes) -> Response {
             }
         }
         Err(e) => {
-            view.error = Some(connect_error(e));
+            view.error = Some(connect_error(api, e));
             html_with(StatusCode::UNPROCESSABLE_ENTITY, setup::connect(&view))
         }
     }
 }
 
 /// Which field a refused connect is about.
-fn connect_error(e: JobError) -> setup::FormError {
+fn connect_error(api: ApiKind, e: JobError) -> setup::FormError {
     use connect::Field;
     use setup::FormError;
     match connect::Field::of(&e) {
-        Field::Key if e.kind() == ErrorKind::Unauthorized => FormError::Key(
-            "Autopilot refused this API key: nothing was stored. Check the key under Settings → Autopilot API and paste it again.".into(),
-        ),
+        Field::Key if e.kind() == ErrorKind::Unauthorized => FormError::Key(format!(
+            "{} refused this API key: nothing was stored. Check the key under {} and paste it again.",
+            api.vocabulary().api,
+            setup::key_place(api)
+        )),
         Field::Key => FormError::Key(e.to_string()),
         Field::Url => FormError::Url(e.to_string()),
         Field::DisplayName => FormError::Name(format!(
@@ -120,6 +122,7 @@ pub fn export_user_form(state: &AppState, d: &Destination, error: Option<&str>) 
     setup::export_user(
         &d.id,
         &d.display_name,
+        d.api.vocabulary().api,
         d.account_name.as_deref(),
         current,
         state.options.current_user.as_deref(),
@@ -167,7 +170,7 @@ pub async fn save_matching(
     };
     let form = Form::parse(&body);
     let snapshots = state.options.snapshots.of(&state.options.deps, &d).await;
-    let (choices, parsed) = matching_input(&form, &snapshots);
+    let (choices, parsed) = matching_input(d.api.vocabulary(), &form, &snapshots);
     let errors = match parsed {
         Err(errors) => errors,
         Ok((data_matching, segments)) => {
@@ -208,7 +211,7 @@ pub async fn preview_matching(
     };
     let form = Form::parse(&body);
     let snapshots = state.options.snapshots.of(&state.options.deps, &d).await;
-    let (choices, parsed) = matching_input(&form, &snapshots);
+    let (choices, parsed) = matching_input(d.api.vocabulary(), &form, &snapshots);
     let (data_matching, segments) = match parsed {
         Ok(parsed) => parsed,
         Err(errors) => {
@@ -244,12 +247,12 @@ pub async fn export_now(State(state): State<AppState>, Path(id): Path<String>) -
     }
 }
 
-/// **Verify**: reads the lists back in the background; the page shows "Verifying…" until it ends.
+/// **Verify**: reads the lists (Ortto: tags) back in the background; the page shows "Verifying…" until it ends.
 pub async fn verify(state: State<AppState>, id: Path<String>) -> Response {
     check(state, id, false).await
 }
 
-/// **Repair**: like Verify, and puts missing members back on their lists.
+/// **Repair**: like Verify, and puts missing members back on their lists (tags).
 pub async fn repair(state: State<AppState>, id: Path<String>) -> Response {
     check(state, id, true).await
 }

@@ -24,30 +24,41 @@ pub struct View {
     pub error: Option<String>,
 }
 
-/// The latest export of `dest`, for the progress bar.
+/// The latest export of `dest`, for the progress bar; a wait for the API names it.
 pub async fn view(state: &AppState, dest: &str) -> Option<View> {
-    let run: Option<Run> = state.exports.latest(&state.options.deps, dest).await;
-    run.map(|run| {
-        let (export_id, error) = match &run.outcome {
-            Some(Outcome::Finished) => (Some(run.export_id.clone()), None),
-            Some(Outcome::Stopped(message)) => (None, Some(message.clone())),
-            None => (None, None),
-        };
-        View {
-            running: run.is_running(),
-            sent: run.done,
-            total: run.total,
-            per_second: run.per_second(),
-            waiting: run.waiting.map(|w| {
-                format!(
-                    "Autopilot has not answered properly for {} s ({}); retrying",
-                    w.seconds, w.reason
-                )
-            }),
-            export_id,
-            error,
-        }
+    let run: Run = state.exports.latest(&state.options.deps, dest).await?;
+    let (export_id, error) = match &run.outcome {
+        Some(Outcome::Finished) => (Some(run.export_id.clone()), None),
+        Some(Outcome::Stopped(message)) => (None, Some(message.clone())),
+        None => (None, None),
+    };
+    let waiting = match &run.waiting {
+        Some(w) => Some(format!(
+            "{} has not answered properly for {} s ({}); retrying",
+            api_name(state, dest).await,
+            w.seconds,
+            w.reason
+        )),
+        None => None,
+    };
+    Some(View {
+        running: run.is_running(),
+        sent: run.done,
+        total: run.total,
+        per_second: run.per_second(),
+        waiting,
+        export_id,
+        error,
     })
+}
+
+/// The name of the API `dest` exports to ("The API" if it cannot be read).
+async fn api_name(state: &AppState, dest: &str) -> &'static str {
+    let store = state.options.deps.store.as_ref();
+    match shared::destination::load(store, dest).await {
+        Ok(d) => d.api.vocabulary().api,
+        Err(_) => "The API",
+    }
 }
 
 /// Starts an export of `dest` unless one is running; `Err` says why not.

@@ -1,9 +1,11 @@
 //! The data matching page's posted form: the columns and segments it chose, read into
-//! `configure`'s input (every other setting kept as stored), or what to say at which field.
+//! `configure`'s input (every other setting kept as stored), or what to say at which field — in
+//! the destination's API's words, refusing at the field a standard field that API lacks.
 
 use crate::app;
 use crate::forms::Form;
 use crate::pages::matching;
+use shared::audience_api::Vocabulary;
 use shared::destination::{DataMatching, Segment};
 use shared::jobs::configure;
 use shared::snapshot::sources;
@@ -11,6 +13,7 @@ use std::collections::BTreeMap;
 
 /// The data matching and segments of a posted form, or what to say at which field.
 pub fn matching_input(
+    words: &Vocabulary,
     form: &Form,
     snapshots: &[app::Snapshot],
 ) -> (
@@ -34,10 +37,10 @@ pub fn matching_input(
     };
     let mut errors = matching::Errors::default();
     if choices.email.is_empty() {
-        errors.email = Some(
-            "Choose the column that holds the email address: it is how Autopilot matches contacts."
-                .into(),
-        );
+        errors.email = Some(format!(
+            "Choose the column that holds the email address: it is how {} matches contacts.",
+            words.api
+        ));
     }
     let segments: Vec<Segment> = choices
         .segments
@@ -59,10 +62,19 @@ pub fn matching_input(
             Some("A chosen segment's snapshot is no longer in the snapshot folder.".into());
     }
     if pairs.iter().any(|(f, c)| f.is_empty() || c.is_empty()) {
-        errors.other =
-            Some("Each added field needs both an Autopilot field name and a column.".into());
+        errors.other = Some(format!(
+            "Each added field needs both {} field name and a column.",
+            crate::pages::matching::with_article(words.api)
+        ));
     }
-    if errors.email.is_some() || errors.segments.is_some() || errors.other.is_some() {
+    errors.fields = lacking_standard_field(words, &pairs);
+    let refused = [
+        &errors.email,
+        &errors.segments,
+        &errors.fields,
+        &errors.other,
+    ];
+    if refused.iter().any(|e| e.is_some()) {
         return (choices, Err(errors));
     }
     let (custom, fields): (BTreeMap<_, _>, BTreeMap<_, _>) =
@@ -101,4 +113,19 @@ pub fn matching_only(
         max_removal_percent: None,
         max_shrink_percent: None,
     }
+}
+
+/// What to say about the first added field that is neither a custom field (`type--Name`) nor a
+/// standard field of the API, if any.
+fn lacking_standard_field(words: &Vocabulary, pairs: &[(String, String)]) -> Option<String> {
+    let (field, _) = pairs.iter().find(|(field, _)| {
+        !field.is_empty()
+            && !field.contains("--")
+            && !words.standard_fields.contains(&field.as_str())
+    })?;
+    let api = words.api;
+    Some(format!(
+        "{api} has no standard field '{field}': type it as a custom field, string--{field} (or integer--, float--, boolean--, date--), and {api} gets a field of that name. Its standard fields: {}.",
+        words.standard_fields.join(", ")
+    ))
 }

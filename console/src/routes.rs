@@ -213,6 +213,7 @@ pub async fn matching_view(
     matching::render(&matching::View {
         dest: &d.id,
         display_name: &d.display_name,
+        words: d.api.vocabulary(),
         columns: &columns,
         snapshots: &snapshots,
         snapshot_dir: &state.options.snapshots.describe(),
@@ -263,6 +264,7 @@ async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Respo
         shared::app::launcher::ExportRequest::new(&d.id, shared::jobs::plan::Trigger::Console);
     let out = shared::app::exports::preview(&state.options.deps, &request).await;
     html(preview::page_of(
+        d.api.vocabulary(),
         &d.id,
         &d.display_name,
         d.profile_limit,

@@ -1,7 +1,8 @@
 //! A destination: **Export now** with its progress, the latest report, **Verify** (see
 //! [`super::verify`]), the history and beside it the changes (the audit trail: who changed what,
 //! from any front door), the schedule and guardrails, and **Remove destination** (with a
-//! confirmation page).
+//! confirmation page). The API and what it calls a list are named in the destination's words
+//! (its API's [`shared::audience_api::Vocabulary`]).
 
 use super::layout::{count, field_error, next_run, notice, page, when, Notice};
 use super::report;
@@ -28,6 +29,7 @@ pub fn render(v: &View) -> Markup {
     let d = v.destination;
     let configured = d.data_matching.is_some() && !d.segments.is_empty();
     let running = v.run.is_some_and(|r| r.outcome.is_none());
+    let words = d.api.vocabulary();
     page(
         &d.display_name,
         &[("Export destinations", "/")],
@@ -38,7 +40,7 @@ pub fn render(v: &View) -> Markup {
             }
             section.card.summary {
                 dl {
-                    div { dt { "Autopilot account" } dd { (d.account_name.as_deref().unwrap_or("—")) } }
+                    div { dt { (words.api) " account" } dd { (d.account_name.as_deref().unwrap_or("—")) } }
                     div { dt { "Export user" } dd { (d.consent.export_user) } }
                     div { dt { "Segments" } dd {
                         @if d.segments.is_empty() { span.muted { "none yet" } }
@@ -68,7 +70,7 @@ pub fn render(v: &View) -> Markup {
                 @else { p.muted { "Not exported yet." } }
             }
             @if configured {
-                (super::verify::card(&d.id, !v.history.is_empty(), v.check))
+                (super::verify::card(words, &d.id, !v.history.is_empty(), v.check))
             }
             section.card aria-labelledby="history-title" {
                 h2 #history-title { "History" }
@@ -81,7 +83,7 @@ pub fn render(v: &View) -> Markup {
             (settings(d, v.settings_error.as_deref()))
             section.card.danger aria-labelledby="remove-title" {
                 h2 #remove-title { "Remove" }
-                p { "Removing deletes the stored API key and this destination; its Autopilot lists and contacts stay in Autopilot." }
+                p { "Removing deletes the stored API key and this destination; its " (words.audience) "s and contacts stay in " (words.api) "." }
                 a.button.danger href=(format!("/destinations/{}/remove", d.id)) { "Remove destination" }
             }
         },
@@ -139,6 +141,7 @@ fn progress(d: &Destination, run: Option<&Run>) -> Markup {
 
 fn settings(d: &Destination, error: Option<&str>) -> Markup {
     let g = d.guardrails;
+    let audience = d.api.vocabulary().audience;
     html! {
         form.card method="post" action=(format!("/destinations/{}/settings", d.id)) aria-labelledby="settings-title" {
             h2 #settings-title { "Schedule and guardrails" }
@@ -150,7 +153,7 @@ fn settings(d: &Destination, error: Option<&str>) -> Markup {
             div.grid {
                 div.field {
                     label for="max_removal_percent" { "Removal guardrail (%)" }
-                    p.hint #max_removal_percent-hint { "Stop an export that would take more than this share of a list's members off it." }
+                    p.hint #max_removal_percent-hint { "Stop an export that would take more than this share of a " (audience) "'s members off it." }
                     input #max_removal_percent type="number" min="0" max="100" step="any" name="max_removal_percent" value=(g.max_removal_percent)
                         aria-describedby="max_removal_percent-hint settings-error";
                 }
@@ -168,6 +171,7 @@ fn settings(d: &Destination, error: Option<&str>) -> Markup {
 }
 
 pub fn confirm_remove(d: &Destination) -> Markup {
+    let words = d.api.vocabulary();
     page(
         &format!("Remove {}?", d.display_name),
         &[
@@ -176,7 +180,7 @@ pub fn confirm_remove(d: &Destination) -> Markup {
         ],
         html! {
             form.card.danger method="post" action=(format!("/destinations/{}/remove", d.id)) {
-                p { "This deletes the stored API key of " strong { (d.display_name) } ", its configuration and its export history. No further export runs. The lists and contacts already in Autopilot stay there." }
+                p { "This deletes the stored API key of " strong { (d.display_name) } ", its configuration and its export history. No further export runs. The " (words.audience) "s and contacts already in " (words.api) " stay there." }
                 div.actions {
                     button.danger type="submit" { "Remove destination" }
                     a.button.quiet href=(format!("/destinations/{}", d.id)) { "Cancel" }

@@ -1,8 +1,10 @@
-//! The first page: the connected destinations and the Autopilot section with **Set up**.
+//! The first page: the connected destinations (each with its API's name) and **Set up**, which
+//! connects an account of any API the product exports to (the set-up page offers the choice).
 
 use super::layout::{count, next_run, notice, page, when, Notice};
 use super::report::status_badge;
 use maud::{html, Markup};
+use shared::audience_api::ApiKind;
 use shared::destination::Destination;
 use shared::jobs::finalize::Report;
 
@@ -25,7 +27,7 @@ pub fn render(rows: &[Row], removed: Option<&str>) -> Markup {
             section.card aria-labelledby="connected" {
                 h2 #connected { "Connected" }
                 @if rows.is_empty() {
-                    p.muted { "No destination yet. Set up Autopilot below to export your segments to its lists." }
+                    p.muted { "No destination yet. Set up an account below to export your segments to it." }
                 } @else {
                     table {
                         thead { tr {
@@ -42,8 +44,8 @@ pub fn render(rows: &[Row], removed: Option<&str>) -> Markup {
             }
             section.card.provider aria-labelledby="autopilot" {
                 div {
-                    h2 #autopilot { "Autopilot" }
-                    p.muted { "Export segments as Autopilot lists: contacts are added or updated by email, and members who leave a segment are taken off its list." }
+                    h2 #autopilot { (apis(" or ", |w| w.api)) }
+                    p.muted { "Export segments as " (apis(" or ", |w| format!("{} {}s", w.api, w.audience))) ": contacts are added or updated by email, and members who leave a segment are taken off its " (apis(" or ", |w| w.audience)) "." }
                 }
                 a.button.primary href="/setup" { "Set up" }
             }
@@ -57,7 +59,10 @@ fn destination_row(row: &Row) -> Markup {
         tr {
             td {
                 a href=(format!("/destinations/{}", d.id)) { (d.display_name) }
-                @if let Some(account) = &d.account_name { div.muted.small { (account) } }
+                div.muted.small {
+                    (d.api.vocabulary().api)
+                    @if let Some(account) = &d.account_name { " · " (account) }
+                }
             }
             td {
                 @if d.segments.is_empty() {
@@ -80,4 +85,17 @@ fn destination_row(row: &Row) -> Markup {
             td { (next_run(&row.next)) }
         }
     }
+}
+
+/// Every API's `word`, joined: "Autopilot or Ortto".
+fn apis<T: AsRef<str>>(
+    between: &str,
+    word: impl Fn(&shared::audience_api::Vocabulary) -> T,
+) -> String {
+    let words: Vec<T> = ApiKind::ALL.iter().map(|k| word(k.vocabulary())).collect();
+    words
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(between)
 }

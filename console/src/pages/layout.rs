@@ -73,6 +73,14 @@ pub fn count(n: u64) -> String {
     shared::text::thousands(n)
 }
 
+/// A word with its first letter in capitals, for a heading: "list" → "List".
+pub fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// A time as people read it, in UTC.
 pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -130,6 +138,8 @@ mod tests {
         assert_eq!(count(100), "100");
         assert_eq!(duration(3.25), "3.2 s");
         assert_eq!(duration(125.0), "2 min 5 s");
+        assert_eq!(capitalized("tag"), "Tag");
+        assert_eq!(capitalized(""), "");
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! Data matching (which snapshot column fills which Autopilot field) and the segments to export,
-//! then **Save**; **Preview** runs the dry run on the form's choices without saving them and shows
-//! its result above the form, which keeps the choices.
+//! Data matching (which snapshot column fills which field of the destination's API) and the
+//! segments to export, then **Save**; **Preview** runs the dry run on the form's choices without
+//! saving them and shows its result above the form, which keeps the choices. The API's name, its
+//! standard fields, what it calls a list and the one-time step it needs come from its
+//! [`Vocabulary`].
 
 use super::layout::{field_error, notice, page, Notice};
 use super::preview::{self, DryRun};
 use crate::app::Snapshot;
 use maud::{html, Markup};
+use shared::audience_api::Vocabulary;
 
 /// What the form shows: the stored choices, or what was posted when it was refused.
 #[derive(Default)]
@@ -13,7 +16,7 @@ pub struct Choices {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    /// Other fields: (Autopilot field, column).
+    /// Other fields: (the API's field, column).
     pub extra: Vec<(String, String)>,
     /// Chosen segment names.
     pub segments: Vec<String>,
@@ -26,12 +29,16 @@ pub struct Choices {
 pub struct Errors {
     pub email: Option<String>,
     pub segments: Option<String>,
+    /// About the added fields (a standard field the API lacks).
+    pub fields: Option<String>,
     pub other: Option<String>,
 }
 
 pub struct View<'a> {
     pub dest: &'a str,
     pub display_name: &'a str,
+    /// The destination's API's words.
+    pub words: &'static Vocabulary,
     pub columns: &'a [String],
     pub snapshots: &'a [Snapshot],
     pub snapshot_dir: &'a str,
@@ -61,6 +68,7 @@ fn column_select(
 
 pub fn render(v: &View) -> Markup {
     let c = v.choices;
+    let (api, audience) = (v.words.api, v.words.audience);
     page(
         &format!("Data matching for {}", v.display_name),
         &[
@@ -78,12 +86,12 @@ pub fn render(v: &View) -> Markup {
                 section.card #preview-result tabindex="-1" aria-labelledby="preview-title" {
                     h2 #preview-title { "Preview of these choices" }
                     p.hint { "Not saved yet: Save keeps these choices. Nothing was sent; this was a dry run." }
-                    (preview::result(v.profile_limit, dry))
+                    (preview::result(v.words, v.profile_limit, dry))
                 }
             }
             form.card.narrow method="post" action=(format!("/destinations/{}/matching", v.dest)) novalidate {
                 h2 { "Data matching" }
-                p.hint { "Which column of your snapshots fills each Autopilot field. The columns are read from the header rows of the snapshots in " code { (v.snapshot_dir) } ". Email is required; it is how Autopilot matches contacts." }
+                p.hint { "Which column of your snapshots fills each " (api) " field. The columns are read from the header rows of the snapshots in " code { (v.snapshot_dir) } ". Email is required; it is how " (api) " matches contacts." }
                 @if v.columns.is_empty() {
                     (notice(Notice::Warning, "No snapshot with a header row was found: put your segments' CSV files in the snapshot folder and reload this page."))
                 }
@@ -106,16 +114,18 @@ pub fn render(v: &View) -> Markup {
                 }
                 div #extra-fields {
                     @for (i, (field, column)) in c.extra.iter().enumerate() {
-                        (extra_row(i, field, column, v.columns))
+                        (extra_row(api, i, field, column, v.columns))
                     }
                 }
-                template #extra-template { (extra_row(usize::MAX, "", "", v.columns)) }
-                button type="button" #add-field { "Add field" }
-                p.hint { "A standard field by its Autopilot name (Company, Phone, MailingCity…) or a typed custom field as type--Name (string--Loyalty Tier, integer--Age)." }
+                template #extra-template { (extra_row(api, usize::MAX, "", "", v.columns)) }
+                button type="button" #add-field aria-describedby="fields-hint fields-error" { "Add field" }
+                p.hint #fields-hint { "A standard field " (api) " has (" (other_standard_fields(v.words)) ") or a typed custom field as type--Name (string--Loyalty--Tier, integer--Age): " (api) " gets a custom field of that name." }
+                (field_error("fields", v.errors.fields.as_deref()))
 
                 div.segments { fieldset aria-describedby="segments-error" {
                     legend { h2 { "Segments" } }
-                    p.hint { "Each segment becomes an Autopilot list of the same name. A segment is a snapshot file, a folder of unload parts (every data file in it, in name order), or an entity of a data-lake model (model.json)." }
+                    p.hint { "Each segment becomes " (with_article(api)) " " (audience) " of the same name. A segment is a snapshot file, a folder of unload parts (every data file in it, in name order), or an entity of a data-lake model (model.json)." }
+                    @if let Some(step) = v.words.one_time_step { p.hint #one-time-step { (step) } }
                     @if v.snapshots.is_empty() {
                         p.muted { "No snapshot (*.csv, *.csv.gz, *.tsv, *.parquet, a folder of parts, a model.json) in " code { (v.snapshot_dir) } "." }
                     }
@@ -148,7 +158,7 @@ pub fn render(v: &View) -> Markup {
 }
 
 /// One "Add field" row; `usize::MAX` for the template the script copies.
-fn extra_row(i: usize, field: &str, column: &str, columns: &[String]) -> Markup {
+fn extra_row(api: &str, i: usize, field: &str, column: &str, columns: &[String]) -> Markup {
     let n = if i == usize::MAX {
         "N".to_string()
     } else {
@@ -157,7 +167,7 @@ fn extra_row(i: usize, field: &str, column: &str, columns: &[String]) -> Markup 
     html! {
         div.grid.extra {
             div.field {
-                label for=(format!("field-name-{n}")) { "Autopilot field" }
+                label for=(format!("field-name-{n}")) { (api) " field" }
                 input type="text" id=(format!("field-name-{n}")) name="field_name" value=(field);
             }
             div.field {
@@ -168,5 +178,20 @@ fn extra_row(i: usize, field: &str, column: &str, columns: &[String]) -> Markup 
                 }
             }
         }
+    }
+}
+
+/// The API's standard fields besides the names, which have their own places.
+fn other_standard_fields(words: &Vocabulary) -> String {
+    let names = ["FirstName", "LastName"];
+    let others = words.standard_fields.iter().filter(|f| !names.contains(f));
+    others.copied().collect::<Vec<_>>().join(", ")
+}
+
+/// `word` after "a" or "an": "an Ortto".
+pub fn with_article(word: &str) -> String {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {word}"),
+        _ => format!("a {word}"),
     }
 }

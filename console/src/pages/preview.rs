@@ -1,9 +1,11 @@
 //! The dry run's result: distinct profiles against the profile limit, then per segment the adds,
 //! updates, unchanged contacts, removals, invalid and duplicate rows. Shown on its own page for
-//! the saved choices, and above the matching form for the form's unsaved ones.
+//! the saved choices, and above the matching form for the form's unsaved ones. What the API calls a
+//! list comes from its vocabulary.
 
-use super::layout::{count, notice, page, Notice};
+use super::layout::{capitalized, count, notice, page, Notice};
 use maud::{html, Markup};
+use shared::audience_api::Vocabulary;
 use shared::jobs::plan;
 use shared::JobError;
 
@@ -32,12 +34,12 @@ impl From<Result<plan::Output, JobError>> for DryRun {
 fn over_limit(distinct: &str, limit: u64) -> Markup {
     notice(
         Notice::Warning,
-        &format!("Over the limit: the segments hold {distinct} distinct profiles, more than this destination's limit of {}. An export would stop before sending anything; export fewer segments or raise the limit (Autopilot strongly recommends at most 100,000).", count(limit)),
+        &format!("Over the limit: the segments hold {distinct} distinct profiles, more than this destination's limit of {}. An export would stop before sending anything; export fewer segments or raise the limit (at most 100,000 is recommended).", count(limit)),
     )
 }
 
 /// The result, for a page or a card.
-pub fn result(limit: u64, dry: &DryRun) -> Markup {
+pub fn result(words: &Vocabulary, limit: u64, dry: &DryRun) -> Markup {
     let out = match dry {
         DryRun::Failed(message) => return notice(Notice::Error, message),
         DryRun::OverLimit { distinct } => {
@@ -62,7 +64,7 @@ pub fn result(limit: u64, dry: &DryRun) -> Markup {
                 caption.sr-only { "Per segment" }
                 thead { tr {
                     th scope="col" { "Segment" }
-                    th scope="col" { "List" }
+                    th scope="col" { (capitalized(words.audience)) }
                     th scope="col" { "Adds" }
                     th scope="col" { "Updates" }
                     th scope="col" { "Unchanged" }
@@ -90,7 +92,13 @@ pub fn result(limit: u64, dry: &DryRun) -> Markup {
 }
 
 /// The dry run of the saved choices, on a page of its own.
-pub fn page_of(dest: &str, display_name: &str, limit: u64, dry: &DryRun) -> Markup {
+pub fn page_of(
+    words: &Vocabulary,
+    dest: &str,
+    display_name: &str,
+    limit: u64,
+    dry: &DryRun,
+) -> Markup {
     page(
         &format!("Preview of {display_name}"),
         &[
@@ -98,7 +106,7 @@ pub fn page_of(dest: &str, display_name: &str, limit: u64, dry: &DryRun) -> Mark
             (display_name, &format!("/destinations/{dest}")),
         ],
         html! {
-            section.card { (result(limit, dry)) }
+            section.card { (result(words, limit, dry)) }
             div.actions {
                 a.button.primary href=(format!("/destinations/{dest}")) { "Back to " (display_name) }
                 a.button.quiet href=(format!("/destinations/{dest}/matching")) { "Change data matching" }
@@ -110,6 +118,7 @@ pub fn page_of(dest: &str, display_name: &str, limit: u64, dry: &DryRun) -> Mark
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::audience_api::ApiKind;
 
     fn dry_run(distinct: u64) -> DryRun {
         DryRun::Counted(plan::Output {
@@ -126,19 +135,20 @@ mod tests {
 
     #[test]
     fn the_preview_warns_over_the_profile_limit_only() {
-        let over = page_of("m", "M", 1_000, &dry_run(1_001)).into_string();
+        let words = ApiKind::Autopilot.vocabulary();
+        let over = page_of(words, "m", "M", 1_000, &dry_run(1_001)).into_string();
         assert!(over.contains("Over the limit: the segments hold 1,001 distinct profiles"));
-        let within = page_of("m", "M", 1_000, &dry_run(1_000)).into_string();
+        let within = page_of(words, "m", "M", 1_000, &dry_run(1_000)).into_string();
         assert!(!within.contains("Over the limit"));
         assert!(within.contains("Within the profile limit"));
         let stopped = DryRun::from(Err(JobError::LimitExceeded {
             distinct: 1_001,
             limit: 1_000,
         }));
-        let stopped = result(1_000, &stopped).into_string();
+        let stopped = result(words, 1_000, &stopped).into_string();
         assert!(stopped.contains("hold at least 1,001 distinct profiles"));
         let failed = DryRun::Failed("no <snapshot>".into());
-        let failed = page_of("m", "M", 1_000, &failed).into_string();
+        let failed = page_of(words, "m", "M", 1_000, &failed).into_string();
         assert!(failed.contains("no &lt;snapshot&gt;") && failed.contains("role=\"alert\""));
     }
 }

@@ -1,4 +1,5 @@
-//! An export's report (per segment) and the history of exports, as tables.
+//! An export's report (per segment: rows read, and each row's bucket — sent, of which added, and
+//! the rest — so that a row adds up) and the history of exports, as tables.
 
 use super::layout::{count, duration, when};
 use maud::{html, Markup};
@@ -50,6 +51,7 @@ pub fn report(report: &Report) -> Markup {
                     th scope="col" { "Segment" }
                     th scope="col" { "Rows" }
                     th scope="col" { "Sent" }
+                    th scope="col" { "of which added" }
                     th scope="col" { "Unchanged" }
                     th scope="col" { "Invalid" }
                     th scope="col" { "Duplicates" }
@@ -73,6 +75,7 @@ fn counts_row(name: &str, c: &Counts) -> Markup {
             th scope="row" { (name) }
             td { (count(c.rows_read)) }
             td { (count(c.sent)) }
+            td { (count(c.added)) }
             td { (count(c.unchanged)) }
             td { (count(c.invalid)) }
             td { (count(c.duplicates)) }

@@ -167,17 +167,24 @@ fn region_label(region: Region) -> &'static str {
     }
 }
 
-fn key_hint(api: ApiKind) -> &'static str {
+/// Where the account's API key is found in its tool.
+pub fn key_place(api: ApiKind) -> &'static str {
     match api {
-        ApiKind::Ortto => "In Ortto: Settings → Data sources → Custom API (advanced). It is checked with Ortto, then kept in the data folder's secrets; it is never shown again.",
-        _ => "In Autopilot: Settings → Autopilot API. It is checked with Autopilot, then kept in the data folder's secrets; it is never shown again.",
+        ApiKind::Ortto => "Settings → Data sources → Custom API (advanced)",
+        _ => "Settings → Autopilot API",
     }
+}
+
+fn key_hint(api: ApiKind) -> String {
+    let name = api.vocabulary().api;
+    format!("In {name}: {}. It is checked with {name}, then kept in the data folder's secrets; it is never shown again.", key_place(api))
 }
 
 /// Step two: who the exports run as.
 pub fn export_user(
     dest: &str,
     display_name: &str,
+    api: &str,
     account: Option<&str>,
     current: &str,
     yourself: Option<&str>,
@@ -193,8 +200,8 @@ pub fn export_user(
                 li { "Data matching and segments" }
             }
             (notice(Notice::Done, &match account {
-                Some(a) => format!("The key was checked and stored: connected to the Autopilot account {a}"),
-                None => "Connected to Autopilot. The key was checked and stored.".to_string(),
+                Some(a) => format!("The key was checked and stored: connected to the {api} account {a}"),
+                None => format!("Connected to {api}. The key was checked and stored."),
             }))
             form.card.narrow method="post" action=(format!("/destinations/{dest}/export-user")) {
                 div.field {

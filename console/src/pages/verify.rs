@@ -1,37 +1,41 @@
-//! A destination's **Verify** card: the button, "Verifying…" while the lists are read back, then
-//! per list what Autopilot holds against what the last export left there, the cost, and
-//! **Repair** when members are missing.
+//! A destination's **Verify** card: the button, "Verifying…" while the segments' lists (Ortto:
+//! tags) are read back, then per list what the API holds against what the last export left there,
+//! the cost, and **Repair** when members are missing. Every word naming the API or its lists comes
+//! from the destination's [`Vocabulary`], with the one-time step it needs, if any.
 
-use super::layout::{count, duration, notice, Notice};
+use super::layout::{capitalized, count, duration, notice, Notice};
 use crate::checks::Check;
 use maud::{html, Markup};
 use shared::app::verify::{ListCheck, Verified};
+use shared::audience_api::Vocabulary;
 
-pub fn card(dest: &str, exported: bool, check: Option<&Check>) -> Markup {
+pub fn card(words: &Vocabulary, dest: &str, exported: bool, check: Option<&Check>) -> Markup {
     let running = check.is_some_and(Check::is_running);
+    let (api, audience) = (words.api, words.audience);
     html! {
         section.card #verify aria-labelledby="verify-title" {
-            h2 #verify-title { "What Autopilot holds" }
-            p.hint { "Reads each segment's list back from Autopilot (100 members a request, at the destination's rate) and compares it with what the last export left there. Members others added are counted, never touched." }
+            h2 #verify-title { "What " (api) " holds" }
+            p.hint { "Reads each segment's " (audience) " back from " (api) " (at the destination's rate) and compares it with what the last export left there. Members others added are counted, never touched." }
+            @if let Some(step) = words.one_time_step { p.hint #one-time-step { (step) } }
             @match check {
                 Some(Check { repair, outcome: None }) => {
                     p.status #verifying role="status" aria-live="polite"
                         data-verify=(format!("/destinations/{dest}/verify")) {
                         span.spinner aria-hidden="true" {}
-                        @if *repair { "Repairing… putting missing members back on their lists." }
-                        @else { "Verifying… reading the lists back from Autopilot." }
+                        @if *repair { "Repairing… putting missing members back on their " (audience) "s." }
+                        @else { "Verifying… reading the " (audience) "s back from " (api) "." }
                     }
                 }
                 Some(Check { outcome: Some(Err(message)), .. }) => {
                     (notice(Notice::Error, &format!("Not verified: {message}")))
                 }
-                Some(Check { outcome: Some(Ok(found)), .. }) => { (findings(found)) }
+                Some(Check { outcome: Some(Ok(found)), .. }) => { (findings(words, found)) }
                 None => {
-                    @if !exported { p.muted { "Export first: there is nothing to compare the lists with yet." } }
+                    @if !exported { p.muted { "Export first: there is nothing to compare the " (audience) "s with yet." } }
                 }
             }
             @if repairable(check) {
-                p.hint #repair-hint { "Repair puts the missing members back on their lists: list membership only, never a contact's fields or subscription. Unsubscribed contacts stay unsubscribed." }
+                p.hint #repair-hint { "Repair puts the missing members back on their " (audience) "s: " (audience) " membership only, never a contact's fields or subscription. Unsubscribed contacts stay unsubscribed." }
             }
             div.actions {
                 @if repairable(check) {
@@ -63,7 +67,8 @@ fn repairable(check: Option<&Check>) -> bool {
 }
 
 /// What one check found.
-fn findings(found: &Verified) -> Markup {
+fn findings(words: &Vocabulary, found: &Verified) -> Markup {
+    let audience = words.audience;
     let missing: u64 = found
         .lists
         .iter()
@@ -71,16 +76,16 @@ fn findings(found: &Verified) -> Markup {
         .sum();
     html! {
         @if found.in_place() {
-            @let all = "Every list holds every member the last export left on it.";
-            @if found.repair { (notice(Notice::Done, &format!("{} {all}", repaired(found)))) }
-            @else { (notice(Notice::Done, all)) }
+            @let all = format!("Every {audience} holds every member the last export left on it.");
+            @if found.repair { (notice(Notice::Done, &format!("{} {all}", repaired(words, found)))) }
+            @else { (notice(Notice::Done, &all)) }
         } @else {
-            @if found.repair { (notice(Notice::Done, &repaired(found))) }
-            (notice(Notice::Warning, &summary(found, missing)))
+            @if found.repair { (notice(Notice::Done, &repaired(words, found))) }
+            (notice(Notice::Warning, &summary(words, found, missing)))
         }
         div.table-scroll {
             table.numbers {
-                caption.sr-only { "Lists read back" }
+                caption.sr-only { (capitalized(audience)) "s read back" }
                 thead { tr {
                     th scope="col" { "Segment" }
                     th scope="col" { "Expected" }
@@ -89,7 +94,7 @@ fn findings(found: &Verified) -> Markup {
                     th scope="col" { "Unsubscribed" }
                     th scope="col" { "Foreign" }
                     @if found.repair { th scope="col" { "Put back" } }
-                    th scope="col" { "List" }
+                    th scope="col" { (capitalized(audience)) }
                 } }
                 tbody {
                     @for l in &found.lists {
@@ -108,7 +113,7 @@ fn findings(found: &Verified) -> Markup {
             }
         }
         p.muted.small #verify-cost {
-            (count(found.requests)) " requests to Autopilot in " (duration(found.seconds))
+            (count(found.requests)) " requests to " (words.api) " in " (duration(found.seconds))
             " at up to " (found.requests_per_second) " requests/second · compared with export "
             code.export-id { (found.export_id) }
         }
@@ -123,35 +128,37 @@ fn list_state(l: &ListCheck) -> String {
     }
 }
 
-fn summary(found: &Verified, missing: u64) -> String {
+fn summary(words: &Vocabulary, found: &Verified, missing: u64) -> String {
+    let Vocabulary { api, audience, .. } = words;
     let gone = found.lists.iter().filter(|l| l.list_gone).count();
     let mut parts = Vec::new();
     if missing > 0 {
         parts.push(format!(
-            "{} of the members the last export left are no longer on their lists",
+            "{} of the members the last export left are no longer on their {audience}s",
             count(missing)
         ));
     }
     if gone > 0 {
         parts.push(format!(
-            "{gone} list{} gone from Autopilot (the next export creates it again)",
+            "{gone} {audience}{} gone from {api} (the next export creates it again)",
             if gone == 1 { " is" } else { "s are" }
         ));
     }
     format!("{}.", parts.join("; "))
 }
 
-fn repaired(found: &Verified) -> String {
+fn repaired(words: &Vocabulary, found: &Verified) -> String {
+    let Vocabulary { api, audience, .. } = words;
     let put_back: u64 = found.lists.iter().map(|l| l.repaired).sum();
     let not: u64 = found.lists.iter().map(|l| l.not_repaired).sum();
     let mut text = format!(
-        "Repaired: {} member{} put back on their lists.",
+        "Repaired: {} member{} put back on their {audience}s.",
         count(put_back),
         if put_back == 1 { "" } else { "s" }
     );
     if not > 0 {
         text.push_str(&format!(
-            " {} could not be put back: they are no longer contacts in Autopilot.",
+            " {} could not be put back: they are no longer contacts in {api}.",
             count(not)
         ));
     }
@@ -161,6 +168,7 @@ fn repaired(found: &Verified) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::audience_api::ApiKind;
 
     fn list(segment: &str, expected: u64, missing: u64, repaired: u64) -> ListCheck {
         ListCheck {
@@ -187,11 +195,15 @@ mod tests {
     }
 
     fn shown(found: Verified) -> String {
+        shown_for(ApiKind::Autopilot, found)
+    }
+
+    fn shown_for(api: ApiKind, found: Verified) -> String {
         let check = Check {
             repair: found.repair,
             outcome: Some(Ok(found)),
         };
-        card("m", true, Some(&check)).into_string()
+        card(api.vocabulary(), "m", true, Some(&check)).into_string()
     }
 
     #[test]
@@ -231,16 +243,38 @@ mod tests {
             repair: false,
             outcome: None,
         };
-        let html = card("m", true, Some(&running)).into_string();
+        let autopilot = ApiKind::Autopilot.vocabulary();
+        let html = card(autopilot, "m", true, Some(&running)).into_string();
         assert!(html.contains("Verifying…"));
         assert!(html.contains("<button type=\"submit\" disabled>Verify</button>"));
         let failed = Check {
             repair: false,
             outcome: Some(Err("no <export>".into())),
         };
-        let html = card("m", true, Some(&failed)).into_string();
+        let html = card(autopilot, "m", true, Some(&failed)).into_string();
         assert!(
             html.contains("Not verified: no &lt;export&gt;") && html.contains("role=\"alert\"")
         );
+    }
+
+    #[test]
+    fn an_ortto_check_speaks_of_tags_and_the_audience_to_build() {
+        let mut gone = list("Lapsed", 80, 80, 0);
+        gone.list_gone = true;
+        let html = shown_for(
+            ApiKind::Ortto,
+            verified(vec![list("VIP", 700, 5, 0), gone], false),
+        );
+        assert!(html.contains("What Ortto holds"));
+        assert!(html.contains("no longer on their tags; 1 tag is gone from Ortto"));
+        assert!(html.contains("<th scope=\"col\">Tag</th>"));
+        assert!(html.contains("12 requests to Ortto in 1.5 s"));
+        assert!(html.contains("Tag is &lt;segment name&gt;"));
+        assert!(
+            !html.contains("Autopilot") && !html.contains("list"),
+            "{html}"
+        );
+        let html = shown(verified(vec![list("VIP", 700, 0, 0)], false));
+        assert!(!html.contains("Ortto") && !html.contains("Tag is"));
     }
 }

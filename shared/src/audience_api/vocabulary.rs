@@ -21,6 +21,10 @@ pub struct Vocabulary {
     /// contact (Autopilot: `unsubscribed`; Ortto: `bol::p`, `bol::sp`, `bol::gdpr` and their
     /// context fields), and so does a change of address (`_NewEmail`).
     pub never_sent: &'static [&'static str],
+    /// What to do once in the tool before an exported segment can be used, if anything (Ortto:
+    /// build an audience on the segment's tag); pages show it where segments are chosen and read
+    /// back.
+    pub one_time_step: Option<&'static str>,
 }
 
 impl Vocabulary {

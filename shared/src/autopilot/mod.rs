@@ -75,4 +75,5 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         "MailingCountry",
     ],
     never_sent: &["unsubscribed", "_NewEmail"],
+    one_time_step: None,
 };

@@ -90,4 +90,7 @@ pub const VOCABULARY: Vocabulary = Vocabulary {
         "str::soo-ctx",
         "_NewEmail",
     ],
+    one_time_step: Some(
+        "Once per segment, in Ortto: build an audience on \"Tag is <segment name>\"; campaigns and journeys use the audience, and the tag keeps it up to date.",
+    ),
 };
