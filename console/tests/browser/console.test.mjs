@@ -12,18 +12,14 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
-import { chromium } from "playwright-core";
+import { assertKeyKept, destinationFiles, env, files, filesHolding, openBrowser, rowsByName, rowsOf, sandboxAdmin, screenshots }
+  from "./helpers.mjs";
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run scripts/test-console`);
-  return value;
-};
 const consoleLink = env("CONSOLE_URL");
 const origin = new URL(consoleLink).origin;
 const sandboxUrl = env("SANDBOX_URL");
 const sandboxKey = env("SANDBOX_KEY");
-const sandboxAdmin = { authorization: `Bearer ${env("SANDBOX_ADMIN_TOKEN")}` };
+const admin = sandboxAdmin(sandboxUrl, env("SANDBOX_ADMIN_TOKEN"));
 const dataDir = env("DATA_DIR");
 const snapshotsDir = env("SNAPSHOTS_DIR");
 const consoleLog = env("CONSOLE_LOG");
@@ -76,52 +72,24 @@ const expected = (segment) => {
 let browser;
 let context;
 let page;
-const answers = []; // every answer's text the browser received
-const dialogs = [];
+let answers; // every answer's text the browser received
+let dialogs;
+let shot;
 
 before(async () => {
-  fs.mkdirSync(shots, { recursive: true });
   fs.writeFileSync(path.join(snapshotsDir, "VIP Customers.csv"), snapshotText(vip));
   fs.writeFileSync(path.join(snapshotsDir, "Lapsed Buyers.csv.gz"), zlib.gzipSync(snapshotText(lapsed)));
   fs.writeFileSync(path.join(snapshotsDir, "<img src=x onerror=alert(1)>.csv"), "email\nx@example.com\n");
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
-  page = await context.newPage();
-  page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
-  page.on("response", async (r) => {
-    try { answers.push(`${r.url()}\n${await r.text()}`); } catch { /* redirects have no body */ }
-  });
+  ({ browser, context, page, answers, dialogs } = await openBrowser());
+  shot = screenshots(page, shots);
 });
 
 after(async () => {
   await browser?.close();
 });
 
-const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-
-/** Every file under `dir`, recursively. */
-function files(dir) {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]);
-}
-/** Each stored destination's file and text. */
-const destinationFiles = () =>
-  files(path.join(dataDir, "destinations")).map((f) => [path.basename(f), fs.readFileSync(f, "utf8")]);
-const filesHolding = (dir, text) => files(dir).filter((f) => fs.readFileSync(f).includes(text));
-
-async function sandboxState() {
-  const answer = await fetch(`${sandboxUrl}/admin/state`, { headers: sandboxAdmin });
-  return answer.json();
-}
-async function sandboxFaults(faults) {
-  const answer = await fetch(`${sandboxUrl}/admin/faults`, { method: "PUT", headers: sandboxAdmin, body: JSON.stringify(faults) });
-  assert.equal(answer.status, 204);
-}
+const sandboxState = admin.state;
+const sandboxFaults = admin.faults;
 
 test("a request without the token gets 401, and so does a wrong token", async () => {
   for (const url of [`${origin}/`, `${origin}/setup`, `${origin}/assets/style.css`, `${origin}/?token=wrong`]) {
@@ -239,18 +207,17 @@ test("data matching, segments, Save, Preview", async () => {
   await page.getByLabel("<img src=x onerror=alert(1)>").waitFor();
   await shot("06-matching-filled");
   // Preview runs the dry run on the form's choices without saving them.
-  const stored = destinationFiles();
+  const stored = destinationFiles(dataDir);
   await page.getByRole("button", { name: "Preview" }).click();
   const result = page.locator("#preview-result");
   await result.getByText("Within the profile limit").waitFor();
   assert.match(await result.locator(".stat").first().textContent(), /1,300\s*distinct profiles/);
-  const rows = await result.locator("tbody tr").evaluateAll((trs) =>
-    trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  const rows = await rowsOf(result.locator("tbody tr"));
   assert.deepEqual(rows, [
     ["Lapsed Buyers", "new", "800", "0", "0", "0", "1", "1"],
     ["VIP Customers", "new", "700", "0", "0", "0", "1", "1"],
   ]);
-  assert.deepEqual(destinationFiles(), stored, "Preview saved nothing");
+  assert.deepEqual(destinationFiles(dataDir), stored, "Preview saved nothing");
   assert.equal(await page.getByLabel("Email").inputValue(), "email");
   assert.equal(await page.getByLabel("Last name").inputValue(), "last_name");
   assert.equal(await page.getByLabel("Autopilot field").inputValue(), "Company");
@@ -343,23 +310,13 @@ test("a page of another origin cannot reset the sandbox: its post is refused", a
 });
 
 /** The Verify card's table, by segment: [expected, present, missing, unsubscribed, foreign, …]. */
-async function verifyTable() {
-  const rows = await page.locator("#verify tbody tr").evaluateAll((trs) =>
-    trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
-  return Object.fromEntries(rows.map(([segment, ...cells]) => [segment, cells]));
-}
+const verifyTable = () => rowsByName(page.locator("#verify tbody tr"));
 
 test("Verify reports members removed and unsubscribed by hand; Repair puts them back", async () => {
   const vipList = (await sandboxState()).lists.find((l) => l.title === vip.name);
   // Members 0 to 499 are in VIP Customers only: 5 taken off the list, 3 others unsubscribed.
-  for (let i = 10; i < 15; i++) {
-    const answer = await fetch(`${sandboxUrl}/admin/lists/${vipList.list_id}/members/person${i}@example.com`, { method: "DELETE", headers: sandboxAdmin });
-    assert.equal(answer.status, 204);
-  }
-  for (let i = 20; i < 23; i++) {
-    const answer = await fetch(`${sandboxUrl}/admin/contacts/person${i}@example.com/unsubscribe`, { method: "POST", headers: sandboxAdmin });
-    assert.equal(answer.status, 204);
-  }
+  for (let i = 10; i < 15; i++) await admin.done("DELETE", `lists/${vipList.list_id}/members/person${i}@example.com`);
+  for (let i = 20; i < 23; i++) await admin.done("POST", `contacts/person${i}@example.com/unsubscribe`);
   // Slow answers so that the wait can be seen.
   await sandboxFaults({ slow_rate: 1, slow_ms: 300 });
   await page.getByRole("button", { name: "Verify" }).click();
@@ -435,13 +392,8 @@ test("a folder of parts and a data-lake entity are offered as segments and expor
 
 test("the key never appears in any page, answer, file or log line", async () => {
   assert.ok(answers.length > 10);
-  for (const key of [sandboxKey, refusedKey]) {
-    assert.deepEqual(answers.filter((a) => a.includes(key)).map((a) => a.split("\n")[0]), []);
-    for (const log of consoleLog.split(":")) assert.ok(!fs.readFileSync(log, "utf8").includes(key), log);
-  }
-  const holding = filesHolding(dataDir, sandboxKey).map((f) => path.relative(dataDir, f));
-  assert.equal(holding.length, 1);
-  assert.match(holding[0], /^secrets\//);
+  assertKeyKept(sandboxKey, { answers, logs: consoleLog, dataDir, stored: 1 });
+  assertKeyKept(refusedKey, { answers, logs: consoleLog, dataDir, stored: 0 });
 });
 
 test("Remove destination asks first, then the destination and its key are gone", async () => {
