@@ -85,3 +85,12 @@ impl From<SnapshotError> for JobError {
         Self::new(err.kind(), err.message())
     }
 }
+
+/// The message of a failure as the state machine catches it: a Lambda error's `Cause` is the JSON
+/// of `errorType` and `errorMessage`; anything else is kept as it is.
+pub fn cause_message(cause: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(cause)
+        .ok()
+        .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| cause.to_string())
+}

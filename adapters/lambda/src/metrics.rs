@@ -46,6 +46,7 @@ pub fn export_finished(namespace: &str, event: &ExportFinished) -> Value {
         &[
             ("ContactsSent", "Count", c.sent as f64),
             ("ContactsRejected", "Count", c.rejected as f64),
+            ("ContactsSuppressed", "Count", c.suppressed as f64),
             ("ContactsUnsent", "Count", c.unsent as f64),
             ("MembersRemoved", "Count", c.removed as f64),
             ("RowsInvalid", "Count", c.invalid as f64),
@@ -61,7 +62,7 @@ pub fn export_finished(namespace: &str, event: &ExportFinished) -> Value {
     )
 }
 
-/// What one run of a chunk upload adds: Autopilot's 429 answers.
+/// What one run of a chunk upload adds: the API's 429 answers.
 pub fn chunk_uploaded(namespace: &str, destination: &str, out: &upload_chunk::Output) -> Value {
     document(
         namespace,
@@ -110,6 +111,8 @@ mod tests {
         .unwrap();
         let doc = export_finished("ns", &event);
         assert_eq!(doc["ContactsSent"], 8.0);
+        // An event written before suppressed contacts were counted reads as none suppressed.
+        assert_eq!(doc["ContactsSuppressed"], 0.0);
         assert_eq!(doc["ExportDuration"], 12.5);
         assert_eq!(
             (
@@ -122,6 +125,6 @@ mod tests {
         let declared = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .unwrap();
-        assert_eq!(declared.len(), 9, "every value is declared");
+        assert_eq!(declared.len(), 10, "every value is declared");
     }
 }

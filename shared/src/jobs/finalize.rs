@@ -1,5 +1,5 @@
 //! `finalize`: the export's report. Per segment it accounts for every row read — sent (added or
-//! updated), unchanged since the last export, invalid (by reason), duplicate, rejected by Autopilot
+//! updated), unchanged since the last export, invalid (by reason), duplicate, rejected by the API
 //! (by message) or unsent (a chunk that did not finish) — and the members taken off the list. It
 //! writes `report.json` and `rejected.csv` beside it, commits the new baseline when nothing failed
 //! (and otherwise records in the old one exactly what landed, [`super::ledger`]; an export whose
@@ -53,7 +53,7 @@ pub struct Failure {
 pub enum Status {
     /// Every valid profile is in its list.
     Succeeded,
-    /// Some contacts were sent, others were refused by Autopilot or not sent.
+    /// Some contacts were sent, others were refused by the API or not sent.
     PartiallySucceeded,
     Failed,
 }
@@ -62,7 +62,8 @@ pub enum Status {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub rows_read: u64,
-    /// Contacts Autopilot accepted: `added + updated`.
+    /// Contacts the API accepted: `added + updated` (on Ortto, `added` counts people new to the
+    /// segment's tag, not people Ortto created).
     pub sent: u64,
     pub added: u64,
     pub updated: u64,
@@ -192,7 +193,7 @@ pub struct Output {
 
 pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     if let Some(failure) = &mut input.failure {
-        failure.message = readable_cause(&failure.message);
+        failure.message = crate::job_error::cause_message(&failure.message);
     }
     let store = deps.store.as_ref();
     let (dest, export) = (&input.destination_id, &input.export_id);
@@ -272,7 +273,7 @@ async fn commit(
     let next: Baseline = serde_json::from_slice(&bytes)
         .map_err(|_| JobError::internal("this export's candidate baseline is damaged"))?;
     if report.failure.is_none() && results.iter().all(|r| r.rejected.is_empty()) {
-        // Autopilot took everything: the candidate is the baseline, stored as it was written.
+        // The API took everything: the candidate is the baseline, stored as it was written.
         store.put(&baseline::key(dest), bytes).await?;
         return Ok(Some(next));
     }
@@ -352,19 +353,7 @@ async fn chunk_outcomes(
     Ok(outcomes)
 }
 
-/// A Step Functions error cause is the function's JSON error report; keep only its message.
-fn readable_cause(cause: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(cause)
-        .ok()
-        .and_then(|v| {
-            v.get("errorMessage")
-                .and_then(|m| m.as_str())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| cause.to_string())
-}
-
-/// The candidate baseline, less what Autopilot refused: a refused contact keeps the state it had
+/// The candidate baseline, less what the API refused: a refused contact keeps the state it had
 /// (or none), so the next export sends it again.
 fn confirmed(
     mut next: Baseline,

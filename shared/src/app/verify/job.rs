@@ -202,7 +202,7 @@ pub async fn fail(
     };
     let failure = Failure {
         error_type: error_type.to_string(),
-        message: readable(message),
+        message: crate::job_error::cause_message(message),
     };
     tracing::warn!(
         destination,
@@ -295,13 +295,4 @@ async fn end(
         log(verified);
     }
     Ok(record.progress())
-}
-
-/// The message of a failure as the state machine catches it (a Lambda error's `Cause` is the
-/// JSON of `errorType` and `errorMessage`).
-fn readable(cause: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(cause)
-        .ok()
-        .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_string))
-        .unwrap_or_else(|| cause.to_string())
 }

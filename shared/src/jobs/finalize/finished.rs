@@ -1,8 +1,9 @@
 //! What the end of an export tells the world: the "Export Finished" event (on AWS put on the
 //! default EventBridge bus by the state machine; its detail is this). Ids, names, counts and the
-//! report's key only: never an email address, a cell value, Autopilot's own messages or the key.
+//! report's key only: never an email address, a cell value, the API's own messages or the key.
 
 use super::{Report, Status};
+use crate::audience_api::ApiKind;
 use crate::jobs::plan::Trigger;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,9 @@ pub struct ExportFinished {
     pub destination_id: String,
     /// The destination's display name (its id when the destination was removed meanwhile).
     pub destination_name: String,
+    /// The API the destination speaks (absent from events of releases that spoke only Autopilot's).
+    #[serde(default)]
+    pub api: ApiKind,
     pub export_id: String,
     /// What started the export, when its plan recorded it.
     pub trigger: Option<Trigger>,
@@ -38,6 +42,9 @@ pub struct Totals {
     pub invalid: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Contacts the API left out on purpose (Ortto's suppression list, update-only destinations).
+    #[serde(default)]
+    pub suppressed: u64,
     pub unsent: u64,
 }
 
@@ -48,6 +55,7 @@ impl ExportFinished {
         Self {
             destination_id: report.destination_id.clone(),
             destination_name: destination_name.to_string(),
+            api: report.api,
             export_id: report.export_id.clone(),
             trigger: report.trigger,
             status: report.status,
@@ -62,6 +70,7 @@ impl ExportFinished {
                 invalid: c.invalid,
                 duplicates: c.duplicates,
                 rejected: c.rejected,
+                suppressed: c.suppressed,
                 unsent: c.unsent,
             },
             report_key: report_key.to_string(),
@@ -76,8 +85,14 @@ impl ExportFinished {
             Status::Failed => "failed",
         };
         let c = &self.counts;
+        let api = self.api.vocabulary().api;
+        let suppressed = if c.suppressed > 0 {
+            format!(", {} suppressed by {api}", c.suppressed)
+        } else {
+            String::new()
+        };
         format!(
-            "Export {} of {} {status} in {:.0} s: {} sent, {} unchanged, {} removed, {} invalid, {} rejected by Autopilot, {} not sent.",
+            "Export {} of {} {status} in {:.0} s: {} sent, {} unchanged, {} removed, {} invalid, {} rejected by {api}{suppressed}, {} not sent.",
             self.export_id,
             self.destination_name,
             self.duration_seconds,
@@ -97,7 +112,7 @@ mod tests {
     use crate::jobs::finalize::Counts;
 
     #[test]
-    fn the_event_holds_numbers_and_names_never_what_autopilot_said_about_a_contact() {
+    fn the_event_holds_numbers_and_names_never_what_the_api_said_about_a_contact() {
         let totals = Counts {
             rows_read: 12,
             sent: 9,
@@ -124,6 +139,31 @@ mod tests {
         assert_eq!(
             event.text(),
             "Export 20261130T170000Z-abc123 of Marketing partially succeeded in 5 s: 9 sent, 0 unchanged, 0 removed, 2 invalid, 1 rejected by Autopilot, 0 not sent."
+        );
+    }
+
+    #[test]
+    fn the_line_names_the_destinations_api_and_its_suppressed_contacts() {
+        let totals = Counts {
+            rows_read: 5,
+            sent: 3,
+            added: 3,
+            suppressed: 2,
+            ..Counts::default()
+        };
+        let report: Report = serde_json::from_value(serde_json::json!({
+            "destination_id": "ortto", "api": "ortto", "export_id": "20261130T170000Z-abc123",
+            "status": "succeeded", "trigger": "manual", "started_at": null,
+            "finished_at": "2026-11-30T17:00:05Z", "duration_seconds": 5.0,
+            "requests_per_second": 10.0, "rate_limit_floor_seconds": 1.0,
+            "distinct_profiles": 5, "segments": [], "totals": totals,
+        }))
+        .unwrap();
+        let event = ExportFinished::of(&report, "Ortto", "exports/ortto/x/report.json");
+        assert_eq!(event.counts.suppressed, 2);
+        assert_eq!(
+            event.text(),
+            "Export 20261130T170000Z-abc123 of Ortto succeeded in 5 s: 3 sent, 0 unchanged, 0 removed, 0 invalid, 0 rejected by Ortto, 2 suppressed by Ortto, 0 not sent."
         );
     }
 }
