@@ -1,11 +1,12 @@
-//! Exports through the jobs against a real sandbox, by how they run: a chunk uploaded twice is
+//! Exports through the jobs against a real sandbox of each API, by how they run: a chunk uploaded twice is
 //! sent once, an interrupted export is finished by the next run, a revoked key fails clearly, a
 //! key rotated elsewhere is picked up, a chunk out of time pauses and carries on (during an
 //! outage too, its retries stopping at its deadline), and the
 //! in-process launcher the console starts exports through runs one at a time and resumes.
 
+use integration_tests::apis::{batch, sandbox_of, ApiKind};
 use integration_tests::jobs::{configure, connect, export, export_deps, members};
-use integration_tests::{sandbox, KEY};
+use integration_tests::{for_each_api, KEY};
 use sandbox::Sandbox;
 use secrecy::SecretString;
 use shared::app::exports::{self, ExportStatus};
@@ -27,8 +28,10 @@ fn people(path: &Path, n: usize) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A destination whose one segment "P" holds `n` people, on a sandbox limited to `sandbox_rate`.
+/// A destination whose one segment "P" holds `n` people, on a sandbox of `api` limited to
+/// `sandbox_rate`.
 async fn people_destination(
+    api: ApiKind,
     n: usize,
     sandbox_rate: Option<f64>,
     rate: f64,
@@ -36,7 +39,7 @@ async fn people_destination(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.csv");
     people(&path, n);
-    let sandbox = sandbox(|c| match sandbox_rate {
+    let sandbox = sandbox_of(api, |c| match sandbox_rate {
         Some(r) => c.rate(r),
         None => c,
     })
@@ -49,9 +52,18 @@ async fn people_destination(
     (dir, sandbox, deps, dest)
 }
 
-#[tokio::test]
-async fn uploading_a_chunk_twice_sends_it_once() {
-    let (_dir, sandbox, deps, dest) = people_destination(250, None, 1000.0).await;
+for_each_api!(
+    uploading_a_chunk_twice_sends_it_once
+    an_interrupted_export_is_finished_by_the_next_run
+    a_revoked_key_fails_the_export_with_a_clear_reason
+    a_key_rotated_by_another_process_is_picked_up_by_a_warm_one
+    a_chunk_out_of_time_pauses_and_carries_on
+    during_an_outage_a_chunk_stops_retrying_at_its_deadline_and_carries_on_after_it
+    the_in_process_launcher_runs_one_export_at_a_time_and_resumes_an_interrupted_one
+);
+
+async fn uploading_a_chunk_twice_sends_it_once(api: ApiKind) {
+    let (_dir, sandbox, deps, dest) = people_destination(api, 250, None, 1000.0).await;
     let planned = plan::run(
         plan::Input {
             destination_id: dest.clone(),
@@ -96,9 +108,8 @@ async fn uploading_a_chunk_twice_sends_it_once() {
     assert_eq!(sandbox.counters().contacts_written, 100);
 }
 
-#[tokio::test]
-async fn an_interrupted_export_is_finished_by_the_next_run() {
-    let (_dir, sandbox, deps, dest) = people_destination(3000, Some(20.0), 20.0).await;
+async fn an_interrupted_export_is_finished_by_the_next_run(api: ApiKind) {
+    let (_dir, sandbox, deps, dest) = people_destination(api, 3000, Some(20.0), 20.0).await;
     // Stop the first run part-way, as Ctrl-C or a kill would.
     let first = tokio::time::timeout(Duration::from_millis(1200), export(&deps, &dest, 200)).await;
     assert!(first.is_err(), "the first run was interrupted");
@@ -117,9 +128,8 @@ async fn an_interrupted_export_is_finished_by_the_next_run() {
     assert_eq!(sandbox.state().contacts.len(), 3000);
 }
 
-#[tokio::test]
-async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
-    let (_dir, sandbox, deps, dest) = people_destination(500, None, 1000.0).await;
+async fn a_revoked_key_fails_the_export_with_a_clear_reason(api: ApiKind) {
+    let (_dir, sandbox, deps, dest) = people_destination(api, 500, None, 1000.0).await;
     sandbox.set_api_keys(vec!["another-key".into()]);
     let err = export(&deps, &dest, 100).await.unwrap_err();
     assert_eq!(err.type_name(), "Unauthorized");
@@ -141,9 +151,8 @@ async fn a_revoked_key_fails_the_export_with_a_clear_reason() {
     );
 }
 
-#[tokio::test]
-async fn a_key_rotated_by_another_process_is_picked_up_by_a_warm_one() {
-    let (dir, sandbox, deps, dest) = people_destination(500, None, 1000.0).await;
+async fn a_key_rotated_by_another_process_is_picked_up_by_a_warm_one(api: ApiKind) {
+    let (dir, sandbox, deps, dest) = people_destination(api, 500, None, 1000.0).await;
     assert_eq!(export(&deps, &dest, 100).await.unwrap().totals.sent, 500);
 
     // Another process (the API's function) rotates the key; `deps` still holds a client on the
@@ -179,9 +188,8 @@ async fn a_key_rotated_by_another_process_is_picked_up_by_a_warm_one() {
     );
 }
 
-#[tokio::test]
-async fn a_chunk_out_of_time_pauses_and_carries_on() {
-    let (_dir, sandbox, deps, dest) = people_destination(450, None, 1000.0).await;
+async fn a_chunk_out_of_time_pauses_and_carries_on(api: ApiKind) {
+    let (_dir, sandbox, deps, dest) = people_destination(api, 450, None, 1000.0).await;
     let planned = plan::run(
         plan::Input {
             destination_id: dest.clone(),
@@ -197,7 +205,7 @@ async fn a_chunk_out_of_time_pauses_and_carries_on() {
         export_id: planned.export_id.clone(),
         chunk: 0,
         requests_per_second: None,
-        // Already past: each run sends one batch of 100 and pauses.
+        // Already past: each run sends one batch (100 people) and pauses.
         deadline: Some(tokio::time::Instant::now()),
         on_request: None,
     };
@@ -209,9 +217,9 @@ async fn a_chunk_out_of_time_pauses_and_carries_on() {
             assert_eq!(out.sent, 450);
             break;
         }
-        assert_eq!(out.sent, 100 * runs);
+        assert_eq!(out.sent, (batch(api) * runs) as u64);
     }
-    assert_eq!(runs, 5);
+    assert_eq!(runs, 450usize.div_ceil(batch(api)));
     assert_eq!(
         sandbox.counters().contacts_written,
         450,
@@ -219,9 +227,10 @@ async fn a_chunk_out_of_time_pauses_and_carries_on() {
     );
 }
 
-#[tokio::test]
-async fn during_an_outage_a_chunk_stops_retrying_at_its_deadline_and_carries_on_after_it() {
-    let (dir, sandbox, _deps, dest) = people_destination(250, None, 1000.0).await;
+async fn during_an_outage_a_chunk_stops_retrying_at_its_deadline_and_carries_on_after_it(
+    api: ApiKind,
+) {
+    let (dir, sandbox, _deps, dest) = people_destination(api, 250, None, 1000.0).await;
     // The client's own retry budget (15 minutes) is far longer than the run's.
     let settings = shared::audience_api::ClientSettings {
         timeout: Duration::from_secs(2),
@@ -287,10 +296,11 @@ async fn finished(deps: &Deps, launcher: &InProcess, dest: &str, export: &str) -
     panic!("export {export} did not finish in a minute");
 }
 
-#[tokio::test]
-async fn the_in_process_launcher_runs_one_export_at_a_time_and_resumes_an_interrupted_one() {
+async fn the_in_process_launcher_runs_one_export_at_a_time_and_resumes_an_interrupted_one(
+    api: ApiKind,
+) {
     // Two requests a second: the first export is still running when the second start comes.
-    let (dir, _sandbox, deps, dest) = people_destination(300, None, 2.0).await;
+    let (dir, _sandbox, deps, dest) = people_destination(api, 300, None, 2.0).await;
     let launcher = InProcess::new(deps.clone(), dir.path().join("data"));
     let request = ExportRequest::new(&dest, Trigger::Console);
     let first = exports::start(&deps, &launcher, &request).await.unwrap();

@@ -1,9 +1,10 @@
-//! Exports that meet failures against a real sandbox: an outage is waited out, a run that stops
+//! Exports that meet failures against a real sandbox of each API: an outage is waited out, a run that stops
 //! records exactly what landed (so the next run sends only the rest and can still take our own
 //! members off the list), a stopped chunk repeats at most its requests in flight, and a mapping
 //! that refuses every row is a failure, not an empty success.
 
-use integration_tests::{local_deps, sandbox, TestDestination};
+use integration_tests::apis::{self, batch, destination, member_page, pages, sandbox_of, ApiKind};
+use integration_tests::{for_each_api, local_deps};
 use sandbox::{Faults, Sandbox};
 use shared::app::local_export::{self, Options, Progress};
 use shared::audience_api::ClientSettings;
@@ -24,11 +25,12 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// A destination paced at `rate` whose requests are retried for `budget` at most.
-    async fn new(rate: f64, budget: Duration, custom: (&str, &str)) -> Self {
+    /// A destination on `api`'s sandbox paced at `rate` whose requests are retried for `budget`
+    /// at most.
+    async fn new(api: ApiKind, rate: f64, budget: Duration, custom: (&str, &str)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let snapshot = dir.path().join("segment.csv");
-        let sandbox = sandbox(|c| c).await;
+        let sandbox = sandbox_of(api, |c| c).await;
         let settings = ClientSettings {
             timeout: Duration::from_secs(2),
             min_timeout: Duration::from_millis(500),
@@ -36,7 +38,7 @@ impl Fixture {
             ..ClientSettings::default()
         };
         let deps = local_deps(dir.path(), settings);
-        let dest = TestDestination::new(sandbox.base_url())
+        let dest = destination(&sandbox)
             .named("Failures")
             .rate(rate)
             .custom(custom.0, custom.1)
@@ -67,11 +69,7 @@ impl Fixture {
     }
 
     fn members(&self) -> HashSet<String> {
-        self.sandbox
-            .state()
-            .list("Members")
-            .map(|l| l.members.iter().map(|m| m.to_lowercase()).collect())
-            .unwrap_or_default()
+        apis::members(&self.sandbox, "Members")
     }
 
     fn written(&self) -> u64 {
@@ -92,14 +90,24 @@ fn people(ids: std::ops::Range<u32>) -> HashSet<String> {
 }
 
 /// Contacts a stopped run may have written without hearing back: its requests in flight.
-const IN_FLIGHT_CONTACTS: u64 =
-    (local_export::DEFAULT_CONCURRENCY * upload_chunk::REQUESTS_IN_FLIGHT * 100) as u64;
+fn in_flight_contacts(api: ApiKind) -> u64 {
+    (local_export::DEFAULT_CONCURRENCY * upload_chunk::REQUESTS_IN_FLIGHT * batch(api)) as u64
+}
 
-#[tokio::test]
-async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_members() {
-    // 6,000 contacts at 30 requests/s take 2 s; Autopilot goes away once 2,000 have landed, for
+for_each_api!(
+    a_partly_failed_first_export_records_what_landed_and_later_removes_our_members
+    an_outage_is_waited_out_and_shown_then_the_export_finishes
+    a_stopped_chunk_repeats_at_most_its_requests_in_flight
+    a_mapping_that_refuses_every_row_fails_with_the_reasons
+    reading_an_existing_list_is_paced_at_the_exports_own_rate
+);
+
+async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_members(
+    api: ApiKind,
+) {
+    // 6,000 contacts at 30 requests/s take 2 s; the API goes away once 2,000 have landed, for
     // longer than the 1 s the client keeps retrying.
-    let f = Fixture::new(30.0, Duration::from_secs(1), ("integer--Age", "age")).await;
+    let f = Fixture::new(api, 30.0, Duration::from_secs(1), ("integer--Age", "age")).await;
     let list = f.sandbox.create_list("Members");
     // Two members from before: one who is also in the segment, one who is not.
     for email in ["p1@example.com", "x@example.com"] {
@@ -131,7 +139,7 @@ async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_
     assert_eq!(second.status, Status::Succeeded, "{second:?}");
     let resent = f.written() - before;
     assert!(
-        resent >= 6000 - landed && resent <= 6000 - landed + IN_FLIGHT_CONTACTS,
+        resent >= 6000 - landed && resent <= 6000 - landed + in_flight_contacts(api),
         "{resent} written for {} not landed",
         6000 - landed
     );
@@ -146,11 +154,10 @@ async fn a_partly_failed_first_export_records_what_landed_and_later_removes_our_
     assert_eq!(f.members(), &people(100..6000) | &theirs);
 }
 
-#[tokio::test]
-async fn an_outage_is_waited_out_and_shown_then_the_export_finishes() {
-    let f = Fixture::new(200.0, Duration::from_secs(60), ("integer--Age", "age")).await;
+async fn an_outage_is_waited_out_and_shown_then_the_export_finishes(api: ApiKind) {
+    let f = Fixture::new(api, 200.0, Duration::from_secs(60), ("integer--Age", "age")).await;
     f.write(0..6000);
-    // 60 requests at 200/s: 0.3 s of work; Autopilot goes away for 3.5 s once the first request
+    // 60 requests at 200/s: 0.3 s of work; the API goes away for 3.5 s once the first request
     // of the uploads is answered.
     let events = Mutex::new(Vec::new());
     let started = Instant::now();
@@ -175,8 +182,8 @@ async fn an_outage_is_waited_out_and_shown_then_the_export_finishes() {
         "the wait is shown: {events:?}"
     );
     assert!(events.iter().any(|e| e == "Resumed"), "{events:?}");
-    // The outage was met: requests were refused and retried until Autopilot was back. That a
-    // waiting request goes again as soon as Autopilot answers, not after its backoff, is shown by
+    // The outage was met: requests were refused and retried until the API was back. That a
+    // waiting request goes again as soon as the API answers, not after its backoff, is shown by
     // the client's own test (tests/client.rs); the time is a figure, not a check.
     let refused = f.sandbox.counters().server_errors;
     assert!(refused > 0, "no request met the outage: {events:?}");
@@ -186,9 +193,14 @@ async fn an_outage_is_waited_out_and_shown_then_the_export_finishes() {
     );
 }
 
-#[tokio::test]
-async fn a_stopped_chunk_repeats_at_most_its_requests_in_flight() {
-    let f = Fixture::new(20.0, Duration::from_millis(500), ("integer--Age", "age")).await;
+async fn a_stopped_chunk_repeats_at_most_its_requests_in_flight(api: ApiKind) {
+    let f = Fixture::new(
+        api,
+        20.0,
+        Duration::from_millis(500),
+        ("integer--Age", "age"),
+    )
+    .await;
     f.write(0..3000);
     let planned = plan::run(
         plan::Input {
@@ -208,7 +220,7 @@ async fn a_stopped_chunk_repeats_at_most_its_requests_in_flight() {
         deadline: None,
         on_request: None,
     };
-    // 30 requests at 20/s: about 16 land before Autopilot goes away.
+    // 30 requests at 20/s: about 16 land before the API goes away.
     f.sandbox.set_faults(outage(800, 60_000));
     let err = upload_chunk::run(input.clone(), &f.deps).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
@@ -219,15 +231,20 @@ async fn a_stopped_chunk_repeats_at_most_its_requests_in_flight() {
     assert!(out.done && out.sent == 3000, "{out:?}");
     let extra = f.written() - 3000;
     assert!(
-        extra <= (upload_chunk::REQUESTS_IN_FLIGHT * 100) as u64,
+        extra <= (upload_chunk::REQUESTS_IN_FLIGHT * batch(api)) as u64,
         "{extra} contacts written twice: more than the requests in flight"
     );
 }
 
-#[tokio::test]
-async fn a_mapping_that_refuses_every_row_fails_with_the_reasons() {
+async fn a_mapping_that_refuses_every_row_fails_with_the_reasons(api: ApiKind) {
     // A text column mapped to a whole-number field.
-    let f = Fixture::new(500.0, Duration::from_secs(5), ("integer--Age", "first")).await;
+    let f = Fixture::new(
+        api,
+        500.0,
+        Duration::from_secs(5),
+        ("integer--Age", "first"),
+    )
+    .await;
     f.write(0..300);
     let err = f.export(&|_| {}).await.unwrap_err();
     assert_eq!(err.type_name(), "InvalidInput");
@@ -247,13 +264,13 @@ async fn a_mapping_that_refuses_every_row_fails_with_the_reasons() {
     );
 }
 
-#[tokio::test]
-async fn reading_an_existing_list_is_paced_at_the_exports_own_rate() {
+async fn reading_an_existing_list_is_paced_at_the_exports_own_rate(api: ApiKind) {
     // The destination allows 5,000 requests/s; this export asks for 20. Reading the 30 pages of
     // an existing list's members must keep to 20 like every other request.
-    let f = Fixture::new(5000.0, Duration::from_secs(5), ("integer--Age", "age")).await;
+    let f = Fixture::new(api, 5000.0, Duration::from_secs(5), ("integer--Age", "age")).await;
     let list = f.sandbox.create_list("Members");
-    for i in 0..3000 {
+    let before = 30 * member_page(api);
+    for i in 0..before {
         let email = format!("before{i}@example.com");
         f.sandbox.add_member_by_hand(&list, &email).unwrap();
     }
@@ -265,7 +282,7 @@ async fn reading_an_existing_list_is_paced_at_the_exports_own_rate() {
     let report = local_export::run(&f.deps, &options, &|_| {}).await.unwrap();
     assert_eq!(report.status, Status::Succeeded, "{report:?}");
     let counters = f.sandbox.counters();
-    assert!(counters.requests >= 32, "{counters:?}");
+    assert!(counters.requests >= pages(api, before) + 2, "{counters:?}");
     assert!(
         counters.peak_accepted_per_second <= 21,
         "{} requests in one second at 20 requests/s",

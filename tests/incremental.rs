@@ -2,8 +2,9 @@
 //! tags): only changes are sent, departed members leave their list, hand-added members stay,
 //! failures lose nothing, guardrails stop large removals.
 
-use integration_tests::{local_deps, sandbox, KEY};
-use sandbox::{Sandbox, SandboxConfig};
+use integration_tests::apis::{self, audience_id, sandbox_of};
+use integration_tests::{for_each_api, local_deps, KEY};
+use sandbox::Sandbox;
 use secrecy::SecretString;
 use shared::app::launcher::ExportRequest;
 use shared::app::local_export::{self, Options, Progress};
@@ -18,7 +19,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 struct Fixture {
-    api: ApiKind,
     _dir: tempfile::TempDir,
     snapshot: PathBuf,
     deps: Deps,
@@ -30,10 +30,7 @@ impl Fixture {
     async fn new(api: ApiKind) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let snapshot = dir.path().join("segment.csv");
-        let sandbox = match api {
-            ApiKind::Ortto => sandbox(|_| SandboxConfig::ortto(KEY)).await,
-            _ => sandbox(|c| c).await,
-        };
+        let sandbox = sandbox_of(api, |c| c).await;
         let settings = ClientSettings {
             timeout: Duration::from_secs(2),
             max_attempts: 3,
@@ -59,7 +56,6 @@ impl Fixture {
         .unwrap()
         .destination_id;
         let fixture = Self {
-            api,
             _dir: dir,
             snapshot,
             deps,
@@ -128,11 +124,7 @@ impl Fixture {
     }
 
     fn members(&self) -> HashSet<String> {
-        self.sandbox
-            .state()
-            .list("Members")
-            .map(|l| l.members.iter().cloned().collect())
-            .unwrap_or_default()
+        apis::members(&self.sandbox, "Members")
     }
 
     /// The export that wrote the destination's baseline.
@@ -150,46 +142,14 @@ impl Fixture {
 
     /// The sandbox's id of the segment's list (tag).
     fn list_id(&self) -> String {
-        self.sandbox
-            .state()
-            .list("Members")
-            .unwrap()
-            .list_id
-            .clone()
-    }
-
-    /// The contact (person) with this address, as the sandbox holds it.
-    fn contact(&self, email: &str) -> Option<serde_json::Value> {
-        let state = self.sandbox.state();
-        let found = (state.contacts.iter()).find(|c| c["Email"] == email || c["email"] == email);
-        found.cloned()
+        audience_id(&self.sandbox, "Members")
     }
 
     /// A contact's first name and tier, wherever its API keeps them.
     fn first_and_tier(&self, email: &str) -> (serde_json::Value, serde_json::Value) {
-        let c = self.contact(email).expect("the contact exists");
-        match self.api {
-            ApiKind::Ortto => (
-                c["fields"]["str::first"].clone(),
-                c["fields"]["str:cm:tier"].clone(),
-            ),
-            _ => (c["FirstName"].clone(), c["custom"]["string--Tier"].clone()),
-        }
+        let field = |name| apis::field(&self.sandbox, email, name);
+        (field("FirstName"), field("string--Tier"))
     }
-}
-
-/// Each test once against each API's sandbox.
-macro_rules! for_each_api {
-    ($($test:ident)*) => {
-        mod autopilot { $(
-            #[tokio::test]
-            async fn $test() { super::$test(super::ApiKind::Autopilot).await }
-        )* }
-        mod ortto { $(
-            #[tokio::test]
-            async fn $test() { super::$test(super::ApiKind::Ortto).await }
-        )* }
-    };
 }
 
 for_each_api!(
@@ -256,7 +216,7 @@ async fn departed_members_leave_the_list_and_hand_added_ones_stay(api: ApiKind) 
     assert!(members.contains("manual@example.com"));
     assert!(!members.contains("p5@example.com"));
     // Taken off the list, not deleted.
-    assert!(f.contact("p5@example.com").is_some());
+    assert!(apis::contact(&f.sandbox, "p5@example.com").is_some());
     assert_eq!(report.totals.sent, 0);
 
     // Coming back puts them on the list again.
@@ -400,8 +360,7 @@ async fn changed_mapping_or_full_resends_everything_and_dry_run_writes_nothing(a
         report.totals.removed, 10,
         "removals still follow the ledger"
     );
-    // Ortto takes a tag off in a merge too: the sandbox counts it as a person written.
-    let leavers_written = if api == ApiKind::Ortto { 10 } else { 0 };
+    let leavers_written = apis::membership_writes(api, 10);
     assert_eq!(f.written() - written, 490 + leavers_written);
     assert_eq!(f.first_and_tier("p7@example.com").1, "silver");
 

@@ -1,14 +1,14 @@
-//! Whole exports through the jobs: a destination connected to a sandbox and configured, and an
-//! export run to its report.
+//! Whole exports through the jobs: a destination connected to a sandbox (of either API) and
+//! configured, and an export run to its report.
 
-use crate::local_deps;
+pub use crate::apis::members;
+use crate::{apis, local_deps};
 use sandbox::Sandbox;
 use shared::app::local_export::{self, Progress};
 use shared::audience_api::ClientSettings;
 use shared::jobs::finalize::Report;
 use shared::test_support::TestDestination;
 use shared::{Deps, JobError};
-use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -23,14 +23,10 @@ pub fn export_deps(dir: &Path) -> Deps {
     local_deps(dir, settings)
 }
 
-/// "Test Account" on `sandbox`, paced at `rate` and exported as `tester`, its email from `Email`,
-/// first name from `First Name`, `integer--Age` from `age`; no segments yet.
+/// "Test Account" on `sandbox` (with its API), paced at `rate` and exported as `tester`, its
+/// email from `Email`, first name from `First Name`, `integer--Age` from `age`; no segments yet.
 pub fn account(sandbox: &Sandbox, rate: f64) -> TestDestination {
-    matched(
-        TestDestination::new(sandbox.base_url())
-            .rate(rate)
-            .export_user("tester"),
-    )
+    matched(apis::destination(sandbox).rate(rate).export_user("tester"))
 }
 
 /// Email from `Email`, first name from `First Name`, `integer--Age` from `age`.
@@ -55,7 +51,7 @@ pub async fn configure(
     segments: &[(&str, &Path)],
     limit: Option<u64>,
 ) -> Result<(), JobError> {
-    // Configuring does not reach Autopilot: no URL is needed.
+    // Configuring does not reach the API: no URL is needed.
     let destination = segments
         .iter()
         .fold(matched(TestDestination::new("")), |d, (name, path)| {
@@ -72,13 +68,4 @@ pub async fn export(deps: &Deps, dest: &str, chunk_size: usize) -> Result<Report
         ..local_export::Options::new(dest)
     };
     local_export::run(deps, &options, &|_: Progress| {}).await
-}
-
-/// The members of the sandbox's list `list`, lowercased.
-pub fn members(sandbox: &Sandbox, list: &str) -> HashSet<String> {
-    sandbox
-        .state()
-        .list(list)
-        .map(|l| l.members.iter().map(|m| m.to_lowercase()).collect())
-        .unwrap_or_default()
 }

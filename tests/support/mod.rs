@@ -1,7 +1,9 @@
 //! Helpers for the integration tests: real sandboxes on free ports and clients pointed at them;
 //! the key, the jobs' local dependencies and the destinations to connect come from
-//! `shared::test_support`, which `shared`'s own tests use too.
+//! `shared::test_support`, which `shared`'s own tests use too. `apis` runs a suite against each
+//! API's sandbox.
 
+pub mod apis;
 pub mod conformance;
 pub mod jobs;
 

@@ -36,7 +36,7 @@ Exit status:
   0  succeeded: every valid profile is in its list
   1  failed, or refused before sending (the reason is printed; with --json as {\"error\": {\"type\", \"message\"}})
   2  the command line is wrong (an unknown flag, a value out of range)
-  3  partially succeeded: some contacts were refused by Autopilot or not sent; one line on stderr says which and what to run";
+  3  partially succeeded: some contacts were refused by the API (Autopilot, Ortto) or not sent; one line on stderr says which and what to run";
 
 pub const STATUS: &str = "Example:
   autopilot-export --json status marketing";
@@ -53,7 +53,7 @@ pub const VERIFY: &str = "Example:
 Exit status:
   0  every list holds every member the last export put there (after --repair, once put back);
      unsubscribed and foreign members are reported but change nothing
-  1  the verification failed (no export yet, Autopilot unreachable or refusing the key, a repair while an export runs)
+  1  the verification failed (no export yet, the API unreachable or refusing the key, a repair while an export runs)
   2  the command line is wrong
   3  members are missing from a list (or could not be put back), or a list is gone; one line on stderr says what to run";
 

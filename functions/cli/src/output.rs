@@ -2,6 +2,7 @@
 
 use crate::failure::BoxError;
 use crate::table::{self, Column};
+use shared::audience_api::Vocabulary;
 use shared::destination::Destination;
 use shared::jobs::finalize::{Counts, Report, Status};
 use shared::jobs::plan::SegmentPreview;
@@ -12,7 +13,8 @@ use std::path::Path;
 
 type CliResult = Result<(), BoxError>;
 
-pub fn connected(out: &connect::Output, json: bool) {
+/// What connect says, in the words of the destination's API (`words`).
+pub fn connected(out: &connect::Output, words: &Vocabulary, json: bool) {
     if json {
         println!(
             "{}",
@@ -20,8 +22,9 @@ pub fn connected(out: &connect::Output, json: bool) {
         );
     } else {
         println!(
-            "Connected {} (Autopilot account: {}). The key is stored; next: autopilot-export configure {} --email-field COLUMN --segment 'NAME=PATH'",
+            "Connected {} ({} account: {}). The key is stored; next: autopilot-export configure {} --email-field COLUMN --segment 'NAME=PATH'",
             out.destination_id,
+            words.api,
             out.account_name.as_deref().unwrap_or("unnamed"),
             out.destination_id
         );
@@ -124,7 +127,7 @@ pub fn unfinished(
         running.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
     );
     if !active {
-        println!("Run `autopilot-export export {dest}` to finish it: what Autopilot confirmed is not sent again.");
+        println!("Run `autopilot-export export {dest}` to finish it: what already landed is not sent again.");
     }
     Ok(())
 }
@@ -191,6 +194,7 @@ pub fn report(report: &Report, data_dir: &Path, json: bool) -> CliResult {
 pub fn partial_line(report: &Report, data_dir: &Path) -> String {
     let totals = &report.totals;
     let dest = &report.destination_id;
+    let api = report.api.vocabulary().api;
     let were = |n: u64| {
         if n == 1 {
             "1 contact was".to_string()
@@ -201,9 +205,9 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
     let mut parts = Vec::new();
     if totals.unsent > 0 {
         let why = match report.failure.as_ref().map(|f| f.error_type.as_str()) {
-            Some("Transient") => "Autopilot did not answer".to_string(),
-            Some("Throttled") => "Autopilot kept throttling the requests".to_string(),
-            Some("Unauthorized") => "Autopilot rejected the API key".to_string(),
+            Some("Transient") => format!("{api} did not answer"),
+            Some("Throttled") => format!("{api} kept throttling the requests"),
+            Some("Unauthorized") => format!("{api} rejected the API key"),
             Some(other) => format!("the export stopped: {other}"),
             None => "the export stopped".to_string(),
         };
@@ -218,7 +222,7 @@ pub fn partial_line(report: &Report, data_dir: &Path) -> String {
             |file| data_dir.join(file).display().to_string(),
         );
         parts.push(format!(
-            "{} refused by Autopilot: their rows and reasons are in {place}",
+            "{} refused by {api}: their rows and reasons are in {place}",
             were(totals.rejected)
         ));
     }
@@ -265,22 +269,23 @@ fn segments_table(report: &Report, width: u16) -> String {
     table::counts("segment", &names, columns, &["rows", "added"], width)
 }
 
-/// Prints what a dry run found.
-pub fn preview(out: &shared::jobs::plan::Output, json: bool) -> CliResult {
+/// Prints what a dry run found, in the words of the destination's API (`words`).
+pub fn preview(out: &shared::jobs::plan::Output, words: &Vocabulary, json: bool) -> CliResult {
     if json {
         println!("{}", serde_json::to_string_pretty(out)?);
         return Ok(());
     }
     println!(
-        "Dry run of {}: nothing was written to Autopilot.",
-        out.destination_id
+        "Dry run of {}: nothing was written to {}.",
+        out.destination_id, words.api
     );
+    let create = format!("{} would be created", words.audience);
     let segments: Vec<&SegmentPreview> = out.preview.iter().flatten().collect();
     println!("{}", preview_table(&segments, table::width()));
     for s in &segments {
         let mut notes = Vec::new();
         if !s.list_exists {
-            notes.push("list would be created");
+            notes.push(create.as_str());
         }
         if s.full {
             notes.push("full resend");

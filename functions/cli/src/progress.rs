@@ -1,26 +1,29 @@
 //! What an export shows while it runs: a progress bar on a terminal; elsewhere a line on stderr
-//! when it starts, at every tenth of the way, and while it waits for Autopilot; nothing with
-//! `--json`.
+//! when it starts, at every tenth of the way, and while it waits for the destination's API (named
+//! as its [`Vocabulary`] names it); nothing with `--json`.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use shared::app::local_export::Progress;
+use shared::audience_api::Vocabulary;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Seconds between two plain lines saying the export is still waiting for Autopilot.
+/// Seconds between two plain lines saying the export is still waiting for the API.
 const WAIT_NOTE_EVERY: u64 = 30;
 
 pub struct Display {
     bar: ProgressBar,
     /// Lines instead of a bar: stderr is not a terminal.
     plain: bool,
+    /// The destination's API, as messages name it.
+    words: &'static Vocabulary,
     last_tenth: Mutex<u64>,
     last_wait_note: Mutex<Option<u64>>,
 }
 
 impl Display {
-    pub fn new(json: bool) -> Self {
+    pub fn new(json: bool, words: &'static Vocabulary) -> Self {
         let terminal = std::io::stderr().is_terminal();
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         if json || !terminal {
@@ -44,6 +47,7 @@ impl Display {
         Self {
             bar,
             plain: !json && !terminal,
+            words,
             last_tenth: Mutex::new(0),
             last_wait_note: Mutex::new(None),
         }
@@ -69,7 +73,7 @@ impl Display {
                     .unwrap_or_else(|e| e.into_inner()) = None;
                 self.bar.set_message("sending");
                 if self.plain {
-                    eprintln!("Autopilot answers again: sending");
+                    eprintln!("{} answers again: sending", self.words.api);
                 }
             }
             Progress::Handled { contacts } => self.handled(contacts),
@@ -102,7 +106,8 @@ impl Display {
 
     fn waiting(&self, seconds: u64, budget: u64, reason: &str) {
         let text = format!(
-            "Autopilot is not answering ({}): waiting {} of up to {}, then the export stops and can be resumed",
+            "{} is not answering ({}): waiting {} of up to {}, then the export stops and can be resumed",
+            self.words.api,
             if reason == "Transient" { "server errors or timeouts" } else { reason },
             clock(seconds),
             clock(budget)

@@ -27,14 +27,15 @@ pub fn print(report: &Report, json: bool) {
 /// One line per list gone: the segment and the list's id only.
 fn warnings(report: &Report) -> Vec<String> {
     let dest = &report.destination_id;
+    let words = report.api.vocabulary();
     report
         .light_verify
         .iter()
         .flat_map(LightVerify::gone)
         .map(|l| {
             format!(
-                "the Autopilot list of {} ({}) is gone: the next export creates it again; run `autopilot-export verify {dest}` to see what else changed",
-                l.segment, l.list_id
+                "the {} {} of {} ({}) is gone: the next export creates it again; run `autopilot-export verify {dest}` to see what else changed",
+                words.api, words.audience, l.segment, l.list_id
             )
         })
         .collect()

@@ -14,12 +14,12 @@ pub async fn export(
     options: &local_export::Options,
     json: bool,
 ) -> Result<Report, BoxError> {
-    let display = Display::new(json);
-    let started = Instant::now();
-    // Only for the words of the message after Ctrl-C: the export itself says when it is unknown.
+    // Only for the words of the messages: the export itself says when it is unknown.
     let api = destination::load(deps.store.as_ref(), &options.destination_id)
         .await
         .map_or(ApiKind::default(), |d| d.api);
+    let display = Display::new(json, api.vocabulary());
+    let started = Instant::now();
     let show = |event| display.show(event);
     let result = tokio::select! {
         result = local_export::run(deps, options, &show) => result,

@@ -1,6 +1,7 @@
 //! `verify` and `history` as a user runs them, against a real sandbox whose lists are tampered
 //! with by hand: members removed, contacts unsubscribed, a stranger added, a list deleted and
-//! recreated. Counts are asserted exactly; a repair writes list membership and nothing else.
+//! recreated. Counts are asserted exactly; a repair writes list membership and nothing else. An
+//! Ortto destination's export and verify speak of Ortto and its tags.
 
 mod common;
 
@@ -334,4 +335,86 @@ async fn history_lists_every_export_newest_first_and_who_changed_the_destination
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let out = cli(&data, &["history", "main", "--limit", "0"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+/// An Ortto destination is spoken of in Ortto's words wherever a message is about the
+/// destination: the export's tags created and its refusals, `verify`'s missing members and its
+/// tag gone. Autopilot is named only in the command's own name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ortto_destination_is_spoken_of_as_ortto_and_its_tags() {
+    let server = sandbox::Sandbox::start(sandbox::SandboxConfig::ortto(KEY), 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let snapshot = dir.path().join("vip.csv");
+    let rows: String = (emails("vip", 20).iter())
+        .map(|e| format!("{e},Name\n"))
+        .collect();
+    // The sandbox refuses the reserved `.invalid` domain: Ortto marks the person invalid.
+    std::fs::write(
+        &snapshot,
+        format!("email,first\n{rows}fay@host.invalid,Fay\n"),
+    )
+    .unwrap();
+    let url = server.base_url();
+    let connect = ["connect", "--name", "Main", "--agree", "--api", "ortto"];
+    let out = cli(
+        &data,
+        &[&connect[..], &["--api-url", &url]].concat(),
+        Some(KEY),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("(Ortto account: "), "{}", text(&out));
+    let segment = format!("VIP={}", snapshot.display());
+    let configure = [
+        "configure",
+        "main",
+        "--email-field",
+        "email",
+        "--segment",
+        &segment,
+    ];
+    let out = cli(&data, &configure, None);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let said = |out: &std::process::Output| {
+        let all = text(out);
+        let product = all.replace("autopilot-export", "");
+        assert!(!product.contains("Autopilot"), "Ortto's words only: {all}");
+        assert!(!all.contains(KEY) && !all.contains("panicked"), "{all}");
+        all
+    };
+    let out = cli(&data, &["export", "main"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let all = said(&out);
+    assert!(all.contains("tags created: VIP"), "{all}");
+    assert!(all.contains("1 contact was refused by Ortto"), "{all}");
+    let rejected = std::fs::read_dir(data.join("exports/main"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("rejected.csv"))
+        .find(|p| p.exists())
+        .expect("rejected.csv");
+    let rejected = std::fs::read_to_string(rejected).unwrap();
+    assert!(
+        rejected.contains(",fay@host.invalid,rejected_by_ortto: "),
+        "{rejected}"
+    );
+
+    let tag = server.state().list("VIP").unwrap().list_id.clone();
+    assert!(server.remove_member_by_hand(&tag, "vip0003@example.com"));
+    let out = cli(&data, &["verify", "main"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let all = said(&out);
+    assert!(
+        all.contains("1 member(s) are missing from their tags"),
+        "{all}"
+    );
+
+    assert!(server.delete_list_by_hand(&tag));
+    let out = cli(&data, &["verify", "main"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let all = said(&out);
+    assert!(all.contains("the tag VIP is gone"), "{all}");
+    assert!(all.contains("the tag(s) of VIP are gone"), "{all}");
 }

@@ -15,6 +15,9 @@ pub struct Vocabulary {
     pub api: &'static str,
     /// What it calls an audience: "list".
     pub audience: &'static str,
+    /// The reason code of a contact it refused, in `rejected.csv` (`rejected_by_autopilot`):
+    /// users' scripts parse it, so it never changes for an API.
+    pub rejected_reason: &'static str,
     /// The standard fields a column can be matched to (the email has its own place).
     pub standard_fields: &'static [&'static str],
     /// Fields this connector never sends it, whatever the mapping says: consent belongs to the

@@ -54,6 +54,7 @@ pub const LIMITS: Limits = Limits {
 pub const VOCABULARY: Vocabulary = Vocabulary {
     api: "Autopilot",
     audience: "list",
+    rejected_reason: "rejected_by_autopilot",
     standard_fields: &[
         "FirstName",
         "LastName",

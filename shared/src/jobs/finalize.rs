@@ -202,10 +202,9 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let results: Vec<&ChunkResult> = outcomes.iter().map(|o| &o.result).collect();
     let finished_at = Utc::now();
     let mut report = build::report(&input, plan.as_ref(), &results, finished_at);
-    report.rejected_file = rejected::write(store, plan.as_ref(), dest, export, &results).await?;
-    let committed = commit(store, &report, plan.as_ref(), &outcomes, &results).await?;
     // A destination that cannot be read (removed while it exported, or the store refused) gets
-    // no light verify; the log says why, since the report then says nothing of it.
+    // no light verify, and its refusals the default API's reason code; the log says why, since
+    // the report then says nothing of it.
     let destination = match crate::destination::load(store, dest).await {
         Ok(destination) => Some(destination),
         Err(e) => {
@@ -213,6 +212,14 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
             None
         }
     };
+    let words = destination
+        .as_ref()
+        .map(|d| d.api)
+        .unwrap_or_default()
+        .vocabulary();
+    report.rejected_file =
+        rejected::write(store, words, plan.as_ref(), dest, export, &results).await?;
+    let committed = commit(store, &report, plan.as_ref(), &outcomes, &results).await?;
     report.light_verify = light_verify(
         deps,
         &report,

@@ -79,6 +79,7 @@ pub const LIMITS_CREATING: Limits = Limits {
 pub const VOCABULARY: Vocabulary = Vocabulary {
     api: "Ortto",
     audience: "tag",
+    rejected_reason: "rejected_by_ortto",
     standard_fields: &fields::STANDARD_NAMES,
     never_sent: &[
         "bol::p",

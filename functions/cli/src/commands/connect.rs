@@ -36,7 +36,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Outcome, BoxError> 
         label.as_deref(),
     );
     recorded.await?;
-    output::connected(&out, ctx.json);
+    output::connected(&out, args.api.vocabulary(), ctx.json);
     Ok(Outcome::Done)
 }
 

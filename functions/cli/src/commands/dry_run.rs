@@ -9,6 +9,7 @@ use shared::Deps;
 
 pub async fn run(ctx: &Context, deps: &Deps, request: &ExportRequest) -> Result<Outcome, BoxError> {
     let preview = exports::preview(deps, request).await?;
-    output::preview(&preview, ctx.json)?;
+    let destination = shared::destination::load(deps.store.as_ref(), &request.destination_id);
+    output::preview(&preview, destination.await?.api.vocabulary(), ctx.json)?;
     Ok(Outcome::Done)
 }

@@ -1,6 +1,7 @@
-//! `autopilot-export verify DEST [--repair]`: reads each segment's list back from Autopilot and
-//! compares it with what the last export left there ([`shared::app::verify`]); prints a table per
-//! list, masked samples and the cost against the rate. Ends 0 when every list holds every member
+//! `autopilot-export verify DEST [--repair]`: reads each segment's list (Ortto: tag) back from the
+//! destination's API and compares it with what the last export left there
+//! ([`shared::app::verify`]); prints a table per list, masked samples and the cost against the
+//! rate, in the API's words (its [`Vocabulary`]: Autopilot's lists, Ortto's tags). Ends 0 when every list holds every member
 //! it should (after a repair), 3 when something is missing or a list is gone, 1 when the
 //! verification itself failed.
 
@@ -10,6 +11,7 @@ use crate::failure::{BoxError, Outcome};
 use crate::table::{self, Column};
 use shared::app::audit::Action;
 use shared::app::verify::{self, ListCheck, Verified};
+use shared::audience_api::Vocabulary;
 
 pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<Outcome, BoxError> {
     // A repair writes to the lists: no export of this data folder may start meanwhile.
@@ -26,20 +28,22 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<Outcome, BoxError> {
     };
     let recorded = ctx.record(Action::Verify, &args.dest, details, None);
     recorded.await?;
+    let destination = shared::destination::load(ctx.deps.store.as_ref(), &args.dest);
+    let words = destination.await?.api.vocabulary();
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&verified)?);
     } else {
-        print(&verified);
+        print(&verified, words);
     }
     if verified.in_place() {
         Ok(Outcome::Done)
     } else {
-        eprintln!("error: {}", gaps_line(&verified));
+        eprintln!("error: {}", gaps_line(&verified, words));
         Ok(Outcome::Partial)
     }
 }
 
-fn print(verified: &Verified) {
+fn print(verified: &Verified, words: &Vocabulary) {
     println!(
         "Verified {} against export {}{}:",
         verified.destination_id,
@@ -54,7 +58,7 @@ fn print(verified: &Verified) {
         println!("{}", lists_table(&verified.lists, table::width()));
     }
     for list in &verified.lists {
-        for line in findings(list) {
+        for line in findings(list, words) {
             println!("  {}: {line}", list.segment);
         }
     }
@@ -80,16 +84,17 @@ fn lists_table(lists: &[ListCheck], width: u16) -> String {
 }
 
 /// What to say about one list beside its counts: a list that is gone, masked samples.
-fn findings(list: &ListCheck) -> Vec<String> {
+fn findings(list: &ListCheck, words: &Vocabulary) -> Vec<String> {
     let mut lines = Vec::new();
+    let audience = words.audience;
     if list.list_gone {
         lines.push(match &list.recreated_as {
             Some(id) => format!(
-                "the list {} is gone; a list of that name exists as {id}: the next export fills it",
+                "the {audience} {} is gone; a {audience} of that name exists as {id}: the next export fills it",
                 list.list_id
             ),
             None => format!(
-                "the list {} is gone: the next export creates it again",
+                "the {audience} {} is gone: the next export creates it again",
                 list.list_id
             ),
         });
@@ -117,8 +122,9 @@ fn cost_line(verified: &Verified) -> String {
 }
 
 /// The one line on stderr when something is not in place: counts only, and what to run.
-fn gaps_line(verified: &Verified) -> String {
+fn gaps_line(verified: &Verified, words: &Vocabulary) -> String {
     let dest = &verified.destination_id;
+    let (api, audience) = (words.api, words.audience);
     let gone: Vec<&str> = verified
         .lists
         .iter()
@@ -134,15 +140,15 @@ fn gaps_line(verified: &Verified) -> String {
     let mut parts = Vec::new();
     if missing > 0 {
         let what = if verified.repair {
-            format!("{missing} member(s) could not be put back (no longer contacts in Autopilot): `autopilot-export export {dest} --full` sends them again")
+            format!("{missing} member(s) could not be put back (no longer contacts in {api}): `autopilot-export export {dest} --full` sends them again")
         } else {
-            format!("{missing} member(s) are missing from their lists: `autopilot-export verify {dest} --repair` puts them back")
+            format!("{missing} member(s) are missing from their {audience}s: `autopilot-export verify {dest} --repair` puts them back")
         };
         parts.push(what);
     }
     if !gone.is_empty() {
         parts.push(format!(
-            "the list(s) of {} are gone: `autopilot-export export {dest}` sends their members to a list of that name again",
+            "the {audience}(s) of {} are gone: `autopilot-export export {dest}` sends their members to a {audience} of that name again",
             gone.join(", ")
         ));
     }
@@ -152,6 +158,7 @@ fn gaps_line(verified: &Verified) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::audience_api::ApiKind;
 
     fn verified(lists: Vec<ListCheck>, repair: bool) -> Verified {
         Verified {
@@ -181,7 +188,8 @@ mod tests {
             expected: 7,
             ..ListCheck::default()
         };
-        let line = gaps_line(&verified(vec![vip.clone(), gone.clone()], false));
+        let autopilot = ApiKind::Autopilot.vocabulary();
+        let line = gaps_line(&verified(vec![vip.clone(), gone.clone()], false), autopilot);
         assert!(line.starts_with("5 member(s) are missing"), "{line}");
         assert!(line.contains("verify main --repair"), "{line}");
         assert!(line.contains("list(s) of Lapsed are gone"), "{line}");
@@ -190,10 +198,22 @@ mod tests {
             not_repaired: 1,
             ..vip
         };
-        let line = gaps_line(&verified(vec![repaired], true));
+        let line = gaps_line(&verified(vec![repaired.clone()], true), autopilot);
         assert!(
-            line.starts_with("1 member(s) could not be put back"),
+            line.starts_with("1 member(s) could not be put back (no longer contacts in Autopilot)"),
             "{line}"
+        );
+        let ortto = ApiKind::Ortto.vocabulary();
+        let line = gaps_line(&verified(vec![repaired, gone.clone()], true), ortto);
+        assert!(line.contains("(no longer contacts in Ortto)"), "{line}");
+        assert!(line.contains("the tag(s) of Lapsed are gone"), "{line}");
+        let gone = ListCheck {
+            list_id: "VIP".into(),
+            ..gone
+        };
+        assert_eq!(
+            findings(&gone, ortto),
+            ["the tag VIP is gone: the next export creates it again"]
         );
     }
 

@@ -1,11 +1,14 @@
 //! `rejected.csv`: segment, file, row, email, reason — the rows refused before sending and the
-//! contacts refused by the API (`rejected_by_autopilot: …`, whichever API) or left out by it on
-//! purpose (`suppressed: …`), in row order per segment; each named by the file it came from
-//! (a part of a folder or model: its path below it) and its row number there. No cell starts like a spreadsheet formula. The refused rows are read from the plan's
-//! parts one at a time and merged with Autopilot's refusals (at most the contacts sent), so
+//! contacts refused by the API (its reason code, `rejected_by_autopilot: …` or
+//! `rejected_by_ortto: …`, from its [`Vocabulary`]) or left out by it on purpose (`suppressed:
+//! …`), in row order per segment; each named by the file it came from (a part of a folder or
+//! model: its path below it) and its row number there. No cell starts like a spreadsheet formula.
+//! The refused rows are read from the plan's parts one at a time and merged with the API's
+//! refusals (at most the contacts sent), so
 //! memory holds the file being written, which the plan keeps under 64 MB
 //! ([`crate::jobs::plan::refused::MAX_REFUSED_BYTES`]), and one part.
 
+use crate::audience_api::Vocabulary;
 use crate::destination::keys;
 use crate::jobs::plan::{refused, InvalidRow, Plan};
 use crate::jobs::upload_chunk::ChunkResult;
@@ -13,37 +16,39 @@ use crate::jobs::JobError;
 use crate::store::{get_json, ObjectStore};
 use bytes::Bytes;
 
-/// Writes `rejected.csv` beside the report when anything was refused; returns its key.
+/// Writes `rejected.csv` beside the report when anything was refused, the API's refusals under
+/// the reason code of `words`; returns its key.
 pub(super) async fn write(
     store: &dyn ObjectStore,
+    words: &Vocabulary,
     plan: Option<&Plan>,
     dest: &str,
     export: &str,
     results: &[&ChunkResult],
 ) -> Result<Option<String>, JobError> {
     let Some(plan) = plan else { return Ok(None) };
-    let mut by_autopilot: Vec<(usize, u64, &str, String)> = Vec::new();
+    let mut by_api: Vec<(usize, u64, &str, String)> = Vec::new();
     for result in results {
         for r in &result.rejected {
-            by_autopilot.push((
+            by_api.push((
                 result.segment,
                 r.row,
                 r.email.as_str(),
                 if r.suppressed {
                     format!("suppressed: {}", r.message)
                 } else {
-                    format!("rejected_by_autopilot: {}", r.message)
+                    format!("{}: {}", words.rejected_reason, r.message)
                 },
             ));
         }
     }
-    by_autopilot.sort_by_key(|r| (r.0, r.1));
+    by_api.sort_by_key(|r| (r.0, r.1));
     let mut file = Csv::new(plan)?;
-    let mut by_autopilot = by_autopilot.into_iter().peekable();
+    let mut by_api = by_api.into_iter().peekable();
     let mut merge = |rows: Vec<InvalidRow>| -> Result<(), JobError> {
         for row in rows {
             while let Some((segment, number, email, reason)) =
-                by_autopilot.next_if(|r| (r.0, r.1) < (row.segment, row.row))
+                by_api.next_if(|r| (r.0, r.1) < (row.segment, row.row))
             {
                 file.row(segment, number, email, &reason)?;
             }
@@ -63,7 +68,7 @@ pub(super) async fn write(
         // An export planned by an earlier version: its refused rows are in one object.
         merge(legacy)?;
     }
-    for (segment, number, email, reason) in by_autopilot {
+    for (segment, number, email, reason) in by_api {
         file.row(segment, number, email, &reason)?;
     }
     if file.rows == 0 {
@@ -152,6 +157,7 @@ impl<'a> Csv<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audience_api::ApiKind;
     use crate::jobs::plan::{ChunkKind, FileRows, SegmentPlan};
     use crate::jobs::upload_chunk::RejectedContact;
     use crate::store::LocalStore;
@@ -198,7 +204,7 @@ mod tests {
         format!("{}\n", serde_json::to_string(&row).unwrap())
     }
 
-    fn by_autopilot(segment: usize, rows: &[u64]) -> ChunkResult {
+    fn by_api(segment: usize, rows: &[u64]) -> ChunkResult {
         ChunkResult {
             chunk: 0,
             segment,
@@ -231,9 +237,11 @@ mod tests {
             let key = refused::part_key("d", "e", n as u32);
             store.put(&key, Bytes::from(part.clone())).await.unwrap();
         }
-        let results = [by_autopilot(1, &[4, 3]), by_autopilot(0, &[6, 2, 4])];
+        let results = [by_api(1, &[4, 3]), by_api(0, &[6, 2, 4])];
+        let autopilot = ApiKind::Autopilot.vocabulary();
         let key = write(
             &store,
+            autopilot,
             Some(&plan(2)),
             "d",
             "e",
@@ -262,7 +270,9 @@ mod tests {
 
         // Parts gone and the file written: a repeated finalize keeps the file.
         forget_parts(&store, &plan(2), "d", "e").await.unwrap();
-        let again = write(&store, Some(&plan(2)), "d", "e", &[]).await.unwrap();
+        let again = write(&store, autopilot, Some(&plan(2)), "d", "e", &[])
+            .await
+            .unwrap();
         assert_eq!(again.as_deref(), Some(key.as_str()));
         assert_eq!(store.get(&key).await.unwrap(), text.as_bytes());
         assert!(store.exists(&refused::part_key("d", "e", 2)).await.unwrap());
@@ -272,7 +282,9 @@ mod tests {
         crate::store::put_json(&store, &keys::invalid("d", "e"), &legacy)
             .await
             .unwrap();
-        write(&store, Some(&plan(0)), "d", "e", &[]).await.unwrap();
+        write(&store, autopilot, Some(&plan(0)), "d", "e", &[])
+            .await
+            .unwrap();
         let text = String::from_utf8(store.get(&key).await.unwrap().to_vec()).unwrap();
         assert_eq!(
             text,
@@ -280,8 +292,38 @@ mod tests {
         );
         // Nothing refused, no file.
         let empty = LocalStore::new(dir.path().join("x"));
-        let none = write(&empty, Some(&plan(0)), "d", "e", &[]).await.unwrap();
+        let none = write(&empty, autopilot, Some(&plan(0)), "d", "e", &[])
+            .await
+            .unwrap();
         assert_eq!(none, None);
+    }
+
+    #[tokio::test]
+    async fn each_api_refusals_carry_its_own_reason_code() {
+        for (kind, code) in [
+            (ApiKind::Autopilot, "rejected_by_autopilot"),
+            (ApiKind::Ortto, "rejected_by_ortto"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = LocalStore::new(dir.path());
+            let results = [by_api(0, &[2])];
+            let key = write(
+                &store,
+                kind.vocabulary(),
+                Some(&plan(0)),
+                "d",
+                "e",
+                &[&results[0]],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            let text = String::from_utf8(store.get(&key).await.unwrap().to_vec()).unwrap();
+            assert!(
+                text.ends_with(&format!("\nA,,2,p2@x.io,{code}: Bad email\n")),
+                "{text}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -314,10 +356,17 @@ mod tests {
             .unwrap();
         let mut plan = plan(1);
         plan.segments[0].name = "=1+1".into();
-        let key = write(&store, Some(&plan), "d", "e", &[])
-            .await
-            .unwrap()
-            .unwrap();
+        let key = write(
+            &store,
+            ApiKind::Autopilot.vocabulary(),
+            Some(&plan),
+            "d",
+            "e",
+            &[],
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let bytes = store.get(&key).await.unwrap();
         let mut reader = csv::Reader::from_reader(&bytes[..]);
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
