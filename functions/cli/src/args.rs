@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[command(
     name = "autopilot-export",
     version = help::VERSION,
-    about = "Export customer segments to Autopilot lists",
+    about = "Export customer segments to Autopilot lists or Ortto tags",
     after_help = help::ROOT
 )]
 pub struct Cli {
