@@ -40,6 +40,9 @@ pub struct PartInfo {
     pub offset: u64,
     /// Whether it is the segment's only part (a plain file).
     pub only: bool,
+    /// How many rows it holds, when its format says so before they are read (a Parquet
+    /// footer); a handler may size its tables by it, never beyond its own limits.
+    pub rows: Option<u64>,
 }
 
 /// What a reading hands its rows to, on the caller's thread.

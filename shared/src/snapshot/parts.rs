@@ -81,13 +81,14 @@ fn opener<'a>(
 ) -> impl FnMut(usize) -> Option<Opened<'a>> + Send + 'a {
     move |index| {
         let part = parts.get(index)?;
-        let info = |header: Vec<String>| PartInfo {
+        let info = |header: Vec<String>, rows: Option<u64>| PartInfo {
             index,
             name: part.name.clone(),
             source: part.source.clone(),
             header,
             offset: 0,
             only: parts.len() == 1,
+            rows,
         };
         Some(match next(&received) {
             Ok(Fetched::Csv(stream)) => {
@@ -97,10 +98,11 @@ fn opener<'a>(
                 };
                 SnapshotRows::open_with(&part.source, stream, &layout).map(|rows| {
                     let rows: Box<dyn PartRows + 'a> = Box::new(rows);
-                    (info(rows.header().to_vec()), rows)
+                    (info(rows.header().to_vec(), None), rows)
                 })
             }
             Ok(Fetched::Parquet(file)) => {
+                let count = u64::try_from(file.metadata.file_metadata().num_rows()).ok();
                 let received = received.clone();
                 let groups = move || match next(&received)? {
                     Fetched::RowGroup(group) => Ok(group),
@@ -111,7 +113,7 @@ fn opener<'a>(
                 };
                 let rows: Box<dyn PartRows + 'a> =
                     Box::new(ParquetRows::new(file, Box::new(groups)));
-                Ok((info(rows.header().to_vec()), rows))
+                Ok((info(rows.header().to_vec(), count), rows))
             }
             Ok(Fetched::Failed(e)) | Err(e) => Err(e),
             Ok(Fetched::RowGroup(_)) => Err(SnapshotError::transient(

@@ -3,6 +3,10 @@
 //! 128 Ki rows, as pyarrow writes), 8 gzip CSV parts a segment with their header rows and
 //! `_SUCCESS` (a Snowflake unload), and a Common Data Model folder (a model.json naming both
 //! segments as entities, 8 headerless partitions each, at absolute data-lake URLs).
+//!
+//! Writing a layout holds a segment's rows in memory, so the bench writes each in a process of
+//! its own ([`write_in_child`], `bench layout KIND CSV_DIR OUT_DIR`): a command the bench starts
+//! later inherits the bench's peak resident memory at `exec`, and would report it as its own.
 
 use crate::data::{SEGMENTS, WIDTH};
 use shared::snapshot::parquet::write::{ColumnType, Compression, Writer};
@@ -57,6 +61,66 @@ fn cells(line: &str) -> Vec<String> {
         }
     }
     cells
+}
+
+/// The layouts, by the name `bench layout` takes.
+pub const KINDS: [&str; 3] = ["parquet", "gz", "cdm"];
+
+/// Writes layout `kind` ([`KINDS`]) of the snapshots in `csv` into `out` by running this program
+/// as `bench layout KIND CSV_DIR OUT_DIR`, which prints what [`print`] writes.
+pub fn write_in_child(
+    kind: &str,
+    csv: &Path,
+    out: &Path,
+) -> Result<Written, Box<dyn std::error::Error>> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .arg("layout")
+        .arg(kind)
+        .arg(csv)
+        .arg(out)
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    let text = String::from_utf8(output.stdout)?;
+    if !output.status.success() {
+        let error = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("writing the {kind} layout failed: {}", error.trim()).into());
+    }
+    parse(&text).ok_or_else(|| format!("`bench layout {kind}` printed {text:?}").into())
+}
+
+/// `bench layout KIND CSV_DIR OUT_DIR`: writes the layout and prints it for [`write_in_child`].
+pub fn run_child(kind: &str, csv: &Path, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let written = match kind {
+        "parquet" => parquet(csv, out)?,
+        "gz" => gzip_parts(csv, out)?,
+        "cdm" => cdm(csv, out)?,
+        _ => return Err(format!("no layout {kind}: one of {}", KINDS.join(", ")).into()),
+    };
+    print!("{}", print(&written));
+    Ok(())
+}
+
+/// The bytes written on the first line, then each segment's name and source, tab-separated.
+fn print(written: &Written) -> String {
+    let mut text = format!("{}\n", written.bytes);
+    for (name, source) in &written.sources {
+        text.push_str(&format!("{name}\t{source}\n"));
+    }
+    text
+}
+
+/// What [`print`] wrote; the names are the segments' of [`SEGMENTS`].
+fn parse(text: &str) -> Option<Written> {
+    let mut lines = text.lines();
+    let bytes = lines.next()?.parse().ok()?;
+    let sources = lines
+        .map(|line| {
+            let (name, source) = line.split_once('\t')?;
+            let (name, _) = SEGMENTS.iter().find(|(n, _)| *n == name)?;
+            Some((*name, source.to_string()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Written { sources, bytes })
 }
 
 fn size(path: &Path) -> u64 {
@@ -194,5 +258,20 @@ mod tests {
         assert_eq!(cells[3], "");
         assert_eq!(cells[8], "12 Harbour Road, Unit 2");
         assert_eq!(cells[9], "c-00000001");
+    }
+
+    #[test]
+    fn a_layout_written_by_a_child_reads_back_as_written() {
+        let written = Written {
+            sources: vec![
+                (SEGMENTS[0].0, "/tmp/a b/vip.parquet".into()),
+                (SEGMENTS[1].0, "/tmp/lake/model.json#LapsedBuyers".into()),
+            ],
+            bytes: 1234,
+        };
+        let back = parse(&print(&written)).unwrap();
+        assert_eq!(back.bytes, 1234);
+        assert_eq!(back.sources, written.sources);
+        assert!(parse("12\nNo Such Segment\t/x\n").is_none());
     }
 }

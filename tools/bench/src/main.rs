@@ -4,7 +4,8 @@
 //! with `scripts/bench`, which builds both first.
 //!
 //! ```text
-//! bench [--quick | --bisection] [--huge] [--bin PATH] [--out DIR]
+//! bench [--quick | --bisection | --layouts] [--huge] [--bin PATH] [--out DIR]
+//! bench layout parquet|gz|cdm CSV_DIR OUT_DIR    (run by the bench itself, see `layouts`)
 //! ```
 //!
 //! Without flags: 100,000 and 1,000,000 profiles, the plan of the 1,000,000 read from Parquet, 8
@@ -13,7 +14,8 @@
 //! 10,000 profiles and 50 requests per second only (named and not), to check that the tool still
 //! works.
 //! `--bisection`: 100,000 profiles and the bisection rows, no rate-limit floor. `--huge`: also
-//! the plan of 10,000,000 profiles.
+//! the plan of 10,000,000 profiles. `--layouts`: only the layout rows at 1,000,000 profiles (about
+//! a minute and a half after the data is written).
 
 mod cli;
 mod compare;
@@ -31,17 +33,20 @@ use std::process::ExitCode;
 struct Options {
     quick: bool,
     bisection: bool,
+    layouts: bool,
     huge: bool,
     bin: PathBuf,
     out: PathBuf,
 }
 
-const USAGE: &str = "usage: bench [--quick | --bisection] [--huge] [--bin PATH] [--out DIR]";
+const USAGE: &str =
+    "usage: bench [--quick | --bisection | --layouts] [--huge] [--bin PATH] [--out DIR]";
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
         quick: false,
         bisection: false,
+        layouts: false,
         huge: false,
         bin: PathBuf::from("target/release/autopilot-export"),
         out: PathBuf::from("target/bench"),
@@ -51,6 +56,7 @@ fn options() -> Result<Options, String> {
         match arg.as_str() {
             "--quick" => options.quick = true,
             "--bisection" => options.bisection = true,
+            "--layouts" => options.layouts = true,
             "--huge" => options.huge = true,
             "--bin" => options.bin = args.next().ok_or(USAGE)?.into(),
             "--out" => options.out = args.next().ok_or(USAGE)?.into(),
@@ -62,6 +68,17 @@ fn options() -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [layout, kind, csv, out] = &args[..] {
+        if layout == "layout" {
+            return match layouts::run_child(kind, csv.as_ref(), out.as_ref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
     if let [read, columns, sources @ ..] = &args[..] {
         if read == "read" {
             return match reading::run(columns, sources) {
@@ -111,6 +128,10 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
         return Err(format!("no {} (scripts/bench builds it)", bench.bin.display()).into());
     }
     std::fs::create_dir_all(&bench.root)?;
+    if options.layouts {
+        eprintln!("1M profiles as Parquet, gzip CSV parts and a CDM folder, against one CSV…");
+        return bench.inputs(1_000_000);
+    }
     let (sizes, rates): (&[u64], &[f64]) = if options.quick {
         (&[10_000], &[50.0])
     } else if options.bisection {

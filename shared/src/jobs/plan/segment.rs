@@ -25,6 +25,9 @@ use tokio::sync::mpsc::Sender;
 /// Sample payloads shown per segment by a dry run.
 pub(super) const SAMPLES: usize = 3;
 
+/// The most rows a part's own count reserves room for at once (about 18 MB of tables).
+const MAX_RESERVED: u64 = 1 << 20;
+
 /// A baseline record's state in the snapshot ([`SegmentScan::state`]).
 pub(super) const ABSENT: u8 = 0;
 /// Named on rows that were all refused: still in the segment, not sent.
@@ -296,6 +299,23 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Room up front for the profiles of a part that says how many rows it holds (a Parquet
+    /// footer), when no baseline knows them: the tables then grow once, not by doubling. Never
+    /// beyond the profile limit, which the reading stops at anyway, nor [`MAX_RESERVED`] rows
+    /// (a footer's count is not checked until its rows are read).
+    fn reserve(&mut self, rows: Option<u64>) {
+        let Some(rows) = rows.filter(|_| self.index.is_none()) else {
+            return;
+        };
+        let room = |len: usize| {
+            let left = self.job.limit.saturating_sub(len as u64);
+            usize::try_from(rows.min(left).min(MAX_RESERVED)).unwrap_or(0)
+        };
+        let (new, everyone) = (room(self.seen_new.len()), room(self.tally.everyone.len()));
+        self.seen_new.reserve(new);
+        self.tally.everyone.reserve(everyone);
+    }
+
     fn finish(mut self) -> Result<(), JobError> {
         for kind in [ChunkKind::Add, ChunkKind::Update] {
             let chunk = match kind {
@@ -343,6 +363,7 @@ impl RowHandler for Scanner<'_> {
             JobError::InvalidInput(format!("segment '{}': {named}{m}", self.job.segment.name))
         })?;
         self.mapper = Some(Rc::new(mapper));
+        self.reserve(part.rows);
         self.plan.files.push(FileRows {
             name: part.name.clone(),
             offset: part.offset,

@@ -21,6 +21,7 @@ fn csv_parts(
                 header: rows.header().to_vec(),
                 offset: 0,
                 only: false,
+                rows: None,
             };
             (info, Box::new(rows) as Box<dyn PartRows>)
         }))
