@@ -3,6 +3,7 @@
 // S3, EventBridge and SQS, and one execution of the export state machine in aws-local-stepfunctions
 // with every Task invoking the real function binaries.
 //   LAMBDA_URL  SANDBOX_URL  SANDBOX_KEY  SANDBOX_ADMIN_TOKEN  MOTO_URL  DATA_BUCKET
+// (and, for the Ortto tests, ORTTO_SANDBOX_URL  ORTTO_SANDBOX_KEY  ORTTO_SANDBOX_ADMIN_TOKEN)
 import assert from 'node:assert/strict';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { render } from './render.mjs';
