@@ -146,7 +146,7 @@ test('every function logs to a group of its own that expires, and Lambda drops l
   assert.equal(groups.size, functions.length, 'one group per function');
 });
 
-test("the deployment's boundary reaches every function, empty by default", () => {
+test("the deployment's boundary reaches every function, empty by default besides the APIs' own hosts", () => {
   const { Parameters: params } = template;
   assert.equal(params.AllowedAutopilotHosts.Default, '');
   assert.equal(params.SnapshotPrefix.Default, '');
@@ -154,8 +154,15 @@ test("the deployment's boundary reaches every function, empty by default", () =>
   assert.deepEqual(variables.ALLOWED_AUTOPILOT_HOSTS, { Ref: 'AllowedAutopilotHosts' });
   assert.deepEqual(variables.SNAPSHOT_BUCKET, { Ref: 'SnapshotBucket' });
   assert.deepEqual(variables.SNAPSHOT_PREFIX, { Ref: 'SnapshotPrefix' });
+  // The APIs' own hosts need no configuration (the functions allow them in code, as the
+  // state-machine tests check through the API function): the parameter says which they are.
+  for (const own of ['api2.autopilothq.com', 'api.ap3api.com', 'api.au.ap3api.com', 'api.eu.ap3api.com']) {
+    assert.ok(params.AllowedAutopilotHosts.Description.includes(own), own);
+  }
   const hosts = new RegExp(params.AllowedAutopilotHosts.AllowedPattern);
-  for (const ok of ['', 'eu.example.com', 'eu.example.com,api.example.com:8443']) assert.match(ok, hosts);
+  for (const ok of ['', 'eu.example.com', 'eu.example.com,api.example.com:8443', 'api.eu.ap3api.com']) {
+    assert.match(ok, hosts);
+  }
   for (const bad of ['http://eu.example.com', 'eu.example.com/v1', 'a b']) assert.doesNotMatch(bad, hosts);
   const prefix = new RegExp(params.SnapshotPrefix.AllowedPattern);
   for (const ok of ['', 'segments/', 'cdp/segments/']) assert.match(ok, prefix);

@@ -46,6 +46,8 @@
 
 mod client;
 pub mod fields;
+#[cfg(test)]
+mod hostile;
 mod merge;
 mod port;
 mod read;
