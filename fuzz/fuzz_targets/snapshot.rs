@@ -5,10 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::snapshot::SnapshotRows;
 use shared::destination::DataMatching;
 use shared::email;
 use shared::field_mapping::RowMapper;
+use shared::snapshot::SnapshotRows;
 use std::collections::BTreeMap;
 
 /// The most columns a row may have (the reader's limit).
