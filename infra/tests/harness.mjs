@@ -150,15 +150,20 @@ export async function finishedEvents(exportId) {
   return receivedEvents.filter((e) => e.detail?.export_id === exportId);
 }
 
-/** Checks one export's "Export Finished" event: its schema, and nothing personal in it. */
-export function assertFinishedEvent(events, id, exportId, status) {
+/**
+ * Checks one export's "Export Finished" event: its schema, the API it went to (`autopilot` unless
+ * said), and nothing personal in it.
+ */
+export function assertFinishedEvent(events, id, exportId, status, apiKind = 'autopilot') {
   assert.equal(events.length, 1, `one event for ${exportId}: ${JSON.stringify(events)}`);
   const [event] = events;
   assert.equal(event.source, 'autopilot-export');
   assert.equal(event['detail-type'], 'Export Finished');
   assert.deepEqual(Object.keys(event.detail).sort(), [
-    'counts', 'destination_id', 'destination_name', 'duration_seconds', 'export_id', 'report_key', 'status', 'trigger',
+    'api', 'counts', 'destination_id', 'destination_name', 'duration_seconds', 'export_id', 'report_key', 'status',
+    'trigger',
   ]);
+  assert.equal(event.detail.api, apiKind);
   assert.equal(event.detail.destination_id, id);
   assert.equal(event.detail.status, status);
   assert.equal(event.detail.report_key, `exports/${id}/${exportId}/report.json`);

@@ -84,7 +84,8 @@ async function exportOnce(id, name) {
   assert.equal(report.api, 'ortto');
   assertAddsUp(report.totals, 'totals');
   for (const segment of report.segments) assertAddsUp(segment, segment.name);
-  assertFinishedEvent(await finishedEvents(exportId), id, exportId, 'succeeded');
+  const event = assertFinishedEvent(await finishedEvents(exportId), id, exportId, 'succeeded', 'ortto');
+  assert.equal(event.counts.suppressed, report.totals.suppressed, 'the event counts suppressed people');
   return { report, run };
 }
 
