@@ -1,6 +1,7 @@
 //! The lines a report ends with after its table: what the light verify read back from each list
-//! (and a warning on stderr for a list that is gone), and the export's estimated AWS cost. With
-//! `--json` the report document holds both (`light_verify`, `cost`); only the warning is printed.
+//! (an Ortto destination's tag; the API's own word is used), a warning on stderr for one that is
+//! gone, and the export's estimated AWS cost. With `--json` the report document holds both
+//! (`light_verify`, `cost`); only the warning is printed.
 
 use shared::cost::Cost;
 use shared::jobs::finalize::{LightVerify, Report, SampledList};
@@ -15,7 +16,8 @@ pub fn print(report: &Report, json: bool) {
         return;
     }
     if let Some(light) = &report.light_verify {
-        for line in light_verify(light, &report.destination_id) {
+        let audience = report.api.vocabulary().audience;
+        for line in light_verify(light, &report.destination_id, audience) {
             println!("{line}");
         }
     }
@@ -41,13 +43,19 @@ fn warnings(report: &Report) -> Vec<String> {
         .collect()
 }
 
-fn light_verify(light: &LightVerify, dest: &str) -> Vec<String> {
+/// The light verify's lines; `audience` is the API's word for a segment's list ("list", "tag").
+fn light_verify(light: &LightVerify, dest: &str, audience: &str) -> Vec<String> {
     let mut lines = vec![format!(
-        "  light verify ({} a list, {} requests):",
+        "  light verify ({} a {audience}, {} requests):",
         pages(u64::from(light.pages_per_list)),
         light.requests
     )];
-    lines.extend(light.lists.iter().map(|l| format!("    {}", list(l))));
+    lines.extend(
+        light
+            .lists
+            .iter()
+            .map(|l| format!("    {}", list(l, audience))),
+    );
     lines.push(format!(
         "    {} (`autopilot-export verify {dest}`)",
         light.note
@@ -55,12 +63,12 @@ fn light_verify(light: &LightVerify, dest: &str) -> Vec<String> {
     lines
 }
 
-fn list(l: &SampledList) -> String {
+fn list(l: &SampledList, audience: &str) -> String {
     if let Some(why) = &l.not_checked {
         return format!("{}: not checked ({why})", l.segment);
     }
     if l.list_gone {
-        return format!("{}: the list is gone", l.segment);
+        return format!("{}: the {audience} is gone", l.segment);
     }
     let mut text = format!(
         "{}: {} read, {} members, {} of ours unsubscribed, {} foreign",
@@ -72,7 +80,7 @@ fn list(l: &SampledList) -> String {
     );
     if let (true, Some(missing)) = (l.whole_list, l.missing) {
         text.push_str(&format!(
-            "; whole list read: {} of ours missing",
+            "; whole {audience} read: {} of ours missing",
             thousands(missing)
         ));
     }
@@ -139,7 +147,7 @@ mod tests {
             seconds: 0.4,
             note: "a sample cannot count missing members: run `verify` for a full count".into(),
         };
-        let lines = light_verify(&light, "marketing");
+        let lines = light_verify(&light, "marketing", "list");
         assert_eq!(lines[0], "  light verify (2 pages a list, 5 requests):");
         assert_eq!(
             lines[1],
@@ -148,6 +156,11 @@ mod tests {
         assert_eq!(lines[2], "    Lapsed: the list is gone");
         assert!(lines[3].starts_with("    Other: not checked (Transient"));
         assert!(lines[4].contains("full count"), "{}", lines[4]);
+        // An Ortto destination's segments are tags.
+        let tags = light_verify(&light, "marketing", "tag");
+        assert_eq!(tags[0], "  light verify (2 pages a tag, 5 requests):");
+        assert!(tags[1].ends_with("; whole tag read: 3 of ours missing"));
+        assert_eq!(tags[2], "    Lapsed: the tag is gone");
         let report: Report = serde_json::from_value(serde_json::json!({
             "destination_id": "marketing", "export_id": "e", "status": "succeeded",
             "started_at": null, "finished_at": "2026-01-01T00:00:00Z", "duration_seconds": 1.0,
