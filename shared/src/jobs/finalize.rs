@@ -212,13 +212,18 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
             None
         }
     };
-    let words = destination
-        .as_ref()
-        .map(|d| d.api)
-        .unwrap_or_default()
-        .vocabulary();
-    report.rejected_file =
-        rejected::write(store, words, plan.as_ref(), dest, export, &results).await?;
+    if let Some(destination) = &destination {
+        report.api = destination.api;
+    }
+    report.rejected_file = rejected::write(
+        store,
+        report.api.vocabulary(),
+        plan.as_ref(),
+        dest,
+        export,
+        &results,
+    )
+    .await?;
     let committed = commit(store, &report, plan.as_ref(), &outcomes, &results).await?;
     report.light_verify = light_verify(
         deps,
@@ -228,9 +233,6 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
         committed,
     )
     .await?;
-    if let Some(destination) = &destination {
-        report.api = destination.api;
-    }
     build::costs(&mut report);
     let report_key = keys::report(dest, export);
     put_json(store, &report_key, &report).await?;

@@ -111,6 +111,18 @@ mod tests {
     use super::*;
     use crate::jobs::finalize::Counts;
 
+    /// A report of export `20261130T170000Z-abc123` to `api`, finished in 5 s with `totals`.
+    fn report(api: &str, status: &str, totals: Counts) -> Report {
+        serde_json::from_value(serde_json::json!({
+            "destination_id": "marketing", "api": api, "export_id": "20261130T170000Z-abc123",
+            "status": status, "trigger": "schedule", "started_at": null,
+            "finished_at": "2026-11-30T17:00:05Z", "duration_seconds": 5.0,
+            "requests_per_second": 10.0, "rate_limit_floor_seconds": 1.0,
+            "distinct_profiles": totals.rows_read, "segments": [], "totals": totals,
+        }))
+        .unwrap()
+    }
+
     #[test]
     fn the_event_holds_numbers_and_names_never_what_the_api_said_about_a_contact() {
         let totals = Counts {
@@ -123,14 +135,7 @@ mod tests {
             invalid_by_reason: [("invalid_email".to_string(), 2)].into(),
             ..Counts::default()
         };
-        let report: Report = serde_json::from_value(serde_json::json!({
-            "destination_id": "marketing", "export_id": "20261130T170000Z-abc123",
-            "status": "partially_succeeded", "trigger": "schedule", "started_at": null,
-            "finished_at": "2026-11-30T17:00:05Z", "duration_seconds": 5.0,
-            "requests_per_second": 10.0, "rate_limit_floor_seconds": 1.0,
-            "distinct_profiles": 10, "segments": [], "totals": totals,
-        }))
-        .unwrap();
+        let report = report("autopilot", "partially_succeeded", totals);
         let event = ExportFinished::of(&report, "Marketing", "exports/marketing/x/report.json");
         let json = serde_json::to_string(&event).unwrap();
         assert!(!json.contains('@'), "{json}");
@@ -151,14 +156,7 @@ mod tests {
             suppressed: 2,
             ..Counts::default()
         };
-        let report: Report = serde_json::from_value(serde_json::json!({
-            "destination_id": "ortto", "api": "ortto", "export_id": "20261130T170000Z-abc123",
-            "status": "succeeded", "trigger": "manual", "started_at": null,
-            "finished_at": "2026-11-30T17:00:05Z", "duration_seconds": 5.0,
-            "requests_per_second": 10.0, "rate_limit_floor_seconds": 1.0,
-            "distinct_profiles": 5, "segments": [], "totals": totals,
-        }))
-        .unwrap();
+        let report = report("ortto", "succeeded", totals);
         let event = ExportFinished::of(&report, "Ortto", "exports/ortto/x/report.json");
         assert_eq!(event.counts.suppressed, 2);
         assert_eq!(
