@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{cli, text, KEY};
+use common::{cli, configure_segment, text, KEY};
 use serde_json::Value;
 use std::path::Path;
 
@@ -366,17 +366,7 @@ async fn an_ortto_destination_is_spoken_of_as_ortto_and_its_tags() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("(Ortto account: "), "{}", text(&out));
-    let segment = format!("VIP={}", snapshot.display());
-    let configure = [
-        "configure",
-        "main",
-        "--email-field",
-        "email",
-        "--segment",
-        &segment,
-    ];
-    let out = cli(&data, &configure, None);
-    assert!(out.status.success(), "{}", text(&out));
+    configure_segment(&data, "VIP", &snapshot);
 
     let said = |out: &std::process::Output| {
         let all = text(out);

@@ -70,6 +70,12 @@ pub fn main_destination(data: &Path, url: &str, rate: &str, name: &str, snapshot
     ];
     let out = cli(data, &connect, Some(KEY));
     assert!(out.status.success(), "{}", text(&out));
+    configure_segment(data, name, snapshot);
+}
+
+/// Configures destination `main` with its email from `email` and one segment `name` read from
+/// `snapshot`.
+pub fn configure_segment(data: &Path, name: &str, snapshot: &Path) {
     let segment = format!("{name}={}", snapshot.display());
     let configure = [
         "configure",
