@@ -45,7 +45,7 @@ pub fn report(report: &Report) -> Markup {
             p.notice.error { (failure.message) }
         }
         div.table-scroll {
-            table.numbers {
+            table.numbers.report {
                 caption.sr-only { "Export report per segment" }
                 thead { tr {
                     th scope="col" { "Segment" }
