@@ -203,8 +203,8 @@ pub async fn run(mut input: Input, deps: &Deps) -> Result<Output, JobError> {
     let finished_at = Utc::now();
     let mut report = build::report(&input, plan.as_ref(), &results, finished_at);
     // A destination that cannot be read (removed while it exported, or the store refused) gets
-    // no light verify, and its refusals the default API's reason code; the log says why, since
-    // the report then says nothing of it.
+    // no light verify (its report and refusals name the API the plan recorded); the log says
+    // why, since the report then says nothing of it.
     let destination = match crate::destination::load(store, dest).await {
         Ok(destination) => Some(destination),
         Err(e) => {

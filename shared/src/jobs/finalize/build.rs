@@ -83,7 +83,7 @@ pub(super) fn report(
     });
     Report {
         destination_id: input.destination_id.clone(),
-        api: Default::default(),
+        api: plan.map(|p| p.api).unwrap_or_default(),
         export_id: input.export_id.clone(),
         status,
         failure,

@@ -191,7 +191,34 @@ mod tests {
             trigger: Default::default(),
             baseline_unchanged: false,
             limits: crate::audience_api::ApiKind::Autopilot.limits(),
+            api: crate::audience_api::ApiKind::Autopilot,
         }
+    }
+
+    #[test]
+    fn a_report_names_the_api_the_plan_recorded() {
+        // What finalize falls back on when the destination is gone by the time it finishes.
+        let input = super::super::Input {
+            destination_id: "d".into(),
+            export_id: "e".into(),
+            failure: None,
+        };
+        for api in [ApiKind::Autopilot, ApiKind::Ortto] {
+            let plan = Plan { api, ..plan(0) };
+            let report = super::super::build::report(&input, Some(&plan), &[], chrono::Utc::now());
+            assert_eq!(report.api, api);
+        }
+        let old: Plan = serde_json::from_value({
+            let mut v = serde_json::to_value(plan(0)).unwrap();
+            v.as_object_mut().unwrap().remove("api");
+            v
+        })
+        .unwrap();
+        assert_eq!(
+            old.api,
+            ApiKind::Autopilot,
+            "plans written before it was recorded"
+        );
     }
 
     fn invalid(segment: usize, row: u64) -> String {

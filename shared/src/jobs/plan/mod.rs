@@ -277,6 +277,7 @@ async fn plan_export(
         trigger: input.trigger,
         baseline_unchanged,
         limits,
+        api: destination.api,
     };
     let store = deps.store.as_ref();
     if !baseline_unchanged {

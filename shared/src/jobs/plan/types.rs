@@ -118,6 +118,10 @@ pub struct Plan {
     /// recorded went to Autopilot).
     #[serde(default = "autopilot_limits")]
     pub limits: Limits,
+    /// The API the export speaks (plans written before it was recorded went to Autopilot): what
+    /// the report and rejected.csv name when the destination is gone by the time it finishes.
+    #[serde(default)]
+    pub api: ApiKind,
 }
 
 fn autopilot_limits() -> Limits {
