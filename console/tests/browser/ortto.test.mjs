@@ -1,7 +1,7 @@
 // The web console with an Ortto destination, in a real browser (Debian's Chromium, driven by
 // playwright-core), against the console and the Ortto sandbox that scripts/test-console starts:
 // set-up (Account type, Region, Ortto API key), data matching with a custom field, two overlapping
-// segments, Export now and its report, the sandbox's tags and
+// segments, the destination's region line, Export now and its report, the sandbox's tags and
 // fields read through its /admin routes, Verify and Repair, the history (with its Suppressed
 // column) and the changes, both tables fitting their cards. Controls are found by their accessible
 // names. It runs after console.test.mjs, on the same console and data folder, with segments of
@@ -150,6 +150,13 @@ test("data matching refuses a standard field Ortto lacks, at the field, and take
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText("Saved.").waitFor();
   await inOrttoWords();
+});
+
+test("the destination's page says where its key works: Ortto answers no account name", async () => {
+  const summary = page.locator("section.summary dl > div").first();
+  assert.equal(await summary.locator("dt").textContent(), "Ortto region");
+  // Set up with the sandbox's URL (Advanced), not one of Ortto's regional hosts.
+  assert.equal(await summary.locator("dd").textContent(), `Custom API URL (${new URL(sandboxUrl).host})`);
 });
 
 test("Export now: the report adds up, with Ortto's suppressed people in their own bucket", async () => {
