@@ -15,10 +15,12 @@ mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
 mod checks;
+mod data_routes;
 mod export_runs;
 mod forms;
 pub mod listen;
 mod matching_form;
+mod page_routes;
 mod pages;
 mod routes;
 mod runs;

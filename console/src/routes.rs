@@ -1,49 +1,48 @@
-//! The console's routes and the pages that only read.
+//! The console's routes: which handler answers each path and method — the pages that only read
+//! ([`crate::page_routes`]), the forms that change something ([`crate::actions`]), the polls and
+//! downloads ([`crate::data_routes`]) and the assets — all behind [`security::guard`]; and the
+//! answers they share (a page, an error page, a redirect, a destination or its not-found page).
 
-use crate::actions;
-use crate::app;
-use crate::pages::destination::{self as destination_page, View};
-use crate::pages::layout::{Notice, SCRIPT, STYLE};
-use crate::pages::preview::{self, DryRun};
-use crate::pages::{destinations, matching, setup};
+use crate::pages::destination as destination_page;
+use crate::pages::layout::{SCRIPT, STYLE};
+use crate::{actions, data_routes, page_routes as pages};
 use crate::{security, AppState};
-use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{middleware, Json, Router};
+use axum::{middleware, Router};
 use maud::Markup;
-use shared::audience_api::ApiKind;
 use shared::destination::{self, Destination};
 use shared::JobError;
-use std::collections::HashMap;
 
+/// Every route of the console, behind the guard (the token's cookie, and forms only from its own
+/// pages); any other path answers the not-found page.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(home))
-        .route("/setup", get(setup_page).post(actions::connect))
-        .route("/destinations/{id}", get(destination_view))
+        .route("/", get(pages::home))
+        .route("/setup", get(pages::setup_page).post(actions::connect))
+        .route("/destinations/{id}", get(pages::destination_view))
         .route(
             "/destinations/{id}/export-user",
-            get(export_user_page).post(actions::export_user),
+            get(pages::export_user_page).post(actions::export_user),
         )
         .route(
             "/destinations/{id}/matching",
-            get(matching_page).post(actions::save_matching),
+            get(pages::matching_page).post(actions::save_matching),
         )
         .route(
             "/destinations/{id}/matching/preview",
             axum::routing::post(actions::preview_matching),
         )
-        .route("/destinations/{id}/preview", get(preview))
+        .route("/destinations/{id}/preview", get(pages::preview))
         .route(
             "/destinations/{id}/export",
             axum::routing::post(actions::export_now),
         )
-        .route("/destinations/{id}/progress", get(progress))
+        .route("/destinations/{id}/progress", get(data_routes::progress))
         .route(
             "/destinations/{id}/verify",
-            get(verifying).post(actions::verify),
+            get(data_routes::verifying).post(actions::verify),
         )
         .route(
             "/destinations/{id}/repair",
@@ -55,11 +54,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/destinations/{id}/remove",
-            get(remove_page).post(actions::remove),
+            get(pages::remove_page).post(actions::remove),
         )
         .route(
             "/destinations/{id}/exports/{export}/rejected.csv",
-            get(rejected_csv),
+            get(data_routes::rejected_csv),
         )
         .route(
             "/assets/style.css",
@@ -81,10 +80,12 @@ async fn asset(text: &'static str, kind: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind)], text).into_response()
 }
 
+/// A page.
 pub fn html(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()
 }
 
+/// A page with another status than 200 (a refused form: 422; an error page).
 pub fn html_with(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
@@ -102,218 +103,11 @@ pub fn error_page(e: &JobError) -> Response {
     html_with(status, destination_page::not_found(&e.to_string()))
 }
 
+/// The destination `id`, or the error page to answer instead.
 pub async fn load(state: &AppState, id: &str) -> Result<Destination, Response> {
     destination::load(state.options.deps.store.as_ref(), id)
         .await
         .map_err(|e| error_page(&e))
-}
-
-async fn home(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let deps = &state.options.deps;
-    let found = match app::destinations(deps).await {
-        Ok(found) => found,
-        Err(e) => return error_page(&e),
-    };
-    let mut rows = Vec::new();
-    for d in found {
-        let latest = app::latest_report(deps, &d.id).await.ok().flatten();
-        let running = state.exports.is_running(deps, &d.id).await;
-        let next = next_run(&state, &d);
-        rows.push(destinations::Row {
-            destination: d,
-            latest,
-            running,
-            next,
-        });
-    }
-    let removed = q
-        .get("removed")
-        .filter(|id| !rows.iter().any(|r| &r.destination.id == *id));
-    html(destinations::render(&rows, removed.map(String::as_str)))
-}
-
-/// The connect form, for the account type `?api=` names (Autopilot's unless said).
-async fn setup_page(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let api = (q.get("api").and_then(|name| ApiKind::from_name(name))).unwrap_or_default();
-    html(setup::connect(&setup::ConnectForm {
-        api,
-        api_url: setup::default_url(api, &state.options.api_url),
-        ..Default::default()
-    }))
-}
-
-async fn export_user_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match load(&state, &id).await {
-        Ok(d) => html(actions::export_user_form(&state, &d, None)),
-        Err(r) => r,
-    }
-}
-
-fn next_run(state: &AppState, d: &Destination) -> crate::schedule::NextRun {
-    let deployed = state.options.schedule.as_ref();
-    crate::schedule::next_run(deployed, d.schedule.enabled, chrono::Utc::now())
-}
-
-pub async fn destination_page(
-    state: &AppState,
-    d: &Destination,
-    notice: Option<(Notice, String)>,
-    settings_error: Option<String>,
-) -> Markup {
-    let history = app::history(&state.options.deps, &d.id)
-        .await
-        .unwrap_or_default();
-    let run = state.exports.latest(&state.options.deps, &d.id).await;
-    let check = state.checks.latest(&d.id);
-    let changes = crate::trail::recent(&state.options.deps, &d.id).await;
-    destination_page::render(&View {
-        destination: d,
-        history: &history,
-        changes: &changes,
-        run: run.as_ref(),
-        notice,
-        settings_error,
-        check: check.as_ref(),
-        next: next_run(state, d),
-    })
-}
-
-async fn destination_view(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let d = match load(&state, &id).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let notice = match q.get("done").map(String::as_str) {
-        Some("saved") => Some((
-            Notice::Done,
-            "Saved. Preview what an export would do, or export now.".to_string(),
-        )),
-        Some("settings") => Some((Notice::Done, "Schedule and guardrails saved.".to_string())),
-        _ => None,
-    };
-    html(destination_page(&state, &d, notice, None).await)
-}
-
-pub async fn matching_view(
-    state: &AppState,
-    d: &Destination,
-    choices: &matching::Choices,
-    errors: &matching::Errors,
-    preview: Option<&DryRun>,
-) -> Markup {
-    let snapshots = state.options.snapshots.of(&state.options.deps, d).await;
-    let columns = app::columns(&state.options.deps, d, &snapshots).await;
-    matching::render(&matching::View {
-        dest: &d.id,
-        display_name: &d.display_name,
-        words: d.api.vocabulary(),
-        columns: &columns,
-        snapshots: &snapshots,
-        snapshot_dir: &state.options.snapshots.describe(),
-        choices,
-        errors,
-        preview,
-        profile_limit: d.profile_limit,
-    })
-}
-
-async fn matching_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let d = match load(&state, &id).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let m = d.data_matching.clone();
-    let choices = matching::Choices {
-        email: m.as_ref().map(|m| m.email.clone()).unwrap_or_default(),
-        first_name: m
-            .as_ref()
-            .and_then(|m| m.first_name.clone())
-            .unwrap_or_default(),
-        last_name: m
-            .as_ref()
-            .and_then(|m| m.last_name.clone())
-            .unwrap_or_default(),
-        extra: m
-            .map(|m| m.fields.into_iter().chain(m.custom).collect())
-            .unwrap_or_default(),
-        segments: d.segments.iter().map(|s| s.name.clone()).collect(),
-        headerless: d
-            .segments
-            .iter()
-            .find_map(|s| s.columns.as_ref())
-            .map(|c| c.join(","))
-            .unwrap_or_default(),
-    };
-    let errors = matching::Errors::default();
-    html(matching_view(&state, &d, &choices, &errors, None).await)
-}
-
-async fn preview(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let d = match load(&state, &id).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let request =
-        shared::app::launcher::ExportRequest::new(&d.id, shared::jobs::plan::Trigger::Console);
-    let out = shared::app::exports::preview(&state.options.deps, &request).await;
-    html(preview::page_of(
-        d.api.vocabulary(),
-        &d.id,
-        &d.display_name,
-        d.profile_limit,
-        &DryRun::from(out),
-    ))
-}
-
-async fn progress(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match crate::export_runs::view(&state, &id).await {
-        Some(view) => Json(view).into_response(),
-        None => Json(serde_json::json!({ "running": false })).into_response(),
-    }
-}
-
-/// Whether a Verify or Repair of the destination runs, for the page that waits for it.
-async fn verifying(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let running = state.checks.latest(&id).is_some_and(|c| c.is_running());
-    Json(serde_json::json!({ "running": running })).into_response()
-}
-
-async fn remove_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match load(&state, &id).await {
-        Ok(d) => html(destination_page::confirm_remove(&d)),
-        Err(r) => r,
-    }
-}
-
-async fn rejected_csv(
-    State(state): State<AppState>,
-    Path((id, export)): Path<(String, String)>,
-) -> Response {
-    let d = match load(&state, &id).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    match app::rejected_csv(&state.options.deps, &d.id, &export).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"rejected-{export}.csv\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => error_page(&e),
-    }
 }
 
 /// A redirect after a form was handled.

@@ -2,13 +2,15 @@
 //! [`super::verify`]), the history and beside it the changes (the audit trail: who changed what,
 //! from any front door), the schedule and guardrails, and **Remove destination** (with a
 //! confirmation page). The API and what it calls a list are named in the destination's words
-//! (its API's [`shared::audience_api::Vocabulary`]).
+//! (its API's [`shared::audience_api::Vocabulary`]). The summary names the account the key opens —
+//! Autopilot's name for it; for Ortto, which answers no account name, the region the key is for.
 
 use super::layout::{count, field_error, next_run, notice, page, when, Notice};
 use super::report;
 use maud::{html, Markup};
 use shared::app::audit::Entry;
 use shared::app::in_process::{Outcome, Run};
+use shared::audience_api::{ApiKind, Region};
 use shared::destination::Destination;
 use shared::jobs::finalize::Report;
 
@@ -40,7 +42,7 @@ pub fn render(v: &View) -> Markup {
             }
             section.card.summary {
                 dl {
-                    div { dt { (words.api) " account" } dd { (d.account_name.as_deref().unwrap_or("—")) } }
+                    (account(d))
                     div { dt { "Export user" } dd { (d.consent.export_user) } }
                     div { dt { "Segments" } dd {
                         @if d.segments.is_empty() { span.muted { "none yet" } }
@@ -88,6 +90,36 @@ pub fn render(v: &View) -> Markup {
             }
         },
     )
+}
+
+/// Whose account the key opens: Autopilot names it. Ortto has no call that answers an account's
+/// name, so for Ortto it is the region the key is for — or, for a destination set up with another
+/// API URL, that URL's host.
+fn account(d: &Destination) -> Markup {
+    match d.api {
+        ApiKind::Ortto => html! {
+            div { dt { "Ortto region" } dd { (ortto_region(&d.api_url)) } }
+        },
+        _ => html! {
+            div { dt { (d.api.vocabulary().api) " account" } dd { (d.account_name.as_deref().unwrap_or("—")) } }
+        },
+    }
+}
+
+/// The Ortto region of `api_url` in words ("Europe (api.eu.ap3api.com)"), or "Custom API URL
+/// (host:port)" when it is none of Ortto's hosts.
+fn ortto_region(api_url: &str) -> String {
+    if let Some(region) = Region::of_url(api_url) {
+        return super::setup::region_label(region).to_string();
+    }
+    let Ok(url) = url::Url::parse(api_url) else {
+        return "Custom API URL".to_string();
+    };
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("Custom API URL ({host}:{port})"),
+        None => format!("Custom API URL ({host})"),
+    }
 }
 
 /// The audit trail's latest entries, newest first: when, who, what, and the details (a name the
@@ -197,4 +229,73 @@ pub fn not_found(message: &str) -> Markup {
         &[("Export destinations", "/")],
         html! { (notice(Notice::Error, message)) a.button href="/" { "All destinations" } },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn destination(api: &str, api_url: &str, account_name: Option<&str>) -> Destination {
+        serde_json::from_value(serde_json::json!({
+            "id": "shop", "display_name": "Shop", "api": api, "api_url": api_url,
+            "account_name": account_name, "created_at": "2026-01-01T00:00:00Z",
+            "consent": {"agreed_at": "2026-01-01T00:00:00Z", "export_user": "ana"},
+        }))
+        .unwrap()
+    }
+
+    /// The summary's first line: its term and its description.
+    fn account_line(d: &Destination) -> String {
+        let page = render(&View {
+            destination: d,
+            history: &[],
+            changes: &[],
+            run: None,
+            notice: None,
+            settings_error: None,
+            check: None,
+            next: crate::schedule::NextRun::Off,
+        })
+        .into_string();
+        let line = page.split("<dl>").nth(1).unwrap();
+        line[..line.find("</div>").unwrap()].to_string()
+    }
+
+    #[test]
+    fn an_autopilot_destination_names_its_account() {
+        let named = destination("autopilot", "https://api2.autopilothq.com/v1", Some("Acme"));
+        assert_eq!(
+            account_line(&named),
+            "<div><dt>Autopilot account</dt><dd>Acme</dd>"
+        );
+        let unnamed = destination("autopilot", "https://api2.autopilothq.com/v1", None);
+        assert_eq!(
+            account_line(&unnamed),
+            "<div><dt>Autopilot account</dt><dd>—</dd>"
+        );
+    }
+
+    #[test]
+    fn an_ortto_destination_names_the_region_its_key_is_for() {
+        let eu = destination("ortto", "https://api.eu.ap3api.com", None);
+        assert_eq!(
+            account_line(&eu),
+            "<div><dt>Ortto region</dt><dd>Europe (api.eu.ap3api.com)</dd>"
+        );
+        let global = destination("ortto", "https://api.ap3api.com/", None);
+        assert_eq!(
+            account_line(&global),
+            "<div><dt>Ortto region</dt><dd>Global (api.ap3api.com)</dd>"
+        );
+        let custom = destination("ortto", "http://127.0.0.1:4510", None);
+        assert_eq!(
+            account_line(&custom),
+            "<div><dt>Ortto region</dt><dd>Custom API URL (127.0.0.1:4510)</dd>"
+        );
+        let proxied = destination("ortto", "https://ortto.example.com/eu", None);
+        assert_eq!(
+            account_line(&proxied),
+            "<div><dt>Ortto region</dt><dd>Custom API URL (ortto.example.com)</dd>"
+        );
+    }
 }

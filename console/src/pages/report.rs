@@ -45,7 +45,7 @@ pub fn report(report: &Report) -> Markup {
             p.notice.error { (failure.message) }
         }
         div.table-scroll {
-            table.numbers.report {
+            table.numbers.buckets {
                 caption.sr-only { "Export report per segment" }
                 thead { tr {
                     th scope="col" { "Segment" }
@@ -87,14 +87,15 @@ fn counts_row(name: &str, c: &Counts) -> Markup {
     }
 }
 
-/// Past exports, newest first.
+/// Past exports, newest first: each one's totals (the buckets a reader looks for first — the
+/// report of the latest has them all).
 pub fn history(reports: &[Report]) -> Markup {
     html! {
         @if reports.is_empty() {
             p.muted { "No export yet." }
         } @else {
             div.table-scroll {
-                table.numbers #history {
+                table.numbers.buckets #history {
                     caption.sr-only { "Export history, newest first" }
                     thead { tr {
                         th scope="col" { "Finished" }
@@ -104,6 +105,7 @@ pub fn history(reports: &[Report]) -> Markup {
                         th scope="col" { "Sent" }
                         th scope="col" { "Invalid" }
                         th scope="col" { "Rejected" }
+                        th scope="col" { "Suppressed" }
                         th scope="col" { "Removed" }
                         th scope="col" { "Refused rows" }
                     } }
@@ -122,6 +124,7 @@ pub fn history(reports: &[Report]) -> Markup {
                                 td { (count(r.totals.sent)) }
                                 td { (count(r.totals.invalid)) }
                                 td { (count(r.totals.rejected)) }
+                                td { (count(r.totals.suppressed)) }
                                 td { (count(r.totals.removed)) }
                                 td {
                                     @if r.rejected_file.is_some() {

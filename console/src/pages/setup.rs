@@ -159,7 +159,8 @@ pub fn connect(form: &ConnectForm) -> Markup {
     )
 }
 
-fn region_label(region: Region) -> &'static str {
+/// A region in words, with its host: "Europe (api.eu.ap3api.com)".
+pub fn region_label(region: Region) -> &'static str {
     match region {
         Region::Global => "Global (api.ap3api.com)",
         Region::Au => "Australia (api.au.ap3api.com)",

@@ -99,5 +99,12 @@ export async function rowsByName(rows) {
   return Object.fromEntries((await rowsOf(rows)).map(([name, ...cells]) => [name, cells]));
 }
 
+/** Asserts that every column of `table` shows inside its card: its scroller has nothing to scroll. */
+export async function assertFitsItsCard(table) {
+  const { shown, wide } = await table.evaluate((t) =>
+    ({ shown: t.parentElement.clientWidth, wide: t.parentElement.scrollWidth }));
+  assert.ok(wide <= shown, `the table is ${wide} px wide in a card showing ${shown} px`);
+}
+
 /** "1,300" as 1300. */
 export const number = (text) => Number(text.replace(/,/g, ""));

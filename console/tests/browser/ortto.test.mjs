@@ -1,10 +1,11 @@
 // The web console with an Ortto destination, in a real browser (Debian's Chromium, driven by
 // playwright-core), against the console and the Ortto sandbox that scripts/test-console starts:
 // set-up (Account type, Region, Ortto API key), data matching with a custom field, two overlapping
-// segments, Export now and its report, the sandbox's tags and fields read through its /admin
-// routes, Verify and Repair, the history and the changes. Controls are found by their accessible
-// names. It runs after console.test.mjs, on the same console and data folder, with segments of its
-// own.
+// segments, the destination's region line, Export now and its report, the sandbox's tags and
+// fields read through its /admin routes, Verify and Repair, the history (with its Suppressed
+// column) and the changes, both tables fitting their cards. Controls are found by their accessible
+// names. It runs after console.test.mjs, on the same console and data folder, with segments of
+// its own.
 //
 // Environment: CONSOLE_URL, ORTTO_SANDBOX_URL (http://127.0.0.1:PORT), ORTTO_SANDBOX_KEY,
 // ORTTO_SANDBOX_ADMIN_TOKEN, DATA_DIR, SNAPSHOTS_DIR, CONSOLE_LOG (its output files, separated by
@@ -14,7 +15,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { assertKeyKept, destinationFiles, emails, env, number, openBrowser, rowsByName, rowsOf, sandboxAdmin, screenshots }
+import { assertFitsItsCard, assertKeyKept, destinationFiles, emails, env, number, openBrowser, rowsByName, rowsOf, sandboxAdmin, screenshots }
   from "./helpers.mjs";
 
 const consoleLink = env("CONSOLE_URL");
@@ -151,6 +152,13 @@ test("data matching refuses a standard field Ortto lacks, at the field, and take
   await inOrttoWords();
 });
 
+test("the destination's page says where its key works: Ortto answers no account name", async () => {
+  const summary = page.locator("section.summary dl > div").first();
+  assert.equal(await summary.locator("dt").textContent(), "Ortto region");
+  // Set up with the sandbox's URL (Advanced), not one of Ortto's regional hosts.
+  assert.equal(await summary.locator("dd").textContent(), `Custom API URL (${new URL(sandboxUrl).host})`);
+});
+
 test("Export now: the report adds up, with Ortto's suppressed people in their own bucket", async () => {
   await page.getByRole("button", { name: "Export now" }).click();
   await page.locator("#latest").locator("..").getByText("succeeded", { exact: true }).waitFor({ timeout: 120_000 });
@@ -172,6 +180,7 @@ test("Export now: the report adds up, with Ortto's suppressed people in their ow
   // A first export: every person sent is new to the segment's tag.
   assert.equal(column(rows["All segments"], "of which added"), 236);
   assert.equal(column(rows["All segments"], "Sent"), 236);
+  await assertFitsItsCard(report.locator("table"));
 });
 
 test("the sandbox tags each person with exactly their segments, with the custom field and no consent", async () => {
@@ -225,10 +234,16 @@ test("Verify reads the tags back, says what is missing, and Repair puts it back"
   assert.deepEqual((await rowsByName(page.locator("#verify tbody tr")))[gold.name], ["117", "117", "0", "1", "0", "in place"]);
 });
 
-test("the history lists the export, and Changes each step, newest first", async () => {
-  const runs = await rowsOf(page.locator("#history tbody tr"));
+test("the history lists the export with its suppressed people, and Changes each step, newest first", async () => {
+  const history = page.locator("#history");
+  assert.deepEqual(await history.locator("thead th").allTextContents(),
+    ["Finished", "Status", "Duration", "Rows", "Sent", "Invalid", "Rejected", "Suppressed", "Removed", "Refused rows"]);
+  const runs = await rowsOf(history.locator("tbody tr"));
   assert.equal(runs.length, 1);
   assert.match(runs[0][1], /^succeeded\s*by console$/);
+  // The export's totals: 3 suppressed in the first segment and 1 in the second.
+  assert.deepEqual(runs[0].slice(3, 9), ["244", "236", "2", "0", "4", "0"]);
+  await assertFitsItsCard(history);
   const changes = await rowsOf(page.locator("#changes tbody tr"));
   const what = changes.map((c) => c[2]);
   assert.deepEqual(what, ["verify", "verify", "verify", "export", "configure", "configure", "connect"]);
