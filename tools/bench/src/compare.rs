@@ -2,7 +2,9 @@
 //! rows as one CSV a segment: each layout's plan and the one CSV's run in turn, [`PAIRS`] times
 //! (A B A B …), so that a busy machine slows both alike, and the ratio of their rows per second
 //! is the median of the pairs'. The reading alone (`bench read`, no matching) is measured the
-//! same way, to tell how much of a plan is the reading of the format.
+//! same way, to tell how much of a plan is the reading of the format. The wide table of
+//! [`crate::wide`] is compared the same way, one Parquet file against one CSV a segment; its
+//! rows have no target, and the bench stops if the two plans of its rows differ.
 
 use crate::cli::Product;
 use crate::data::{self, Shape};
@@ -96,6 +98,86 @@ impl Bench {
         }
         Ok(())
     }
+
+    /// The plan and the reading alone of `n` profiles as a wide table ([`crate::wide`]): one
+    /// Parquet file a segment against one CSV a segment, the same destination mapping. No
+    /// target: the figure shows what reading only the mapped columns saves.
+    pub fn wide(&mut self, n: u64) -> Result<(), BoxError> {
+        let dir = self.root.join(format!("wide-{n}"));
+        fresh_dir(&dir)?;
+        let sandbox = &Sandbox::start(&self.bin, 0.0, dir.join("sandbox.log"))?;
+        let csv = dir.join("csv");
+        let written = crate::wide::write(&csv, n)?;
+        let rows = written.rows as f64;
+        let parquet = layouts::write_in_child(layouts::WIDE_PARQUET, &csv, &dir.join("parquet"))?;
+        let product = Product::fresh(&self.bin, &dir)?;
+        let limit = n.max(100_000);
+        let one = product.connect("Wide CSV", sandbox, UNLIMITED)?;
+        product.configure(&one, &csv, limit)?;
+        let dest = product.connect("Wide Parquet", sandbox, UNLIMITED)?;
+        product.configure_sources(&dest, &parquet.sources, limit)?;
+        let plans = paired(
+            |k| dry_run(&product, &dest, &format!("plan-{dest}-{k}")),
+            |k| dry_run(&product, &one, &format!("plan-{one}-{k}")),
+        )?;
+        same_plan(plans.first())?;
+        let reading = reading_alone(&dir, &parquet.sources, &csv, "wide")?;
+        let figure = "from a wide table (60 columns, 7 mapped), Parquet vs one CSV";
+        let (parquet_mb, csv_mb) = (parquet.bytes as f64 / 1e6, written.bytes as f64 / 1e6);
+        let read_mb = |paired: &Paired| {
+            let (a, b) = paired.first();
+            (a.read_bytes as f64 / 1e6, b.read_bytes as f64 / 1e6)
+        };
+        let (plan_read, plan_csv_read) = read_mb(&plans);
+        self.rows.push(Row {
+            value: format!(
+                "{:.0} rows/s, {:.2}× one CSV's {:.0} (median of {PAIRS} pairs; {plan_read:.1} MB read of {parquet_mb:.1} MB of Parquet, one CSV {plan_csv_read:.1} MB of {csv_mb:.1} MB)",
+                rows / plans.wall(),
+                plans.ratio(),
+                rows / plans.csv_wall(),
+            ),
+            ..measured(&format!("plan (dry run) {figure}"), n, plans.peak())
+        });
+        let (read, csv_read) = read_mb(&reading);
+        self.rows.push(Row {
+            value: format!(
+                "{:.0} rows/s, {:.2}× one CSV's {:.0} (wall), {:.2}× (CPU); no matching; {read:.1} MB read, one CSV {csv_read:.1} MB",
+                rows / reading.wall(),
+                reading.ratio(),
+                rows / reading.csv_wall(),
+                reading.cpu_ratio()
+            ),
+            ..measured(&format!("reading alone {figure}"), n, reading.peak())
+        });
+        Ok(())
+    }
+}
+
+/// Checks that two dry runs of the same rows planned the same: contacts, distinct profiles and
+/// each segment's adds, rejects and duplicates.
+fn same_plan((a, b): &(Run, Run)) -> Result<(), BoxError> {
+    let summary = |run: &Run| -> Result<serde_json::Value, BoxError> {
+        let report: serde_json::Value = serde_json::from_str(&run.stdout)?;
+        let segments: Vec<serde_json::Value> = report["preview"]
+            .as_array()
+            .ok_or("a dry run's report with no preview")?
+            .iter()
+            .map(|s| {
+                let keep = ["name", "adds", "rejects", "duplicates"];
+                keep.iter().map(|k| s[k].clone()).collect()
+            })
+            .collect();
+        Ok(serde_json::json!([
+            report["contacts"],
+            report["distinct_profiles"],
+            segments
+        ]))
+    };
+    let (a, b) = (summary(a)?, summary(b)?);
+    if a != b {
+        return Err(format!("the same rows planned differently: {a} and {b}").into());
+    }
+    Ok(())
 }
 
 /// The reading alone (`bench read`) of `sources` against the one CSV's in `csv`, in pairs;
@@ -170,6 +252,11 @@ impl Paired {
         let runs = self.0.iter().map(|(a, _)| a);
         runs.max_by(|x, y| x.peak_mb.total_cmp(&y.peak_mb))
             .unwrap_or(&self.0[0].0)
+    }
+
+    /// The first pair.
+    fn first(&self) -> &(Run, Run) {
+        &self.0[0]
     }
 }
 

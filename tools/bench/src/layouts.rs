@@ -2,7 +2,8 @@
 //! one-CSV snapshots of `data`: one Parquet file a segment (typed columns, Snappy, row groups of
 //! 128 Ki rows, as pyarrow writes), 8 gzip CSV parts a segment with their header rows and
 //! `_SUCCESS` (a Snowflake unload), and a Common Data Model folder (a model.json naming both
-//! segments as entities, 8 headerless partitions each, at absolute data-lake URLs).
+//! segments as entities, 8 headerless partitions each, at absolute data-lake URLs); and the wide
+//! table of [`crate::wide`] as one Parquet file a segment, of the same writer and settings.
 //!
 //! Writing a layout holds a segment's rows in memory, so the bench writes each in a process of
 //! its own ([`write_in_child`], `bench layout KIND CSV_DIR OUT_DIR`): a command the bench starts
@@ -67,6 +68,8 @@ pub fn cells(line: &str, width: usize) -> Vec<String> {
 
 /// The layouts, by the name `bench layout` takes.
 pub const KINDS: [&str; 3] = ["parquet", "gz", "cdm"];
+/// `bench layout` of the wide table ([`crate::wide`]) as one Parquet file a segment.
+pub const WIDE_PARQUET: &str = "wide-parquet";
 
 /// Writes layout `kind` ([`KINDS`]) of the snapshots in `csv` into `out` by running this program
 /// as `bench layout KIND CSV_DIR OUT_DIR`, which prints what [`print`] writes.
@@ -94,11 +97,12 @@ pub fn write_in_child(
 pub fn run_child(kind: &str, csv: &Path, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let written = match kind {
         "parquet" => parquet(csv, out, &COLUMNS)?,
+        WIDE_PARQUET => parquet(csv, out, &crate::wide::columns())?,
         "gz" => gzip_parts(csv, out)?,
         "cdm" => cdm(csv, out)?,
         _ => {
             let kinds = KINDS.join(", ");
-            return Err(format!("no layout {kind}: one of {kinds}").into());
+            return Err(format!("no layout {kind}: one of {kinds}, {WIDE_PARQUET}").into());
         }
     };
     print!("{}", print(&written));

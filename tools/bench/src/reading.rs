@@ -1,8 +1,8 @@
 //! `bench read COLUMNS SOURCE...`: the snapshot reading alone — sources resolved, parts fetched
 //! and parsed, rows handed over in batches — with no data matching, no deduplication and
-//! nothing written; prints the rows read and the bytes of their mapped fields. Run as a process of its own by [`crate::suite`], so
-//! that its time and memory are measured from outside like the product's, to tell how much of a
-//! plan is the reading of the format.
+//! nothing written; prints the rows read and the bytes of their mapped fields. Run as a process
+//! of its own by [`crate::compare`], so that its time and memory are measured from outside like
+//! the product's, to tell how much of a plan is the reading of the format.
 
 use shared::snapshot::{LocalFiles, PartInfo, RowHandler, SegmentRows};
 
