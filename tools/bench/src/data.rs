@@ -68,29 +68,9 @@ pub fn write(dir: &Path, shape: &Shape) -> std::io::Result<Written> {
         out.write_all(HEADER.as_bytes())?;
         total.bytes += HEADER.len() as u64;
         for i in from..to {
-            let domain = if refused.contains(&i) {
-                "example.invalid"
-            } else {
-                "example.com"
-            };
             let changed = shape.changed && is_changed(i);
-            let line = format!(
-                "person{i}@{domain},{},{},{},{},{},2025-{:02}-{:02},{},\"{} Harbour Road, Unit {}\",c-{i:08}\n",
-                FIRST[(i % 8) as usize],
-                LAST[(i % 6) as usize],
-                if i % 3 == 0 { "" } else { "Acme Corp" },
-                18 + i % 60,
-                if changed {
-                    "platinum"
-                } else {
-                    TIERS[(i % 3) as usize]
-                },
-                i % 12 + 1,
-                i % 28 + 1,
-                CITIES[(i % 5) as usize],
-                i % 997 + 1,
-                i % 40 + 1,
-            );
+            let mut line = profile_line(i, refused.contains(&i), changed);
+            line.push('\n');
             out.write_all(line.as_bytes())?;
             total.bytes += line.len() as u64;
             total.rows += 1;
@@ -99,6 +79,33 @@ pub fn write(dir: &Path, shape: &Shape) -> std::io::Result<Written> {
         out.flush()?;
     }
     Ok(total)
+}
+
+/// Profile `i`'s row of the snapshots, without its line end: its address at the reserved
+/// `.invalid` domain when `refused`, its tier `platinum` when `changed`.
+pub fn profile_line(i: u64, refused: bool, changed: bool) -> String {
+    let domain = if refused {
+        "example.invalid"
+    } else {
+        "example.com"
+    };
+    format!(
+        "person{i}@{domain},{},{},{},{},{},2025-{:02}-{:02},{},\"{} Harbour Road, Unit {}\",c-{i:08}",
+        FIRST[(i % 8) as usize],
+        LAST[(i % 6) as usize],
+        if i.is_multiple_of(3) { "" } else { "Acme Corp" },
+        18 + i % 60,
+        if changed {
+            "platinum"
+        } else {
+            TIERS[(i % 3) as usize]
+        },
+        i % 12 + 1,
+        i % 28 + 1,
+        CITIES[(i % 5) as usize],
+        i % 997 + 1,
+        i % 40 + 1,
+    )
 }
 
 /// Bytes of the header and the first `rows` rows of the first segment (what a reader that stops

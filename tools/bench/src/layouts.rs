@@ -2,7 +2,8 @@
 //! one-CSV snapshots of `data`: one Parquet file a segment (typed columns, Snappy, row groups of
 //! 128 Ki rows, as pyarrow writes), 8 gzip CSV parts a segment with their header rows and
 //! `_SUCCESS` (a Snowflake unload), and a Common Data Model folder (a model.json naming both
-//! segments as entities, 8 headerless partitions each, at absolute data-lake URLs).
+//! segments as entities, 8 headerless partitions each, at absolute data-lake URLs); and the wide
+//! table of [`crate::wide`] as one Parquet file a segment, of the same writer and settings.
 //!
 //! Writing a layout holds a segment's rows in memory, so the bench writes each in a process of
 //! its own ([`write_in_child`], `bench layout KIND CSV_DIR OUT_DIR`): a command the bench starts
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// Parts a segment is unloaded in.
 pub const PARTS: usize = 8;
 /// The columns of the one-CSV snapshots, typed as a warehouse holds them.
-const COLUMNS: [(&str, ColumnType); WIDTH] = [
+pub const COLUMNS: [(&str, ColumnType); WIDTH] = [
     ("email", ColumnType::Text),
     ("first_name", ColumnType::Text),
     ("last_name", ColumnType::Text),
@@ -42,21 +43,23 @@ fn lines(csv: &Path) -> std::io::Result<(String, Vec<String>)> {
     Ok((header, lines.collect::<Result<_, _>>()?))
 }
 
-/// The cells of a line the benchmark wrote (one quoted cell, the address, may hold a comma).
-fn cells(line: &str) -> Vec<String> {
-    let mut cells = Vec::with_capacity(WIDTH);
+/// The `width` cells of a line the benchmark wrote (a cell holding a comma is quoted; none holds
+/// a quote).
+pub fn cells(line: &str, width: usize) -> Vec<String> {
+    let mut cells = Vec::with_capacity(width);
     let mut rest = line;
-    while !rest.is_empty() || cells.len() < WIDTH {
+    while !rest.is_empty() || cells.len() < width {
         if let Some(quoted) = rest.strip_prefix('"') {
             let end = quoted.find('"').unwrap_or(quoted.len());
             cells.push(quoted[..end].to_string());
-            rest = quoted.get(end + 1..).unwrap_or("").trim_start_matches(',');
+            rest = quoted.get(end + 1..).unwrap_or("");
+            rest = rest.strip_prefix(',').unwrap_or(rest);
         } else {
             let end = rest.find(',').unwrap_or(rest.len());
             cells.push(rest[..end].to_string());
             rest = rest.get(end + 1..).unwrap_or("");
         }
-        if cells.len() == WIDTH {
+        if cells.len() == width {
             break;
         }
     }
@@ -65,6 +68,8 @@ fn cells(line: &str) -> Vec<String> {
 
 /// The layouts, by the name `bench layout` takes.
 pub const KINDS: [&str; 3] = ["parquet", "gz", "cdm"];
+/// `bench layout` of the wide table ([`crate::wide`]) as one Parquet file a segment.
+pub const WIDE_PARQUET: &str = "wide-parquet";
 
 /// Writes layout `kind` ([`KINDS`]) of the snapshots in `csv` into `out` by running this program
 /// as `bench layout KIND CSV_DIR OUT_DIR`, which prints what [`print`] writes.
@@ -91,10 +96,14 @@ pub fn write_in_child(
 /// `bench layout KIND CSV_DIR OUT_DIR`: writes the layout and prints it for [`write_in_child`].
 pub fn run_child(kind: &str, csv: &Path, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let written = match kind {
-        "parquet" => parquet(csv, out)?,
+        "parquet" => parquet(csv, out, &COLUMNS)?,
+        WIDE_PARQUET => parquet(csv, out, &crate::wide::columns())?,
         "gz" => gzip_parts(csv, out)?,
         "cdm" => cdm(csv, out)?,
-        _ => return Err(format!("no layout {kind}: one of {}", KINDS.join(", ")).into()),
+        _ => {
+            let kinds = KINDS.join(", ");
+            return Err(format!("no layout {kind}: one of {kinds}, {WIDE_PARQUET}").into());
+        }
     };
     print!("{}", print(&written));
     Ok(())
@@ -127,21 +136,29 @@ fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-/// One Parquet file a segment, from the one-CSV snapshots in `csv`.
-pub fn parquet(csv: &Path, out: &Path) -> Result<Written, Box<dyn std::error::Error>> {
+/// One Parquet file a segment of `columns`, from the one-CSV snapshots in `csv`, read a line at
+/// a time (the writer holds one row group).
+pub fn parquet(
+    csv: &Path,
+    out: &Path,
+    columns: &[(&str, ColumnType)],
+) -> Result<Written, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(out)?;
     let mut written = Written {
         sources: Vec::new(),
         bytes: 0,
     };
     for (name, file) in SEGMENTS {
-        let (_, rows) = lines(&csv.join(file))?;
+        let mut lines = BufReader::new(std::fs::File::open(csv.join(file))?).lines();
+        lines.next().transpose()?;
         let path = out.join(file.replace(".csv", ".parquet"));
         let sink = BufWriter::new(std::fs::File::create(&path)?);
-        let mut writer = Writer::new(sink, &COLUMNS, 128 * 1024, Compression::SNAPPY)
+        let mut writer = Writer::new(sink, columns, 128 * 1024, Compression::SNAPPY)
             .map_err(|e| e.to_string())?;
-        for line in &rows {
-            writer.row(&cells(line)).map_err(|e| e.to_string())?;
+        for line in lines {
+            writer
+                .row(&cells(&line?, columns.len()))
+                .map_err(|e| e.to_string())?;
         }
         writer.finish().map_err(|e| e.to_string())?;
         written.bytes += size(&path);
@@ -253,11 +270,14 @@ mod tests {
     #[test]
     fn the_benchmark_lines_split_into_their_cells() {
         let line = "p1@example.com,Bo,Lee,,19,silver,2025-02-02,Osaka,\"12 Harbour Road, Unit 2\",c-00000001";
-        let cells = cells(line);
+        let cells = cells(line, WIDTH);
         assert_eq!(cells.len(), WIDTH);
         assert_eq!(cells[3], "");
         assert_eq!(cells[8], "12 Harbour Road, Unit 2");
         assert_eq!(cells[9], "c-00000001");
+        // A quoted cell before an empty one, and an empty last cell.
+        let cells = super::cells("a,\"b, c\",,d,", 5);
+        assert_eq!(cells, ["a", "b, c", "", "d", ""]);
     }
 
     #[test]

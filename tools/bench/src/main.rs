@@ -4,18 +4,21 @@
 //! with `scripts/bench`, which builds both first.
 //!
 //! ```text
-//! bench [--quick | --bisection | --layouts] [--huge] [--bin PATH] [--out DIR]
-//! bench layout parquet|gz|cdm CSV_DIR OUT_DIR    (run by the bench itself, see `layouts`)
+//! bench [--quick | --bisection | --layouts] [--wide] [--huge] [--bin PATH] [--out DIR]
+//! bench layout parquet|gz|cdm|wide-parquet CSV_DIR OUT_DIR    (run by the bench itself, see `layouts`)
+//! bench read COLUMNS SOURCE...                                (run by the bench itself, see `reading`)
 //! ```
 //!
 //! Without flags: 100,000 and 1,000,000 profiles, the plan of the 1,000,000 read from Parquet, 8
-//! gzip CSV parts and a CDM folder against one CSV, the rate-limit floor at 10 and 50 requests
-//! per second, and at 50 again with refusals that name their contact (about 6 minutes). `--quick`:
-//! 10,000 profiles and 50 requests per second only (named and not), to check that the tool still
-//! works.
+//! gzip CSV parts and a CDM folder against one CSV, the same profiles as a wide table (`wide`:
+//! 60 columns of which 7 are mapped, 0.7 GB of CSV) from one Parquet file against one CSV, the
+//! rate-limit floor at 10 and 50 requests per second, and at 50 again with refusals that name
+//! their contact (about 5 minutes). `--quick`: 10,000 profiles and 50 requests per second only
+//! (named and not), to check that the tool still works.
 //! `--bisection`: 100,000 profiles and the bisection rows, no rate-limit floor. `--huge`: also
 //! the plan of 10,000,000 profiles. `--layouts`: only the layout rows at 1,000,000 profiles (about
-//! a minute and a half after the data is written).
+//! a minute and a half after the data is written). `--wide`: only the wide-table rows at
+//! 1,000,000 profiles (about 45 seconds, writing its data included; both with `--layouts --wide`).
 
 mod cli;
 mod compare;
@@ -25,6 +28,7 @@ mod measure;
 mod reading;
 mod suite;
 mod table;
+mod wide;
 
 use measure::BoxError;
 use std::path::PathBuf;
@@ -34,19 +38,21 @@ struct Options {
     quick: bool,
     bisection: bool,
     layouts: bool,
+    wide: bool,
     huge: bool,
     bin: PathBuf,
     out: PathBuf,
 }
 
 const USAGE: &str =
-    "usage: bench [--quick | --bisection | --layouts] [--huge] [--bin PATH] [--out DIR]";
+    "usage: bench [--quick | --bisection | --layouts] [--wide] [--huge] [--bin PATH] [--out DIR]";
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
         quick: false,
         bisection: false,
         layouts: false,
+        wide: false,
         huge: false,
         bin: PathBuf::from("target/release/autopilot-export"),
         out: PathBuf::from("target/bench"),
@@ -57,6 +63,7 @@ fn options() -> Result<Options, String> {
             "--quick" => options.quick = true,
             "--bisection" => options.bisection = true,
             "--layouts" => options.layouts = true,
+            "--wide" => options.wide = true,
             "--huge" => options.huge = true,
             "--bin" => options.bin = args.next().ok_or(USAGE)?.into(),
             "--out" => options.out = args.next().ok_or(USAGE)?.into(),
@@ -128,9 +135,16 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
         return Err(format!("no {} (scripts/bench builds it)", bench.bin.display()).into());
     }
     std::fs::create_dir_all(&bench.root)?;
-    if options.layouts {
-        eprintln!("1M profiles as Parquet, gzip CSV parts and a CDM folder, against one CSV…");
-        return bench.inputs(1_000_000);
+    if options.layouts || options.wide {
+        if options.layouts {
+            eprintln!("1M profiles as Parquet, gzip CSV parts and a CDM folder, against one CSV…");
+            bench.inputs(1_000_000)?;
+        }
+        if options.wide {
+            eprintln!("1M profiles as a wide table, Parquet against one CSV…");
+            bench.wide(1_000_000)?;
+        }
+        return Ok(());
     }
     let (sizes, rates): (&[u64], &[f64]) = if options.quick {
         (&[10_000], &[50.0])
@@ -147,7 +161,8 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
         );
         clean_requests.push(bench.size(n)?);
     }
-    // The other layouts at the largest size (1M by default; 10k with --quick).
+    // The other layouts and the wide table at the largest size (1M by default; 10k with
+    // --quick).
     if !options.bisection {
         let n = *sizes.last().ok_or("no size")?;
         eprintln!(
@@ -155,6 +170,11 @@ fn run(bench: &mut suite::Bench, options: &Options) -> Result<(), BoxError> {
             table::size(n)
         );
         bench.inputs(n)?;
+        eprintln!(
+            "{} profiles as a wide table, Parquet against one CSV…",
+            table::size(n)
+        );
+        bench.wide(n)?;
     }
     eprintln!("bisection of refused contacts…");
     let snapshots = bench.bisection(sizes[0], clean_requests[0], None)?;
