@@ -21,7 +21,7 @@ fn quick(raw: &str) -> Result<(String, String), &'static str> {
     let email = trim(raw);
     let sent = normalise_cow(raw)?;
     let mut key = String::from("left over from the row before");
-    key_of_normalised_into(&sent, email, &mut key);
+    key_of_normalised(&sent, email, &mut key);
     Ok((sent.into_owned(), key))
 }
 

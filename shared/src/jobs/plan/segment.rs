@@ -6,8 +6,10 @@
 //! profile the baseline knows is found through its [`HashIndex`] and its state kept in one byte
 //! per baseline record (named by the snapshot, on a valid row or not); its row is fingerprinted
 //! without building a contact ([`RowMapper::fingerprint`]), so an unchanged profile — most of a
-//! scheduled refresh — allocates nothing but its address. Only a profile the baseline does not
-//! know keeps its address, and only when a candidate baseline will be written.
+//! scheduled refresh — allocates nothing: its key and fingerprint text are written in buffers
+//! kept from row to row, and its address is borrowed from the row when it is already in its sent
+//! form ([`email::normalise_cow`]). Only a profile the baseline does not know keeps its address,
+//! and only when a candidate baseline will be written.
 
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
@@ -81,6 +83,10 @@ struct Scanner<'a> {
     added: Vec<(u64, u64, String)>,
     /// Key hashes of valid profiles the baseline does not know, seen so far.
     seen_new: FxHashSet<u64>,
+    /// The dedupe key of the row being handled (scratch room kept from row to row).
+    key: String,
+    /// The text of the row's fingerprint (scratch room kept from row to row).
+    text: Vec<u8>,
     distinct: u64,
     refused: Refused,
     samples: Vec<Contact>,
@@ -112,6 +118,8 @@ impl<'a> Scanner<'a> {
             changed: Vec::new(),
             added: Vec::new(),
             seen_new: FxHashSet::default(),
+            key: String::new(),
+            text: Vec::new(),
             distinct: 0,
             refused: Refused::new(job.record),
             samples: Vec::new(),
@@ -144,15 +152,17 @@ impl<'a> Scanner<'a> {
         let email = mapper.email_of(fields);
         // The address as it would be sent, once; the key of a valid row's address is the key of
         // the contact made of it (the domain's ASCII form is its own ASCII form): computed and
-        // hashed once per row.
+        // hashed once per row, in a buffer kept from row to row.
         let normalised = (!email.is_empty())
-            .then(|| email::normalise(email).ok())
+            .then(|| email::normalise_cow(email).ok())
             .flatten();
-        let key = match &normalised {
-            Some(normalised) => Some(email::key_of_normalised(normalised, email)),
-            None => (!email.is_empty()).then(|| email::dedupe_key(email)),
+        let hash = match &normalised {
+            Some(normalised) => {
+                email::key_of_normalised(normalised, email, &mut self.key);
+                Some(baseline::key_hash(&self.key))
+            }
+            None => (!email.is_empty()).then(|| baseline::key_hash(&email::dedupe_key(email))),
         };
-        let hash = key.as_deref().map(baseline::key_hash);
         let known = match (&self.index, hash) {
             (Some(index), Some(hash)) => index.position(hash),
             _ => None,
@@ -163,7 +173,7 @@ impl<'a> Scanner<'a> {
         let quick = normalised
             .as_deref()
             .filter(|_| self.fingerprint_first(known.is_some()))
-            .and_then(|email| mapper.fingerprint_normalised(fields, email));
+            .and_then(|email| mapper.fingerprint_normalised(fields, email, &mut self.text));
         let (contact, fp) = match quick {
             Some(fp) => (None, fp),
             None => match mapper.map(fields) {
@@ -174,8 +184,8 @@ impl<'a> Scanner<'a> {
                 Err(problem) => return self.refuse(number, email, problem),
             },
         };
-        let (Some(key), Some(hash)) = (key, hash) else {
-            // A contact always has an address; never reached.
+        // A contact always has an address, whose key is in `self.key`.
+        let (Some(hash), true) = (hash, normalised.is_some()) else {
             return Ok(());
         };
         let first = match known {
@@ -204,7 +214,7 @@ impl<'a> Scanner<'a> {
             match before {
                 Some((at, old)) if old != fp => self.changed.push((at as u32, fp)),
                 Some(_) => {}
-                None => self.added.push((hash, fp, key)),
+                None => self.added.push((hash, fp, self.key.clone())),
             }
         }
         let kind = match before {
