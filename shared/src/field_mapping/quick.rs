@@ -18,6 +18,18 @@ pub(crate) struct QuickFields {
     custom: Vec<(Vec<u8>, CustomType, usize)>,
 }
 
+/// `str::trim`, without decoding characters when the value begins and ends with visible ASCII
+/// (most cells do).
+fn trim(value: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    let bytes = value.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        value
+    } else {
+        value.trim()
+    }
+}
+
 /// `mark name \u{2}`: what precedes a value in the fingerprinted text.
 fn lead(mark: u8, name: &str) -> Vec<u8> {
     [&[mark][..], name.as_bytes(), &[2]].concat()
@@ -86,14 +98,14 @@ impl RowMapper {
         text.clear();
         text.extend_from_slice(email.trim().as_bytes());
         for (lead, index) in &quick.fields {
-            let value = row[*index].trim();
+            let value = trim(row[*index]);
             if !value.is_empty() {
                 text.extend_from_slice(lead);
                 text.extend_from_slice(value.as_bytes());
             }
         }
         for (lead, kind, index) in &quick.custom {
-            let value = row[*index].trim();
+            let value = trim(row[*index]);
             if !value.is_empty() {
                 text.extend_from_slice(lead);
                 kind.write_json(value, text)?;

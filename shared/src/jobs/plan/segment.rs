@@ -81,8 +81,11 @@ struct Scanner<'a> {
     state: Vec<u8>,
     changed: Vec<(u32, u64)>,
     added: Vec<(u64, u64, String)>,
-    /// Key hashes of valid profiles the baseline does not know, seen so far.
-    seen_new: FxHashSet<u64>,
+    /// Key hashes of valid profiles the baseline does not know, seen so far; `None` when the
+    /// segment is the first one read, where the set of everyone is that set (it then holds
+    /// nothing else than this segment's profiles, and a key hash is either always the
+    /// baseline's or never).
+    seen_new: Option<FxHashSet<u64>>,
     /// The dedupe key of the row being handled (scratch room kept from row to row).
     key: String,
     /// The text of the row's fingerprint (scratch room kept from row to row).
@@ -117,7 +120,7 @@ impl<'a> Scanner<'a> {
             state: vec![ABSENT; known],
             changed: Vec::new(),
             added: Vec::new(),
-            seen_new: FxHashSet::default(),
+            seen_new: (!tally.everyone.is_empty()).then(FxHashSet::default),
             key: String::new(),
             text: Vec::new(),
             distinct: 0,
@@ -188,9 +191,14 @@ impl<'a> Scanner<'a> {
         let (Some(hash), true) = (hash, normalised.is_some()) else {
             return Ok(());
         };
-        let first = match known {
-            Some(at) => std::mem::replace(&mut self.state[at], VALID) != VALID,
-            None => self.seen_new.insert(hash),
+        let (first, counted) = match (known, &mut self.seen_new) {
+            (Some(at), _) => (
+                std::mem::replace(&mut self.state[at], VALID) != VALID,
+                false,
+            ),
+            (None, Some(seen)) => (seen.insert(hash), false),
+            // Everyone is this segment's profiles so far: a new one is seen first as it joins.
+            (None, None) => (self.tally.everyone.insert(hash), true),
         };
         if !first {
             self.plan.duplicates += 1;
@@ -198,7 +206,7 @@ impl<'a> Scanner<'a> {
         }
         self.distinct += 1;
         // Past the limit the export is refused whatever follows: stop reading now.
-        if self.tally.everyone.insert(hash) {
+        if counted || self.tally.everyone.insert(hash) {
             let distinct = self.tally.everyone.len() as u64;
             if distinct > self.job.limit {
                 return Err(JobError::LimitExceeded {
@@ -321,9 +329,10 @@ impl<'a> Scanner<'a> {
             let left = self.job.limit.saturating_sub(len as u64);
             usize::try_from(rows.min(left).min(MAX_RESERVED)).unwrap_or(0)
         };
-        let (new, everyone) = (room(self.seen_new.len()), room(self.tally.everyone.len()));
-        self.seen_new.reserve(new);
-        self.tally.everyone.reserve(everyone);
+        if let Some(seen) = &mut self.seen_new {
+            seen.reserve(room(seen.len()));
+        }
+        self.tally.everyone.reserve(room(self.tally.everyone.len()));
     }
 
     fn finish(mut self) -> Result<(), JobError> {
