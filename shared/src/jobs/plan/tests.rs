@@ -288,3 +288,55 @@ async fn a_dry_run_counts_every_refused_row_past_the_budget() {
     }
     assert!(deps.store.list("exports/").await.unwrap().is_empty());
 }
+
+/// 50 profiles, written in either case, each on several of 120 rows.
+fn fifty_profiles_repeated(i: u64) -> String {
+    let name = if i.is_multiple_of(3) { "Person" } else { "person" };
+    format!("{name}{}@Example.COM,Ann\n", i % 50)
+}
+
+#[tokio::test]
+async fn profiles_repeated_within_and_across_segments_count_once_in_each_and_overall() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = Generated {
+        rows: 120,
+        row: fifty_profiles_repeated,
+        read: Arc::new(AtomicU64::new(0)),
+    };
+    // Exactly as many profiles as the limit allows: none may be counted twice.
+    let deps = fixture(dir.path(), 50, snapshot).await;
+    let mut destination = destination::load(deps.store.as_ref(), "main")
+        .await
+        .unwrap();
+    destination
+        .segments
+        .push(Segment::new("T", "generated-too.csv"));
+    let matching = destination.data_matching.clone().unwrap();
+    let mode = Compare {
+        base: None,
+        full: true,
+        only_unchanged: false,
+    };
+    let mut writer = ChunkWriter::new(&deps, "main", "e1", true);
+    let mut tally = Tally::new();
+    // The second scan starts with everyone the first one found, as a recreated list's does.
+    for _ in 0..2 {
+        let found = scan(
+            &deps,
+            &destination,
+            &matching,
+            &[(0, mode), (1, mode)],
+            1000,
+            &mut writer,
+            &mut tally,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.distinct, 50);
+        for segment in &found.segments {
+            let plan = &segment.plan;
+            assert_eq!((plan.rows_read, plan.adds, plan.duplicates), (120, 50, 70));
+            assert_eq!(segment.distinct, 50);
+        }
+    }
+}
