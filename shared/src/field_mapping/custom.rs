@@ -158,8 +158,19 @@ fn is_plain_date(text: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let date = || NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?);
-    date().is_some()
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return false;
+    };
+    // The proleptic Gregorian calendar, as chrono's: every year of four digits is in its range.
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
 }
 
 #[cfg(test)]
@@ -180,7 +191,7 @@ mod tests {
     #[test]
     fn plain_dates_read_as_the_formats_read_them() {
         let mut checked = 0;
-        for year in [0, 1, 999, 1970, 2000, 2024, 2100, 9999] {
+        for year in [0, 1, 4, 100, 999, 1600, 1900, 1970, 2000, 2024, 2100, 9999] {
             for month in 0..=13 {
                 for day in [0, 1, 9, 28, 29, 30, 31, 32] {
                     let text = format!("{year:04}-{month:02}-{day:02}");

@@ -96,7 +96,7 @@ impl RowMapper {
             return None;
         }
         text.clear();
-        text.extend_from_slice(email.trim().as_bytes());
+        text.extend_from_slice(trim(email).as_bytes());
         for (lead, index) in &quick.fields {
             let value = trim(row[*index]);
             if !value.is_empty() {

@@ -293,7 +293,11 @@ async fn a_dry_run_counts_every_refused_row_past_the_budget() {
 
 /// 50 profiles, written in either case, each on several of 120 rows.
 fn fifty_profiles_repeated(i: u64) -> String {
-    let name = if i.is_multiple_of(3) { "Person" } else { "person" };
+    let name = if i.is_multiple_of(3) {
+        "Person"
+    } else {
+        "person"
+    };
     format!("{name}{}@Example.COM,Ann\n", i % 50)
 }
 
