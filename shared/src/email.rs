@@ -2,10 +2,22 @@
 //! sent and compared with the domain in lower-case ASCII (punycode for an international domain).
 //! Deliberately practical rather than the full RFC 5322 grammar, which admits addresses no mail
 //! platform takes (quoted local parts, IP-literal domains).
+//!
+//! A plan normalises every row's address, so the common case — an ASCII address that passes, its
+//! domain plain host-name letters — is read in one pass over its bytes ([`normalise_cow`]),
+//! borrowed when it already is its sent form. Anything else (non-ASCII text, an `xn--` label, any
+//! refusal) takes the general path, so messages and results are the same either way.
+
+use std::borrow::Cow;
 
 /// An address as typed, without the spaces around it — including the no-break and zero-width
 /// spaces that text copied from web pages and spreadsheets carries along invisibly.
 pub fn trim(raw: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    let bytes = raw.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        return raw;
+    }
     raw.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}'))
 }
 
@@ -52,7 +64,74 @@ pub fn check(email: &str) -> Result<(), &'static str> {
 /// `user@xn--bcher-kva.example` are one contact, not two. The limits of [`check`] hold for the
 /// ASCII form, the one that is sent.
 pub fn normalise(raw: &str) -> Result<String, &'static str> {
+    normalise_cow(raw).map(Cow::into_owned)
+}
+
+/// [`normalise`], borrowed from `raw` when the trimmed address already is its sent form.
+pub fn normalise_cow(raw: &str) -> Result<Cow<'_, str>, &'static str> {
     let email = trim(raw);
+    match plain_ascii(email) {
+        Some(sent) => Ok(sent),
+        None => normalise_any(email).map(Cow::Owned),
+    }
+}
+
+/// The sent form of an ASCII address that [`check`] accepts and whose domain is host-name
+/// letters, digits, hyphens and dots with no `xn--` label — what UTS 46 leaves as it is but for
+/// lower case, so no conversion is needed. `None` for anything else, and for any address
+/// [`check`] would refuse: [`normalise_any`] then decides, and says why.
+fn plain_ascii(email: &str) -> Option<Cow<'_, str>> {
+    let bytes = email.as_bytes();
+    if bytes.is_empty() || bytes.len() > 254 {
+        return None;
+    }
+    let at = memchr::memrchr(b'@', bytes)?;
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    let refused_in_local = |b: &u8| {
+        !b.is_ascii_graphic()
+            || matches!(
+                b,
+                b'@' | b'"' | b'(' | b')' | b',' | b':' | b';' | b'<' | b'>' | b'[' | b']' | b'\\'
+            )
+    };
+    if local.is_empty()
+        || local.len() > 64
+        || local.iter().any(refused_in_local)
+        || local.first() == Some(&b'.')
+        || local.last() == Some(&b'.')
+        || local.windows(2).any(|w| w == b"..")
+    {
+        return None;
+    }
+    let mut labels = 0;
+    let mut upper = false;
+    for label in domain.split(|b| *b == b'.') {
+        labels += 1;
+        let host_name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-';
+        if label.is_empty()
+            || label.len() > 63
+            || label.first() == Some(&b'-')
+            || label.last() == Some(&b'-')
+            || !label.iter().all(host_name)
+            || (label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--"))
+        {
+            return None;
+        }
+        upper |= label.iter().any(u8::is_ascii_uppercase);
+    }
+    if labels < 2 {
+        return None;
+    }
+    if !upper {
+        return Some(Cow::Borrowed(email));
+    }
+    let mut sent = email.to_string();
+    sent[at + 1..].make_ascii_lowercase();
+    Some(Cow::Owned(sent))
+}
+
+/// [`normalise`] of a trimmed address, whatever it holds.
+fn normalise_any(email: &str) -> Result<String, &'static str> {
     let ascii = email
         .rsplit_once('@')
         .and_then(|(local, domain)| Some(joined(local, &ascii_domain(domain)?)));
@@ -89,12 +168,16 @@ pub fn dedupe_key(email: &str) -> String {
 }
 
 /// The [`dedupe_key`] of an address that [`normalise`] gave as `normalised`, without working out
-/// the domain again: lower case is all that is left to do when the address is ASCII.
-pub fn key_of_normalised(normalised: &str, raw: &str) -> String {
+/// the domain again (lower case is all that is left to do when the address is ASCII), written
+/// into `key` (emptied first): a caller reading many rows reuses one buffer and allocates only
+/// for the keys it keeps.
+pub fn key_of_normalised(normalised: &str, raw: &str, key: &mut String) {
+    key.clear();
     if normalised.is_ascii() {
-        normalised.to_ascii_lowercase()
+        key.push_str(normalised);
+        key.make_ascii_lowercase();
     } else {
-        dedupe_key(raw)
+        key.push_str(&dedupe_key(raw));
     }
 }
 
@@ -107,6 +190,9 @@ pub fn masked(email: &str) -> String {
         None => "***".into(),
     }
 }
+
+#[cfg(test)]
+mod equivalence;
 
 #[cfg(test)]
 mod tests {
@@ -173,11 +259,9 @@ mod tests {
             "ΣΑΣ@x.gr",
         ] {
             let normalised = normalise(raw).unwrap();
-            assert_eq!(
-                key_of_normalised(&normalised, raw),
-                dedupe_key(raw),
-                "{raw}"
-            );
+            let mut key = String::from("the key before");
+            key_of_normalised(&normalised, raw, &mut key);
+            assert_eq!(key, dedupe_key(raw), "{raw}");
         }
         assert_eq!(dedupe_key("Ann@Example.COM"), "ann@example.com");
         // Not convertible: punycode of a control character, right-to-left mixed with Latin.

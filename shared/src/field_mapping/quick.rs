@@ -1,18 +1,38 @@
 //! A row's fingerprint without its contact: what [`crate::baseline::fingerprint`] gives for the
 //! contact [`RowMapper::map`] would make of the row, or nothing when the row would not make one.
-//! An unchanged profile — most of a scheduled refresh — then costs no allocation but its address
-//! and its text custom values.
+//! The text [`crate::baseline::Fingerprint`] hashes is written into a buffer the caller reuses
+//! from row to row and hashed in one call (XXH3 of the whole text is what the streamed hash gives),
+//! custom values as JSON straight from the cell: a row costs no allocation.
 
 use super::{CustomType, RowMapper};
 use crate::audience_api::never_sent_anywhere;
-use crate::baseline::Fingerprint;
 use crate::email;
 
-/// The mapping's fields in the order a contact holds them (by name).
+/// The mapping's fields in the order a contact holds them (by name), each with the text that
+/// precedes its value in the fingerprinted text.
 #[derive(Debug, Clone)]
 pub(crate) struct QuickFields {
-    fields: Vec<(String, usize)>,
-    custom: Vec<(String, CustomType, usize)>,
+    /// `\u{1}name\u{2}` and the column.
+    fields: Vec<(Vec<u8>, usize)>,
+    /// `\u{3}key\u{2}`, the type and the column.
+    custom: Vec<(Vec<u8>, CustomType, usize)>,
+}
+
+/// `str::trim`, without decoding characters when the value begins and ends with visible ASCII
+/// (most cells do).
+fn trim(value: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    let bytes = value.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        value
+    } else {
+        value.trim()
+    }
+}
+
+/// `mark name \u{2}`: what precedes a value in the fingerprinted text.
+fn lead(mark: u8, name: &str) -> Vec<u8> {
+    [&[mark][..], name.as_bytes(), &[2]].concat()
 }
 
 impl QuickFields {
@@ -38,9 +58,15 @@ impl QuickFields {
             || keys.windows(2).any(|w| w[0].0 == w[1].0);
         let unusual = fields.iter().any(|(name, _)| forbidden(name))
             || keys.iter().any(|(key, _, _)| forbidden(key));
-        (!repeated && !unusual).then_some(Self {
-            fields: sorted,
-            custom: keys,
+        (!repeated && !unusual).then(|| Self {
+            fields: sorted
+                .into_iter()
+                .map(|(name, index)| (lead(1, &name), index))
+                .collect(),
+            custom: keys
+                .into_iter()
+                .map(|(key, kind, index)| (lead(3, &key), kind, index))
+                .collect(),
         })
     }
 }
@@ -53,30 +79,39 @@ impl RowMapper {
         if email.is_empty() {
             return None;
         }
-        self.fingerprint_normalised(row, &email::normalise(email).ok()?)
+        self.fingerprint_normalised(row, &email::normalise_cow(email).ok()?, &mut Vec::new())
     }
 
     /// [`RowMapper::fingerprint`] of a row whose address the caller already normalised
-    /// ([`email::normalise`] of [`RowMapper::email_of`]): `email` must be that address.
-    pub fn fingerprint_normalised(&self, row: &[&str], email: &str) -> Option<u64> {
+    /// ([`email::normalise`] of [`RowMapper::email_of`]): `email` must be that address. `text`
+    /// is scratch room, reused from row to row.
+    pub fn fingerprint_normalised(
+        &self,
+        row: &[&str],
+        email: &str,
+        text: &mut Vec<u8>,
+    ) -> Option<u64> {
         let quick = self.quick.as_ref()?;
         if row.len() != self.columns {
             return None;
         }
-        let mut fp = Fingerprint::new(email.trim());
-        for (name, index) in &quick.fields {
-            let value = row[*index].trim();
+        text.clear();
+        text.extend_from_slice(trim(email).as_bytes());
+        for (lead, index) in &quick.fields {
+            let value = trim(row[*index]);
             if !value.is_empty() {
-                fp.field(name, value);
+                text.extend_from_slice(lead);
+                text.extend_from_slice(value.as_bytes());
             }
         }
-        for (key, kind, index) in &quick.custom {
-            let text = row[*index].trim();
-            if !text.is_empty() {
-                fp.custom(key, &kind.convert(text)?);
+        for (lead, kind, index) in &quick.custom {
+            let value = trim(row[*index]);
+            if !value.is_empty() {
+                text.extend_from_slice(lead);
+                kind.write_json(value, text)?;
             }
         }
-        Some(fp.finish())
+        Some(xxhash_rust::xxh3::xxh3_64(text))
     }
 }
 
@@ -107,9 +142,14 @@ mod tests {
         "email", "first", "last", "company", "age", "tier", "signup", "vip", "score",
     ];
 
-    /// Every row: the quick fingerprint is the contact's, or absent exactly when `map` refuses.
-    fn agrees(mapper: &RowMapper, row: &[&str]) {
-        match (mapper.map(row), mapper.fingerprint(row)) {
+    /// Every row: the quick fingerprint is the contact's, or absent exactly when `map` refuses;
+    /// the same through a buffer that still holds the row before's text.
+    fn agrees(mapper: &RowMapper, row: &[&str], text: &mut Vec<u8>) {
+        let quick = mapper.fingerprint(row);
+        if let Ok(email) = crate::email::normalise(mapper.email_of(row)) {
+            assert_eq!(mapper.fingerprint_normalised(row, &email, text), quick);
+        }
+        match (mapper.map(row), quick) {
             (Ok(contact), Some(fp)) => assert_eq!(fp, fingerprint(&contact), "{row:?}"),
             (Err(_), None) => {}
             (mapped, quick) => panic!("{row:?}: map {mapped:?}, quick {quick:?}"),
@@ -145,12 +185,13 @@ mod tests {
             "\t",
         ];
         let mut n = 0usize;
+        let mut text = Vec::new();
         for email in emails {
             for (i, a) in values.iter().enumerate() {
                 for b in values.iter().skip(i % 3).step_by(2) {
                     let row = [email, a, b, a, a, b, b, a, b];
-                    agrees(&mapper, &row);
-                    agrees(&mapper, &row[..8]);
+                    agrees(&mapper, &row, &mut text);
+                    agrees(&mapper, &row[..8], &mut text);
                     n += 1;
                 }
             }

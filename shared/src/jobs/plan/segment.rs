@@ -6,8 +6,10 @@
 //! profile the baseline knows is found through its [`HashIndex`] and its state kept in one byte
 //! per baseline record (named by the snapshot, on a valid row or not); its row is fingerprinted
 //! without building a contact ([`RowMapper::fingerprint`]), so an unchanged profile — most of a
-//! scheduled refresh — allocates nothing but its address. Only a profile the baseline does not
-//! know keeps its address, and only when a candidate baseline will be written.
+//! scheduled refresh — allocates nothing: its key and fingerprint text are written in buffers
+//! kept from row to row, and its address is borrowed from the row when it is already in its sent
+//! form ([`email::normalise_cow`]). Only a profile the baseline does not know keeps its address,
+//! and only when a candidate baseline will be written.
 
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
@@ -79,8 +81,15 @@ struct Scanner<'a> {
     state: Vec<u8>,
     changed: Vec<(u32, u64)>,
     added: Vec<(u64, u64, String)>,
-    /// Key hashes of valid profiles the baseline does not know, seen so far.
-    seen_new: FxHashSet<u64>,
+    /// Key hashes of valid profiles the baseline does not know, seen so far; `None` when the
+    /// segment is the first one read, where the set of everyone is that set (it then holds
+    /// nothing else than this segment's profiles, and a key hash is either always the
+    /// baseline's or never).
+    seen_new: Option<FxHashSet<u64>>,
+    /// The dedupe key of the row being handled (scratch room kept from row to row).
+    key: String,
+    /// The text of the row's fingerprint (scratch room kept from row to row).
+    text: Vec<u8>,
     distinct: u64,
     refused: Refused,
     samples: Vec<Contact>,
@@ -111,7 +120,9 @@ impl<'a> Scanner<'a> {
             state: vec![ABSENT; known],
             changed: Vec::new(),
             added: Vec::new(),
-            seen_new: FxHashSet::default(),
+            seen_new: (!tally.everyone.is_empty()).then(FxHashSet::default),
+            key: String::new(),
+            text: Vec::new(),
             distinct: 0,
             refused: Refused::new(job.record),
             samples: Vec::new(),
@@ -144,15 +155,17 @@ impl<'a> Scanner<'a> {
         let email = mapper.email_of(fields);
         // The address as it would be sent, once; the key of a valid row's address is the key of
         // the contact made of it (the domain's ASCII form is its own ASCII form): computed and
-        // hashed once per row.
+        // hashed once per row, in a buffer kept from row to row.
         let normalised = (!email.is_empty())
-            .then(|| email::normalise(email).ok())
+            .then(|| email::normalise_cow(email).ok())
             .flatten();
-        let key = match &normalised {
-            Some(normalised) => Some(email::key_of_normalised(normalised, email)),
-            None => (!email.is_empty()).then(|| email::dedupe_key(email)),
+        let hash = match &normalised {
+            Some(normalised) => {
+                email::key_of_normalised(normalised, email, &mut self.key);
+                Some(baseline::key_hash(&self.key))
+            }
+            None => (!email.is_empty()).then(|| baseline::key_hash(&email::dedupe_key(email))),
         };
-        let hash = key.as_deref().map(baseline::key_hash);
         let known = match (&self.index, hash) {
             (Some(index), Some(hash)) => index.position(hash),
             _ => None,
@@ -163,7 +176,7 @@ impl<'a> Scanner<'a> {
         let quick = normalised
             .as_deref()
             .filter(|_| self.fingerprint_first(known.is_some()))
-            .and_then(|email| mapper.fingerprint_normalised(fields, email));
+            .and_then(|email| mapper.fingerprint_normalised(fields, email, &mut self.text));
         let (contact, fp) = match quick {
             Some(fp) => (None, fp),
             None => match mapper.map(fields) {
@@ -174,13 +187,18 @@ impl<'a> Scanner<'a> {
                 Err(problem) => return self.refuse(number, email, problem),
             },
         };
-        let (Some(key), Some(hash)) = (key, hash) else {
-            // A contact always has an address; never reached.
+        // A contact always has an address, whose key is in `self.key`.
+        let (Some(hash), true) = (hash, normalised.is_some()) else {
             return Ok(());
         };
-        let first = match known {
-            Some(at) => std::mem::replace(&mut self.state[at], VALID) != VALID,
-            None => self.seen_new.insert(hash),
+        let (first, counted) = match (known, &mut self.seen_new) {
+            (Some(at), _) => (
+                std::mem::replace(&mut self.state[at], VALID) != VALID,
+                false,
+            ),
+            (None, Some(seen)) => (seen.insert(hash), false),
+            // Everyone is this segment's profiles so far: a new one is seen first as it joins.
+            (None, None) => (self.tally.everyone.insert(hash), true),
         };
         if !first {
             self.plan.duplicates += 1;
@@ -188,7 +206,7 @@ impl<'a> Scanner<'a> {
         }
         self.distinct += 1;
         // Past the limit the export is refused whatever follows: stop reading now.
-        if self.tally.everyone.insert(hash) {
+        if counted || self.tally.everyone.insert(hash) {
             let distinct = self.tally.everyone.len() as u64;
             if distinct > self.job.limit {
                 return Err(JobError::LimitExceeded {
@@ -204,7 +222,7 @@ impl<'a> Scanner<'a> {
             match before {
                 Some((at, old)) if old != fp => self.changed.push((at as u32, fp)),
                 Some(_) => {}
-                None => self.added.push((hash, fp, key)),
+                None => self.added.push((hash, fp, self.key.clone())),
             }
         }
         let kind = match before {
@@ -311,9 +329,10 @@ impl<'a> Scanner<'a> {
             let left = self.job.limit.saturating_sub(len as u64);
             usize::try_from(rows.min(left).min(MAX_RESERVED)).unwrap_or(0)
         };
-        let (new, everyone) = (room(self.seen_new.len()), room(self.tally.everyone.len()));
-        self.seen_new.reserve(new);
-        self.tally.everyone.reserve(everyone);
+        if let Some(seen) = &mut self.seen_new {
+            seen.reserve(room(seen.len()));
+        }
+        self.tally.everyone.reserve(room(self.tally.everyone.len()));
     }
 
     fn finish(mut self) -> Result<(), JobError> {

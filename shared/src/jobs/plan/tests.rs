@@ -42,6 +42,24 @@ impl Read for Rows {
     }
 }
 
+impl Generated {
+    /// `rows` rows from `row(i)`, nobody counting them.
+    fn uncounted(rows: u64, row: fn(u64) -> String) -> Self {
+        Self {
+            rows,
+            row,
+            read: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+/// A segment without a baseline: everything is sent.
+const SEND_ALL: Compare<'static> = Compare {
+    base: None,
+    full: true,
+    only_unchanged: false,
+};
+
 impl SnapshotReader for Generated {
     fn open(&self, _source: &str) -> Result<Box<dyn Read + Send>, crate::snapshot::SnapshotError> {
         Ok(Box::new(Rows {
@@ -156,22 +174,14 @@ fn every_other_refused(i: u64) -> String {
 #[tokio::test]
 async fn refused_rows_are_stored_in_parts_as_they_come_and_cells_are_cut() {
     let dir = tempfile::tempdir().unwrap();
-    let snapshot = Generated {
-        rows: 20_000,
-        row: every_other_refused,
-        read: Arc::new(AtomicU64::new(0)),
-    };
+    let snapshot = Generated::uncounted(20_000, every_other_refused);
     let deps = fixture(dir.path(), 100_000, snapshot).await;
     let destination = destination::load(deps.store.as_ref(), "main")
         .await
         .unwrap();
     let matching = destination.data_matching.clone().unwrap();
     let mut writer = ChunkWriter::new(&deps, "main", "e1", false);
-    let mode = Compare {
-        base: None,
-        full: true,
-        only_unchanged: false,
-    };
+    let mode = SEND_ALL;
     let mut tally = Tally::new();
     let modes = [(0, mode)];
     let found = scan(
@@ -245,21 +255,13 @@ async fn an_export_lists_at_most_64_mb_of_refused_rows() {
 #[tokio::test]
 async fn a_dry_run_counts_every_refused_row_past_the_budget() {
     let dir = tempfile::tempdir().unwrap();
-    let snapshot = Generated {
-        rows: 20_000,
-        row: every_other_refused,
-        read: Arc::new(AtomicU64::new(0)),
-    };
+    let snapshot = Generated::uncounted(20_000, every_other_refused);
     let deps = fixture(dir.path(), 100_000, snapshot).await;
     let destination = destination::load(deps.store.as_ref(), "main")
         .await
         .unwrap();
     let matching = destination.data_matching.clone().unwrap();
-    let mode = Compare {
-        base: None,
-        full: true,
-        only_unchanged: false,
-    };
+    let mode = SEND_ALL;
     for dry_run in [false, true] {
         let mut writer = ChunkWriter::new(&deps, "main", "e1", dry_run);
         let mut tally = Tally {
@@ -287,4 +289,52 @@ async fn a_dry_run_counts_every_refused_row_past_the_budget() {
         writer.discard(JobError::InvalidInput("stop".into())).await;
     }
     assert!(deps.store.list("exports/").await.unwrap().is_empty());
+}
+
+/// 50 profiles, written in either case, each on several of 120 rows.
+fn fifty_profiles_repeated(i: u64) -> String {
+    let name = if i.is_multiple_of(3) {
+        "Person"
+    } else {
+        "person"
+    };
+    format!("{name}{}@Example.COM,Ann\n", i % 50)
+}
+
+#[tokio::test]
+async fn profiles_repeated_within_and_across_segments_count_once_in_each_and_overall() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = Generated::uncounted(120, fifty_profiles_repeated);
+    // Exactly as many profiles as the limit allows: none may be counted twice.
+    let deps = fixture(dir.path(), 50, snapshot).await;
+    let mut destination = destination::load(deps.store.as_ref(), "main")
+        .await
+        .unwrap();
+    destination
+        .segments
+        .push(Segment::new("T", "generated-too.csv"));
+    let matching = destination.data_matching.clone().unwrap();
+    let mode = SEND_ALL;
+    let mut writer = ChunkWriter::new(&deps, "main", "e1", true);
+    let mut tally = Tally::new();
+    // The second scan starts with everyone the first one found, as a recreated list's does.
+    for _ in 0..2 {
+        let found = scan(
+            &deps,
+            &destination,
+            &matching,
+            &[(0, mode), (1, mode)],
+            1000,
+            &mut writer,
+            &mut tally,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.distinct, 50);
+        for segment in &found.segments {
+            let plan = &segment.plan;
+            assert_eq!((plan.rows_read, plan.adds, plan.duplicates), (120, 50, 70));
+            assert_eq!(segment.distinct, 50);
+        }
+    }
 }
