@@ -7,8 +7,10 @@
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
-//! that expands more than 200 times past 100 MB stops the reading too (the `expansion` module).
+//! that expands more than 200 times past 100 MB stops the reading too (the `expansion` module);
+//! it is inflated on a thread of its own, a few blocks ahead of the parser (the `ahead` module).
 
+mod ahead;
 mod expansion;
 mod guard;
 
@@ -177,7 +179,7 @@ impl SnapshotRows {
         }
         let decompressed: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
             let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
-            Box::new(expansion::Bounded::new(decoder, compressed))
+            ahead::read_ahead(Box::new(expansion::Bounded::new(decoder, compressed)))
         } else {
             Box::new(buffered)
         };
