@@ -2,11 +2,11 @@
 //! so that decompression overlaps parsing (a folder of gzip parts otherwise reads slower than
 //! the same rows as one plain file: one thread would inflate and parse in turn).
 //!
-//! At most [`BLOCKS`] blocks of [`BLOCK_BYTES`] wait for the parser, so a part takes about
-//! 1 MiB however large it expands. The inflating thread stops at the end of the stream, at its
-//! first error (handed on in order, unchanged, so that a part expanding past its limit is still
-//! told apart), or once the reader is dropped. If no thread can be started, the part is inflated
-//! on the parser's thread as before.
+//! At most [`BLOCKS`] blocks of [`BLOCK_BYTES`] wait for the parser, besides the one being
+//! filled and the one being read: a part takes 1.5 MiB at most however large it expands. The
+//! inflating thread stops at the end of the stream, at its first error (handed on in order,
+//! unchanged, so that a part expanding past its limit is still told apart), or once the reader
+//! is dropped. If no thread can be started, the part is inflated on the parser's thread as before.
 
 use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
