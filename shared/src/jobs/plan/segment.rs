@@ -187,7 +187,8 @@ impl<'a> Scanner<'a> {
                 Err(problem) => return self.refuse(number, email, problem),
             },
         };
-        // A contact always has an address, whose key is in `self.key`.
+        // Not reached: a row whose address does not normalise is refused by `map` above (it
+        // normalises the same way). Past here the row's key is in `self.key`.
         let (Some(hash), true) = (hash, normalised.is_some()) else {
             return Ok(());
         };
