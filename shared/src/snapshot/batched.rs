@@ -1,19 +1,18 @@
-//! Reading a segment's parts on a thread of their own while the caller's thread handles the
-//! rows: the parsing (decompression, decoding, the guard, csv; Parquet pages) and the handling of
-//! rows then use two cores. Rows travel in small batches — their text copied into one buffer,
-//! batches handed back to be filled again — so at most [`BATCHES_AHEAD`] batches of
-//! [`BATCH_ROWS`] rows are read ahead of the row being handled: memory stays bounded, and a
-//! reading stopped by the handler (the profile limit, say) has read little past the row that
-//! stopped it. A batch holds the rows of one part; the first batch of a part says so first.
+//! Reading a segment's parts on threads of their own while the caller's thread handles the
+//! rows ([`read_each`], in [`reading`]): the parsing (decompression, decoding, the guard, csv;
+//! Parquet pages) and the handling of rows use separate cores. Rows travel in batches of
+//! [`BATCH_ROWS`] — their text copied into one buffer, batches handed back to be filled again.
+//! A batch holds the rows of one part; the first batch of a part says so first.
 
 use super::SnapshotError;
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
+
+pub(super) mod reading;
+
+pub use reading::read_each;
 
 /// Rows in one batch (about 30 KB of text for typical rows).
 pub const BATCH_ROWS: usize = 256;
-/// Full batches waiting for the handler at most.
-pub const BATCHES_AHEAD: usize = 2;
 
 /// Why a reading stopped early.
 #[derive(Debug)]
@@ -121,11 +120,10 @@ impl Batch {
         self.rows.push((number, self.ends.len()));
     }
 
-    /// Adds `offset` to the numbers of the rows from `from` on.
-    fn shift(&mut self, from: usize, offset: u64) {
-        for row in &mut self.rows[from..] {
-            row.0 += offset;
-        }
+    /// Bytes it holds, about.
+    fn bytes(&self) -> u64 {
+        let words = self.ends.capacity() + 2 * self.rows.capacity();
+        (self.text.capacity() + words * std::mem::size_of::<usize>()) as u64
     }
 }
 
@@ -138,6 +136,12 @@ pub trait PartRows: Send {
     fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError>;
     /// The part's last row number, once it has ended (the header of a CSV file counts).
     fn last_number(&self) -> u64;
+    /// Whether the next part may be opened and read while this one is: true when its rows come
+    /// from its own stream, false when they come through the order the parts are fetched in
+    /// (a Parquet file's row groups).
+    fn alongside(&self) -> bool {
+        false
+    }
 }
 
 /// A part opened: what the handler is told of it, and its rows.
@@ -145,91 +149,6 @@ pub type Opened<'a> = Result<(PartInfo, Box<dyn PartRows + 'a>), SnapshotError>;
 
 /// Opens each part in turn, on the reading thread; `None` when there are no more.
 pub type Opener<'a> = dyn FnMut(usize) -> Option<Opened<'a>> + Send + 'a;
-
-/// Calls `handler` with every part and every row, in order, on this thread, while `open`
-/// opens the parts and their rows are read on another. Stops at the first error of either side.
-pub fn read_each<H: RowHandler>(
-    open: &mut Opener<'_>,
-    handler: &mut H,
-) -> Result<(), Stopped<H::Error>> {
-    std::thread::scope(|scope| {
-        let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_AHEAD);
-        let (empty_tx, empty_rx) = channel::<Batch>();
-        let reader = scope.spawn(move || fill(open, &full_tx, &empty_rx));
-        let handled = handle(&full_rx, &empty_tx, handler);
-        // The reader stops at its next batch once nobody takes them.
-        drop(full_rx);
-        let read = reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        handled.map_err(Stopped::By)?;
-        read.map_err(Stopped::Read)
-    })
-}
-
-/// Hands every part and row of every batch to `handler`, and the batch back to be filled again.
-fn handle<H: RowHandler>(
-    full: &Receiver<Batch>,
-    empty: &Sender<Batch>,
-    handler: &mut H,
-) -> Result<(), H::Error> {
-    while let Ok(batch) = full.recv() {
-        let mut fields: Vec<&str> = Vec::new();
-        if let Some(part) = &batch.part {
-            handler.part(part)?;
-        }
-        let mut start = 0;
-        let mut from = 0;
-        for &(number, end) in &batch.rows {
-            fields.clear();
-            for &until in &batch.ends[start..end] {
-                fields.push(&batch.text[from..until]);
-                from = until;
-            }
-            start = end;
-            handler.row(number, &fields)?;
-        }
-        drop(fields);
-        // The reader may be gone already (it stopped at a problem): the batch is then dropped.
-        let _ = empty.send(batch);
-    }
-    Ok(())
-}
-
-/// Reads the parts into batches until they end, one cannot be read, or nobody takes batches.
-/// The rows before a problem are handed on before it is returned.
-fn fill(
-    open: &mut Opener<'_>,
-    full: &SyncSender<Batch>,
-    empty: &Receiver<Batch>,
-) -> Result<(), SnapshotError> {
-    let mut offset = 0;
-    for index in 0.. {
-        let Some(opened) = open(index) else {
-            return Ok(());
-        };
-        let (mut info, mut rows) = opened?;
-        info.offset = offset;
-        let mut part = Some(Arc::new(info));
-        loop {
-            let mut batch = empty.try_recv().unwrap_or_default();
-            batch.clear();
-            batch.part = part.take();
-            let filled = rows.fill(&mut batch, BATCH_ROWS);
-            batch.shift(0, offset);
-            let more = *filled.as_ref().unwrap_or(&false);
-            if (!batch.is_empty() || batch.part.is_some()) && full.send(batch).is_err() {
-                return Ok(());
-            }
-            filled?;
-            if !more {
-                break;
-            }
-        }
-        offset += rows.last_number();
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests;

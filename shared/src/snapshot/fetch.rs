@@ -9,12 +9,13 @@
 //! one whose bytes say Parquet among CSV ones (or the other way) stops the reading, as does a
 //! part that was listed and is gone.
 
+use super::budget::Budget;
 use super::parquet::{self, ParquetFile, RowGroup};
 use super::sources::{mixed, Kind, Part};
 use super::{SnapshotError, SnapshotReader};
 use std::io::Read;
 use std::sync::mpsc::SyncSender;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
 /// Items fetched and waiting for the parser, at most.
 pub const AHEAD: usize = 2;
@@ -31,52 +32,6 @@ pub enum Fetched {
     RowGroup(RowGroup),
     /// The part could not be fetched: the reading stops there.
     Failed(SnapshotError),
-}
-
-/// The bytes of fetched row groups not yet parsed, against [`BUDGET_BYTES`].
-#[derive(Default)]
-pub struct Budget {
-    state: Mutex<(u64, bool)>,
-    changed: Condvar,
-}
-
-/// A share of the budget, given back when dropped.
-pub struct Held {
-    budget: Arc<Budget>,
-    bytes: u64,
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        let mut state = self.budget.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.0 -= self.bytes;
-        self.budget.changed.notify_all();
-    }
-}
-
-impl Budget {
-    /// Waits until `bytes` fit (or nothing is held); `None` once the parser has stopped.
-    fn acquire(self: &Arc<Self>, bytes: u64) -> Option<Held> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while !state.1 && state.0 > 0 && state.0 + bytes > BUDGET_BYTES {
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
-        if state.1 {
-            return None;
-        }
-        state.0 += bytes;
-        Some(Held {
-            budget: self.clone(),
-            bytes,
-        })
-    }
-
-    /// The parser is done: the fetching stops at its next wait.
-    pub fn close(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.1 = true;
-        self.changed.notify_all();
-    }
 }
 
 /// Fetches `parts` in order into `out` until they end, one fails, or the parser stops.

@@ -6,6 +6,7 @@
 //! `parquet`) and handed to the caller a batch of rows at a time (`batched`).
 
 pub mod batched;
+mod budget;
 pub mod cdm;
 pub mod conformance;
 pub mod csv;

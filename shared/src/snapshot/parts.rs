@@ -1,12 +1,14 @@
 //! A segment's snapshot read whole: its source resolved into parts (`sources`), the parts
-//! fetched ahead on one thread (`fetch`), parsed in order on another (CSV, Parquet), and their
-//! rows handed to the caller's thread (`batched`), numbered within the segment: the rows of the
+//! fetched ahead on one thread (`fetch`), parsed on others (CSV parts several at once, Parquet
+//! files one after the other), and their rows handed to the caller's thread in the parts' order
+//! (`batched`), numbered within the segment: the rows of the
 //! first part keep their own numbers, each next part's follow the last number of the one before
 //! ([`PartInfo::offset`]), so that a report can name a row by its part and its row there.
 
 use super::batched::{self, Opened, PartInfo, PartRows, RowHandler, Stopped};
+use super::budget::Budget;
 use super::csv::{Layout, SnapshotRows};
-use super::fetch::{self, Budget, Fetched};
+use super::fetch::{self, Fetched};
 use super::parquet::ParquetRows;
 use super::sources::{self, Part};
 use super::{SnapshotError, SnapshotReader};
@@ -45,7 +47,7 @@ impl<'r> SegmentRows<'r> {
     /// thread. Stops at the first error of either side; every row before a problem is handled.
     pub fn read_each<H: RowHandler>(self, handler: &mut H) -> Result<(), Stopped<H::Error>> {
         let (tx, rx) = sync_channel::<Fetched>(fetch::AHEAD);
-        let budget = Arc::new(Budget::default());
+        let budget = Budget::new(fetch::BUDGET_BYTES);
         let Self {
             reader,
             parts,

@@ -315,6 +315,11 @@ impl PartRows for SnapshotRows {
     fn last_number(&self) -> u64 {
         self.number
     }
+
+    /// A CSV part's bytes come from its own stream.
+    fn alongside(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub mod write;
 pub use footer::{column_names, open, ParquetFile, Projected};
 
 use super::batched::{Batch, PartRows};
-use super::fetch::Held;
+use super::budget::Held;
 use super::sources::Part;
 use super::{SnapshotError, SnapshotReader};
 use bytes::Bytes;

@@ -1,0 +1,232 @@
+//! The threads of a reading. One opens the parts in order and hands each part's queue of batches
+//! to the caller's thread, which handles the parts' rows in order. A part whose rows come from a
+//! stream of its own (a CSV part) is parsed on a thread of its own, so that while the rows of
+//! one part are handled the next are parsed too: with more than one core the parts of a folder
+//! are read faster than one file of the same rows. Other parts (Parquet files, whose row groups
+//! come through the one fetching order) are parsed on the opening thread, one after the other.
+//!
+//! Memory stays bounded: at most [`parsing_at_once`] parts are parsed at once, and each part's
+//! queue holds at most [`AHEAD_BYTES`] of batches (a segment's only part, whose rows are never
+//! read alongside others, [`NEAR_BYTES`], so that a reading stopped by the handler — the profile
+//! limit, say — has read little past the row that stopped it). Rows are numbered within their
+//! part as they are parsed and within the segment as they are handled, once the parts before
+//! them have ended and their last numbers are known.
+
+use super::{Batch, Opener, PartInfo, PartRows, RowHandler, Stopped, BATCH_ROWS};
+use crate::snapshot::budget::{Budget, Held};
+use crate::snapshot::SnapshotError;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+
+/// Bytes of batches a part read alongside others may have waiting for the handler (most of a
+/// typical unload's part, so that it is parsed while the part before is handled).
+pub const AHEAD_BYTES: u64 = 8 << 20;
+/// Bytes of batches a part read alone may have waiting: a few batches.
+pub const NEAR_BYTES: u64 = 128 << 10;
+/// Parts parsed at once, at most, whatever the cores.
+const MOST_AT_ONCE: usize = 4;
+
+/// Parts parsed at once: one a core, keeping one for the handler, at least two.
+pub(super) fn parsing_at_once() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    cores.saturating_sub(1).clamp(2, MOST_AT_ONCE)
+}
+
+/// What a part's reading hands the handler, in order.
+enum Sent {
+    /// Rows, holding their share of the part's budget until handled.
+    Rows(Batch, Held),
+    /// The part ended after its rows; its last row number.
+    End(u64),
+    /// It cannot be read further; the rows before the problem were sent.
+    Failed(SnapshotError),
+}
+
+/// The handler's end of a part's queue; dropping it stops the part's reading.
+struct Queue {
+    rx: Receiver<Sent>,
+    budget: Arc<Budget>,
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        self.budget.close();
+    }
+}
+
+/// The reading's end of a part's queue.
+struct Feed {
+    tx: Sender<Sent>,
+    budget: Arc<Budget>,
+}
+
+impl Feed {
+    fn new(limit: u64) -> (Self, Queue) {
+        let (tx, rx) = channel();
+        let budget = Budget::new(limit);
+        let queue = Queue {
+            rx,
+            budget: budget.clone(),
+        };
+        (Self { tx, budget }, queue)
+    }
+
+    /// Sends `batch` once its bytes fit; `false` once the handler has stopped.
+    fn rows(&self, batch: Batch) -> bool {
+        let Some(held) = self.budget.acquire(batch.bytes()) else {
+            return false;
+        };
+        self.tx.send(Sent::Rows(batch, held)).is_ok()
+    }
+
+    fn send(&self, sent: Sent) {
+        // The handler may have stopped already: there is nobody to tell.
+        let _ = self.tx.send(sent);
+    }
+}
+
+/// Emptied batches, handed back by the handler to be filled again.
+#[derive(Default)]
+struct Spare(Mutex<Vec<Batch>>);
+
+impl Spare {
+    fn take(&self) -> Batch {
+        let mut spare = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = spare.pop().unwrap_or_default();
+        batch.clear();
+        batch
+    }
+
+    fn give(&self, batch: Batch) {
+        let mut spare = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.len() < 64 {
+            spare.push(batch);
+        }
+    }
+}
+
+/// Calls `handler` with every part and every row, in order, on this thread, while `open`
+/// opens the parts and their rows are parsed on others. Stops at the first error of either side;
+/// every row before a problem is handled.
+pub fn read_each<'a, H: RowHandler>(
+    open: &mut Opener<'a>,
+    handler: &mut H,
+) -> Result<(), Stopped<H::Error>> {
+    let spare = Spare::default();
+    std::thread::scope(|scope| {
+        let (parts_tx, parts_rx) = sync_channel::<Queue>(parsing_at_once() - 1);
+        let spare = &spare;
+        scope.spawn(move || {
+            for index in 0.. {
+                let Some(opened) = open(index) else { break };
+                if !start_part(scope, opened, &parts_tx, spare) {
+                    break;
+                }
+            }
+        });
+        // Every thread stops once the queues are dropped, and the scope waits for them.
+        handle(parts_rx, handler, spare)
+    })
+}
+
+/// Starts reading an opened part (on a thread of its own when it may be read alongside
+/// others, else here, to its end) once the handler may take its queue; `false` when the reading
+/// stops there (the part could not be opened, or the handler has stopped).
+fn start_part<'scope, 'a: 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    opened: super::Opened<'a>,
+    parts: &SyncSender<Queue>,
+    spare: &'scope Spare,
+) -> bool {
+    let (info, mut rows) = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            let (feed, queue) = Feed::new(NEAR_BYTES);
+            feed.send(Sent::Failed(e));
+            let _ = parts.send(queue);
+            return false;
+        }
+    };
+    let alongside = rows.alongside() && !info.only;
+    let (feed, queue) = Feed::new(if alongside { AHEAD_BYTES } else { NEAR_BYTES });
+    if parts.send(queue).is_err() {
+        return false;
+    }
+    if alongside {
+        scope.spawn(move || parse(rows.as_mut(), info, &feed, spare));
+        true
+    } else {
+        parse(rows.as_mut(), info, &feed, spare)
+    }
+}
+
+/// Parses a part into batches sent to `feed` until it ends, cannot be read further, or the
+/// handler stops; `true` when it ended.
+fn parse(rows: &mut dyn PartRows, info: PartInfo, feed: &Feed, spare: &Spare) -> bool {
+    let mut part = Some(Arc::new(info));
+    loop {
+        let mut batch = spare.take();
+        batch.part = part.take();
+        let filled = rows.fill(&mut batch, BATCH_ROWS);
+        if (!batch.is_empty() || batch.part.is_some()) && !feed.rows(batch) {
+            return false;
+        }
+        match filled {
+            Ok(true) => {}
+            Ok(false) => {
+                feed.send(Sent::End(rows.last_number()));
+                return true;
+            }
+            Err(e) => {
+                feed.send(Sent::Failed(e));
+                return false;
+            }
+        }
+    }
+}
+
+/// Hands every part and row to `handler`, numbering the rows within the segment.
+fn handle<H: RowHandler>(
+    parts: Receiver<Queue>,
+    handler: &mut H,
+    spare: &Spare,
+) -> Result<(), Stopped<H::Error>> {
+    let mut offset = 0;
+    for queue in parts {
+        loop {
+            // A part's reading ends with `End` or `Failed`, unless its thread panicked: the
+            // scope then passes the panic on.
+            let Ok(sent) = queue.rx.recv() else {
+                return Ok(());
+            };
+            let (batch, held) = match sent {
+                Sent::Rows(batch, held) => (batch, held),
+                Sent::End(last) => {
+                    offset += last;
+                    break;
+                }
+                Sent::Failed(e) => return Err(Stopped::Read(e)),
+            };
+            if let Some(part) = &batch.part {
+                let mut part = PartInfo::clone(part);
+                part.offset = offset;
+                handler.part(&part).map_err(Stopped::By)?;
+            }
+            let mut fields: Vec<&str> = Vec::new();
+            let (mut start, mut from) = (0, 0);
+            for &(number, end) in &batch.rows {
+                fields.clear();
+                for &until in &batch.ends[start..end] {
+                    fields.push(&batch.text[from..until]);
+                    from = until;
+                }
+                start = end;
+                handler.row(number + offset, &fields).map_err(Stopped::By)?;
+            }
+            drop(fields);
+            drop(held);
+            spare.give(batch);
+        }
+    }
+    Ok(())
+}
