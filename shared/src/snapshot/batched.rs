@@ -142,6 +142,13 @@ pub trait PartRows: Send {
     fn alongside(&self) -> bool {
         false
     }
+    /// The next piece of the part that can be read on its own, alongside others (a Parquet
+    /// file's next row group, its rows numbered within the part); `None` when the part does
+    /// not split, or nothing is left to split off. A part that splits is read only through its
+    /// pieces, and its last number counts them all.
+    fn split(&mut self) -> Option<Result<Box<dyn PartRows>, SnapshotError>> {
+        None
+    }
 }
 
 /// A part opened: what the handler is told of it, and its rows.

@@ -1,16 +1,17 @@
-//! The threads of a reading. One opens the parts in order and hands each part's queue of batches
-//! to the caller's thread, which handles the parts' rows in order. A part whose rows come from a
-//! stream of its own (a CSV part) is parsed on a thread of its own, so that while the rows of
-//! one part are handled the next are parsed too: with more than one core the parts of a folder
-//! are read faster than one file of the same rows. Other parts (Parquet files, whose row groups
-//! come through the one fetching order) are parsed on the opening thread, one after the other.
+//! The threads of a reading. One opens the parts in order and hands a queue of batches for
+//! each to the caller's thread, which handles the rows queue after queue. A part whose rows come
+//! from a stream of its own (a CSV part) is parsed on a thread of its own, and so is each row
+//! group of a Parquet file (split off the file in order, as they were fetched): while the rows
+//! of one are handled the next are parsed too, so that with more than one core a folder of parts
+//! (or a file of several row groups) is read faster than one stream of the same rows. What does
+//! neither is parsed on the opening thread, one part after the other.
 //!
-//! Memory stays bounded: at most [`parsing_at_once`] parts are parsed at once, and each part's
-//! queue holds at most [`AHEAD_BYTES`] of batches (a segment's only part, whose rows are never
-//! read alongside others, [`NEAR_BYTES`], so that a reading stopped by the handler — the profile
-//! limit, say — has read little past the row that stopped it). Rows are numbered within their
-//! part as they are parsed and within the segment as they are handled, once the parts before
-//! them have ended and their last numbers are known.
+//! Memory stays bounded: at most [`parsing_at_once`] queues are filled at once, and each holds
+//! at most [`AHEAD_BYTES`] of batches — the first a reading starts, handled as soon as it is
+//! filled, [`NEAR_BYTES`], so that a reading stopped by the handler (the profile limit, say) has
+//! read little past the row that stopped it. Rows are numbered within their part as they are
+//! parsed and within the segment as they are handled, once the parts before them have ended and
+//! their last numbers are known.
 
 use super::{Batch, Opener, PartInfo, PartRows, RowHandler, Stopped, BATCH_ROWS};
 use crate::snapshot::budget::{Budget, Held};
@@ -18,10 +19,10 @@ use crate::snapshot::SnapshotError;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 
-/// Bytes of batches a part read alongside others may have waiting for the handler (most of a
-/// typical unload's part, so that it is parsed while the part before is handled).
+/// Bytes of batches a queue filled while another is handled may hold (much of a typical
+/// unload's part, so that it is parsed while the part before is handled).
 pub const AHEAD_BYTES: u64 = 8 << 20;
-/// Bytes of batches a part read alone may have waiting: a few batches.
+/// Bytes of batches the first queue of a reading may hold: a few batches.
 pub const NEAR_BYTES: u64 = 128 << 10;
 /// Parts parsed at once, at most, whatever the cores.
 const MOST_AT_ONCE: usize = 4;
@@ -36,8 +37,9 @@ pub(super) fn parsing_at_once() -> usize {
 enum Sent {
     /// Rows, holding their share of the part's budget until handled.
     Rows(Batch, Held),
-    /// The part ended after its rows; its last row number.
-    End(u64),
+    /// The queue's rows ended; when the part ended with them, its last row number (else its
+    /// rows go on in the next queue).
+    End(Option<u64>),
     /// It cannot be read further; the rows before the problem were sent.
     Failed(SnapshotError),
 }
@@ -114,56 +116,108 @@ pub fn read_each<'a, H: RowHandler>(
 ) -> Result<(), Stopped<H::Error>> {
     let spare = Spare::default();
     std::thread::scope(|scope| {
-        let (parts_tx, parts_rx) = sync_channel::<Queue>(parsing_at_once() - 1);
-        let spare = &spare;
+        let (queues, queued) = sync_channel::<Queue>(parsing_at_once() - 1);
+        let mut starting = Starting {
+            queues,
+            spare: &spare,
+            first: true,
+        };
         scope.spawn(move || {
             for index in 0.. {
                 let Some(opened) = open(index) else { break };
-                if !start_part(scope, opened, &parts_tx, spare) {
+                if !starting.part(scope, opened) {
                     break;
                 }
             }
         });
         // Every thread stops once the queues are dropped, and the scope waits for them.
-        handle(parts_rx, handler, spare)
+        handle(queued, handler, &spare)
     })
 }
 
-/// Starts reading an opened part (on a thread of its own when it may be read alongside
-/// others, else here, to its end) once the handler may take its queue; `false` when the reading
-/// stops there (the part could not be opened, or the handler has stopped).
-fn start_part<'scope, 'a: 'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    opened: super::Opened<'a>,
-    parts: &SyncSender<Queue>,
-    spare: &'scope Spare,
-) -> bool {
-    let (info, mut rows) = match opened {
-        Ok(opened) => opened,
-        Err(e) => {
-            let (feed, queue) = Feed::new(NEAR_BYTES);
-            feed.send(Sent::Failed(e));
-            let _ = parts.send(queue);
-            return false;
-        }
-    };
-    let alongside = rows.alongside() && !info.only;
-    let (feed, queue) = Feed::new(if alongside { AHEAD_BYTES } else { NEAR_BYTES });
-    if parts.send(queue).is_err() {
-        return false;
+/// The opening thread's side: queues handed to the handler as their parsing starts.
+struct Starting<'s> {
+    queues: SyncSender<Queue>,
+    spare: &'s Spare,
+    /// Whether no queue was started yet.
+    first: bool,
+}
+
+impl<'s> Starting<'s> {
+    /// A queue the handler takes after those before; `None` once the handler has stopped.
+    fn queue(&mut self) -> Option<Feed> {
+        let limit = if self.first { NEAR_BYTES } else { AHEAD_BYTES };
+        self.first = false;
+        let (feed, queue) = Feed::new(limit);
+        self.queues.send(queue).ok().map(|()| feed)
     }
-    if alongside {
-        scope.spawn(move || parse(rows.as_mut(), info, &feed, spare));
-        true
-    } else {
-        parse(rows.as_mut(), info, &feed, spare)
+
+    /// Reads an opened part: on a thread of its own when it may be read alongside others, on
+    /// a thread a piece when it splits, else here, to its end. `false` when the reading stops
+    /// there (the part could not be opened or read, or the handler has stopped).
+    fn part<'scope, 'a: 'scope>(
+        &mut self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        opened: super::Opened<'a>,
+    ) -> bool
+    where
+        's: 'scope,
+    {
+        let spare = self.spare;
+        let (info, mut rows) = match opened {
+            Ok(opened) => opened,
+            Err(e) => return self.failed(e),
+        };
+        if rows.alongside() {
+            let Some(feed) = self.queue() else {
+                return false;
+            };
+            scope.spawn(move || parse(rows.as_mut(), Some(info), &feed, spare, true));
+            return true;
+        }
+        let mut info = Some(info);
+        while let Some(piece) = rows.split() {
+            let mut piece = match piece {
+                Ok(piece) => piece,
+                Err(e) => return self.failed(e),
+            };
+            let Some(feed) = self.queue() else {
+                return false;
+            };
+            let info = info.take();
+            scope.spawn(move || parse(piece.as_mut(), info, &feed, spare, false));
+        }
+        let Some(feed) = self.queue() else {
+            return false;
+        };
+        if info.is_none() {
+            // It split: its pieces are read; the part ends after the last.
+            feed.send(Sent::End(Some(rows.last_number())));
+            return true;
+        }
+        parse(rows.as_mut(), info, &feed, spare, true)
+    }
+
+    /// A queue that says only `e`: the reading stops there.
+    fn failed(&mut self, e: SnapshotError) -> bool {
+        if let Some(feed) = self.queue() {
+            feed.send(Sent::Failed(e));
+        }
+        false
     }
 }
 
-/// Parses a part into batches sent to `feed` until it ends, cannot be read further, or the
-/// handler stops; `true` when it ended.
-fn parse(rows: &mut dyn PartRows, info: PartInfo, feed: &Feed, spare: &Spare) -> bool {
-    let mut part = Some(Arc::new(info));
+/// Parses `rows` into batches sent to `feed` until they end, cannot be read further, or the
+/// handler stops; `true` when they ended. `info` goes first when the part starts here; `last`
+/// says the part ends with these rows.
+fn parse(
+    rows: &mut dyn PartRows,
+    info: Option<PartInfo>,
+    feed: &Feed,
+    spare: &Spare,
+    last: bool,
+) -> bool {
+    let mut part = info.map(Arc::new);
     loop {
         let mut batch = spare.take();
         batch.part = part.take();
@@ -174,7 +228,7 @@ fn parse(rows: &mut dyn PartRows, info: PartInfo, feed: &Feed, spare: &Spare) ->
         match filled {
             Ok(true) => {}
             Ok(false) => {
-                feed.send(Sent::End(rows.last_number()));
+                feed.send(Sent::End(last.then(|| rows.last_number())));
                 return true;
             }
             Err(e) => {
@@ -202,7 +256,7 @@ fn handle<H: RowHandler>(
             let (batch, held) = match sent {
                 Sent::Rows(batch, held) => (batch, held),
                 Sent::End(last) => {
-                    offset += last;
+                    offset += last.unwrap_or(0);
                     break;
                 }
                 Sent::Failed(e) => return Err(Stopped::Read(e)),

@@ -2,8 +2,9 @@
 //! first (`footer`), then row group by row group only the mapped columns (projection), each
 //! column chunk fetched whole by one ranged read (neighbouring chunks less than 1 MiB apart in
 //! one), checked page by page (`pages`), and decoded a batch of rows at a time into text
-//! (`values`, by the rules of `kinds`). Memory is bounded by the mapped columns of the row
-//! groups fetched ahead (see [`crate::snapshot::fetch`]) and one page per column.
+//! (`values`, by the rules of `kinds`), each row group on a thread of its own (`rows`). Memory
+//! is bounded by the mapped columns of the row groups fetched ahead (see
+//! [`crate::snapshot::fetch`]) and, per row group being decoded, one page per column.
 //!
 //! Snappy, gzip and zstd compression are read (what Spark, pyarrow, Snowflake, Redshift and
 //! Athena write); LZ4, Brotli and LZO are refused with a message saying so. Limits: a footer of
@@ -14,22 +15,20 @@ mod contain;
 mod footer;
 mod kinds;
 mod pages;
+mod rows;
 mod values;
 pub mod write;
 
 pub use footer::{column_names, open, ParquetFile, Projected};
+pub use rows::{GroupRows, ParquetRows};
 
-use super::batched::{Batch, PartRows};
 use super::budget::Held;
 use super::sources::Part;
 use super::{SnapshotError, SnapshotReader};
 use bytes::Bytes;
 use parquet::basic::Compression;
-use parquet::column::page::PageReader;
 use parquet::file::reader::{ChunkReader, Length};
-use parquet::file::serialized_reader::SerializedPageReader;
 use std::sync::Arc;
-use values::Cursor;
 
 /// The largest footer read.
 pub const MAX_FOOTER_BYTES: u64 = 16 << 20;
@@ -225,121 +224,6 @@ impl ChunkReader for ChunkBytes {
                 "{length} bytes at {start} lie outside the column chunk"
             ))),
         }
-    }
-}
-
-/// The rows of a Parquet part: its row groups, taken from `next` as they were fetched, read a
-/// batch at a time.
-pub struct ParquetRows<'a> {
-    file: Arc<ParquetFile>,
-    header: Vec<String>,
-    next: Box<dyn FnMut() -> Result<RowGroup, SnapshotError> + Send + 'a>,
-    groups_left: usize,
-    /// The row group being read: its columns, its rows left, its share of the budget.
-    current: Option<(Vec<Cursor>, u64, Option<Held>)>,
-    number: u64,
-}
-
-impl<'a> ParquetRows<'a> {
-    pub fn new(
-        file: Arc<ParquetFile>,
-        next: Box<dyn FnMut() -> Result<RowGroup, SnapshotError> + Send + 'a>,
-    ) -> Self {
-        Self {
-            header: file.header(),
-            groups_left: file.metadata.num_row_groups(),
-            file,
-            next,
-            current: None,
-            number: 0,
-        }
-    }
-
-    /// The cursors over a fetched row group's columns.
-    fn cursors(&self, group: RowGroup) -> Result<Vec<Cursor>, SnapshotError> {
-        let metadata = self.file.metadata.row_group(group.index);
-        let rows = usize::try_from(group.rows).unwrap_or(usize::MAX);
-        let mut cursors = Vec::with_capacity(self.file.columns.len());
-        for (column, chunk) in self.file.columns.iter().zip(group.chunks) {
-            let meta = metadata.column(column.leaf);
-            let pages = contain::contained(|| SerializedPageReader::new(chunk, meta, rows, None))
-                .map_err(|e| self.damaged(&column.name, e))?;
-            let pages: Box<dyn PageReader> = Box::new(pages);
-            cursors.push(Cursor::new(column.descr.clone(), column.kind, pages));
-        }
-        Ok(cursors)
-    }
-
-    fn damaged(&self, column: &str, e: impl std::fmt::Display) -> SnapshotError {
-        footer::damaged(
-            &self.file.source,
-            format_args!("the column '{column}' ({e})"),
-        )
-    }
-}
-
-impl PartRows for ParquetRows<'_> {
-    fn header(&self) -> &[String] {
-        &self.header
-    }
-
-    fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError> {
-        let mut filled = 0;
-        while filled < max {
-            let (cursors, left) = match &mut self.current {
-                Some((cursors, left, _)) if *left > 0 => (cursors, left),
-                _ => {
-                    // The last row group's buffers go before the next is taken.
-                    self.current = None;
-                    if self.groups_left == 0 {
-                        return Ok(false);
-                    }
-                    self.groups_left -= 1;
-                    let mut group = (self.next)()?;
-                    let (rows, held) = (group.rows, group.held.take());
-                    self.current = Some((self.cursors(group)?, rows, held));
-                    continue;
-                }
-            };
-            let n = (max - filled).min(usize::try_from(*left).unwrap_or(usize::MAX));
-            for (i, cursor) in cursors.iter_mut().enumerate() {
-                let read = cursor.load(n).map_err(|e| {
-                    footer::damaged(
-                        &self.file.source,
-                        format_args!("the column '{}' ({e})", self.header[i]),
-                    )
-                })?;
-                if read != n {
-                    return Err(footer::damaged(
-                        &self.file.source,
-                        format_args!(
-                            "the column '{}' holds fewer rows than its row group",
-                            self.header[i]
-                        ),
-                    ));
-                }
-            }
-            for _ in 0..n {
-                for (i, cursor) in cursors.iter_mut().enumerate() {
-                    cursor.write_next(batch.text()).map_err(|what| {
-                        footer::damaged(
-                            &self.file.source,
-                            format_args!("the column '{}' holds {what}", self.header[i]),
-                        )
-                    })?;
-                    batch.end_field();
-                }
-                self.number += 1;
-                batch.end_row(self.number);
-            }
-            *left -= n as u64;
-            filled += n;
-        }
-        Ok(true)
-    }
-
-    fn last_number(&self) -> u64 {
-        self.number
     }
 }
 

@@ -357,3 +357,39 @@ fn what_the_fuzzer_found_is_an_error_naming_the_file() {
     }
     assert!(checked >= 1);
 }
+
+/// Row groups are decoded several at once: a damaged one stops the reading after every row of
+/// the groups before it, and none of the groups after it is handled.
+#[test]
+fn a_damaged_row_group_stops_the_reading_after_the_groups_before_it() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("groups.parquet");
+    people(&path, 2000, 400, Compression::SNAPPY);
+    let whole = read(&path.display().to_string(), &["email", "age"]).unwrap();
+    let numbers: Vec<u64> = whole.rows.iter().map(|r| r.0).collect();
+    assert_eq!(numbers, (1..=2000).collect::<Vec<_>>());
+    assert_eq!(whole.rows[1234].1, ["p1234@x.io", "54"]);
+
+    let metadata = SerializedFileReader::new(std::fs::File::open(&path).unwrap())
+        .unwrap()
+        .metadata()
+        .clone();
+    assert_eq!(metadata.num_row_groups(), 5);
+    let chunk = metadata.row_group(3).column(0);
+    let start = chunk
+        .dictionary_page_offset()
+        .unwrap_or(chunk.data_page_offset()) as usize;
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[start..start + 12].fill(0xFF);
+    std::fs::write(&path, bytes).unwrap();
+
+    let wanted = vec!["email".to_string(), "age".to_string()];
+    let rows = SegmentRows::open(&LocalFiles, &path.display().to_string(), None, wanted).unwrap();
+    let mut seen = Collected::default();
+    let Err(Stopped::Read(err)) = rows.read_each(&mut seen) else {
+        panic!("read to the end");
+    };
+    assert!(err.message().contains("cannot be read"), "{err}");
+    assert_eq!(seen.rows, whole.rows[..1200]);
+}
