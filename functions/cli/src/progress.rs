@@ -1,6 +1,7 @@
 //! What an export shows while it runs: a progress bar on a terminal; elsewhere a line on stderr
 //! when it starts, at every tenth of the way, and while it waits for the destination's API (named
-//! as its [`Vocabulary`] names it); nothing with `--json`.
+//! as its [`Vocabulary`] names it); nothing with `--json`. A dry run says only that it waits
+//! ([`waiting_line`]).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use shared::app::local_export::Progress;
@@ -105,20 +106,14 @@ impl Display {
     }
 
     fn waiting(&self, seconds: u64, budget: u64, reason: &str) {
-        let text = format!(
-            "{} is not answering ({}): waiting {} of up to {}, then the export stops and can be resumed",
-            self.words.api,
-            if reason == "Transient" { "server errors or timeouts" } else { reason },
-            clock(seconds),
-            clock(budget)
-        );
+        let then = "then the export stops and can be resumed";
+        let text = waiting_line(self.words, seconds, budget, reason, then);
         self.bar.set_message(text.clone());
         let mut noted = self
             .last_wait_note
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if self.plain && noted.is_none_or(|at| seconds >= at + WAIT_NOTE_EVERY) {
-            *noted = Some(seconds);
+        if self.plain && wait_note_due(&mut noted, seconds) {
             eprintln!("{text}");
         }
     }
@@ -135,6 +130,38 @@ impl Display {
             }
         }
     }
+}
+
+/// What a line says while the destination's API has not answered for `seconds` of the `budget`
+/// it is waited for; `then` says what happens after.
+pub fn waiting_line(
+    words: &Vocabulary,
+    seconds: u64,
+    budget: u64,
+    reason: &str,
+    then: &str,
+) -> String {
+    format!(
+        "{} is not answering ({}): waiting {} of up to {}, {then}",
+        words.api,
+        if reason == "Transient" {
+            "server errors or timeouts"
+        } else {
+            reason
+        },
+        clock(seconds),
+        clock(budget)
+    )
+}
+
+/// Whether a plain line about waiting is due at `seconds` of the wait (the first at once, then
+/// one every [`WAIT_NOTE_EVERY`]); notes it when it is.
+pub fn wait_note_due(noted: &mut Option<u64>, seconds: u64) -> bool {
+    let due = noted.is_none_or(|at| seconds >= at + WAIT_NOTE_EVERY);
+    if due {
+        *noted = Some(seconds);
+    }
+    due
 }
 
 /// `415/s`: a rate in whole requests per second.

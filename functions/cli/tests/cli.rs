@@ -386,3 +386,51 @@ fn the_demo_writes_and_exports_parquet_and_parts() {
         );
     }
 }
+
+/// A dry run asks the API which lists exist: when it stops answering, a line says the dry run
+/// waits (and for how long at most) instead of a silence of up to 15 minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_says_it_waits_for_an_api_that_does_not_answer() {
+    let server = sandbox::Sandbox::start(sandbox::SandboxConfig::with_key(KEY), 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let snapshot = dir.path().join("all.csv");
+    std::fs::write(&snapshot, "email\nsomeone@example.com\n").unwrap();
+    common::main_destination(&data, &server.base_url(), "10", "All", &snapshot);
+    server.stop().await;
+
+    let mut dry_run = Command::new(env!("CARGO_BIN_EXE_autopilot-export"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "main", "--dry-run", "--max-outage-minutes", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = dry_run.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(20));
+    dry_run.kill().unwrap();
+    dry_run.wait().unwrap();
+    let line = line.expect("a line on stderr within 20 seconds");
+    assert!(
+        line.starts_with("Autopilot is not answering (")
+            && line.contains("of up to 2m, then the dry run stops"),
+        "{line}"
+    );
+    assert!(
+        !line.contains(KEY) && !line.contains("@example.com"),
+        "{line}"
+    );
+}

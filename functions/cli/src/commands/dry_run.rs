@@ -1,15 +1,68 @@
 //! `autopilot-export export DEST --dry-run`: what an export would send and remove, without
-//! writing anything.
+//! writing anything. A dry run asks the destination's API which audiences exist (and, of one the
+//! export has not written to yet, who is on it): while the API does not answer, a line on stderr
+//! says so every half minute, up to `--max-outage-minutes`, instead of a silent wait.
 
 use super::Context;
 use crate::failure::{BoxError, Outcome};
-use crate::output;
+use crate::{output, progress};
 use shared::app::{exports, launcher::ExportRequest};
+use shared::audience_api::AudienceApi;
 use shared::Deps;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the API must have failed to answer before a line says the dry run waits.
+const WAITING_AFTER: Duration = Duration::from_secs(2);
 
 pub async fn run(ctx: &Context, deps: &Deps, request: &ExportRequest) -> Result<Outcome, BoxError> {
-    let preview = exports::preview(deps, request).await?;
-    let destination = shared::destination::load(deps.store.as_ref(), &request.destination_id);
-    output::preview(&preview, destination.await?.api.vocabulary(), ctx.json)?;
+    let destination =
+        shared::destination::load(deps.store.as_ref(), &request.destination_id).await?;
+    let words = destination.api.vocabulary();
+    // The client the plan asks: the one made for the destination at its own rate. When it
+    // cannot be made the plan says why.
+    let rate = destination.requests_per_second;
+    let client = (deps.apis)
+        .for_destination(&destination, &deps.secrets, rate)
+        .await
+        .ok();
+    let preview = exports::preview(deps, request);
+    tokio::pin!(preview);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut noted = None;
+    let preview = loop {
+        tokio::select! {
+            done = &mut preview => break done?,
+            _ = tick.tick() => {
+                if let Some(line) = waiting(client.as_ref(), words, &mut noted) {
+                    if !ctx.json {
+                        eprintln!("{line}");
+                    }
+                }
+            }
+        }
+    };
+    output::preview(&preview, words, ctx.json)?;
     Ok(Outcome::Done)
+}
+
+/// The line due now about waiting for `client`'s API, if any.
+fn waiting(
+    client: Option<&Arc<dyn AudienceApi>>,
+    words: &shared::audience_api::Vocabulary,
+    noted: &mut Option<u64>,
+) -> Option<String> {
+    let client = client?;
+    let Some(trouble) = client.trouble() else {
+        *noted = None;
+        return None;
+    };
+    let waited = trouble.since.elapsed();
+    if waited < WAITING_AFTER || !progress::wait_note_due(noted, waited.as_secs()) {
+        return None;
+    }
+    let budget = client.retry_budget().as_secs();
+    let then = "then the dry run stops";
+    let line = progress::waiting_line(words, waited.as_secs(), budget, trouble.reason, then);
+    Some(line)
 }
