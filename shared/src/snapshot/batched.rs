@@ -13,6 +13,9 @@ pub use reading::read_each;
 
 /// Rows in one batch (about 30 KB of text for typical rows).
 pub const BATCH_ROWS: usize = 256;
+/// Text a CSV part's batch ends at, whatever its rows: rows of a wide or hostile file (up to
+/// 1 MB each) fill batches of a few rows rather than of hundreds of megabytes.
+pub const BATCH_BYTES: usize = 1 << 20;
 
 /// Why a reading stopped early.
 #[derive(Debug)]
@@ -73,6 +76,11 @@ impl Batch {
         self.part = None;
     }
 
+    /// Bytes of text in the batch.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Rows in the batch.
     pub fn len(&self) -> usize {
         self.rows.len()
@@ -131,7 +139,8 @@ impl Batch {
 pub trait PartRows: Send {
     /// The part's column names.
     fn header(&self) -> &[String];
-    /// Appends rows to `batch` until it holds `max` or the part ends; `false` once it has ended.
+    /// Appends rows to `batch` until it holds `max` (or, a CSV part, [`BATCH_BYTES`] of text) or
+    /// the part ends; `false` once it has ended.
     /// Rows are numbered within the part.
     fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError>;
     /// The part's last row number, once it has ended (the header of a CSV file counts).

@@ -14,7 +14,7 @@ mod ahead;
 mod expansion;
 mod guard;
 
-use super::batched::{Batch, PartRows};
+use super::batched::{Batch, PartRows, BATCH_BYTES};
 use super::SnapshotError;
 use expansion::TooExpanded;
 use guard::{Guarded, Malformed};
@@ -308,6 +308,9 @@ impl PartRows for SnapshotRows {
                 batch.push_field(field);
             }
             batch.end_row(row.number);
+            if batch.text_len() >= BATCH_BYTES {
+                break;
+            }
         }
         Ok(true)
     }

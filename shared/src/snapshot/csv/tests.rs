@@ -231,3 +231,28 @@ fn the_header_is_held_to_the_same_limits() {
         "{err}"
     );
 }
+
+/// Rows of a wide file fill a batch up to about a megabyte of text, not to its count of rows.
+#[test]
+fn a_batch_of_wide_rows_ends_at_its_bytes() {
+    let cell = "x".repeat(300_000);
+    let mut text = String::from("email,notes\n");
+    for i in 0..10 {
+        text.push_str(&format!("p{i}@x.io,{cell}\n"));
+    }
+    let mut rows = SnapshotRows::open("wide.csv", Box::new(std::io::Cursor::new(text))).unwrap();
+    let mut batch = Batch::default();
+    assert!(rows.fill(&mut batch, 256).unwrap());
+    assert_eq!(batch.len(), 4, "{} bytes", batch.text_len());
+    let mut all = batch.len();
+    loop {
+        batch.clear();
+        let more = rows.fill(&mut batch, 256).unwrap();
+        assert!(batch.text_len() < BATCH_BYTES + 300_100);
+        all += batch.len();
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(all, 10);
+}
