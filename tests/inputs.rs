@@ -39,6 +39,21 @@ fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// A row of the fixture (whose only quoted cells hold commas) with its fields separated by
+/// pipes and unquoted.
+fn piped(row: &str) -> String {
+    let mut quoted = false;
+    let mut out = String::with_capacity(row.len());
+    for c in row.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push('|'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn gzip(text: &str) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(text.as_bytes()).unwrap();
@@ -69,6 +84,14 @@ fn layouts(dir: &Path) -> Vec<Layout> {
         write(
             &dir.join(format!("unload/{k:04}_part_00")),
             chunk.concat().as_bytes(),
+        );
+    }
+    // Redshift's UNLOAD as it writes by default: no header, fields separated by pipes, no quotes.
+    for (k, chunk) in rows.chunks(70).enumerate() {
+        let piped: String = chunk.iter().map(|row| piped(row)).collect();
+        write(
+            &dir.join(format!("redshift/{k:04}_part_00")),
+            piped.as_bytes(),
         );
     }
     for entry in std::fs::read_dir(fixture().join("pyarrow")).unwrap() {
@@ -108,8 +131,12 @@ fn layouts(dir: &Path) -> Vec<Layout> {
         layout("one CSV", "one.csv"),
         layout("8 gzip CSV parts", "gz/"),
         Layout {
-            columns: Some(names),
+            columns: Some(names.clone()),
             ..layout("headerless parts and --columns", "unload/")
+        },
+        Layout {
+            columns: Some(names),
+            ..layout("Redshift's default unload: pipes, no header", "redshift/")
         },
         layout("Parquet parts written by pyarrow", "pyarrow/"),
         layout("a glob over them", "pyarrow/part-*.parquet"),

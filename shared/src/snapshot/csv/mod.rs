@@ -1,7 +1,7 @@
 //! CSV snapshots: a header row (or column names given apart), optionally gzip-compressed
 //! (recognised by its magic bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF
-//! or LF line ends, RFC 4180 quoting; separated by commas, or by semicolons or tabs when the first
-//! line has no comma. Text with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it
+//! or LF line ends, RFC 4180 quoting; separated by commas, or by semicolons, tabs or pipes when
+//! the first line has no comma. Text with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it
 //! streams; other text that is not UTF-8 is read as Windows-1252, what older spreadsheet exports
 //! write.
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
@@ -38,9 +38,12 @@ pub(crate) fn borrowed_text(field: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// The delimiter of a snapshot, from its header line: a comma, unless the header has none and has
-/// semicolons or tabs (spreadsheet exports in many locales).
-fn delimiter(start: &[u8]) -> u8 {
+/// The delimiter of a snapshot, from its first line. When the file's columns are known (a
+/// headerless file), the first of comma, semicolon, tab and pipe that splits the line into that
+/// many fields: a Redshift `UNLOAD` without `CSV` separates unquoted fields with pipes, and its
+/// values may hold commas. Else a comma, unless the line has none and has semicolons or tabs
+/// (spreadsheet exports in many locales) or pipes, the most frequent of them.
+fn delimiter(start: &[u8], columns: Option<usize>) -> u8 {
     // Separators inside a quoted column name ("Name, full") do not count.
     let mut quoted = false;
     let mut line = Vec::new();
@@ -54,15 +57,21 @@ fn delimiter(start: &[u8]) -> u8 {
         }
     }
     let count = |d: u8| line.iter().filter(|b| **b == d).count();
-    if count(b',') > 0 {
-        b','
-    } else if count(b';') >= count(b'\t') && count(b';') > 0 {
-        b';'
-    } else if count(b'\t') > 0 {
-        b'\t'
-    } else {
-        b','
+    let candidates = [b',', b';', b'\t', b'|'];
+    if let Some(d) = columns.and_then(|n| candidates.into_iter().find(|&d| count(d) + 1 == n)) {
+        return d;
     }
+    if count(b',') > 0 {
+        return b',';
+    }
+    let (mut best, mut most) = (b',', 0);
+    // On a tie the first wins.
+    for other in candidates.into_iter().skip(1) {
+        if count(other) > most {
+            (best, most) = (other, count(other));
+        }
+    }
+    best
 }
 
 /// The first line of `input` (at most 64 KiB of it), read ahead to choose the delimiter: a
@@ -194,7 +203,10 @@ impl SnapshotRows {
             Some(problem) => SnapshotError::invalid(problem.explain(source)),
             None => SnapshotError::io(format!("the snapshot {source} cannot be read: {e}"), &e),
         })?;
-        let delimiter = layout.delimiter.unwrap_or_else(|| delimiter(&start));
+        let columns = layout.columns.as_ref().map(|c| c.len());
+        let delimiter = layout
+            .delimiter
+            .unwrap_or_else(|| delimiter(&start, columns));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)

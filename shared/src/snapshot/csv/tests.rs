@@ -52,6 +52,12 @@ fn semicolons_and_tabs_are_recognised_from_the_header() {
     let (header, rows) = rows_of(b"\"Name, full\";email\n\"Lee, Ann\";a@x.io\n");
     assert_eq!(header, ["Name, full", "email"]);
     assert_eq!(rows[0].1, ["Lee, Ann", "a@x.io"]);
+    // A Redshift UNLOAD without CSV separates its fields with pipes.
+    let (header, rows) = rows_of(b"email|name|age\na@x.io|Lee; Ann|34\n");
+    assert_eq!(header, ["email", "name", "age"]);
+    assert_eq!(rows[0].1, ["a@x.io", "Lee; Ann", "34"]);
+    let (header, _) = rows_of(b"a;b;c|d\n");
+    assert_eq!(header, ["a", "b", "c|d"]);
 }
 
 fn rows_of(bytes: &[u8]) -> (Vec<String>, Vec<(u64, Vec<String>)>) {
@@ -255,4 +261,30 @@ fn a_batch_of_wide_rows_ends_at_its_bytes() {
         }
     }
     assert_eq!(all, 10);
+}
+
+/// A headerless file's separator is the one that splits its first line into its columns: pipes
+/// around values that hold commas (Redshift's default unload), commas around values that hold
+/// pipes.
+#[test]
+fn a_headerless_file_is_split_into_its_columns() {
+    let read = |text: &str| {
+        let layout = Layout {
+            columns: Some(vec!["email".to_string(), "name".into(), "age".into()].into()),
+            delimiter: None,
+        };
+        let input = Box::new(std::io::Cursor::new(text.to_string()));
+        let mut rows = SnapshotRows::open_with("part", input, &layout).unwrap();
+        let mut all = Vec::new();
+        while let Some(row) = rows.next_row().unwrap() {
+            all.push(row.fields);
+        }
+        all
+    };
+    assert_eq!(
+        read("a@x.io|Lee, Ann|34\nb@x.io|Bo|5\n"),
+        [["a@x.io", "Lee, Ann", "34"], ["b@x.io", "Bo", "5"]]
+    );
+    assert_eq!(read("a@x.io,A|B,34\n"), [["a@x.io", "A|B", "34"]]);
+    assert_eq!(read("a@x.io;Ann;34\n"), [["a@x.io", "Ann", "34"]]);
 }
