@@ -159,11 +159,24 @@ fn a_folder_of_parts_numbers_its_rows_on() {
         );
     }
     std::fs::write(dir.path().join("_SUCCESS"), "").unwrap();
-    let read = read(&format!("{}/", dir.path().display()), &["email"]).unwrap();
-    let offsets: Vec<u64> = read.parts.iter().map(|p| p.offset).collect();
+    let all = read(&format!("{}/", dir.path().display()), &["email"]).unwrap();
+    let offsets: Vec<u64> = all.parts.iter().map(|p| p.offset).collect();
     assert_eq!(offsets, [0, 10, 20]);
-    assert_eq!(read.rows.len(), 30);
-    assert_eq!(read.rows[29].0, 30);
+    assert_eq!(all.rows.len(), 30);
+    assert_eq!(all.rows[29].0, 30);
+
+    // A part of no rows (Spark writes them for empty tasks) is announced and numbers nothing.
+    people(
+        &dir.path().join("part-1.parquet"),
+        0,
+        4,
+        Compression::SNAPPY,
+    );
+    let all = read(&format!("{}/", dir.path().display()), &["email"]).unwrap();
+    let offsets: Vec<u64> = all.parts.iter().map(|p| p.offset).collect();
+    assert_eq!(offsets, [0, 10, 10]);
+    let numbers: Vec<u64> = all.rows.iter().map(|r| r.0).collect();
+    assert_eq!(numbers, (1..=20).collect::<Vec<_>>());
 }
 
 #[test]
