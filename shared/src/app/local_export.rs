@@ -7,6 +7,7 @@
 //! A finished export, failed ones too, is posted to the destination's webhook when it has one
 //! ([`crate::app::notify`]).
 
+use crate::audience_api::AudienceApi;
 use crate::destination::{self, keys};
 use crate::jobs::finalize::{self, Failure, Report};
 use crate::jobs::plan::{self, Plan};
@@ -90,6 +91,18 @@ pub enum Progress {
     },
     /// The API answers again after a wait.
     Resumed,
+}
+
+/// [`Progress::Waiting`] when `client`'s API has failed to answer for [`WAITING_AFTER`] or more
+/// (the export, or a dry run, then says it waits); `None` while it answers or only just stopped.
+pub fn waiting_on(client: &dyn AudienceApi) -> Option<Progress> {
+    let trouble = client.trouble()?;
+    let waited = trouble.since.elapsed();
+    (waited >= WAITING_AFTER).then(|| Progress::Waiting {
+        seconds: waited.as_secs(),
+        budget: client.retry_budget().as_secs(),
+        reason: trouble.reason,
+    })
 }
 
 /// Runs (or resumes) an export to its report. Errors that stop the export are finalized into a
@@ -224,21 +237,14 @@ async fn upload(
                 None => break,
             },
             _ = tick.tick() => {
-                let trouble = client.as_ref().and_then(|c| c.trouble().map(|t| (t, c.retry_budget())));
-                match trouble {
-                    Some((t, budget)) if t.since.elapsed() >= WAITING_AFTER => {
+                if let Some(client) = client.as_deref() {
+                    if let Some(wait) = waiting_on(client) {
                         waiting = true;
-                        progress(Progress::Waiting {
-                            seconds: t.since.elapsed().as_secs(),
-                            budget: budget.as_secs(),
-                            reason: t.reason,
-                        });
-                    }
-                    None if waiting => {
+                        progress(wait);
+                    } else if waiting && client.trouble().is_none() {
                         waiting = false;
                         progress(Progress::Resumed);
                     }
-                    _ => {}
                 }
             }
         }

@@ -6,14 +6,12 @@
 use super::Context;
 use crate::failure::{BoxError, Outcome};
 use crate::{output, progress};
+use shared::app::local_export::{self, Progress};
 use shared::app::{exports, launcher::ExportRequest};
-use shared::audience_api::AudienceApi;
+use shared::audience_api::{AudienceApi, Vocabulary};
 use shared::Deps;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How long the API must have failed to answer before a line says the dry run waits.
-const WAITING_AFTER: Duration = Duration::from_secs(2);
 
 pub async fn run(ctx: &Context, deps: &Deps, request: &ExportRequest) -> Result<Outcome, BoxError> {
     let destination =
@@ -22,7 +20,8 @@ pub async fn run(ctx: &Context, deps: &Deps, request: &ExportRequest) -> Result<
     // The client the plan asks: the one made for the destination at its own rate. When it
     // cannot be made the plan says why.
     let rate = destination.requests_per_second;
-    let client = (deps.apis)
+    let client = deps
+        .apis
         .for_destination(&destination, &deps.secrets, rate)
         .await
         .ok();
@@ -49,20 +48,19 @@ pub async fn run(ctx: &Context, deps: &Deps, request: &ExportRequest) -> Result<
 /// The line due now about waiting for `client`'s API, if any.
 fn waiting(
     client: Option<&Arc<dyn AudienceApi>>,
-    words: &shared::audience_api::Vocabulary,
+    words: &Vocabulary,
     noted: &mut Option<u64>,
 ) -> Option<String> {
-    let client = client?;
-    let Some(trouble) = client.trouble() else {
+    let Some(Progress::Waiting {
+        seconds,
+        budget,
+        reason,
+    }) = local_export::waiting_on(client?.as_ref())
+    else {
         *noted = None;
         return None;
     };
-    let waited = trouble.since.elapsed();
-    if waited < WAITING_AFTER || !progress::wait_note_due(noted, waited.as_secs()) {
-        return None;
-    }
-    let budget = client.retry_budget().as_secs();
     let then = "then the dry run stops";
-    let line = progress::waiting_line(words, waited.as_secs(), budget, trouble.reason, then);
-    Some(line)
+    progress::wait_note_due(noted, seconds)
+        .then(|| progress::waiting_line(words, seconds, budget, reason, then))
 }

@@ -26,6 +26,8 @@ pub const AHEAD_BYTES: u64 = 8 << 20;
 pub const NEAR_BYTES: u64 = 128 << 10;
 /// Parts parsed at once, at most, whatever the cores.
 const MOST_AT_ONCE: usize = 4;
+/// Emptied batches kept to be filled again, at most.
+const SPARE_BATCHES: usize = 64;
 
 /// Parts parsed at once: one a core, keeping one for the handler, at least two.
 pub(super) fn parsing_at_once() -> usize {
@@ -101,7 +103,7 @@ impl Spare {
 
     fn give(&self, batch: Batch) {
         let mut spare = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if spare.len() < 64 {
+        if spare.len() < SPARE_BATCHES {
             spare.push(batch);
         }
     }

@@ -1,9 +1,9 @@
 //! CSV snapshots: a header row (or column names given apart), optionally gzip-compressed
 //! (recognised by its magic bytes, whatever the file is called), UTF-8 with or without a BOM, CRLF
 //! or LF line ends, RFC 4180 quoting; separated by commas, or by semicolons, tabs or pipes when
-//! the first line has no comma. Text with a UTF-16 BOM (a spreadsheet's "Unicode text") is transcoded as it
-//! streams; other text that is not UTF-8 is read as Windows-1252, what older spreadsheet exports
-//! write.
+//! the first line has no comma (see [`delimiter`]). Text with a UTF-16 BOM (a spreadsheet's
+//! "Unicode text") is transcoded as it streams; other text that is not UTF-8 is read as
+//! Windows-1252, what older spreadsheet exports write.
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot

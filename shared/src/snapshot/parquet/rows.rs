@@ -186,9 +186,4 @@ impl PartRows for GroupRows {
     fn last_number(&self) -> u64 {
         self.number
     }
-
-    /// A fetched row group's bytes are its own.
-    fn alongside(&self) -> bool {
-        true
-    }
 }
