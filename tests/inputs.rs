@@ -1,6 +1,7 @@
 //! The layouts segments arrive in, read as a new user points the product at them: one headered
 //! CSV; the same rows as 8 gzip CSV parts with their header rows (a Snowflake unload), as
-//! headerless parts named by `--columns` (a Redshift unload), as Parquet parts written by pyarrow
+//! headerless parts named by `--columns` (a Redshift unload, pipe-separated by default), as a
+//! PostgreSQL `COPY` in text format (tabs, `\N` for NULL), as Parquet parts written by pyarrow
 //! with `_SUCCESS` and a `.crc` beside them (tests/fixtures/inputs, see write_fixture.py), and
 //! as a Common Data Model folder (model.json with absolute data-lake URLs, headerless
 //! partitions). Each exports exactly the same contacts, with the same counts, locally and from S3
@@ -39,19 +40,23 @@ fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-/// A row of the fixture (whose only quoted cells hold commas) with its fields separated by
-/// pipes and unquoted.
-fn piped(row: &str) -> String {
+/// A row of the fixture (whose only quoted cells hold commas) unquoted, its fields separated by
+/// `separator` and its empty ones written as `null`.
+fn unquoted(row: &str, separator: char, null: &str) -> String {
+    let mut fields = vec![String::new()];
     let mut quoted = false;
-    let mut out = String::with_capacity(row.len());
-    for c in row.chars() {
+    for c in row.trim_end_matches('\n').chars() {
         match c {
             '"' => quoted = !quoted,
-            ',' if !quoted => out.push('|'),
-            c => out.push(c),
+            ',' if !quoted => fields.push(String::new()),
+            c => fields.last_mut().unwrap().push(c),
         }
     }
-    out
+    let fields: Vec<&str> = fields
+        .iter()
+        .map(|f| if f.is_empty() { null } else { f })
+        .collect();
+    format!("{}\n", fields.join(&separator.to_string()))
 }
 
 fn gzip(text: &str) -> Vec<u8> {
@@ -88,12 +93,15 @@ fn layouts(dir: &Path) -> Vec<Layout> {
     }
     // Redshift's UNLOAD as it writes by default: no header, fields separated by pipes, no quotes.
     for (k, chunk) in rows.chunks(70).enumerate() {
-        let piped: String = chunk.iter().map(|row| piped(row)).collect();
+        let piped: String = chunk.iter().map(|row| unquoted(row, '|', "")).collect();
         write(
             &dir.join(format!("redshift/{k:04}_part_00")),
             piped.as_bytes(),
         );
     }
+    // PostgreSQL's COPY … TO in text format: tabs, no quotes, `\N` for NULL, no header.
+    let copied: String = rows.iter().map(|row| unquoted(row, '\t', "\\N")).collect();
+    write(&dir.join("postgres/people.tsv"), copied.as_bytes());
     for entry in std::fs::read_dir(fixture().join("pyarrow")).unwrap() {
         let entry = entry.unwrap();
         write(
@@ -135,8 +143,15 @@ fn layouts(dir: &Path) -> Vec<Layout> {
             ..layout("headerless parts and --columns", "unload/")
         },
         Layout {
-            columns: Some(names),
+            columns: Some(names.clone()),
             ..layout("Redshift's default unload: pipes, no header", "redshift/")
+        },
+        Layout {
+            columns: Some(names),
+            ..layout(
+                "PostgreSQL's COPY in text format: tabs, \\N for NULL",
+                "postgres/",
+            )
         },
         layout("Parquet parts written by pyarrow", "pyarrow/"),
         layout("a glob over them", "pyarrow/part-*.parquet"),

@@ -3,7 +3,8 @@
 //! or LF line ends, RFC 4180 quoting; separated by commas, or by semicolons, tabs or pipes when
 //! the first line has no comma (see [`delimiter`]). Text with a UTF-16 BOM (a spreadsheet's
 //! "Unicode text") is transcoded as it streams; other text that is not UTF-8 is read as
-//! Windows-1252, what older spreadsheet exports write.
+//! Windows-1252, what older spreadsheet exports write. A cell of exactly `\N` (SQL NULL in
+//! warehouse text unloads) is read as empty.
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
@@ -24,6 +25,17 @@ use std::io::{BufRead, BufReader, Read};
 /// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
 fn text(field: &[u8]) -> String {
     borrowed_text(field).into_owned()
+}
+
+/// A cell as the rows give it: [`borrowed_text`], except that a cell of exactly `\N` is empty.
+/// `\N` is how SQL NULL is written by PostgreSQL's `COPY` in text format, MySQL's
+/// `SELECT … INTO OUTFILE`, Hive and Athena text tables and Snowflake's `NULL_IF` default: read
+/// as text it would be sent as a first name, or refuse the row for a typed custom field.
+fn cell(field: &[u8]) -> Cow<'_, str> {
+    if field == br"\N" {
+        return Cow::Borrowed("");
+    }
+    borrowed_text(field)
 }
 
 /// [`text`] without a copy when the field is UTF-8 already (nearly always).
@@ -297,7 +309,7 @@ impl SnapshotRows {
                 continue;
             }
             self.number += 1;
-            let fields = self.record.iter().map(borrowed_text).collect();
+            let fields = self.record.iter().map(cell).collect();
             return Ok(Some(BorrowedRow {
                 number: self.number,
                 fields,

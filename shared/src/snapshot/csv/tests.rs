@@ -41,6 +41,16 @@ fn bom_crlf_quotes_and_blank_lines() {
 }
 
 #[test]
+fn a_null_marker_is_an_empty_cell() {
+    // PostgreSQL's COPY (text format) writes tabs and `\N` for NULL; only a whole cell is one.
+    let text = "email\tname\tage\na@x.io\t\\N\t\\N\nb@x.io\t\\Nils\t\"\\N\"\n";
+    let (header, rows) = rows(text.as_bytes().to_vec());
+    assert_eq!(header, ["email", "name", "age"]);
+    assert_eq!(rows[0].1, ["a@x.io", "", ""]);
+    assert_eq!(rows[1].1, ["b@x.io", "\\Nils", ""]);
+}
+
+#[test]
 fn semicolons_and_tabs_are_recognised_from_the_header() {
     let (header, rows) = rows(b"email;name\na@x.io;Lee, Ann\n".to_vec());
     assert_eq!(header, ["email", "name"]);
