@@ -32,10 +32,23 @@ async fn a_user_round_and_every_refusal() {
         "--autopilot-url",
         &url,
     ];
-    let refusals: [(&[&str], Option<&str>, &str); 3] = [
+    // The sandbox's URL without its path: Autopilot's API is under /v1.
+    let root = url
+        .strip_suffix("/v1")
+        .expect("the sandbox's API URL ends in /v1");
+    let at_root = [
+        "connect",
+        "--name",
+        "Main",
+        "--agree",
+        "--autopilot-url",
+        root,
+    ];
+    let refusals: [(&[&str], Option<&str>, &str); 4] = [
         (&connect, Some(KEY), "pass --agree"),
         (&agreed, None, "AUTOPILOT_API_KEY"),
         (&agreed, Some("wrong"), "rejected the API key"),
+        (&at_root, Some(KEY), "GET /account answered 404 (not found), which Autopilot's API does not: the destination's API URL is probably wrong"),
     ];
     for (args, key, expect) in refusals {
         fails_with(cli(&data, args, key), expect);

@@ -68,13 +68,14 @@ fn is_true(value: &Value) -> bool {
 }
 
 impl AutopilotClient {
-    /// `GET /account`: the account the key belongs to; a 401 means the key is not valid, an
-    /// answer without an account means the URL is not Autopilot's.
+    /// `GET /account`: the account the key belongs to; a 401 means the key is not valid, a 404
+    /// or an answer without an account means the URL is not Autopilot's.
     pub async fn account(&self) -> Result<Account, ApiError> {
         let account: Account = self
             .http
             .send(&Request::new(Method::GET, &["account"], "account"))
-            .await?;
+            .await
+            .map_err(|e| e.of_account_call("GET /account"))?;
         account.checked()
     }
 

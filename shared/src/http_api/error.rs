@@ -90,6 +90,13 @@ pub enum ApiError {
         api: &'static str,
         call: &'static str,
     },
+    /// The account call answered 404: an API answers it for any key, so the URL (its path, most
+    /// often) is not the API's.
+    #[error("{call} answered 404 (not found), which {api}'s API does not: the destination's API URL is probably wrong — check its path too")]
+    NotTheApi {
+        api: &'static str,
+        call: &'static str,
+    },
     /// The account cannot take what an export needs, found before anything is sent (Ortto: a
     /// custom field of the mapping's name holds another type); `text` says what to change.
     #[error("the {api} account cannot take this export: {text}")]
@@ -145,9 +152,10 @@ impl ApiError {
             Self::Server { .. } | Self::Transport { .. } | Self::Timeout { .. } => {
                 ErrorKind::Transient
             }
-            Self::InvalidResponse { .. } | Self::Redirected { .. } | Self::NoAccount { .. } => {
-                ErrorKind::InvalidResponse
-            }
+            Self::InvalidResponse { .. }
+            | Self::Redirected { .. }
+            | Self::NoAccount { .. }
+            | Self::NotTheApi { .. } => ErrorKind::InvalidResponse,
             Self::RetriesExhausted { last, .. } | Self::DeadlineReached { last, .. } => last.kind(),
         }
     }
@@ -163,6 +171,14 @@ impl ApiError {
         match self {
             Self::Throttled { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+
+    /// `self`, unless it is a 404 to the account call `call`: then [`ApiError::NotTheApi`].
+    pub fn of_account_call(self, call: &'static str) -> Self {
+        match self {
+            Self::NotFound { api, .. } => Self::NotTheApi { api, call },
+            other => other,
         }
     }
 
@@ -292,6 +308,14 @@ mod tests {
             ),
             (
                 ApiError::NoAccount {
+                    api: API,
+                    call: "GET /account",
+                },
+                ErrorClass::Fatal,
+                "InvalidResponse",
+            ),
+            (
+                ApiError::NotTheApi {
                     api: API,
                     call: "GET /account",
                 },

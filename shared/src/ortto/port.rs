@@ -92,7 +92,7 @@ impl AudienceApi for OrttoClient {
     }
 
     async fn account(&self) -> Result<Account, ApiError> {
-        let tags = self.tags("").await?;
+        let tags = (self.tags("").await).map_err(|e| e.of_account_call("POST /v1/tags/get"))?;
         let id = (tags.into_iter())
             .filter_map(|t| t.instance_id)
             .map(|id| printable(&id, 200))
