@@ -49,7 +49,7 @@ impl RowMapper {
                 // The header's cells are never repeated: in a file without a header row they
                 // are a customer's data, and this message ends up in the report.
                 [] => Err(format!(
-                    "the snapshot has no column '{wanted}': its first row holds {} column{}, none named so. If the file has no header row, add one naming the columns; else fix the data matching with `autopilot-export configure`",
+                    "the snapshot has no column '{wanted}': its first row holds {} column{}, none named so. If the file has no header row (a warehouse unload often has none), name its columns in order with `autopilot-export configure DEST --columns a,b,c`; else fix the data matching with `autopilot-export configure`",
                     header.len(),
                     if header.len() == 1 { "" } else { "s" }
                 )),

@@ -82,7 +82,7 @@ fn a_missing_column_is_named_and_the_first_row_never_repeated() {
     let err = RowMapper::new(&m, &header()).unwrap_err();
     assert_eq!(
         err,
-        "the snapshot has no column 'e-mail': its first row holds 7 columns, none named so. If the file has no header row, add one naming the columns; else fix the data matching with `autopilot-export configure`"
+        "the snapshot has no column 'e-mail': its first row holds 7 columns, none named so. If the file has no header row (a warehouse unload often has none), name its columns in order with `autopilot-export configure DEST --columns a,b,c`; else fix the data matching with `autopilot-export configure`"
     );
     let row: Vec<String> = ["ann.lee@example.com", "Ann", "Lee", "+44 20 7946 0018"]
         .map(String::from)
