@@ -22,6 +22,9 @@ impl RowProblem {
     }
 }
 
+/// Said of a row with more fields than the header names.
+const UNQUOTED_SEPARATOR: &str = ": a value holding the separator is probably not quoted (unload with quotes: Snowflake FIELD_OPTIONALLY_ENCLOSED_BY = '\"', Redshift CSV or ADDQUOTES; or unload Parquet)";
+
 /// A mapping resolved against one snapshot's header.
 #[derive(Debug, Clone)]
 pub struct RowMapper {
@@ -95,10 +98,17 @@ impl RowMapper {
     /// Maps one row; the contact has no list yet.
     pub fn map(&self, row: &[&str]) -> Result<Contact, RowProblem> {
         if row.len() != self.columns {
+            // More fields than names is most often a value holding the separator, unquoted: what
+            // an unload that escapes with backslashes (or not at all) instead of quoting writes.
+            let hint = if row.len() > self.columns {
+                UNQUOTED_SEPARATOR
+            } else {
+                ""
+            };
             return Err(RowProblem::new(
                 "wrong_column_count",
                 format!(
-                    "the row has {} columns, the header has {}",
+                    "the row has {} columns, the header has {}{hint}",
                     row.len(),
                     self.columns
                 ),

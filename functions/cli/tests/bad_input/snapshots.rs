@@ -228,7 +228,11 @@ fn extra_and_missing_columns(ctx: &Ctx) -> String {
     assert_eq!(totals(&report), [3, 1, 2, 0]);
     let rows = rejected(&report, &ctx.data());
     let reason = |n| format!("wrong_column_count: the row has {n} columns, the header has 2");
-    assert_eq!(rows[0], ["S", "ragged.csv", "2", "a@x.io", &reason(3)]);
+    let unquoted = format!(
+        "{}: a value holding the separator is probably not quoted (unload with quotes: Snowflake FIELD_OPTIONALLY_ENCLOSED_BY = '\"', Redshift CSV or ADDQUOTES; or unload Parquet)",
+        reason(3)
+    );
+    assert_eq!(rows[0], ["S", "ragged.csv", "2", "a@x.io", &unquoted]);
     assert_eq!(rows[1], ["S", "ragged.csv", "3", "b@x.io", &reason(1)]);
     "2 rows refused (wrong_column_count), 1 sent".into()
 }
