@@ -116,6 +116,12 @@ impl Fingerprint {
     pub fn finish(&self) -> u64 {
         self.0.digest()
     }
+
+    /// The fingerprint of `text` written whole: what the parts fed one by one give, when `text`
+    /// is those parts end to end (XXH3 of a whole text is its streamed hash).
+    pub fn of_text(text: &[u8]) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(text)
+    }
 }
 
 struct HashWriter<'a>(&'a mut xxhash_rust::xxh3::Xxh3);

@@ -1,11 +1,12 @@
 //! A row's fingerprint without its contact: what [`crate::baseline::fingerprint`] gives for the
 //! contact [`RowMapper::map`] would make of the row, or nothing when the row would not make one.
-//! The text [`crate::baseline::Fingerprint`] hashes is written into a buffer the caller reuses
-//! from row to row and hashed in one call (XXH3 of the whole text is what the streamed hash gives),
-//! custom values as JSON straight from the cell: a row costs no allocation.
+//! The text [`Fingerprint`] hashes is written into a buffer the caller reuses from row to row and
+//! hashed in one call ([`Fingerprint::of_text`]), custom values as JSON straight from the cell: a
+//! row costs no allocation.
 
 use super::{CustomType, RowMapper};
 use crate::audience_api::never_sent_anywhere;
+use crate::baseline::Fingerprint;
 use crate::email;
 
 /// The mapping's fields in the order a contact holds them (by name), each with the text that
@@ -111,7 +112,7 @@ impl RowMapper {
                 kind.write_json(value, text)?;
             }
         }
-        Some(xxhash_rust::xxh3::xxh3_64(text))
+        Some(Fingerprint::of_text(text))
     }
 }
 
