@@ -22,8 +22,10 @@ impl RowProblem {
     }
 }
 
-/// Said of a row with more fields than the header names.
-const UNQUOTED_SEPARATOR: &str = ": a value holding the separator is probably not quoted (unload with quotes: Snowflake FIELD_OPTIONALLY_ENCLOSED_BY = '\"', Redshift CSV or ADDQUOTES; or unload Parquet)";
+/// Said of a row with more fields than the header names. Kept short: it is written with every
+/// such row into rejected.csv, whose size an export bounds (docs/cli.md names the unload settings).
+const UNQUOTED_SEPARATOR: &str =
+    ": a value holding the separator is probably unquoted (unload with quotes, or as Parquet)";
 
 /// A mapping resolved against one snapshot's header.
 #[derive(Debug, Clone)]
