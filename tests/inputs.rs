@@ -1,7 +1,8 @@
 //! The layouts segments arrive in, read as a new user points the product at them: one headered
 //! CSV; the same rows as 8 gzip CSV parts with their header rows (a Snowflake unload), as
 //! headerless parts named by `--columns` (a Redshift unload, pipe-separated by default), as a
-//! PostgreSQL `COPY` in text format (tabs, `\N` for NULL), as Parquet parts written by pyarrow
+//! PostgreSQL `COPY` in text format (tabs, `\N` for NULL), as Snowflake's default unload (gzip
+//! parts, no quotes, a backslash before each comma in a value), as Parquet parts written by pyarrow
 //! with `_SUCCESS` and a `.crc` beside them (tests/fixtures/inputs, see write_fixture.py), and
 //! as a Common Data Model folder (model.json with absolute data-lake URLs, headerless
 //! partitions). Each exports exactly the same contacts, with the same counts, locally and from S3
@@ -41,15 +42,22 @@ fn write(path: &Path, bytes: &[u8]) {
 }
 
 /// A row of the fixture (whose only quoted cells hold commas) unquoted, its fields separated by
-/// `separator` and its empty ones written as `null`.
-fn unquoted(row: &str, separator: char, null: &str) -> String {
+/// `separator` and its empty ones written as `null`; with `escaped`, a backslash before each
+/// separator and backslash in a value.
+fn unquoted(row: &str, separator: char, null: &str, escaped: bool) -> String {
     let mut fields = vec![String::new()];
     let mut quoted = false;
     for c in row.trim_end_matches('\n').chars() {
         match c {
             '"' => quoted = !quoted,
             ',' if !quoted => fields.push(String::new()),
-            c => fields.last_mut().unwrap().push(c),
+            c => {
+                let field = fields.last_mut().unwrap();
+                if escaped && (c == separator || c == '\\') {
+                    field.push('\\');
+                }
+                field.push(c);
+            }
         }
     }
     let fields: Vec<&str> = fields
@@ -65,12 +73,13 @@ fn gzip(text: &str) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-/// One layout: its name, its source below the folder it was written in, and the column names
-/// of its headerless files.
+/// One layout: its name, its source below the folder it was written in, the column names of
+/// its headerless files, and whether its values are backslash-escaped.
 struct Layout {
     name: &'static str,
     source: &'static str,
     columns: Option<Vec<String>>,
+    escapes: bool,
 }
 
 /// Writes every layout of the fixture's rows under `dir`.
@@ -93,14 +102,32 @@ fn layouts(dir: &Path) -> Vec<Layout> {
     }
     // Redshift's UNLOAD as it writes by default: no header, fields separated by pipes, no quotes.
     for (k, chunk) in rows.chunks(70).enumerate() {
-        let piped: String = chunk.iter().map(|row| unquoted(row, '|', "")).collect();
+        let piped: String = chunk
+            .iter()
+            .map(|row| unquoted(row, '|', "", false))
+            .collect();
         write(
             &dir.join(format!("redshift/{k:04}_part_00")),
             piped.as_bytes(),
         );
     }
+    // Snowflake's COPY INTO @stage as it writes by default (with HEADER = TRUE): gzip parts, no
+    // quotes, a backslash before a comma in a value, `\N` for NULL.
+    for (k, chunk) in rows.chunks(rows.len().div_ceil(3)).enumerate() {
+        let escaped: String = chunk
+            .iter()
+            .map(|row| unquoted(row, ',', "\\N", true))
+            .collect();
+        write(
+            &dir.join(format!("snowflake/data_0_0_{k}.csv.gz")),
+            &gzip(&format!("{header}{escaped}")),
+        );
+    }
     // PostgreSQL's COPY … TO in text format: tabs, no quotes, `\N` for NULL, no header.
-    let copied: String = rows.iter().map(|row| unquoted(row, '\t', "\\N")).collect();
+    let copied: String = rows
+        .iter()
+        .map(|row| unquoted(row, '\t', "\\N", false))
+        .collect();
     write(&dir.join("postgres/people.tsv"), copied.as_bytes());
     for entry in std::fs::read_dir(fixture().join("pyarrow")).unwrap() {
         let entry = entry.unwrap();
@@ -134,6 +161,7 @@ fn layouts(dir: &Path) -> Vec<Layout> {
         name,
         source,
         columns: None,
+        escapes: false,
     };
     vec![
         layout("one CSV", "one.csv"),
@@ -151,6 +179,13 @@ fn layouts(dir: &Path) -> Vec<Layout> {
             ..layout(
                 "PostgreSQL's COPY in text format: tabs, \\N for NULL",
                 "postgres/",
+            )
+        },
+        Layout {
+            escapes: true,
+            ..layout(
+                "Snowflake's default unload: no quotes, \\, in values, \\N for NULL",
+                "snowflake/",
             )
         },
         layout("Parquet parts written by pyarrow", "pyarrow/"),
@@ -191,17 +226,14 @@ struct Outcome {
     refused: Vec<(String, String)>,
 }
 
-/// Exports one segment read from `source` through `deps` to a sandbox of its own.
-async fn outcome(deps: &Deps, dir: &Path, source: &str, columns: Option<Vec<String>>) -> Outcome {
+/// Exports `segment` through `deps` to a sandbox of its own.
+async fn outcome(deps: &Deps, dir: &Path, segment: Segment) -> Outcome {
     let sandbox = sandbox(|c| c.rate(500.0)).await;
     let dest = TestDestination::new(sandbox.base_url())
         .named(&format!("Inputs {}", fastrand::u32(..)))
         .rate(500.0)
         .matching(matching())
-        .segment_as(Segment {
-            columns,
-            ..Segment::new("People", source)
-        })
+        .segment_as(segment)
         .create(deps)
         .await
         .unwrap();
@@ -236,7 +268,12 @@ async fn every_layout_alike(deps: &Deps, dir: &Path, root: &str, layouts: &[Layo
     let mut first: Option<Outcome> = None;
     for layout in layouts {
         let source = format!("{root}{}", layout.source);
-        let got = outcome(deps, dir, &source, layout.columns.clone()).await;
+        let segment = Segment {
+            columns: layout.columns.clone(),
+            backslash_escapes: layout.escapes,
+            ..Segment::new("People", source)
+        };
+        let got = outcome(deps, dir, segment).await;
         match &first {
             None => {
                 assert_eq!(got.counts, [300, 286, 8, 6], "{}", layout.name);

@@ -34,6 +34,7 @@ pub fn matching_input(
         extra: pairs.clone(),
         segments: form.all("segment"),
         headerless: form.text("columns"),
+        escapes: form.checked("escapes"),
     };
     let mut errors = matching::Errors::default();
     if choices.email.is_empty() {
@@ -51,6 +52,7 @@ pub fn matching_input(
                 .find(|s| &s.segment == name)
                 .map(|s| Segment {
                     columns: headerless_columns(&choices.headerless, &s.path),
+                    backslash_escapes: choices.escapes && !is_model(&s.path),
                     ..Segment::new(s.segment.clone(), s.path.clone())
                 })
         })
@@ -92,9 +94,13 @@ pub fn matching_input(
 /// The column names typed for headerless files, for a segment read from `source` (a model names
 /// its own).
 fn headerless_columns(text: &str, source: &str) -> Option<Vec<String>> {
-    let model = matches!(sources::form(source), sources::Form::Model { .. });
     let names: Vec<String> = text.split(',').map(|c| c.trim().to_string()).collect();
-    (!model && !text.trim().is_empty()).then_some(names)
+    (!is_model(source) && !text.trim().is_empty()).then_some(names)
+}
+
+/// Whether `source` names a data-lake model's entity (which says how its files are written).
+fn is_model(source: &str) -> bool {
+    matches!(sources::form(source), sources::Form::Model { .. })
 }
 
 /// `configure`'s input for the matching page's choices, every other setting kept as stored.

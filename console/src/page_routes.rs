@@ -171,6 +171,7 @@ pub async fn matching_page(State(state): State<AppState>, Path(id): Path<String>
             .find_map(|s| s.columns.as_ref())
             .map(|c| c.join(","))
             .unwrap_or_default(),
+        escapes: d.segments.iter().any(|s| s.backslash_escapes),
     };
     let errors = matching::Errors::default();
     html(matching_view(&state, &d, &choices, &errors, None).await)

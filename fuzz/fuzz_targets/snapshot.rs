@@ -1,6 +1,7 @@
 //! The snapshot reader and data matching: any bytes, read as a snapshot (plain, gzip, UTF-16,
-//! any delimiter), every row mapped as a destination's data matching would map it. Nothing may
-//! panic, and what comes out must keep the reader's promises.
+//! any delimiter; an input of odd length as backslash-escaped text), every row mapped as a
+//! destination's data matching would map it. Nothing may panic, and what comes out must keep the
+//! reader's promises.
 
 #![no_main]
 
@@ -8,6 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use shared::destination::DataMatching;
 use shared::email;
 use shared::field_mapping::RowMapper;
+use shared::snapshot::csv::Layout;
 use shared::snapshot::SnapshotRows;
 use std::collections::BTreeMap;
 
@@ -37,9 +39,12 @@ fn matching(header: &[String]) -> DataMatching {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut rows) =
-        SnapshotRows::open("fuzz.csv", Box::new(std::io::Cursor::new(data.to_vec())))
-    else {
+    let layout = Layout {
+        escapes: data.len() % 2 == 1,
+        ..Layout::default()
+    };
+    let input = Box::new(std::io::Cursor::new(data.to_vec()));
+    let Ok(mut rows) = SnapshotRows::open_with("fuzz.csv", input, &layout) else {
         return;
     };
     let header = rows.header().to_vec();

@@ -161,6 +161,10 @@ pub struct Segment {
     /// unload); a model names its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<String>>,
+    /// Its CSV files are unquoted text whose values a backslash escapes (`Acme\, Inc.`): how
+    /// PostgreSQL's `COPY`, MySQL's `INTO OUTFILE` and Snowflake's default unload write them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backslash_escapes: bool,
 }
 
 impl Segment {
@@ -170,6 +174,7 @@ impl Segment {
             name: name.into(),
             source: source.into(),
             columns: None,
+            backslash_escapes: false,
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Choices {
     /// The column names of headerless files, comma-separated (empty when the files have a
     /// header row).
     pub headerless: String,
+    /// Whether the CSV files are unquoted text whose values a backslash escapes.
+    pub escapes: bool,
 }
 
 #[derive(Default)]
@@ -146,6 +148,13 @@ pub fn render(v: &View) -> Markup {
                     input type="text" id="columns" name="columns" value=(c.headerless)
                         placeholder="email,first_name,last_name" aria-describedby="columns-hint";
                     p.hint #columns-hint { "Only for CSV files without a header row (a warehouse unload): their column names in order, separated by commas. Models name their own columns." }
+                }
+                div.field {
+                    div.check {
+                        input type="checkbox" id="escapes" name="escapes" aria-describedby="escapes-hint" checked[c.escapes];
+                        label for="escapes" { "Values are backslash-escaped" }
+                    }
+                    p.hint #escapes-hint { "Only for CSV unloads written without quotes, where a backslash escapes a separator in a value, as in " code { "Acme\\, Inc." } ", and " code { "\\N" } " is empty: PostgreSQL's COPY, MySQL's INTO OUTFILE, Snowflake's unload without FIELD_OPTIONALLY_ENCLOSED_BY." }
                 }
                 div.actions {
                     button.primary type="submit" { "Save" }

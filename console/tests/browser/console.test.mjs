@@ -390,6 +390,37 @@ test("a folder of parts and a data-lake entity are offered as segments and expor
   await page.goto(`${origin}/`);
 });
 
+test("a backslash-escaped unload is read value by value once the box is ticked", async () => {
+  // Snowflake's unload without quotes: a comma in a value is escaped, and NULL is \N.
+  const escaped = { name: "Escaped Unload", from: 1500, to: 1520 };
+  const lines = ["email,first_name,last_name,company"];
+  for (let i = escaped.from; i < escaped.to; i++) lines.push(`person${i}@example.com,First${i},\\N,Acme\\, Inc. ${i}`);
+  fs.writeFileSync(path.join(snapshotsDir, `${escaped.name}.csv`), lines.join("\n") + "\n");
+  await page.getByRole("link", { name: hostileName }).click();
+  await page.getByRole("link", { name: "Edit data matching and segments" }).click();
+  await page.getByLabel(escaped.name).check();
+  const box = page.getByLabel("Values are backslash-escaped");
+  assert.equal(await box.isChecked(), false);
+  await box.check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Saved.").waitFor();
+  await page.getByRole("link", { name: "Edit data matching and segments" }).click();
+  assert.equal(await page.getByLabel("Values are backslash-escaped").isChecked(), true);
+  await shot("12d-matching-backslash-escaped");
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Export now" }).click();
+  await page.locator("#history tbody tr").nth(3).waitFor({ timeout: 120_000 });
+  await page.locator("#latest").locator("..").getByText("succeeded", { exact: true }).waitFor({ timeout: 120_000 });
+  const state = await sandboxState();
+  const list = state.lists.find((l) => l.title === escaped.name);
+  assert.ok(list, `no list ${escaped.name}`);
+  assert.deepEqual([...list.members].map((m) => m.toLowerCase()).sort(), expected(escaped));
+  const contact = state.contacts.find((c) => c.Email === `person${escaped.from}@example.com`);
+  assert.equal(contact?.Company, `Acme, Inc. ${escaped.from}`, JSON.stringify(contact));
+  assert.equal(contact?.LastName, undefined, "\\N is an empty cell, not a name");
+  await page.goto(`${origin}/`);
+});
+
 test("the key never appears in any page, answer, file or log line", async () => {
   assert.ok(answers.length > 10);
   assertKeyKept(sandboxKey, { answers, logs: consoleLog, dataDir, stored: 1 });

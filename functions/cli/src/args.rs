@@ -246,6 +246,12 @@ pub struct ConfigureArgs {
     /// which name their own.
     #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
     pub columns: Option<Vec<String>>,
+    /// The CSV files are unquoted text whose values a backslash escapes (`Acme\, Inc.`, `\N` for
+    /// NULL): PostgreSQL's COPY in text format, MySQL's INTO OUTFILE, Snowflake's unload without
+    /// FIELD_OPTIONALLY_ENCLOSED_BY, Redshift's UNLOAD … ESCAPE. For every segment but data-lake
+    /// models.
+    #[arg(long)]
+    pub backslash_escapes: bool,
     #[arg(long, help = format!(
         "Most distinct profiles an export may hold (default {})",
         shared::text::thousands(shared::destination::DEFAULT_PROFILE_LIMIT)

@@ -25,7 +25,7 @@ impl RowProblem {
 /// Said of a row with more fields than the header names. Kept short: it is written with every
 /// such row into rejected.csv, whose size an export bounds (docs/cli.md names the unload settings).
 const UNQUOTED_SEPARATOR: &str =
-    ": a value holding the separator is probably unquoted (unload with quotes, or as Parquet)";
+    ": a value holding the separator is probably unquoted (unload with quotes, or read it with backslash escapes)";
 
 /// A mapping resolved against one snapshot's header.
 #[derive(Debug, Clone)]

@@ -100,6 +100,7 @@ pub async fn run_within(
             columns: s
                 .columns
                 .map(|c| c.iter().map(|c| c.trim().to_string()).collect()),
+            backslash_escapes: s.backslash_escapes,
         })
         .collect();
     if let Some(schedule) = input.schedule {
@@ -123,18 +124,25 @@ pub async fn run_within(
 
 /// Refuses a segment source of a form that cannot be read (a model without its entity, a glob
 /// that is not one), and column names for headerless files that do not name every column the
-/// data matching reads (or that a model, which names its own, is given).
+/// data matching reads (or that a model, which names its own, is given); a model read as
+/// backslash-escaped text (it says how its files are written).
 fn check_layout(segment: &Segment, matching: &DataMatching) -> Result<(), JobError> {
     let name = segment.name.trim();
     sources::check_form(segment.source.trim())
         .map_err(|e| JobError::InvalidInput(format!("segment '{name}': {e}")))?;
+    let model = matches!(
+        sources::form(segment.source.trim()),
+        sources::Form::Model { .. }
+    );
+    if model && segment.backslash_escapes {
+        return Err(JobError::InvalidInput(format!(
+            "segment '{name}': a data-lake model says how its files are written: backslash escapes are read only for CSV unloads"
+        )));
+    }
     let Some(columns) = &segment.columns else {
         return Ok(());
     };
-    if matches!(
-        sources::form(segment.source.trim()),
-        sources::Form::Model { .. }
-    ) {
+    if model {
         return Err(JobError::InvalidInput(format!(
             "segment '{name}': a data-lake model names its own columns: give column names only for headerless CSV files"
         )));
@@ -270,5 +278,12 @@ mod tests {
         assert!(refused(with("/lake/model.json#Vip", Some(&["email"])))
             .contains("a data-lake model names its own columns"));
         assert!(refused(with("/lake/model.json#", None)).contains("names a model but no entity"));
+        let escaped = |source: &str| Segment {
+            backslash_escapes: true,
+            ..Segment::new("S", source)
+        };
+        check_layout(&escaped("/u/vip/"), &matching).unwrap();
+        assert!(refused(escaped("/lake/model.json#Vip"))
+            .contains("backslash escapes are read only for CSV unloads"));
     }
 }

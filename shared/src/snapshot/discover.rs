@@ -119,6 +119,7 @@ pub fn columns_of(
     let layout = Layout {
         columns: None,
         delimiter: first.delimiter,
+        ..Layout::default()
     };
     let input = Box::new(std::io::Cursor::new(start[..got].to_vec()).chain(stream));
     Ok(SnapshotRows::open_with(&first.source, input, &layout)?

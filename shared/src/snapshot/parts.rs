@@ -43,6 +43,15 @@ impl<'r> SegmentRows<'r> {
         &self.parts
     }
 
+    /// Reads its CSV parts as unquoted text whose values a backslash escapes (a warehouse's
+    /// text unload; see [`crate::snapshot::csv::Layout::escapes`]).
+    pub fn backslash_escaped(mut self) -> Self {
+        for part in &mut self.parts {
+            part.escapes = true;
+        }
+        self
+    }
+
     /// Reads every part in order, calling `handler` with each part and each of its rows on this
     /// thread. Stops at the first error of either side; every row before a problem is handled.
     pub fn read_each<H: RowHandler>(self, handler: &mut H) -> Result<(), Stopped<H::Error>> {
@@ -97,6 +106,7 @@ fn opener<'a>(
                 let layout = Layout {
                     columns: part.columns.clone(),
                     delimiter: part.delimiter,
+                    escapes: part.escapes,
                 };
                 SnapshotRows::open_with(&part.source, stream, &layout).map(|rows| {
                     let rows: Box<dyn PartRows + 'a> = Box::new(rows);

@@ -46,6 +46,9 @@ pub struct Part {
     pub columns: Option<Arc<[String]>>,
     /// Its separator, when the model says.
     pub delimiter: Option<u8>,
+    /// Whether it is CSV whose values are unquoted, a backslash escaping what would split them
+    /// (see [`crate::snapshot::csv::Layout::escapes`]).
+    pub escapes: bool,
 }
 
 /// What a source names, by its form alone.
@@ -129,6 +132,7 @@ fn file_part(source: &str, size: Option<u64>, columns: &Option<Arc<[String]>>) -
         kind: kind_of(source),
         columns: columns.clone(),
         delimiter: None,
+        escapes: false,
     }
 }
 
@@ -187,6 +191,7 @@ fn listed_parts(
             size: Some(object.size),
             columns: columns.clone(),
             delimiter: None,
+            escapes: false,
         });
     }
     if parts.is_empty() {

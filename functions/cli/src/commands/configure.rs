@@ -144,6 +144,7 @@ fn input(args: ConfigureArgs, email: String) -> configure::Input {
                 let model = matches!(sources::form(&source), sources::Form::Model { .. });
                 Segment {
                     columns: if model { None } else { args.columns.clone() },
+                    backslash_escapes: !model && args.backslash_escapes,
                     ..Segment::new(name, source)
                 }
             })

@@ -229,7 +229,7 @@ fn extra_and_missing_columns(ctx: &Ctx) -> String {
     let rows = rejected(&report, &ctx.data());
     let reason = |n| format!("wrong_column_count: the row has {n} columns, the header has 2");
     let unquoted = format!(
-        "{}: a value holding the separator is probably unquoted (unload with quotes, or as Parquet)",
+        "{}: a value holding the separator is probably unquoted (unload with quotes, or read it with backslash escapes)",
         reason(3)
     );
     assert_eq!(rows[0], ["S", "ragged.csv", "2", "a@x.io", &unquoted]);

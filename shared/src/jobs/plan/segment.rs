@@ -53,8 +53,11 @@ pub(super) fn parse(
         )
     };
     let columns = segment.columns.as_deref();
-    let rows = SegmentRows::open(snapshots, &segment.source, columns, job.matching.columns())
+    let mut rows = SegmentRows::open(snapshots, &segment.source, columns, job.matching.columns())
         .map_err(unread)?;
+    if segment.backslash_escapes {
+        rows = rows.backslash_escaped();
+    }
     let mut job = job;
     let tally = std::mem::take(&mut job.tally);
     let index = job.base.as_ref().map(Members::index);

@@ -84,7 +84,7 @@ fn every_row_arrives_in_order_with_its_fields_and_its_part() {
 fn headerless_parts_number_their_rows_from_one() {
     let layout = Layout {
         columns: Some(vec!["email".to_string(), "name".into()].into()),
-        delimiter: None,
+        ..Layout::default()
     };
     let texts = vec!["a@x.io,A\nb@x.io,B\n".to_string(), "c@x.io,C\n".to_string()];
     let mut seen = Seen::default();

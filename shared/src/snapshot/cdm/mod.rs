@@ -288,6 +288,7 @@ impl<'a> Finder<'a> {
             },
             columns: None,
             delimiter: None,
+            escapes: false,
         }
     }
 

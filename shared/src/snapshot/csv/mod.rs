@@ -4,7 +4,8 @@
 //! the first line has no comma (see [`delimiter`]). Text with a UTF-16 BOM (a spreadsheet's
 //! "Unicode text") is transcoded as it streams; other text that is not UTF-8 is read as
 //! Windows-1252, what older spreadsheet exports write. A cell of exactly `\N` (SQL NULL in
-//! warehouse text unloads) is read as empty.
+//! warehouse text unloads) is read as empty. Unquoted text whose values a backslash escapes is
+//! read when its layout says so ([`Layout::escapes`], the `unescape` module).
 //! Read as a stream, one row at a time, never whole; a quote left open to the end of the file, a
 //! row over 1 MB or over 10,000 columns stops the reading with an error naming the row (see
 //! the `guard` module), so a malformed file is never read as a shorter one. A compressed snapshot
@@ -14,6 +15,7 @@
 mod ahead;
 mod expansion;
 mod guard;
+mod unescape;
 
 use super::batched::{Batch, PartRows, BATCH_BYTES};
 use super::SnapshotError;
@@ -54,13 +56,20 @@ pub(crate) fn borrowed_text(field: &[u8]) -> Cow<'_, str> {
 /// headerless file), the first of comma, semicolon, tab and pipe that splits the line into that
 /// many fields: a Redshift `UNLOAD` without `CSV` separates unquoted fields with pipes, and its
 /// values may hold commas. Else a comma, unless the line has none and has semicolons or tabs
-/// (spreadsheet exports in many locales) or pipes, the most frequent of them.
-fn delimiter(start: &[u8], columns: Option<usize>) -> u8 {
+/// (spreadsheet exports in many locales) or pipes, the most frequent of them. In backslash-escaped
+/// text (`escapes`) an escaped character is not a separator, and quotes are characters.
+fn delimiter(start: &[u8], columns: Option<usize>, escapes: bool) -> u8 {
     // Separators inside a quoted column name ("Name, full") do not count.
     let mut quoted = false;
+    let mut escaped = false;
     let mut line = Vec::new();
     for &b in start {
-        if b == b'"' {
+        if std::mem::take(&mut escaped) {
+            continue;
+        }
+        if escapes && b == b'\\' {
+            escaped = true;
+        } else if b == b'"' && !escapes {
             quoted = !quoted;
         } else if b == b'\n' && !quoted {
             break;
@@ -158,6 +167,9 @@ pub struct Layout {
     pub columns: Option<std::sync::Arc<[String]>>,
     /// Its separator, when known (else read from the first line).
     pub delimiter: Option<u8>,
+    /// Its values are unquoted, a backslash escaping what would split them (see the
+    /// `unescape` module).
+    pub escapes: bool,
 }
 
 /// Compressions other than gzip, by their magic bytes: named, so that the error says what to do.
@@ -218,16 +230,20 @@ impl SnapshotRows {
         let columns = layout.columns.as_ref().map(|c| c.len());
         let delimiter = layout
             .delimiter
-            .unwrap_or_else(|| delimiter(&start, columns));
+            .unwrap_or_else(|| delimiter(&start, columns, layout.escapes));
+        let mut stream: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(start).chain(decoded));
+        if layout.escapes {
+            stream = Box::new(unescape::Unescaped::new(
+                BufReader::with_capacity(64 * 1024, stream),
+                delimiter,
+            ));
+        }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(256 * 1024)
-            .from_reader(Guarded::new(
-                Box::new(std::io::Cursor::new(start).chain(decoded)) as Box<dyn Read + Send>,
-                delimiter,
-            ));
+            .from_reader(Guarded::new(stream, delimiter));
         let mut record = csv::ByteRecord::new();
         let any = reader
             .read_byte_record(&mut record)

@@ -281,7 +281,7 @@ fn a_headerless_file_is_split_into_its_columns() {
     let read = |text: &str| {
         let layout = Layout {
             columns: Some(vec!["email".to_string(), "name".into(), "age".into()].into()),
-            delimiter: None,
+            ..Layout::default()
         };
         let input = Box::new(std::io::Cursor::new(text.to_string()));
         let mut rows = SnapshotRows::open_with("part", input, &layout).unwrap();
@@ -297,4 +297,44 @@ fn a_headerless_file_is_split_into_its_columns() {
     );
     assert_eq!(read("a@x.io,A|B,34\n"), [["a@x.io", "A|B", "34"]]);
     assert_eq!(read("a@x.io;Ann;34\n"), [["a@x.io", "Ann", "34"]]);
+}
+
+/// Backslash-escaped text (Snowflake's unload without quotes, PostgreSQL's COPY in text format):
+/// an escaped separator neither splits a value nor chooses the separator, `\N` is empty, and a
+/// quote is a character.
+#[test]
+fn a_backslash_escaped_unload_is_read_value_by_value() {
+    let read = |text: &str, columns: Option<&[&str]>| {
+        let layout = Layout {
+            columns: columns.map(|c| c.iter().map(|c| c.to_string()).collect()),
+            escapes: true,
+            ..Layout::default()
+        };
+        let input = Box::new(std::io::Cursor::new(text.to_string()));
+        let mut rows = SnapshotRows::open_with("part", input, &layout).unwrap();
+        let mut all = vec![rows.header().to_vec()];
+        while let Some(row) = rows.next_row().unwrap() {
+            all.push(row.fields);
+        }
+        all
+    };
+    assert_eq!(
+        read(
+            "email,company,age\na@x.io,Acme\\, Inc.,\\N\nb@x.io,\"Bo\" \\\\ Co,7\n",
+            None
+        ),
+        [
+            ["email", "company", "age"],
+            ["a@x.io", "Acme, Inc.", ""],
+            ["b@x.io", "\"Bo\" \\ Co", "7"]
+        ]
+    );
+    // Three columns: the escaped commas do not make the comma look like a fourth separator.
+    assert_eq!(
+        read(
+            "a@x.io\tLee\\, Ann\\, Jr.\t34\n",
+            Some(&["email", "name", "age"])
+        ),
+        [["email", "name", "age"], ["a@x.io", "Lee, Ann, Jr.", "34"]]
+    );
 }
