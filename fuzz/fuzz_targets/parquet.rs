@@ -60,6 +60,7 @@ fuzz_target!(|data: &[u8]| {
         kind: Kind::Parquet,
         columns: None,
         delimiter: None,
+        escapes: false,
     };
     let wanted = ["email".to_string(), "age".to_string()];
     let Ok(file) = parquet::open(&reader, &part, &wanted, None) else {
