@@ -52,7 +52,7 @@ pub fn matching_input(
                 .find(|s| &s.segment == name)
                 .map(|s| Segment {
                     columns: headerless_columns(&choices.headerless, &s.path),
-                    backslash_escapes: choices.escapes && !is_model(&s.path),
+                    backslash_escapes: choices.escapes && !sources::names_model(&s.path),
                     ..Segment::new(s.segment.clone(), s.path.clone())
                 })
         })
@@ -95,12 +95,7 @@ pub fn matching_input(
 /// its own).
 fn headerless_columns(text: &str, source: &str) -> Option<Vec<String>> {
     let names: Vec<String> = text.split(',').map(|c| c.trim().to_string()).collect();
-    (!is_model(source) && !text.trim().is_empty()).then_some(names)
-}
-
-/// Whether `source` names a data-lake model's entity (which says how its files are written).
-fn is_model(source: &str) -> bool {
-    matches!(sources::form(source), sources::Form::Model { .. })
+    (!sources::names_model(source) && !text.trim().is_empty()).then_some(names)
 }
 
 /// `configure`'s input for the matching page's choices, every other setting kept as stored.

@@ -130,10 +130,7 @@ fn check_layout(segment: &Segment, matching: &DataMatching) -> Result<(), JobErr
     let name = segment.name.trim();
     sources::check_form(segment.source.trim())
         .map_err(|e| JobError::InvalidInput(format!("segment '{name}': {e}")))?;
-    let model = matches!(
-        sources::form(segment.source.trim()),
-        sources::Form::Model { .. }
-    );
+    let model = sources::names_model(segment.source.trim());
     if model && segment.backslash_escapes {
         return Err(JobError::InvalidInput(format!(
             "segment '{name}': a data-lake model says how its files are written: backslash escapes are read only for CSV unloads"

@@ -64,6 +64,12 @@ pub enum Form<'a> {
     Plain(&'a str),
 }
 
+/// Whether `source` names a data-lake model's entity, which says itself how its files are
+/// written (their columns, separator and quoting).
+pub fn names_model(source: &str) -> bool {
+    matches!(form(source), Form::Model { .. })
+}
+
 /// The form of `source`.
 pub fn form(source: &str) -> Form<'_> {
     if let Some((model, entity)) = source.rsplit_once('#') {

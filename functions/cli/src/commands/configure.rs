@@ -141,7 +141,7 @@ fn input(args: ConfigureArgs, email: String) -> configure::Input {
             .segments
             .into_iter()
             .map(|(name, source)| {
-                let model = matches!(sources::form(&source), sources::Form::Model { .. });
+                let model = sources::names_model(&source);
                 Segment {
                     columns: if model { None } else { args.columns.clone() },
                     backslash_escapes: !model && args.backslash_escapes,
