@@ -92,6 +92,11 @@ impl RowMapper {
         })
     }
 
+    /// Which field of a row holds the email.
+    pub fn email_column(&self) -> usize {
+        self.email
+    }
+
     /// The email of a row as written (trimmed), for reports.
     pub fn email_of<'a>(&self, row: &'a [&'a str]) -> &'a str {
         row.get(self.email).map_or("", |e| email::trim(e))

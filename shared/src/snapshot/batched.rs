@@ -54,6 +54,60 @@ pub trait RowHandler {
     fn part(&mut self, part: &PartInfo) -> Result<(), Self::Error>;
     /// A row: its number within the segment and its fields, in the order of the part's header.
     fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), Self::Error>;
+    /// A batch of the rows of the part begun last, in order: by default each handed to
+    /// [`Self::row`]. A handler may look over the whole batch first — to have what its rows will
+    /// look up in large tables brought from memory together, not one row after the other.
+    fn rows(&mut self, rows: &Rows<'_>) -> Result<(), Self::Error> {
+        rows.each(|number, fields| self.row(number, fields))
+    }
+}
+
+/// The rows of one batch as a handler sees them, numbered within the segment.
+pub struct Rows<'a> {
+    batch: &'a Batch,
+    /// Added to each row's number within its part.
+    offset: u64,
+}
+
+impl<'a> Rows<'a> {
+    /// How many rows there are.
+    pub fn len(&self) -> usize {
+        self.batch.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch.rows.is_empty()
+    }
+
+    /// The field at `column` of the `i`-th row; empty when the row has fewer fields.
+    pub fn field(&self, i: usize, column: usize) -> &'a str {
+        let batch = self.batch;
+        let start = i.checked_sub(1).map_or(0, |before| batch.rows[before].1);
+        let end = batch.rows.get(i).map_or(start, |row| row.1);
+        let at = start + column;
+        if at >= end {
+            return "";
+        }
+        let from = at.checked_sub(1).map_or(0, |before| batch.ends[before]);
+        &batch.text[from..batch.ends[at]]
+    }
+
+    /// Calls `f` with each row's number and fields, in order, up to its first error.
+    pub fn each<E>(&self, mut f: impl FnMut(u64, &[&'a str]) -> Result<(), E>) -> Result<(), E> {
+        let batch = self.batch;
+        let mut fields: Vec<&str> = Vec::new();
+        let (mut start, mut from) = (0, 0);
+        for &(number, end) in &batch.rows {
+            fields.clear();
+            for &until in &batch.ends[start..end] {
+                fields.push(&batch.text[from..until]);
+                from = until;
+            }
+            start = end;
+            f(number + self.offset, &fields)?;
+        }
+        Ok(())
+    }
 }
 
 /// Rows as one text buffer: each field ends at an offset of `ends`, each row at an index of it.

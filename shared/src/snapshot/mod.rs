@@ -18,7 +18,7 @@ pub mod parquet;
 mod parts;
 pub mod sources;
 
-pub use batched::{PartInfo, RowHandler, Stopped};
+pub use batched::{PartInfo, RowHandler, Rows, Stopped};
 pub use csv::{BorrowedRow, Row, SnapshotRows};
 pub use error::{io_kind, SnapshotError};
 pub use local_files::{Excluding, LocalFiles};

@@ -14,15 +14,20 @@
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
 use super::types::{ChunkFile, ChunkKind, FileRows, InvalidRow, SegmentPlan};
-use crate::baseline::{self, HashIndex, Members};
+use crate::baseline::{HashIndex, Members};
 use crate::contact::Contact;
 use crate::email;
 use crate::field_mapping::RowMapper;
 use crate::jobs::JobError;
-use crate::snapshot::{PartInfo, RowHandler, SegmentRows, SnapshotError, SnapshotReader, Stopped};
+use crate::snapshot::{
+    PartInfo, RowHandler, Rows, SegmentRows, SnapshotError, SnapshotReader, Stopped,
+};
+use passes::Looked;
 use rustc_hash::FxHashSet;
 use std::rc::Rc;
 use tokio::sync::mpsc::Sender;
+
+mod passes;
 
 /// Sample payloads shown per segment by a dry run.
 pub(super) const SAMPLES: usize = 3;
@@ -150,59 +155,51 @@ impl<'a> Scanner<'a> {
         self.job.dry_run || (known && !sent_anyway)
     }
 
+    /// The part's mapping, which every row needs.
+    fn mapper(&self) -> Result<Rc<RowMapper>, JobError> {
+        self.mapper
+            .clone()
+            .ok_or_else(|| JobError::internal("a row came before its part"))
+    }
+
+    /// One row alone, through the same passes as a batch ([`Self::batch`]).
     fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), JobError> {
-        let Some(mapper) = self.mapper.clone() else {
-            return Err(JobError::internal("a row came before its part"));
-        };
+        let mapper = self.mapper()?;
+        let id = self.identify(mapper.email_of(fields));
+        let known = self.known(id.hash);
+        let mut looked = [self.look(fields, &mapper, id, known)];
+        self.count(&mut looked);
+        let [looked] = looked;
+        self.settle(number, fields, &mapper, looked)
+    }
+
+    /// Handles a row once the passes before have looked at it: refused, a duplicate, or a
+    /// profile counted, compared with the baseline and sent if it must be.
+    fn settle(
+        &mut self,
+        number: u64,
+        fields: &[&str],
+        mapper: &RowMapper,
+        looked: Looked<'_>,
+    ) -> Result<(), JobError> {
         self.plan.rows_read += 1;
-        let email = mapper.email_of(fields);
-        // The address as it would be sent, once; the key of a valid row's address is the key of
-        // the contact made of it (the domain's ASCII form is its own ASCII form): computed and
-        // hashed once per row, in a buffer kept from row to row.
-        let normalised = (!email.is_empty())
-            .then(|| email::normalise_cow(email).ok())
-            .flatten();
-        let hash = match &normalised {
-            Some(normalised) => {
-                email::key_of_normalised(normalised, email, &mut self.key);
-                Some(baseline::key_hash(&self.key))
-            }
-            None => (!email.is_empty()).then(|| baseline::key_hash(&email::dedupe_key(email))),
+        let Looked {
+            email,
+            normalised,
+            hash,
+            known,
+            checked,
+            first,
+            over,
+        } = looked;
+        let (contact, fp) = match checked {
+            Ok(checked) => checked,
+            Err(problem) => return self.refuse(number, email, problem),
         };
-        let known = match (&self.index, hash) {
-            (Some(index), Some(hash)) => index.position(hash),
-            _ => None,
-        };
-        if let Some(at) = known {
-            self.state[at] = self.state[at].max(NAMED);
-        }
-        let quick = normalised
-            .as_deref()
-            .filter(|_| self.fingerprint_first(known.is_some()))
-            .and_then(|email| mapper.fingerprint_normalised(fields, email, &mut self.text));
-        let (contact, fp) = match quick {
-            Some(fp) => (None, fp),
-            None => match mapper.map(fields) {
-                Ok(contact) => {
-                    let fp = baseline::fingerprint(&contact);
-                    (Some(contact), fp)
-                }
-                Err(problem) => return self.refuse(number, email, problem),
-            },
-        };
-        // Not reached: a row whose address does not normalise is refused by `map` above (it
-        // normalises the same way). Past here the row's key is in `self.key`.
-        let (Some(hash), true) = (hash, normalised.is_some()) else {
+        // Not reached: a row whose address does not normalise is refused by `map` (it
+        // normalises the same way).
+        let (Some(hash), Some(normalised)) = (hash, normalised) else {
             return Ok(());
-        };
-        let (first, counted) = match (known, &mut self.seen_new) {
-            (Some(at), _) => (
-                std::mem::replace(&mut self.state[at], VALID) != VALID,
-                false,
-            ),
-            (None, Some(seen)) => (seen.insert(hash), false),
-            // Everyone is this segment's profiles so far: a new one is seen first as it joins.
-            (None, None) => (self.tally.everyone.insert(hash), true),
         };
         if !first {
             self.plan.duplicates += 1;
@@ -210,14 +207,11 @@ impl<'a> Scanner<'a> {
         }
         self.distinct += 1;
         // Past the limit the export is refused whatever follows: stop reading now.
-        if counted || self.tally.everyone.insert(hash) {
-            let distinct = self.tally.everyone.len() as u64;
-            if distinct > self.job.limit {
-                return Err(JobError::LimitExceeded {
-                    distinct,
-                    limit: self.job.limit,
-                });
-            }
+        if let Some(distinct) = over {
+            return Err(JobError::LimitExceeded {
+                distinct,
+                limit: self.job.limit,
+            });
         }
         let before = known
             .zip(self.job.base.as_ref())
@@ -226,7 +220,10 @@ impl<'a> Scanner<'a> {
             match before {
                 Some((at, old)) if old != fp => self.changed.push((at as u32, fp)),
                 Some(_) => {}
-                None => self.added.push((hash, fp, self.key.clone())),
+                None => {
+                    email::key_of_normalised(&normalised, email, &mut self.key);
+                    self.added.push((hash, fp, self.key.clone()));
+                }
             }
         }
         let kind = match before {
@@ -397,6 +394,10 @@ impl RowHandler for Scanner<'_> {
 
     fn row(&mut self, number: u64, fields: &[&str]) -> Result<(), JobError> {
         Scanner::row(self, number, fields)
+    }
+
+    fn rows(&mut self, rows: &Rows<'_>) -> Result<(), JobError> {
+        self.batch(rows)
     }
 }
 

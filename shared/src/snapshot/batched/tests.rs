@@ -271,3 +271,54 @@ fn parts_ahead_are_read_within_their_budget_and_only_so_many_at_once() {
     assert!(started <= reading::parsing_at_once(), "{rows:?}");
     assert_eq!(rows[5], 0, "{rows:?}");
 }
+
+/// A handler's view of a batch: any field of any row, empty past a short row's fields, and the
+/// rows again in order, numbered within the segment.
+#[test]
+fn a_batchs_rows_give_each_field_by_position() {
+    let mut batch = Batch::default();
+    for (number, fields) in [
+        (2, vec!["a", "", "c"]),
+        (3, vec!["d"]),
+        (5, vec![]),
+        (6, vec!["e", "f"]),
+    ] {
+        for field in fields {
+            batch.push_field(field);
+        }
+        batch.end_row(number);
+    }
+    let rows = Rows {
+        batch: &batch,
+        offset: 10,
+    };
+    assert_eq!(rows.len(), 4);
+    let grid: Vec<Vec<&str>> = (0..4)
+        .map(|i| (0..4).map(|column| rows.field(i, column)).collect())
+        .collect();
+    assert_eq!(
+        grid,
+        [
+            ["a", "", "c", ""],
+            ["d", "", "", ""],
+            ["", "", "", ""],
+            ["e", "f", "", ""]
+        ]
+    );
+    assert_eq!(rows.field(4, 0), "", "no such row");
+    let mut seen = Vec::new();
+    rows.each(|number, fields| {
+        seen.push((number, fields.join("|")));
+        Ok::<_, ()>(())
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        [
+            (12, "a||c".into()),
+            (13, "d".into()),
+            (15, String::new()),
+            (16, "e|f".into())
+        ]
+    );
+}
