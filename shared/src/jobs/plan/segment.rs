@@ -1,15 +1,17 @@
 //! One segment's snapshot read on a blocking thread: each row mapped and checked, duplicates
 //! dropped, each profile compared with the baseline, and chunks of contacts to send handed on as
-//! they fill.
+//! they fill. Rows come in batches, each handled in passes ([`passes`]) so that the lookups in
+//! the tables of profiles are made together.
 //!
-//! Profiles are told apart by a 64-bit hash of their dedupe key ([`baseline::key_hash`]). A
-//! profile the baseline knows is found through its [`HashIndex`] and its state kept in one byte
-//! per baseline record (named by the snapshot, on a valid row or not); its row is fingerprinted
-//! without building a contact ([`RowMapper::fingerprint`]), so an unchanged profile — most of a
-//! scheduled refresh — allocates nothing: its key and fingerprint text are written in buffers
-//! kept from row to row, and its address is borrowed from the row when it is already in its sent
-//! form ([`email::normalise_cow`]). Only a profile the baseline does not know keeps its address,
-//! and only when a candidate baseline will be written.
+//! Profiles are told apart by a 64-bit hash of their dedupe key
+//! ([`crate::baseline::key_hash`]). A profile the baseline knows is found through its
+//! [`HashIndex`] and its state kept in one byte per baseline record (named by the snapshot, on a
+//! valid row or not); its row is fingerprinted without building a contact
+//! ([`RowMapper::fingerprint`]), so an unchanged profile — most of a scheduled refresh —
+//! allocates nothing of its own: its key and fingerprint text are written in buffers kept from
+//! row to row, and its address is borrowed from the row when it is already in its sent form
+//! ([`email::normalise_cow`]). Only a profile the baseline does not know keeps its address, and
+//! only when a candidate baseline will be written.
 
 use super::refused::{self, Refused, MAX_CELL_CHARS};
 use super::scan::{Job, Parsed, SegmentScan, Tally};
