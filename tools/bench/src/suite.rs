@@ -189,7 +189,13 @@ impl Bench {
                 run.read_bytes as f64 / 1e6,
                 written.bytes as f64 / 1e6
             ),
-            target: format!("≤ limit + 1 = {} profiles read", limit + 1),
+            // The bound is in bytes: the reading stops within its buffers of the first profile
+            // past the limit, not at its row.
+            target: format!(
+                "≤ {:.1} MB: the first limit + 1 = {} rows, and 1 MiB of buffers",
+                allowed as f64 / 1e6,
+                limit + 1
+            ),
             checks: vec![Check::new(
                 "bytes read",
                 run.read_bytes as f64,
