@@ -96,7 +96,7 @@ struct Scanner<'a> {
     /// nothing else than this segment's profiles, and a key hash is either always the
     /// baseline's or never).
     seen_new: Option<FxHashSet<u64>>,
-    /// The dedupe key of the row being handled (scratch room kept from row to row).
+    /// Room a row's dedupe key is written in, kept from row to row.
     key: String,
     /// The text of the row's fingerprint (scratch room kept from row to row).
     text: Vec<u8>,
