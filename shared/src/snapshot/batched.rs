@@ -144,22 +144,17 @@ impl Batch {
         self.rows.is_empty()
     }
 
-    /// Its rows: each one's number and fields.
-    pub fn rows(&self) -> impl Iterator<Item = (u64, Vec<&str>)> + '_ {
-        let mut start = 0;
-        let mut from = 0;
-        self.rows.iter().map(move |&(number, end)| {
-            let fields = self.ends[start..end]
-                .iter()
-                .map(|&until| {
-                    let field = &self.text[from..until];
-                    from = until;
-                    field
-                })
-                .collect();
-            start = end;
-            (number, fields)
-        })
+    /// Its rows, numbered within their part.
+    pub fn rows(&self) -> Rows<'_> {
+        self.numbered(0)
+    }
+
+    /// Its rows, `offset` added to each number (numbered within the segment).
+    fn numbered(&self, offset: u64) -> Rows<'_> {
+        Rows {
+            batch: self,
+            offset,
+        }
     }
 
     /// Appends a field.

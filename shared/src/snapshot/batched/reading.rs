@@ -13,7 +13,7 @@
 //! parsed and within the segment as they are handled, once the parts before them have ended and
 //! their last numbers are known.
 
-use super::{Batch, Opener, PartInfo, PartRows, RowHandler, Rows, Stopped, BATCH_ROWS};
+use super::{Batch, Opener, PartInfo, PartRows, RowHandler, Stopped, BATCH_ROWS};
 use crate::snapshot::budget::{Budget, Held};
 use crate::snapshot::SnapshotError;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
@@ -270,11 +270,7 @@ fn handle<H: RowHandler>(
                 part.offset = offset;
                 handler.part(&part).map_err(Stopped::By)?;
             }
-            let rows = Rows {
-                batch: &batch,
-                offset,
-            };
-            handler.rows(&rows).map_err(Stopped::By)?;
+            handler.rows(&batch.numbered(offset)).map_err(Stopped::By)?;
             drop(held);
             spare.give(batch);
         }

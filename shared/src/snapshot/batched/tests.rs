@@ -288,10 +288,7 @@ fn a_batchs_rows_give_each_field_by_position() {
         }
         batch.end_row(number);
     }
-    let rows = Rows {
-        batch: &batch,
-        offset: 10,
-    };
+    let rows = batch.numbered(10);
     assert_eq!(rows.len(), 4);
     let grid: Vec<Vec<&str>> = (0..4)
         .map(|i| (0..4).map(|column| rows.field(i, column)).collect())
