@@ -45,6 +45,11 @@ pub struct PartInfo {
     /// How many rows it holds, when its format says so before they are read (a Parquet
     /// footer); a handler may size its tables by it, never beyond its own limits.
     pub rows: Option<u64>,
+    /// Its size as stored (compressed, when it is), when the listing or the store said.
+    pub size: Option<u64>,
+    /// The stored size of the segment's parts after it, when every one of them is known. With
+    /// [`Rows::read`], a handler can tell how many rows are still to come before they are read.
+    pub after: Option<u64>,
 }
 
 /// What a reading hands its rows to, on the caller's thread.
@@ -77,6 +82,13 @@ impl<'a> Rows<'a> {
 
     pub fn is_empty(&self) -> bool {
         self.batch.rows.is_empty()
+    }
+
+    /// The bytes of their part as stored (compressed, when it is) read by the time these rows
+    /// were parsed, when the part is read as one stream: a little more than they and the rows
+    /// before them took, the rest waiting in the reading's buffers.
+    pub fn read(&self) -> Option<u64> {
+        self.batch.read
     }
 
     /// The field at `column` of the `i`-th row; empty when the row has fewer fields.
@@ -119,6 +131,8 @@ pub struct Batch {
     rows: Vec<(u64, usize)>,
     /// The part these rows are of, on its first batch.
     part: Option<Arc<PartInfo>>,
+    /// See [`Rows::read`].
+    read: Option<u64>,
 }
 
 impl Batch {
@@ -128,6 +142,7 @@ impl Batch {
         self.ends.clear();
         self.rows.clear();
         self.part = None;
+        self.read = None;
     }
 
     /// Bytes of text in the batch.
@@ -170,6 +185,11 @@ impl Batch {
 
     pub fn end_field(&mut self) {
         self.ends.push(self.text.len());
+    }
+
+    /// Says how many bytes of the part as stored were read once its rows were parsed.
+    pub fn set_read(&mut self, bytes: u64) {
+        self.read = Some(bytes);
     }
 
     /// Ends a row numbered `number` after the fields pushed since the last.

@@ -100,6 +100,10 @@ fn opener<'a>(
             offset: 0,
             only: parts.len() == 1,
             rows,
+            size: part.size,
+            after: parts[index + 1..]
+                .iter()
+                .try_fold(0u64, |sum, p| sum.checked_add(p.size?)),
         };
         Some(match next(&received) {
             Ok(Fetched::Csv(stream)) => {
@@ -182,6 +186,48 @@ mod tests {
                 "the part {folder}part-1.csv of the segment is gone: it was listed, then deleted or replaced before it was read"
             )),
             "{err}"
+        );
+    }
+
+    /// Tells what each part's size, the size of the parts after it, and its bytes read.
+    #[derive(Default)]
+    struct Sizes(Vec<(Option<u64>, Option<u64>, Option<u64>)>);
+
+    impl RowHandler for Sizes {
+        type Error = ();
+        fn part(&mut self, part: &PartInfo) -> Result<(), ()> {
+            self.0.push((part.size, part.after, None));
+            Ok(())
+        }
+        fn row(&mut self, _: u64, _: &[&str]) -> Result<(), ()> {
+            Ok(())
+        }
+        fn rows(&mut self, rows: &batched::Rows<'_>) -> Result<(), ()> {
+            if let Some(last) = self.0.last_mut() {
+                last.2 = rows.read();
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn each_part_says_its_size_the_size_of_the_rest_and_how_far_it_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = "email\na@x.io\nb@x.io\n";
+        let second = "email\nc@x.io\n";
+        std::fs::write(dir.path().join("part-0.csv"), first).unwrap();
+        std::fs::write(dir.path().join("part-1.csv"), second).unwrap();
+        let folder = format!("{}/", dir.path().display());
+        let rows = SegmentRows::open(&LocalFiles, &folder, None, vec!["email".into()]).unwrap();
+        let mut sizes = Sizes::default();
+        rows.read_each(&mut sizes).unwrap();
+        let (first, second) = (first.len() as u64, second.len() as u64);
+        assert_eq!(
+            sizes.0,
+            [
+                (Some(first), Some(second), Some(first)),
+                (Some(second), Some(0), Some(second))
+            ]
         );
     }
 }

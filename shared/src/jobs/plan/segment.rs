@@ -29,12 +29,13 @@ use rustc_hash::FxHashSet;
 use std::rc::Rc;
 use tokio::sync::mpsc::Sender;
 
+mod growth;
 mod passes;
 
 /// Sample payloads shown per segment by a dry run.
 pub(super) const SAMPLES: usize = 3;
 
-/// The most rows a part's own count reserves room for at once (about 18 MB of tables).
+/// The most rows a count of rows to come reserves room for at once (about 18 MB of tables).
 const MAX_RESERVED: u64 = 1 << 20;
 
 /// A baseline record's state in the snapshot ([`SegmentScan::state`]).
@@ -96,6 +97,8 @@ struct Scanner<'a> {
     /// nothing else than this segment's profiles, and a key hash is either always the
     /// baseline's or never).
     seen_new: Option<FxHashSet<u64>>,
+    /// What the rows so far say of the segment's size.
+    growth: growth::Growth,
     /// Room a row's dedupe key is written in, kept from row to row.
     key: String,
     /// The text of the row's fingerprint (scratch room kept from row to row).
@@ -131,6 +134,7 @@ impl<'a> Scanner<'a> {
             changed: Vec::new(),
             added: Vec::new(),
             seen_new: (!tally.everyone.is_empty()).then(FxHashSet::default),
+            growth: growth::Growth::new(),
             key: String::new(),
             text: Vec::new(),
             distinct: 0,
@@ -320,10 +324,11 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Room up front for the profiles of a part that says how many rows it holds (a Parquet
-    /// footer), when no baseline knows them: the tables then grow once, not by doubling. Never
-    /// beyond the profile limit, which the reading stops at anyway, nor [`MAX_RESERVED`] rows
-    /// (a footer's count is not checked until its rows are read).
+    /// Room up front for the profiles of `rows` rows to come — a Parquet footer's count, or
+    /// what the rows so far say of the rest ([`growth`]) — when no baseline knows them: the
+    /// tables then grow once, not by doubling. Never beyond the profile limit, which the
+    /// reading stops at anyway, nor [`MAX_RESERVED`] rows (neither count is checked until its
+    /// rows are read).
     fn reserve(&mut self, rows: Option<u64>) {
         let Some(rows) = rows.filter(|_| self.index.is_none()) else {
             return;
@@ -386,6 +391,8 @@ impl RowHandler for Scanner<'_> {
         })?;
         self.mapper = Some(Rc::new(mapper));
         self.reserve(part.rows);
+        let coming = self.growth.part(part.size, part.after);
+        self.reserve(coming);
         self.plan.files.push(FileRows {
             name: part.name.clone(),
             offset: part.offset,
@@ -399,6 +406,8 @@ impl RowHandler for Scanner<'_> {
     }
 
     fn rows(&mut self, rows: &Rows<'_>) -> Result<(), JobError> {
+        let coming = self.growth.rows(rows.len() as u64, rows.read());
+        self.reserve(coming);
         self.batch(rows)
     }
 }

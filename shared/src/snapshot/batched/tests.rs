@@ -23,6 +23,8 @@ fn csv_parts(
                 offset: 0,
                 only: false,
                 rows: None,
+                size: None,
+                after: None,
             };
             (info, Box::new(rows) as Box<dyn PartRows>)
         }))
@@ -252,6 +254,8 @@ fn parts_ahead_are_read_within_their_budget_and_only_so_many_at_once() {
             offset: 0,
             only: false,
             rows: None,
+            size: None,
+            after: None,
         };
         Some(Ok((info, Box::new(rows) as Box<dyn PartRows>)))
     };

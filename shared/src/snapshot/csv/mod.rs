@@ -23,6 +23,8 @@ use expansion::TooExpanded;
 use guard::{Guarded, Malformed};
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A field as text: UTF-8 when it is, else Windows-1252 (which every byte sequence decodes as).
 fn text(field: &[u8]) -> String {
@@ -158,6 +160,8 @@ pub struct SnapshotRows {
     /// The record holds the first data row of a file without a header row, not handed out yet.
     pending: bool,
     number: u64,
+    /// The bytes of the file as stored read so far (see [`super::Rows::read`]).
+    stored: Arc<AtomicU64>,
 }
 
 /// How a CSV file is laid out beyond what its bytes say.
@@ -198,6 +202,7 @@ impl SnapshotRows {
         layout: &Layout,
     ) -> Result<Self, SnapshotError> {
         let (counted, compressed) = expansion::Counted::new(input);
+        let stored = compressed.clone();
         let mut buffered = BufReader::with_capacity(256 * 1024, counted);
         let magic = buffered.fill_buf().map_err(|e| {
             SnapshotError::io(format!("the snapshot {source} cannot be read: {e}"), &e)
@@ -265,6 +270,7 @@ impl SnapshotRows {
                 record,
                 pending: any,
                 number: 0,
+                stored,
             });
         }
         if !any {
@@ -289,6 +295,7 @@ impl SnapshotRows {
             record,
             pending: false,
             number: 1,
+            stored,
         })
     }
 
@@ -342,6 +349,7 @@ impl PartRows for SnapshotRows {
     fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError> {
         for _ in 0..max {
             let Some(row) = self.next_borrowed()? else {
+                batch.set_read(self.stored.load(Ordering::Relaxed));
                 return Ok(false);
             };
             for field in &row.fields {
@@ -352,6 +360,7 @@ impl PartRows for SnapshotRows {
                 break;
             }
         }
+        batch.set_read(self.stored.load(Ordering::Relaxed));
         Ok(true)
     }
 
