@@ -178,6 +178,14 @@ impl Batch {
         self.ends.push(self.text.len());
     }
 
+    /// Appends fields written together: `text`, each field ending at an offset of `ends`
+    /// within it, in order.
+    pub fn push_fields(&mut self, text: &str, ends: impl IntoIterator<Item = usize>) {
+        let base = self.text.len();
+        self.text.push_str(text);
+        self.ends.extend(ends.into_iter().map(|end| base + end));
+    }
+
     /// The buffer the next field is written into; [`Self::end_field`] ends it.
     pub fn text(&mut self) -> &mut String {
         &mut self.text

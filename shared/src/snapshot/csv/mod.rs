@@ -318,6 +318,17 @@ impl SnapshotRows {
 
     /// [`Self::next_row`], its fields borrowed from the reader's buffer.
     pub fn next_borrowed(&mut self) -> Result<Option<BorrowedRow<'_>>, SnapshotError> {
+        if !self.next_record()? {
+            return Ok(None);
+        }
+        Ok(Some(BorrowedRow {
+            number: self.number,
+            fields: self.record.iter().map(cell).collect(),
+        }))
+    }
+
+    /// Reads the next data row into the record; `false` at the end.
+    fn next_record(&mut self) -> Result<bool, SnapshotError> {
         loop {
             let more = std::mem::take(&mut self.pending)
                 || self
@@ -325,19 +336,37 @@ impl SnapshotRows {
                     .read_byte_record(&mut self.record)
                     .map_err(|e| unreadable(&self.source, self.number + 1, &e))?;
             if !more {
-                return Ok(None);
+                return Ok(false);
             }
             // A line of only spaces is not a row anybody meant to export (empty lines never reach here).
             if self.record.len() == 1 && self.record[0].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             self.number += 1;
-            let fields = self.record.iter().map(cell).collect();
-            return Ok(Some(BorrowedRow {
-                number: self.number,
-                fields,
-            }));
+            return Ok(true);
         }
+    }
+}
+
+/// Appends the fields of `record` to `batch`, each as [`cell`] reads it: the record's text at
+/// once when it is UTF-8 whose fields end on character boundaries and none is `\N` (nearly
+/// always), else field by field.
+fn push_record(record: &csv::ByteRecord, batch: &mut Batch) {
+    let all = record.as_slice();
+    if let Ok(text) = std::str::from_utf8(all) {
+        let plain = (0..record.len()).all(|i| {
+            record
+                .range(i)
+                .is_some_and(|r| text.is_char_boundary(r.end) && &all[r] != br"\N")
+        });
+        if plain {
+            let ends = (0..record.len()).filter_map(|i| record.range(i).map(|r| r.end));
+            batch.push_fields(text, ends);
+            return;
+        }
+    }
+    for field in record {
+        batch.push_field(&cell(field));
     }
 }
 
@@ -348,14 +377,12 @@ impl PartRows for SnapshotRows {
 
     fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError> {
         for _ in 0..max {
-            let Some(row) = self.next_borrowed()? else {
+            if !self.next_record()? {
                 batch.set_read(self.stored.load(Ordering::Relaxed));
                 return Ok(false);
-            };
-            for field in &row.fields {
-                batch.push_field(field);
             }
-            batch.end_row(row.number);
+            push_record(&self.record, batch);
+            batch.end_row(self.number);
             if batch.text_len() >= BATCH_BYTES {
                 break;
             }

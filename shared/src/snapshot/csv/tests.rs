@@ -248,6 +248,35 @@ fn the_header_is_held_to_the_same_limits() {
     );
 }
 
+/// A batch holds each row's cells as the rows read one by one have them, whether the row's
+/// text is copied at once (plain UTF-8) or cell by cell: a `\N`, a Windows-1252 byte, a
+/// character whose bytes a separator cuts in two, short and empty rows.
+#[test]
+fn a_batch_holds_the_cells_the_rows_have() {
+    let bytes = b"email,name,city\na@x.io,Ann,Z\xc3\xbcrich\nb@x.io,\\N,Bern\nc@x.io,Z\xfcrich,\n\
+        d@x.io,\xc3,\xbc\ne@x.io\n,,\n\"f@x.io\",\"L, A\",\"\"\n"
+        .to_vec();
+    let (_, one_by_one) = rows(bytes.clone());
+    let mut snapshot =
+        SnapshotRows::open("test.csv", Box::new(std::io::Cursor::new(bytes))).unwrap();
+    let mut batch = Batch::default();
+    assert!(!snapshot.fill(&mut batch, 256).unwrap());
+    let mut batched = Vec::new();
+    batch
+        .rows()
+        .each(|number, fields| {
+            let fields = fields.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+            batched.push((number, fields));
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+    assert_eq!(batched, one_by_one);
+    assert_eq!(one_by_one.len(), 7);
+    assert_eq!(one_by_one[1].1, ["b@x.io", "", "Bern"]);
+    assert_eq!(one_by_one[3].1, ["d@x.io", "\u{c3}", "\u{bc}"]);
+    assert_eq!(one_by_one[4].1, ["e@x.io"]);
+}
+
 /// Rows of a wide file fill a batch up to about a megabyte of text, not to its count of rows.
 #[test]
 fn a_batch_of_wide_rows_ends_at_its_bytes() {
