@@ -1,7 +1,8 @@
 //! The snapshot reader and data matching: any bytes, read as a snapshot (plain, gzip, UTF-16,
 //! any delimiter; an input of odd length as backslash-escaped text), every row mapped as a
-//! destination's data matching would map it. Nothing may panic, and what comes out must keep the
-//! reader's promises.
+//! destination's data matching would map it; then read again in batches, as a reading hands rows
+//! to its handler. Nothing may panic, and what comes out must keep the reader's promises: the
+//! batches hold the very rows and cells read one by one.
 
 #![no_main]
 
@@ -9,6 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use shared::destination::DataMatching;
 use shared::email;
 use shared::field_mapping::RowMapper;
+use shared::snapshot::batched::{Batch, PartRows};
 use shared::snapshot::csv::Layout;
 use shared::snapshot::SnapshotRows;
 use std::collections::BTreeMap;
@@ -51,7 +53,9 @@ fuzz_target!(|data: &[u8]| {
     assert!(header.len() <= MAX_COLUMNS);
     let mapper = RowMapper::new(&matching(&header), &header).ok();
     let mut last = 1;
+    let mut one_by_one = Vec::new();
     while let Ok(Some(row)) = rows.next_row() {
+        one_by_one.push((row.number, row.fields.clone()));
         assert!(row.number > last, "row numbers grow");
         last = row.number;
         assert!(row.fields.len() <= MAX_COLUMNS);
@@ -67,4 +71,28 @@ fuzz_target!(|data: &[u8]| {
             let _ = serde_json::to_vec(&shared::autopilot::contact_json(&contact, None)).unwrap();
         }
     }
+    assert_eq!(
+        batched(data, &layout),
+        one_by_one,
+        "batches hold the rows read one by one"
+    );
 });
+
+/// The rows of `data` read in batches (up to the first that cannot be read), as rows.
+fn batched(data: &[u8], layout: &Layout) -> Vec<(u64, Vec<String>)> {
+    let input = Box::new(std::io::Cursor::new(data.to_vec()));
+    let mut rows = SnapshotRows::open_with("fuzz.csv", input, layout).unwrap();
+    let mut out = Vec::new();
+    let mut batch = Batch::default();
+    loop {
+        batch.clear();
+        let more = rows.fill(&mut batch, 256);
+        let _ = batch.rows().each(|number, fields| {
+            out.push((number, fields.iter().map(|f| f.to_string()).collect()));
+            Ok::<_, ()>(())
+        });
+        if !matches!(more, Ok(true)) {
+            return out;
+        }
+    }
+}
