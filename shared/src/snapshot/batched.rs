@@ -68,6 +68,7 @@ pub trait RowHandler {
 }
 
 /// The rows of one batch as a handler sees them, numbered within the segment.
+#[derive(Clone, Copy)]
 pub struct Rows<'a> {
     batch: &'a Batch,
     /// Added to each row's number within its part.
@@ -106,19 +107,53 @@ impl<'a> Rows<'a> {
 
     /// Calls `f` with each row's number and fields, in order, up to its first error.
     pub fn each<E>(&self, mut f: impl FnMut(u64, &[&'a str]) -> Result<(), E>) -> Result<(), E> {
-        let batch = self.batch;
-        let mut fields: Vec<&str> = Vec::new();
-        let (mut start, mut from) = (0, 0);
-        for &(number, end) in &batch.rows {
-            fields.clear();
-            for &until in &batch.ends[start..end] {
-                fields.push(&batch.text[from..until]);
-                from = until;
-            }
-            start = end;
-            f(number + self.offset, &fields)?;
+        let split = self.split();
+        for i in 0..split.len() {
+            let (number, fields) = split.row(i);
+            f(number, fields)?;
         }
         Ok(())
+    }
+
+    /// Every row's fields, cut out of the batch's text once, for passes over them.
+    pub fn split(&self) -> Split<'a> {
+        let batch = self.batch;
+        let mut fields = Vec::with_capacity(batch.ends.len());
+        let mut from = 0;
+        for &until in &batch.ends {
+            fields.push(&batch.text[from..until]);
+            from = until;
+        }
+        Split {
+            rows: *self,
+            fields,
+        }
+    }
+}
+
+/// The rows of a batch with their fields cut out ([`Rows::split`]).
+pub struct Split<'a> {
+    rows: Rows<'a>,
+    /// Every field of every row, in order.
+    fields: Vec<&'a str>,
+}
+
+impl<'a> Split<'a> {
+    /// How many rows there are.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The number and fields of the `i`-th row (of [`Self::len`]).
+    pub fn row(&self, i: usize) -> (u64, &[&'a str]) {
+        let rows = &self.rows.batch.rows;
+        let start = i.checked_sub(1).map_or(0, |before| rows[before].1);
+        let (number, end) = rows[i];
+        (number + self.rows.offset, &self.fields[start..end])
     }
 }
 

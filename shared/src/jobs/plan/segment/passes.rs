@@ -147,23 +147,20 @@ impl Scanner<'_> {
     pub(super) fn batch(&mut self, rows: &Rows<'_>) -> Result<(), JobError> {
         let mapper = self.mapper()?;
         let column = mapper.email_column();
-        let miscounted = || JobError::internal("a batch's rows were counted wrong");
         let ids: Vec<Identity<'_>> = (0..rows.len())
             .map(|i| self.identify(email::trim(rows.field(i, column))))
             .collect();
         let known: Vec<Option<usize>> = ids.iter().map(|id| self.known(id.hash)).collect();
-        let mut ids = ids.into_iter().zip(known);
+        let split = rows.split();
         let mut looked = Vec::with_capacity(rows.len());
-        rows.each(|_, fields| {
-            let (id, known) = ids.next().ok_or_else(miscounted)?;
-            looked.push(self.look(fields, &mapper, id, known));
-            Ok::<_, JobError>(())
-        })?;
+        for (i, (id, known)) in ids.into_iter().zip(known).enumerate() {
+            looked.push(self.look(split.row(i).1, &mapper, id, known));
+        }
         self.count(&mut looked);
-        let mut looked = looked.into_iter();
-        rows.each(|number, fields| {
-            let row = looked.next().ok_or_else(miscounted)?;
-            self.settle(number, fields, &mapper, row)
-        })
+        for (i, row) in looked.into_iter().enumerate() {
+            let (number, fields) = split.row(i);
+            self.settle(number, fields, &mapper, row)?;
+        }
+        Ok(())
     }
 }
