@@ -90,6 +90,16 @@ fn opener<'a>(
     parts: &'a [Part],
     received: Arc<Mutex<Receiver<Fetched>>>,
 ) -> impl FnMut(usize) -> Option<Opened<'a>> + Send + 'a {
+    // The stored size of the parts after each one, when all of them are known: summed once,
+    // from the last part back.
+    let mut after = vec![None; parts.len()];
+    let mut sum = Some(0u64);
+    for (index, part) in parts.iter().enumerate().rev() {
+        after[index] = sum;
+        sum = sum
+            .zip(part.size)
+            .and_then(|(sum, size)| sum.checked_add(size));
+    }
     move |index| {
         let part = parts.get(index)?;
         let info = |header: Vec<String>, rows: Option<u64>| PartInfo {
@@ -101,9 +111,7 @@ fn opener<'a>(
             only: parts.len() == 1,
             rows,
             size: part.size,
-            after: parts[index + 1..]
-                .iter()
-                .try_fold(0u64, |sum, p| sum.checked_add(p.size?)),
+            after: after[index],
         };
         Some(match next(&received) {
             Ok(Fetched::Csv(stream)) => {

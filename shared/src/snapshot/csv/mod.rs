@@ -376,10 +376,11 @@ impl PartRows for SnapshotRows {
     }
 
     fn fill(&mut self, batch: &mut Batch, max: usize) -> Result<bool, SnapshotError> {
+        let mut more = true;
         for _ in 0..max {
-            if !self.next_record()? {
-                batch.set_read(self.stored.load(Ordering::Relaxed));
-                return Ok(false);
+            more = self.next_record()?;
+            if !more {
+                break;
             }
             push_record(&self.record, batch);
             batch.end_row(self.number);
@@ -388,7 +389,7 @@ impl PartRows for SnapshotRows {
             }
         }
         batch.set_read(self.stored.load(Ordering::Relaxed));
-        Ok(true)
+        Ok(more)
     }
 
     fn last_number(&self) -> u64 {

@@ -13,7 +13,7 @@
 pub(super) const SAMPLE_BYTES: u64 = 4 << 20;
 
 /// What the rows handled so far say of the segment's size.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Growth {
     /// Stored bytes and rows of the parts handled whole; `None` once one was of unknown size.
     done: Option<(u64, u64)>,
@@ -29,7 +29,9 @@ impl Growth {
     pub(super) fn new() -> Self {
         Self {
             done: Some((0, 0)),
-            ..Self::default()
+            part: None,
+            rows: 0,
+            told: false,
         }
     }
 
